@@ -1,0 +1,11 @@
+"""Thin command-line surface: each command parses arguments and calls one library function.
+
+One module per command group; importing them registers their commands on ``app``.
+"""
+
+from __future__ import annotations
+
+from talentflow.cli import core  # noqa: F401  (registers commands)
+from talentflow.cli.app import app
+
+__all__ = ["app"]

@@ -1,0 +1,20 @@
+"""The Typer application every command module registers on."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="talentflow",
+    help="talentflow: an open observatory of AI talent flows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Exit codes scripts can rely on.
+EXIT_OK = 0
+EXIT_DATA_ERROR = 1  # the input had problems (details printed); valid records were kept
+EXIT_USAGE = 2  # bad arguments (Typer's own)
+EXIT_NO_STORE = 3  # the store is missing or unreadable
+EXIT_FAILED = 4  # the build failed; the previous store is untouched

@@ -1,0 +1,1 @@
+"""talentflow.identity stage."""

@@ -1,0 +1,1 @@
+"""talentflow.indicators stage."""

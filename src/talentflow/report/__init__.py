@@ -1,0 +1,1 @@
+"""talentflow.report stage."""

@@ -1,0 +1,1 @@
+"""talentflow.resolve stage."""

@@ -1,0 +1,1 @@
+"""talentflow.scenarios stage."""
