@@ -44,9 +44,14 @@ def connect(
     []
     """
     if engine == "duckdb":
-        if path is None:
-            return ibis.duckdb.connect()
-        return ibis.duckdb.connect(str(path), read_only=read_only)
+        con = (
+            ibis.duckdb.connect()
+            if path is None
+            else ibis.duckdb.connect(str(path), read_only=read_only)
+        )
+        # Stages report their own progress; DuckDB's bar would write to the terminal.
+        con.raw_sql("SET enable_progress_bar = false")
+        return con
     if engine == "spark":
         from talentflow.spark import spark_connect
 

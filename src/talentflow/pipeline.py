@@ -24,6 +24,7 @@ from talentflow.store import atomic_build
 #: Stages in build order: (name, module holding ``run``).
 STAGES: list[tuple[str, str]] = [
     ("sources", "talentflow.sources.stage"),
+    ("indicators", "talentflow.indicators.stage"),  # keep last: after careers
 ]
 
 Progress = Callable[[str], None]

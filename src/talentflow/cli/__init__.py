@@ -6,6 +6,7 @@ One module per command group; importing them registers their commands on ``app``
 from __future__ import annotations
 
 from talentflow.cli import core  # noqa: F401  (registers commands)
+from talentflow.cli import fetch  # noqa: F401  (registers commands)
 from talentflow.cli.app import app
 
 __all__ = ["app"]

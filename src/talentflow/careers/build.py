@@ -1,0 +1,120 @@
+"""Assemble the careers tables from linked, resolved authorships (engine-side throughout)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+
+from ibis import _
+
+from talentflow.careers.events import detect_events
+from talentflow.careers.params import CareerParams
+from talentflow.careers.person_years import build_person_years, main_affiliation, observations
+from talentflow.careers.positions import stage_table
+from talentflow.careers.profile import build_profile
+from talentflow.careers.tenures import LEVELS, build_tenures, person_span
+
+_TEMP_IDS = count()
+
+TENURE_COLUMNS = [
+    "person_id",
+    "tenure_id",
+    "level",
+    "country",
+    "institution",
+    "sector",
+    "start_year",
+    "end_year",
+    "n_years_observed",
+    "censored_left",
+    "censored_right",
+    "n_papers",
+]
+
+
+def _temp(con: Any, expr: Any, stem: str) -> Any:
+    """Materialise an intermediate result as a temporary table (gone when the connection closes)."""
+    name = f"_careers_{stem}_{next(_TEMP_IDS)}"
+    return con.create_table(name, expr, temp=True)
+
+
+@dataclass
+class CareerInputs:
+    """Intermediate tables shared by the event detector, the stage and the sweep."""
+
+    obs: Any
+    ranked: Any
+    span: Any
+    dataset_first_year: int
+
+    def main(self, level: str) -> Any:
+        """person_id, year, main_unit: the main place of each observed person-year."""
+        return self.ranked.filter(_.rank == 1).select(
+            "person_id", "year", main_unit=self.ranked[level]
+        )
+
+    def place_names(self) -> Any:
+        """Top institution and sector of each (person, year, country)."""
+        r = self.ranked.filter(_.country.notnull())
+        best = r.group_by(["person_id", "year", "country"]).agg(rank=_.rank.min())
+        return r.inner_join(best, ["person_id", "year", "country", "rank"]).select(
+            "person_id", "year", "country", "institution", "sector"
+        )
+
+
+def prepare(con: Any, authorships: Any) -> CareerInputs:
+    """Materialise the observations and per-year affiliation ranks once."""
+    obs = _temp(con, observations(authorships), "obs")
+    ranked = _temp(con, main_affiliation(obs), "ranked")
+    span = _temp(con, person_span(obs), "span")
+    first = obs.year.min().execute()
+    return CareerInputs(obs, ranked, span, int(first) if first is not None else 0)
+
+
+def tenures_and_events(
+    inputs: CareerInputs, params: CareerParams, levels: tuple[str, ...] = LEVELS
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Tenures and events per level, as Ibis expressions."""
+    tenures: dict[str, Any] = {}
+    events: dict[str, Any] = {}
+    for level in levels:
+        ten = build_tenures(inputs.obs, level, params.backfill)
+        tenures[level] = ten
+        events[level] = detect_events(
+            ten,
+            inputs.main(level),
+            inputs.span,
+            params,
+            level=level,
+            dataset_first_year=inputs.dataset_first_year,
+            place_names=inputs.place_names() if level == "country" else None,
+        )
+    return tenures, events
+
+
+def build_careers(con: Any, authorships: Any, params: CareerParams) -> dict[str, Any]:
+    """All four careers tables as expressions over temporary tables on ``con``.
+
+    Returns a mapping ``{"person_years", "tenures", "events", "person_profile"}`` to Ibis
+    expressions; the caller writes them (the stage) or inspects them (tests, sweep).
+    """
+    inputs = prepare(con, authorships)
+    positions = inputs.obs.select("career_position").distinct().to_pyarrow()
+    stages = stage_table([p.as_py() for p in positions.column(0)])
+    person_years = _temp(
+        con, build_person_years(inputs.obs, stages, params.backfill), "person_years"
+    )
+    tenures, events = tenures_and_events(inputs, params)
+    tenure_table = tenures["country"].select(TENURE_COLUMNS).union(
+        tenures["institution"].select(TENURE_COLUMNS)
+    )
+    country_events = _temp(con, events["country"], "events_country")
+    event_table = country_events.union(events["institution"])
+    profile = build_profile(person_years, country_events)
+    return {
+        "person_years": person_years,
+        "tenures": tenure_table,
+        "events": event_table,
+        "person_profile": profile,
+    }

@@ -1,0 +1,155 @@
+"""Person-years: one row per person and year with papers (plus backfilled gap years).
+
+The main affiliation of a person-year is the institution on most of that year's author slots.
+Ties are broken, in order, by (1) a named institution before a country-only resolution, (2) the
+institution seen in more distinct years of the person's career (the stable home beats a visit),
+(3) a resolved country before an unresolved one, (4) alphabetical order, so the choice is
+deterministic. All other institutions and countries of the year are kept as secondary.
+
+Gap years of at most ``b`` years between two observed years are added with ``observed = false``
+and carry the main affiliation of the last observed year before the gap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+from ibis import _
+
+from talentflow.careers.positions import _SENIORITY, resolve_stage
+
+_STAGE_RANK = ibis.cases(
+    *[(_.career_stage == s, r) for s, r in _SENIORITY.items() if s != "staff"], else_=-1
+)
+
+
+def observations(authorships: Any) -> Any:
+    """The linked author slots the careers stage reads, one row per authorship."""
+    return authorships.filter(_.person_id.notnull(), _.year.notnull()).select(
+        "person_id",
+        year=_.year.cast("int64"),
+        paper_id=_.paper_id,
+        institution=_.institution,
+        country=_.country,
+        sector=_.sector,
+        career_position=_.career_position,
+    )
+
+
+def main_affiliation(obs: Any) -> Any:
+    """Per person-year, every (institution, country, sector) with its rank (1 = main)."""
+    named = obs.filter(_.institution.notnull() | _.country.notnull())
+    per_aff = named.group_by(["person_id", "year", "institution", "country", "sector"]).agg(
+        n=_.paper_id.nunique()
+    )
+    inst_years = (
+        named.filter(_.institution.notnull())
+        .group_by(["person_id", "institution"])
+        .agg(inst_years=_.year.nunique())
+    )
+    ranked = per_aff.left_join(inst_years, ["person_id", "institution"]).select(
+        per_aff, inst_years=_.inst_years.fill_null(0)
+    )
+    w = ibis.window(
+        group_by=["person_id", "year"],
+        order_by=[
+            _.institution.isnull(),
+            ibis.desc("n"),
+            ibis.desc("inst_years"),
+            _.country.isnull(),
+            _.institution,
+            _.country,
+        ],
+    )
+    return ranked.mutate(rank=ibis.row_number().over(w) + 1)
+
+
+def career_stages(obs: Any, stages: Any) -> Any:
+    """Per person-year, the most frequent career stage (ties: the most senior)."""
+    staged = obs.filter(_.career_position.notnull()).inner_join(stages, "career_position")
+    staged = staged.mutate(career_stage=resolve_stage(_.position_stage, _.sector)).filter(
+        _.career_stage.notnull()
+    )
+    counts = staged.group_by(["person_id", "year", "career_stage"]).agg(n=_.count())
+    w = ibis.window(
+        group_by=["person_id", "year"],
+        order_by=[ibis.desc("n"), ibis.desc(_STAGE_RANK)],
+    )
+    return (
+        counts.mutate(r=ibis.row_number().over(w))
+        .filter(_.r == 0)
+        .select("person_id", "year", "career_stage")
+    )
+
+
+def build_person_years(obs: Any, stages: Any, backfill: int) -> Any:
+    """The ``person_years`` table (see docs/tables.md) as an Ibis expression."""
+    ranked = main_affiliation(obs)
+    papers = obs.group_by(["person_id", "year"]).agg(n_papers=_.paper_id.nunique())
+    main = ranked.filter(_.rank == 1).select("person_id", "year", "institution", "country", "sector")
+    main_country = main.select("person_id", "year", main_country=_.country)
+    others = ranked.filter(_.rank > 1).left_join(main_country, ["person_id", "year"])
+    secondary = others.group_by(["person_id", "year"]).agg(
+        secondary_institutions=_.institution.collect(distinct=True),
+        secondary_countries=_.country.collect(
+            distinct=True, where=_.main_country.isnull() | (_.country != _.main_country)
+        ),
+    )
+    observed = (
+        papers.left_join(main, ["person_id", "year"])
+        .select(papers, "institution", "country", "sector")
+        .left_join(secondary, ["person_id", "year"])
+        .select(
+            "person_id",
+            "year",
+            "n_papers",
+            "institution",
+            "country",
+            "sector",
+            "secondary_institutions",
+            "secondary_countries",
+        )
+        .left_join(career_stages(obs, stages), ["person_id", "year"])
+        .select(
+            "person_id",
+            "year",
+            "n_papers",
+            "institution",
+            "country",
+            "sector",
+            "career_stage",
+            secondary_institutions=_.secondary_institutions.fill_null(
+                ibis.literal([], type="array<string>")
+            ),
+            secondary_countries=_.secondary_countries.fill_null(
+                ibis.literal([], type="array<string>")
+            ),
+            observed=ibis.literal(True),
+        )
+    )
+    if backfill <= 0:
+        return observed
+    # Gap years (<= b) between two observed years carry the last observed affiliation.
+    w = ibis.window(group_by="person_id", order_by="year")
+    spans = observed.mutate(next_year=_.year.lead().over(w)).filter(
+        (_.next_year - _.year - 1 >= 1) & (_.next_year - _.year - 1 <= backfill)
+    )
+    offsets = ibis.memtable({"k": list(range(1, backfill + 1))}, schema={"k": "int64"})
+    gaps = (
+        spans.cross_join(offsets)
+        .filter(_.year + _.k < _.next_year)
+        .select(
+            "person_id",
+            year=(_.year + _.k).cast("int64"),
+            n_papers=ibis.literal(0, type="int64"),
+            institution=_.institution,
+            country=_.country,
+            sector=_.sector,
+            career_stage=_.career_stage,
+            secondary_institutions=ibis.literal([], type="array<string>"),
+            secondary_countries=ibis.literal([], type="array<string>"),
+            observed=ibis.literal(False),
+        )
+    )
+    return observed.union(gaps)

@@ -1,0 +1,135 @@
+"""Core commands: build, export, stats, demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from talentflow.cli.app import EXIT_DATA_ERROR, EXIT_FAILED, EXIT_NO_STORE, app
+from talentflow.store import DEFAULT_DB, StoreError
+
+console = Console(stderr=True)
+
+DataOption = typer.Option(
+    None, "--data", help="Folder with source folders (default: $TALENTFLOW_MIRROR or the cache)."
+)
+DbOption = typer.Option(DEFAULT_DB, "--db", help="The DuckDB store.")
+
+
+def _data_dir(data: Path | None) -> Path:
+    from talentflow.sources.fetch import resolve_data_dir
+
+    return resolve_data_dir(data)
+
+
+def run_build(data: Path | None, db: Path, stages: list[str] | None = None) -> int:
+    """Run the build with a progress display; return an exit code."""
+    from talentflow.pipeline import build
+    from talentflow.reporting import ingest_summary
+    from talentflow.sources.stage import SourceError
+
+    try:
+        data_dir = _data_dir(data)
+    except Exception as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return EXIT_FAILED
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("build", total=None)
+        try:
+            report = build(
+                data_dir, db, stages=stages,
+                progress=lambda message: progress.update(task, description=message),
+            )
+        except SourceError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            return EXIT_FAILED
+        except Exception as exc:
+            console.print(f"[red]build failed, previous store left intact:[/] {type(exc).__name__}: {exc}")
+            return EXIT_FAILED
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
+    console.print(f"[green]built[/] {db} from {data_dir} ({timings})")
+    problems = ingest_summary(db)
+    for line in problems:
+        console.print(f"[yellow]warning:[/] {line}")
+    return EXIT_DATA_ERROR if problems else 0
+
+
+@app.command()
+def build(
+    data: Path | None = DataOption,
+    db: Path = DbOption,
+    stage: list[str] | None = typer.Option(  # noqa: B008
+        None, "--stage", help="Run only these stages (repeatable)."
+    ),
+) -> None:
+    """Ingest every known source folder under DATA and run all stages into DB.
+
+    The store is replaced only when the whole build succeeds. Exit code 1 means the build
+    finished but some files or records were quarantined (listed); 4 means it failed.
+    """
+    raise typer.Exit(run_build(data, db, stage))
+
+
+@app.command()
+def export(
+    table: str = typer.Argument(..., help="Table to export (papers, authorships, ...)."),
+    db: Path = DbOption,
+    output: str = typer.Option("-", "--output", "-o", help="File (.jsonl, .csv, .parquet) or -."),
+) -> None:
+    """Export a table of the store as JSON Lines, CSV or Parquet (by extension; - is stdout)."""
+    from talentflow.exporting import ExportError, export_table
+
+    try:
+        count = export_table(db, table, output, stdout=sys.stdout.buffer)
+    except StoreError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_NO_STORE) from None
+    except ExportError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if output != "-":
+        console.print(f"wrote {count} rows of {table} to {output}")
+
+
+@app.command()
+def stats(db: Path = DbOption) -> None:
+    """Counts of papers, authorships, persons and coverage by source, venue and year."""
+    from talentflow.reporting import print_stats
+
+    try:
+        print_stats(db, Console())
+    except StoreError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_NO_STORE) from None
+
+
+@app.command()
+def demo(
+    data: Path | None = DataOption,
+    db: Path = DbOption,
+    host: str = typer.Option("127.0.0.1", help="Interface for the dashboard (loopback)."),
+    port: int = typer.Option(8000, help="Port for the dashboard."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the dashboard after."),
+) -> None:
+    """Fetch (or use the mirror), build, show the statistics and serve the dashboard."""
+    from talentflow.reporting import print_stats
+
+    code = run_build(data, db)
+    if code not in (0, EXIT_DATA_ERROR):
+        raise typer.Exit(code)
+    print_stats(db, Console())
+    if serve:
+        try:
+            from talentflow.web import serve as serve_web
+        except ImportError:
+            console.print("[yellow]the dashboard is not available in this version[/]")
+            return
+        console.print(f"dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
+        serve_web(db, host=host, port=port)

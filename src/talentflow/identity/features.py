@@ -1,0 +1,249 @@
+"""Comparison features: one *entity* per identifier cluster and per unidentified authorship.
+
+Linkage compares entities, never raw rows: an identifier cluster is summarised once (its name
+variants, all co-authors, institutions, email domains, countries, venues, year span and topic
+words), and every authorship without an identifier is an entity of its own. All of this is
+Ibis, so it runs on DuckDB and on Spark alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+
+from talentflow.identity.names import name_keys
+
+#: Webmail domains say nothing about where someone works.
+WEBMAIL = (
+    "gmail.com",
+    "googlemail.com",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "foxmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "yahoo.com",
+    "live.com",
+    "icloud.com",
+    "protonmail.com",
+    "sina.com",
+    "yeah.net",
+)
+#: Second-level labels under which the registrable domain has three labels (``ox.ac.uk``).
+_SECOND_LEVEL = ("ac", "co", "edu", "com", "org", "gov", "net", "or", "ne", "go")
+
+#: Title words too common in this field to say anything about a person's topic.
+STOPWORDS = (
+    "with from that this into over under using based their through learning learn networks "
+    "network neural deep model models approach method methods data towards toward via for "
+    "and the analysis efficient effective better large scale task tasks training "
+    "without when what your more than between across beyond improving improved generalization "
+    "adaptive robust new novel framework system systems problem problems study"
+).split()
+
+STRING_ARRAY = dt.Array(dt.string)
+
+
+def _clean(value: ibis.Value) -> ibis.Value:
+    """Lower-case, punctuation to spaces, trimmed; empty becomes NULL."""
+    out = value.lower().re_replace(r"[^a-z0-9]+", " ").strip()
+    return ibis.ifelse(out == "", ibis.null("string"), out)
+
+
+def _first_part(value: ibis.Value) -> ibis.Value:
+    """The first of several ``+``-joined parts."""
+    return value.split("+")[0]
+
+
+def registrable_domain(domain: ibis.Value) -> ibis.Value:
+    """``cs.toronto.edu`` -> ``toronto.edu``, ``eng.ox.ac.uk`` -> ``ox.ac.uk``; webmail -> NULL."""
+    d = domain.lower().strip()
+    labels = d.split(".")
+    n = labels.length()
+    two = labels[n - 2] + "." + labels[n - 1]
+    three = labels[n - 3] + "." + two
+    second = labels[n - 2]
+    out = ibis.ifelse((n >= 3) & second.isin(_SECOND_LEVEL), three, two)
+    out = ibis.ifelse(n >= 2, out, ibis.null("string"))
+    return ibis.ifelse(out.isin(WEBMAIL) | d.isnull() | (d == ""), ibis.null("string"), out)
+
+
+def _as_array(value: ibis.Value) -> ibis.Value:
+    """A one-element array, or NULL when the value is NULL."""
+    return ibis.ifelse(value.isnull(), ibis.null(STRING_ARRAY), ibis.array([value]))
+
+
+def _nonempty(arr: ibis.Value) -> ibis.Value:
+    return ibis.ifelse(arr.isnull() | (arr.length() == 0), ibis.null(STRING_ARRAY), arr)
+
+
+def name_table(con: Any, authorships: ibis.Table) -> ibis.Table:
+    """Keys of every distinct author name (normalised in Python, once per distinct name)."""
+    distinct = authorships.select("author_name").distinct().to_pyarrow()
+    return ibis.memtable(name_keys(distinct.column("author_name").to_pylist()))
+
+
+def paper_topics(papers: ibis.Table | None) -> ibis.Table | None:
+    """``(paper_id, topics)``: distinct informative title words per paper."""
+    if papers is None or "title" not in papers.columns:
+        return None
+    words = papers.title.lower().re_split(r"[^a-z]+")
+    words = words.filter(lambda w: (w.length() > 3) & ~w.isin(STOPWORDS)).unique()
+    return papers.select(paper_id=papers.paper_id, topics=_nonempty(words)).distinct(on="paper_id")
+
+
+def authorship_features(
+    authorships: ibis.Table,
+    names: ibis.Table,
+    papers: ibis.Table | None,
+    *,
+    max_coauthors: int = 50,
+) -> ibis.Table:
+    """One row per authorship with its name keys and comparison values."""
+    a = authorships
+    cols = a.columns
+    a = a.left_join(names, a.author_name == names.author_name).drop("author_name_right")
+
+    # Co-authors: the first-last keys of the other authors of the same paper.
+    per_paper = (
+        a.filter(a.name_fl.notnull())
+        .group_by("paper_id")
+        .aggregate(paper_names=a.name_fl.collect(distinct=True), n_names=a.name_fl.count())
+    )
+    a = a.left_join(per_paper, "paper_id").drop("paper_id_right")
+    coauthors = a.paper_names.filter(lambda x: x != a.name_fl.fill_null(""))
+    coauthors = ibis.ifelse(a.n_names > max_coauthors, coauthors[:max_coauthors], coauthors)
+
+    institution = ibis.null("string")
+    if "institution" in cols:
+        institution = a.institution.cast("string")
+    if "label_institution" in cols:
+        institution = institution.fill_null(_first_part(a.label_institution))
+    if "raw_affiliation" in cols:
+        institution = institution.fill_null(_first_part(a.raw_affiliation))
+    country = ibis.null("string")
+    if "country" in cols:
+        country = a.country.cast("string")
+    if "label_country" in cols:
+        country = country.fill_null(_first_part(a.label_country).lower())
+    domain = registrable_domain(a.email_domain) if "email_domain" in cols else ibis.null("string")
+
+    out = a.select(
+        "authorship_id",
+        "paper_id",
+        "author_name",
+        "venue",
+        "year",
+        "name_full",
+        "name_fl",
+        "name_fl_swapped",
+        "first",
+        "last",
+        "initial_only",
+        "bk_init",
+        "bk_init_swapped",
+        coauthors=_nonempty(coauthors),
+        institution=_clean(institution),
+        country=_clean(country),
+        domain=domain,
+    )
+    topics = paper_topics(papers)
+    if topics is not None:
+        out = out.left_join(topics, "paper_id").drop("paper_id_right")
+    else:
+        out = out.mutate(topics=ibis.null(STRING_ARRAY))
+    return out
+
+
+def record_entities(features: ibis.Table) -> ibis.Table:
+    """Entities for authorships without an identifier: one each, arrays of one."""
+    f = features
+    return f.select(
+        entity_id=f.authorship_id,
+        is_cluster=ibis.literal(False),
+        n_authorships=ibis.literal(1, "int64"),
+        name_fl=f.name_fl,
+        name_fl_swapped=f.name_fl_swapped,
+        first=f.first,
+        last=f.last,
+        initial_only=f.initial_only,
+        bk_init=f.bk_init,
+        bk_init_swapped=f.bk_init_swapped,
+        name_variants=_as_array(f.name_full),
+        coauthors=f.coauthors,
+        institutions=_as_array(f.institution),
+        domains=_as_array(f.domain),
+        countries=_as_array(f.country),
+        venues=_as_array(f.venue),
+        year_min=f.year.cast("int64"),
+        year_max=f.year.cast("int64"),
+        topics=f.topics,
+    )
+
+
+def cluster_entities(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
+    """Entities for identifier clusters: every value seen on any of the cluster's authorships."""
+    f = features.join(clusters, "authorship_id")
+    # The cluster's representative name: its most frequent first-last key (ties: smallest).
+    counts = f.filter(f.name_fl.notnull()).group_by(["cluster_key", "name_fl"]).aggregate(n=ibis._.count())
+    w = ibis.window(group_by="cluster_key", order_by=[ibis.desc("n"), "name_fl"])
+    rep = counts.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)
+    rep_keys = (
+        f.join(rep, ["cluster_key", "name_fl"])
+        .group_by("cluster_key")
+        .aggregate(
+            name_fl=ibis._.name_fl.min(),
+            name_fl_swapped=ibis._.name_fl_swapped.min(),
+            first=ibis._.first.min(),
+            last=ibis._.last.min(),
+            initial_only=ibis._.initial_only.min(),
+            bk_init=ibis._.bk_init.min(),
+            bk_init_swapped=ibis._.bk_init_swapped.min(),
+        )
+    )
+    agg = f.group_by("cluster_key").aggregate(
+        n_authorships=f.authorship_id.count(),
+        name_variants=f.name_full.collect(distinct=True),
+        institutions=f.institution.collect(distinct=True),
+        domains=f.domain.collect(distinct=True),
+        countries=f.country.collect(distinct=True),
+        venues=f.venue.collect(distinct=True),
+        year_min=f.year.min().cast("int64"),
+        year_max=f.year.max().cast("int64"),
+    )
+    co = f.filter(f.coauthors.notnull()).select("cluster_key", w=f.coauthors.unnest())
+    co = co.group_by("cluster_key").aggregate(coauthors=co.w.collect(distinct=True))
+    tp = f.filter(f.topics.notnull()).select("cluster_key", w=f.topics.unnest())
+    tp = tp.group_by("cluster_key").aggregate(topics=tp.w.collect(distinct=True))
+    e = (
+        agg.left_join(rep_keys, "cluster_key")
+        .drop("cluster_key_right")
+        .left_join(co, "cluster_key")
+        .drop("cluster_key_right")
+        .left_join(tp, "cluster_key")
+        .drop("cluster_key_right")
+    )
+    return e.select(
+        entity_id=e.cluster_key,
+        is_cluster=ibis.literal(True),
+        n_authorships=e.n_authorships.cast("int64"),
+        name_fl=e.name_fl,
+        name_fl_swapped=e.name_fl_swapped,
+        first=e.first,
+        last=e.last,
+        initial_only=e.initial_only,
+        bk_init=e.bk_init,
+        bk_init_swapped=e.bk_init_swapped,
+        name_variants=_nonempty(e.name_variants),
+        coauthors=_nonempty(e.coauthors),
+        institutions=_nonempty(e.institutions),
+        domains=_nonempty(e.domains),
+        countries=_nonempty(e.countries),
+        venues=_nonempty(e.venues),
+        year_min=e.year_min,
+        year_max=e.year_max,
+        topics=_nonempty(e.topics),
+    )

@@ -1,0 +1,124 @@
+"""Explicit identifiers: authorships sharing any id (transitively) are one person.
+
+The union is computed on *distinct* ids, not on rows: every authorship contributes the edges
+between the ids it carries (at most three), the distinct edges are pulled out of the engine,
+and ``scipy.sparse.csgraph.connected_components`` labels them. Each component is keyed by its
+smallest id, which makes the result independent of row order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+#: Columns on ``authorships`` that carry person identifiers, and how each is namespaced.
+ID_COLUMNS = ("source_person_id", "orcid", "dblp")
+
+
+def authorship_ids(authorships: ibis.Table) -> ibis.Table:
+    """Long table ``(authorship_id, pid)`` of every namespaced id an authorship carries."""
+    parts = []
+    for column in ID_COLUMNS:
+        if column not in authorships.columns:
+            continue
+        value = authorships[column].cast("string").strip()
+        if column == "orcid":
+            value = ibis.literal("orcid:") + value
+        parts.append(
+            authorships.filter(authorships[column].notnull() & (authorships[column].strip() != ""))
+            .select(authorship_id=authorships.authorship_id, pid=value)
+        )
+    if not parts:
+        return authorships.select(authorship_id=authorships.authorship_id, pid=ibis.null("string")).limit(0)
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.union(part, distinct=False)
+    return out.distinct()
+
+
+def components(pairs: pa.Table) -> pa.Table:
+    """Connected components of an undirected graph given as distinct ``(a, b)`` string pairs.
+
+    Returns ``(node, component)`` where ``component`` is the smallest node of its component.
+
+    Examples
+    --------
+    >>> t = pa.table({"a": ["x", "y", "p"], "b": ["y", "z", "q"]})
+    >>> sorted(components(t).to_pylist(), key=lambda r: r["node"])[:3]
+    [{'node': 'p', 'component': 'p'}, {'node': 'q', 'component': 'p'}, {'node': 'x', 'component': 'x'}]
+    """
+    a = pairs.column("a").combine_chunks()
+    b = pairs.column("b").combine_chunks()
+    uniq = pc.unique(pa.concat_arrays([a.cast(pa.string()), b.cast(pa.string())]))
+    nodes = pc.take(uniq, pc.array_sort_indices(uniq))
+    n = len(nodes)
+    if n == 0:
+        return pa.table({"node": pa.array([], pa.string()), "component": pa.array([], pa.string())})
+    ia = pc.index_in(a, value_set=nodes).to_numpy(zero_copy_only=False)
+    ib = pc.index_in(b, value_set=nodes).to_numpy(zero_copy_only=False)
+    graph = coo_matrix((np.ones(len(ia), dtype=np.int8), (ia, ib)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    # Nodes are sorted, so the first node seen for each label is the smallest one.
+    first = np.full(labels.max() + 1, -1, dtype=np.int64)
+    order = np.arange(n)
+    first[labels[::-1]] = order[::-1]
+    return pa.table({"node": nodes, "component": pc.take(nodes, pa.array(first[labels]))})
+
+
+def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 2) -> ibis.Table:
+    """Drop id uses that cannot be one person's.
+
+    An id carried by two authors of the same paper is a shared address, not a person (old
+    OpenReview records list one e-mail for several authors), and a use whose name is
+    incompatible with the id's most frequent name (different surname, not the same name in
+    the other order, more than ``max_edit`` edits apart) is a misaligned list entry.
+    """
+    f = features.select("authorship_id", "paper_id", "name_fl", "first", "last")
+    u = ids.join(f, "authorship_id")
+    shared = u.group_by(["pid", "paper_id"]).aggregate(n=ibis._.count()).filter(ibis._.n > 1)
+    shared = shared.select("pid").distinct()
+    u = u.anti_join(shared, "pid")
+    counts = u.filter(u.name_fl.notnull()).group_by(["pid", "name_fl", "first", "last"]).aggregate(
+        n=ibis._.count()
+    )
+    w = ibis.window(group_by="pid", order_by=[ibis.desc("n"), "name_fl"])
+    rep = counts.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)
+    rep = rep.select("pid", rep_fl=rep.name_fl, rep_first=rep.first, rep_last=rep.last)
+    u = u.left_join(rep, "pid").drop("pid_right")
+    compatible = (
+        u.name_fl.isnull()
+        | u.rep_fl.isnull()
+        | (u.last == u.rep_last)
+        | ((u.first == u.rep_last) & (u.last == u.rep_first))
+        | (u.name_fl.levenshtein(u.rep_fl) <= max_edit)
+    )
+    return u.filter(compatible).select("authorship_id", "pid")
+
+
+def identifier_clusters(
+    con: Any, authorships: ibis.Table, features: ibis.Table | None = None
+) -> ibis.Table:
+    """``(authorship_id, cluster_key)`` for every authorship that carries a trusted id.
+
+    ``cluster_key`` is the smallest id of the transitive closure of shared ids. With
+    ``features`` (name keys per authorship), untrustworthy id uses are dropped first
+    (:func:`trusted_ids`).
+    """
+    ids = authorship_ids(authorships)
+    if features is not None:
+        ids = trusted_ids(ids, features)
+    # Edges: each id of an authorship to the smallest id of the same authorship (a star),
+    # which connects all of them with at most two edges per authorship.
+    anchor = ids.group_by("authorship_id").aggregate(anchor=ids.pid.min())
+    edges = ids.join(anchor, "authorship_id").select(a=ids.pid, b=anchor.anchor).distinct()
+    comp = components(edges.to_pyarrow())
+    comp_t = ibis.memtable(comp)
+    return anchor.join(comp_t, anchor.anchor == comp_t.node).select(
+        authorship_id=anchor.authorship_id, cluster_key=comp_t.component
+    )

@@ -1,0 +1,183 @@
+"""The padded person-year panel every indicator is computed from.
+
+MPIDR-style padding: a person counts in every year between their first and last observed year.
+A year with no ``person_years`` row, or with an unknown country, carries the country (and
+sector) of the last year before it that had one (else the next one). Persons whose country is
+never known are left out. On this panel a person has exactly one country each year, so stocks,
+entries, exits and moves add up exactly (the accounting identity in docs/indicators.md).
+
+A *move* is a change of country between two consecutive panel years; it is dated to the year of
+arrival. A *sector move* is a change of sector group between two consecutive years (in the same
+country: domestic; otherwise international).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Resolve's sectors grouped into the sectors indicators report.
+SECTOR_GROUPS: dict[str, str] = {
+    "education": "academia",
+    "company": "industry",
+    "government": "government",
+    "facility": "government",
+    "nonprofit": "other",
+    "healthcare": "other",
+    "archive": "other",
+    "other": "other",
+}
+SECTORS = ("academia", "industry", "government", "other")
+
+
+@dataclass
+class Panel:
+    """The padded panel and what is derived from it (all pandas, one row per fact).
+
+    Attributes
+    ----------
+    persons
+        Sorted distinct person ids; ``pidx`` columns index into it.
+    years
+        ``pidx, year, country, sector, student, first_year, last_year`` (one row per person-year).
+    frac
+        ``pidx, year, country, sector, weight``: fractional counting over the main and
+        secondary countries of each observed year (weights of a person-year sum to 1).
+    moves
+        ``pidx, year, from_country, to_country, from_sector, to_sector, is_return``.
+    sector_moves
+        ``pidx, year, country, from_country, from_sector, to_sector, domestic``.
+    """
+
+    persons: np.ndarray
+    years: pd.DataFrame
+    frac: pd.DataFrame
+    moves: pd.DataFrame
+    sector_moves: pd.DataFrame
+
+    @property
+    def n_persons(self) -> int:
+        return len(self.persons)
+
+
+def sector_group(sector: pd.Series) -> pd.Series:
+    """Map resolve's sector to ``academia/industry/government/other`` (``unknown`` if NULL)."""
+    return sector.map(SECTOR_GROUPS).fillna("unknown").astype(str)
+
+
+def build_panel(person_years: pd.DataFrame) -> Panel:
+    """Pad ``person_years`` (the careers table) into the indicator panel.
+
+    Parameters
+    ----------
+    person_years
+        At least ``person_id, year, country``; optional ``sector``, ``career_stage``,
+        ``secondary_countries``. Several rows for one person-year are reduced to the first in
+        (person_id, year, observed desc, country) order.
+    """
+    py = person_years.copy()
+    for col in ("sector", "career_stage"):
+        if col not in py.columns:
+            py[col] = None
+    if "secondary_countries" not in py.columns:
+        py["secondary_countries"] = None
+    if "observed" not in py.columns:
+        py["observed"] = True
+    py = py[py["person_id"].notna() & py["year"].notna()]
+    py["year"] = py["year"].astype(np.int64)
+    py = py.sort_values(
+        ["person_id", "year", "observed", "country"], ascending=[True, True, False, True],
+        na_position="last", kind="mergesort",
+    ).drop_duplicates(["person_id", "year"], keep="first")
+    known = py.loc[py["country"].notna(), "person_id"].unique()
+    py = py[py["person_id"].isin(known)]
+    persons = np.sort(np.asarray(py["person_id"].unique(), dtype=object))
+    py["pidx"] = np.searchsorted(persons, py["person_id"].to_numpy(dtype=object))
+
+    # every year between first and last observation
+    span = py.groupby("pidx")["year"].agg(["min", "max"])
+    lengths = (span["max"] - span["min"] + 1).to_numpy()
+    pidx = np.repeat(span.index.to_numpy(), lengths)
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    year = np.repeat(span["min"].to_numpy(), lengths) + (np.arange(lengths.sum()) - offsets)
+    full = pd.DataFrame({"pidx": pidx, "year": year})
+    full = full.merge(
+        py[["pidx", "year", "country", "sector", "career_stage", "secondary_countries"]],
+        on=["pidx", "year"], how="left",
+    )
+    full["sector"] = sector_group(full["sector"]).where(full["sector"].notna(), None)
+    full["student"] = full["career_stage"].eq("student")
+    g = full.groupby("pidx")
+    full["country"] = g["country"].ffill()
+    full["country"] = full["country"].fillna(full.groupby("pidx")["country"].bfill())
+    full["sector"] = g["sector"].ffill()
+    full["sector"] = full["sector"].fillna(full.groupby("pidx")["sector"].bfill()).fillna("unknown")
+    full["first_year"] = np.repeat(span["min"].to_numpy(), lengths)
+    full["last_year"] = np.repeat(span["max"].to_numpy(), lengths)
+
+    frac = _fractional(full)
+    moves = _moves(full)
+    sector_moves = _sector_moves(full)
+    years = full[["pidx", "year", "country", "sector", "student", "first_year", "last_year"]]
+    return Panel(persons, years.reset_index(drop=True), frac, moves, sector_moves)
+
+
+def _fractional(full: pd.DataFrame) -> pd.DataFrame:
+    """Split each person-year over its main and secondary countries (equal shares)."""
+    sec = full[["pidx", "year", "sector", "secondary_countries"]].explode("secondary_countries")
+    sec = sec[sec["secondary_countries"].notna()].rename(columns={"secondary_countries": "country"})
+    parts = pd.concat([full[["pidx", "year", "sector", "country"]], sec], ignore_index=True)
+    parts = parts.drop_duplicates(["pidx", "year", "country"])
+    parts["weight"] = 1.0 / parts.groupby(["pidx", "year"])["country"].transform("size")
+    return parts.reset_index(drop=True)
+
+
+def _moves(full: pd.DataFrame) -> pd.DataFrame:
+    prev_same = full["pidx"].to_numpy()[1:] == full["pidx"].to_numpy()[:-1]
+    country = full["country"].to_numpy(dtype=object)
+    changed = np.zeros(len(full), dtype=bool)
+    changed[1:] = prev_same & (country[1:] != country[:-1])
+    at = np.flatnonzero(changed)
+    moves = pd.DataFrame(
+        {
+            "pidx": full["pidx"].to_numpy()[at],
+            "year": full["year"].to_numpy()[at],
+            "from_country": country[at - 1],
+            "to_country": country[at],
+            "from_sector": full["sector"].to_numpy(dtype=object)[at - 1],
+            "to_sector": full["sector"].to_numpy(dtype=object)[at],
+        }
+    )
+    # a return: arrival in a country the person was in in an earlier year
+    first_in = full.groupby(["pidx", "country"], as_index=False)["year"].min()
+    first_in = first_in.rename(columns={"country": "to_country", "year": "first_in"})
+    moves = moves.merge(first_in, on=["pidx", "to_country"], how="left")
+    moves["is_return"] = moves["first_in"] < moves["year"]
+    return moves.drop(columns="first_in")
+
+
+def _sector_moves(full: pd.DataFrame) -> pd.DataFrame:
+    pidx = full["pidx"].to_numpy()
+    sector = full["sector"].to_numpy(dtype=object)
+    country = full["country"].to_numpy(dtype=object)
+    ok = np.zeros(len(full), dtype=bool)
+    ok[1:] = (
+        (pidx[1:] == pidx[:-1])
+        & (sector[1:] != sector[:-1])
+        & (sector[1:] != "unknown")
+        & (sector[:-1] != "unknown")
+    )
+    at = np.flatnonzero(ok)
+    return pd.DataFrame(
+        {
+            "pidx": pidx[at],
+            "year": full["year"].to_numpy()[at],
+            "country": country[at],
+            "from_country": country[at - 1],
+            "from_sector": sector[at - 1],
+            "to_sector": sector[at],
+            "domestic": country[at] == country[at - 1],
+        }
+    )

@@ -1,0 +1,56 @@
+"""The indicators stage: careers tables in, indicator tables (with intervals) out.
+
+Reads ``person_years``, ``person_profile``, ``authorships``, ``papers`` (``events`` and
+``tenures`` are not needed: moves are taken from the padded person-year panel so that stocks
+and flows add up; see docs/indicators.md), writes ``country_year``, ``flows``, ``retention``,
+``returns``, ``origin_work``, ``sector_flows`` and ``paper_subfields``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from talentflow.indicators.compute import IndicatorParams, compute
+
+_READ = {
+    "person_years": [
+        "person_id", "year", "country", "sector", "career_stage", "secondary_countries",
+        "observed",
+    ],
+    "person_profile": ["person_id", "first_country", "training_country"],
+    "authorships": ["paper_id", "person_id", "venue", "year"],
+    "papers": ["paper_id", "title", "keywords", "abstract", "venue", "year"],
+}
+
+
+def read_inputs(con: Any) -> dict[str, pd.DataFrame]:
+    """The columns of the careers and source tables the indicators need, as pandas frames."""
+    present = set(con.list_tables())
+    out: dict[str, pd.DataFrame] = {}
+    for name, cols in _READ.items():
+        if name not in present:
+            continue
+        table = con.table(name)
+        have = [c for c in cols if c in table.columns]
+        if name == "authorships" and "person_id" in have:
+            table = table.filter(table.person_id.notnull())
+        out[name] = table.select(*have).to_pandas()
+    return out
+
+
+def run(ctx: Any) -> None:
+    """Compute every indicator table on ``ctx.con`` (replacing earlier ones)."""
+    params = IndicatorParams.from_mapping(ctx.params)
+    ctx.progress("indicators: reading careers tables")
+    inputs = read_inputs(ctx.con)
+    if "person_years" not in inputs:
+        # a build without the careers stage (e.g. `--stage sources`): nothing to compute
+        ctx.record_params("indicators", {"skipped": "no person_years table"})
+        return
+    ctx.progress(f"indicators: computing with {params.replicates} bootstrap replicates")
+    tables = compute(inputs, params)
+    for name, frame in tables.items():
+        ctx.con.create_table(name, frame, overwrite=True)
+    ctx.record_params("indicators", params.__dict__ | {"panel": "padded", "bootstrap": "poisson"})

@@ -1,0 +1,129 @@
+"""Normalising affiliation strings and splitting them into parts and segments.
+
+Everything that compares names (gazetteer keys, place names, learned aliases) goes through
+:func:`normalize` so both sides of a lookup agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Abbreviations and spelling variants mapped to one form (applied per token, both sides).
+ABBREVIATIONS: dict[str, str] = {
+    "univ": "university",
+    "uni": "university",
+    "universty": "university",
+    "univeristy": "university",
+    "universiy": "university",
+    "unversity": "university",
+    "inst": "institute",
+    "insitute": "institute",
+    "institue": "institute",
+    "dept": "department",
+    "dep": "department",
+    "sci": "science",
+    "sciences": "science",
+    "tech": "technology",
+    "technol": "technology",
+    "natl": "national",
+    "nat'l": "national",
+    "lab": "laboratory",
+    "labs": "laboratory",
+    "laboratories": "laboratory",
+    "ctr": "center",
+    "centre": "center",
+    "cntr": "center",
+    "intl": "international",
+    "acad": "academy",
+    "coll": "college",
+    "engn": "engineering",
+    "engg": "engineering",
+    "corp": "corporation",
+    "inc": "",
+    "ltd": "",
+    "llc": "",
+    "gmbh": "",
+    "the": "",
+}
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+# Everything that is not a letter/digit becomes a space (CJK runs are kept as tokens).
+_NON_WORD = re.compile(r"[^0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Segment boundaries inside one affiliation part.
+_SEGMENT = re.compile(r"[,;()\[\]/|\n\t]|\s[-–—]\s")
+_SPECIAL = str.maketrans(
+    {
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "AE",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ı": "i",
+        "œ": "oe",
+        "þ": "th",
+        "&": " and ",
+        "’": "'",
+        "'": "",
+        "ﬁ": "fi",
+        "ﬂ": "fl",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Unicode-normalise, strip accents and lower-case ``text`` (CJK characters kept)."""
+    text = unicodedata.normalize("NFKC", text).translate(_SPECIAL)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised tokens of ``text``: folded, punctuation removed, abbreviations expanded."""
+    out: list[str] = []
+    for tok in _NON_WORD.split(fold(text)):
+        if not tok:
+            continue
+        tok = ABBREVIATIONS.get(tok, tok)
+        if tok:
+            out.append(tok)
+    return out
+
+
+def normalize(text: str) -> str:
+    """One canonical key for ``text`` (tokens joined by single spaces).
+
+    Examples
+    --------
+    >>> normalize("Dept. of CS, Univ. of Toronto")
+    'department of cs university of toronto'
+    >>> normalize("Technische Universität München")
+    'technische universitat munchen'
+    """
+    return " ".join(tokens(text))
+
+
+def clean(text: str) -> str:
+    """Remove control characters and surrounding whitespace from a raw string."""
+    return _CONTROL.sub(" ", text).strip()
+
+
+def split_parts(raw: str) -> list[str]:
+    """Split a raw affiliation into its affiliations on ``+`` (the upstream joiner)."""
+    return [p.strip() for p in clean(raw).split("+") if p.strip()]
+
+
+def segments(part: str) -> list[str]:
+    """Comma-like segments of one affiliation part, raw (not yet normalised)."""
+    return [s for s in _SEGMENT.split(part) if s.strip()]
+
+
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` contains Chinese, Japanese or Korean characters."""
+    return _CJK.search(text) is not None

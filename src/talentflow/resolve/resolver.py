@@ -1,0 +1,352 @@
+"""Resolve one (affiliation string, email domain) pair to institution, country and sector.
+
+The pipeline per affiliation part: normalise -> split into segments -> greedy longest match of
+gazetteer keys (institutions, lab sites, places) -> decide the country from the evidence in a
+fixed order (a lab site, a place hint, the institution, the email domain) -> calibrated
+confidence of that decision path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from talentflow.resolve.domains import DomainInfo, domain_keys, parse_domain
+from talentflow.resolve.gazetteer import (
+    AMBIGUOUS,
+    ENTITY,
+    PLACE,
+    SITE,
+    Gazetteer,
+    load_gazetteer,
+)
+from talentflow.resolve.places import COUNTRY_FIRST_CODES, SEGMENT_COUNTRY_CODES
+from talentflow.resolve.normalize import clean, has_cjk, segments, split_parts, tokens
+
+#: Longest raw affiliation looked at (longer strings are cut; real ones are far shorter).
+MAX_CHARS = 2000
+#: Most affiliation parts resolved per string.
+MAX_PARTS = 12
+_AND = re.compile(r"\s+(?:and|&)\s+|\s*;\s*", re.IGNORECASE)
+_ZIP = re.compile(r"^\d{4,6}$")
+
+#: Prior confidence per decision path, used when the calibration table lacks the path.
+PRIOR = {
+    "site": 0.95,
+    "hint>hq": 0.9,
+    "hint>inst": 0.8,
+    "inst+hint": 0.99,
+    "inst>city": 0.9,
+    "inst": 0.95,
+    "hint": 0.95,
+    "domain-inst": 0.9,
+    "tld": 0.85,
+    "edu": 0.8,
+    "none": 0.0,
+}
+
+
+@dataclass
+class Resolution:
+    """The resolution of one affiliation string.
+
+    ``country`` and ``institution`` are those of the primary (first) affiliation part;
+    ``countries`` has one entry (ISO2 or ``None``) per part, in order.
+    """
+
+    institution: str | None = None
+    institution_id: str | None = None
+    country: str | None = None
+    countries: list[str | None] = field(default_factory=list)
+    sector: str | None = None
+    confidence: float = 0.0
+    evidence: list[str] = field(default_factory=list)
+    method: str = "none"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict (JSON-ready) of the resolution."""
+        return {
+            "institution": self.institution,
+            "institution_id": self.institution_id,
+            "country": self.country,
+            "countries": list(self.countries),
+            "sector": self.sector,
+            "confidence": self.confidence,
+            "evidence": list(self.evidence),
+            "method": self.method,
+        }
+
+
+@dataclass
+class _Part:
+    entity: int | None
+    country: str | None
+    method: str
+    evidence: list[str]
+    matched: bool  # some institution or site was named
+
+
+class Resolver:
+    """Resolves affiliation strings with a gazetteer loaded once.
+
+    Parameters
+    ----------
+    gazetteer
+        A loaded :class:`~talentflow.resolve.gazetteer.Gazetteer`; by default the one of
+        ``data_dir`` (see :func:`~talentflow.resolve.gazetteer.load_gazetteer`).
+    data_dir
+        The build's data folder (``registries/``, ``paperlists/``).
+
+    Examples
+    --------
+    >>> r = Resolver()  # curated labs and place names only
+    >>> r.resolve("Tencent AI Lab, Seattle").country
+    'US'
+    """
+
+    def __init__(
+        self, gazetteer: Gazetteer | None = None, *, data_dir: str | Path | None = None
+    ) -> None:
+        self.gaz = gazetteer if gazetteer is not None else load_gazetteer(data_dir)
+        self._part_cache: dict[str, tuple[list[tuple[int, Any, Any, str]], list[str]]] = {}
+
+    # -- matching --------------------------------------------------------------------------
+    def _match(self, part: str) -> tuple[list[tuple[int, Any, Any, str]], list[str]]:
+        """Greedy longest matches per segment: ``[(kind, a, b, key)]`` and ordered segments.
+
+        Matches are returned in reading order; a match's 4th item is its key.
+        """
+        cached = self._part_cache.get(part)
+        if cached is not None:
+            return cached
+        keys = self.gaz.keys
+        first = self.gaz.first
+        region_codes = self.gaz.region_codes
+        found: list[tuple[int, Any, Any, str]] = []
+        segs: list[str] = []
+        for seg in segments(part):
+            toks = tokens(seg)
+            if not toks:
+                continue
+            if has_cjk(seg):
+                toks = _split_cjk(toks, keys)
+            key_seg = " ".join(toks)
+            segs.append(key_seg)
+            # "CA 94305", "MA", "NL": a state or country code heading its own short segment.
+            if len(toks) <= 2 and (len(toks) == 1 or _ZIP.match(toks[1])):
+                code = toks[0]
+                zipped = len(toks) == 2
+                if code in region_codes and (zipped or code not in COUNTRY_FIRST_CODES):
+                    found.append((PLACE, region_codes[code], 2, code))
+                    continue
+                if code in SEGMENT_COUNTRY_CODES:
+                    found.append((PLACE, SEGMENT_COUNTRY_CODES[code], 3, code))
+                    continue
+            n_tok = len(toks)
+            i = 0
+            while i < n_tok:
+                longest = first.get(toks[i], 0)
+                hit = None
+                for n in range(min(longest, n_tok - i), 0, -1):
+                    key = " ".join(toks[i : i + n])
+                    val = keys.get(key)
+                    if val is not None:
+                        hit = (val[0], val[1], val[2], key)
+                        i += n
+                        break
+                if hit is None:
+                    i += 1
+                else:
+                    found.append(hit)
+        result = (found, segs)
+        if len(self._part_cache) < 500_000:
+            self._part_cache[part] = result
+        return result
+
+    # -- deciding --------------------------------------------------------------------------
+    def _part(self, part: str, dom: DomainInfo | None, use_domain: bool) -> _Part:
+        gaz = self.gaz
+        found, _ = self._match(part)
+        entity: int | None = None
+        ent_key = ""
+        site_cc: str | None = None
+        ambiguous: tuple[int, ...] | None = None
+        hints: list[tuple[str, int, str]] = []
+        for kind, a, b, key in found:
+            if kind == PLACE:
+                hints.append((a, b, key))
+            elif entity is None and ambiguous is None:
+                if kind == ENTITY:
+                    entity, ent_key = a, key
+                elif kind == SITE:
+                    entity, ent_key, site_cc = a, key, b
+                elif kind == AMBIGUOUS:
+                    ambiguous, ent_key = a, key
+        hint = None
+        if hints:
+            best_rank = max(h[1] for h in hints)
+            hint = [h for h in hints if h[1] == best_rank][-1]
+        dom_entity: int | None = None
+        dom_cc: str | None = None
+        dom_method = ""
+        if use_domain and dom is not None and not dom.webmail:
+            for k in domain_keys(dom):
+                if k in gaz.domains:
+                    dom_entity = gaz.domains[k]
+                    break
+            last = dom.suffix.rsplit(".", 1)[-1]
+            if dom_entity is not None:
+                dom_cc = gaz.entities[dom_entity][1]
+                dom_method = "domain-inst"
+            elif last in gaz.tlds:
+                dom_cc, dom_method = gaz.tlds[last], "tld"
+            elif last == "edu":
+                dom_cc, dom_method = "US", "edu"
+        if ambiguous is not None:
+            want = hint[0] if hint else dom_cc
+            pick = [i for i in ambiguous if gaz.entities[i][1] == want]
+            if pick:
+                entity = pick[0]
+            elif dom_entity is not None and dom_entity in ambiguous:
+                entity = dom_entity
+            else:
+                sup = sorted(ambiguous, key=lambda i: -gaz.support[i])
+                if gaz.support[sup[0]] >= 2 * max(1, gaz.support[sup[1]]):
+                    entity = sup[0]
+        evidence: list[str] = []
+        if entity is not None:
+            evidence.append(f"institution '{ent_key}' -> {gaz.entities[entity][0]}")
+        if site_cc:
+            evidence.append(f"lab site '{ent_key}' -> {site_cc}")
+        if hint:
+            evidence.append(f"place '{hint[2]}' -> {hint[0]}")
+        if dom_cc:
+            evidence.append(f"domain {dom.domain if dom else ''} -> {dom_cc} ({dom_method})")
+        ent_cc = gaz.entities[entity][1] if entity is not None else None
+        if site_cc:
+            country, method = site_cc, "site"
+        elif entity is not None and hint is not None:
+            if hint[0] == ent_cc:
+                country, method = ent_cc, "inst+hint"
+            elif gaz.entities[entity][4] or hint[1] >= 2:
+                country, method = hint[0], ("hint>hq" if gaz.entities[entity][4] else "hint>inst")
+            else:
+                country, method = ent_cc, "inst>city"
+        elif entity is not None:
+            country, method = ent_cc, "inst"
+        elif hint is not None:
+            country, method = hint[0], "hint"
+        elif dom_cc is not None:
+            country, method = dom_cc, dom_method
+            if dom_entity is not None:
+                entity = dom_entity
+        else:
+            country, method = None, "none"
+        if country is not None and dom_cc is not None and method not in ("tld", "edu"):
+            method += "|dom-agree" if _same(dom_cc, country) else "|dom-conflict"
+        return _Part(entity, country, method, evidence, entity is not None or bool(site_cc))
+
+    def resolve(self, affiliation: str | None, domain: str | None = None) -> Resolution:
+        """Resolve one affiliation string (``+`` joins several) with an optional email domain.
+
+        Never raises on odd input: empty, huge or garbled strings give an empty resolution.
+        """
+        text = clean(affiliation or "")[:MAX_CHARS]
+        dom = parse_domain(domain) if domain else None
+        parts = split_parts(text)[:MAX_PARTS]
+        if not parts and dom is None:
+            return Resolution(evidence=["empty affiliation"], countries=[])
+        parts = self._split_and(parts) if parts else [""]
+        results = [self._part(p, dom, i == 0) for i, p in enumerate(parts)]
+        primary = results[0]
+        gaz = self.gaz
+        res = Resolution(countries=[r.country for r in results], method=primary.method)
+        res.country = primary.country
+        res.evidence = primary.evidence or ["nothing recognised"]
+        if primary.entity is not None:
+            name, _cc, sector, iid, _m = gaz.entities[primary.entity]
+            res.institution, res.institution_id, res.sector = name, iid, sector
+        res.confidence = self.confidence(primary.method) if res.country else 0.0
+        return res
+
+    def _split_and(self, parts: list[str]) -> list[str]:
+        """Split parts joined by " and " / ";" where both sides name an organisation."""
+        out: list[str] = []
+        for part in parts:
+            pieces = [p for p in _AND.split(part) if p.strip()]
+            if len(pieces) > 1 and all(self._names_org(p) for p in pieces):
+                out.extend(pieces)
+            else:
+                out.append(part)
+        return out
+
+    def _names_org(self, piece: str) -> bool:
+        found, _ = self._match(piece)
+        return any(kind in (ENTITY, SITE, AMBIGUOUS) for kind, *_ in found)
+
+    def confidence(self, method: str) -> float:
+        """Calibrated probability that a country decided by ``method`` is right."""
+        cal = self.gaz.calibration
+        if method in cal:
+            return cal[method]
+        base = method.split("|", 1)[0]
+        return cal.get(base, PRIOR.get(base, 0.5))
+
+    def explain(self, affiliation: str, domain: str | None = None) -> list[str]:
+        """Human-readable lines: parts, what matched in each, and the decision."""
+        lines = []
+        text = clean(affiliation or "")[:MAX_CHARS]
+        parts = self._split_and(split_parts(text)) or [""]
+        dom = parse_domain(domain) if domain else None
+        for i, p in enumerate(parts):
+            found, segs = self._match(p)
+            r = self._part(p, dom, i == 0)
+            lines.append(f"part {i}: {p!r} -> country {r.country} via {r.method}")
+            lines.append(f"  segments: {segs}")
+            for kind, a, b, key in found:
+                lines.append(f"  match {_KIND[kind]} {key!r}: {self._describe(kind, a, b)}")
+            lines.extend(f"  evidence: {e}" for e in r.evidence)
+        return lines
+
+    def _describe(self, kind: int, a: Any, b: Any) -> str:
+        ents = self.gaz.entities
+        if kind == ENTITY:
+            return f"{ents[a][0]} ({ents[a][1]}, {ents[a][2]})"
+        if kind == SITE:
+            return f"{ents[a][0]} site in {b}"
+        if kind == AMBIGUOUS:
+            return "; ".join(f"{ents[i][0]} ({ents[i][1]})" for i in a)
+        return f"{a} (rank {b})"
+
+
+_KIND = {ENTITY: "institution", AMBIGUOUS: "ambiguous", SITE: "site", PLACE: "place"}
+
+
+def _same(a: str, b: str) -> bool:
+    greater_china = ("CN", "HK", "MO", "TW")
+    return a == b or (a in greater_china and b in greater_china)
+
+
+def _split_cjk(toks: list[str], keys: dict[str, Any]) -> list[str]:
+    """Cut runs of CJK characters at the longest known keys (no spaces in those scripts)."""
+    out: list[str] = []
+    for tok in toks:
+        if not has_cjk(tok):
+            out.append(tok)
+            continue
+        i = 0
+        while i < len(tok):
+            for j in range(len(tok), i, -1):
+                if tok[i:j] in keys:
+                    out.append(tok[i:j])
+                    i = j
+                    break
+            else:
+                j = i + 1
+                while j < len(tok) and not any(tok[j:k] in keys for k in range(j + 1, len(tok) + 1)):
+                    j += 1
+                out.append(tok[i:j])
+                i = j
+    return out

@@ -1,0 +1,708 @@
+"""The calibrated model of moves: a move hazard, a destination choice and sector switches.
+
+Three parts, fitted on the observed person-years up to the forecast origin ``T``:
+
+1. **Move hazard** (binomial logit, statsmodels GLM on grouped person-years): the probability
+   that a researcher active in year ``t`` and still active in ``t + 1`` is observed in another
+   country in ``t + 1``, by current country group, being abroad (current country differs from the
+   first observed one), sector, career stage, LLM subfield, career age and period.
+2. **Destination choice** (conditional logit, :mod:`talentflow.scenarios.choice`): among movers,
+   the destination by country group, with an attractiveness constant per destination plus a
+   ridge-penalised deviation per destination and period, a tie to the first observed country
+   (return) and a tie to any other country of earlier affiliation.
+3. **Domestic sector switches** (binomial logits): academia -> industry and back, for stayers.
+
+Parameter uncertainty: each part has an asymptotic normal (estimate, inverse Hessian); draws from
+it are carried into projections (:mod:`talentflow.scenarios.project`).
+
+Known interventions can be added to the fit as :class:`PolicyTerm` (a dummy that switches on from
+a year); :meth:`MoveModel.policy_effects` reports their rate ratios with intervals. The recovery
+tests use this to check the model finds a known effect in simulated careers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import statsmodels.api as sm
+from scipy.special import expit
+
+from talentflow.scenarios.choice import fit_conditional_logit
+from talentflow.scenarios.frames import Panel
+from talentflow.scenarios.levers import SECTORS, STAGES
+
+OTHER = "OTHER"
+#: Career-age bins (years since first observed): 0-1, 2-4, 5-9, 10+.
+AGE_EDGES = (2, 5, 10)
+AGE_LABELS = ("0-1", "2-4", "5-9", "10+")
+POLICY_KINDS = ("outflow", "inflow", "return")
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Options of the model (recorded with every result).
+
+    Attributes
+    ----------
+    n_countries
+        Named country groups (the most active countries over the last five years); the rest
+        form ``OTHER``.
+    period_width, n_periods
+        Periods are bins of ``period_width`` outcome years ending at ``T``; the earliest bin
+        takes everything before. Projections use the last period's effects.
+    window
+        Years before ``T`` used for continuation (exit) rates and entrants.
+    min_events
+        A dummy level of the hazard with fewer events (or non-events) merges into its
+        reference, to avoid separation.
+    dev_sd
+        Prior standard deviation of the destination x period deviations (ridge penalty).
+    """
+
+    n_countries: int = 15
+    period_width: int = 3
+    n_periods: int = 4
+    window: int = 3
+    min_events: int = 3
+    dev_sd: float = 0.5
+
+
+@dataclass(frozen=True)
+class PolicyTerm:
+    """A known intervention to estimate: a dummy on from ``from_year``.
+
+    ``outflow``: hazard of leaving ``country``. ``inflow``: choice of ``country`` as destination
+    (optionally only for movers from ``origins``). ``return``: a return move to ``country`` by
+    researchers first observed there (hazard of abroad researchers from there, and their choice
+    of it).
+    """
+
+    kind: str
+    country: str
+    from_year: int
+    origins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in POLICY_KINDS:
+            raise ValueError(f"policy term kind must be one of {POLICY_KINDS}")
+
+    @property
+    def name(self) -> str:
+        return f"policy:{self.kind}:{self.country}:{self.from_year}"
+
+
+@dataclass
+class GLMPart:
+    """A fitted binomial logit: coefficient names, estimates, covariance, axis lookups."""
+
+    names: list[str]
+    params: np.ndarray
+    cov: np.ndarray
+    #: axis name -> for each level, column index in params (``len(params)`` = reference, 0).
+    axes: dict[str, np.ndarray] = field(default_factory=dict)
+    n_events: int = 0
+    n_trials: int = 0
+
+    def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` draws of the coefficients plus a trailing zero column (for references)."""
+        d = rng.multivariate_normal(self.params, _psd(self.cov), size=n, method="cholesky")
+        return np.hstack([d, np.zeros((n, 1))])
+
+    def point(self) -> np.ndarray:
+        """The estimate as a one-row draw matrix."""
+        return np.hstack([self.params, [0.0]])[None, :]
+
+    def table(self, part: str) -> pd.DataFrame:
+        se = np.sqrt(np.clip(np.diag(self.cov), 0, None))
+        return pd.DataFrame(
+            {"part": part, "parameter": self.names, "estimate": self.params, "se": se}
+        )
+
+
+def _psd(cov: np.ndarray) -> np.ndarray:
+    """Symmetrise and lift tiny negative eigenvalues so Cholesky works."""
+    c = (cov + cov.T) / 2
+    w, v = np.linalg.eigh(c)
+    w = np.clip(w, 1e-12, None)
+    return (v * w) @ v.T
+
+
+def _age_bin(age: np.ndarray) -> np.ndarray:
+    return np.searchsorted(np.asarray(AGE_EDGES), age, side="right")
+
+
+def _period(outcome_year: np.ndarray, T: int, opts: FitOptions) -> np.ndarray:
+    back = (T - outcome_year) // opts.period_width
+    return np.clip(opts.n_periods - 1 - back, 0, opts.n_periods - 1)
+
+
+def choose_groups(panel: Panel, n: int, include: tuple[str, ...] = ()) -> list[str]:
+    """The ``n`` countries with most person-years over the last five years, plus ``include``."""
+    r = panel.rows
+    recent = r[r["year"] > panel.last_year - 5]
+    counts = recent["country"].value_counts()
+    top = [str(c) for c in counts.index[:n]]
+    for c in include:
+        if c not in top and c in set(r["country"]):
+            top.append(c)
+    return [*top, OTHER]
+
+
+def _codes(values: pd.Series, levels: list[str] | tuple[str, ...], other: int) -> np.ndarray:
+    lookup = {v: i for i, v in enumerate(levels)}
+    return values.map(lookup).fillna(other).to_numpy(dtype=np.int64)
+
+
+def _fit_binomial(
+    cells: pd.DataFrame, axes: dict[str, tuple[int, int]], extra: list[str], min_events: int
+) -> GLMPart:
+    """Grouped binomial GLM: ``cells`` has integer-coded axis columns, extra 0/1 columns,
+    ``events`` and ``trials``. ``axes``: name -> (number of levels, reference level)."""
+    cols: list[np.ndarray] = [np.ones(len(cells))]
+    names = ["intercept"]
+    pending: dict[str, list[tuple[int, int]]] = {}
+    ev = cells["events"].to_numpy(float)
+    tr = cells["trials"].to_numpy(float)
+    for axis, (n_levels, ref) in axes.items():
+        codes = cells[axis].to_numpy()
+        pending[axis] = []
+        for level in range(n_levels):
+            if level == ref:
+                continue
+            mask = codes == level
+            e, t = ev[mask].sum(), tr[mask].sum()
+            if e < min_events or (t - e) < min_events:
+                continue  # merged into the reference: too few events to estimate
+            pending[axis].append((level, len(cols)))
+            cols.append(mask.astype(float))
+            names.append(f"{axis}[{level}]")
+    for name in extra:
+        x = cells[name].to_numpy(float)
+        if x.any():
+            cols.append(x)
+            names.append(name)
+    X = np.column_stack(cols)
+    endog = np.column_stack([ev, tr - ev])
+    res = sm.GLM(endog, X, family=sm.families.Binomial()).fit()
+    k = len(names)
+    lookups = {}
+    for axis, (n_levels, _ref) in axes.items():
+        idx = np.full(n_levels, k, dtype=np.int64)
+        for level, col in pending[axis]:
+            idx[level] = col
+        lookups[axis] = idx
+    return GLMPart(
+        names=names,
+        params=np.asarray(res.params),
+        cov=np.asarray(res.cov_params()),
+        axes=lookups,
+        n_events=int(ev.sum()),
+        n_trials=int(tr.sum()),
+    )
+
+
+@dataclass
+class ChoicePart:
+    """The fitted destination choice."""
+
+    names: list[str]
+    params: np.ndarray
+    cov: np.ndarray
+    n_moves: int
+    #: column index of each destination's constant (``k`` for the reference), and of
+    #: destination x period deviations, shape (J, n_periods).
+    asc: np.ndarray
+    dev: np.ndarray
+    tie_origin: int
+    tie_prior: int
+
+    def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        d = rng.multivariate_normal(self.params, _psd(self.cov), size=n, method="cholesky")
+        return np.hstack([d, np.zeros((n, 1))])
+
+    def point(self) -> np.ndarray:
+        return np.hstack([self.params, [0.0]])[None, :]
+
+    def table(self) -> pd.DataFrame:
+        se = np.sqrt(np.clip(np.diag(self.cov), 0, None))
+        return pd.DataFrame(
+            {"part": "choice", "parameter": self.names, "estimate": self.params, "se": se}
+        )
+
+
+@dataclass
+class MoveModel:
+    """A fitted model plus the state at ``T`` that projections start from.
+
+    Arrays are indexed by country group ``C``/``O``/``J`` (``groups``), sector ``S``
+    (:data:`SECTORS`), stage ``G`` (:data:`STAGES`), LLM ``L`` (0/1) and age bin ``A``.
+    """
+
+    groups: list[str]
+    T: int
+    first_year: int
+    options: FitOptions
+    hazard: GLMPart
+    choice: ChoicePart
+    a2i: GLMPart
+    i2a: GLMPart
+    #: continuation probability (still active next year), (C, S)
+    cont: np.ndarray
+    #: expected entrants per year, (C, S, G, L)
+    entrants: np.ndarray
+    #: researchers active at T, (C, O, S, G, L)
+    state: np.ndarray
+    #: age-bin mix of each state cell, (C, O, S, G, L, A)
+    age_mix: np.ndarray
+    #: share of each (C, O) cell with an earlier affiliation in J (not origin, not current)
+    tie_share: np.ndarray
+    policy_terms: tuple[PolicyTerm, ...] = ()
+    #: observed country-year history (stock, inflow, outflow, net_flow), for charts
+    history: pd.DataFrame | None = None
+    _hazard_cells: pd.DataFrame | None = None
+    _choice_data: dict | None = None
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.groups)
+
+    def parameters(self) -> pd.DataFrame:
+        """All coefficients with standard errors, one row each."""
+        return pd.concat(
+            [
+                self.hazard.table("hazard"),
+                self.choice.table(),
+                self.a2i.table("academia_to_industry"),
+                self.i2a.table("industry_to_academia"),
+            ],
+            ignore_index=True,
+        )
+
+    def policy_effects(
+        self, *, draws: int = 2000, seed: int = 0, level: float = 0.90
+    ) -> pd.DataFrame:
+        """Rate ratio of each fitted :class:`PolicyTerm`, with a ``level`` interval.
+
+        ``outflow``: ratio of the leaving probability with / without the term, over the affected
+        person-years. ``inflow``: odds ratio of choosing the country (exactly the factor by which
+        its destination weight rose). ``return``: ratio of the return probability (hazard ratio
+        times the ratio of the return share among movers).
+        """
+        rng = np.random.default_rng(seed)
+        hz = self.hazard.draw(draws, rng)
+        ch = self.choice.draw(draws, rng)
+        lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+        out = []
+        cells = self._hazard_cells
+        cd = self._choice_data
+        for term in self.policy_terms:
+            rr = np.ones(draws)
+            if term.kind in ("outflow", "return") and term.name in self.hazard.names:
+                i = self.hazard.names.index(term.name)
+                c = cells[cells[term.name] > 0]
+                Xc = c["_X"].to_list()
+                X = np.vstack(Xc)  # (m, k+1) incl. zero column
+                eta = X @ hz.T  # (m, D)
+                eta0 = eta - hz[:, i][None, :]
+                w = c["trials"].to_numpy(float)[:, None]
+                rr = (w * expit(eta)).sum(0) / (w * expit(eta0)).sum(0)
+            if term.kind in ("inflow", "return") and term.name in self.choice.names:
+                j = self.choice.names.index(term.name)
+                Xl = cd["X"]
+                avail = cd["avail"]
+                n, J = avail.shape
+                col = np.asarray(Xl[:, j].todense()).reshape(n, J)
+                rows = np.flatnonzero(col.any(axis=1))
+                if term.kind == "inflow":
+                    rr = rr * np.exp(ch[:, j])
+                else:
+                    sub = Xl[(rows[:, None] * J + np.arange(J)[None, :]).ravel()]
+                    v = np.asarray(sub @ ch.T).reshape(len(rows), J, draws)
+                    v = np.where(avail[rows][:, :, None], v, -np.inf)
+                    v0 = v - col[rows][:, :, None] * ch[:, j][None, None, :]
+
+                    def share(u: np.ndarray, rows_col: np.ndarray = col[rows]) -> np.ndarray:
+                        u = u - u.max(axis=1, keepdims=True)
+                        e = np.exp(u)
+                        q = e / e.sum(axis=1, keepdims=True)
+                        return (q * rows_col[:, :, None]).sum(axis=(0, 1))
+
+                    rr = rr * share(v) / share(v0)
+            est = float(np.median(rr))
+            out.append(
+                {
+                    "kind": term.kind,
+                    "country": term.country,
+                    "from_year": term.from_year,
+                    "estimate": est,
+                    "low": float(np.quantile(rr, lo)),
+                    "high": float(np.quantile(rr, hi)),
+                    "level": level,
+                }
+            )
+        return pd.DataFrame(out)
+
+
+def _observed_history(panel: Panel, groups: list[str]) -> pd.DataFrame:
+    """Observed stock (person-years) and move flows by country group and year."""
+    r = panel.rows
+    gi = {g: g for g in groups}
+    grp = r["country"].map(gi).fillna(OTHER)
+    stock = r.assign(country=grp).groupby(["country", "year"]).size().rename("stock")
+    mv = panel.moves
+    mv = mv[mv["year"] <= panel.last_year]
+    fr = mv["from_country"].map(gi).fillna(OTHER)
+    to = mv["to_country"].map(gi).fillna(OTHER)
+    inflow = mv.assign(country=to).groupby(["country", "year"]).size().rename("inflow")
+    outflow = mv.assign(country=fr).groupby(["country", "year"]).size().rename("outflow")
+    h = pd.concat([stock, inflow, outflow], axis=1).fillna(0).reset_index()
+    h["net_flow"] = h["inflow"] - h["outflow"]
+    return h
+
+
+def fit_model(
+    panel: Panel,
+    *,
+    options: FitOptions | None = None,
+    policy_terms: tuple[PolicyTerm, ...] | list[PolicyTerm] = (),
+    include_countries: tuple[str, ...] = (),
+) -> MoveModel:
+    """Fit the move hazard, destination choice and sector switches on ``panel``.
+
+    Parameters
+    ----------
+    panel
+        From :func:`talentflow.scenarios.frames.load_panel`.
+    options
+        :class:`FitOptions`.
+    policy_terms
+        Known interventions to estimate (see :meth:`MoveModel.policy_effects`).
+    include_countries
+        Countries to model as their own group even if not among the most active (e.g. the
+        countries a scenario's levers name).
+    """
+    opts = options or FitOptions()
+    terms = tuple(policy_terms)
+    T = panel.last_year
+    extra = tuple(dict.fromkeys([*include_countries, *(t.country for t in terms)]))
+    groups = choose_groups(panel, opts.n_countries, extra)
+    C = len(groups)
+    oth = C - 1
+    r = panel.rows
+    c_idx = _codes(r["country"], groups, oth)
+    o_idx = _codes(r["first_country"], groups, oth)
+    s_idx = _codes(r["sector"], SECTORS, len(SECTORS) - 1)
+    g_idx = _codes(r["stage"], STAGES, len(STAGES) - 1)
+    l_idx = r["llm"].to_numpy().astype(np.int64)
+    a_idx = _age_bin((r["year"] - r["first_year"]).to_numpy())
+    year = r["year"].to_numpy()
+    abroad = (r["country"].to_numpy() != r["first_country"].to_numpy()).astype(np.int64)
+    p_idx = _period(year + 1, T, opts)
+    risk = r["has_next"].to_numpy() & (year < T)
+
+    # --- 1. hazard on grouped person-years -------------------------------------------------
+    hz = pd.DataFrame(
+        {
+            "C": c_idx,
+            "abroad": abroad,
+            "S": s_idx,
+            "G": g_idx,
+            "L": l_idx,
+            "A": a_idx,
+            "P": p_idx,
+            "moved": r["moved"].to_numpy().astype(np.int64),
+        }
+    )
+    tnames = []
+    for t in terms:
+        if t.kind == "outflow":
+            hz[t.name] = ((r["country"] == t.country).to_numpy() & (year + 1 >= t.from_year)).astype(
+                np.int64
+            )
+            tnames.append(t.name)
+        elif t.kind == "return":
+            hz[t.name] = (
+                (r["first_country"] == t.country).to_numpy()
+                & abroad.astype(bool)
+                & (year + 1 >= t.from_year)
+            ).astype(np.int64)
+            tnames.append(t.name)
+    hz = hz[risk]
+    keys = ["C", "abroad", "S", "G", "L", "A", "P", *tnames]
+    cells = hz.groupby(keys, as_index=False).agg(events=("moved", "sum"), trials=("moved", "size"))
+    counts = np.bincount(c_idx[risk], minlength=C)
+    hazard_axes = {
+        "C": (C, int(np.argmax(counts))),
+        "S": (len(SECTORS), 0),
+        "G": (len(STAGES), len(STAGES) - 1),
+        "L": (2, 0),
+        "A": (len(AGE_LABELS), 0),
+        "P": (opts.n_periods, opts.n_periods - 1),
+    }
+    cells["abroad_"] = cells["abroad"]
+    hazard = _fit_binomial(cells, hazard_axes, ["abroad_", *tnames], opts.min_events)
+    hazard.names = [n.replace("abroad_", "abroad") for n in hazard.names]
+    if "abroad" not in hazard.names:
+        hazard.axes["abroad"] = np.array([len(hazard.params), len(hazard.params)])
+    else:
+        hazard.axes["abroad"] = np.array([len(hazard.params), hazard.names.index("abroad")])
+    # Per-cell design rows (for policy effects).
+    k = len(hazard.params)
+    Xcells = np.zeros((len(cells), k + 1))
+    Xcells[:, 0] = 1.0
+    for axis in ("C", "S", "G", "L", "A", "P"):
+        col = hazard.axes[axis][cells[axis].to_numpy()]
+        Xcells[np.arange(len(cells)), col] += 1.0
+    Xcells[np.arange(len(cells)), hazard.axes["abroad"][cells["abroad"].to_numpy()]] += 1.0
+    for name in tnames:
+        if name in hazard.names:
+            Xcells[:, hazard.names.index(name)] = cells[name].to_numpy(float)
+    Xcells[:, k] = 0.0
+    cells["_X"] = list(Xcells)
+
+    # --- 2. destination choice -------------------------------------------------------------
+    choice, choice_data = _fit_choice(panel, groups, r, c_idx, o_idx, g_idx, year, terms, opts)
+
+    # --- 3. domestic sector switches -------------------------------------------------------
+    nxt = r[["person_id", "year", "sector", "country"]].assign(year=lambda d: d["year"] - 1)
+    nxt = nxt.rename(columns={"sector": "next_sector", "country": "next_country"})
+    sw = r[["person_id", "year", "sector", "country"]].merge(
+        nxt, on=["person_id", "year"], how="left"
+    )
+    stay = (sw["next_country"] == sw["country"]).to_numpy() & risk
+    sw_axes = {
+        "C": (C, int(np.argmax(counts))),
+        "G": (len(STAGES), len(STAGES) - 1),
+        "L": (2, 0),
+        "P": (opts.n_periods, opts.n_periods - 1),
+    }
+    parts = []
+    for src, dst in (("academia", "industry"), ("industry", "academia")):
+        m = stay & (sw["sector"] == src).to_numpy()
+        d = pd.DataFrame(
+            {
+                "C": c_idx[m],
+                "G": g_idx[m],
+                "L": l_idx[m],
+                "P": p_idx[m],
+                "y": (sw["next_sector"].to_numpy()[m] == dst).astype(np.int64),
+            }
+        )
+        sc = d.groupby(["C", "G", "L", "P"], as_index=False).agg(
+            events=("y", "sum"), trials=("y", "size")
+        )
+        parts.append(_fit_binomial(sc, sw_axes, [], opts.min_events))
+    a2i, i2a = parts
+
+    # --- state at T, continuation, entrants -----------------------------------------------
+    S, G = len(SECTORS), len(STAGES)
+    A = len(AGE_LABELS)
+    at_T = year == T
+    state6 = np.zeros((C, C, S, G, 2, A))
+    np.add.at(
+        state6, (c_idx[at_T], o_idx[at_T], s_idx[at_T], g_idx[at_T], l_idx[at_T], a_idx[at_T]), 1
+    )
+    state = state6.sum(axis=-1)
+    global_mix = np.bincount(a_idx[at_T], minlength=A).astype(float)
+    global_mix = global_mix / max(global_mix.sum(), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        age_mix = np.where(state[..., None] > 0, state6 / state[..., None], global_mix)
+
+    win = risk & (year >= T - opts.window)
+    num = np.zeros((C, S))
+    den = np.zeros((C, S))
+    np.add.at(den, (c_idx[win], s_idx[win]), 1)
+    win_all = (year >= T - opts.window) & (year < T)
+    np.add.at(num, (c_idx[win], s_idx[win]), 1)
+    den_all = np.zeros((C, S))
+    np.add.at(den_all, (c_idx[win_all], s_idx[win_all]), 1)
+    # Shrink small cells towards the country's (then the global) continuation rate.
+    prior_c = (num.sum(1) + 20 * num.sum() / max(den_all.sum(), 1)) / (den_all.sum(1) + 20)
+    cont = (num + 20 * prior_c[:, None]) / (den_all + 20)
+
+    first_row = (year == r["first_year"].to_numpy()) & (year > panel.first_year)
+    ent_win = first_row & (year > T - opts.window)
+    entrants = np.zeros((C, S, G, 2))
+    np.add.at(entrants, (c_idx[ent_win], s_idx[ent_win], g_idx[ent_win], l_idx[ent_win]), 1)
+    entrants /= opts.window
+
+    tie_share = _tie_share(r, groups, c_idx, o_idx, at_T, T)
+
+    return MoveModel(
+        groups=groups,
+        T=T,
+        first_year=panel.first_year,
+        options=opts,
+        hazard=hazard,
+        choice=choice,
+        a2i=a2i,
+        i2a=i2a,
+        cont=cont,
+        entrants=entrants,
+        state=state,
+        age_mix=age_mix,
+        tie_share=tie_share,
+        policy_terms=terms,
+        history=_observed_history(panel, groups),
+        _hazard_cells=cells,
+        _choice_data=choice_data,
+    )
+
+
+def _prior_sets(
+    r: pd.DataFrame, groups: list[str], who: pd.DataFrame, oth: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of ``who`` (person_id, year, _i), the groups the person was in up to year.
+
+    Returns (row index into ``who``, group index) pairs.
+    """
+    hist = r[["person_id", "year", "country"]].drop_duplicates(["person_id", "country"])
+    # earliest year per (person, country) is enough: "was there at or before year"
+    hist = (
+        r.groupby(["person_id", "country"], as_index=False)["year"]
+        .min()
+        .rename(columns={"year": "since"})
+    )
+    j = who[["person_id", "year", "_i"]].merge(hist, on="person_id")
+    j = j[j["since"] <= j["year"]]
+    return j["_i"].to_numpy(), _codes(j["country"], groups, oth)
+
+
+def _tie_share(
+    r: pd.DataFrame,
+    groups: list[str],
+    c_idx: np.ndarray,
+    o_idx: np.ndarray,
+    at_T: np.ndarray,
+    T: int,
+) -> np.ndarray:
+    C = len(groups)
+    oth = C - 1
+    who = r.loc[at_T, ["person_id", "year"]].reset_index(drop=True)
+    who["_i"] = np.arange(len(who))
+    ci, oi = c_idx[at_T], o_idx[at_T]
+    i, g = _prior_sets(r, groups, who, oth)
+    ties = np.zeros((len(who), C), dtype=bool)
+    ties[i, g] = True
+    n = len(who)
+    ties[np.arange(n), oi] = False
+    ties[np.arange(n), ci] = False
+    ties[:, oth] = False
+    num = np.zeros((C, C, C))
+    den = np.zeros((C, C))
+    np.add.at(den, (ci, oi), 1)
+    for jj in range(C):  # over groups (a handful), not rows
+        np.add.at(num[:, :, jj], (ci, oi), ties[:, jj])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den[..., None] > 0, num / den[..., None], 0.0)
+
+
+def _fit_choice(
+    panel: Panel,
+    groups: list[str],
+    r: pd.DataFrame,
+    c_idx: np.ndarray,
+    o_idx: np.ndarray,
+    g_idx: np.ndarray,
+    year: np.ndarray,
+    terms: tuple[PolicyTerm, ...],
+    opts: FitOptions,
+) -> tuple[ChoicePart, dict]:
+    C = len(groups)
+    oth = C - 1
+    T = panel.last_year
+    mv_mask = r["moved"].to_numpy() & (year < T)
+    j_idx = _codes(r["to_country"], groups, oth)
+    ok = mv_mask & ~((j_idx == c_idx) & (c_idx != oth))
+    sel = np.flatnonzero(ok)
+    n = len(sel)
+    ci, oi, ji = c_idx[sel], o_idx[sel], j_idx[sel]
+    yr = year[sel] + 1
+    pi = _period(yr, T, opts)
+    who = r.loc[sel, ["person_id", "year"]].reset_index(drop=True)
+    who["_i"] = np.arange(n)
+    ii, gg = _prior_sets(r, groups, who, oth)
+    prior = np.zeros((n, C), dtype=bool)
+    prior[ii, gg] = True
+
+    J = C
+    avail = np.ones((n, J), dtype=bool)
+    avail[np.arange(n), ci] = ci == oth
+    rows_i = np.repeat(np.arange(n), J)
+    alt = np.tile(np.arange(J), n)
+    base = rows_i * J + alt
+
+    names: list[str] = []
+    data_r: list[np.ndarray] = []
+    data_c: list[np.ndarray] = []
+    data_v: list[np.ndarray] = []
+
+    def add(mask: np.ndarray, name: str) -> int:
+        col = len(names)
+        names.append(name)
+        idx = np.flatnonzero(mask)
+        data_r.append(base[idx])
+        data_c.append(np.full(len(idx), col))
+        data_v.append(np.ones(len(idx)))
+        return col
+
+    asc = np.full(J, -1, dtype=np.int64)
+    for j in range(J):
+        if j == oth:
+            continue
+        asc[j] = add(alt == j, f"asc[{groups[j]}]")
+    dev = np.full((J, opts.n_periods), -1, dtype=np.int64)
+    per_long = np.repeat(pi, J)
+    n_fixed = len(names)
+    for j in range(J):
+        for p in range(opts.n_periods):
+            m = (alt == j) & (per_long == p)
+            if m.any():
+                dev[j, p] = add(m, f"dev[{groups[j]},{p}]")
+    n_dev_end = len(names)
+    o_long = np.repeat(oi, J)
+    c_long = np.repeat(ci, J)
+    tie_o = add((alt == o_long) & (c_long != o_long), "tie_origin")
+    pr = prior.ravel() & (alt != o_long) & (alt != c_long) & (alt != oth)
+    tie_p = add(pr, "tie_prior")
+    y_long = np.repeat(yr, J)
+    for t in terms:
+        if t.kind == "inflow" and t.country in groups:
+            tj = groups.index(t.country)
+            m = (alt == tj) & (y_long >= t.from_year)
+            if t.origins:
+                ok_o = np.isin(np.asarray(groups)[c_long], list(t.origins))
+                m &= ok_o
+            if m.any():
+                add(m, t.name)
+        elif t.kind == "return" and t.country in groups:
+            tj = groups.index(t.country)
+            m = (alt == tj) & (o_long == tj) & (c_long != tj) & (y_long >= t.from_year)
+            if m.any():
+                add(m, t.name)
+    k = len(names)
+    X = sp.csr_matrix(
+        (np.concatenate(data_v), (np.concatenate(data_r), np.concatenate(data_c))),
+        shape=(n * J, k),
+    )
+    pen = np.zeros(k)
+    pen[n_fixed:n_dev_end] = 1.0 / opts.dev_sd**2
+    # Weak prior on constants too: a destination nobody chose stays finite.
+    pen[:n_fixed] = 1e-2
+    fit = fit_conditional_logit(X, ji, avail, penalty=pen)
+    asc_idx = np.where(asc < 0, k, asc)
+    dev_idx = np.where(dev < 0, k, dev)
+    part = ChoicePart(
+        names=names,
+        params=fit.params,
+        cov=fit.cov,
+        n_moves=n,
+        asc=asc_idx,
+        dev=dev_idx,
+        tie_origin=tie_o,
+        tie_prior=tie_p,
+    )
+    return part, {"X": X, "avail": avail}

@@ -1,0 +1,346 @@
+"""Projections: stocks and flows by country for N years ahead, baseline vs scenario, with bands.
+
+The population is held as expected counts in cells (current country C, first observed country O,
+sector S, stage G, LLM L); each parameter draw is a column of the computation, so one NumPy
+pass moves every draw at once (chunks of draws bound memory). Within a projected year:
+
+1. researchers continue (stay active) with the recent continuation rate of their country and
+   sector; the rest leave the corpus;
+2. of those who continue, a share moves abroad: the hazard gives the odds of leaving, the
+   destination choice splits them over destinations, levers multiply the odds of named
+   alternatives against staying (``p_j = r_j / (1 + sum_k r_k)``);
+3. stayers and movers switch sector (academia <-> industry) with the fitted switch rates;
+4. entrants arrive at the recent yearly rate, in their own country.
+
+Scenario and baseline share the parameter draws, so the difference band reflects only what the
+levers change. Intervals are parameter-uncertainty intervals (see ``docs/scenarios.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from talentflow.scenarios.levers import SECTORS, STAGES, Lever, Scenario
+from talentflow.scenarios.model import OTHER, MoveModel
+
+MEASURES = ("stock", "inflow", "outflow", "net_flow", "returns", "academia_to_industry")
+
+#: What every projection assumes, stated with each result.
+BASE_ASSUMPTIONS = (
+    "Moves, destinations and sector switches follow the model fitted on observed careers up to "
+    "{T}; hazard period effects and destination attractiveness stay at their {p0}-{T} level.",
+    "Continuation (staying active in the corpus) and entrants stay at their last {w}-year rates; "
+    "career stage, LLM subfield and career-age mix of each group stay as at {T}; movers keep "
+    "their sector.",
+    "Countries outside the {n} modelled groups are pooled as OTHER.",
+    "Intervals: {lo:.0%}-{hi:.0%} quantiles over {d} draws of the parameters from their "
+    "asymptotic normal (parameter uncertainty only; no sampling noise of individual moves).",
+    "Origin means the first observed country (an observed career fact), never a nationality.",
+)
+
+
+@dataclass
+class ScenarioResult:
+    """Baseline vs scenario, per country group, year and measure.
+
+    Attributes
+    ----------
+    table
+        Columns ``country, year, measure, baseline, baseline_low, baseline_high, scenario,
+        scenario_low, scenario_high, difference, difference_low, difference_high``; ``measure``
+        in :data:`MEASURES`; values are means over draws, bands are quantiles.
+    history
+        Observed ``country, year, stock, inflow, outflow, net_flow`` up to the forecast origin.
+    assumptions
+        Plain-language statements: each lever's parameter change, then the model's assumptions.
+    """
+
+    scenario: Scenario
+    years: list[int]
+    draws: int
+    seed: int
+    level: float
+    table: pd.DataFrame
+    history: pd.DataFrame
+    assumptions: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+    def measure(self, name: str) -> pd.DataFrame:
+        """Rows of one measure."""
+        return self.table[self.table["measure"] == name].reset_index(drop=True)
+
+    def summary(self, measure: str = "net_flow") -> pd.DataFrame:
+        """Cumulated ``measure`` over the horizon per country (stock: last year)."""
+        t = self.measure(measure)
+        if measure == "stock":
+            return t[t["year"] == max(self.years)].reset_index(drop=True)
+        return t.groupby("country", as_index=False)[
+            ["baseline", "scenario", "difference"]
+        ].sum()
+
+
+def _lever_offsets(
+    model: MoveModel, levers: list[Lever], year: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Log-odds offsets for one projected year.
+
+    Returns ``(off, off_a2i, off_i2a)``: ``off`` (C, O, S, G, J) on the odds of moving to J vs
+    staying; ``off_a2i`` (C,) on the odds of a domestic academia -> industry switch.
+    """
+    C = model.n_groups
+    S, G = len(SECTORS), len(STAGES)
+    off = np.zeros((C, C, S, G, C))
+    off_a2i = np.zeros(C)
+    off_i2a = np.zeros(C)
+    gi = {g: i for i, g in enumerate(model.groups)}
+    for lv in levers:
+        if lv.from_year is not None and year < lv.from_year:
+            continue
+        if lv.country not in gi:
+            continue
+        c = gi[lv.country]
+        x = lv.log_factor
+        gm = np.array([s in lv.stages for s in STAGES]) if lv.stages else np.ones(G, bool)
+        if lv.kind == "attractiveness":
+            off[:, :, :, gm, c] += x
+            off[c, :, :, gm, :] -= x
+        elif lv.kind == "retention":
+            sm_ = (
+                np.array([s == lv.sector for s in SECTORS]) if lv.sector else np.ones(S, bool)
+            )
+            sub = off[c][:, sm_]
+            sub[:, :, gm, :] -= x
+            off[c][:, sm_] = sub
+        elif lv.kind == "inflow":
+            om = (
+                np.array([g in lv.origins for g in model.groups])
+                if lv.origins
+                else np.ones(C, bool)
+            )
+            if lv.origin_basis == "sending":
+                off[om, :, :, :, c] += x
+            else:
+                off[:, om, :, :, c] += x
+        elif lv.kind == "return":
+            rows = np.arange(C) != c
+            off[rows, c, :, :, c] += x
+        elif lv.kind == "academia_to_industry":
+            off_a2i[c] += x
+    return off, off_a2i, off_i2a
+
+
+def _lever_notes(model: MoveModel, levers: list[Lever]) -> list[str]:
+    notes = []
+    for lv in levers:
+        missing = [c for c in (lv.country, *lv.origins) if c not in model.groups]
+        if missing:
+            notes.append(
+                f"not in the modelled groups (no observed researchers): {', '.join(missing)}; "
+                f"the lever '{lv.describe()}' acts only on the groups present"
+            )
+    return notes
+
+
+def _axis(draws: np.ndarray, idx: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Coefficients of one categorical axis for every draw, reshaped for broadcasting."""
+    return draws[:, idx].reshape((draws.shape[0], *shape))
+
+
+def _project_chunk(
+    model: MoveModel,
+    hz: np.ndarray,
+    ch: np.ndarray,
+    ai: np.ndarray,
+    ia: np.ndarray,
+    offsets: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> dict[str, np.ndarray]:
+    """Project one chunk of draws; returns measure -> (D, years, C)."""
+    D = hz.shape[0]
+    C = model.n_groups
+    S, G = len(SECTORS), len(STAGES)
+    oth = C - 1
+    last = model.options.n_periods - 1
+    ax = model.hazard.axes
+
+    abroad = (np.arange(C)[:, None] != np.arange(C)[None, :]).astype(np.int64)  # (C, O)
+    eta = (
+        hz[:, [0]].reshape(D, 1, 1, 1, 1, 1, 1)
+        + _axis(hz, ax["C"], (C, 1, 1, 1, 1, 1))
+        + hz[:, ax["abroad"][abroad]].reshape(D, C, C, 1, 1, 1, 1)
+        + _axis(hz, ax["S"], (1, 1, S, 1, 1, 1))
+        + _axis(hz, ax["G"], (1, 1, 1, G, 1, 1))
+        + _axis(hz, ax["L"], (1, 1, 1, 1, 2, 1))
+        + _axis(hz, ax["A"], (1, 1, 1, 1, 1, model.age_mix.shape[-1]))
+        + hz[:, ax["P"][last]].reshape(D, 1, 1, 1, 1, 1, 1)
+    )
+    h = (model.age_mix[None] * expit(eta)).sum(-1)  # (D, C, O, S, G, L)
+    h = np.clip(h, 1e-12, 1 - 1e-9)
+    odds = h / (1 - h)
+
+    cp = model.choice
+    util = (
+        ch[:, cp.asc].reshape(D, 1, 1, C)
+        + ch[:, cp.dev[:, last]].reshape(D, 1, 1, C)
+        + ch[:, [cp.tie_origin]].reshape(D, 1, 1, 1) * (abroad[:, :, None] * np.eye(C)[None])
+        + ch[:, [cp.tie_prior]].reshape(D, 1, 1, 1) * model.tie_share[None]
+    )
+    avail = ~np.eye(C, dtype=bool)
+    avail[oth, oth] = True
+    util = np.where(avail[None, :, None, :], util, -np.inf)
+    util -= util.max(axis=-1, keepdims=True)
+    q = np.exp(util)
+    q /= q.sum(axis=-1, keepdims=True)  # (D, C, O, J)
+
+    def switch(draws: np.ndarray, part_axes: dict) -> np.ndarray:
+        return (
+            draws[:, [0]].reshape(D, 1, 1, 1)
+            + _axis(draws, part_axes["C"], (C, 1, 1))
+            + _axis(draws, part_axes["G"], (1, G, 1))
+            + _axis(draws, part_axes["L"], (1, 1, 2))
+            + draws[:, part_axes["P"][last]].reshape(D, 1, 1, 1)
+        )  # (D, C, G, L)
+
+    eta_ai = switch(ai, model.a2i.axes)
+    eta_ia = switch(ia, model.i2a.axes)
+
+    M = np.broadcast_to(model.state, (D, *model.state.shape)).copy()
+    cont = model.cont[None, :, None, :, None, None]
+    diag = np.arange(C)
+    out = {m: [] for m in MEASURES}
+    for off, off_ai, off_ia in offsets:
+        M = M * cont
+        qe = q[:, :, :, None, None, :] * np.exp(off)[None]  # (D, C, O, S, G, J)
+        Q = qe.sum(-1)
+        w = M * odds / (1.0 + odds * Q[..., None])  # (D, C, O, S, G, L)
+        moved = w * Q[..., None]
+        # arrivals: (D, O, S, G, L, C) @ (D, O, S, G, C, J) -> (D, O, S, G, L, J)
+        arr = np.matmul(w.transpose(0, 2, 3, 4, 5, 1), qe.transpose(0, 2, 3, 4, 1, 5))
+        flows = np.einsum("dcosgl,dcosgj->dcoj", w, qe)
+        M = M - moved + arr.transpose(0, 5, 1, 2, 3, 4)
+        pai = expit(eta_ai + off_ai[None, :, None, None])[:, :, None, :, :]  # (D,C,1,G,L)
+        pia = expit(eta_ia + off_ia[None, :, None, None])[:, :, None, :, :]
+        a_ = M[:, :, :, 0] * pai
+        i_ = M[:, :, :, 1] * pia
+        M[:, :, :, 0] += i_ - a_
+        M[:, :, :, 1] += a_ - i_
+        ent = model.entrants  # (C, S, G, L)
+        M[:, diag, diag] += ent[None]
+        cj = flows.sum(axis=2)  # (D, C, J)
+        inflow = cj.sum(axis=1) - np.where(np.arange(C) == oth, 0, cj[:, diag, diag])
+        outflow = cj.sum(axis=2) - np.where(np.arange(C) == oth, 0, cj[:, diag, diag])
+        ret = flows[:, :, diag, diag].sum(axis=1) - flows[:, diag, diag, diag]
+        out["stock"].append(M.sum(axis=(2, 3, 4, 5)))
+        out["inflow"].append(inflow)
+        out["outflow"].append(outflow)
+        out["net_flow"].append(inflow - outflow)
+        out["returns"].append(ret)
+        out["academia_to_industry"].append(a_.sum(axis=(2, 3, 4)))
+    return {m: np.stack(v, axis=1) for m, v in out.items()}
+
+
+def project(
+    model: MoveModel,
+    levers: list[Lever] | None = None,
+    *,
+    years: int = 10,
+    draws: int = 500,
+    seed: int = 0,
+    chunk: int = 100,
+    point: bool = False,
+) -> dict[str, np.ndarray]:
+    """Project ``years`` ahead from ``model.T``; measure -> array (draws, years, groups).
+
+    With ``point=True`` a single projection at the estimates (no draws).
+    """
+    levers = levers or []
+    horizon = [model.T + k for k in range(1, years + 1)]
+    offsets = [_lever_offsets(model, levers, y) for y in horizon]
+    if point:
+        return _project_chunk(
+            model,
+            model.hazard.point(),
+            model.choice.point(),
+            model.a2i.point(),
+            model.i2a.point(),
+            offsets,
+        )
+    rng = np.random.default_rng(seed)
+    hz = model.hazard.draw(draws, rng)
+    ch = model.choice.draw(draws, rng)
+    ai = model.a2i.draw(draws, rng)
+    ia = model.i2a.draw(draws, rng)
+    parts = [
+        _project_chunk(
+            model, hz[s : s + chunk], ch[s : s + chunk], ai[s : s + chunk], ia[s : s + chunk], offsets
+        )
+        for s in range(0, draws, chunk)
+    ]
+    return {m: np.concatenate([p[m] for p in parts], axis=0) for m in MEASURES}
+
+
+def compare(
+    model: MoveModel,
+    scenario: Scenario,
+    *,
+    years: int = 10,
+    draws: int = 500,
+    seed: int = 0,
+    level: float = 0.90,
+) -> ScenarioResult:
+    """Project baseline and scenario with the same draws and tabulate both with bands."""
+    base = project(model, [], years=years, draws=draws, seed=seed)
+    scen = project(model, list(scenario.levers), years=years, draws=draws, seed=seed)
+    lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+    horizon = [model.T + k for k in range(1, years + 1)]
+    frames = []
+    for m in MEASURES:
+        b, s = base[m], scen[m]
+        d = s - b
+        Y, C = b.shape[1], b.shape[2]
+        frame = pd.DataFrame(
+            {
+                "country": np.tile(model.groups, Y),
+                "year": np.repeat(horizon, C),
+                "measure": m,
+            }
+        )
+        for name, arr in (("baseline", b), ("scenario", s), ("difference", d)):
+            frame[name] = arr.mean(0).ravel()
+            frame[f"{name}_low"] = np.quantile(arr, lo, axis=0).ravel()
+            frame[f"{name}_high"] = np.quantile(arr, hi, axis=0).ravel()
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    o = model.options
+    fmt = {
+        "T": model.T,
+        "p0": model.T - o.period_width + 1,
+        "w": o.window,
+        "n": model.n_groups - 1,
+        "lo": lo,
+        "hi": hi,
+        "d": draws,
+    }
+    assumptions = [
+        *scenario.assumptions(),
+        *_lever_notes(model, list(scenario.levers)),
+        *(a.format(**fmt) for a in BASE_ASSUMPTIONS),
+    ]
+    hist = model.history if model.history is not None else pd.DataFrame()
+    return ScenarioResult(
+        scenario=scenario,
+        years=horizon,
+        draws=draws,
+        seed=seed,
+        level=level,
+        table=table,
+        history=hist,
+        assumptions=assumptions,
+        groups=list(model.groups),
+    )
+
+
+__all__ = ["MEASURES", "OTHER", "ScenarioResult", "compare", "project"]

@@ -1,0 +1,123 @@
+"""One paper from many sources: cluster raw records, pick each field's source, build the slots.
+
+Two records are the same paper when they share an OpenReview forum id, or the same normalised
+title (at least ``MIN_TITLE`` characters) and year; clusters are closed transitively by
+iterating a min-label propagation in SQL until it is stable. Each field comes from the best
+source that has it (``field_sources`` records which); author slots come from the best source
+with authors, and the other sources fill gaps position by position when their author counts
+agree (never by guessing an alignment).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MIN_TITLE = 12
+#: Lower is preferred. Titles/abstracts: paperlists; author slots: OpenReview (ids, positions).
+TEXT_RANK = "CASE source WHEN 'paperlists' THEN 0 WHEN 'openalex' THEN 1 ELSE 2 END"
+SLOT_RANK = "CASE source WHEN 'openreview' THEN 0 WHEN 'paperlists' THEN 1 ELSE 2 END"
+FILLED = ("raw_affiliation", "email_domain", "career_position", "source_person_id", "orcid", "dblp")
+
+
+def cluster(db: Any) -> int:
+    """Write temp table ``_clusters(rec_key, grp)``; return the number of propagation rounds."""
+    db.execute(f"""
+    CREATE OR REPLACE TEMP TABLE _clusters AS
+    SELECT rec_key, rec_key AS grp,
+      coalesce(openreview_id, rec_key) AS k1,
+      CASE WHEN length(norm_title) >= {MIN_TITLE} THEN norm_title || '#' || year
+           ELSE rec_key END AS k2
+    FROM raw_papers""")
+    rounds = 0
+    while True:
+        rounds += 1
+        db.execute("""
+        CREATE OR REPLACE TEMP TABLE _next AS
+        SELECT rec_key, k1, k2, least(min(grp) OVER (PARTITION BY k1),
+                                      min(grp) OVER (PARTITION BY k2)) AS grp, grp AS old
+        FROM _clusters""")
+        changed = db.execute("SELECT count(*) FROM _next WHERE grp <> old").fetchone()[0]
+        db.execute("CREATE OR REPLACE TEMP TABLE _clusters AS SELECT rec_key, grp, k1, k2 FROM _next")
+        if changed == 0 or rounds >= 50:
+            return rounds
+
+
+def _pick(field: str, value: str | None = None) -> str:
+    """The value (default: the field) from the best-ranked record that has ``field``."""
+    return f"arg_min({value or field}, text_order) FILTER (WHERE {field} IS NOT NULL)"
+
+
+def merge(db: Any) -> None:
+    """Build ``papers`` and ``authorships`` from the raw tables."""
+    rounds = cluster(db)
+    text_fields = ("title", "abstract", "keywords", "track", "status", "doi", "venue_name")
+    picks = ",\n".join(
+        f"{_pick(f)} AS {f}, {_pick(f, 'source')} AS {f}_src" for f in text_fields
+    )
+    db.execute(f"""
+    CREATE OR REPLACE TEMP TABLE _ranked AS
+    SELECT p.*, c.grp,
+      ({TEXT_RANK})::VARCHAR || p.rec_key AS text_order,
+      ({SLOT_RANK})::VARCHAR || p.rec_key AS slot_order
+    FROM raw_papers p JOIN _clusters c USING (rec_key)""")
+    db.execute(f"""
+    CREATE OR REPLACE TABLE papers AS
+    WITH g AS (
+      SELECT grp,
+        min(openreview_id) AS openreview_id, min(openalex_id) AS openalex_id,
+        arg_min(rec_key, text_order) AS text_key,
+        arg_min(rec_key, slot_order) FILTER (WHERE n_authors > 0) AS slot_key,
+        {picks},
+        list_sort(list_distinct(list(source))) AS sources
+      FROM _ranked GROUP BY grp
+    )
+    SELECT
+      CASE WHEN g.openreview_id IS NOT NULL THEN 'openreview:' || g.openreview_id
+           ELSE g.text_key END AS paper_id,
+      g.title, g.abstract, g.keywords,
+      coalesce(rp.venue, tp.venue) AS venue, coalesce(rp.year, tp.year) AS year,
+      g.track, g.status, g.openreview_id, g.doi, g.openalex_id, g.venue_name, g.sources,
+      json_object('title', g.title_src, 'abstract', g.abstract_src, 'keywords', g.keywords_src,
+                  'status', g.status_src, 'authors', rp.source)::VARCHAR AS field_sources,
+      coalesce(rp.n_authors, 0) AS n_authors,
+      g.grp, g.slot_key
+    FROM g
+    LEFT JOIN raw_papers rp ON rp.rec_key = g.slot_key
+    LEFT JOIN raw_papers tp ON tp.rec_key = g.text_key
+    """)
+    # Gap-filling partner: the best other record of the same paper with as many authors.
+    fill = ",\n".join(f"coalesce(a.{f}, o.{f}) AS {f}" for f in FILLED)
+    db.execute(f"""
+    CREATE OR REPLACE TABLE authorships AS
+    WITH partner AS (
+      SELECT p.paper_id, arg_min(r.rec_key, r.slot_order) AS partner_key
+      FROM papers p JOIN _ranked r ON r.grp = p.grp AND r.rec_key <> p.slot_key
+      WHERE r.n_authors = p.n_authors
+      GROUP BY p.paper_id
+    )
+    SELECT p.paper_id || '#' || a.author_position AS authorship_id, p.paper_id, p.venue, p.year,
+      a.source, a.author_position, a.author_name,
+      {fill},
+      a.aligned, a.misaligned_fields,
+      coalesce(a.label_institution, o.label_institution) AS label_institution,
+      coalesce(a.label_country, o.label_country) AS label_country,
+      a.source_institution, a.source_country, a.source_ror, a.source_file
+    FROM papers p
+    JOIN raw_authorships a ON a.rec_key = p.slot_key
+    LEFT JOIN partner pa ON pa.paper_id = p.paper_id
+    LEFT JOIN raw_authorships o ON o.rec_key = pa.partner_key
+      AND o.author_position = a.author_position
+    """)
+    # affiliations follow the (possibly gap-filled) raw string
+    db.execute("""
+    CREATE OR REPLACE TABLE authorships AS
+    SELECT * REPLACE (
+      CASE WHEN raw_affiliation IS NULL THEN []::VARCHAR[]
+           ELSE list_filter(list_transform(string_split(raw_affiliation, '+'), x -> trim(x)),
+                            x -> x <> '') END AS affiliations)
+    FROM (SELECT *, NULL::VARCHAR[] AS affiliations FROM authorships)
+    ORDER BY venue, year, paper_id, author_position
+    """)
+    db.execute("ALTER TABLE papers DROP COLUMN grp")
+    db.execute("ALTER TABLE papers DROP COLUMN slot_key")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE _merge_info AS SELECT {rounds} AS rounds")

@@ -1,0 +1,206 @@
+"""Loading raw JSON records of one file into the engine, keeping every bad record in quarantine.
+
+The fast path hands the whole file to DuckDB's JSON reader. Only when DuckDB rejects a file
+(truncated JSON, invalid UTF-8, an object where an array belongs) do we fall back to a tolerant
+Python scan of *that file*, which keeps each record that parses and quarantines the rest with
+its position and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Longest raw text kept per quarantined record (the file itself is never modified).
+MAX_RAW = 20_000
+
+
+@dataclass
+class Problem:
+    """One quarantined record (``record_index`` is None when the whole file failed)."""
+
+    record_index: int | None
+    reason: str
+    raw_record: str
+
+
+@dataclass
+class LoadedFile:
+    """What was read from one file: a temp table of JSON records and the problems found."""
+
+    table: str | None
+    problems: list[Problem] = field(default_factory=list)
+    fatal: str | None = None  # set when nothing of the file could be read
+
+
+def sha256_of(path: Path) -> str:
+    """Hash of the file's bytes (the key of incremental ingest)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_records(db: Any, path: Path, table: str, *, allow_wrapper: str | None = None) -> LoadedFile:
+    """Load the records of ``path`` into temp table ``table(record_index, j)``.
+
+    ``allow_wrapper`` names a key whose array holds the records when the file is one JSON
+    object (OpenAlex API pages: ``{"meta": ..., "results": [...]}``).
+    """
+    if path.stat().st_size == 0:
+        return LoadedFile(None, fatal="empty file (0 bytes): expected a JSON array of records")
+    fmt = "auto" if allow_wrapper else "array"
+    try:
+        db.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT (row_number() OVER () - 1)::BIGINT AS record_index, json AS j
+            FROM read_json_objects(?, format='{fmt}', maximum_object_size=1073741824)""",
+            [str(path)],
+        )
+    except Exception:  # DuckDB names the problem only vaguely: rescan tolerantly in Python
+        return _load_tolerant(db, path, table, allow_wrapper)
+    if allow_wrapper:
+        _unwrap(db, table, allow_wrapper)
+    return LoadedFile(table)
+
+
+def _unwrap(db: Any, table: str, key: str) -> None:
+    """Replace a single wrapper object by the records of its ``key`` array."""
+    rows = db.execute(
+        f"SELECT count(*), bool_and(json_type(j, '$.{key}') = 'ARRAY') FROM {table}"
+    ).fetchone()
+    if rows[0] == 1 and rows[1]:
+        db.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT (generate_subscripts(arr, 1) - 1)::BIGINT AS record_index, unnest(arr) AS j
+            FROM (SELECT json_extract(j, '$.{key}[*]') AS arr FROM {table})"""
+        )
+
+
+def _load_tolerant(db: Any, path: Path, table: str, allow_wrapper: str | None) -> LoadedFile:
+    data = path.read_bytes()
+    text = data.decode("utf-8", errors="surrogateescape")
+    stripped = text.lstrip("\ufeff \t\r\n")
+    loaded = LoadedFile(table)
+    records: list[tuple[int, str]] = []
+    decoder = json.JSONDecoder()
+    if stripped.startswith("{") and allow_wrapper:
+        # JSON Lines, or one wrapper object: decode value after value.
+        _scan_values(stripped, decoder, records, loaded, wrapper=allow_wrapper)
+    elif stripped.startswith("{"):
+        loaded.table = None
+        loaded.fatal = "expected a JSON array of records, found a JSON object"
+        loaded.problems.append(Problem(None, loaded.fatal, stripped[:MAX_RAW]))
+        return loaded
+    elif stripped.startswith("["):
+        _scan_array(stripped, decoder, records, loaded)
+    else:
+        loaded.table = None
+        loaded.fatal = f"not JSON: file starts with {stripped[:20]!r}"
+        loaded.problems.append(Problem(None, loaded.fatal, stripped[:MAX_RAW]))
+        return loaded
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".jsonl", encoding="utf-8", delete=False
+    ) as handle:
+        for index, raw in records:
+            handle.write(json.dumps({"i": index, "j": json.loads(raw)}, ensure_ascii=False))
+            handle.write("\n")
+        tmp_name = handle.name
+    try:
+        db.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT (json ->> 'i')::BIGINT AS record_index, json -> 'j' AS j
+            FROM read_json_objects(?, format='newline_delimited', maximum_object_size=1073741824)""",
+            [tmp_name],
+        )
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+    return loaded
+
+
+def _record_ok(raw: str, index: int, loaded: LoadedFile, records: list[tuple[int, str]]) -> None:
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = raw[exc.start : exc.start + 1].encode("utf-8", "surrogateescape")
+        loaded.problems.append(
+            Problem(
+                index,
+                f"invalid UTF-8 (byte {bad!r} at character {exc.start} of the record)",
+                raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")[:MAX_RAW],
+            )
+        )
+        return
+    records.append((index, raw))
+
+
+def _scan_array(
+    text: str, decoder: json.JSONDecoder, records: list[tuple[int, str]], loaded: LoadedFile
+) -> None:
+    pos, index, end = 1, 0, len(text)
+    while True:
+        while pos < end and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= end:
+            loaded.problems.append(
+                Problem(index, "truncated JSON: the array is not closed (file cut short?)", "")
+            )
+            return
+        if text[pos] == "]":
+            return
+        try:
+            _, new_pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            loaded.problems.append(
+                Problem(
+                    index,
+                    f"malformed or truncated JSON at character {exc.pos}: {exc.msg}; "
+                    "the rest of the file could not be read",
+                    text[pos : pos + MAX_RAW].encode("utf-8", "surrogateescape").decode(
+                        "utf-8", "replace"
+                    ),
+                )
+            )
+            return
+        _record_ok(text[pos:new_pos], index, loaded, records)
+        pos, index = new_pos, index + 1
+
+
+def _scan_values(
+    text: str,
+    decoder: json.JSONDecoder,
+    records: list[tuple[int, str]],
+    loaded: LoadedFile,
+    *,
+    wrapper: str,
+) -> None:
+    pos, index, end = 0, 0, len(text)
+    while True:
+        while pos < end and text[pos] in " \t\r\n":
+            pos += 1
+        if pos >= end:
+            return
+        try:
+            value, new_pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            line_end = text.find("\n", pos)
+            line_end = end if line_end < 0 else line_end
+            loaded.problems.append(
+                Problem(index, f"malformed JSON line at character {exc.pos}: {exc.msg}",
+                        text[pos:line_end][:MAX_RAW])
+            )
+            if line_end >= end:
+                return
+            pos, index = line_end + 1, index + 1
+            continue
+        if index == 0 and isinstance(value, dict) and isinstance(value.get(wrapper), list):
+            for sub_index, item in enumerate(value[wrapper]):
+                _record_ok(json.dumps(item, ensure_ascii=False), sub_index, loaded, records)
+            return
+        _record_ok(text[pos:new_pos], index, loaded, records)
+        pos, index = new_pos, index + 1

@@ -1,0 +1,211 @@
+"""The sources stage: every known source folder under the data dir -> canonical tables.
+
+Writes ``raw_papers`` / ``raw_authorships`` (one row per source record / slot, for incremental
+reuse), ``ingest_log``, ``quarantine``, and the merged ``papers`` / ``authorships``.
+Files whose SHA-256 matches the previous store's log are not parsed again: their rows are
+copied from the previous store.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from talentflow.pipeline import StageContext
+from talentflow.sources import author_lists, openalex, openreview, paperlists, schema
+from talentflow.sources.merge import merge
+from talentflow.sources.records import LoadedFile, Problem, load_records, sha256_of
+
+#: Folders under the data dir that hold sources; anything else (e.g. registries/) is not ingested.
+SOURCE_FOLDERS = (paperlists.FOLDER, openreview.FOLDER, openalex.FOLDER)
+VENUE_FILE = re.compile(r"^(?P<venue>[a-z0-9_-]+?)(?P<year>(19|20)\d\d)\.json$")
+
+
+class SourceError(ValueError):
+    """The data dir holds no source the build knows."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file, its source and (for author lists) venue and year."""
+
+    path: Path
+    rel: str
+    source: str
+    venue: str | None = None
+    year: int | None = None
+    problem: str | None = None
+
+
+def discover(data_dir: Path) -> list[SourceFile]:
+    """List the input files under ``data_dir`` (sorted, so builds are deterministic)."""
+    if not data_dir.is_dir():
+        raise SourceError(f"data dir {data_dir} does not exist or is not a directory")
+    present = [f for f in SOURCE_FOLDERS if (data_dir / f).is_dir()]
+    if not present:
+        raise SourceError(
+            f"{data_dir} is not a source directory: it holds none of "
+            + ", ".join(f"{f}/" for f in SOURCE_FOLDERS)
+        )
+    files: list[SourceFile] = []
+    for folder in (paperlists.FOLDER, openreview.FOLDER):
+        for path in sorted((data_dir / folder).glob("*/*")) if folder in present else []:
+            if not path.is_file():
+                continue
+            rel = path.relative_to(data_dir).as_posix()
+            match = VENUE_FILE.match(path.name)
+            if match is None or match["venue"] != path.parent.name:
+                files.append(SourceFile(path, rel, folder, problem=(
+                    f"file name does not follow {folder}/<venue>/<venue><year>.json")))
+                continue
+            files.append(SourceFile(path, rel, folder, match["venue"], int(match["year"])))
+    if openalex.FOLDER in present:
+        seen: set[Path] = set()
+        for pattern in openalex.PATTERNS:
+            for path in sorted((data_dir / openalex.FOLDER).rglob(pattern)):
+                if path.is_file() and path not in seen:
+                    seen.add(path)
+                    rel = path.relative_to(data_dir).as_posix()
+                    files.append(SourceFile(path, rel, openalex.SOURCE))
+    return sorted(files, key=lambda f: f.rel)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _log(db: Any, f: SourceFile, size: int, sha: str | None, read: int, kept: int,
+         quarantined: int, status: str, message: str | None) -> None:
+    db.execute(
+        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [f.rel, f.source, size, sha, read, kept, quarantined, datetime.now(UTC), status, message],
+    )
+
+
+def _quarantine(db: Any, rel: str, problems: list[Problem]) -> None:
+    if problems:
+        table = pa.table({
+            "file": [rel] * len(problems),
+            "record_index": pa.array([p.record_index for p in problems], pa.int64()),
+            "reason": [p.reason for p in problems],
+            "raw_record": [p.raw_record for p in problems],
+        })
+        db.register("_q", table)
+        db.execute("INSERT INTO quarantine SELECT * FROM _q")
+        db.unregister("_q")
+
+
+def ingest_file(db: Any, f: SourceFile) -> tuple[int, int, int, str | None]:
+    """Parse one file into the raw tables; return (read, kept, quarantined, message)."""
+    is_openalex = f.source == openalex.SOURCE
+    loaded: LoadedFile = load_records(db, f.path, "_recs",
+                                      allow_wrapper="results" if is_openalex else None)
+    if loaded.fatal is not None:
+        problems = loaded.problems or [Problem(None, loaded.fatal, "")]
+        _quarantine(db, f.rel, problems)
+        return 0, 0, len(problems), loaded.fatal
+    validate = openalex.validate_sql("_recs") if is_openalex else author_lists.validate_sql("_recs")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validate}")
+    db.execute(f"""CREATE OR REPLACE TEMP TABLE _valid AS
+        SELECT * EXCLUDE (problem), {_quote(f.rel)} AS rel_file, {_quote(f.venue or '')} AS venue,
+               {f.year or 0} AS year
+        FROM _checked WHERE problem IS NULL""")
+    bad = db.execute(
+        "SELECT record_index, problem, j::VARCHAR FROM _checked WHERE problem IS NOT NULL "
+        "ORDER BY record_index"
+    ).fetchall()
+    problems = [Problem(i, reason, raw[:20_000]) for i, reason, raw in bad] + loaded.problems
+    _quarantine(db, f.rel, problems)
+    if is_openalex:
+        openalex.ingest(db, "_valid")
+    else:
+        fmt = paperlists.FORMAT if f.source == paperlists.FOLDER else openreview.FORMAT
+        author_lists.ingest(db, "_valid", fmt)
+    kept = db.execute("SELECT count(*) FROM _valid").fetchone()[0]
+    read = kept + len(problems)
+    message = None
+    if problems:
+        first = problems[0]
+        where = "" if first.record_index is None else f" (record {first.record_index})"
+        message = f"{len(problems)} record(s) quarantined; first{where}: {first.reason}"
+    return read, kept, len(problems), message
+
+
+def _previous_hashes(previous: Any) -> dict[str, str]:
+    if previous is None or "ingest_log" not in previous.list_tables():
+        return {}
+    if not {"raw_papers", "raw_authorships"} <= set(previous.list_tables()):
+        return {}
+    rows = previous.con.execute(
+        "SELECT file, sha256 FROM ingest_log WHERE status IN ('ok', 'partial', 'unchanged')"
+    ).fetchall()
+    return dict(rows)
+
+
+def _copy_previous(db: Any, previous: Any, files: list[str]) -> None:
+    """Copy the rows of unchanged files from the previous store (Arrow, no re-parse)."""
+    if not files:
+        return
+    old = previous.con
+    for table in ("raw_papers", "raw_authorships", "quarantine"):
+        column = "file" if table == "quarantine" else "source_file"
+        arrow = old.execute(
+            f"SELECT * FROM {table} WHERE {column} IN (SELECT unnest(?))", [files]
+        ).arrow()
+        db.register("_prev", arrow)
+        db.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _prev")
+        db.unregister("_prev")
+    log = old.execute(
+        "SELECT * FROM ingest_log WHERE file IN (SELECT unnest(?))", [files]
+    ).arrow()
+    db.register("_prev", log)
+    db.execute("""INSERT INTO ingest_log BY NAME
+        SELECT * EXCLUDE (status, ingested_at), 'unchanged' AS status, now() AS ingested_at
+        FROM _prev""")
+    db.unregister("_prev")
+
+
+def run(ctx: StageContext) -> None:
+    """Ingest every file under ``ctx.data_dir`` and merge sources into papers/authorships."""
+    if ctx.data_dir is None:
+        raise SourceError("the sources stage needs a data dir")
+    db = ctx.con.con
+    for ddl in schema.ALL:
+        db.execute(ddl)
+    files = discover(ctx.data_dir)
+    known = _previous_hashes(ctx.previous)
+    reuse: list[str] = []
+    todo: list[tuple[SourceFile, int, str]] = []
+    for f in files:
+        size = f.path.stat().st_size
+        sha = sha256_of(f.path)
+        if f.problem is None and known.get(f.rel) == sha:
+            reuse.append(f.rel)
+        else:
+            todo.append((f, size, sha))
+    if ctx.previous is not None:
+        _copy_previous(db, ctx.previous, reuse)
+    for number, (f, size, sha) in enumerate(todo, 1):
+        ctx.progress(f"ingest {number}/{len(todo)} {f.rel}")
+        if f.problem is not None:
+            _quarantine(db, f.rel, [Problem(None, f.problem, "")])
+            _log(db, f, size, sha, 0, 0, 1, "failed", f.problem)
+            continue
+        read, kept, bad, message = ingest_file(db, f)
+        status = "ok" if bad == 0 else ("partial" if kept else "failed")
+        _log(db, f, size, sha, read, kept, bad, status, message)
+    ctx.progress("merge sources")
+    merge(db)
+    for temp in ("_recs", "_checked", "_valid", "_clusters", "_next", "_ranked"):
+        db.execute(f"DROP TABLE IF EXISTS {temp}")
+    ctx.record_params("sources", {
+        "data_dir": str(ctx.data_dir),
+        "files": len(files),
+        "files_reused": len(reuse),
+        "title_dedup_min_chars": 12,
+    })

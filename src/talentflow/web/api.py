@@ -1,0 +1,285 @@
+"""The JSON API under ``/api``: the same charts the pages show, as data (or CSV).
+
+Every chart endpoint answers ``format=json`` (default: title, plain reading, columns, rows with
+95% intervals) or ``format=csv`` (the data table). Parameters are validated: an unknown country,
+an inverted year range or a year outside the store is a 422 with a message saying what is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
+
+from talentflow.web import charts as ch
+from talentflow.web import params as pv
+from talentflow.web.names import country_name
+from talentflow.web.queries import MAX_SEARCH, MEASURES, Queries
+
+router = APIRouter(prefix="/api", tags=["data"])
+
+Q = Annotated[Queries, Depends(pv.queries)]
+Country = Annotated[
+    str | None,
+    Query(max_length=8, description="ISO 3166-1 alpha-2 code (default CN)", examples=["CN"]),
+]
+Year = Annotated[int | None, Query(ge=1900, le=2100, description="a year")]
+Start = Annotated[int | None, Query(ge=1900, le=2100, description="first year (default: first in store)")]
+End = Annotated[int | None, Query(ge=1900, le=2100, description="last year (default: last in store)")]
+Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
+Subset = Annotated[Literal["all", "llm"], Query(description="all work, or LLM-era work only")]
+Basis = Annotated[
+    Literal["training", "first_observed"],
+    Query(description="origin basis: country of training, or first observed country"),
+]
+Measure = Literal[
+    "stock", "stock_share", "net_rate", "inflow", "outflow", "net_flow", "returns", "inflow_rate", "outflow_rate"
+]
+
+
+def respond(chart: ch.Chart, fmt: str) -> Response:
+    """A chart as JSON or as a CSV download."""
+    if fmt == "csv":
+        return Response(
+            chart.table.to_csv(index=False),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="talentflow-{chart.id}.csv"'},
+        )
+    return JSONResponse(chart.to_json())
+
+
+def respond_many(charts: list[ch.Chart], fmt: str, part: str | None, extra: dict[str, Any]) -> Response:
+    """Several charts as JSON, or one of them (``part``) as CSV."""
+    if part is not None:
+        chosen = [c for c in charts if c.id == part or c.params.get("part") == part]
+        if not chosen:
+            raise pv.ParamError("part", f"unknown part {part[:20]!r}; choose one of {[c.id for c in charts]}")
+        return respond(chosen[0], fmt)
+    if fmt == "csv":
+        raise pv.ParamError("part", f"CSV needs one part: one of {[c.id for c in charts]}")
+    return JSONResponse({**extra, "charts": [c.to_json() for c in charts]})
+
+
+@router.get("/meta", summary="Countries, years, populations and measures of this store")
+def meta(q: Q) -> dict[str, Any]:
+    """What the filters may take."""
+    lo, hi = q.year_range()
+    return {
+        "countries": [{"code": c, "name": country_name(c)} for c in q.countries()],
+        "years": [lo, hi],
+        "populations": q.populations(),
+        "measures": MEASURES,
+        "sectors": q.sectors(),
+        "map_metrics": {k: v[0] for k, v in ch.MAP_METRICS.items()},
+        "build": q.build_info(),
+    }
+
+
+@router.get("/overview", summary="The headline questions for one country and period")
+def overview(
+    q: Q, country: Country = None, start: Start = None, end: End = None,
+    part: Annotated[str | None, Query(max_length=20)] = None, format: Format = "json",
+) -> Response:
+    """Retention, net flow with the US, returnees, world share and LLM-era work."""
+    c = pv.country(q, country)
+    s, e = pv.period(q, start, end)
+    extra = {"country": c, "country_name": country_name(c), "start": s, "end": e}
+    return respond_many(ch.overview_charts(q, c, s, e), format, part, extra)
+
+
+@router.get("/series", summary="One measure of one country by year")
+def series(
+    q: Q, country: Country = None, start: Start = None, end: End = None,
+    measure: Measure = "stock_share", subset: Subset = "all",
+    sector: Annotated[str, Query(max_length=20)] = "all", format: Format = "json",
+) -> Response:
+    """A ``country_year`` measure with its interval."""
+    c = pv.country(q, country)
+    s, e = pv.period(q, start, end)
+    sec = pv.sector(q, sector)
+    df = q.country_series(c, s, e, measure, subset, sec)
+    chart = ch.Chart(
+        id=f"series-{measure}",
+        title=f"{country_name(c)}: {ch.measure_label(measure)}",
+        reading="",
+        figure={},
+        table=df,
+        api="/api/series",
+        params={"country": c, "start": s, "end": e, "measure": measure, "subset": subset, "sector": sec},
+    )
+    return respond(chart, format)
+
+
+@router.get("/retention", summary="Retention curves per cohort")
+def retention(
+    q: Q, country: Country = None, start: Start = None, end: End = None,
+    basis: Basis = "training", format: Format = "json",
+) -> Response:
+    """Share of a cohort still working in the country k years on."""
+    c = pv.country(q, country)
+    s, e = pv.period(q, start, end)
+    return respond(ch.retention_chart(q, c, s, e, basis), format)
+
+
+@router.get("/returns", summary="Return curve: share back within k years")
+def returns(q: Q, country: Country = None, format: Format = "json") -> Response:
+    """Share of those who left who are back within k years."""
+    c = pv.country(q, country)
+    df = q.returns_curve(c)
+    chart = ch.Chart(
+        id="return-curve",
+        title=f"Share of leavers back in {country_name(c)} within k years",
+        reading="",
+        figure={},
+        table=df,
+        api="/api/returns",
+        params={"country": c},
+    )
+    return respond(chart, format)
+
+
+@router.get("/map", summary="One metric for every country in one year")
+def world_map(
+    q: Q,
+    metric: Annotated[Literal["stock_share", "net_rate", "retention"], Query()] = "stock_share",
+    year: Year = None,
+    k: Annotated[int, Query(ge=1, le=20, description="years after the cohort (retention)")] = 5,
+    format: Format = "json",
+) -> Response:
+    """The world map's data."""
+    y = pv.year(q, year)
+    return respond(ch.map_chart(q, metric, y, k), format)
+
+
+@router.get("/flows/bilateral", summary="Flows between two countries by year")
+def bilateral(
+    q: Q, a: Country = None, b: Country = None, start: Start = None, end: End = None,
+    subset: Subset = "all", format: Format = "json",
+) -> Response:
+    """a -> b and b -> a, with intervals."""
+    ca = pv.country(q, a, "a")
+    cb = pv.country(q, b or ch.partner_for(ca), "b")
+    s, e = pv.period(q, start, end)
+    return respond(ch.bilateral_chart(q, ca, cb, s, e, subset), format)
+
+
+@router.get("/flows/top", summary="Largest bilateral flows between the top countries")
+def top_flows(
+    q: Q, start: Start = None, end: End = None, subset: Subset = "all", format: Format = "json"
+) -> Response:
+    """Yearly flows of the largest pairs."""
+    s, e = pv.period(q, start, end)
+    return respond(ch.top_pairs_chart(q, s, e, subset), format)
+
+
+@router.get("/flows/origin-work", summary="Origin -> work of a venue-year population")
+def origin_work(
+    q: Q,
+    population: Annotated[str | None, Query(max_length=40, examples=["nips2021"])] = None,
+    basis: Annotated[Literal["first_observed", "training"], Query()] = "first_observed",
+    format: Format = "json",
+) -> Response:
+    """The Sankey's data."""
+    pop = pv.population(q, population)
+    if pop is None:
+        raise pv.ParamError("population", "this store has no origin -> work populations")
+    return respond(ch.sankey_chart(q, pop, basis), format)
+
+
+@router.get("/flows/sectors", summary="Academia <-> industry moves by year")
+def sector_flows(
+    q: Q, country: Country = None, start: Start = None, end: End = None, format: Format = "json"
+) -> Response:
+    """Moves between sectors within a country."""
+    c = pv.country(q, country)
+    s, e = pv.period(q, start, end)
+    return respond(ch.sector_chart(q, c, s, e), format)
+
+
+def country_profile_charts(q: Queries, c: str, y: int) -> list[ch.Chart]:
+    """Charts of a country profile."""
+    return [
+        ch.partners_chart(q, c, y, "out"),
+        ch.partners_chart(q, c, y, "in"),
+        ch.alumni_chart(q, c),
+        ch.sector_mix_chart(q, c, y),
+        ch.stages_chart(q.career_stages(c, y), f"{country_name(c)} {y}", "stages", f"/api/countries/{c}", {"year": y, "part": "stages"}),
+    ]
+
+
+@router.get("/countries/{code}", summary="Country profile")
+def country_profile(
+    q: Q, code: str, year: Year = None,
+    part: Annotated[str | None, Query(max_length=20)] = None, format: Format = "json",
+) -> Response:
+    """Top destinations and sources, alumni outcomes, sector mix, career stages."""
+    c = pv.country(q, code[:8], "code")
+    y = pv.year(q, year)
+    extra = {"country": c, "country_name": country_name(c), "year": y}
+    return respond_many(country_profile_charts(q, c, y), format, part, extra)
+
+
+@router.get("/institutions", summary="Institution profile")
+def institution(
+    q: Q, name: Annotated[str, Query(min_length=1, max_length=200)],
+    part: Annotated[str | None, Query(max_length=20)] = None, format: Format = "json",
+) -> Response:
+    """Researchers by year, career stages, destinations and sources of moves."""
+    return respond_many(ch.institution_charts(q, name), format, part, {"institution": name})
+
+
+@router.get("/persons/{person_id}", summary="One person's career")
+def person(q: Q, person_id: str) -> dict[str, Any]:
+    """Profile, yearly career, moves and papers of one person."""
+    pid = pv.person_id(person_id)
+    data = q.person(pid)
+    if not data.get("person"):
+        raise pv.ParamError("person_id", f"no person {pid!r} in this store")
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if hasattr(value, "to_dict"):
+            out[key] = [{k: ch.clean(v) for k, v in r.items()} for r in value.to_dict("records")]
+        elif isinstance(value, dict):
+            out[key] = {k: ch.clean(v) for k, v in value.items()}
+        else:
+            out[key] = value
+    return out
+
+
+@router.get("/search", summary="Search persons and institutions")
+def search(
+    q: Q,
+    text: Annotated[str, Query(alias="q", min_length=1, max_length=100, description="name, id or institution")],
+    limit: Annotated[int, Query(ge=1, le=MAX_SEARCH)] = 20,
+) -> dict[str, Any]:
+    """Persons by name or id, institutions by name."""
+    found = q.search(text, limit)
+    return {
+        key: [{k: ch.clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+        for key, df in found.items()
+    }
+
+
+@router.get("/methods", summary="Coverage, build parameters and limitations")
+def methods(
+    q: Q, part: Annotated[Literal["coverage"] | None, Query()] = None, format: Format = "json"
+) -> Response:
+    """What the build read and how it was configured."""
+    from talentflow.web.methods import LIMITATIONS
+
+    cov = ch.coverage_chart(q)
+    if part is not None or format == "csv":
+        return respond(cov, format)
+    return JSONResponse(
+        {
+            "coverage": cov.records(),
+            "resolved_share": [
+                {k: ch.clean(v) for k, v in r.items()} for r in q.resolved_share().to_dict("records")
+            ],
+            "ingest": [{k: ch.clean(v) for k, v in r.items()} for r in q.ingest_summary().to_dict("records")],
+            "build_params": q.build_params().to_dict("records"),
+            "build_info": q.build_info(),
+            "limitations": LIMITATIONS,
+        }
+    )

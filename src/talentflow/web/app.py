@@ -1,0 +1,113 @@
+"""The FastAPI application: pages, the JSON API, static files and the security wrapping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import plotly
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from talentflow import __version__
+from talentflow.web import api, pages
+from talentflow.web.params import ParamError
+from talentflow.web.queries import Queries
+
+STATIC = Path(__file__).parent / "static"
+#: plotly.js from the installed ``plotly`` package: never a CDN.
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+#: Longest URL served (a cap on what a request can ask for).
+MAX_URL = 2048
+
+# Everything from this server only: the browser itself refuses any other origin.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def create_app(db_path: str | Path) -> FastAPI:
+    """Build the web app on the store at ``db_path`` (opened read-only).
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient  # doctest: +SKIP
+    >>> TestClient(create_app("talentflow.duckdb")).get("/api/meta").json()  # doctest: +SKIP
+    """
+    queries = Queries(db_path)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        queries.close()
+
+    app = FastAPI(
+        title="talentflow",
+        version=__version__,
+        description="AI talent flows from open publication records: stocks, flows, retention and "
+        "returns by country, each with a 95% interval. Read-only.",
+        lifespan=lifespan,
+    )
+    app.state.queries = queries
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if len(str(request.url)) > MAX_URL:
+            return PlainTextResponse("request URL too long", status_code=414)
+        if request.method not in ("GET", "HEAD"):
+            return PlainTextResponse("read-only: GET only", status_code=405)
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    @app.exception_handler(ParamError)
+    async def param_error(request: Request, exc: ParamError) -> Response:
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"detail": exc.detail()}, status_code=422)
+        return pages.templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": "Cannot show this view", "message": exc.message, "countries": [], "canonical": ""},
+            status_code=422,
+        )
+
+    @app.get("/assets/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(
+            PLOTLY_JS,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # StaticFiles resolves paths inside this folder only (no traversal out of it).
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
+
+
+def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the dashboard and API on ``host:port`` (loopback by default) until interrupted.
+
+    Parameters
+    ----------
+    db_path
+        The store written by ``talentflow build``; opened read-only.
+    host
+        Interface to bind; the default keeps the server on this machine.
+    port
+        TCP port.
+    """
+    import uvicorn
+
+    uvicorn.run(create_app(db_path), host=host, port=port, log_level="warning")

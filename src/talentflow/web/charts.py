@@ -1,0 +1,833 @@
+"""Charts: a figure, a data table, a one-line plain reading and the API call behind each.
+
+Pages, the JSON API and the HTML report all render these same objects, so the three surfaces
+always agree. Figures are plain Plotly JSON (dicts) drawn by plotly.js in the browser; every
+estimate is drawn with its 95% interval (error bars) when the store has one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+
+from talentflow.web.names import country_name, iso3
+from talentflow.web.queries import MEASURES, Queries
+
+PALETTE = ["#1f5f8b", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2e4057", "#c97c5d"]
+BASIS_LABEL = {"training": "trained in", "first_observed": "first observed in"}
+
+
+@dataclass
+class Chart:
+    """One chart of a page: figure, table, reading and the API endpoint that returns it."""
+
+    id: str
+    title: str
+    reading: str
+    figure: dict[str, Any]
+    table: pd.DataFrame
+    api: str
+    params: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def query(self) -> str:
+        """The chart's filters as a query string."""
+        return urlencode({k: v for k, v in self.params.items() if v is not None})
+
+    @property
+    def csv_url(self) -> str:
+        """URL of the chart's data as CSV."""
+        sep = "&" if self.query else ""
+        return f"{self.api}?{self.query}{sep}format=csv"
+
+    @property
+    def json_url(self) -> str:
+        """URL of the chart's data as JSON."""
+        return f"{self.api}?{self.query}" if self.query else self.api
+
+    def records(self) -> list[dict[str, Any]]:
+        """Table rows as JSON-safe dicts (NaN -> None)."""
+        return [{k: clean(v) for k, v in row.items()} for row in self.table.to_dict("records")]
+
+    def to_json(self, with_figure: bool = False) -> dict[str, Any]:
+        """What the API returns for this chart."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "reading": self.reading,
+            "note": self.note,
+            "params": self.params,
+            "columns": list(self.table.columns),
+            "rows": self.records(),
+        }
+        if with_figure:
+            out["figure"] = self.figure
+        return out
+
+
+def clean(v: Any) -> Any:
+    """A JSON-safe scalar: NaN/NA -> None, NumPy scalars -> Python."""
+    if v is None:
+        return None
+    if hasattr(v, "item") and not isinstance(v, str | bytes):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, list | tuple):
+        return [clean(x) for x in v]
+    if hasattr(v, "tolist"):
+        return clean(v.tolist())
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def _vals(s: pd.Series) -> list[Any]:
+    return [clean(v) for v in s.tolist()]
+
+
+def _error(df: pd.DataFrame) -> dict[str, Any]:
+    """Asymmetric error bars from value/ci_low/ci_high (hidden when no interval)."""
+    hi = (df["ci_high"] - df["value"]).clip(lower=0)
+    lo = (df["value"] - df["ci_low"]).clip(lower=0)
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": _vals(hi),
+        "arrayminus": _vals(lo),
+        "visible": bool(df["ci_low"].notna().any()),
+        "thickness": 1.2,
+        "width": 3,
+    }
+
+
+def _layout(x_title: str, y_title: str, y_format: str = "", height: int = 340) -> dict[str, Any]:
+    return {
+        "height": height,
+        "margin": {"l": 64, "r": 16, "t": 16, "b": 48},
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "hovermode": "closest",
+        "legend": {"orientation": "h", "y": -0.2},
+        "xaxis": {"title": {"text": x_title}, "gridcolor": "#eeeeee", "zeroline": False},
+        "yaxis": {
+            "title": {"text": y_title},
+            "gridcolor": "#eeeeee",
+            "tickformat": y_format,
+            "rangemode": "tozero",
+        },
+    }
+
+
+def line_figure(
+    series: list[tuple[str, pd.DataFrame]],
+    x: str,
+    x_title: str,
+    y_title: str,
+    y_format: str = "",
+) -> dict[str, Any]:
+    """Lines with interval error bars; one trace per (name, frame with x/value/ci)."""
+    data = []
+    for i, (name, df) in enumerate(series):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "x": _vals(df[x]),
+                "y": _vals(df["value"]),
+                "error_y": _error(df),
+                "line": {"color": PALETTE[i % len(PALETTE)], "width": 2},
+                "marker": {"size": 6},
+                "hovertemplate": f"%{{x}}: %{{y:{y_format or ',.1f'}}}<extra>{name}</extra>",
+            }
+        )
+    layout = _layout(x_title, y_title, y_format)
+    layout["showlegend"] = len(series) > 1
+    return {"data": data, "layout": layout}
+
+
+def bar_figure(
+    df: pd.DataFrame, label: str, x_title: str, value_format: str = ",.0f"
+) -> dict[str, Any]:
+    """Horizontal bars (largest on top) with interval error bars."""
+    df = df.iloc[::-1]
+    err = _error(df)
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": _vals(df[label]),
+                "x": _vals(df["value"]),
+                "error_x": err,
+                "marker": {"color": PALETTE[0]},
+                "hovertemplate": f"%{{y}}: %{{x:{value_format}}}<extra></extra>",
+            }
+        ],
+        "layout": {
+            **_layout(x_title, "", ""),
+            "height": max(220, 34 * len(df) + 80),
+            "margin": {"l": 180, "r": 16, "t": 16, "b": 48},
+            "xaxis": {"title": {"text": x_title}, "gridcolor": "#eeeeee", "tickformat": value_format.replace(",", ",") if "%" in value_format else ""},
+            "yaxis": {"automargin": True},
+        },
+    }
+
+
+def _fmt(v: Any, fmt: str) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return format(v, fmt)
+
+
+def _interval(row: pd.Series | dict[str, Any], fmt: str) -> str:
+    lo, hi = row["ci_low"], row["ci_high"]
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return "no interval available"
+    return f"95% interval {format(lo, fmt)}–{format(hi, fmt)}"
+
+
+def _label(code: str) -> str:
+    return f"{country_name(code)} ({code})"
+
+
+def _named(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    df = df.copy()
+    for col in cols:
+        df[f"{col}_name"] = [country_name(str(c)) if c is not None else None for c in df[col]]
+    return df
+
+
+# -- overview --------------------------------------------------------------------------------
+
+
+def share_chart(q: Queries, country: str, start: int, end: int) -> Chart:
+    """Share of the world's active researchers, by year."""
+    df = q.country_series(country, start, end, "stock_share")
+    name = country_name(country)
+    ok = df.dropna(subset=["value"])
+    if len(ok):
+        last, first = ok.iloc[-1], ok.iloc[0]
+        trend = "up" if last["value"] > first["value"] else "down"
+        reading = (
+            f"In {int(last['year'])}, {name} was home to {last['value']:.1%} of the world's active "
+            f"AI researchers in these venues ({_interval(last, '.1%')}), {trend} from "
+            f"{first['value']:.1%} in {int(first['year'])}."
+        )
+    else:
+        reading = f"No share of active researchers is available for {name} in {start}–{end}."
+    return Chart(
+        id="share",
+        title=f"{name}: share of the world's active AI researchers",
+        reading=reading,
+        figure=line_figure([(name, df)], "year", "Year", "Share of world", ".1%"),
+        table=df,
+        api="/api/series",
+        params={"country": country, "start": start, "end": end, "measure": "stock_share"},
+        note="Active researcher: authored at least one paper in the covered venues that year "
+        "(or sits between two such years).",
+    )
+
+
+def retention_chart(q: Queries, country: str, start: int, end: int, basis: str | None = None) -> Chart:
+    """Retention curves of recent cohorts: share still working in the country k years on."""
+    bases = q.retention_bases(country)
+    basis = basis or (bases[0] if bases else "training")
+    df = q.retention_curves(country, start, end, basis)
+    name = country_name(country)
+    cohorts = sorted(df["cohort_year"].dropna().unique().tolist())
+    # The chart stays readable with the last few cohorts; the table keeps all of them.
+    shown = cohorts[-4:]
+    series = [(f"cohort {int(c)}", df[df["cohort_year"] == c]) for c in shown]
+    ok = df.dropna(subset=["value"])
+    k5 = ok[ok["k"] == 5]
+    pick = k5 if len(k5) else ok[ok["k"] == ok["k"].max()] if len(ok) else ok
+    if len(pick):
+        row = pick.sort_values("cohort_year").iloc[-1]
+        reading = (
+            f"Of the researchers {BASIS_LABEL.get(basis, basis)} {name} in {int(row['cohort_year'])}, "
+            f"{row['value']:.0%} were still working there {int(row['k'])} years later "
+            f"({_interval(row, '.0%')})."
+        )
+    else:
+        reading = f"No retention estimate for researchers {BASIS_LABEL.get(basis, basis)} {name} in {start}–{end}."
+    return Chart(
+        id="retention",
+        title=f"Does {name} retain the researchers it {'trains' if basis == 'training' else 'first hosts'}?",
+        reading=reading,
+        figure=line_figure(series, "k", "Years after cohort year", "Share still in country", ".0%"),
+        table=df,
+        api="/api/retention",
+        params={"country": country, "start": start, "end": end, "basis": basis},
+        note=f"Origin = observed career fact ({basis.replace('_', ' ')}), never nationality. "
+        "Chart shows the four latest cohorts; the table has all.",
+    )
+
+
+def partner_for(country: str) -> str:
+    """The default bilateral partner: the US, or China for the US itself."""
+    return "CN" if country == "US" else "US"
+
+
+def bilateral_chart(
+    q: Queries, a: str, b: str, start: int, end: int, subset: str = "all", chart_id: str = "bilateral"
+) -> Chart:
+    """Flows a -> b and b -> a by year."""
+    df = _named(q.bilateral(a, b, start, end, subset), "from_country", "to_country")
+    ab = df[(df["from_country"] == a)]
+    ba = df[(df["from_country"] == b)]
+    na, nb = country_name(a), country_name(b)
+    out_total, in_total = ab["value"].sum(), ba["value"].sum()
+    if len(df.dropna(subset=["value"])):
+        net = in_total - out_total
+        reading = (
+            f"Over {start}–{end}, about {out_total:,.0f} researchers moved from {na} to {nb} and "
+            f"{in_total:,.0f} the other way: a net {'gain' if net >= 0 else 'loss'} of "
+            f"{abs(net):,.0f} for {na}."
+        )
+    else:
+        reading = f"No flows recorded between {na} and {nb} in {start}–{end}."
+    return Chart(
+        id=chart_id,
+        title=f"Researchers moving between {na} and {nb}",
+        reading=reading,
+        figure=line_figure(
+            [(f"{na} → {nb}", ab), (f"{nb} → {na}", ba)], "year", "Year", "Researchers moving"
+        ),
+        table=df,
+        api="/api/flows/bilateral",
+        params={"a": a, "b": b, "start": start, "end": end, "subset": subset},
+        note="Yearly totals are estimates with their own intervals; the period sums in the reading "
+        "are of the point estimates.",
+    )
+
+
+def returns_chart(q: Queries, country: str, start: int, end: int) -> Chart:
+    """Returnees per year."""
+    df = q.country_series(country, start, end, "returns")
+    name = country_name(country)
+    ok = df.dropna(subset=["value"])
+    if len(ok):
+        last = ok.iloc[-1]
+        reading = (
+            f"{int(last['year'])}: {last['value']:,.0f} researchers returned to {name} "
+            f"({_interval(last, ',.0f')}); {ok['value'].sum():,.0f} over {start}–{end}."
+        )
+    else:
+        reading = f"No returnee counts for {name} in {start}–{end}."
+    return Chart(
+        id="returns",
+        title=f"Returnees to {name} per year",
+        reading=reading,
+        figure=line_figure([(name, df)], "year", "Year", "Returnees"),
+        table=df,
+        api="/api/series",
+        params={"country": country, "start": start, "end": end, "measure": "returns"},
+        note="A returnee worked abroad and is observed back in the country of first observation.",
+    )
+
+
+def llm_chart(q: Queries, country: str, start: int, end: int) -> Chart:
+    """Share of world researchers in LLM-era work vs all work."""
+    all_ = q.country_series(country, start, end, "stock_share", subset="all")
+    llm = q.country_series(country, start, end, "stock_share", subset="llm")
+    name = country_name(country)
+    table = pd.concat([all_.assign(subset="all"), llm.assign(subset="llm")], ignore_index=True)
+    ok_llm, ok_all = llm.dropna(subset=["value"]), all_.dropna(subset=["value"])
+    if len(ok_llm) and len(ok_all):
+        row = ok_llm.iloc[-1]
+        other = ok_all[ok_all["year"] == row["year"]]
+        base = f" against {other['value'].iloc[0]:.1%} of all AI work" if len(other) else ""
+        reading = (
+            f"In {int(row['year'])}, {name} had {row['value']:.1%} of the world's researchers "
+            f"doing LLM-era work ({_interval(row, '.1%')}){base}."
+        )
+    else:
+        reading = f"No LLM-era estimate for {name} in {start}–{end}."
+    return Chart(
+        id="llm",
+        title=f"{name}: LLM-era work against all AI work",
+        reading=reading,
+        figure=line_figure(
+            [("All AI work", all_), ("LLM-era work", llm)], "year", "Year", "Share of world", ".1%"
+        ),
+        table=table,
+        api="/api/series",
+        params={"country": country, "start": start, "end": end, "measure": "stock_share", "subset": "llm"},
+        note="LLM-era work: papers classified `llm` in paper_subfields (rule recorded per paper).",
+    )
+
+
+def overview_charts(q: Queries, country: str, start: int, end: int) -> list[Chart]:
+    """The five headline questions for one country and period."""
+    return [
+        retention_chart(q, country, start, end),
+        bilateral_chart(q, country, partner_for(country), start, end),
+        returns_chart(q, country, start, end),
+        share_chart(q, country, start, end),
+        llm_chart(q, country, start, end),
+    ]
+
+
+# -- map -------------------------------------------------------------------------------------
+
+MAP_METRICS = {
+    "stock_share": ("Share of the world's active researchers", ".1%"),
+    "net_rate": ("Net migration rate (per 1,000 researchers)", ",.1f"),
+    "retention": ("Retention after k years (cohort of the year)", ".0%"),
+}
+
+
+def map_chart(q: Queries, metric: str, year: int, k: int = 5) -> Chart:
+    """Choropleth of one metric in one year."""
+    label, fmt = MAP_METRICS[metric]
+    if metric == "retention":
+        bases = {b for c in q.countries()[:1] for b in q.retention_bases(c)}
+        basis = "training" if "training" in bases or not bases else sorted(bases)[0]
+        df = q.retention_world(year, k, basis)
+        label = f"Retention after {k} years, {year} cohort ({BASIS_LABEL[basis]} the country)"
+    else:
+        df = q.world_year(year, metric)
+    df = _named(df, "country")
+    df["iso3"] = [iso3(str(c)) for c in df["country"]]
+    shown = df.dropna(subset=["value", "iso3"])
+    text = [
+        f"{r.country_name}: {format(r.value, fmt)}<br>{_interval(r._asdict(), fmt)}"
+        for r in shown.itertuples()
+    ]
+    diverging = metric == "net_rate"
+    trace: dict[str, Any] = {
+        "type": "choropleth",
+        "locationmode": "ISO-3",
+        "locations": _vals(shown["iso3"]),
+        "z": _vals(shown["value"]),
+        "text": text,
+        "hovertemplate": "%{text}<extra></extra>",
+        "colorscale": "RdBu" if diverging else "Blues",
+        "reversescale": False,
+        "marker": {"line": {"color": "#ffffff", "width": 0.5}},
+        "colorbar": {"title": {"text": ""}, "tickformat": fmt.replace(",", "")},
+    }
+    if diverging and len(shown):
+        m = float(shown["value"].abs().max()) or 1.0
+        trace.update(zmin=-m, zmax=m, zmid=0)
+    figure = {
+        "data": [trace],
+        "layout": {
+            "height": 460,
+            "margin": {"l": 0, "r": 0, "t": 8, "b": 0},
+            "font": {"family": "system-ui, sans-serif", "size": 13},
+            "geo": {
+                "projection": {"type": "natural earth"},
+                "showframe": False,
+                "showcoastlines": False,
+                "showcountries": True,
+                "countrycolor": "#cccccc",
+                "showland": True,
+                "landcolor": "#f3f3f3",
+                "lataxis": {"range": [-58, 85]},
+            },
+        },
+    }
+    ok = shown.sort_values("value", ascending=False)
+    if len(ok):
+        top = ok.iloc[0]
+        reading = (
+            f"{year}: highest {label.lower()} in {top['country_name']} "
+            f"({format(top['value'], fmt)}, {_interval(top, fmt)}); {len(ok)} countries have an estimate."
+        )
+    else:
+        reading = f"No estimates of {label.lower()} for {year}."
+    params: dict[str, Any] = {"metric": metric, "year": year}
+    if metric == "retention":
+        params["k"] = k
+    return Chart(
+        id="map",
+        title=f"{label}, {year}",
+        reading=reading,
+        figure=figure,
+        table=df.drop(columns=["iso3"]),
+        api="/api/map",
+        params=params,
+        note="Countries too small for the 1:110m map (e.g. Singapore, Hong Kong) are in the table only.",
+    )
+
+
+# -- flows -----------------------------------------------------------------------------------
+
+
+def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> Chart:
+    """Sankey origin -> (training ->) work of one venue-year population."""
+    df = q.origin_work(population, basis)
+    df = _named(df, "origin_country", "work_country")
+    top_o = df.groupby("origin_country")["n"].sum().nlargest(10).index
+    top_w = df.groupby("work_country")["n"].sum().nlargest(10).index
+    o = df["origin_country"].where(df["origin_country"].isin(top_o), "Other")
+    w = df["work_country"].where(df["work_country"].isin(top_w), "Other")
+    stages = [("origin", o)]
+    if "training_country" in df.columns:
+        stages.append(("training", df["training_country"].fillna("unknown")))
+    stages.append(("work", w))
+    labels: list[str] = []
+    index: dict[tuple[str, str], int] = {}
+    for stage, col in stages:
+        for code in col.unique():
+            index[(stage, code)] = len(labels)
+            labels.append(country_name(code) if code not in ("Other", "unknown") else code)
+    src, dst, val = [], [], []
+    for (s1, c1), (s2, c2) in zip(stages, stages[1:], strict=False):
+        g = pd.DataFrame({"a": c1, "b": c2, "n": df["n"]}).groupby(["a", "b"], as_index=False)["n"].sum()
+        for r in g.itertuples():
+            src.append(index[(s1, r.a)])
+            dst.append(index[(s2, r.b)])
+            val.append(float(r.n))
+    figure = {
+        "data": [
+            {
+                "type": "sankey",
+                "arrangement": "snap",
+                "node": {"label": labels, "pad": 12, "thickness": 14, "color": "#1f5f8b"},
+                "link": {"source": src, "target": dst, "value": val, "color": "rgba(31,95,139,0.25)"},
+            }
+        ],
+        "layout": {
+            "height": 520,
+            "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
+            "font": {"family": "system-ui, sans-serif", "size": 12},
+            "annotations": [
+                {"x": 0, "y": 1.06, "xref": "paper", "yref": "paper", "showarrow": False,
+                 "text": f"<b>{BASIS_LABEL.get(basis, basis).capitalize()}</b>", "xanchor": "left"},
+                {"x": 1, "y": 1.06, "xref": "paper", "yref": "paper", "showarrow": False,
+                 "text": "<b>Works in</b>", "xanchor": "right"},
+            ],
+        },
+    }
+    total = df["n"].sum()
+    stay = df.loc[df["origin_country"] == df["work_country"], "n"].sum()
+    reading = (
+        f"{population}: {total:,.0f} researchers with a known origin; {stay / total:.0%} work in the "
+        f"country where they were {BASIS_LABEL.get(basis, basis).replace(' in', '')}."
+        if total
+        else f"No origin -> work data for {population}."
+    )
+    return Chart(
+        id="sankey",
+        title=f"Where the {population} researchers come from and where they work",
+        reading=reading,
+        figure=figure,
+        table=df,
+        api="/api/flows/origin-work",
+        params={"population": population, "basis": basis},
+        note="Shares in the table carry 95% intervals; the diagram shows counts (top 10 countries, "
+        "the rest as Other). Origin is an observed career fact, never nationality.",
+    )
+
+
+def top_pairs_chart(q: Queries, start: int, end: int, subset: str = "all") -> Chart:
+    """Yearly flows of the largest pairs among the top countries."""
+    df = _named(q.top_pairs(start, end, subset), "from_country", "to_country")
+    pairs = df.groupby(["from_country", "to_country"])["value"].sum().sort_values(ascending=False)
+    series = [
+        (f"{country_name(a)} → {country_name(b)}", df[(df["from_country"] == a) & (df["to_country"] == b)])
+        for a, b in pairs.index
+    ]
+    if len(pairs):
+        (a, b), n = pairs.index[0], pairs.iloc[0]
+        reading = f"The largest flow among the top countries in {start}–{end}: {country_name(a)} → {country_name(b)}, about {n:,.0f} moves in all."
+    else:
+        reading = f"No flows among the top countries in {start}–{end}."
+    return Chart(
+        id="pairs",
+        title="Bilateral flows between the top countries",
+        reading=reading,
+        figure=line_figure(series, "year", "Year", "Researchers moving"),
+        table=df,
+        api="/api/flows/top",
+        params={"start": start, "end": end, "subset": subset},
+        note="Top countries by active researchers over the period; the eight largest directed pairs.",
+    )
+
+
+def sector_chart(q: Queries, country: str, start: int, end: int) -> Chart:
+    """Moves between academia and industry by year."""
+    df = q.sector_flows(country, start, end)
+    name = country_name(country)
+    pairs = df[["from_sector", "to_sector"]].drop_duplicates().itertuples(index=False)
+    series = [
+        (f"{a} → {b}", df[(df["from_sector"] == a) & (df["to_sector"] == b)]) for a, b in pairs
+    ]
+    to_ind = df[(df["from_sector"] == "education") & (df["to_sector"] == "company")]["value"].sum()
+    to_ac = df[(df["from_sector"] == "company") & (df["to_sector"] == "education")]["value"].sum()
+    reading = (
+        f"In {name} over {start}–{end}: about {to_ind:,.0f} moves from academia to industry and "
+        f"{to_ac:,.0f} from industry to academia."
+        if len(df)
+        else f"No sector moves recorded for {name} in {start}–{end}."
+    )
+    return Chart(
+        id="sectors",
+        title=f"Academia ↔ industry in {name}",
+        reading=reading,
+        figure=line_figure(series, "year", "Year", "Researchers moving"),
+        table=df,
+        api="/api/flows/sectors",
+        params={"country": country, "start": start, "end": end},
+        note="Sectors as resolved from affiliations (education = academia, company = industry).",
+    )
+
+
+# -- profiles --------------------------------------------------------------------------------
+
+
+def partners_chart(q: Queries, country: str, year: int, direction: str) -> Chart:
+    """Top destinations (out) or sources (in) of a country in one year."""
+    df = _named(q.partners(country, year, direction), "partner")
+    name = country_name(country)
+    word = "destinations" if direction == "out" else "sources"
+    if len(df.dropna(subset=["value"])):
+        top = df.iloc[0]
+        reading = f"{year}: the top {word[:-1]} of {name} is {top['partner_name']} ({top['value']:,.0f} researchers, {_interval(top, ',.0f')})."
+    else:
+        reading = f"No {word} recorded for {name} in {year}."
+    plot = df.assign(label=df["partner_name"])
+    return Chart(
+        id=f"{word}",
+        title=f"Top {word} of {name}, {year}",
+        reading=reading,
+        figure=bar_figure(plot, "label", "Researchers moving"),
+        table=df,
+        api=f"/api/countries/{country}",
+        params={"year": year, "part": word},
+    )
+
+
+def alumni_chart(q: Queries, country: str) -> Chart:
+    """Where those trained in (or first observed in) a country work."""
+    basis = "training"
+    df = q.alumni(country, basis)
+    if not len(df):
+        basis = "first_observed"
+        df = q.alumni(country, basis)
+    df = _named(df, "work_country")
+    name = country_name(country)
+    pops = sorted(df["population"].unique().tolist()) if len(df) else []
+    last = df[df["population"] == pops[-1]] if pops else df
+    if len(last):
+        share = last["n"] / last["n"].sum()
+        stay = share[last["work_country"] == country].sum()
+        reading = f"{pops[-1]}: {stay:.0%} of researchers {BASIS_LABEL[basis]} {name} work there; the rest abroad."
+    else:
+        reading = f"No alumni outcomes for {name}."
+    plot = last.head(10).assign(label=last.head(10)["work_country_name"])
+    return Chart(
+        id="alumni",
+        title=f"Where researchers {BASIS_LABEL[basis]} {name} work",
+        reading=reading,
+        figure=bar_figure(plot, "label", "Share of the population", ".0%"),
+        table=df,
+        api=f"/api/countries/{country}",
+        params={"part": "alumni"},
+        note="Bars: share of the whole venue-year population, with 95% intervals.",
+    )
+
+
+def sector_mix_chart(q: Queries, country: str, year: int) -> Chart:
+    """Active researchers by sector."""
+    df = q.sector_mix(country, year)
+    name = country_name(country)
+    if len(df.dropna(subset=["value"])):
+        total = df["value"].sum()
+        top = df.iloc[0]
+        reading = f"{year}: {top['value'] / total:.0%} of active researchers in {name} are in {top['sector']}."
+    else:
+        reading = f"No sector mix for {name} in {year}."
+    return Chart(
+        id="sector_mix",
+        title=f"Sector mix of {name}, {year}",
+        reading=reading,
+        figure=bar_figure(df, "sector", "Active researchers"),
+        table=df,
+        api=f"/api/countries/{country}",
+        params={"year": year, "part": "sector_mix"},
+    )
+
+
+def stages_chart(df: pd.DataFrame, where: str, chart_id: str, api: str, params: dict[str, Any]) -> Chart:
+    """Observed persons by career stage (a full count of what the sources say)."""
+    plot = df.rename(columns={"persons": "value"}).assign(ci_low=float("nan"), ci_high=float("nan"))
+    if len(df):
+        total = df["persons"].sum()
+        top = df.iloc[0]
+        reading = f"{where}: {top['persons'] / total:.0%} of the {total:,} observed researchers are {top['stage']}."
+    else:
+        reading = f"{where}: no career stages observed."
+    return Chart(
+        id=chart_id,
+        title=f"Career stages, {where}",
+        reading=reading,
+        figure=bar_figure(plot, "stage", "Researchers"),
+        table=df,
+        api=api,
+        params=params,
+        note="A count of observed person-years (no sampling, so no interval). Career stage is "
+        "known only where the source states a position.",
+    )
+
+
+def institution_charts(q: Queries, name: str) -> list[Chart]:
+    """Profile of one institution."""
+    prof = q.institution(name)
+    charts = []
+    by_year = prof.get("by_year", pd.DataFrame(columns=["year", "persons"]))
+    plot = by_year.rename(columns={"persons": "value"}).assign(ci_low=float("nan"), ci_high=float("nan"))
+    reading = (
+        f"{name}: {int(by_year['persons'].max()):,} researchers at most in a year "
+        f"({int(by_year.loc[by_year['persons'].idxmax(), 'year'])})."
+        if len(by_year)
+        else f"No researchers observed at {name}."
+    )
+    charts.append(
+        Chart(
+            id="inst_years",
+            title=f"Researchers observed at {name}",
+            reading=reading,
+            figure=line_figure([(name, plot)], "year", "Year", "Researchers"),
+            table=by_year,
+            api="/api/institutions",
+            params={"name": name, "part": "by_year"},
+            note="Observed counts (no interval).",
+        )
+    )
+    charts.append(
+        stages_chart(
+            prof.get("stages", pd.DataFrame(columns=["stage", "persons"])),
+            name,
+            "inst_stages",
+            "/api/institutions",
+            {"name": name, "part": "stages"},
+        )
+    )
+    for key, word in (("destinations", "Where its researchers moved"), ("sources", "Where its arrivals came from")):
+        df = prof.get(key, pd.DataFrame(columns=["institution", "moves"]))
+        plot = df.rename(columns={"moves": "value"}).assign(ci_low=float("nan"), ci_high=float("nan"))
+        charts.append(
+            Chart(
+                id=f"inst_{key}",
+                title=word,
+                reading=(
+                    f"Most frequent: {df.iloc[0]['institution']} ({int(df.iloc[0]['moves'])} moves)."
+                    if len(df)
+                    else "No moves recorded."
+                ),
+                figure=bar_figure(plot, "institution", "Moves"),
+                table=df,
+                api="/api/institutions",
+                params={"name": name, "part": key},
+                note="Observed moves (no interval).",
+            )
+        )
+    return charts
+
+
+def person_chart(person: dict[str, Any]) -> Chart:
+    """A person's career: country and institution by year."""
+    years = person.get("years")
+    years = years if years is not None else pd.DataFrame(columns=["year", "country", "institution"])
+    pid = (person.get("person") or {}).get("person_id", "")
+    codes = [c for c in years["country"].dropna().unique().tolist()]
+    data = []
+    for i, code in enumerate(codes):
+        sub = years[years["country"] == code]
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": country_name(code),
+                "x": _vals(sub["year"]),
+                "y": [country_name(code)] * len(sub),
+                "text": [f"{r.institution or 'unknown'} ({r.career_stage or 'stage unknown'})" for r in sub.itertuples()],
+                "hovertemplate": "%{x}: %{text}<extra>%{y}</extra>",
+                "marker": {"size": 16, "symbol": "square", "color": PALETTE[i % len(PALETTE)]},
+            }
+        )
+    layout = _layout("Year", "", "", height=140 + 50 * max(1, len(codes)))
+    layout["yaxis"] = {"type": "category", "automargin": True}
+    layout["xaxis"]["dtick"] = 1
+    layout["showlegend"] = False
+    table_cols = [c for c in ("year", "institution", "country", "sector", "career_stage", "observed", "n_papers") if c in years.columns]
+    return Chart(
+        id="timeline",
+        title="Career timeline",
+        reading=(
+            f"Observed {years['year'].min()}–{years['year'].max()} in {len(codes)} "
+            f"countr{'y' if len(codes) == 1 else 'ies'}."
+            if len(years)
+            else "No career years observed."
+        ),
+        figure={"data": data, "layout": layout},
+        table=years[table_cols],
+        api=f"/api/persons/{pid}",
+        params={},
+        note="Observed facts from the person's papers; backfilled gap years are marked observed = False.",
+    )
+
+
+def coverage_chart(q: Queries) -> Chart:
+    """Papers by venue and year (heatmap)."""
+    df = q.coverage()
+    if len(df):
+        pivot = df.pivot_table(index="venue", columns="year", values="papers", aggfunc="sum")
+        pivot = pivot.loc[pivot.sum(axis=1).sort_values().index]
+        figure = {
+            "data": [
+                {
+                    "type": "heatmap",
+                    "z": [[clean(v) for v in row] for row in pivot.to_numpy().tolist()],
+                    "x": [int(c) for c in pivot.columns],
+                    "y": [str(i) for i in pivot.index],
+                    "colorscale": "Blues",
+                    "hovertemplate": "%{y} %{x}: %{z:,} papers<extra></extra>",
+                }
+            ],
+            "layout": {
+                **_layout("Year", "Venue"),
+                "height": max(300, 18 * len(pivot) + 100),
+                "yaxis": {"automargin": True, "dtick": 1},
+            },
+        }
+        reading = f"{df['papers'].sum():,} papers from {df['venue'].nunique()} venues, {int(df['year'].min())}–{int(df['year'].max())}."
+    else:
+        figure = {"data": [], "layout": _layout("Year", "Venue")}
+        reading = "No papers in the store."
+    return Chart(
+        id="coverage",
+        title="Coverage: papers by venue and year",
+        reading=reading,
+        figure=figure,
+        table=df,
+        api="/api/methods",
+        params={"part": "coverage"},
+        note="Counts of deduplicated papers (no interval: the corpus itself).",
+    )
+
+
+def measure_label(measure: str) -> str:
+    """Plain label of a ``country_year`` measure."""
+    return MEASURES.get(measure, measure)
+
+
+def country_label(code: str) -> str:
+    """``Name (CC)``."""
+    return _label(code)

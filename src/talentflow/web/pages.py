@@ -1,0 +1,194 @@
+"""HTML pages: thin routes that validate filters, ask ``charts`` and render a template.
+
+Filters travel in the query string, and each page writes its full (canonical) filters back into
+the address bar, so any view can be shared as a URL and reproduced exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from talentflow.web import charts as ch
+from talentflow.web import params as pv
+from talentflow.web.api import country_profile_charts
+from talentflow.web.methods import LIMITATIONS
+from talentflow.web.names import country_name
+from talentflow.web.queries import Queries
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+Q = Annotated[Queries, Depends(pv.queries)]
+Text = Annotated[str | None, Query(max_length=40)]
+YearQ = Annotated[int | None, Query(ge=1900, le=2100)]
+
+
+def cell(value: Any) -> str:
+    """A table cell: numbers readable, missing values as n/a."""
+    value = ch.clean(value)
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) >= 1:
+            return f"{value:,.0f}"
+        if abs(value) < 1:
+            return f"{value:.3f}"
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+templates.env.filters["cell"] = cell
+
+
+def render(request: Request, template: str, path: str, params: dict[str, Any], **context: Any) -> Response:
+    """Render ``template`` with the shared context (country list, canonical URL)."""
+    q: Queries = request.app.state.queries
+    lo, hi = q.year_range()
+    canonical = path + ("?" + urlencode({k: v for k, v in params.items() if v is not None}) if params else "")
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "countries": sorted(((c, country_name(c)) for c in q.countries()), key=lambda x: x[1]),
+            "years": list(range(lo, hi + 1)),
+            "canonical": canonical,
+            "params": params,
+            "path": path,
+            **context,
+        },
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(
+    request: Request, q: Q, country: Text = None, start: YearQ = None, end: YearQ = None
+) -> Response:
+    """The headline questions for one country."""
+    c = pv.country(q, country)
+    s, e = pv.period(q, start, end)
+    charts = ch.overview_charts(q, c, s, e)
+    return render(
+        request, "overview.html", "/", {"country": c, "start": s, "end": e},
+        charts=charts, title=f"{country_name(c)} at a glance",
+    )
+
+
+@router.get("/map", response_class=HTMLResponse)
+def world_map(
+    request: Request, q: Q, metric: Text = "stock_share", year: YearQ = None,
+    k: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> Response:
+    """Choropleth with a year slider."""
+    if metric not in ch.MAP_METRICS:
+        raise pv.ParamError("metric", f"unknown metric {str(metric)[:20]!r}; choose one of {list(ch.MAP_METRICS)}")
+    y = pv.year(q, year)
+    params: dict[str, Any] = {"metric": metric, "year": y}
+    if metric == "retention":
+        params["k"] = k
+    chart = ch.map_chart(q, metric, y, k)
+    return render(
+        request, "map.html", "/map", params, the_chart=chart, metrics=ch.MAP_METRICS,
+        title="World map",
+    )
+
+
+@router.get("/flows", response_class=HTMLResponse)
+def flows(
+    request: Request, q: Q, population: Text = None, basis: Text = "first_observed",
+    a: Text = None, b: Text = None, start: YearQ = None, end: YearQ = None,
+) -> Response:
+    """Sankey, bilateral flows, academia <-> industry."""
+    if basis not in ch.BASIS_LABEL:
+        raise pv.ParamError("basis", "basis is training or first_observed")
+    pop = pv.population(q, population)
+    ca = pv.country(q, a, "a")
+    cb = pv.country(q, b or ch.partner_for(ca), "b")
+    s, e = pv.period(q, start, end)
+    charts = []
+    if pop is not None:
+        charts.append(ch.sankey_chart(q, pop, basis))
+    charts += [
+        ch.bilateral_chart(q, ca, cb, s, e),
+        ch.top_pairs_chart(q, s, e),
+        ch.sector_chart(q, ca, s, e),
+    ]
+    params = {"population": pop, "basis": basis, "a": ca, "b": cb, "start": s, "end": e}
+    return render(
+        request, "flows.html", "/flows", params, charts=charts, populations=q.populations(),
+        title="Flows",
+    )
+
+
+@router.get("/country", response_class=HTMLResponse)
+def country_default(q: Q, code: Text = None) -> Response:
+    """Redirect to a country profile (default China)."""
+    return RedirectResponse(f"/country/{pv.country(q, code, 'code')}", status_code=303)
+
+
+@router.get("/country/{code}", response_class=HTMLResponse)
+def country_profile(request: Request, q: Q, code: str, year: YearQ = None) -> Response:
+    """Destinations, sources, alumni, sector mix, career stages."""
+    c = pv.country(q, code[:8], "code")
+    y = pv.year(q, year)
+    charts = country_profile_charts(q, c, y)
+    return render(
+        request, "country.html", f"/country/{c}", {"year": y}, charts=charts, country=c,
+        title=f"Country profile: {country_name(c)}",
+    )
+
+
+@router.get("/institution", response_class=HTMLResponse)
+def institution(
+    request: Request, q: Q, name: Annotated[str, Query(min_length=1, max_length=200)]
+) -> Response:
+    """One institution's profile."""
+    charts = ch.institution_charts(q, name)
+    return render(
+        request, "institution.html", "/institution", {"name": name}, charts=charts, name=name,
+        title=f"Institution: {name}",
+    )
+
+
+@router.get("/person/{person_id}", response_class=HTMLResponse)
+def person(request: Request, q: Q, person_id: str) -> Response:
+    """A person's career timeline."""
+    pid = pv.person_id(person_id)
+    data = q.person(pid)
+    if not data.get("person"):
+        raise pv.ParamError("person_id", f"no person {pid!r} in this store")
+    return render(
+        request, "person.html", f"/person/{pid}", {}, data=data, the_chart=ch.person_chart(data),
+        title=f"Person: {data['person'].get('display_name', pid)}",
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, q: Q, text: Annotated[str | None, Query(alias="q", max_length=100)] = None) -> Response:
+    """Search persons and institutions."""
+    found = q.search(text, 50) if text and text.strip() else {}
+    return render(
+        request, "search.html", "/search", {"q": text} if text else {}, found=found, text=text or "",
+        title="Search",
+    )
+
+
+@router.get("/methods", response_class=HTMLResponse)
+def methods(request: Request, q: Q) -> Response:
+    """Coverage, build parameters, known limitations."""
+    return render(
+        request, "methods.html", "/methods", {}, the_chart=ch.coverage_chart(q),
+        resolved=q.resolved_share(), ingest=q.ingest_summary(), build_params=q.build_params(),
+        build_info=q.build_info(), limitations=LIMITATIONS, title="Methods and data",
+    )

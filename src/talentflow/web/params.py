@@ -1,0 +1,103 @@
+"""Validation of the filters pages and the API share (422 with a clear message when wrong)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import Request
+
+from talentflow.web.queries import Queries
+
+PERSON_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+
+class ParamError(ValueError):
+    """A filter the store cannot answer (unknown country, inverted years, ...)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+    def detail(self) -> list[dict[str, Any]]:
+        """FastAPI-style validation detail."""
+        return [{"loc": ["query", self.name], "msg": self.message, "type": "value_error"}]
+
+
+def queries(request: Request) -> Queries:
+    """The app's read-only query object."""
+    q: Queries = request.app.state.queries
+    return q
+
+
+def default_country(q: Queries) -> str:
+    """China when the store has it, else the country with most researchers."""
+    codes = q.countries()
+    if "CN" in codes or not codes:
+        return "CN"
+    lo, hi = q.year_range()
+    top = q.top_countries(lo, hi, 1)
+    return top[0] if top else codes[0]
+
+
+def country(q: Queries, code: str | None, name: str = "country") -> str:
+    """An upper-cased alpha-2 code the store knows."""
+    if code is None or code == "":
+        return default_country(q)
+    code = code.strip().upper()
+    if code not in set(q.countries()):
+        shown = code if len(code) <= 8 else code[:8] + "…"
+        raise ParamError(
+            name,
+            f"unknown country {shown!r}: not an ISO 3166-1 alpha-2 code present in this store "
+            "(GET /api/meta lists the known codes)",
+        )
+    return code
+
+
+def period(q: Queries, start: int | None, end: int | None) -> tuple[int, int]:
+    """A start/end year pair, defaulting to the store's range; start after end is an error."""
+    lo, hi = q.year_range()
+    s = lo if start is None else start
+    e = hi if end is None else end
+    if s > e:
+        raise ParamError("start", f"inverted year range: start {s} is after end {e}")
+    return s, e
+
+
+def year(q: Queries, value: int | None, name: str = "year") -> int:
+    """A year inside the store's range (default: the last year)."""
+    lo, hi = q.year_range()
+    if value is None:
+        return hi
+    if not lo <= value <= hi:
+        raise ParamError(name, f"year {value} is outside the years of this store ({lo}–{hi})")
+    return value
+
+
+def population(q: Queries, value: str | None) -> str | None:
+    """A venue-year population of ``origin_work`` (default: the latest)."""
+    pops = q.populations()
+    if value is None or value == "":
+        return pops[-1] if pops else None
+    if value not in pops:
+        raise ParamError(
+            "population", f"unknown population {value[:20]!r}; GET /api/meta lists them"
+        )
+    return value
+
+
+def sector(q: Queries, value: str) -> str:
+    """``all`` or a sector present in ``country_year``."""
+    if value != "all" and value not in q.sectors():
+        raise ParamError("sector", f"unknown sector {value[:20]!r}; choose all or one of {q.sectors()}")
+    return value
+
+
+def person_id(value: str) -> str:
+    """A person id of the expected shape (letters, digits and ``_.:-``)."""
+    if not PERSON_ID.match(value):
+        raise ParamError("person_id", "a person id is 1-64 letters, digits or _.:-")
+    return value
+
