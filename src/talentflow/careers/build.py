@@ -16,6 +16,8 @@ from talentflow.careers.profile import build_profile
 from talentflow.careers.tenures import LEVELS, build_tenures, person_span
 
 _TEMP_IDS = count()
+import os
+FILL = os.environ.get("FILL","1")=="1"
 
 TENURE_COLUMNS = [
     "person_id",
@@ -79,7 +81,7 @@ def tenures_and_events(
     tenures: dict[str, Any] = {}
     events: dict[str, Any] = {}
     for level in levels:
-        ten = build_tenures(inputs.obs, level, params.backfill)
+        ten = build_tenures(inputs.obs, level, params.backfill, fill_seen_elsewhere=FILL)
         tenures[level] = ten
         events[level] = detect_events(
             ten,

@@ -82,19 +82,21 @@ def detect_events(
     old = _prefixed(tenures, "o_", cols).rename(o_person_id="person_id")
     pairs = new.inner_join(
         old,
-        [
-            new.person_id == old.o_person_id,
-            old.o_start_year < new.n_start_year,
-            old.o_unit != new.n_unit,
-        ],
+        [new.person_id == old.o_person_id, old.o_start_year < new.n_start_year],
     ).drop("o_person_id")
     w = ibis.window(group_by="n_tenure_id")
-    pairs = pairs.mutate(active=_.o_end_year >= _.n_start_year - 1 - b)
+    pairs = pairs.mutate(
+        active=(_.o_end_year >= _.n_start_year - 1 - b) & (_.o_unit != _.n_unit)
+    )
     pairs = pairs.mutate(
         any_active=_.active.cast("int8").max().over(w),
         latest_end=_.o_end_year.max().over(w),
     )
+    # Without an active sender, the latest earlier tenure sends (flagged ``gap``); when that is
+    # an earlier tenure of the same place, the person simply resumed it: no event.
     pairs = pairs.filter(_.active | ((_.any_active == 0) & (_.o_end_year == _.latest_end)))
+    pairs = pairs.mutate(resumed=(_.o_unit == _.n_unit).cast("int8").max().over(w))
+    pairs = pairs.filter(_.resumed == 0)
     pairs = pairs.mutate(
         overlap=_.o_end_year - _.n_start_year + 1,
         duration=_.n_end_year - _.n_start_year + 1,

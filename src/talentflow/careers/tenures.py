@@ -22,7 +22,9 @@ def person_span(obs: Any) -> Any:
     return obs.group_by("person_id").agg(first_year=_.year.min(), last_year=_.year.max())
 
 
-def build_tenures(obs: Any, level: str, backfill: int) -> Any:
+def build_tenures(
+    obs: Any, level: str, backfill: int, *, fill_seen_elsewhere: bool = True
+) -> Any:
     """The ``tenures`` rows of one level as an Ibis expression.
 
     Parameters
@@ -39,11 +41,19 @@ def build_tenures(obs: Any, level: str, backfill: int) -> Any:
         raise ValueError(f"unknown tenure level {level!r}")
     rows = obs.filter(obs[level].notnull()).mutate(unit=obs[level])
     years = rows.select("person_id", "unit", "year").distinct()
-    w = ibis.window(group_by=["person_id", "unit"], order_by="year")
-    islands = years.mutate(prev=_.year.lag().over(w))
-    islands = islands.mutate(
-        new=ibis.ifelse(_.prev.isnull() | (_.year - _.prev - 1 > backfill), 1, 0)
+    # Rank of each year among the person's observed years at this level: the difference of
+    # ranks tells how many years in a gap the person was seen elsewhere.
+    seen = years.select("person_id", "year").distinct()
+    seen = seen.mutate(
+        seen_rank=ibis.row_number().over(ibis.window(group_by="person_id", order_by="year"))
     )
+    years = years.inner_join(seen, ["person_id", "year"])
+    w = ibis.window(group_by=["person_id", "unit"], order_by="year")
+    islands = years.mutate(prev=_.year.lag().over(w), prev_rank=_.seen_rank.lag().over(w))
+    split = (_.year - _.prev - 1 > backfill)
+    if not fill_seen_elsewhere:
+        split = split | (_.seen_rank - _.prev_rank - 1 > 0)
+    islands = islands.mutate(new=ibis.ifelse(_.prev.isnull() | split, 1, 0))
     islands = islands.mutate(
         island=_.new.sum().over(ibis.cumulative_window(group_by=["person_id", "unit"], order_by="year"))
     ).select("person_id", "unit", "year", "island")

@@ -34,7 +34,7 @@ from talentflow.resolve.sectors import ROR_TYPES, sector_from_name
 
 ENTITY, AMBIGUOUS, SITE, PLACE = 0, 1, 2, 3
 #: Bump when the compiled format or the build rules change (invalidates caches).
-FORMAT_VERSION = 8
+FORMAT_VERSION = 10
 
 #: Tokens that say nothing about which organisation is meant.
 GENERIC = frozenset(
@@ -105,6 +105,8 @@ class _Builder:
         self.domains: dict[str, int] = {}
         self.place_keys = places.place_table(registry_dir)
         self.country_names = places.country_names(registry_dir)
+        self.common: set[str] = set()
+        self.label_names: set[str] = set()
 
     def entity(self, name: str, country: str, sector: str, iid: str | None = None,
                multinational: bool = False) -> int:
@@ -177,6 +179,7 @@ class _Builder:
         alias_cc: dict[str, Counter[str]] = defaultdict(Counter)
         dom_inst: dict[str, Counter[str]] = defaultdict(Counter)
         parts_seen = 0
+        token_insts: dict[str, Counter[str]] = defaultdict(Counter)
         for slot in slots:
             raw_parts = slot.affiliation.split("+")
             for k, (raw, inst, cname) in enumerate(
@@ -191,6 +194,8 @@ class _Builder:
                 inst_name[inst_key][inst] += 1
                 if len(inst_hint[inst_key]) < 20:
                     inst_hint[inst_key].append(raw)
+                for tok in set(normalize(raw).split()):
+                    token_insts[tok][inst_key] += 1
                 seen: set[str] = set()
                 for seg in [raw, *segments(raw)]:
                     key = normalize(seg)
@@ -205,8 +210,15 @@ class _Builder:
                             inst_hint[inst_key].append(info.suffix)
                         for d in {info.domain, info.registered}:
                             dom_inst[d][inst_key] += 1
+        # Words seen with many institutions, none dominant ("perception", "health").
+        self.common = {
+            tok
+            for tok, insts in token_insts.items()
+            if len(insts) >= 5 and insts.most_common(1)[0][1] < 0.5 * sum(insts.values())
+        }
         # Entities: one per label name (companies) or per name and country (others).
         label_entity: dict[str, int] = {}
+        self.label_names = set(inst_cc)
         for inst_key, ccs in inst_cc.items():
             name = inst_name[inst_key].most_common(1)[0][0]
             total = sum(ccs.values())
@@ -237,12 +249,23 @@ class _Builder:
             if key in self.curated or key in self.place_keys:
                 continue
             toks = key.split()
-            if not any(t not in GENERIC and t not in self.place_keys and not t.isdigit()
-                       for t in toks):
+            informative = [
+                t
+                for t in toks
+                if t not in GENERIC
+                and t not in self.common
+                and t not in self.place_keys
+                and not t.isdigit()
+            ]
+            if not informative:
                 continue
             total = sum(insts.values())
             inst_key, n = insts.most_common(1)[0]
             if n < 0.8 * total or inst_key not in label_entity:
+                continue
+            # A one-off single informative word ("Audio") is no name; sharing a word with the
+            # label's name ("CMU" aside) or a second sighting is needed.
+            if total == 1 and len(informative) == 1 and informative[0] not in inst_key.split():
                 continue
             if total == 1 and len(toks) > 12:
                 continue  # a one-off long string teaches nothing reusable
@@ -276,7 +299,10 @@ class _Builder:
                 continue
             # Names made only of generic words and places ("Department of Computer Science",
             # "Research Center Berlin") would match inside countless strings.
-            if all(t in GENERIC or t in self.place_keys or t.isdigit() or len(t) == 1 for t in toks):
+            if all(
+                t in GENERIC or t in self.common or t in self.place_keys or t.isdigit() or len(t) == 1
+                for t in toks
+            ) and name not in self.label_names:
                 continue
             if len(idxs) == 1:
                 keys[name] = (ENTITY, next(iter(idxs)), None)

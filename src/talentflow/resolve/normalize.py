@@ -55,6 +55,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SEGMENT = re.compile(r"[,;()\[\]/|\n\t]|\s[-–—]\s")
 _SPECIAL = str.maketrans(
     {
+        "´": "",
+        "`": "",
+        "†": " ",
+        "‡": " ",
+        "*": " ",
         "ß": "ss",
         "ø": "o",
         "Ø": "O",
@@ -90,6 +95,8 @@ def tokens(text: str) -> list[str]:
     for tok in _NON_WORD.split(fold(text)):
         if not tok:
             continue
+        if len(tok) > 4 and tok[-1].isdigit() and tok[-2].isalpha():
+            tok = tok[:-1]  # a footnote marker: "Washington1" (not "Data61")
         tok = ABBREVIATIONS.get(tok, tok)
         if tok:
             out.append(tok)

@@ -162,8 +162,9 @@ REGION_CODES: dict[str, str] = {
     },
     **{c: "CA" for c in "on qc bc ab mb ns nb".split()},
 }
-#: Codes that are a US state and a country; alone they mean the country, before a ZIP the state.
-COUNTRY_FIRST_CODES = frozenset({"de", "il", "in", "id", "mt"})
+#: State codes that are also words or country codes: a state only before a ZIP code or after
+#: another US place ("Urbana, IL"); otherwise a country code (or nothing).
+CONTEXT_CODES = frozenset({"de", "il", "in", "id", "mt", "co", "or", "me", "ok", "hi", "oh", "la", "al", "ar", "ne", "sc", "sd", "tn", "md", "mn", "ms", "ky", "va", "pa", "ga", "nc", "mo"})
 
 #: Country codes trusted when they form a segment of their own ("..., NL").
 SEGMENT_COUNTRY_CODES: dict[str, str] = {

@@ -22,7 +22,7 @@ from talentflow.resolve.gazetteer import (
     Gazetteer,
     load_gazetteer,
 )
-from talentflow.resolve.places import COUNTRY_FIRST_CODES, SEGMENT_COUNTRY_CODES
+from talentflow.resolve.places import CONTEXT_CODES, SEGMENT_COUNTRY_CODES
 from talentflow.resolve.normalize import clean, has_cjk, segments, split_parts, tokens
 
 #: Longest raw affiliation looked at (longer strings are cut; real ones are far shorter).
@@ -137,8 +137,12 @@ class Resolver:
             # "CA 94305", "MA", "NL": a state or country code heading its own short segment.
             if len(toks) <= 2 and (len(toks) == 1 or _ZIP.match(toks[1])):
                 code = toks[0]
-                zipped = len(toks) == 2
-                if code in region_codes and (zipped or code not in COUNTRY_FIRST_CODES):
+                us_context = len(toks) == 2 or any(
+                    (f[0] == PLACE and f[1] == "US")
+                    or (f[0] == ENTITY and self.gaz.entities[f[1]][1] == "US")
+                    for f in found
+                )
+                if code in region_codes and (us_context or code not in CONTEXT_CODES):
                     found.append((PLACE, region_codes[code], 2, code))
                     continue
                 if code in SEGMENT_COUNTRY_CODES:
@@ -174,16 +178,12 @@ class Resolver:
         site_cc: str | None = None
         ambiguous: tuple[int, ...] | None = None
         hints: list[tuple[str, int, str]] = []
+        candidates = []
         for kind, a, b, key in found:
             if kind == PLACE:
                 hints.append((a, b, key))
-            elif entity is None and ambiguous is None:
-                if kind == ENTITY:
-                    entity, ent_key = a, key
-                elif kind == SITE:
-                    entity, ent_key, site_cc = a, key, b
-                elif kind == AMBIGUOUS:
-                    ambiguous, ent_key = a, key
+            else:
+                candidates.append((kind, a, b, key))
         hint = None
         if hints:
             best_rank = max(h[1] for h in hints)
@@ -204,6 +204,14 @@ class Resolver:
                 dom_cc, dom_method = gaz.tlds[last], "tld"
             elif last == "edu":
                 dom_cc, dom_method = "US", "edu"
+        if candidates:
+            kind, a, b, ent_key = self._best_candidate(candidates, hint, dom_entity, dom_cc)
+            if kind == ENTITY:
+                entity = a
+            elif kind == SITE:
+                entity, site_cc = a, b
+            else:
+                ambiguous = a
         if ambiguous is not None:
             want = hint[0] if hint else dom_cc
             pick = [i for i in ambiguous if gaz.entities[i][1] == want]
@@ -230,7 +238,7 @@ class Resolver:
         elif entity is not None and hint is not None:
             if hint[0] == ent_cc:
                 country, method = ent_cc, "inst+hint"
-            elif gaz.entities[entity][4] or hint[1] >= 2:
+            elif gaz.entities[entity][4] or hint[1] >= 3:
                 country, method = hint[0], ("hint>hq" if gaz.entities[entity][4] else "hint>inst")
             else:
                 country, method = ent_cc, "inst>city"
@@ -247,6 +255,38 @@ class Resolver:
         if country is not None and dom_cc is not None and method not in ("tld", "edu"):
             method += "|dom-agree" if _same(dom_cc, country) else "|dom-conflict"
         return _Part(entity, country, method, evidence, entity is not None or bool(site_cc))
+
+    def _best_candidate(
+        self,
+        candidates: list[tuple[int, Any, Any, str]],
+        hint: tuple[str, int, str] | None,
+        dom_entity: int | None,
+        dom_cc: str | None,
+    ) -> tuple[int, Any, Any, str]:
+        """The institution a part names: agreeing with the domain or place hint, known from
+        labelled data, then the first mentioned."""
+        if len(candidates) == 1:
+            return candidates[0]
+        ents = self.gaz.entities
+        support = self.gaz.support
+        hint_cc = hint[0] if hint else None
+        best, best_score = candidates[0], -1
+        for cand in candidates:
+            kind, a, b, _key = cand
+            idxs = a if kind == AMBIGUOUS else (a,)
+            ccs = {b} if kind == SITE else {ents[i][1] for i in idxs}
+            score = 0
+            if dom_entity is not None and dom_entity in idxs:
+                score += 8
+            if dom_cc is not None and dom_cc in ccs:
+                score += 2
+            if hint_cc is not None and hint_cc in ccs:
+                score += 2
+            if any(support[i] > 0 for i in idxs):
+                score += 1
+            if score > best_score:
+                best, best_score = cand, score
+        return best
 
     def resolve(self, affiliation: str | None, domain: str | None = None) -> Resolution:
         """Resolve one affiliation string (``+`` joins several) with an optional email domain.
@@ -276,7 +316,11 @@ class Resolver:
         out: list[str] = []
         for part in parts:
             pieces = [p for p in _AND.split(part) if p.strip()]
-            if len(pieces) > 1 and all(self._names_org(p) for p in pieces):
+            if (
+                len(pieces) > 1
+                and not any(" and " in f[3] for f in self._match(part)[0] if f[0] != PLACE)
+                and all(self._names_org(p) for p in pieces)
+            ):
                 out.extend(pieces)
             else:
                 out.append(part)

@@ -142,7 +142,7 @@ def panel_from_frames(
         raise MissingInputs("no person-years with a country: nothing to fit")
     if "llm" not in rows.columns:
         rows["llm"] = False
-    rows["llm"] = rows["llm"].fillna(False).astype(bool)
+    rows["llm"] = rows["llm"].astype("boolean").fillna(False).astype(bool)
     rows["country"] = rows["country"].astype(str)
     rows["sector"] = rows["sector"].map(SECTOR_MAP).fillna("other").astype(str)
     rows["stage"] = rows["career_stage"].map(STAGE_MAP).fillna("other").astype(str)
@@ -158,7 +158,7 @@ def panel_from_frames(
     rows = rows.join(first, on="person_id")
     nxt = rows[["person_id", "year"]].assign(year=lambda d: d["year"] - 1, has_next=True)
     rows = rows.merge(nxt, on=["person_id", "year"], how="left")
-    rows["has_next"] = rows["has_next"].fillna(False).astype(bool)
+    rows["has_next"] = rows["has_next"].astype("boolean").fillna(False).astype(bool)
 
     moves = moves.copy()
     moves = moves[moves["to_country"].notna()]

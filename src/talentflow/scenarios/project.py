@@ -158,87 +158,112 @@ def _project_chunk(
     ia: np.ndarray,
     offsets: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
 ) -> dict[str, np.ndarray]:
-    """Project one chunk of draws; returns measure -> (D, years, C)."""
+    """Project one chunk of draws; returns measure -> (D, years, C).
+
+    Internal layout puts the current country last, (D, O, S, G, L, C), so that moving
+    researchers is one batched matrix product over (C -> J) per (draw, origin, sector, stage).
+    """
     D = hz.shape[0]
     C = model.n_groups
     S, G = len(SECTORS), len(STAGES)
+    A = model.age_mix.shape[-1]
     oth = C - 1
     last = model.options.n_periods - 1
     ax = model.hazard.axes
 
-    abroad = (np.arange(C)[:, None] != np.arange(C)[None, :]).astype(np.int64)  # (C, O)
+    abroad = (np.arange(C)[:, None] != np.arange(C)[None, :]).astype(np.int64)  # (O, C)
     eta = (
         hz[:, [0]].reshape(D, 1, 1, 1, 1, 1, 1)
-        + _axis(hz, ax["C"], (C, 1, 1, 1, 1, 1))
-        + hz[:, ax["abroad"][abroad]].reshape(D, C, C, 1, 1, 1, 1)
-        + _axis(hz, ax["S"], (1, 1, S, 1, 1, 1))
-        + _axis(hz, ax["G"], (1, 1, 1, G, 1, 1))
-        + _axis(hz, ax["L"], (1, 1, 1, 1, 2, 1))
-        + _axis(hz, ax["A"], (1, 1, 1, 1, 1, model.age_mix.shape[-1]))
+        + _axis(hz, ax["C"], (1, 1, 1, 1, C, 1))
+        + hz[:, ax["abroad"][abroad]].reshape(D, C, 1, 1, 1, C, 1)
+        + _axis(hz, ax["S"], (1, S, 1, 1, 1, 1))
+        + _axis(hz, ax["G"], (1, 1, G, 1, 1, 1))
+        + _axis(hz, ax["L"], (1, 1, 1, 2, 1, 1))
+        + _axis(hz, ax["A"], (1, 1, 1, 1, 1, A))
         + hz[:, ax["P"][last]].reshape(D, 1, 1, 1, 1, 1, 1)
     )
-    h = (model.age_mix[None] * expit(eta)).sum(-1)  # (D, C, O, S, G, L)
+    mix = model.age_mix.transpose(1, 2, 3, 4, 0, 5)  # (O, S, G, L, C, A)
+    h = (mix[None] * expit(eta)).sum(-1)  # (D, O, S, G, L, C)
     h = np.clip(h, 1e-12, 1 - 1e-9)
     odds = h / (1 - h)
 
     cp = model.choice
+    tie_o = abroad.T[:, :, None] * np.eye(C)[None]  # (C, O, J): J is the origin, C is not
     util = (
         ch[:, cp.asc].reshape(D, 1, 1, C)
         + ch[:, cp.dev[:, last]].reshape(D, 1, 1, C)
-        + ch[:, [cp.tie_origin]].reshape(D, 1, 1, 1) * (abroad[:, :, None] * np.eye(C)[None])
+        + ch[:, [cp.tie_origin]].reshape(D, 1, 1, 1) * tie_o[None]
         + ch[:, [cp.tie_prior]].reshape(D, 1, 1, 1) * model.tie_share[None]
-    )
+    )  # (D, C, O, J)
     avail = ~np.eye(C, dtype=bool)
     avail[oth, oth] = True
     util = np.where(avail[None, :, None, :], util, -np.inf)
     util -= util.max(axis=-1, keepdims=True)
     q = np.exp(util)
-    q /= q.sum(axis=-1, keepdims=True)  # (D, C, O, J)
+    q /= q.sum(axis=-1, keepdims=True)
+    q = np.ascontiguousarray(q.transpose(0, 2, 1, 3))  # (D, O, C, J)
 
     def switch(draws: np.ndarray, part_axes: dict) -> np.ndarray:
-        return (
+        e = (
             draws[:, [0]].reshape(D, 1, 1, 1)
-            + _axis(draws, part_axes["C"], (C, 1, 1))
-            + _axis(draws, part_axes["G"], (1, G, 1))
-            + _axis(draws, part_axes["L"], (1, 1, 2))
+            + _axis(draws, part_axes["G"], (G, 1, 1))
+            + _axis(draws, part_axes["L"], (1, 2, 1))
+            + _axis(draws, part_axes["C"], (1, 1, C))
             + draws[:, part_axes["P"][last]].reshape(D, 1, 1, 1)
-        )  # (D, C, G, L)
+        )  # (D, G, L, C)
+        return e[:, None]  # (D, 1, G, L, C)
 
     eta_ai = switch(ai, model.a2i.axes)
     eta_ia = switch(ia, model.i2a.axes)
 
-    M = np.broadcast_to(model.state, (D, *model.state.shape)).copy()
-    cont = model.cont[None, :, None, :, None, None]
+    state = model.state.transpose(1, 2, 3, 4, 0)  # (O, S, G, L, C)
+    M = np.broadcast_to(state, (D, *state.shape)).copy()
+    cont = model.cont.T[None, None, :, None, None, :]  # (1, 1, S, 1, 1, C)
+    ent = model.entrants[:, None]  # (C, 1, S, G, L): the layout of M[:, diag, ..., diag]
     diag = np.arange(C)
-    out = {m: [] for m in MEASURES}
+    not_oth = np.arange(C) != oth
+    out: dict[str, list[np.ndarray]] = {m: [] for m in MEASURES}
+    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for off, off_ai, off_ia in offsets:
-        M = M * cont
-        qe = q[:, :, :, None, None, :] * np.exp(off)[None]  # (D, C, O, S, G, J)
-        Q = qe.sum(-1)
-        w = M * odds / (1.0 + odds * Q[..., None])  # (D, C, O, S, G, L)
-        moved = w * Q[..., None]
-        # arrivals: (D, O, S, G, L, C) @ (D, O, S, G, C, J) -> (D, O, S, G, L, J)
-        arr = np.matmul(w.transpose(0, 2, 3, 4, 5, 1), qe.transpose(0, 2, 3, 4, 1, 5))
-        flows = np.einsum("dcosgl,dcosgj->dcoj", w, qe)
-        M = M - moved + arr.transpose(0, 5, 1, 2, 3, 4)
-        pai = expit(eta_ai + off_ai[None, :, None, None])[:, :, None, :, :]  # (D,C,1,G,L)
-        pia = expit(eta_ia + off_ia[None, :, None, None])[:, :, None, :, :]
-        a_ = M[:, :, :, 0] * pai
-        i_ = M[:, :, :, 1] * pia
-        M[:, :, :, 0] += i_ - a_
-        M[:, :, :, 1] += a_ - i_
-        ent = model.entrants  # (C, S, G, L)
-        M[:, diag, diag] += ent[None]
-        cj = flows.sum(axis=2)  # (D, C, J)
-        inflow = cj.sum(axis=1) - np.where(np.arange(C) == oth, 0, cj[:, diag, diag])
-        outflow = cj.sum(axis=2) - np.where(np.arange(C) == oth, 0, cj[:, diag, diag])
-        ret = flows[:, :, diag, diag].sum(axis=1) - flows[:, diag, diag, diag]
-        out["stock"].append(M.sum(axis=(2, 3, 4, 5)))
+        key = hash(off.tobytes())
+        if key not in cache:
+            eoff = np.exp(off).transpose(1, 2, 3, 0, 4)  # (O, S, G, C, J)
+            cache[key] = (eoff, bool(np.any(off)))
+        eoff, active = cache[key]
+        M *= cont
+        if active:
+            qe = q[:, :, None, None] * eoff[None]  # (D, O, S, G, C, J)
+            Q = qe.sum(-1)[:, :, :, :, None, :]  # (D, O, S, G, 1, C)
+        else:
+            qe = np.broadcast_to(q[:, :, None, None], (D, C, S, G, C, C))
+            Q = 1.0
+        w = M * odds / (1.0 + odds * Q)  # (D, O, S, G, L, C): movers per unit of qe
+        moved = w * Q
+        arr = np.matmul(w, qe)  # (D, O, S, G, L, J)
+        wl = w.sum(axis=4)  # (D, O, S, G, C)
+        flows = np.matmul(
+            wl.transpose(0, 1, 4, 2, 3).reshape(D, C, C, 1, S * G),
+            qe.transpose(0, 1, 4, 2, 3, 5).reshape(D, C, C, S * G, C),
+        )[:, :, :, 0, :]  # (D, O, C, J)
+        M += arr - moved
+        pai = expit(eta_ai + off_ai)
+        pia = expit(eta_ia + off_ia)
+        a_ = M[:, :, 0] * pai  # (D, O, G, L, C)
+        i_ = M[:, :, 1] * pia
+        M[:, :, 0] += i_ - a_
+        M[:, :, 1] += a_ - i_
+        M[:, diag, :, :, :, diag] += ent
+        cj = flows.sum(axis=1)  # (D, C, J)
+        own = np.where(not_oth, cj[:, diag, diag], 0.0)
+        inflow = cj.sum(axis=1) - own
+        outflow = cj.sum(axis=2) - own
+        ret = flows[:, diag, :, diag].sum(axis=-1).T - flows[:, diag, diag, diag]
+        out["stock"].append(M.sum(axis=(1, 2, 3, 4)))
         out["inflow"].append(inflow)
         out["outflow"].append(outflow)
         out["net_flow"].append(inflow - outflow)
         out["returns"].append(ret)
-        out["academia_to_industry"].append(a_.sum(axis=(2, 3, 4)))
+        out["academia_to_industry"].append(a_.sum(axis=(1, 2, 3)))
     return {m: np.stack(v, axis=1) for m, v in out.items()}
 
 

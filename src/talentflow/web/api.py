@@ -278,7 +278,9 @@ def methods(
                 {k: ch.clean(v) for k, v in r.items()} for r in q.resolved_share().to_dict("records")
             ],
             "ingest": [{k: ch.clean(v) for k, v in r.items()} for r in q.ingest_summary().to_dict("records")],
-            "build_params": q.build_params().to_dict("records"),
+            "build_params": [
+                {k: ch.clean(v) for k, v in r.items()} for r in q.build_params().to_dict("records")
+            ],
             "build_info": q.build_info(),
             "limitations": LIMITATIONS,
         }

@@ -8,6 +8,7 @@ estimate is drawn with its 95% interval (error bars) when the store has one.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -74,6 +75,8 @@ def clean(v: Any) -> Any:
     """A JSON-safe scalar: NaN/NA -> None, NumPy scalars -> Python."""
     if v is None:
         return None
+    if isinstance(v, Decimal):  # DuckDB sums of integers
+        return int(v) if v == v.to_integral_value() else float(v)
     if hasattr(v, "item") and not isinstance(v, str | bytes):
         try:
             v = v.item()
@@ -242,37 +245,41 @@ def share_chart(q: Queries, country: str, start: int, end: int) -> Chart:
 
 
 def retention_chart(q: Queries, country: str, start: int, end: int, basis: str | None = None) -> Chart:
-    """Retention curves of recent cohorts: share still working in the country k years on."""
+    """Retention curves: share still working in the country k years on (pooled and by cohort)."""
     bases = q.retention_bases(country)
     basis = basis or (bases[0] if bases else "training")
     df = q.retention_curves(country, start, end, basis)
     name = country_name(country)
+    pooled = df[df["cohort_year"].isna()]
     cohorts = sorted(df["cohort_year"].dropna().unique().tolist())
-    # The chart stays readable with the last few cohorts; the table keeps all of them.
-    shown = cohorts[-4:]
-    series = [(f"cohort {int(c)}", df[df["cohort_year"] == c]) for c in shown]
-    ok = df.dropna(subset=["value"])
-    k5 = ok[ok["k"] == 5]
-    pick = k5 if len(k5) else ok[ok["k"] == ok["k"].max()] if len(ok) else ok
-    if len(pick):
+    # The chart stays readable with the pooled curve and the last three cohorts; the table has all.
+    series = [("all cohorts", pooled)] if len(pooled) else []
+    series += [(f"cohort {int(c)}", df[df["cohort_year"] == c]) for c in cohorts[-3:]]
+    who = f"researchers {BASIS_LABEL.get(basis, basis)} {name}"
+    reading = f"No retention estimate for {who} in {start}–{end}."
+    for frame, label in ((pooled, "all cohorts"), (df[df["cohort_year"].notna()], None)):
+        ok = frame.dropna(subset=["value"])
+        if not len(ok):
+            continue
+        k5 = ok[ok["k"] == 5]
+        pick = k5 if len(k5) else ok[ok["k"] == ok["k"].max()]
         row = pick.sort_values("cohort_year").iloc[-1]
+        cohort = label or f"the {int(row['cohort_year'])} cohort"
         reading = (
-            f"Of the researchers {BASIS_LABEL.get(basis, basis)} {name} in {int(row['cohort_year'])}, "
-            f"{row['value']:.0%} were still working there {int(row['k'])} years later "
-            f"({_interval(row, '.0%')})."
+            f"Of {who} ({cohort}), {row['value']:.0%} were still working there "
+            f"{int(row['k'])} years later ({_interval(row, '.0%')})."
         )
-    else:
-        reading = f"No retention estimate for researchers {BASIS_LABEL.get(basis, basis)} {name} in {start}–{end}."
+        break
     return Chart(
         id="retention",
         title=f"Does {name} retain the researchers it {'trains' if basis == 'training' else 'first hosts'}?",
         reading=reading,
-        figure=line_figure(series, "k", "Years after cohort year", "Share still in country", ".0%"),
+        figure=line_figure(series, "k", "Years since start", "Share still in country", ".0%"),
         table=df,
         api="/api/retention",
         params={"country": country, "start": start, "end": end, "basis": basis},
-        note=f"Origin = observed career fact ({basis.replace('_', ' ')}), never nationality. "
-        "Chart shows the four latest cohorts; the table has all.",
+        note=f"Kaplan-Meier estimate; origin = observed career fact ({basis.replace('_', ' ')}), "
+        "never nationality. Empty cohort_year = all cohorts pooled.",
     )
 
 
@@ -560,31 +567,43 @@ def top_pairs_chart(q: Queries, start: int, end: int, subset: str = "all") -> Ch
     )
 
 
+SECTOR_WORDS = {"academia": "academia", "industry": "industry", "education": "academia", "company": "industry"}
+
+
 def sector_chart(q: Queries, country: str, start: int, end: int) -> Chart:
     """Moves between academia and industry by year."""
     df = q.sector_flows(country, start, end)
     name = country_name(country)
-    pairs = df[["from_sector", "to_sector"]].drop_duplicates().itertuples(index=False)
-    series = [
-        (f"{a} → {b}", df[(df["from_sector"] == a) & (df["to_sector"] == b)]) for a, b in pairs
-    ]
-    to_ind = df[(df["from_sector"] == "education") & (df["to_sector"] == "company")]["value"].sum()
-    to_ac = df[(df["from_sector"] == "company") & (df["to_sector"] == "education")]["value"].sum()
+    df = df[df["from_sector"].isin(SECTOR_WORDS) & df["to_sector"].isin(SECTOR_WORDS)]
+    keys = ["from_sector", "to_sector", *(["domestic"] if "domestic" in df.columns else [])]
+    series = []
+    for key in df[keys].drop_duplicates().itertuples(index=False):
+        mask = pd.Series(True, index=df.index)
+        for col, v in zip(keys, key, strict=True):
+            mask &= df[col] == v
+        label = f"{SECTOR_WORDS[key[0]]} → {SECTOR_WORDS[key[1]]}"
+        if len(key) == 3:
+            label += " (in country)" if key[2] else " (with a move abroad)"
+        series.append((label, df[mask]))
+    from_ac = df["from_sector"].map(SECTOR_WORDS) == "academia"
+    to_ind = df.loc[from_ac, "value"].sum()
+    to_ac = df.loc[~from_ac, "value"].sum()
     reading = (
         f"In {name} over {start}–{end}: about {to_ind:,.0f} moves from academia to industry and "
         f"{to_ac:,.0f} from industry to academia."
         if len(df)
-        else f"No sector moves recorded for {name} in {start}–{end}."
+        else f"No academia ↔ industry moves recorded for {name} in {start}–{end}."
     )
     return Chart(
         id="sectors",
-        title=f"Academia ↔ industry in {name}",
+        title=f"Academia ↔ industry: {name}",
         reading=reading,
-        figure=line_figure(series, "year", "Year", "Researchers moving"),
+        figure=line_figure(series, "year", "Year", "Researchers changing sector"),
         table=df,
         api="/api/flows/sectors",
         params={"country": country, "start": start, "end": end},
-        note="Sectors as resolved from affiliations (education = academia, company = industry).",
+        note="Sector groups as resolved from affiliations. Yearly counts carry intervals; the "
+        "period sums in the reading are of the point estimates.",
     )
 
 

@@ -142,6 +142,10 @@ class Queries:
         )
         return out
 
+    def _subset(self, t: Any, table: str, subset: str = "all") -> Any:
+        """Rows of one subset (``all`` / ``llm``) when the table is split by subset."""
+        return t.filter(t.subset == subset) if "subset" in self._columns[table] else t
+
     @staticmethod
     def _hide_suppressed(df: pd.DataFrame) -> pd.DataFrame:
         if "suppressed" in df and df["suppressed"].any():
@@ -232,9 +236,12 @@ class Queries:
         """Retention curves (share still working in ``country`` k years on) per cohort."""
         if not self.has("retention"):
             return pd.DataFrame(columns=["cohort_year", "k", "at_risk", "value", "ci_low", "ci_high"])
-        t = self._t("retention")
+        t = self._subset(self._t("retention"), "retention")
+        # cohort_year NULL: all cohorts pooled (kept beside the cohorts of the period).
         expr = t.filter(
-            (t.country == country) & (t.basis == basis) & t.cohort_year.between(start, end)
+            (t.country == country)
+            & (t.basis == basis)
+            & (t.cohort_year.between(start, end) | t.cohort_year.isnull())
         )
         expr = expr.select(
             cohort_year=expr.cohort_year,
@@ -250,6 +257,7 @@ class Queries:
         if not self.has("retention"):
             return []
         t = self._t("retention")
+        t = self._subset(t, "retention")
         df = self._run(t.filter(t.country == country).select("basis").distinct())
         return sorted(df["basis"].astype(str), key=lambda b: b != "training")
 
@@ -258,7 +266,7 @@ class Queries:
         """Retention after ``k`` years of the ``cohort_year`` cohort, every country (the map)."""
         if not self.has("retention"):
             return pd.DataFrame(columns=["country", "value", "ci_low", "ci_high"])
-        t = self._t("retention")
+        t = self._subset(self._t("retention"), "retention")
         expr = t.filter((t.cohort_year == cohort_year) & (t.k == k) & (t.basis == basis))
         expr = expr.select(
             country=expr.country,
@@ -272,7 +280,7 @@ class Queries:
         """Share of those who left ``country`` who are back within k years."""
         if not self.has("returns"):
             return pd.DataFrame(columns=["k", "at_risk", "value", "ci_low", "ci_high"])
-        t = self._t("returns")
+        t = self._subset(self._t("returns"), "returns")
         expr = t.filter(t.country == country)
         expr = expr.select(
             k=expr.k, at_risk=expr.at_risk, **self._estimate(expr, "returns", "return_share")
@@ -290,8 +298,8 @@ class Queries:
         expr = t.filter(
             (((t.from_country == a) & (t.to_country == b)) | ((t.from_country == b) & (t.to_country == a)))
             & t.year.between(start, end)
-            & (t.subset == subset)
         )
+        expr = self._subset(expr, "flows", subset)
         expr = expr.select(
             year=expr.year,
             from_country=expr.from_country,
@@ -321,9 +329,8 @@ class Queries:
             return pd.DataFrame(columns=["year", "from_country", "to_country", "value"])
         top = self.top_countries(start, end, 10)
         t = self._t("flows")
-        base = t.filter(
+        base = self._subset(t, "flows", subset).filter(
             t.year.between(start, end)
-            & (t.subset == subset)
             & t.from_country.isin(top)
             & t.to_country.isin(top)
         )
@@ -349,21 +356,29 @@ class Queries:
             return pd.DataFrame(columns=["partner", "value", "ci_low", "ci_high"])
         t = self._t("flows")
         own, other = ("from_country", "to_country") if direction == "out" else ("to_country", "from_country")
-        expr = t.filter((t[own] == country) & (t.year == year) & (t.subset == "all"))
+        expr = self._subset(t, "flows").filter((t[own] == country) & (t.year == year))
         expr = expr.select(partner=expr[other], **self._estimate(expr, "flows", "n"))
         df = self._hide_suppressed(self._run(expr.order_by(ibis.desc("value")), limit=n))
         return df
 
     @_cached
-    def origin_work(self, population: str, basis: str = "first_observed") -> pd.DataFrame:
+    def origin_work(
+        self, population: str, basis: str = "first_observed", subset: str = "all"
+    ) -> pd.DataFrame:
         """Origin -> work-country counts and shares of one venue-year population."""
         if not self.has("origin_work"):
             return pd.DataFrame(columns=["origin_country", "work_country", "n", "value"])
-        t = self._t("origin_work")
-        expr = t.filter((t.population == population) & (t.origin_basis == basis) & (t.n > 0))
+        t = self._subset(self._t("origin_work"), "origin_work", subset)
+        expr = t.filter(
+            (t.population == population)
+            & (t.origin_basis == basis)
+            & (t.n > 0)
+            # "ALL" rows are the margin over origins; NULL is an unknown origin.
+            & (t.origin_country.isnull() | (t.origin_country != "ALL"))
+        )
         extra = {"training_country": expr.training_country} if "training_country" in expr.columns else {}
         expr = expr.select(
-            origin_country=expr.origin_country,
+            origin_country=expr.origin_country.fill_null("unknown"),
             work_country=expr.work_country,
             n=expr.n.cast("float64"),
             **extra,
@@ -376,7 +391,7 @@ class Queries:
         """Where researchers whose origin is ``country`` work, across populations."""
         if not self.has("origin_work"):
             return pd.DataFrame(columns=["population", "work_country", "n", "value"])
-        t = self._t("origin_work")
+        t = self._subset(self._t("origin_work"), "origin_work")
         expr = t.filter((t.origin_country == country) & (t.origin_basis == basis) & (t.n > 0))
         expr = expr.select(
             population=expr.population,
@@ -391,17 +406,20 @@ class Queries:
         """Moves between sectors (academia <-> industry) in ``country`` by year."""
         if not self.has("sector_flows"):
             return pd.DataFrame(columns=["year", "from_sector", "to_sector", "value"])
-        t = self._t("sector_flows")
+        t = self._subset(self._t("sector_flows"), "sector_flows")
         expr = t.filter(
             (t.country == country) & t.year.between(start, end) & (t.from_sector != t.to_sector)
         )
+        extra = {"domestic": expr.domestic} if "domestic" in expr.columns else {}
         expr = expr.select(
             year=expr.year,
             from_sector=expr.from_sector,
             to_sector=expr.to_sector,
+            **extra,
             **self._estimate(expr, "sector_flows", "n"),
         )
-        return self._hide_suppressed(self._run(expr.order_by(["from_sector", "to_sector", "year"])))
+        order = ["from_sector", "to_sector", *extra, "year"]
+        return self._hide_suppressed(self._run(expr.order_by(order)))
 
     @_cached
     def sector_mix(self, country: str, year: int) -> pd.DataFrame:

@@ -1,0 +1,112 @@
+"""The linkage pipeline: identifiers, features, splink scores, decisions.
+
+:func:`link` is engine-neutral (Ibis throughout; splink on the same connection) and is what
+both the stage and the evaluation call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+
+from talentflow.identity import decide, features, identifiers, model
+
+_PREFIX = "_identity_"
+
+
+@dataclass
+class LinkResult:
+    """Assignments (a table on the connection) and what produced them."""
+
+    assignments: ibis.Table
+    params: dict[str, Any]
+    model: dict[str, Any] | None
+    stats: dict[str, int] = field(default_factory=dict)
+    temp_tables: list[str] = field(default_factory=list)
+
+    def drop(self, con: Any) -> None:
+        """Remove the intermediate tables (call after the assignments were copied)."""
+        for name in self.temp_tables:
+            con.drop_table(name, force=True)
+
+
+def _materialise(con: Any, name: str, expr: ibis.Table, temps: list[str]) -> ibis.Table:
+    full = _PREFIX + name
+    con.create_table(full, expr, overwrite=True)
+    temps.append(full)
+    return con.table(full)
+
+
+def link(
+    con: Any,
+    authorships: ibis.Table,
+    papers: ibis.Table | None = None,
+    *,
+    engine: str = "duckdb",
+    params: dict[str, Any] | None = None,
+    trained_model: dict[str, Any] | None = None,
+) -> LinkResult:
+    """Link authorships into persons.
+
+    Parameters
+    ----------
+    con
+        Ibis backend holding the inputs; intermediate tables are written to it.
+    authorships
+        Authorships with at least ``authorship_id, paper_id, venue, year, author_name`` and
+        whichever of the id, affiliation, domain and country columns exist.
+    papers
+        Papers (``paper_id``, ``title``) for topic words; optional.
+    params
+        Overrides of ``model.DEFAULTS`` and ``decide.DEFAULTS`` (plus ``max_coauthors``).
+    trained_model
+        A splink model (as returned in ``LinkResult.model``) to reuse instead of training.
+
+    Returns
+    -------
+    LinkResult
+        ``assignments``: ``authorship_id, person_key, rule, match_probability,
+        cluster_evidence``; ``person_key`` is the cluster's smallest id, or for people
+        without ids the smallest authorship id of the group.
+    """
+    p = {"max_coauthors": 50, **model.DEFAULTS, **decide.DEFAULTS, **(params or {})}
+    temps: list[str] = []
+    names = _materialise(con, "names", features.name_table(con, authorships), temps)
+    feats = _materialise(
+        con,
+        "features",
+        features.authorship_features(authorships, names, papers, max_coauthors=int(p["max_coauthors"])),
+        temps,
+    )
+    clusters = _materialise(con, "clusters", identifiers.identifier_clusters(con, authorships, feats), temps)
+    records = features.record_entities(feats.anti_join(clusters, "authorship_id"))
+    entities = _materialise(
+        con, "entities", records.union(features.cluster_entities(feats, clusters)), temps
+    )
+    n_entities = int(entities.count().execute())
+    n_records = int(entities.filter(~entities.is_cluster).count().execute())
+    n_clusters = n_entities - n_records
+    stats = {"entities": n_entities, "unidentified": n_records, "identifier_clusters": n_clusters}
+
+    pairs = None
+    trained = None
+    if n_records > 0 and n_entities > 1:
+        scored = model.score(
+            con,
+            _PREFIX + "entities",
+            engine=engine,
+            n_entities=n_entities,
+            n_records=n_records,
+            params=p,
+            model=trained_model,
+        )
+        pairs = _materialise(con, "pairs", con.table(scored.pairs_table), temps)
+        scored.cleanup()
+        trained = scored.model
+        stats["scored_pairs"] = scored.n_pairs
+    assignments = _materialise(
+        con, "assignments", decide.assign(feats, clusters, pairs, params=p), temps
+    )
+    return LinkResult(assignments, p, trained, stats, temps)

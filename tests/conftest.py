@@ -1,0 +1,26 @@
+"""Shared test fixtures: where the real data mirror lives, and small corpora cut from it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+#: ../shared/data beside the repository (as laid out for developers and CI).
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data mirror; the tests need it and fail loudly without it."""
+    assert SHARED_DATA.is_dir(), f"the data mirror is missing at {SHARED_DATA}"
+    return SHARED_DATA
+
+
+def cut(src: Path, dest: Path, n: int) -> list[dict]:
+    """Write the first ``n`` records of a real JSON-array file to ``dest``; return them."""
+    records = json.loads(src.read_text(encoding="utf-8"))[:n]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(records), encoding="utf-8")
+    return records

@@ -1,0 +1,193 @@
+"""The source readers on real records cut from ../shared/data, and on small records built here."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from talentflow.pipeline import build
+from tests.conftest import cut
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _paper(author: str, aff: str, **fields: str) -> dict:
+    return {"id": fields.pop("id", "p1"), "title": fields.pop("title", "A paper"),
+            "author": author, "aff": aff, **fields}
+
+
+@pytest.fixture
+def iclr_pair(tmp_path: Path, shared_data: Path) -> tuple[Path, list[dict], list[dict]]:
+    """20 real ICLR 2021 papers from paperlists and the same papers from OpenReview."""
+    data = tmp_path / "data"
+    pl = cut(shared_data / "paperlists/iclr/iclr2021.json", data / "paperlists/iclr/iclr2021.json", 20)
+    ids = {r["id"] for r in pl}
+    orv = [r for r in json.loads((shared_data / "openreview/iclr/iclr2021.json").read_text())
+           if r["id"] in ids]
+    (data / "openreview/iclr").mkdir(parents=True)
+    (data / "openreview/iclr/iclr2021.json").write_text(json.dumps(orv))
+    return data, pl, orv
+
+
+def test_paperlists_real_file_splits_authors_and_keeps_raw_strings(tmp_path, shared_data):
+    data = tmp_path / "data"
+    records = cut(shared_data / "paperlists/nips/nips2018.json", data / "paperlists/nips/nips2018.json", 30)
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    expected = sum(len(r["author"].split(";")) for r in records)
+    assert _rows(db, "SELECT count(*) FROM authorships")[0][0] == expected
+    first = records[0]
+    names = [n.strip() for n in first["author"].split(";")]
+    affs = [a.strip() for a in first["aff"].split(";")]
+    got = _rows(db, f"""SELECT author_position, author_name, raw_affiliation, email_domain, venue, year
+                       FROM authorships WHERE paper_id = 'paperlists:nips2018:{first["id"]}'
+                       ORDER BY author_position""")
+    assert [g[1] for g in got] == names
+    assert [g[2] for g in got] == affs
+    assert {(g[4], g[5]) for g in got} == {("nips", 2018)}
+    assert [g[0] for g in got] == list(range(len(names)))
+    # upstream labels are kept beside the raw string (evaluation data for the resolver)
+    labelled = _rows(db, "SELECT count(label_country) FROM authorships")[0][0]
+    assert labelled > 0
+
+
+def test_identifiers_are_namespaced(tmp_path):
+    data = tmp_path / "data"
+    (data / "paperlists/acl").mkdir(parents=True)
+    (data / "paperlists/acl/acl2022.json").write_text(json.dumps([
+        _paper("A B; C D; E F; G H", "U1; U2; U3; U4",
+               authorids="/a/a-b/; ~C_D1; 12345; someone@example.org")
+    ]))
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    ids = [r[0] for r in _rows(db, "SELECT source_person_id FROM authorships ORDER BY author_position")]
+    assert ids[:3] == ["acl:/a/a-b/", "openreview:~C_D1", "ieee:12345"]
+    assert ids[3].startswith("email:") and "example.org" not in ids[3]
+
+
+def test_plus_splits_multi_affiliations_and_misaligned_lists_are_marked(tmp_path):
+    data = tmp_path / "data"
+    (data / "paperlists/corl").mkdir(parents=True)
+    (data / "paperlists/corl/corl2022.json").write_text(json.dumps([
+        _paper("A; B", "MIT+Google; Stanford", id="ok", aff_domain="mit.edu; stanford.edu"),
+        # three affiliations for two authors: no alignment is guessed
+        _paper("C; D", "X; Y; Z", id="bad", aff_domain="x.org; y.org"),
+    ]))
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    ok = _rows(db, """SELECT affiliations, aligned, email_domain FROM authorships
+                      WHERE paper_id LIKE '%:ok' ORDER BY author_position""")
+    assert ok[0] == (["MIT", "Google"], True, "mit.edu")
+    assert ok[1] == (["Stanford"], True, "stanford.edu")
+    bad = _rows(db, """SELECT raw_affiliation, aligned, misaligned_fields, email_domain
+                       FROM authorships WHERE paper_id LIKE '%:bad' ORDER BY author_position""")
+    assert all(r[0] is None and r[1] is False and r[2] == ["aff"] for r in bad)
+    assert [r[3] for r in bad] == ["x.org", "y.org"]  # the aligned list is still used
+
+
+def test_same_openreview_id_is_one_paper_with_field_sources(tmp_path, iclr_pair):
+    data, pl, orv = iclr_pair
+    assert orv, "the cut should find the same papers in OpenReview"
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    assert _rows(db, "SELECT count(*) FROM papers")[0][0] == len(pl)
+    paper = orv[0]
+    row = _rows(db, f"""SELECT title, sources, field_sources, n_authors FROM papers
+                        WHERE paper_id = 'openreview:{paper["id"]}'""")[0]
+    title = next(r["title"] for r in pl if r["id"] == paper["id"])
+    assert row[0] == title
+    assert sorted(row[1]) == ["openreview", "paperlists"]
+    provenance = json.loads(row[2])
+    assert provenance["title"] == "paperlists" and provenance["authors"] == "openreview"
+    assert row[3] == len(paper["author"].split(";"))
+    slots = _rows(db, f"""SELECT source_person_id FROM authorships
+                          WHERE paper_id = 'openreview:{paper["id"]}' ORDER BY author_position""")
+    assert [s[0] for s in slots] == ["openreview:" + a for a in paper["authorids"].split(";")]
+
+
+def test_same_title_and_year_is_one_paper_across_sources(tmp_path):
+    data = tmp_path / "data"
+    (data / "paperlists/icml").mkdir(parents=True)
+    (data / "paperlists/icml/icml2019.json").write_text(json.dumps([
+        _paper("Ada Lovelace; Alan Turing", "Univ A; Univ B", id="42",
+               title="Attention Is Mostly What You Need: A Study"),
+    ]))
+    (data / "openalex").mkdir()
+    (data / "openalex/works.jsonl").write_text(json.dumps({
+        "id": "https://openalex.org/W1", "title": "Attention is mostly what you need - a study",
+        "publication_year": 2019,
+        "authorships": [{"author": {"id": "https://openalex.org/A9", "display_name": "Ada Lovelace"},
+                         "raw_affiliation_strings": ["Univ A"],
+                         "institutions": [{"display_name": "University A", "country_code": "GB"}]}],
+    }) + "\n")
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    papers = _rows(db, "SELECT paper_id, sources, openalex_id FROM papers")
+    assert len(papers) == 1
+    assert sorted(papers[0][1]) == ["openalex", "paperlists"] and papers[0][2] == "W1"
+
+
+def _current_work(wid: str, year: int) -> dict:
+    return {
+        "id": f"https://openalex.org/{wid}", "display_name": f"Work {wid} on learning",
+        "publication_year": year,
+        "primary_location": {"source": {"display_name": "NeurIPS"}},
+        "topics": [{"display_name": "Machine learning"}],
+        "authorships": [
+            {"author": {"id": "https://openalex.org/A1", "display_name": "X Y",
+                        "orcid": "https://orcid.org/0000-0002-1825-0097"},
+             "raw_affiliation_strings": ["Tsinghua University, Beijing", "Microsoft Research Asia"],
+             "institutions": [{"display_name": "Tsinghua University", "country_code": "CN",
+                               "ror": "https://ror.org/03cve4549"},
+                              {"display_name": "Microsoft Research Asia", "country_code": "CN"}]},
+            {"author": {"id": "https://openalex.org/A2", "display_name": "Z W"},
+             "raw_affiliation_strings": [], "institutions": []},
+        ],
+    }
+
+
+def test_openalex_current_schema_jsonl_gz_and_api_page(tmp_path):
+    data = tmp_path / "data"
+    (data / "openalex/part").mkdir(parents=True)
+    with gzip.open(data / "openalex/part/part_000.gz", "wt") as handle:
+        handle.write(json.dumps(_current_work("W10", 2023)) + "\n")
+        handle.write(json.dumps(_current_work("W11", 2024)) + "\n")
+    (data / "openalex/page.json").write_text(
+        json.dumps({"meta": {"count": 1}, "results": [_current_work("W12", 2022)]}))
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    assert _rows(db, "SELECT count(*) FROM papers")[0][0] == 3
+    row = _rows(db, """SELECT source_person_id, orcid, affiliations, source_country, source_ror
+                       FROM authorships WHERE paper_id = 'openalex:W10' AND author_position = 0""")[0]
+    assert row[0] == "openalex:A1" and row[1] == "0000-0002-1825-0097"
+    assert row[2] == ["Tsinghua University, Beijing", "Microsoft Research Asia"]
+    assert row[3] == "CN+CN" and row[4] == "https://ror.org/03cve4549"
+    assert _rows(db, "SELECT venue_name, keywords FROM papers WHERE paper_id='openalex:W11'")[0] == (
+        "NeurIPS", "Machine learning")
+
+
+def test_openalex_2022_sample(tmp_path, shared_data):
+    data = tmp_path / "data"
+    (data / "openalex").mkdir(parents=True)
+    sample = shared_data / "openalex/works-sample-tu9-2022.json"
+    (data / "openalex" / sample.name).write_bytes(sample.read_bytes())
+    works = json.loads(sample.read_text())
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    assert _rows(db, "SELECT count(*) FROM raw_papers")[0][0] == len(works)
+    slots = sum(len(w["authorships"]) for w in works)
+    assert _rows(db, "SELECT count(*) FROM raw_authorships")[0][0] == slots
+    first = works[0]["authorships"][0]
+    row = _rows(db, f"""SELECT raw_affiliation, source_country FROM raw_authorships
+        WHERE rec_key = 'openalex:{works[0]["id"].rsplit("/", 1)[1]}' AND author_position = 0""")[0]
+    assert row == (first["raw_affiliation_string"], first["institutions"][0]["country_code"])

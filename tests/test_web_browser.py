@@ -1,0 +1,267 @@
+"""The dashboard in real headless Chromium (Debian's ``chromium``, driven by Playwright).
+
+A real uvicorn server on a free loopback port serves a small store built in code. Every request
+the browser makes is intercepted: anything not addressed to loopback is aborted and fails the
+test. Screenshots of every page go to ``test-artifacts/web/`` (override with
+``TALENTFLOW_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from tests.test_web_store import make_store
+
+from talentflow.web import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("TALENTFLOW_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(
+    os.environ.get("TALENTFLOW_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts")
+) / "web"
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+PAGES = {
+    "overview": "/",
+    "map": "/map",
+    "map-retention": "/map?metric=retention",
+    "flows": "/flows",
+    "country": "/country/CN",
+    "institution": "/institution?name=Google",
+    "person": "/person/P00003",
+    "search": "/search?q=li",
+    "methods": "/methods",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = make_store(tmp_path_factory.mktemp("web-browser") / "store.duckdb")
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Watch:
+    """What a page did: console errors, page errors, requests (and non-loopback ones)."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.outside: list[str] = []
+
+    def route(self, route: Route) -> None:
+        url = route.request.url
+        self.requests.append(url)
+        host = urlsplit(url).hostname or ""
+        if url.startswith(("data:", "blob:", "about:")) or host in LOOPBACK:
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[tuple[Page, Watch]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    watch = Watch()
+    context.route("**/*", watch.route)
+    pg = context.new_page()
+    pg.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: watch.errors.append(str(e)))
+    yield pg, watch
+    context.close()
+    assert watch.outside == [], f"requests left loopback: {watch.outside}"
+
+
+def _rendered(pg: Page) -> int:
+    """Wait until every figure on the page is drawn; return how many there are."""
+    n = pg.locator("[data-figure]").count()
+    pg.wait_for_function(
+        "() => [...document.querySelectorAll('[data-figure]')].every(e => e.dataset.rendered)",
+        timeout=20000,
+    )
+    return n
+
+
+def _readings(pg: Page) -> list[str]:
+    return pg.locator(".reading").all_inner_texts()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_loads_and_draws_without_errors(
+    base_url: str, page: tuple[Page, Watch], name: str
+) -> None:
+    pg, watch = page
+    response = pg.goto(base_url + PAGES[name])
+    assert response is not None and response.status == 200
+    n = _rendered(pg)
+    if name != "search":
+        assert n >= 1
+        # plotly drew an SVG for each figure
+        assert pg.locator(".plot .main-svg").count() >= n
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert watch.errors == []
+
+
+def test_map_draws_countries_from_local_geometry(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/map?metric=stock_share&year=2020")
+    _rendered(pg)
+    pg.wait_for_selector(".choroplethlocation", state="attached", timeout=20000)
+    assert pg.locator(".choroplethlocation").count() >= 5
+    assert any(u.endswith("/static/topojson/world_110m.json") for u in watch.requests)
+    assert watch.errors == []
+
+
+def test_changing_country_updates_overview(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/")
+    _rendered(pg)
+    before = _readings(pg)
+    assert "China" in pg.locator("#share .reading").inner_text()
+    with pg.expect_navigation():
+        pg.select_option("select[name=country]", "DE")
+    _rendered(pg)
+    after = _readings(pg)
+    assert parse_qs(urlsplit(pg.url).query)["country"] == ["DE"]
+    assert "Germany" in pg.locator("#share .reading").inner_text()
+    assert after != before
+    assert watch.errors == []
+
+
+def test_year_slider_updates_map(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/map")
+    _rendered(pg)
+    assert "2023" in pg.locator("#map h2").inner_text()
+    before = pg.locator("#map .reading").inner_text()
+    with pg.expect_navigation():
+        pg.eval_on_selector(
+            "#year", "e => { e.value = 2015; e.dispatchEvent(new Event('change')); }"
+        )
+    _rendered(pg)
+    assert parse_qs(urlsplit(pg.url).query)["year"] == ["2015"]
+    assert "2015" in pg.locator("#map h2").inner_text()
+    assert pg.locator("#map .reading").inner_text() != before
+    assert watch.errors == []
+
+
+def _view(pg: Page) -> dict[str, Any]:
+    return {
+        "readings": _readings(pg),
+        "selects": pg.eval_on_selector_all(
+            "form.filters select", "els => els.map(e => [e.name, e.value])"
+        ),
+    }
+
+
+def test_shared_url_reproduces_view(base_url: str, browser: Browser) -> None:
+    first = browser.new_context()
+    pg = first.new_page()
+    pg.goto(base_url + "/flows")
+    _rendered(pg)
+    with pg.expect_navigation():
+        pg.select_option("select[name=a]", "GB")
+    _rendered(pg)
+    with pg.expect_navigation():
+        pg.select_option("select[name=start]", "2016")
+    _rendered(pg)
+    shared = pg.url  # the address bar carries every filter
+    query = parse_qs(urlsplit(shared).query)
+    assert query["a"] == ["GB"] and query["start"] == ["2016"] and "population" in query
+    view = _view(pg)
+    first.close()
+
+    second = browser.new_context()  # a fresh browser session opening the shared link
+    pg2 = second.new_page()
+    pg2.goto(shared)
+    _rendered(pg2)
+    assert _view(pg2) == view
+    assert "United Kingdom" in pg2.locator("#bilateral h2").inner_text()
+    second.close()
+
+
+def test_default_view_url_is_complete(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, _ = page
+    pg.goto(base_url + "/")
+    _rendered(pg)
+    query = parse_qs(urlsplit(pg.url).query)
+    assert query["country"] == ["CN"]
+    assert {"start", "end"} <= set(query)
+
+
+def test_data_table_and_csv_link(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/?country=US&start=2014&end=2020")
+    _rendered(pg)
+    pg.locator("#share summary").click()
+    rows = pg.locator("#share table tbody tr")
+    assert rows.count() == 7  # one per year 2014-2020
+    href = pg.locator("#share a[download]").get_attribute("href")
+    assert href is not None
+    csv = pg.request.get(base_url + href)
+    assert csv.ok
+    assert csv.text().splitlines()[0].startswith("year,value,ci_low,ci_high")
+    assert len(csv.text().splitlines()) == 8
+    assert watch.errors == []
+
+
+def test_non_loopback_requests_are_caught(base_url: str, browser: Browser) -> None:
+    # The guard itself: a navigation to an outside host is seen and stopped before it leaves
+    # (``.invalid`` never resolves either, so nothing could go out even without the guard).
+    context = browser.new_context()
+    watch = Watch()
+    context.route("**/*", watch.route)
+    pg = context.new_page()
+    pg.goto(base_url + "/search")
+    with pytest.raises(PlaywrightError):
+        pg.goto("http://outside.invalid/x.png")
+    context.close()
+    assert watch.outside == ["http://outside.invalid/x.png"]
