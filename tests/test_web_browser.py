@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from tests.test_web_store import make_store
 
@@ -106,16 +106,27 @@ class Watch:
             route.abort()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[tuple[Page, Watch]]:
+@pytest.fixture(scope="module")
+def shared(browser: Browser) -> Iterator[tuple[BrowserContext, Watch]]:
+    # One context for the module: plotly.js is fetched and compiled once (as for a real user).
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     watch = Watch()
     context.route("**/*", watch.route)
+    yield context, watch
+    context.close()
+
+
+@pytest.fixture
+def page(shared: tuple[BrowserContext, Watch]) -> Iterator[tuple[Page, Watch]]:
+    context, watch = shared
+    watch.errors.clear()
+    watch.requests.clear()
+    watch.outside.clear()
     pg = context.new_page()
     pg.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: watch.errors.append(str(e)))
     yield pg, watch
-    context.close()
+    pg.close()
     assert watch.outside == [], f"requests left loopback: {watch.outside}"
 
 

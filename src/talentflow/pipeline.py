@@ -24,6 +24,8 @@ from talentflow.store import atomic_build
 #: Stages in build order: (name, module holding ``run``).
 STAGES: list[tuple[str, str]] = [
     ("sources", "talentflow.sources.stage"),
+    ("resolve", "talentflow.resolve.stage"),
+    ("careers", "talentflow.careers.stage"),  # after identity (reads person_id)
     ("indicators", "talentflow.indicators.stage"),  # keep last: after careers
 ]
 

@@ -16,8 +16,6 @@ from talentflow.careers.profile import build_profile
 from talentflow.careers.tenures import LEVELS, build_tenures, person_span
 
 _TEMP_IDS = count()
-import os
-FILL = os.environ.get("FILL","1")=="1"
 
 TENURE_COLUMNS = [
     "person_id",
@@ -35,7 +33,7 @@ TENURE_COLUMNS = [
 ]
 
 
-def _temp(con: Any, expr: Any, stem: str) -> Any:
+def temp_table(con: Any, expr: Any, stem: str) -> Any:
     """Materialise an intermediate result as a temporary table (gone when the connection closes)."""
     name = f"_careers_{stem}_{next(_TEMP_IDS)}"
     return con.create_table(name, expr, temp=True)
@@ -45,6 +43,7 @@ def _temp(con: Any, expr: Any, stem: str) -> Any:
 class CareerInputs:
     """Intermediate tables shared by the event detector, the stage and the sweep."""
 
+    con: Any
     obs: Any
     ranked: Any
     span: Any
@@ -67,11 +66,11 @@ class CareerInputs:
 
 def prepare(con: Any, authorships: Any) -> CareerInputs:
     """Materialise the observations and per-year affiliation ranks once."""
-    obs = _temp(con, observations(authorships), "obs")
-    ranked = _temp(con, main_affiliation(obs), "ranked")
-    span = _temp(con, person_span(obs), "span")
+    obs = temp_table(con, observations(authorships), "obs")
+    ranked = temp_table(con, main_affiliation(obs), "ranked")
+    span = temp_table(con, person_span(obs), "span")
     first = obs.year.min().execute()
-    return CareerInputs(obs, ranked, span, int(first) if first is not None else 0)
+    return CareerInputs(con, obs, ranked, span, int(first) if first is not None else 0)
 
 
 def tenures_and_events(
@@ -81,7 +80,13 @@ def tenures_and_events(
     tenures: dict[str, Any] = {}
     events: dict[str, Any] = {}
     for level in levels:
-        ten = build_tenures(inputs.obs, level, params.backfill, fill_seen_elsewhere=FILL)
+        ten = temp_table(
+            inputs.con,
+            build_tenures(
+                inputs.obs, level, params.backfill, fill_seen_elsewhere=params.backfill_seen
+            ),
+            f"tenures_{level}",
+        )
         tenures[level] = ten
         events[level] = detect_events(
             ten,
@@ -104,14 +109,14 @@ def build_careers(con: Any, authorships: Any, params: CareerParams) -> dict[str,
     inputs = prepare(con, authorships)
     positions = inputs.obs.select("career_position").distinct().to_pyarrow()
     stages = stage_table([p.as_py() for p in positions.column(0)])
-    person_years = _temp(
+    person_years = temp_table(
         con, build_person_years(inputs.obs, stages, params.backfill), "person_years"
     )
     tenures, events = tenures_and_events(inputs, params)
     tenure_table = tenures["country"].select(TENURE_COLUMNS).union(
         tenures["institution"].select(TENURE_COLUMNS)
     )
-    country_events = _temp(con, events["country"], "events_country")
+    country_events = temp_table(con, events["country"], "events_country")
     event_table = country_events.union(events["institution"])
     profile = build_profile(person_years, country_events)
     return {

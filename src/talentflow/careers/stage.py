@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import ibis
+
 from talentflow.careers.build import build_careers
 from talentflow.careers.params import CareerParams
 from talentflow.pipeline import StageContext
@@ -10,12 +14,30 @@ from talentflow.pipeline import StageContext
 #: Tables this stage writes, in order.
 OUTPUTS = ("person_years", "tenures", "events", "person_profile")
 
+#: Columns the stage reads from ``authorships`` (added by resolve and identity).
+INPUT_COLUMNS = ("person_id", "institution", "country", "sector", "career_position")
+
+
+def careers_input(authorships: Any) -> tuple[Any, list[str]]:
+    """``authorships`` with every column the stage reads; missing ones become NULL.
+
+    A store built without the identity stage has no ``person_id``: every row is then unlinked
+    and the careers tables come out empty (with their full schema) rather than failing.
+    """
+    missing = [c for c in INPUT_COLUMNS if c not in authorships.columns]
+    if missing:
+        authorships = authorships.mutate(**{c: ibis.null("string") for c in missing})
+    return authorships, missing
+
 
 def run(ctx: StageContext) -> None:
     """Build the careers tables on ``ctx.con`` with parameters ``ctx.params`` (b, o, d)."""
     params = CareerParams.from_mapping(ctx.params)
     ctx.record_params("careers", params.as_dict())
+    authorships, missing = careers_input(ctx.con.table("authorships"))
+    if missing:
+        ctx.progress(f"careers: authorships lacks {', '.join(missing)} (treated as unknown)")
     ctx.progress("careers: person-years, tenures and events")
-    tables = build_careers(ctx.con, ctx.con.table("authorships"), params)
+    tables = build_careers(ctx.con, authorships, params)
     for name in OUTPUTS:
         ctx.con.create_table(name, tables[name], overwrite=True)

@@ -121,14 +121,15 @@ def decide(
     pb_ = papers.select(b=papers.authorship_id, pb=papers.paper_id)
     rr = rr.join(pa_, "a").join(pb_, "b")
     rr = rr.filter(rr.pa != rr.pb).select("a", "b", "p", "evidence")
-    done = attached.select(done=attached.authorship_id)
-    free_edges = rr.anti_join(done, rr.a == done.done).anti_join(done, rr.b == done.done)
+    done_a = attached.select(a=attached.authorship_id)
+    done_b = attached.select(b=attached.authorship_id)
+    free_edges = rr.anti_join(done_a, "a").anti_join(done_b, "b")
     groups = ibis.memtable(components(free_edges.select("a", "b").to_pyarrow()))
     # Edges from a free group to attached records, and the clusters those records joined.
     fwd = rr.select(free=rr.a, other=rr.b, p=rr.p, evidence=rr.evidence)
     bwd = rr.select(free=rr.b, other=rr.a, p=rr.p, evidence=rr.evidence)
     cross = fwd.union(bwd, distinct=False)
-    cross = cross.anti_join(done, cross.free == done.done).join(
+    cross = cross.anti_join(attached.select(free=attached.authorship_id), "free").join(
         attached.select(other=attached.authorship_id, cluster=attached.person_key), "other"
     )
     cross = cross.left_join(groups, cross.free == groups.node)

@@ -351,10 +351,11 @@ def _km(spells: pd.DataFrame, keys: list[str], k_max: int, n_persons: int, stat:
     events = bs.incidence(codes[ev] * k_max + time[ev] - 1, pidx[ev], n_cells * k_max, n_persons)
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        n = s["at_risk"].reshape(n_cells, k_max, -1)
-        d = s["events"].reshape(n_cells, k_max, -1)
+        r = s["at_risk"].shape[1]
+        n = s["at_risk"].reshape(n_cells, k_max, r)
+        d = s["events"].reshape(n_cells, k_max, r)
         h = bs.safe_div(d, n)
-        surv = np.cumprod(1.0 - h, axis=1).reshape(n_cells * k_max, -1)
+        surv = np.cumprod(1.0 - h, axis=1).reshape(n_cells * k_max, r)
         return {"at_risk": s["at_risk"], stat: 1.0 - surv if complement else surv}
 
     rows = cell_keys.loc[cell_keys.index.repeat(k_max)].reset_index(drop=True)

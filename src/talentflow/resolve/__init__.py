@@ -1,1 +1,14 @@
-"""talentflow.resolve stage."""
+"""Affiliation resolution: raw affiliation string (+ email domain) -> institution, country,
+sector, with a calibrated confidence and the evidence used.
+
+>>> from talentflow.resolve import Resolver
+>>> Resolver().resolve("Microsoft Research Asia").country
+'CN'
+"""
+
+from __future__ import annotations
+
+from talentflow.resolve.gazetteer import Gazetteer, load_gazetteer
+from talentflow.resolve.resolver import Resolution, Resolver
+
+__all__ = ["Gazetteer", "Resolution", "Resolver", "load_gazetteer"]

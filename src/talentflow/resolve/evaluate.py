@@ -44,6 +44,7 @@ class Scores:
     unseen_right: int = 0
     calibration: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[tuple[str, str | None, str | None, str]] = field(default_factory=list)
+    inst_errors: list[tuple[str, str | None, str | None, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The headline figures as a dict."""
@@ -70,13 +71,13 @@ class Baseline:
 
     def country(self, affiliation: str, domain: str | None) -> str | None:
         """ISO2 or ``None``."""
-        primary = affiliation.split("+")[0]
-        found = self.pattern.findall(normalize(primary))
+        found = self.pattern.findall(normalize(affiliation))
         if found:
             return self.names[found[-1]]
         info = parse_domain(domain) if domain else None
         if info is not None and not info.webmail:
-            return self.tlds.get(info.suffix.rsplit(".", 1)[-1])
+            tld = info.suffix.rsplit(".", 1)[-1]
+            return "US" if tld == "edu" else self.tlds.get(tld)
         return None
 
 
@@ -121,7 +122,10 @@ def evaluate(gaz: Gazetteer, slots: list[Any], seen: set[str] | None = None) -> 
         inst = slot.institutions[0] if slot.institutions else ""
         if inst:
             s.n_inst += 1
-            s.inst_right += same_institution(gaz, res.institution, inst)
+            same = same_institution(gaz, res.institution, inst)
+            s.inst_right += same
+            if not same:
+                s.inst_errors.append((slot.affiliation, slot.domain, res.institution, inst))
     return s
 
 
@@ -130,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True, help="data folder (registries/, paperlists/)")
     ap.add_argument("--errors", type=int, default=0, help="print this many errors")
+    ap.add_argument("--inst-errors", type=int, default=0, help="print institution mismatches")
     ap.add_argument("--no-cache", action="store_true")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -163,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"evaluated in {t_eval:.1f}s")
     for err in sc.errors[: args.errors]:
         print("ERR", err)
+    for err in sc.inst_errors[: args.inst_errors]:
+        print("INST", err)
     return 0
 
 

@@ -34,7 +34,7 @@ from talentflow.resolve.sectors import ROR_TYPES, sector_from_name
 
 ENTITY, AMBIGUOUS, SITE, PLACE = 0, 1, 2, 3
 #: Bump when the compiled format or the build rules change (invalidates caches).
-FORMAT_VERSION = 10
+FORMAT_VERSION = 13
 
 #: Tokens that say nothing about which organisation is meant.
 GENERIC = frozenset(
@@ -53,6 +53,7 @@ GENERIC = frozenset(
     """.split()
 )
 
+_UNIVERSITY = re.compile(r"\b(universit\w*|universidad|college|polytechnic)\b")
 _HK = re.compile(r"hong kong|kowloon|hksar|shatin|sha tin|pokfulam|clear water bay")
 _MO = re.compile(r"macau|macao")
 _TW = re.compile(r"taiwan|taipei|hsinchu|tainan|taichung|kaohsiung|taoyuan|tsing hua|chiao tung")
@@ -216,6 +217,14 @@ class _Builder:
             for tok, insts in token_insts.items()
             if len(insts) >= 5 and insts.most_common(1)[0][1] < 0.5 * sum(insts.values())
         }
+        # Label spellings of one organisation ("Technion" / "Technion - Israel Institute of
+        # Technology") seen for the same raw strings become one entity.
+        rep = self._merge_variants(alias_inst, inst_cc)
+        if rep:
+            inst_cc = _remap(inst_cc, rep)
+            inst_name = _remap(inst_name, rep)
+            alias_inst = {k: _remap_counter(v, rep) for k, v in alias_inst.items()}
+            dom_inst = {k: _remap_counter(v, rep) for k, v in dom_inst.items()}
         # Entities: one per label name (companies) or per name and country (others).
         label_entity: dict[str, int] = {}
         self.label_names = set(inst_cc)
@@ -244,6 +253,10 @@ class _Builder:
                     best = idx
             assert best is not None
             label_entity[inst_key] = best
+        for member, head in rep.items():
+            if head in label_entity:
+                label_entity[member] = label_entity[head]
+                self.names[member].add(label_entity[head])
         # Aliases: a segment seen with one label institution (>= 80% of the time).
         for key, insts in alias_inst.items():
             if key in self.curated or key in self.place_keys:
@@ -283,11 +296,72 @@ class _Builder:
             if total >= 2 and n >= 0.8 * total and inst_key in label_entity:
                 self.domains[d] = label_entity[inst_key]
 
+    def _merge_variants(
+        self, alias_inst: dict[str, Counter[str]], inst_cc: dict[str, Counter[str]]
+    ) -> dict[str, str]:
+        """Map label-name variants to the most used spelling of their group."""
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent.get(x, x) != x:
+                x = parent[x]
+            return x
+
+        size = {k: sum(v.values()) for k, v in inst_cc.items()}
+        for insts in alias_inst.values():
+            if len(insts) < 2:
+                continue
+            top = [k for k, _ in insts.most_common(3)]
+            for i in range(len(top)):
+                for j in range(i + 1, len(top)):
+                    a, b = top[i], top[j]
+                    if a in size and b in size and self._variants(a, b):
+                        ra, rb = find(a), find(b)
+                        if ra != rb:
+                            if size[ra] < size[rb]:
+                                ra, rb = rb, ra
+                            parent[rb] = ra
+        return {k: find(k) for k in parent if find(k) != k}
+
+    def _variants(self, a: str, b: str) -> bool:
+        """Two normalised label names spell one organisation."""
+        if a.replace(" ", "") == b.replace(" ", ""):
+            return True
+        ta = [t for t in a.split() if t not in _STOP]
+        tb = [t for t in b.split() if t not in _STOP]
+        if len(ta) > len(tb):
+            ta, tb = tb, ta
+        if not ta:
+            return False
+        sa, sb = set(ta), set(tb)
+        if sa <= sb:
+            extra = sb - sa
+            # only generic words and country names may be added ("Technion, Israel
+            # Institute of Technology"); a city makes another campus ("UC" vs "UC Berkeley").
+            return all(t in GENERIC or t in self.country_names for t in extra) and any(
+                t not in GENERIC for t in sa
+            )
+        if len(ta) == 1 and len(ta[0]) >= 3:
+            return "".join(t[0] for t in tb) == ta[0]  # KAIST
+        return False
+
     def _sector_for(self, inst_key: str, name: str, cc: str) -> str:
         for idx in self.names.get(inst_key, ()):
             if self.entities[idx][1] == cc:
                 return self.entities[idx][2]
         return sector_from_name(name)
+
+    def _too_generic(self, name: str, toks: list[str]) -> bool:
+        """Whether a name is made only of generic words ("Department of Computer Science",
+        "Public Health") and so would match inside countless strings."""
+        if all(t in GENERIC or t.isdigit() or len(t) == 1 for t in toks):
+            return True
+        if name in self.label_names or _UNIVERSITY.search(name):
+            return False  # "University of California, Berkeley": generic words and a place
+        return all(
+            t in GENERIC or t in self.common or t in self.place_keys or t.isdigit() or len(t) == 1
+            for t in toks
+        )
 
     def finish(self) -> Gazetteer:
         keys: dict[str, tuple[int, Any, Any]] = {}
@@ -299,10 +373,7 @@ class _Builder:
                 continue
             # Names made only of generic words and places ("Department of Computer Science",
             # "Research Center Berlin") would match inside countless strings.
-            if all(
-                t in GENERIC or t in self.common or t in self.place_keys or t.isdigit() or len(t) == 1
-                for t in toks
-            ) and name not in self.label_names:
+            if self._too_generic(name, toks):
                 continue
             if len(idxs) == 1:
                 keys[name] = (ENTITY, next(iter(idxs)), None)
@@ -330,6 +401,25 @@ class _Builder:
             tlds=places.tld_countries(self.registry_dir),
             country_names=self.country_names,
         )
+
+
+_STOP = frozenset({"of", "at", "the", "and", "de", "di", "du", "der", "la", "le", "in"})
+
+
+def _remap(d: dict[str, Counter[str]], rep: dict[str, str]) -> dict[str, Counter[str]]:
+    out: dict[str, Counter[str]] = defaultdict(Counter)
+    for k, v in d.items():
+        out[rep.get(k, k)].update(v)
+    return out
+
+
+def _remap_counter(c: Counter[str], rep: dict[str, str]) -> Counter[str]:
+    if not any(k in rep for k in c):
+        return c
+    out: Counter[str] = Counter()
+    for k, n in c.items():
+        out[rep.get(k, k)] += n
+    return out
 
 
 def build_gazetteer(registry_dir: Path | None, slots: list[Any] | None = None) -> Gazetteer:
@@ -443,10 +533,12 @@ def load_gazetteer(
             with path.open("rb") as fh:
                 gaz = pickle.load(fh)
             if isinstance(gaz, Gazetteer):
+                gaz.meta["digest"] = digest
                 return gaz
         except Exception:  # a corrupt cache file is rebuilt
             pass
     gaz = compile_gazetteer(data, registry_dir=reg, learn_splits=learn_splits)
+    gaz.meta["digest"] = digest
     if use_cache:
         try:
             cache.mkdir(parents=True, exist_ok=True)

@@ -79,6 +79,7 @@ def read_labelled(paperlists_dir: Path) -> list[LabelledSlot]:
     ]
     columns = ", ".join(f"{c}: 'VARCHAR'" for c in cols)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         rows = con.execute(
             f"""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 #: Abbreviations and spelling variants mapped to one form (applied per token, both sides).
 ABBREVIATIONS: dict[str, str] = {
@@ -73,7 +74,8 @@ _SPECIAL = str.maketrans(
         "œ": "oe",
         "þ": "th",
         "&": " and ",
-        "’": "'",
+        "’": "",
+        "‘": "",
         "'": "",
         "ﬁ": "fi",
         "ﬂ": "fl",
@@ -83,6 +85,8 @@ _SPECIAL = str.maketrans(
 
 def fold(text: str) -> str:
     """Unicode-normalise, strip accents and lower-case ``text`` (CJK characters kept)."""
+    if text.isascii():  # the common case: nothing to decompose
+        return text.translate(_SPECIAL).lower()
     text = unicodedata.normalize("NFKC", text).translate(_SPECIAL)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -91,6 +95,11 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Normalised tokens of ``text``: folded, punctuation removed, abbreviations expanded."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=262_144)
+def _tokens(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for tok in _NON_WORD.split(fold(text)):
         if not tok:
@@ -100,7 +109,7 @@ def tokens(text: str) -> list[str]:
         tok = ABBREVIATIONS.get(tok, tok)
         if tok:
             out.append(tok)
-    return out
+    return tuple(out)
 
 
 def normalize(text: str) -> str:
@@ -113,7 +122,7 @@ def normalize(text: str) -> str:
     >>> normalize("Technische Universität München")
     'technische universitat munchen'
     """
-    return " ".join(tokens(text))
+    return " ".join(_tokens(text))
 
 
 def clean(text: str) -> str:

@@ -130,7 +130,7 @@ REGIONS: dict[str, list[str]] = {
         "north dakota", "ohio", "oklahoma", "oregon", "pennsylvania", "rhode island",
         "south carolina", "south dakota", "tennessee", "texas", "utah", "vermont", "virginia",
         "washington", "west virginia", "wisconsin", "wyoming", "district of columbia",
-        "washington dc", "washington d c",
+        "washington dc", "washington d c", "new england",
     ],
     "CA": [
         "ontario", "quebec", "british columbia", "alberta", "manitoba", "saskatchewan",

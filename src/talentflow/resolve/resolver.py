@@ -17,6 +17,7 @@ from talentflow.resolve.domains import DomainInfo, domain_keys, parse_domain
 from talentflow.resolve.gazetteer import (
     AMBIGUOUS,
     ENTITY,
+    GENERIC,
     PLACE,
     SITE,
     Gazetteer,
@@ -126,14 +127,26 @@ class Resolver:
         region_codes = self.gaz.region_codes
         found: list[tuple[int, Any, Any, str]] = []
         segs: list[str] = []
+        seg_toks = []
         for seg in segments(part):
             toks = tokens(seg)
-            if not toks:
+            if toks:
+                seg_toks.append(_split_cjk(toks, keys) if has_cjk(seg) else toks)
+        skip_next = False
+        for j, toks in enumerate(seg_toks):
+            if skip_next:
+                skip_next = False
                 continue
-            if has_cjk(seg):
-                toks = _split_cjk(toks, keys)
             key_seg = " ".join(toks)
             segs.append(key_seg)
+            # An organisation named across a comma: "University of California, Berkeley".
+            if j + 1 < len(seg_toks):
+                pair = key_seg + " " + " ".join(seg_toks[j + 1])
+                val = keys.get(pair)
+                if val is not None and val[0] != PLACE:
+                    found.append((val[0], val[1], val[2], pair))
+                    skip_next = True
+                    continue
             # "CA 94305", "MA", "NL": a state or country code heading its own short segment.
             if len(toks) <= 2 and (len(toks) == 1 or _ZIP.match(toks[1])):
                 code = toks[0]
@@ -318,6 +331,8 @@ class Resolver:
             pieces = [p for p in _AND.split(part) if p.strip()]
             if (
                 len(pieces) > 1
+                and tokens(pieces[0])[:1] != []
+                and tokens(pieces[0])[0] not in GENERIC
                 and not any(" and " in f[3] for f in self._match(part)[0] if f[0] != PLACE)
                 and all(self._names_org(p) for p in pieces)
             ):

@@ -55,16 +55,16 @@ def _type_checks() -> str:
 
 
 def validate_sql(records: str) -> str:
-    """SQL giving ``record_index, j, vals, problem`` (problem NULL when the record is usable)."""
+    """SQL giving ``record_index, rel_file, j, vals, problem`` (problem NULL when the record is usable)."""
     paths = "[" + ", ".join(f"'$.{f}'" for f in FIELDS) + "]"
     return f"""
     WITH parsed AS (
-      SELECT record_index, j, json_type(j) AS jt,
+      SELECT record_index, rel_file, j, json_type(j) AS jt,
         CASE WHEN json_type(j) = 'OBJECT' THEN json_type(j, {paths}) END AS types,
         CASE WHEN json_type(j) = 'OBJECT' THEN json_extract_string(j, {paths}) END AS vals
       FROM {records}
     )
-    SELECT record_index, j, vals,
+    SELECT record_index, rel_file, j, vals,
       CASE
         WHEN jt <> 'OBJECT' THEN 'record is not a JSON object (found ' || jt || ')'
         WHEN coalesce(types[{_AT['author']}], 'NULL') = 'NULL' THEN 'missing field "author"'
@@ -73,68 +73,95 @@ def validate_sql(records: str) -> str:
     FROM parsed"""
 
 
+def _present(field: str) -> str:
+    """SQL: the field holds a non-blank list."""
+    return f"trim(coalesce({_v(field)}, '')) <> ''"
+
+
+#: SQL splitting a raw ``+``-joined affiliation into its parts (no lambdas: they are slow).
+SPLIT_PLUS = "CASE WHEN {x} IS NULL THEN []::VARCHAR[] ELSE string_split_regex(trim({x}, '+ '), '\\s*\\+[\\s+]*') END"
+
+
 def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
     """SQL inserting ``raw_papers`` and ``raw_authorships`` rows from validated records.
 
-    ``valid`` is a relation with columns record_index, j, rel_file, venue, year.
+    ``valid`` is a relation with columns record_index, vals (see ``FIELDS``), rel_file, venue,
+    year. Per-author lists are split with ``unnest(string_split(...))`` side by side, which zips
+    them by position (a shorter list is padded with NULL); a list is used only when its length
+    equals the author count.
     """
     source = fmt.source
-    split = "CASE WHEN {x} IS NULL OR trim({x}) = '' THEN NULL ELSE list_transform(string_split({x}, ';'), s -> nullif(trim(s), '')) END"
-    lists = ",\n".join(f"{split.format(x=f'(vals[{_AT[f]}])')} AS l_{f}" for f in PER_AUTHOR)
+    lengths = ",\n".join(
+        f"CASE WHEN {_present(f)} THEN len(string_split({_v(f)}, ';')) END AS n_{f}"
+        for f in PER_AUTHOR
+    )
     base = f"""
     WITH r AS (
-      SELECT rel_file, venue, year, record_index,
+      SELECT rel_file, venue, year, record_index, vals,
         -- a record id repeated within a file gets its position appended, so keys stay unique
         coalesce({_v('id')}, {_v('pid')}, record_index::VARCHAR)
-          || CASE WHEN count(*) OVER (PARTITION BY coalesce({_v('id')}, {_v('pid')})) > 1
+          || CASE WHEN count(*) OVER (PARTITION BY rel_file, coalesce({_v('id')}, {_v('pid')})) > 1
                   THEN '~' || record_index ELSE '' END AS record_id,
-        {_v('title')} AS title, {_v('abstract')} AS abstract, {_v('keywords')} AS keywords,
-        {_v('track')} AS track, {_v('status')} AS status,
-        CASE
-          WHEN '{source}' = 'openreview' THEN {_v('id')}
-          WHEN nullif(regexp_extract({_v('openreview')}, '[?&]id=([^&#]+)', 1), '') IS NOT NULL
-            THEN regexp_extract({_v('openreview')}, '[?&]id=([^&#]+)', 1)
-          WHEN venue = 'iclr' OR coalesce({_v('authorids')}, '') LIKE '%~%' THEN {_v('id')}
-        END AS openreview_id,
-        CASE WHEN trim(coalesce({_v('author')}, '')) = '' THEN []::VARCHAR[]
-             ELSE list_transform(string_split({_v('author')}, ';'), s -> trim(s)) END AS authors,
-        {lists},
-        CASE WHEN {_v('aff_unique_norm')} IS NULL THEN NULL
-             ELSE list_transform(string_split({_v('aff_unique_norm')}, ';'), s -> trim(s)) END AS l_norm,
-        CASE WHEN {_v('aff_country_unique')} IS NULL THEN NULL
-             ELSE list_transform(string_split({_v('aff_country_unique')}, ';'), s -> trim(s)) END AS l_cnorm
+        CASE WHEN {_present('author')} THEN len(string_split({_v('author')}, ';')) ELSE 0 END
+          AS n_authors,
+        {lengths},
+        {', '.join(f"{_v(f)} AS f_{f}" for f in ('author', *PER_AUTHOR, 'aff_unique_norm', 'aff_country_unique'))}
       FROM {valid}
     )"""
     papers = f"""{base}
     INSERT INTO raw_papers BY NAME
     SELECT '{source}:' || venue || year || ':' || record_id AS rec_key, '{source}' AS source,
-      venue, year, record_id, openreview_id, title,
-      nullif(regexp_replace(lower(title), '[^\\pL\\pN]+', '', 'g'), '') AS norm_title,
-      abstract, keywords, track, status, NULL AS doi, NULL AS openalex_id, NULL AS venue_name,
-      len(authors)::INTEGER AS n_authors, rel_file AS source_file, record_index
+      venue, year, record_id,
+      CASE
+        WHEN '{source}' = 'openreview' THEN {_v('id')}
+        WHEN nullif(regexp_extract({_v('openreview')}, '[?&]id=([^&#]+)', 1), '') IS NOT NULL
+          THEN regexp_extract({_v('openreview')}, '[?&]id=([^&#]+)', 1)
+        WHEN venue = 'iclr' OR coalesce({_v('authorids')}, '') LIKE '%~%' THEN {_v('id')}
+      END AS openreview_id,
+      {_v('title')} AS title,
+      nullif(regexp_replace(lower({_v('title')}), '[^\\pL\\pN]+', '', 'g'), '') AS norm_title,
+      {_v('abstract')} AS abstract, {_v('keywords')} AS keywords, {_v('track')} AS track,
+      {_v('status')} AS status, NULL AS doi, NULL AS openalex_id, NULL AS venue_name,
+      n_authors::INTEGER AS n_authors, rel_file AS source_file, record_index
     FROM r"""
-    aligned = {f: f"(l_{f} IS NULL OR len(l_{f}) = len(authors))" for f in PER_AUTHOR}
-    slot = {f: f"CASE WHEN {aligned[f]} THEN l_{f}[pos] END" for f in PER_AUTHOR}
+    aligned = {f: f"(n_{f} IS NULL OR n_{f} = n_authors)" for f in PER_AUTHOR}
+    unnests = ",\n".join(
+        f"unnest(string_split(coalesce(f_{f}, ''), ';')) AS u_{f}" for f in PER_AUTHOR
+    )
+    slot = {f: f"CASE WHEN {aligned[f]} THEN nullif(trim(u_{f}), '') END" for f in PER_AUTHOR}
     misaligned = "list_filter([" + ", ".join(
         f"CASE WHEN NOT {aligned[f]} THEN '{f}' END" for f in PER_AUTHOR
     ) + "], x -> x IS NOT NULL)"
+    label = (
+        "CASE WHEN {idx} IS NULL OR {names} IS NULL THEN NULL "
+        "WHEN {idx} NOT LIKE '%+%' THEN trim(string_split({names}, ';')[TRY_CAST({idx} AS INTEGER) + 1]) "
+        "ELSE array_to_string(list_select(string_split({names}, ';'), list_transform("
+        "string_split({idx}, '+'), i -> TRY_CAST(trim(i) AS INTEGER) + 1)), '+') END"
+    )
     authorships = f"""{base},
     s AS (
-      SELECT r.*, unnest(generate_series(1, len(authors))) AS pos FROM r WHERE len(authors) > 0
+      SELECT rel_file, venue, year, record_id, n_authors, f_aff_unique_norm, f_aff_country_unique,
+        {', '.join(f'n_{f}' for f in PER_AUTHOR)},
+        unnest(generate_series(0, n_authors - 1)) AS pos,
+        unnest(string_split(f_author, ';')) AS u_author,
+        {unnests}
+      FROM r WHERE n_authors > 0
     ),
     v AS (
-      SELECT rel_file, venue, year, record_id, pos, authors[pos] AS author_name,
-        {slot['aff']} AS aff, {slot['aff_domain']} AS dom, {slot['authorids']} AS aid,
-        {slot['position']} AS career_position, {slot['dblp']} AS dblp_raw,
-        {slot['orcid']} AS orcid_raw, {slot['aff_unique_index']} AS uidx,
-        {slot['aff_country_unique_index']} AS cidx, l_norm, l_cnorm,
+      SELECT rel_file, venue, year, record_id, pos, trim(u_author) AS author_name,
+        {slot['aff']} AS aff, lower({slot['aff_domain']}) AS email_domain,
+        {slot['authorids']} AS aid, {slot['position']} AS career_position,
+        {slot['dblp']} AS dblp_raw, {slot['orcid']} AS orcid_raw,
+        {slot['aff_unique_index']} AS uidx, {slot['aff_country_unique_index']} AS cidx,
+        f_aff_unique_norm AS names, f_aff_country_unique AS cnames,
         {aligned['aff']} AND {aligned['aff_domain']} AS aligned,
-        {misaligned} AS misaligned_fields
-      FROM s
+        CASE WHEN {' AND '.join(aligned.values())} THEN []::VARCHAR[] ELSE {misaligned} END
+          AS misaligned_fields
+      FROM s WHERE pos IS NOT NULL AND u_author IS NOT NULL
     )
     INSERT INTO raw_authorships BY NAME
     SELECT '{source}:' || venue || year || ':' || record_id AS rec_key,
-      (pos - 1)::INTEGER AS author_position, author_name,
+      pos::INTEGER AS author_position, author_name,
       CASE
         WHEN aid IS NULL THEN NULL
         WHEN aid LIKE '~%' THEN 'openreview:' || aid
@@ -144,19 +171,13 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
         WHEN aid LIKE '%@%' THEN 'email:' || sha256(lower(aid))
         ELSE 'other:' || aid
       END AS source_person_id,
-      nullif(regexp_extract(orcid_raw, '([0-9]{{4}}-[0-9]{{4}}-[0-9]{{4}}-[0-9]{{3}}[0-9Xx])', 1), '') AS orcid,
+      nullif(regexp_extract(orcid_raw, '([0-9]{{4}}-[0-9]{{4}}-[0-9]{{4}}-[0-9]{{3}}[0-9Xx])', 1), '')
+        AS orcid,
       CASE WHEN dblp_raw IS NOT NULL THEN 'dblp:' || dblp_raw END AS dblp,
-      aff AS raw_affiliation,
-      CASE WHEN aff IS NULL THEN []::VARCHAR[]
-           ELSE list_filter(list_transform(string_split(aff, '+'), x -> trim(x)), x -> x <> '') END
-        AS affiliations,
-      lower(dom) AS email_domain, career_position, aligned, misaligned_fields,
-      CASE WHEN uidx IS NOT NULL AND l_norm IS NOT NULL THEN array_to_string(list_transform(
-        string_split(uidx, '+'), i -> l_norm[TRY_CAST(trim(i) AS INTEGER) + 1]), '+') END
-        AS label_institution,
-      CASE WHEN cidx IS NOT NULL AND l_cnorm IS NOT NULL THEN array_to_string(list_transform(
-        string_split(cidx, '+'), i -> l_cnorm[TRY_CAST(trim(i) AS INTEGER) + 1]), '+') END
-        AS label_country,
+      aff AS raw_affiliation, {SPLIT_PLUS.format(x='aff')} AS affiliations,
+      email_domain, career_position, aligned, misaligned_fields,
+      {label.format(idx='uidx', names='names')} AS label_institution,
+      {label.format(idx='cidx', names='cnames')} AS label_country,
       NULL AS source_institution, NULL AS source_country, NULL AS source_ror,
       '{source}' AS source, rel_file AS source_file
     FROM v"""

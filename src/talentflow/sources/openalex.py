@@ -17,9 +17,9 @@ PATTERNS = ("*.json", "*.jsonl", "*.json.gz", "*.jsonl.gz", "*.gz")
 
 
 def validate_sql(records: str) -> str:
-    """SQL giving ``record_index, j, problem`` (problem NULL when usable)."""
+    """SQL giving ``record_index, rel_file, j, problem`` (problem NULL when usable)."""
     return f"""
-    SELECT record_index, j,
+    SELECT record_index, rel_file, j,
       CASE
         WHEN json_type(j) <> 'OBJECT'
           THEN 'record is not a JSON object (found ' || json_type(j) || ')'
@@ -39,7 +39,10 @@ def ingest(db: Any, valid: str) -> None:
     base = f"""
     WITH r AS (
       SELECT rel_file, record_index, j,
-        coalesce(nullif(regexp_extract(j ->> 'id', '(W[0-9]+)$', 1), ''), j ->> 'id') AS wid,
+        coalesce(nullif(regexp_extract(j ->> 'id', '(W[0-9]+)$', 1), ''), j ->> 'id') AS work_id,
+        -- a work repeated in the input gets its file and position appended, so keys stay unique
+        work_id || CASE WHEN count(*) OVER (PARTITION BY work_id) > 1
+                        THEN '~' || rel_file || ':' || record_index ELSE '' END AS wid,
         coalesce(j ->> 'title', j ->> 'display_name') AS title,
         TRY_CAST(j ->> 'publication_year' AS INTEGER) AS year,
         coalesce(j ->> '$.primary_location.source.display_name',
@@ -59,7 +62,7 @@ def ingest(db: Any, valid: str) -> None:
       wid AS record_id, NULL AS openreview_id, title,
       nullif(regexp_replace(lower(title), '[^\\pL\\pN]+', '', 'g'), '') AS norm_title,
       NULL AS abstract, nullif(array_to_string(kw, ';'), '') AS keywords, NULL AS track,
-      NULL AS status, doi, wid AS openalex_id, venue_name, len(auths)::INTEGER AS n_authors,
+      NULL AS status, doi, work_id AS openalex_id, venue_name, len(auths)::INTEGER AS n_authors,
       rel_file AS source_file, record_index
     FROM r""")
     db.execute(f"""{base},

@@ -46,43 +46,56 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_records(db: Any, path: Path, table: str, *, allow_wrapper: str | None = None) -> LoadedFile:
-    """Load the records of ``path`` into temp table ``table(record_index, j)``.
+RECORDS_DDL = "CREATE TEMP TABLE IF NOT EXISTS {table} (record_index BIGINT, j JSON, rel_file VARCHAR)"
+
+
+def load_records(
+    db: Any, path: Path, table: str, rel: str, *, allow_wrapper: str | None = None
+) -> LoadedFile:
+    """Append the records of ``path`` to temp table ``table(record_index, j, rel_file)``.
 
     ``allow_wrapper`` names a key whose array holds the records when the file is one JSON
-    object (OpenAlex API pages: ``{"meta": ..., "results": [...]}``).
+    object (OpenAlex API pages: ``{"meta": ..., "results": [...]}``); such files may also be
+    JSON Lines.
     """
+    db.execute(RECORDS_DDL.format(table=table))
     if path.stat().st_size == 0:
         return LoadedFile(None, fatal="empty file (0 bytes): expected a JSON array of records")
     fmt = "auto" if allow_wrapper else "array"
+    target = "_one" if allow_wrapper else table
     try:
         db.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT (row_number() OVER () - 1)::BIGINT AS record_index, json AS j
+            f"""{"CREATE OR REPLACE TEMP TABLE _one AS" if allow_wrapper else f"INSERT INTO {table}"}
+            SELECT (row_number() OVER () - 1)::BIGINT AS record_index, json AS j, ? AS rel_file
             FROM read_json_objects(?, format='{fmt}', maximum_object_size=1073741824)""",
-            [str(path)],
+            [rel, str(path)],
         )
     except Exception:  # DuckDB names the problem only vaguely: rescan tolerantly in Python
-        return _load_tolerant(db, path, table, allow_wrapper)
+        return _load_tolerant(db, path, table, rel, allow_wrapper)
     if allow_wrapper:
-        _unwrap(db, table, allow_wrapper)
+        _unwrap(db, target, allow_wrapper)
+        db.execute(f"INSERT INTO {table} SELECT record_index, j, rel_file FROM _one")
+        db.execute("DROP TABLE _one")
     return LoadedFile(table)
 
 
 def _unwrap(db: Any, table: str, key: str) -> None:
-    """Replace a single wrapper object by the records of its ``key`` array."""
+    """Replace a single wrapper object by the records of its ``key`` array (in place)."""
     rows = db.execute(
         f"SELECT count(*), bool_and(json_type(j, '$.{key}') = 'ARRAY') FROM {table}"
     ).fetchone()
     if rows[0] == 1 and rows[1]:
         db.execute(
             f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT (generate_subscripts(arr, 1) - 1)::BIGINT AS record_index, unnest(arr) AS j
-            FROM (SELECT json_extract(j, '$.{key}[*]') AS arr FROM {table})"""
+            SELECT (generate_subscripts(arr, 1) - 1)::BIGINT AS record_index, unnest(arr) AS j,
+              rel_file
+            FROM (SELECT json_extract(j, '$.{key}[*]') AS arr, rel_file FROM {table})"""
         )
 
 
-def _load_tolerant(db: Any, path: Path, table: str, allow_wrapper: str | None) -> LoadedFile:
+def _load_tolerant(
+    db: Any, path: Path, table: str, rel: str, allow_wrapper: str | None
+) -> LoadedFile:
     data = path.read_bytes()
     text = data.decode("utf-8", errors="surrogateescape")
     stripped = text.lstrip("\ufeff \t\r\n")
@@ -113,10 +126,10 @@ def _load_tolerant(db: Any, path: Path, table: str, allow_wrapper: str | None) -
         tmp_name = handle.name
     try:
         db.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT (json ->> 'i')::BIGINT AS record_index, json -> 'j' AS j
+            f"""INSERT INTO {table}
+            SELECT (json ->> 'i')::BIGINT AS record_index, json -> 'j' AS j, ? AS rel_file
             FROM read_json_objects(?, format='newline_delimited', maximum_object_size=1073741824)""",
-            [tmp_name],
+            [rel, tmp_name],
         )
     finally:
         Path(tmp_name).unlink(missing_ok=True)

@@ -19,7 +19,13 @@ import pyarrow as pa
 from talentflow.pipeline import StageContext
 from talentflow.sources import author_lists, openalex, openreview, paperlists, schema
 from talentflow.sources.merge import merge
-from talentflow.sources.records import LoadedFile, Problem, load_records, sha256_of
+from talentflow.sources.records import (
+    RECORDS_DDL,
+    LoadedFile,
+    Problem,
+    load_records,
+    sha256_of,
+)
 
 #: Folders under the data dir that hold sources; anything else (e.g. registries/) is not ingested.
 SOURCE_FOLDERS = (paperlists.FOLDER, openreview.FOLDER, openalex.FOLDER)
@@ -75,10 +81,6 @@ def discover(data_dir: Path) -> list[SourceFile]:
     return sorted(files, key=lambda f: f.rel)
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _log(db: Any, f: SourceFile, size: int, sha: str | None, read: int, kept: int,
          quarantined: int, status: str, message: str | None) -> None:
     db.execute(
@@ -100,40 +102,70 @@ def _quarantine(db: Any, rel: str, problems: list[Problem]) -> None:
         db.unregister("_q")
 
 
-def ingest_file(db: Any, f: SourceFile) -> tuple[int, int, int, str | None]:
-    """Parse one file into the raw tables; return (read, kept, quarantined, message)."""
-    is_openalex = f.source == openalex.SOURCE
-    loaded: LoadedFile = load_records(db, f.path, "_recs",
-                                      allow_wrapper="results" if is_openalex else None)
-    if loaded.fatal is not None:
-        problems = loaded.problems or [Problem(None, loaded.fatal, "")]
-        _quarantine(db, f.rel, problems)
-        return 0, 0, len(problems), loaded.fatal
-    validate = openalex.validate_sql("_recs") if is_openalex else author_lists.validate_sql("_recs")
-    db.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validate}")
-    db.execute(f"""CREATE OR REPLACE TEMP TABLE _valid AS
-        SELECT * EXCLUDE (problem), {_quote(f.rel)} AS rel_file, {_quote(f.venue or '')} AS venue,
-               {f.year or 0} AS year
-        FROM _checked WHERE problem IS NULL""")
-    bad = db.execute(
-        "SELECT record_index, problem, j::VARCHAR FROM _checked WHERE problem IS NOT NULL "
-        "ORDER BY record_index"
-    ).fetchall()
-    problems = [Problem(i, reason, raw[:20_000]) for i, reason, raw in bad] + loaded.problems
-    _quarantine(db, f.rel, problems)
-    if is_openalex:
-        openalex.ingest(db, "_valid")
-    else:
-        fmt = paperlists.FORMAT if f.source == paperlists.FOLDER else openreview.FORMAT
-        author_lists.ingest(db, "_valid", fmt)
-    kept = db.execute("SELECT count(*) FROM _valid").fetchone()[0]
-    read = kept + len(problems)
-    message = None
-    if problems:
-        first = problems[0]
-        where = "" if first.record_index is None else f" (record {first.record_index})"
-        message = f"{len(problems)} record(s) quarantined; first{where}: {first.reason}"
-    return read, kept, len(problems), message
+FileResult = tuple[int, int, list[Problem], str | None]
+
+
+def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, FileResult]:
+    """Parse ``files`` into the raw tables; per file (read, kept, problems, fatal message).
+
+    Each file is loaded on its own (so a bad file is found and named), then validation and the
+    splitting SQL run once over all records of a source, not once per file.
+    """
+    db.execute("DROP TABLE IF EXISTS _recs")
+    db.execute(RECORDS_DDL.format(table="_recs"))
+    results: dict[str, FileResult] = {}
+    loaded: dict[str, LoadedFile] = {}
+    for number, f in enumerate(files, 1):
+        progress(f"read {number}/{len(files)} {f.rel}")
+        wrapper = "results" if f.source == openalex.SOURCE else None
+        loaded[f.rel] = load_records(db, f.path, "_recs", f.rel, allow_wrapper=wrapper)
+    meta = pa.table({
+        "rel_file": [f.rel for f in files],
+        "source": [f.source for f in files],
+        "venue": [f.venue or "" for f in files],
+        "year": pa.array([f.year or 0 for f in files], pa.int32()),
+    })
+    db.register("_files_arrow", meta)
+    db.execute("CREATE OR REPLACE TEMP TABLE _files AS SELECT * FROM _files_arrow")
+    db.unregister("_files_arrow")
+    counts: dict[str, tuple[int, int]] = {}
+    bad_rows: dict[str, list[Problem]] = {}
+    for source in (paperlists.FOLDER, openreview.FOLDER, openalex.SOURCE):
+        progress(f"split and validate {source}")
+        records = f"""(SELECT r.* FROM _recs r JOIN _files USING (rel_file)
+                       WHERE _files.source = '{source}')"""
+        validate = (openalex.validate_sql(records) if source == openalex.SOURCE
+                    else author_lists.validate_sql(records))
+        db.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validate}")
+        db.execute("""CREATE OR REPLACE TEMP TABLE _valid AS
+            SELECT c.* EXCLUDE (problem), f.venue, f.year
+            FROM _checked c JOIN _files f USING (rel_file) WHERE c.problem IS NULL""")
+        if source == openalex.SOURCE:
+            openalex.ingest(db, "_valid")
+        else:
+            fmt = paperlists.FORMAT if source == paperlists.FOLDER else openreview.FORMAT
+            author_lists.ingest(db, "_valid", fmt)
+        for rel, kept, bad in db.execute(
+            "SELECT rel_file, count(*) FILTER (WHERE problem IS NULL), "
+            "count(*) FILTER (WHERE problem IS NOT NULL) FROM _checked GROUP BY rel_file"
+        ).fetchall():
+            counts[rel] = (kept, bad)
+        for rel, index, reason, raw in db.execute(
+            "SELECT rel_file, record_index, problem, j::VARCHAR FROM _checked "
+            "WHERE problem IS NOT NULL ORDER BY rel_file, record_index"
+        ).fetchall():
+            bad_rows.setdefault(rel, []).append(Problem(index, reason, raw[:20_000]))
+    for f in files:
+        load = loaded[f.rel]
+        if load.fatal is not None:
+            problems = load.problems or [Problem(None, load.fatal, "")]
+            results[f.rel] = (0, 0, problems, load.fatal)
+            continue
+        kept, _ = counts.get(f.rel, (0, 0))
+        problems = sorted(bad_rows.get(f.rel, []) + load.problems,
+                          key=lambda p: -1 if p.record_index is None else p.record_index)
+        results[f.rel] = (kept + len(problems), kept, problems, None)
+    return results
 
 
 def _previous_hashes(previous: Any) -> dict[str, str]:
@@ -190,18 +222,25 @@ def run(ctx: StageContext) -> None:
             todo.append((f, size, sha))
     if ctx.previous is not None:
         _copy_previous(db, ctx.previous, reuse)
-    for number, (f, size, sha) in enumerate(todo, 1):
-        ctx.progress(f"ingest {number}/{len(todo)} {f.rel}")
+    parse = [f for f, _, _ in todo if f.problem is None]
+    results = ingest_files(db, parse, ctx.progress) if parse else {}
+    for f, size, sha in todo:
         if f.problem is not None:
             _quarantine(db, f.rel, [Problem(None, f.problem, "")])
             _log(db, f, size, sha, 0, 0, 1, "failed", f.problem)
             continue
-        read, kept, bad, message = ingest_file(db, f)
-        status = "ok" if bad == 0 else ("partial" if kept else "failed")
-        _log(db, f, size, sha, read, kept, bad, status, message)
+        read, kept, problems, fatal = results[f.rel]
+        _quarantine(db, f.rel, problems)
+        message = fatal
+        if problems and fatal is None:
+            first = problems[0]
+            where = "" if first.record_index is None else f" (record {first.record_index})"
+            message = f"{len(problems)} record(s) quarantined; first{where}: {first.reason}"
+        status = "ok" if not problems else ("partial" if kept else "failed")
+        _log(db, f, size, sha, read, kept, len(problems), status, message)
     ctx.progress("merge sources")
     merge(db)
-    for temp in ("_recs", "_checked", "_valid", "_clusters", "_next", "_ranked"):
+    for temp in ("_recs", "_checked", "_valid", "_files", "_clusters", "_next", "_ranked"):
         db.execute(f"DROP TABLE IF EXISTS {temp}")
     ctx.record_params("sources", {
         "data_dir": str(ctx.data_dir),

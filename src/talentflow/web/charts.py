@@ -122,7 +122,7 @@ def _layout(x_title: str, y_title: str, y_format: str = "", height: int = 340) -
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "hovermode": "closest",
-        "legend": {"orientation": "h", "y": -0.2},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         "xaxis": {"title": {"text": x_title}, "gridcolor": "#eeeeee", "zeroline": False},
         "yaxis": {
             "title": {"text": y_title},
@@ -158,6 +158,11 @@ def line_figure(
         )
     layout = _layout(x_title, y_title, y_format)
     layout["showlegend"] = len(series) > 1
+    if len(series) > 1:
+        # Legend above the plot: one row per three series.
+        rows = (len(series) + 2) // 3
+        layout["margin"]["t"] = 16 + 22 * rows
+        layout["height"] += 22 * rows
     return {"data": data, "layout": layout}
 
 
@@ -187,6 +192,12 @@ def bar_figure(
             "yaxis": {"automargin": True},
         },
     }
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 def _fmt(v: Any, fmt: str) -> str:
@@ -422,8 +433,11 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 5) -> Chart:
         "z": _vals(shown["value"]),
         "text": text,
         "hovertemplate": "%{text}<extra></extra>",
-        "colorscale": "RdBu" if diverging else "Blues",
-        "reversescale": False,
+        "colorscale": (
+            [[0, "#b2182b"], [0.5, "#f7f7f7"], [1, "#2166ac"]]
+            if diverging
+            else [[0, "#deebf7"], [1, "#08306b"]]
+        ),
         "marker": {"line": {"color": "#ffffff", "width": 0.5}},
         "colorbar": {"title": {"text": ""}, "tickformat": fmt.replace(",", "")},
     }
@@ -488,25 +502,31 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
         stages.append(("training", df["training_country"].fillna("unknown")))
     stages.append(("work", w))
     labels: list[str] = []
+    colors: list[str] = []
     index: dict[tuple[str, str], int] = {}
+    order = sorted(set(o) | set(w), key=lambda c: (c in ("Other", "unknown"), c))
+    color_of = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(order)}
+    color_of.update({"Other": "#9aa5b1", "unknown": "#c3cad2"})
     for stage, col in stages:
         for code in col.unique():
             index[(stage, code)] = len(labels)
             labels.append(country_name(code) if code not in ("Other", "unknown") else code)
-    src, dst, val = [], [], []
+            colors.append(color_of.get(code, "#9aa5b1"))
+    src, dst, val, link_colors = [], [], [], []
     for (s1, c1), (s2, c2) in zip(stages, stages[1:], strict=False):
         g = pd.DataFrame({"a": c1, "b": c2, "n": df["n"]}).groupby(["a", "b"], as_index=False)["n"].sum()
         for r in g.itertuples():
             src.append(index[(s1, r.a)])
             dst.append(index[(s2, r.b)])
             val.append(float(r.n))
+            link_colors.append(_rgba(color_of.get(r.a, "#9aa5b1"), 0.35))
     figure = {
         "data": [
             {
                 "type": "sankey",
                 "arrangement": "snap",
-                "node": {"label": labels, "pad": 12, "thickness": 14, "color": "#1f5f8b"},
-                "link": {"source": src, "target": dst, "value": val, "color": "rgba(31,95,139,0.25)"},
+                "node": {"label": labels, "pad": 12, "thickness": 14, "color": colors},
+                "link": {"source": src, "target": dst, "value": val, "color": link_colors},
             }
         ],
         "layout": {
@@ -544,7 +564,7 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
 
 def top_pairs_chart(q: Queries, start: int, end: int, subset: str = "all") -> Chart:
     """Yearly flows of the largest pairs among the top countries."""
-    df = _named(q.top_pairs(start, end, subset), "from_country", "to_country")
+    df = _named(q.top_pairs(start, end, subset, n=6), "from_country", "to_country")
     pairs = df.groupby(["from_country", "to_country"])["value"].sum().sort_values(ascending=False)
     series = [
         (f"{country_name(a)} → {country_name(b)}", df[(df["from_country"] == a) & (df["to_country"] == b)])
@@ -563,7 +583,8 @@ def top_pairs_chart(q: Queries, start: int, end: int, subset: str = "all") -> Ch
         table=df,
         api="/api/flows/top",
         params={"start": start, "end": end, "subset": subset},
-        note="Top countries by active researchers over the period; the eight largest directed pairs.",
+        note="Top ten countries by active researchers over the period; the six largest directed "
+        "pairs among them.",
     )
 
 
@@ -598,7 +619,7 @@ def sector_chart(q: Queries, country: str, start: int, end: int) -> Chart:
         id="sectors",
         title=f"Academia ↔ industry: {name}",
         reading=reading,
-        figure=line_figure(series, "year", "Year", "Researchers changing sector"),
+        figure=line_figure(series, "year", "Year", "Researchers"),
         table=df,
         api="/api/flows/sectors",
         params={"country": country, "start": start, "end": end},
@@ -772,12 +793,18 @@ def person_chart(person: dict[str, Any]) -> Chart:
         data.append(
             {
                 "type": "scatter",
-                "mode": "markers",
                 "name": country_name(code),
                 "x": _vals(sub["year"]),
                 "y": [country_name(code)] * len(sub),
-                "text": [f"{r.institution or 'unknown'} ({r.career_stage or 'stage unknown'})" for r in sub.itertuples()],
-                "hovertemplate": "%{x}: %{text}<extra>%{y}</extra>",
+                "customdata": [f"{r.institution or 'unknown'} ({r.career_stage or 'stage unknown'})" for r in sub.itertuples()],
+                "text": [
+                    (r.institution or "") if r.institution != prev else ""
+                    for r, prev in zip(sub.itertuples(), [None, *sub["institution"].tolist()[:-1]], strict=True)
+                ],
+                "mode": "markers+text",
+                "textposition": "top right",
+                "textfont": {"size": 11, "color": "#5b6773"},
+                "hovertemplate": "%{x}: %{customdata}<extra>%{y}</extra>",
                 "marker": {"size": 16, "symbol": "square", "color": PALETTE[i % len(PALETTE)]},
             }
         )
@@ -816,7 +843,7 @@ def coverage_chart(q: Queries) -> Chart:
                     "z": [[clean(v) for v in row] for row in pivot.to_numpy().tolist()],
                     "x": [int(c) for c in pivot.columns],
                     "y": [str(i) for i in pivot.index],
-                    "colorscale": "Blues",
+                    "colorscale": [[0, "#deebf7"], [1, "#08306b"]],
                     "hovertemplate": "%{y} %{x}: %{z:,} papers<extra></extra>",
                 }
             ],

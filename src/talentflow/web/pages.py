@@ -81,7 +81,7 @@ def overview(
     charts = ch.overview_charts(q, c, s, e)
     return render(
         request, "overview.html", "/", {"country": c, "start": s, "end": e},
-        charts=charts, title=f"{country_name(c)} at a glance",
+        charts=charts, title=f"{country_name(c)} at a glance", country_name=country_name(c),
     )
 
 
@@ -132,9 +132,11 @@ def flows(
 
 
 @router.get("/country", response_class=HTMLResponse)
-def country_default(q: Q, code: Text = None) -> Response:
+def country_default(q: Q, code: Text = None, year: YearQ = None) -> Response:
     """Redirect to a country profile (default China)."""
-    return RedirectResponse(f"/country/{pv.country(q, code, 'code')}", status_code=303)
+    c = pv.country(q, code, "code")
+    suffix = f"?year={pv.year(q, year)}" if year is not None else ""
+    return RedirectResponse(f"/country/{c}{suffix}", status_code=303)
 
 
 @router.get("/country/{code}", response_class=HTMLResponse)

@@ -1,0 +1,64 @@
+"""Ingest benchmark: the sources stage against a raw DuckDB scan of the same files.
+
+    uv run python bench/ingest.py --data ../shared/data
+
+Prints the time of a raw DuckDB JSON scan of every source file (the reference, run in the same
+process), the time of the sources stage (parse, validate, split, merge) and their ratio
+(target: at most 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from talentflow.pipeline import build
+from talentflow.sources.stage import discover
+
+
+def raw_scan(files: list[Path]) -> tuple[float, int]:
+    """Reference: DuckDB parses every file and extracts the author field of every record."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    t0 = time.perf_counter()
+    rows = 0
+    for path in files:
+        fmt = "auto" if "openalex" in path.parts else "array"
+        rows += con.execute(
+            f"SELECT count(json ->> 'author') + count(json ->> 'id') FROM read_json_objects(?, format='{fmt}')",
+            [str(path)],
+        ).fetchone()[0]
+    return time.perf_counter() - t0, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    files = [f.path for f in discover(args.data)]
+    raw_scan(files[:3])  # warm the JSON reader and the page cache
+    scans, builds, merges = [], [], []
+    for _ in range(args.repeat):
+        scans.append(raw_scan(files)[0])
+        with tempfile.TemporaryDirectory() as tmp:
+            marks: dict[str, float] = {}
+            t0 = time.perf_counter()
+            build(args.data, Path(tmp) / "bench.duckdb", stages=["sources"],
+                  progress=lambda m: marks.setdefault(m, time.perf_counter()))
+            total = time.perf_counter() - t0
+            builds.append(total)
+            merges.append(t0 + total - marks.get("merge sources", t0 + total))
+    scan, stage, merge = min(scans), min(builds), min(merges)
+    print(f"files: {len(files)}")
+    print(f"raw DuckDB scan:  {scan:6.2f} s")
+    print(f"sources stage:    {stage:6.2f} s  (of which merge {merge:.2f} s)")
+    print(f"ratio stage/scan: {stage / scan:6.2f}  (target <= 3)")
+
+
+if __name__ == "__main__":
+    main()

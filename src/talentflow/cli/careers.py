@@ -1,0 +1,162 @@
+"""Careers commands: ``talentflow sweep`` and ``talentflow person``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from talentflow.cli.app import EXIT_NO_STORE, EXIT_USAGE, app
+from talentflow.store import DEFAULT_DB
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _ints(text: str, name: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(v < 0 for v in values):
+        err.print(f"[red]error:[/] --{name} takes comma-separated integers >= 0, got {text!r}")
+        raise typer.Exit(EXIT_USAGE)
+    return values
+
+
+def _s(value: object, default: str = "") -> str:
+    """A table cell: missing values (None, NaN, NA) become ``default``."""
+    import pandas as pd
+
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return default
+    return str(value)
+
+
+def _attached(db: Path):  # noqa: ANN202  (an Ibis backend)
+    """An in-memory engine with the store attached read-only (temporary tables allowed)."""
+    import ibis
+
+    if not db.exists():
+        err.print(f"[red]error:[/] no store at {db}: run `talentflow build` first")
+        raise typer.Exit(EXIT_NO_STORE)
+    con = ibis.duckdb.connect()
+    path = str(db).replace("'", "''")
+    con.raw_sql(f"ATTACH '{path}' AS store (READ_ONLY)")
+    return con
+
+
+@app.command()
+def sweep(
+    db: Path = typer.Option(DEFAULT_DB, "--db", help="The DuckDB store."),
+    backfill: str = typer.Option("1,2,3", "--backfill", help="Values of b (backfill years)."),
+    overlap: str = typer.Option("2,3,4", "--overlap", help="Values of o (allowed overlap)."),
+    temporary: str = typer.Option("3,4,5", "--temporary", help="Values of d (temporary max)."),
+) -> None:
+    """Re-run only the event stage over a grid of b, o, d and show how headline counts move."""
+    from talentflow.careers.stage import careers_input
+    from talentflow.careers.sweep import sweep as run_sweep
+
+    grid = {
+        "backfill": _ints(backfill, "backfill"),
+        "overlap": _ints(overlap, "overlap"),
+        "temporary": _ints(temporary, "temporary"),
+    }
+    con = _attached(db)
+    try:
+        tables = con.list_tables(database=("store", "main"))
+        if "authorships" not in tables:
+            err.print(f"[red]error:[/] {db} has no authorships table")
+            raise typer.Exit(EXIT_NO_STORE)
+        authorships, _missing = careers_input(con.table("authorships", database=("store", "main")))
+        result = run_sweep(con, authorships, **grid)
+    finally:
+        con.disconnect()
+    base = result[
+        (result["backfill"] == 2) & (result["overlap"] == 3) & (result["temporary"] == 4)
+    ]
+    ref = base.iloc[0] if len(base) else result.iloc[0]
+    count_cols = [c for c in result.columns if c not in ("backfill", "overlap", "temporary")]
+    table = Table(title=f"Event counts over the (b, o, d) grid: {db}")
+    for col in ("b", "o", "d"):
+        table.add_column(col, justify="right")
+    for col in count_cols:
+        table.add_column(col.replace("_", " "), justify="right")
+    for row in result.to_dict("records"):
+        cells = [str(row["backfill"]), str(row["overlap"]), str(row["temporary"])]
+        for col in count_cols:
+            value = row[col]
+            if col == "flagged_share":
+                cells.append(f"{value:.1%}")
+                continue
+            delta = int(value) - int(ref[col])
+            cells.append(f"{int(value):,}" + (f" ({delta:+,})" if delta else ""))
+        table.add_row(*cells)
+    console.print(table)
+    console.print(
+        f"changes in brackets are relative to b={int(ref['backfill'])}, "
+        f"o={int(ref['overlap'])}, d={int(ref['temporary'])}; US->CN and CN->US count "
+        "migrations and returns between countries; flagged share is over those moves"
+    )
+
+
+@app.command()
+def person(
+    person_id: str = typer.Argument(..., help="A person_id (see `talentflow export persons`)."),
+    db: Path = typer.Option(DEFAULT_DB, "--db", help="The DuckDB store."),
+) -> None:
+    """Print one person's career as a timeline: years, places, career stage and events."""
+    from talentflow.careers.timeline import person_timeline
+    from talentflow.store import StoreError, open_store
+
+    try:
+        con = open_store(db)
+    except StoreError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_NO_STORE) from None
+    try:
+        tl = person_timeline(con, person_id)
+    finally:
+        con.disconnect()
+    if tl.profile is None:
+        err.print(f"[red]error:[/] no person {person_id!r} in {db}")
+        raise typer.Exit(1)
+    p = tl.profile
+    console.print(
+        f"[bold]{person_id}[/]  {p['first_year']}-{p['last_year']}  "
+        f"first observed in {_s(p['first_country'], '?')}"
+        + (f", trained in {_s(p['training_country'])}" if _s(p["training_country"]) else "")
+        + f", now {_s(p['current_country'], '?')}  ·  typology: [bold]{_s(p['typology'], '-')}[/]"
+        + f"  ·  international moves: {p['n_international_moves']}"
+    )
+    country_events = tl.events[tl.events.level == "country"]
+    by_year: dict[int, list[str]] = {}
+    for ev in country_events.itertuples(index=False):
+        flags = list(ev.flags) if ev.flags is not None else []
+        text = f"{ev.kind} {_s(ev.from_country, '?')}->{_s(ev.to_country, '?')}"
+        by_year.setdefault(int(ev.year), []).append(text + (f" [{', '.join(flags)}]" if flags else ""))
+    for ev in tl.events[tl.events.level == "institution"].itertuples(index=False):
+        if ev.kind in ("move", "migration", "return") and ev.from_sector != ev.to_sector:
+            by_year.setdefault(int(ev.year), []).append(
+                f"sector {_s(ev.from_sector, '?')}->{_s(ev.to_sector, '?')}"
+            )
+    table = Table(show_header=True, header_style="bold")
+    for col in ("year", "papers", "institution", "country", "sector", "stage", "also", "events"):
+        table.add_column(col)
+    for y in tl.years.itertuples(index=False):
+        also = sorted({*(y.secondary_countries if y.secondary_countries is not None else [])})
+        style = None if y.observed else "dim"
+        table.add_row(
+            str(y.year),
+            str(y.n_papers) if y.observed else "(gap)",
+            _s(y.institution, "?"),
+            _s(y.country, "?"),
+            _s(y.sector),
+            _s(y.career_stage),
+            ", ".join(also),
+            "; ".join(by_year.get(int(y.year), [])),
+            style=style,
+        )
+    console.print(table)

@@ -1,0 +1,162 @@
+"""The ``resolve`` build stage: authorships -> ``affiliations``, and the join back.
+
+Python work happens only on distinct (raw_affiliation, email_domain) pairs, and only on those
+whose ``norm_key`` is not already in the previous store's ``affiliations`` table (built with
+the same gazetteer). The join back onto ``authorships`` is one Ibis expression.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from talentflow.resolve.gazetteer import load_gazetteer
+from talentflow.resolve.normalize import normalize
+from talentflow.resolve.resolver import Resolver
+
+STAGE = "resolve"
+#: Columns the stage adds to ``authorships``.
+JOINED = ("institution", "institution_id", "country", "sector")
+
+SCHEMA = pa.schema(
+    [
+        ("raw_affiliation", pa.string()),
+        ("email_domain", pa.string()),
+        ("norm_key", pa.string()),
+        ("institution", pa.string()),
+        ("institution_id", pa.string()),
+        ("country", pa.string()),
+        ("countries", pa.list_(pa.string())),
+        ("sector", pa.string()),
+        ("confidence", pa.float64()),
+        ("evidence", pa.list_(pa.string())),
+        ("method", pa.string()),
+    ]
+)
+_RESULT_COLS = SCHEMA.names[3:]
+
+
+def norm_key(affiliation: str | None, domain: str | None) -> str:
+    """Cache key of a pair: normalised affiliation and lower-case domain, ``|``-joined."""
+    return f"{normalize(affiliation or '')}|{(domain or '').strip().lower()}"
+
+
+def _previous_rows(ctx: Any, gazetteer_id: str, wanted: set[str]) -> dict[str, tuple]:
+    """Cached resolutions from the previous store, when it used the same gazetteer."""
+    prev = ctx.previous
+    if prev is None:
+        return {}
+    try:
+        tables = prev.list_tables()
+        if "affiliations" not in tables or "build_params" not in tables:
+            return {}
+        bp = prev.table("build_params")
+        rows = (
+            bp.filter((bp.stage == STAGE) & (bp.name == "gazetteer"))
+            .select("value")
+            .to_pyarrow()
+            .column("value")
+            .to_pylist()
+        )
+        if not rows or rows[-1] != f'"{gazetteer_id}"':
+            return {}
+        old = prev.table("affiliations").select("norm_key", *_RESULT_COLS).to_pyarrow()
+    except Exception:  # an old or foreign store is simply not reused
+        return {}
+    cols = [old.column(c).to_pylist() for c in ["norm_key", *_RESULT_COLS]]
+    return {k: vals for k, *vals in zip(*cols, strict=True) if k in wanted}
+
+
+def resolve_pairs(
+    pairs: list[tuple[str | None, str | None]],
+    resolver: Resolver,
+    cached: dict[str, tuple] | None = None,
+) -> tuple[pa.Table, int]:
+    """Resolve distinct pairs (reusing ``cached`` by norm_key); the affiliations table and
+    the number of keys resolved anew."""
+    cached = dict(cached or {})
+    fresh = 0
+    out: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+    for raw, dom in pairs:
+        key = norm_key(raw, dom)
+        vals = cached.get(key)
+        if vals is None:
+            r = resolver.resolve(raw, dom)
+            vals = (
+                r.institution,
+                r.institution_id,
+                r.country,
+                r.countries,
+                r.sector,
+                r.confidence,
+                r.evidence,
+                r.method,
+            )
+            cached[key] = vals
+            fresh += 1
+        out["raw_affiliation"].append(raw)
+        out["email_domain"].append(dom)
+        out["norm_key"].append(key)
+        for name, v in zip(_RESULT_COLS, vals, strict=True):
+            out[name].append(v)
+    return pa.table(out, schema=SCHEMA), fresh
+
+
+def run(ctx: Any) -> None:
+    """Resolve every distinct (raw_affiliation, email_domain) pair of ``authorships``."""
+    con = ctx.con
+    params = ctx.params
+    data_dir = params.get("data_dir", ctx.data_dir)
+    registry_dir = params.get("registry_dir")
+    if registry_dir is None and data_dir is not None:
+        registry_dir = Path(data_dir) / "registries"
+    gaz = load_gazetteer(data_dir, registry_dir=registry_dir)
+    gazetteer_id = str(gaz.meta.get("digest", ""))
+    resolver = Resolver(gaz)
+
+    authorships = con.table("authorships")
+    pairs_tbl = authorships.select("raw_affiliation", "email_domain").distinct().to_pyarrow()
+    pairs = list(
+        zip(
+            pairs_tbl.column("raw_affiliation").to_pylist(),
+            pairs_tbl.column("email_domain").to_pylist(),
+            strict=True,
+        )
+    )
+    ctx.progress(f"resolve: {len(pairs)} distinct (affiliation, domain) pairs")
+    wanted = {norm_key(a, d) for a, d in pairs}
+    cached = _previous_rows(ctx, gazetteer_id, wanted)
+    table, fresh = resolve_pairs(pairs, resolver, cached)
+    ctx.progress(f"resolve: {fresh} keys resolved, {len(cached)} reused from the previous store")
+    con.create_table("affiliations", table, overwrite=True)
+
+    aff = con.table("affiliations").select(
+        ra=ibis._.raw_affiliation, ed=ibis._.email_domain, **{c: ibis._[c] for c in JOINED}
+    )
+    keep = [c for c in authorships.columns if c not in JOINED]
+    base = authorships.select(*keep)
+    joined = base.left_join(
+        aff,
+        [
+            base.raw_affiliation.identical_to(aff.ra),
+            base.email_domain.identical_to(aff.ed),
+        ],
+    ).select(*keep, *JOINED)
+    con.create_table("authorships__resolved", joined, overwrite=True)
+    con.drop_table("authorships")
+    con.rename_table("authorships__resolved", "authorships")
+    ctx.record_params(
+        STAGE,
+        {
+            "gazetteer": gazetteer_id,
+            "data_dir": str(data_dir) if data_dir is not None else None,
+            "registry_dir": str(registry_dir) if registry_dir is not None else None,
+            "learn_splits": gaz.meta.get("learn_splits"),
+            "distinct_pairs": len(pairs),
+            "keys_resolved": fresh,
+            "keys_reused": len(cached),
+        },
+    )

@@ -1,0 +1,194 @@
+"""Properties: accounting identities, invariance to row order and person-id relabelling,
+intervals that contain the estimate and narrow as the sample grows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from talentflow.indicators.compute import TABLES, IndicatorParams, compute
+
+COUNTRIES = ["US", "CN", "GB", None]
+SECTORS = ["education", "company", "government", None]
+
+
+@st.composite
+def person_years(draw, max_persons: int = 8) -> pd.DataFrame:
+    n = draw(st.integers(1, max_persons))
+    rows = []
+    for p in range(n):
+        years = sorted(draw(st.sets(st.integers(2000, 2007), min_size=1, max_size=6)))
+        for y in years:
+            rows.append(
+                (
+                    f"p{p}",
+                    y,
+                    draw(st.sampled_from(COUNTRIES)),
+                    draw(st.sampled_from(SECTORS)),
+                    draw(st.sampled_from(["student", None])),
+                    draw(st.lists(st.sampled_from(["US", "CN", "FR"]), max_size=1)),
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=["person_id", "year", "country", "sector", "career_stage", "secondary_countries"],
+    )
+
+
+def _tables(py: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    persons = sorted(py["person_id"].unique())
+    papers = pd.DataFrame(
+        {"paper_id": ["x", "y"], "title": ["Large language models", "Image segmentation"],
+         "venue": ["nips", "nips"], "year": [2005, 2005]}
+    )
+    auth = pd.DataFrame(
+        {"paper_id": ["x" if i % 2 else "y" for i in range(len(persons))],
+         "person_id": persons, "venue": "nips", "year": 2005}
+    )
+    return {"person_years": py, "papers": papers, "authorships": auth}
+
+
+FAST = IndicatorParams(replicates=0, min_cell=0, k_max=4, llm_era_start=2000)
+SETTINGS = settings(max_examples=12, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    keys = [c for c in df.columns if df[c].dtype == object or c in ("year", "cohort_year", "k")]
+    return df.sort_values(keys, na_position="last", kind="mergesort").reset_index(drop=True)
+
+
+@SETTINGS
+@given(person_years())
+def test_stock_change_identity(py):
+    cy = compute(_tables(py), FAST)["country_year"]
+    for subset in ("all", "llm"):
+        t = cy[(cy.subset == subset) & (cy.sector == "all")]
+        wide = t.set_index(["country", "year"])
+        years = range(1999, 2009)
+        for country in t.country.unique():
+            def get(col, year, c=country):
+                key = (c, year)
+                return wide[col].get(key, 0.0) if key in wide.index else 0.0
+            for y in years:
+                lhs = get("stock", y) - get("stock", y - 1)
+                rhs = get("entries", y) - get("exits", y - 1) + get("inflow", y) - get("outflow", y)
+                assert lhs == rhs, (subset, country, y)
+
+
+@SETTINGS
+@given(person_years())
+def test_bilateral_flows_sum_to_in_and_outflows(py):
+    out = compute(_tables(py), FAST)
+    cy = out["country_year"]
+    cy = cy[(cy.sector == "all")]
+    f = out["flows"]
+    f = f[f.year.notna()]
+    inflow = f.groupby(["to_country", "year", "subset"])["n"].sum()
+    outflow = f.groupby(["from_country", "year", "subset"])["n"].sum()
+    for r in cy.itertuples():
+        assert inflow.get((r.country, r.year, r.subset), 0.0) == r.inflow
+        assert outflow.get((r.country, r.year, r.subset), 0.0) == r.outflow
+    # pooled rows are the sum of the yearly ones
+    pooled = out["flows"][out["flows"].year.isna()]
+    assert pooled.n.sum() == f.n.sum()
+    # stock shares of a year add up to 1
+    shares = cy.groupby(["year", "subset"])["stock_share"].sum()
+    assert np.allclose(shares.to_numpy(), 1.0)
+
+
+@SETTINGS
+@given(person_years(), st.randoms(use_true_random=False))
+def test_invariant_to_row_order(py, rnd):
+    params = IndicatorParams(replicates=20, min_cell=2, k_max=4, llm_era_start=2000, seed=3)
+    a = compute(_tables(py), params)
+    order = list(range(len(py)))
+    rnd.shuffle(order)
+    b = compute(_tables(py.iloc[order].reset_index(drop=True)), params)
+    for name in (*TABLES, "paper_subfields"):
+        pd.testing.assert_frame_equal(_sorted(a[name]), _sorted(b[name]), check_dtype=False)
+
+
+@SETTINGS
+@given(person_years(), st.randoms(use_true_random=False))
+def test_invariant_to_person_relabelling(py, rnd):
+    ids = list(py["person_id"].unique())
+    new = [f"z{rnd.randrange(10**9)}_{i}" for i in range(len(ids))]
+    rnd.shuffle(new)
+    mapping = dict(zip(ids, new, strict=True))
+    a = compute(_tables(py), FAST)
+    b = compute(_tables(py.assign(person_id=py["person_id"].map(mapping))), FAST)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(_sorted(a[name]), _sorted(b[name]), check_dtype=False)
+
+
+def _estimates_and_bounds(out):
+    for name, table in out.items():
+        if name == "paper_subfields":
+            continue
+        for col in table.columns:
+            if col.endswith("ci_low"):
+                prefix = col[: -len("ci_low")]
+                est = prefix.rstrip("_") if prefix else {
+                    "flows": "n", "sector_flows": "n", "retention": "retained_share",
+                    "returns": "return_share", "origin_work": "share"}[name]
+                yield name, est, table[est], table[col], table[prefix + "ci_high"]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(person_years())
+def test_intervals_contain_estimate(py):
+    out = compute(_tables(py), IndicatorParams(replicates=60, min_cell=0, k_max=4,
+                                               llm_era_start=2000, seed=1))
+    for name, est, value, low, high in _estimates_and_bounds(out):
+        ok = value.notna() & low.notna()
+        tol = 1e-5 * np.maximum(1.0, value[ok].abs())  # replicates are stored as float32
+        assert (low[ok] <= value[ok] + tol).all(), (name, est)
+        assert (high[ok] >= value[ok] - tol).all(), (name, est)
+
+
+def _simulated(n_persons: int, seed: int) -> pd.DataFrame:
+    """Random careers: each person 1-6 consecutive years, a country switch with prob 0.3."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(n_persons):
+        start = int(rng.integers(2000, 2010))
+        length = int(rng.integers(1, 7))
+        country = rng.choice(["US", "CN", "GB"], p=[0.5, 0.3, 0.2])
+        for y in range(start, start + length):
+            if rng.random() < 0.3:
+                country = rng.choice(["US", "CN", "GB"])
+            rows.append((f"p{p}", y, country, "education", None, []))
+    return pd.DataFrame(
+        rows,
+        columns=["person_id", "year", "country", "sector", "career_stage", "secondary_countries"],
+    )
+
+
+def test_intervals_narrow_as_sample_grows():
+    params = IndicatorParams(replicates=200, min_cell=0, k_max=3, seed=11)
+    small = compute({"person_years": _simulated(200, 5)}, params)
+    large = compute({"person_years": _simulated(3200, 5)}, params)
+
+    def width(out, table, est, low, high, **where):
+        t = out[table]
+        for k, v in where.items():
+            t = t[t[k].isna()] if v is None else t[t[k] == v]
+        assert len(t) == 1
+        r = t.iloc[0]
+        assert r[low] <= r[est] <= r[high]
+        return r[high] - r[low]
+
+    cell = dict(country="US", year=2008, subset="all", sector="all")
+    assert width(large, "country_year", "stock_share", "stock_share_ci_low",
+                 "stock_share_ci_high", **cell) < 0.5 * width(
+        small, "country_year", "stock_share", "stock_share_ci_low", "stock_share_ci_high", **cell)
+    assert width(large, "country_year", "outflow_rate", "outflow_rate_ci_low",
+                 "outflow_rate_ci_high", **cell) < 0.5 * width(
+        small, "country_year", "outflow_rate", "outflow_rate_ci_low", "outflow_rate_ci_high",
+        **cell)
+    ret = dict(country="US", cohort_year=None, basis="first_observed", subset="all", k=2)
+    assert width(large, "retention", "retained_share", "ci_low", "ci_high", **ret) < 0.5 * width(
+        small, "retention", "retained_share", "ci_low", "ci_high", **ret)
