@@ -108,7 +108,8 @@ STALE = (
 # Seen from the first data year (the first move may be an unseen return) ...
 CENSOR_LEFT = slots("c", range(2005, 2010), "US", n=2) + slots("c", range(2010, 2015), "GB", n=2)
 # ... and a move at the end of a career, at most d years long (may still be a visit).
-CENSOR_RIGHT = slots("e", range(2010, 2020), "US", n=2) + slots("e", range(2022, 2024), "CN", n=2)
+# (after a gap longer than b, so also flagged ``gap``).
+CENSOR_RIGHT = slots("e", range(2010, 2020), "US", n=2) + slots("e", range(2023, 2025), "CN", n=2)
 AMBIGUOUS = (
     slots("ar", range(2008, 2014), "US", n=2)
     + slots("ar", range(2014, 2020), "GB")
@@ -211,9 +212,10 @@ def test_censoring_flags(out):
     assert country_moves(out, "c") == [("migration", 2010, "US", "GB")]
     assert "censored_left" in flags_of(out, "c", 2010)
     assert "censored_right" not in flags_of(out, "c", 2010)
-    assert country_moves(out, "e") == [("migration", 2022, "US", "CN")]
-    assert {"censored_right", "gap"} <= flags_of(out, "e", 2022)
-    assert "censored_left" not in flags_of(out, "e", 2022)
+    assert country_moves(out, "e") == [("migration", 2023, "US", "CN")]
+    assert {"censored_right", "gap"} <= flags_of(out, "e", 2023)
+    assert "censored_left" not in flags_of(out, "e", 2023)
+    assert "gap" not in flags_of(out, "m", 2013)
     ten = out["tenures"]
     c_ten = ten[(ten.person_id == "c") & (ten.level == "country")].set_index("country")
     assert c_ten.loc["US", "censored_left"] and not c_ten.loc["US", "censored_right"]

@@ -14,8 +14,8 @@ from talentflow.web import create_app
 from tests.test_web_store import COUNTRIES, YEARS, make_store
 
 with warnings.catch_warnings():
-    # Starlette warns that its TestClient moves off httpx; it works as documented.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    # Starlette warns (at import) that its TestClient moves off httpx; it works as documented.
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
 

@@ -1,3 +1,10 @@
 """talentflow: an open observatory of AI talent flows."""
 
 __version__ = "0.1.0"
+
+
+def open(db):  # type: ignore[no-untyped-def]  # noqa: A001
+    """Open a built store for notebooks (see :class:`talentflow.api.Observatory`)."""
+    from talentflow.api import open as _open  # lazy: keep `import talentflow` light
+
+    return _open(db)

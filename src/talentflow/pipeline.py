@@ -25,6 +25,7 @@ from talentflow.store import atomic_build
 STAGES: list[tuple[str, str]] = [
     ("sources", "talentflow.sources.stage"),
     ("resolve", "talentflow.resolve.stage"),
+    ("identity", "talentflow.identity.stage"),
     ("careers", "talentflow.careers.stage"),  # after identity (reads person_id)
     ("indicators", "talentflow.indicators.stage"),  # keep last: after careers
 ]

@@ -14,6 +14,8 @@ flagged ``gap``). With ``overlap = O.end - N.start + 1`` and ``duration = N.end 
 - anything else (long concurrent affiliations, overlaps above ``o``) is not an event.
 
 A migration is a **return** when the person had earlier left the receiving place by a migration.
+A would-be temporary position at a place the person left by a migration, ending within ``o``
+years of that migration, is a stale affiliation (old address on new papers) and is dropped.
 At the institution level a migration between two institutions of the same country is a ``move``.
 
 Flags: ``ambiguous_sender`` (several sending places), ``ambiguous_receiver`` (several places
@@ -164,6 +166,20 @@ def detect_events(
         ],
     ).select(ret_id="n_tenure_id")
     ev = ev.mutate(is_return=ev.n_tenure_id.isin(returns.ret_id))
+    # A short return of the old place within the overlap window of a migration out of it is a
+    # stale affiliation (papers still citing the old address), not a visit.
+    echo = mig.select(e_person=_.person_id, e_year=_.n_start_year, e_place=_.o_unit)
+    stale = ev.semi_join(
+        echo,
+        [
+            ev.person_id == echo.e_person,
+            ev.kind == "temporary",
+            echo.e_place == ev.n_unit,
+            echo.e_year < ev.n_start_year,
+            ev.n_end_year - echo.e_year + 1 <= o,
+        ],
+    ).select(stale_id="n_tenure_id")
+    ev = ev.filter(~ev.n_tenure_id.isin(stale.stale_id))
     receivers = ibis.window(group_by=["person_id", "n_start_year"])
     ev = ev.mutate(
         n_receivers=(_.kind == "migration").cast("int8").sum().over(receivers),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from talentflow.cli.app import EXIT_NO_STORE, EXIT_USAGE, app
@@ -131,23 +132,11 @@ def person(
         + f", now {_s(p['current_country'], '?')}  ·  typology: [bold]{_s(p['typology'], '-')}[/]"
         + f"  ·  international moves: {p['n_international_moves']}"
     )
-    country_events = tl.events[tl.events.level == "country"]
-    by_year: dict[int, list[str]] = {}
-    for ev in country_events.itertuples(index=False):
-        flags = list(ev.flags) if ev.flags is not None else []
-        text = f"{ev.kind} {_s(ev.from_country, '?')}->{_s(ev.to_country, '?')}"
-        by_year.setdefault(int(ev.year), []).append(text + (f" [{', '.join(flags)}]" if flags else ""))
-    for ev in tl.events[tl.events.level == "institution"].itertuples(index=False):
-        if ev.kind in ("move", "migration", "return") and ev.from_sector != ev.to_sector:
-            by_year.setdefault(int(ev.year), []).append(
-                f"sector {_s(ev.from_sector, '?')}->{_s(ev.to_sector, '?')}"
-            )
-    table = Table(show_header=True, header_style="bold")
-    for col in ("year", "papers", "institution", "country", "sector", "stage", "also", "events"):
+    table = Table(show_header=True, header_style="bold", title="Person-years")
+    for col in ("year", "papers", "institution", "country", "sector", "stage", "also in"):
         table.add_column(col)
     for y in tl.years.itertuples(index=False):
         also = sorted({*(y.secondary_countries if y.secondary_countries is not None else [])})
-        style = None if y.observed else "dim"
         table.add_row(
             str(y.year),
             str(y.n_papers) if y.observed else "(gap)",
@@ -156,7 +145,21 @@ def person(
             _s(y.sector),
             _s(y.career_stage),
             ", ".join(also),
-            "; ".join(by_year.get(int(y.year), [])),
-            style=style,
+            style=None if y.observed else "dim",
         )
     console.print(table)
+    console.print("[bold]Events[/]" if len(tl.events) else "[bold]Events:[/] none")
+    for ev in tl.events.itertuples(index=False):
+        if ev.level == "institution" and ev.from_sector == ev.to_sector:
+            continue  # institution-level rows add news only when the sector changes
+        flags = list(ev.flags) if ev.flags is not None else []
+        where = (
+            f"{ev.kind} {_s(ev.from_country, '?')}->{_s(ev.to_country, '?')}"
+            if ev.level == "country"
+            else f"sector {_s(ev.from_sector, '?')}->{_s(ev.to_sector, '?')} ({ev.kind})"
+        )
+        places = escape(f"{_s(ev.from_institution, '?')} -> {_s(ev.to_institution, '?')}")
+        console.print(
+            f"  {ev.year}  {escape(where)}  {places}" + (f"  [dim]{', '.join(flags)}[/]" if flags else ""),
+            highlight=False,
+        )

@@ -102,17 +102,22 @@ def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 2) -> 
 
 
 def identifier_clusters(
-    con: Any, authorships: ibis.Table, features: ibis.Table | None = None
+    con: Any,
+    authorships: ibis.Table,
+    features: ibis.Table | None = None,
+    *,
+    ids: ibis.Table | None = None,
 ) -> ibis.Table:
     """``(authorship_id, cluster_key)`` for every authorship that carries a trusted id.
 
     ``cluster_key`` is the smallest id of the transitive closure of shared ids. With
     ``features`` (name keys per authorship), untrustworthy id uses are dropped first
-    (:func:`trusted_ids`).
+    (:func:`trusted_ids`). ``ids`` (already trusted ``(authorship_id, pid)``) skips that step.
     """
-    ids = authorship_ids(authorships)
-    if features is not None:
-        ids = trusted_ids(ids, features)
+    if ids is None:
+        ids = authorship_ids(authorships)
+        if features is not None:
+            ids = trusted_ids(ids, features)
     # Edges: each id of an authorship to the smallest id of the same authorship (a star),
     # which connects all of them with at most two edges per authorship.
     anchor = ids.group_by("authorship_id").aggregate(anchor=ids.pid.min())

@@ -80,7 +80,12 @@ def link(
         features.authorship_features(authorships, names, papers, max_coauthors=int(p["max_coauthors"])),
         temps,
     )
-    clusters = _materialise(con, "clusters", identifiers.identifier_clusters(con, authorships, feats), temps)
+    ids = _materialise(
+        con, "ids", identifiers.trusted_ids(identifiers.authorship_ids(authorships), feats), temps
+    )
+    clusters = _materialise(
+        con, "clusters", identifiers.identifier_clusters(con, authorships, ids=ids), temps
+    )
     records = features.record_entities(feats.anti_join(clusters, "authorship_id"))
     entities = _materialise(
         con, "entities", records.union(features.cluster_entities(feats, clusters)), temps

@@ -86,7 +86,7 @@ def same_institution(gaz: Gazetteer, predicted: str | None, label: str) -> bool:
     if predicted is None:
         return False
     p, lab = normalize(predicted), normalize(label)
-    if p == lab:
+    if p.replace(" ", "") == lab.replace(" ", ""):
         return True
     val = gaz.keys.get(lab)
     if val is not None and val[0] in (ENTITY, SITE):

@@ -34,7 +34,7 @@ from talentflow.resolve.sectors import ROR_TYPES, sector_from_name
 
 ENTITY, AMBIGUOUS, SITE, PLACE = 0, 1, 2, 3
 #: Bump when the compiled format or the build rules change (invalidates caches).
-FORMAT_VERSION = 13
+FORMAT_VERSION = 14
 
 #: Tokens that say nothing about which organisation is meant.
 GENERIC = frozenset(
@@ -270,10 +270,16 @@ class _Builder:
                 and t not in self.place_keys
                 and not t.isdigit()
             ]
-            if not informative:
-                continue
             total = sum(insts.values())
             inst_key, n = insts.most_common(1)[0]
+            if not informative:
+                # "Georgia Tech", "TU Munich", "IIT Delhi": a place and generic or shared words;
+                # kept only when seen often and almost always for one institution.
+                has_place = any(t in self.place_keys for t in toks)
+                if not (has_place and total >= 3 and n >= 0.9 * total and len(toks) >= 2):
+                    continue
+                if all(t in GENERIC or t in self.place_keys for t in toks) and len(toks) > 2:
+                    continue
             if n < 0.8 * total or inst_key not in label_entity:
                 continue
             # A one-off single informative word ("Audio") is no name; sharing a word with the
@@ -350,6 +356,19 @@ class _Builder:
             if self.entities[idx][1] == cc:
                 return self.entities[idx][2]
         return sector_from_name(name)
+
+    def add_aliases(self) -> None:
+        """Curated aliases (non-English names: 清华大学, Technische Universität München)."""
+        text = resources.files("talentflow.resolve").joinpath("data/aliases.csv").read_text("utf-8")
+        for row in csv.DictReader(text.splitlines()):
+            target, cc = normalize(row["name"]), row["country"].strip()
+            idx = self.by_key.get((target, cc))
+            if idx is None:
+                same = [i for i in self.names.get(target, ()) if self.entities[i][1] == cc]
+                idx = same[0] if same else None
+            if idx is None:
+                idx = self.entity(row["name"], cc, sector_from_name(row["name"]))
+            self.curated[normalize(row["alias"])] = (ENTITY, idx, None)
 
     def _too_generic(self, name: str, toks: list[str]) -> bool:
         """Whether a name is made only of generic words ("Department of Computer Science",
@@ -429,6 +448,7 @@ def build_gazetteer(registry_dir: Path | None, slots: list[Any] | None = None) -
     builder.add_registries()
     if slots:
         builder.add_labels(slots)
+    builder.add_aliases()
     return builder.finish()
 
 
@@ -471,9 +491,20 @@ def compile_gazetteer(
     registry_dir = registry_dir or (data_dir / "registries" if data_dir else None)
     slots = read_labelled(data_dir / "paperlists") if data_dir is not None else []
     learn = [s for s in slots if s.split in learn_splits]
-    gaz = build_gazetteer(registry_dir, learn)
+    base = _Builder(registry_dir)
+    base.add_labs()
+    base.add_registries()
+    snapshot = pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL)  # cheaper than re-reading
+    builder = pickle.loads(snapshot)
+    if learn:
+        builder.add_labels(learn)
+    builder.add_aliases()
+    gaz = builder.finish()
     if calibrate and slots:
-        train_only = build_gazetteer(registry_dir, [s for s in slots if s.split == "train"])
+        builder = pickle.loads(snapshot)
+        builder.add_labels([s for s in slots if s.split == "train"])
+        builder.add_aliases()
+        train_only = builder.finish()
         gaz.calibration = calibrate_gazetteer(
             train_only, [s for s in slots if s.split == "calibration"]
         )
@@ -516,7 +547,10 @@ def load_gazetteer(
     for root, pattern in ((reg, "**/*"), (data / "paperlists" if data else None, "*/*.json")):
         if root is not None and root.exists():
             inputs.extend(sorted(p for p in root.glob(pattern) if p.is_file()))
-    labs = resources.files("talentflow.resolve").joinpath("data/labs.csv").read_bytes()
+    labs = b"".join(
+        resources.files("talentflow.resolve").joinpath(f"data/{f}").read_bytes()
+        for f in ("labs.csv", "aliases.csv")
+    )
     code = b"".join(
         resources.files("talentflow.resolve").joinpath(m).read_bytes()
         for m in ("gazetteer.py", "places.py", "normalize.py", "sectors.py", "labels.py",

@@ -259,6 +259,8 @@ class Resolver:
             country, method = ent_cc, "inst"
         elif hint is not None:
             country, method = hint[0], "hint"
+            if dom_entity is not None and _same(dom_cc or "", country):
+                entity = dom_entity  # "Stanford, CA" from stanford.edu
         elif dom_cc is not None:
             country, method = dom_cc, dom_method
             if dom_entity is not None:

@@ -47,6 +47,7 @@ def fit_conditional_logit(
     penalty: np.ndarray | None = None,
     max_iter: int = 100,
     tol: float = 1e-8,
+    clusters: np.ndarray | None = None,
 ) -> ChoiceFit:
     """Maximise the (penalised) conditional-logit likelihood.
 
@@ -61,6 +62,9 @@ def fit_conditional_logit(
         Boolean availability, shape ``(n, J)``; the chosen alternative must be available.
     penalty
         Ridge precision per coefficient (``0`` = unpenalised), shape ``(k,)``.
+    clusters
+        Cluster id per observation (e.g. the person): the covariance is then the
+        cluster-robust sandwich ``H^-1 (sum_g s_g s_g') H^-1`` instead of ``H^-1``.
     """
     n, J = avail.shape
     k = X.shape[1]
@@ -112,4 +116,12 @@ def fit_conditional_logit(
     Z = A @ Xq
     H = (X.T @ Xq).toarray() - (Z.T @ Z).toarray() + np.diag(pen)
     cov = np.linalg.pinv(H)
+    if clusters is not None:
+        # Per-observation scores, summed within clusters.
+        r = (y - q).ravel()
+        scores = A @ (sp.diags(r) @ X)  # (n, k)
+        codes = np.unique(np.asarray(clusters), return_inverse=True)[1]
+        G = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(codes.max() + 1, n))
+        Sg = (G @ scores).toarray()
+        cov = cov @ (Sg.T @ Sg) @ cov
     return ChoiceFit(params=beta, cov=cov, loglike=obj, n_obs=n, converged=converged)

@@ -320,7 +320,7 @@ class MoveModel:
                     rr = rr * np.exp(ch[:, j])
                 else:
                     sub = Xl[(rows[:, None] * J + np.arange(J)[None, :]).ravel()]
-                    v = np.asarray(sub @ ch.T).reshape(len(rows), J, draws)
+                    v = np.asarray(sub @ ch[:, :-1].T).reshape(len(rows), J, draws)
                     v = np.where(avail[rows][:, :, None], v, -np.inf)
                     v0 = v - col[rows][:, :, None] * ch[:, j][None, None, :]
 
@@ -657,7 +657,13 @@ def _fit_choice(
     dev = np.full((J, opts.n_periods), -1, dtype=np.int64)
     per_long = np.repeat(pi, J)
     n_fixed = len(names)
+    # A policy term on a destination *is* a change of its attractiveness from a year on: leave
+    # that destination's period deviations out, or they would share the effect with it.
+    no_dev = {groups.index(t.country) for t in terms if t.kind in ("inflow", "return")
+              and t.country in groups}
     for j in range(J):
+        if j in no_dev:
+            continue
         for p in range(opts.n_periods):
             m = (alt == j) & (per_long == p)
             if m.any():
@@ -692,7 +698,9 @@ def _fit_choice(
     pen[n_fixed:n_dev_end] = 1.0 / opts.dev_sd**2
     # Weak prior on constants too: a destination nobody chose stays finite.
     pen[:n_fixed] = 1e-2
-    fit = fit_conditional_logit(X, ji, avail, penalty=pen)
+    # Moves of one person are not independent: person-clustered (sandwich) covariance.
+    clusters = pd.factorize(who["person_id"])[0]
+    fit = fit_conditional_logit(X, ji, avail, penalty=pen, clusters=clusters)
     asc_idx = np.where(asc < 0, k, asc)
     dev_idx = np.where(dev < 0, k, dev)
     part = ChoicePart(

@@ -55,7 +55,7 @@ def _type_checks() -> str:
 
 
 def validate_sql(records: str) -> str:
-    """SQL giving ``record_index, rel_file, j, vals, problem`` (problem NULL when the record is usable)."""
+    """SQL giving ``record_index, rel_file, vals, problem`` (problem NULL when the record is usable)."""
     paths = "[" + ", ".join(f"'$.{f}'" for f in FIELDS) + "]"
     return f"""
     WITH parsed AS (
@@ -64,7 +64,7 @@ def validate_sql(records: str) -> str:
         CASE WHEN json_type(j) = 'OBJECT' THEN json_extract_string(j, {paths}) END AS vals
       FROM {records}
     )
-    SELECT record_index, rel_file, j, vals,
+    SELECT record_index, rel_file, vals,
       CASE
         WHEN jt <> 'OBJECT' THEN 'record is not a JSON object (found ' || jt || ')'
         WHEN coalesce(types[{_AT['author']}], 'NULL') = 'NULL' THEN 'missing field "author"'

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from talentflow.sources.author_lists import SPLIT_PLUS
+
 MIN_TITLE = 12
 #: Lower is preferred. Titles/abstracts: paperlists; author slots: OpenReview (ids, positions).
 TEXT_RANK = "CASE source WHEN 'paperlists' THEN 0 WHEN 'openalex' THEN 1 ELSE 2 END"
@@ -20,24 +22,32 @@ FILLED = ("raw_affiliation", "email_domain", "career_position", "source_person_i
 
 
 def cluster(db: Any) -> int:
-    """Write temp table ``_clusters(rec_key, grp)``; return the number of propagation rounds."""
+    """Write temp table ``_clusters(rid, grp)``; return the number of propagation rounds.
+
+    ``rid`` is the row's position in ``raw_papers`` order of ``rec_key`` (integers make the
+    window passes cheap); ``grp`` the smallest ``rid`` of the paper.
+    """
     db.execute(f"""
-    CREATE OR REPLACE TEMP TABLE _clusters AS
-    SELECT rec_key, rec_key AS grp,
-      coalesce(openreview_id, rec_key) AS k1,
-      CASE WHEN length(norm_title) >= {MIN_TITLE} THEN norm_title || '#' || year
-           ELSE rec_key END AS k2
+    CREATE OR REPLACE TEMP TABLE _keys AS
+    SELECT rec_key, (row_number() OVER (ORDER BY rec_key))::BIGINT AS rid, openreview_id,
+      CASE WHEN length(norm_title) >= {MIN_TITLE} THEN norm_title || '#' || year END AS tkey
     FROM raw_papers""")
+    db.execute("""
+    CREATE OR REPLACE TEMP TABLE _clusters AS
+    SELECT rid, rid AS grp,
+      CASE WHEN openreview_id IS NULL THEN -rid ELSE dense_rank() OVER (ORDER BY openreview_id) END AS k1,
+      CASE WHEN tkey IS NULL THEN -rid ELSE dense_rank() OVER (ORDER BY tkey) END AS k2
+    FROM _keys""")
     rounds = 0
     while True:
         rounds += 1
         db.execute("""
         CREATE OR REPLACE TEMP TABLE _next AS
-        SELECT rec_key, k1, k2, least(min(grp) OVER (PARTITION BY k1),
-                                      min(grp) OVER (PARTITION BY k2)) AS grp, grp AS old
+        SELECT rid, k1, k2, grp AS old,
+          least(min(grp) OVER (PARTITION BY k1), min(grp) OVER (PARTITION BY k2)) AS grp
         FROM _clusters""")
         changed = db.execute("SELECT count(*) FROM _next WHERE grp <> old").fetchone()[0]
-        db.execute("CREATE OR REPLACE TEMP TABLE _clusters AS SELECT rec_key, grp, k1, k2 FROM _next")
+        db.execute("CREATE OR REPLACE TEMP TABLE _clusters AS SELECT rid, grp, k1, k2 FROM _next")
         if changed == 0 or rounds >= 50:
             return rounds
 
@@ -51,15 +61,14 @@ def merge(db: Any) -> None:
     """Build ``papers`` and ``authorships`` from the raw tables."""
     rounds = cluster(db)
     text_fields = ("title", "abstract", "keywords", "track", "status", "doi", "venue_name")
-    picks = ",\n".join(
-        f"{_pick(f)} AS {f}, {_pick(f, 'source')} AS {f}_src" for f in text_fields
-    )
+    picks = ",\n".join(f"{_pick(f)} AS {f}, {_pick(f, 'source')} AS {f}_src" for f in text_fields)
+    # Only keys and ranks: the wide text columns are read once, in the papers query.
     db.execute(f"""
     CREATE OR REPLACE TEMP TABLE _ranked AS
-    SELECT p.*, c.grp,
+    SELECT k.rec_key, c.grp, p.n_authors,
       ({TEXT_RANK})::VARCHAR || p.rec_key AS text_order,
       ({SLOT_RANK})::VARCHAR || p.rec_key AS slot_order
-    FROM raw_papers p JOIN _clusters c USING (rec_key)""")
+    FROM raw_papers p JOIN _keys k USING (rec_key) JOIN _clusters c USING (rid)""")
     db.execute(f"""
     CREATE OR REPLACE TABLE papers AS
     WITH g AS (
@@ -69,7 +78,7 @@ def merge(db: Any) -> None:
         arg_min(rec_key, slot_order) FILTER (WHERE n_authors > 0) AS slot_key,
         {picks},
         list_sort(list_distinct(list(source))) AS sources
-      FROM _ranked GROUP BY grp
+      FROM raw_papers JOIN _ranked USING (rec_key, n_authors) GROUP BY grp
     )
     SELECT
       CASE WHEN g.openreview_id IS NOT NULL THEN 'openreview:' || g.openreview_id
@@ -94,30 +103,30 @@ def merge(db: Any) -> None:
       FROM papers p JOIN _ranked r ON r.grp = p.grp AND r.rec_key <> p.slot_key
       WHERE r.n_authors = p.n_authors
       GROUP BY p.paper_id
+    ),
+    joined AS (
+      SELECT p.paper_id, p.venue, p.year, a.source, a.author_position, a.author_name,
+        {fill},
+        a.aligned, a.misaligned_fields,
+        coalesce(a.label_institution, o.label_institution) AS label_institution,
+        coalesce(a.label_country, o.label_country) AS label_country,
+        a.source_institution, a.source_country, a.source_ror, a.source_file
+      FROM papers p
+      JOIN raw_authorships a ON a.rec_key = p.slot_key
+      LEFT JOIN partner pa ON pa.paper_id = p.paper_id
+      LEFT JOIN raw_authorships o ON o.rec_key = pa.partner_key
+        AND o.author_position = a.author_position
     )
-    SELECT p.paper_id || '#' || a.author_position AS authorship_id, p.paper_id, p.venue, p.year,
-      a.source, a.author_position, a.author_name,
-      {fill},
-      a.aligned, a.misaligned_fields,
-      coalesce(a.label_institution, o.label_institution) AS label_institution,
-      coalesce(a.label_country, o.label_country) AS label_country,
-      a.source_institution, a.source_country, a.source_ror, a.source_file
-    FROM papers p
-    JOIN raw_authorships a ON a.rec_key = p.slot_key
-    LEFT JOIN partner pa ON pa.paper_id = p.paper_id
-    LEFT JOIN raw_authorships o ON o.rec_key = pa.partner_key
-      AND o.author_position = a.author_position
-    """)
-    # affiliations follow the (possibly gap-filled) raw string
-    db.execute("""
-    CREATE OR REPLACE TABLE authorships AS
-    SELECT * REPLACE (
-      CASE WHEN raw_affiliation IS NULL THEN []::VARCHAR[]
-           ELSE list_filter(list_transform(string_split(raw_affiliation, '+'), x -> trim(x)),
-                            x -> x <> '') END AS affiliations)
-    FROM (SELECT *, NULL::VARCHAR[] AS affiliations FROM authorships)
-    ORDER BY venue, year, paper_id, author_position
+    SELECT paper_id || '#' || author_position AS authorship_id, paper_id, venue, year, source,
+      author_position, author_name, source_person_id, orcid, dblp, raw_affiliation,
+      -- affiliations follow the (possibly gap-filled) raw string
+      {SPLIT_PLUS.format(x="raw_affiliation")} AS affiliations,
+      email_domain, career_position, aligned, misaligned_fields, label_institution,
+      label_country, source_institution, source_country, source_ror, source_file
+    FROM joined
     """)
     db.execute("ALTER TABLE papers DROP COLUMN grp")
     db.execute("ALTER TABLE papers DROP COLUMN slot_key")
+    for temp in ("_keys", "_clusters", "_next", "_ranked"):
+        db.execute(f"DROP TABLE IF EXISTS {temp}")
     db.execute(f"CREATE OR REPLACE TEMP TABLE _merge_info AS SELECT {rounds} AS rounds")

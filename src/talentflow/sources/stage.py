@@ -150,9 +150,11 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
             "count(*) FILTER (WHERE problem IS NOT NULL) FROM _checked GROUP BY rel_file"
         ).fetchall():
             counts[rel] = (kept, bad)
+        # the raw text of bad records only (the checked table does not carry it)
         for rel, index, reason, raw in db.execute(
-            "SELECT rel_file, record_index, problem, j::VARCHAR FROM _checked "
-            "WHERE problem IS NOT NULL ORDER BY rel_file, record_index"
+            "SELECT c.rel_file, c.record_index, c.problem, r.j::VARCHAR FROM _checked c "
+            "JOIN _recs r USING (rel_file, record_index) "
+            "WHERE c.problem IS NOT NULL ORDER BY c.rel_file, c.record_index"
         ).fetchall():
             bad_rows.setdefault(rel, []).append(Problem(index, reason, raw[:20_000]))
     for f in files:

@@ -31,7 +31,7 @@ from talentflow.synth.pool import Pools, country_ranges
 
 @dataclass(frozen=True)
 class SynthParams:
-    """Distribution parameters of the synthetic corpus (all recorded in ``synth.json``)."""
+    """Distribution parameters of the synthetic corpus (all recorded in ``synth.meta``)."""
 
     first_year: int = 1990
     last_year: int = 2025

@@ -6,7 +6,7 @@ Layout written under ``out_dir``::
     works/updated_date=2025-01-01/part_000.gz       # gzip JSON Lines, one work per line
     works/updated_date=2025-01-01/part_001.gz
     ...
-    synth.json                                      # seed, parameters, counts
+    synth.meta                                      # seed, parameters, counts (JSON)
 
 Blocks of ``block_slots`` author slots are drawn and written one at a time (memory is bounded
 by the block, not the corpus); block ``b`` uses the generator seeded with ``(seed, b)``, so a
@@ -30,6 +30,8 @@ from talentflow.synth.pool import load_pools
 from talentflow.synth.snapshot import register_pools, write_part
 
 PARTS_PER_DATE = 4
+#: Generation metadata beside ``works/`` (not ``*.json``: source globs must not pick it up).
+META_FILE = "synth.meta"
 FIRST_DATE = date(2025, 1, 1)
 
 
@@ -100,6 +102,7 @@ def generate(
     pools = load_pools(data_dir or default_data_dir())
     sampler = Sampler.from_pools(pools, params)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     register_pools(con, pools)
@@ -150,5 +153,5 @@ def generate(
         params={"seed": seed, "block_slots": block_slots, **asdict(params)},
     )
     info = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(report).items()}
-    (out_dir / "synth.json").write_text(json.dumps(info, indent=1))
+    (out_dir / META_FILE).write_text(json.dumps(info, indent=1))
     return report

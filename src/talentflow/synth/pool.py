@@ -65,6 +65,7 @@ def load_pools(data_dir: str | Path, *, min_domain_count: int = 1) -> Pools:
     if not globs:
         raise FileNotFoundError(f"no paperlists/ or openreview/ files under {data_dir}")
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     con.execute(
         """
         CREATE TEMP TABLE raw AS

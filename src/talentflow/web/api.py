@@ -7,6 +7,7 @@ an inverted year range or a year outside the store is a 422 with a message sayin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -36,6 +37,18 @@ Basis = Annotated[
 Measure = Literal[
     "stock", "stock_share", "net_rate", "inflow", "outflow", "net_flow", "returns", "inflow_rate", "outflow_rate"
 ]
+
+
+def cached(q: Queries, key: tuple[Any, ...], build: Callable[[], Response]) -> Response:
+    """The response of ``build()``, computed once per key (validated parameters)."""
+
+    def freeze() -> tuple[int, bytes, str | None, dict[str, str]]:
+        r = build()
+        keep = {k: v for k, v in r.headers.items() if k.lower() == "content-disposition"}
+        return r.status_code, bytes(r.body), r.media_type, keep
+
+    status, body, media_type, headers = q.memo(("response", *key), freeze)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
 def respond(chart: ch.Chart, fmt: str) -> Response:
@@ -85,7 +98,10 @@ def overview(
     c = pv.country(q, country)
     s, e = pv.period(q, start, end)
     extra = {"country": c, "country_name": country_name(c), "start": s, "end": e}
-    return respond_many(ch.overview_charts(q, c, s, e), format, part, extra)
+    return cached(
+        q, ("overview", c, s, e, part, format),
+        lambda: respond_many(ch.overview_charts(q, c, s, e), format, part, extra),
+    )
 
 
 @router.get("/series", summary="One measure of one country by year")
@@ -108,7 +124,7 @@ def series(
         api="/api/series",
         params={"country": c, "start": s, "end": e, "measure": measure, "subset": subset, "sector": sec},
     )
-    return respond(chart, format)
+    return cached(q, ("series", c, s, e, measure, subset, sec, format), lambda: respond(chart, format))
 
 
 @router.get("/retention", summary="Retention curves per cohort")
@@ -119,7 +135,10 @@ def retention(
     """Share of a cohort still working in the country k years on."""
     c = pv.country(q, country)
     s, e = pv.period(q, start, end)
-    return respond(ch.retention_chart(q, c, s, e, basis), format)
+    return cached(
+        q, ("retention", c, s, e, basis, format),
+        lambda: respond(ch.retention_chart(q, c, s, e, basis), format),
+    )
 
 
 @router.get("/returns", summary="Return curve: share back within k years")
@@ -149,7 +168,7 @@ def world_map(
 ) -> Response:
     """The world map's data."""
     y = pv.year(q, year)
-    return respond(ch.map_chart(q, metric, y, k), format)
+    return cached(q, ("map", metric, y, k, format), lambda: respond(ch.map_chart(q, metric, y, k), format))
 
 
 @router.get("/flows/bilateral", summary="Flows between two countries by year")
@@ -161,7 +180,10 @@ def bilateral(
     ca = pv.country(q, a, "a")
     cb = pv.country(q, b or ch.partner_for(ca), "b")
     s, e = pv.period(q, start, end)
-    return respond(ch.bilateral_chart(q, ca, cb, s, e, subset), format)
+    return cached(
+        q, ("bilateral", ca, cb, s, e, subset, format),
+        lambda: respond(ch.bilateral_chart(q, ca, cb, s, e, subset), format),
+    )
 
 
 @router.get("/flows/top", summary="Largest bilateral flows between the top countries")
@@ -170,7 +192,9 @@ def top_flows(
 ) -> Response:
     """Yearly flows of the largest pairs."""
     s, e = pv.period(q, start, end)
-    return respond(ch.top_pairs_chart(q, s, e, subset), format)
+    return cached(
+        q, ("top", s, e, subset, format), lambda: respond(ch.top_pairs_chart(q, s, e, subset), format)
+    )
 
 
 @router.get("/flows/origin-work", summary="Origin -> work of a venue-year population")
@@ -184,7 +208,9 @@ def origin_work(
     pop = pv.population(q, population)
     if pop is None:
         raise pv.ParamError("population", "this store has no origin -> work populations")
-    return respond(ch.sankey_chart(q, pop, basis), format)
+    return cached(
+        q, ("sankey", pop, basis, format), lambda: respond(ch.sankey_chart(q, pop, basis), format)
+    )
 
 
 @router.get("/flows/sectors", summary="Academia <-> industry moves by year")
@@ -194,7 +220,9 @@ def sector_flows(
     """Moves between sectors within a country."""
     c = pv.country(q, country)
     s, e = pv.period(q, start, end)
-    return respond(ch.sector_chart(q, c, s, e), format)
+    return cached(
+        q, ("sectors", c, s, e, format), lambda: respond(ch.sector_chart(q, c, s, e), format)
+    )
 
 
 def country_profile_charts(q: Queries, c: str, y: int) -> list[ch.Chart]:
@@ -217,7 +245,10 @@ def country_profile(
     c = pv.country(q, code[:8], "code")
     y = pv.year(q, year)
     extra = {"country": c, "country_name": country_name(c), "year": y}
-    return respond_many(country_profile_charts(q, c, y), format, part, extra)
+    return cached(
+        q, ("country", c, y, part, format),
+        lambda: respond_many(country_profile_charts(q, c, y), format, part, extra),
+    )
 
 
 @router.get("/institutions", summary="Institution profile")
@@ -226,7 +257,10 @@ def institution(
     part: Annotated[str | None, Query(max_length=20)] = None, format: Format = "json",
 ) -> Response:
     """Researchers by year, career stages, destinations and sources of moves."""
-    return respond_many(ch.institution_charts(q, name), format, part, {"institution": name})
+    return cached(
+        q, ("institution", name, part, format),
+        lambda: respond_many(ch.institution_charts(q, name), format, part, {"institution": name}),
+    )
 
 
 @router.get("/persons/{person_id}", summary="One person's career")

@@ -7,6 +7,7 @@ the address bar, so any view can be shared as a URL and reproduced exactly.
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -52,23 +53,31 @@ def cell(value: Any) -> str:
 templates.env.filters["cell"] = cell
 
 
-def render(request: Request, template: str, path: str, params: dict[str, Any], **context: Any) -> Response:
-    """Render ``template`` with the shared context (country list, canonical URL)."""
+def render(
+    request: Request,
+    template: str,
+    path: str,
+    params: dict[str, Any],
+    build: Callable[[], dict[str, Any]],
+) -> Response:
+    """Render ``template`` with ``build()`` and the shared context, once per canonical URL."""
     q: Queries = request.app.state.queries
-    lo, hi = q.year_range()
     canonical = path + ("?" + urlencode({k: v for k, v in params.items() if v is not None}) if params else "")
-    return templates.TemplateResponse(
-        request,
-        template,
-        {
+
+    def html() -> str:
+        lo, hi = q.year_range()
+        context = {
+            "request": request,
             "countries": sorted(((c, country_name(c)) for c in q.countries()), key=lambda x: x[1]),
             "years": list(range(lo, hi + 1)),
             "canonical": canonical,
             "params": params,
             "path": path,
-            **context,
-        },
-    )
+            **build(),
+        }
+        return templates.get_template(template).render(context)
+
+    return HTMLResponse(q.memo(("page", template, canonical), html))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -78,10 +87,13 @@ def overview(
     """The headline questions for one country."""
     c = pv.country(q, country)
     s, e = pv.period(q, start, end)
-    charts = ch.overview_charts(q, c, s, e)
     return render(
         request, "overview.html", "/", {"country": c, "start": s, "end": e},
-        charts=charts, title=f"{country_name(c)} at a glance", country_name=country_name(c),
+        lambda: {
+            "charts": ch.overview_charts(q, c, s, e),
+            "title": f"{country_name(c)} at a glance",
+            "country_name": country_name(c),
+        },
     )
 
 
@@ -97,10 +109,13 @@ def world_map(
     params: dict[str, Any] = {"metric": metric, "year": y}
     if metric == "retention":
         params["k"] = k
-    chart = ch.map_chart(q, metric, y, k)
     return render(
-        request, "map.html", "/map", params, the_chart=chart, metrics=ch.MAP_METRICS,
-        title="World map",
+        request, "map.html", "/map", params,
+        lambda: {
+            "the_chart": ch.map_chart(q, str(metric), y, k),
+            "metrics": ch.MAP_METRICS,
+            "title": "World map",
+        },
     )
 
 
@@ -116,19 +131,18 @@ def flows(
     ca = pv.country(q, a, "a")
     cb = pv.country(q, b or ch.partner_for(ca), "b")
     s, e = pv.period(q, start, end)
-    charts = []
-    if pop is not None:
-        charts.append(ch.sankey_chart(q, pop, basis))
-    charts += [
-        ch.bilateral_chart(q, ca, cb, s, e),
-        ch.top_pairs_chart(q, s, e),
-        ch.sector_chart(q, ca, s, e),
-    ]
+
+    def build() -> dict[str, Any]:
+        charts = [] if pop is None else [ch.sankey_chart(q, pop, str(basis))]
+        charts += [
+            ch.bilateral_chart(q, ca, cb, s, e),
+            ch.top_pairs_chart(q, s, e),
+            ch.sector_chart(q, ca, s, e),
+        ]
+        return {"charts": charts, "populations": q.populations(), "title": "Flows"}
+
     params = {"population": pop, "basis": basis, "a": ca, "b": cb, "start": s, "end": e}
-    return render(
-        request, "flows.html", "/flows", params, charts=charts, populations=q.populations(),
-        title="Flows",
-    )
+    return render(request, "flows.html", "/flows", params, build)
 
 
 @router.get("/country", response_class=HTMLResponse)
@@ -144,10 +158,13 @@ def country_profile(request: Request, q: Q, code: str, year: YearQ = None) -> Re
     """Destinations, sources, alumni, sector mix, career stages."""
     c = pv.country(q, code[:8], "code")
     y = pv.year(q, year)
-    charts = country_profile_charts(q, c, y)
     return render(
-        request, "country.html", f"/country/{c}", {"year": y}, charts=charts, country=c,
-        title=f"Country profile: {country_name(c)}",
+        request, "country.html", f"/country/{c}", {"year": y},
+        lambda: {
+            "charts": country_profile_charts(q, c, y),
+            "country": c,
+            "title": f"Country profile: {country_name(c)}",
+        },
     )
 
 
@@ -156,10 +173,9 @@ def institution(
     request: Request, q: Q, name: Annotated[str, Query(min_length=1, max_length=200)]
 ) -> Response:
     """One institution's profile."""
-    charts = ch.institution_charts(q, name)
     return render(
-        request, "institution.html", "/institution", {"name": name}, charts=charts, name=name,
-        title=f"Institution: {name}",
+        request, "institution.html", "/institution", {"name": name},
+        lambda: {"charts": ch.institution_charts(q, name), "name": name, "title": f"Institution: {name}"},
     )
 
 
@@ -171,18 +187,27 @@ def person(request: Request, q: Q, person_id: str) -> Response:
     if not data.get("person"):
         raise pv.ParamError("person_id", f"no person {pid!r} in this store")
     return render(
-        request, "person.html", f"/person/{pid}", {}, data=data, the_chart=ch.person_chart(data),
-        title=f"Person: {data['person'].get('display_name', pid)}",
+        request, "person.html", f"/person/{pid}", {},
+        lambda: {
+            "data": data,
+            "the_chart": ch.person_chart(data),
+            "title": f"Person: {data['person'].get('display_name', pid)}",
+        },
     )
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(request: Request, q: Q, text: Annotated[str | None, Query(alias="q", max_length=100)] = None) -> Response:
+def search(
+    request: Request, q: Q, text: Annotated[str | None, Query(alias="q", max_length=100)] = None
+) -> Response:
     """Search persons and institutions."""
-    found = q.search(text, 50) if text and text.strip() else {}
     return render(
-        request, "search.html", "/search", {"q": text} if text else {}, found=found, text=text or "",
-        title="Search",
+        request, "search.html", "/search", {"q": text} if text else {},
+        lambda: {
+            "found": q.search(text, 50) if text and text.strip() else {},
+            "text": text or "",
+            "title": "Search",
+        },
     )
 
 
@@ -190,7 +215,14 @@ def search(request: Request, q: Q, text: Annotated[str | None, Query(alias="q", 
 def methods(request: Request, q: Q) -> Response:
     """Coverage, build parameters, known limitations."""
     return render(
-        request, "methods.html", "/methods", {}, the_chart=ch.coverage_chart(q),
-        resolved=q.resolved_share(), ingest=q.ingest_summary(), build_params=q.build_params(),
-        build_info=q.build_info(), limitations=LIMITATIONS, title="Methods and data",
+        request, "methods.html", "/methods", {},
+        lambda: {
+            "the_chart": ch.coverage_chart(q),
+            "resolved": q.resolved_share(),
+            "ingest": q.ingest_summary(),
+            "build_params": q.build_params(),
+            "build_info": q.build_info(),
+            "limitations": LIMITATIONS,
+            "title": "Methods and data",
+        },
     )

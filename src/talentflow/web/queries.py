@@ -102,6 +102,19 @@ class Queries:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def memo(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` once per ``key`` (same bounded LRU as the queries; the store is fixed)."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = build()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return value
+
     def has(self, table: str, *columns: str) -> bool:
         """Whether ``table`` exists (with all ``columns``)."""
         return table in self.tables and set(columns) <= self._columns[table]

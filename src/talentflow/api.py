@@ -1,0 +1,182 @@
+"""The notebook API: ``talentflow.open(db)`` and DataFrames out.
+
+Examples
+--------
+>>> import talentflow                                       # doctest: +SKIP
+>>> tf = talentflow.open("talentflow.duckdb")               # doctest: +SKIP
+>>> tf.flows(from_country="US", to_country="CN")            # doctest: +SKIP
+>>> tf.retention(country="US", basis="training")            # doctest: +SKIP
+>>> tf.drilldown("flows", from_country="US", to_country="CN", year=2021)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from talentflow.store import open_store
+
+
+class Observatory:
+    """Read-only access to a built store; every method returns a pandas DataFrame.
+
+    Filters are keyword arguments on the table's columns (a list means "any of"); ``None``
+    leaves a column unfiltered. Suppressed cells are returned (``suppressed`` is true and their
+    values are NULL) unless ``include_suppressed=False``.
+    """
+
+    def __init__(self, db: str | Path) -> None:
+        self.path = Path(db)
+        self.con = open_store(self.path)
+
+    # -- tables ----------------------------------------------------------------------------
+    def tables(self) -> list[str]:
+        """Names of the tables in the store."""
+        return sorted(self.con.list_tables())
+
+    def table(self, name: str, *, include_suppressed: bool = True, **filters: Any) -> pd.DataFrame:
+        """Any table of the store, filtered on its columns."""
+        t = self.con.table(name)
+        for col, value in filters.items():
+            if value is None:
+                continue
+            if col not in t.columns:
+                raise KeyError(f"{name} has no column {col!r}; columns: {', '.join(t.columns)}")
+            if isinstance(value, list | tuple | set):
+                t = t.filter(t[col].isin(list(value)))
+            else:
+                t = t.filter(t[col] == value)
+        if not include_suppressed and "suppressed" in t.columns:
+            t = t.filter(~t.suppressed)
+        return t.to_pandas()
+
+    def country_year(
+        self, country: str | list[str] | None = None, year: int | list[int] | None = None,
+        *, subset: str = "all", sector: str = "all", **filters: Any,
+    ) -> pd.DataFrame:
+        """Stocks, flows, rates and returns per country and year (``country_year``)."""
+        return self.table("country_year", country=country, year=year, subset=subset,
+                          sector=sector, **filters)
+
+    def flows(
+        self, from_country: str | list[str] | None = None,
+        to_country: str | list[str] | None = None, year: int | list[int] | None = None,
+        *, subset: str = "all", **filters: Any,
+    ) -> pd.DataFrame:
+        """Bilateral flows; ``year=None`` rows are the pooled (all-years) totals."""
+        return self.table("flows", from_country=from_country, to_country=to_country, year=year,
+                          subset=subset, **filters)
+
+    def retention(
+        self, country: str | list[str] | None = None, *, basis: str = "first_observed",
+        cohort_year: int | None = None, subset: str = "all", **filters: Any,
+    ) -> pd.DataFrame:
+        """Kaplan-Meier retention curves; ``cohort_year`` NULL rows pool all cohorts."""
+        return self.table("retention", country=country, basis=basis, cohort_year=cohort_year,
+                          subset=subset, **filters)
+
+    def returns(
+        self, country: str | list[str] | None = None, *, subset: str = "all", **filters: Any
+    ) -> pd.DataFrame:
+        """Cumulative return shares after leaving a country."""
+        return self.table("returns", country=country, subset=subset, **filters)
+
+    def origin_work(
+        self, population: str | list[str] | None = None, *, origin_basis: str = "first_observed",
+        subset: str = "all", **filters: Any,
+    ) -> pd.DataFrame:
+        """Origin -> work-country matrix of a population (e.g. ``"nips2022"``)."""
+        return self.table("origin_work", population=population, origin_basis=origin_basis,
+                          subset=subset, **filters)
+
+    def sector_flows(
+        self, country: str | list[str] | None = None, year: int | list[int] | None = None,
+        *, subset: str = "all", **filters: Any,
+    ) -> pd.DataFrame:
+        """Moves between academia, industry, government and other, by country."""
+        return self.table("sector_flows", country=country, year=year, subset=subset, **filters)
+
+    # -- drill-down ------------------------------------------------------------------------
+    def drilldown(self, table: str, **cell: Any) -> dict[str, pd.DataFrame]:
+        """The persons, moves and papers behind one cell of an indicator table.
+
+        Supported: ``country_year`` (country, year), ``flows`` (from_country, to_country,
+        year), ``sector_flows`` (country, year, from_sector, to_sector), ``origin_work``
+        (population, work_country), ``retention`` (country, cohort_year, basis) and ``returns``
+        (country). Returns ``{"persons", "moves", "papers"}`` frames; ``moves`` are the
+        panel moves of those persons (with the careers ``events`` they match, when present).
+        """
+        from talentflow.indicators.compute import _origins
+        from talentflow.indicators.panel import build_panel
+        from talentflow.indicators.stage import read_inputs
+
+        inputs = read_inputs(self.con)
+        panel = build_panel(inputs["person_years"])
+        y = panel.years.assign(person_id=panel.persons[panel.years["pidx"].to_numpy()])
+        mv = panel.moves.assign(person_id=panel.persons[panel.moves["pidx"].to_numpy()])
+        year = cell.get("year")
+        if table == "country_year":
+            ids = y[(y.country == cell["country"]) & (y.year == year)].person_id
+        elif table == "flows":
+            m = mv[(mv.from_country == cell["from_country"]) & (mv.to_country == cell["to_country"])]
+            ids = (m if year is None else m[m.year == year]).person_id
+        elif table == "sector_flows":
+            sm = panel.sector_moves.assign(
+                person_id=panel.persons[panel.sector_moves["pidx"].to_numpy()])
+            sm = sm[(sm.country == cell["country"]) & (sm.from_sector == cell["from_sector"])
+                    & (sm.to_sector == cell["to_sector"])]
+            ids = (sm if year is None else sm[sm.year == year]).person_id
+        elif table == "origin_work":
+            a = inputs["authorships"]
+            a = a[(a.venue + a.year.astype(str)) == cell["population"]]
+            here = a.merge(y, on=["person_id", "year"])
+            ids = here[here.country == cell["work_country"]].person_id
+        elif table in ("retention", "returns"):
+            o = _origins(panel, inputs.get("person_profile"))
+            col = "training_country" if cell.get("basis") == "training" else "first_country"
+            if table == "returns":
+                ids = mv[mv.from_country == cell["country"]].person_id
+            else:
+                ids = pd.Series(panel.persons[o[o[col] == cell["country"]]["pidx"].to_numpy()])
+        else:
+            raise ValueError(f"no drill-down for table {table!r}")
+        ids = sorted(set(ids))
+        persons = self.table("persons", person_id=ids) if "persons" in self.tables() else (
+            pd.DataFrame({"person_id": ids}))
+        moves = mv[mv.person_id.isin(ids)].drop(columns="pidx")
+        if "events" in self.tables():
+            ev = self.table("events", person_id=ids, level="country")
+            if len(ev):
+                moves = moves.merge(
+                    ev[["person_id", "year", "from_country", "to_country", "kind", "event_id"]],
+                    on=["person_id", "year", "from_country", "to_country"], how="left",
+                )
+        papers = pd.DataFrame()
+        if "authorships" in inputs and len(ids):
+            a = inputs["authorships"]
+            a = a[a.person_id.isin(ids)]
+            if year is not None:
+                a = a[a.year.between(year - 1, year)]
+            papers = a
+            if "papers" in self.tables() and len(a):
+                p = self.table("papers", paper_id=sorted(set(a.paper_id)))
+                papers = a.merge(p[["paper_id", "title"]], on="paper_id", how="left")
+        return {"persons": persons, "moves": moves.reset_index(drop=True),
+                "papers": papers.reset_index(drop=True)}
+
+    def close(self) -> None:
+        """Release the store."""
+        self.con.disconnect()
+
+    def __enter__(self) -> Observatory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open(db: str | Path) -> Observatory:  # noqa: A001  (talentflow.open, like io.open)
+    """Open a built store for notebooks; see :class:`Observatory`."""
+    return Observatory(db)

@@ -1,0 +1,50 @@
+"""``talentflow validate`` and ``talentflow subfields``: indicator checks from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from talentflow.cli.app import EXIT_NO_STORE, app
+from talentflow.store import DEFAULT_DB, StoreError, open_store
+
+console = Console(stderr=True)
+
+
+@app.command()
+def validate(
+    db: Path = typer.Option(DEFAULT_DB, "--db", help="The built DuckDB store."),  # noqa: B008
+    out: Path = typer.Option(  # noqa: B008
+        Path("docs/validation.md"), "--out", help="Where to write the Markdown report."
+    ),
+) -> None:
+    """Write the validation report (our figures beside MacroPolo, CSET, MPIDR) from DB."""
+    from talentflow.indicators.validation import render
+
+    try:
+        con = open_store(db)
+    except StoreError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_NO_STORE) from exc
+    try:
+        text = render(con)
+    finally:
+        con.disconnect()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    console.print(f"[green]wrote[/] {out}")
+
+
+@app.command()
+def subfields() -> None:
+    """Precision and recall of the subfield rules on the shipped labelled sample."""
+    from talentflow.indicators.subfields import evaluate
+
+    table = Table("subfield", "predicted", "labelled", "precision", "recall")
+    for r in evaluate().itertuples():
+        table.add_row(r.subfield, str(r.n_predicted), str(r.n_labelled),
+                      f"{r.precision:.2f}", f"{r.recall:.2f}")
+    Console().print(table)

@@ -1,0 +1,95 @@
+"""The identity stage: ``authorships`` -> ``persons``, ``person_links``, ``authorships.person_id``.
+
+Explicit identifiers first (transitive union over shared ids), then splink for authorships
+without one (see :mod:`talentflow.identity.link`). Person ids are ``P`` + the first 16 hex
+digits of the MD5 of the person's key: the smallest identifier of its identifier cluster, or,
+for a person known only through linkage, its smallest authorship id. The same input gives the
+same ids, and an identified person keeps its id across builds as long as its smallest id does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+
+from talentflow.identity import decide, model
+from talentflow.identity.link import link
+
+_NEW_AUTHORSHIPS = "_identity_authorships_new"
+
+
+def person_id(key: ibis.Value) -> ibis.Value:
+    """``P`` + 16 hex digits of the MD5 of a person key (stable across engines and runs)."""
+    return ibis.literal("P") + key.hexdigest("md5").substr(0, 16)
+
+
+def persons_table(authorships: ibis.Table, ids: ibis.Table) -> ibis.Table:
+    """``persons`` from linked authorships and the trusted ``(authorship_id, pid)`` ids."""
+    a = authorships
+    counts = a.group_by(["person_id", "author_name"]).aggregate(n=ibis._.count())
+    w = ibis.window(group_by="person_id", order_by=[ibis.desc("n"), "author_name"])
+    display = counts.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)
+    display = display.select("person_id", display_name=display.author_name)
+    known = ids.join(a.select("authorship_id", "person_id"), "authorship_id")
+    known = known.group_by("person_id").aggregate(known_ids=known.pid.collect(distinct=True).sort())
+    agg = a.group_by("person_id").aggregate(
+        first_year=a.year.min().cast("int64"),
+        last_year=a.year.max().cast("int64"),
+        n_papers=a.paper_id.nunique().cast("int64"),
+        n_authorships=a.count().cast("int64"),
+    )
+    out = agg.join(display, "person_id").left_join(known, "person_id").drop("person_id_right")
+    return out.select(
+        "person_id",
+        "display_name",
+        known_ids=out.known_ids.fill_null(ibis.literal([], type="array<string>")),
+        first_year=out.first_year,
+        last_year=out.last_year,
+        n_papers=out.n_papers,
+        n_authorships=out.n_authorships,
+    )
+
+
+def run(ctx: Any) -> None:
+    """Link ``authorships`` into persons and write ``persons`` and ``person_links``.
+
+    Parameters (``ctx.params``) override ``model.DEFAULTS`` and ``decide.DEFAULTS``; all
+    thresholds, model parameters and the trained splink model are recorded in
+    ``build_params`` (stage ``identity``).
+    """
+    con = ctx.con
+    tables = set(con.list_tables())
+    authorships = con.table("authorships")
+    if "person_id" in authorships.columns:  # rebuilt from scratch, never stacked
+        authorships = authorships.drop("person_id")
+    papers = con.table("papers") if "papers" in tables else None
+    ctx.progress("identity: linking authorships")
+    result = link(con, authorships, papers, engine=getattr(ctx, "engine", "duckdb"), params=ctx.params)
+    asg = result.assignments
+    links = asg.select(
+        "authorship_id",
+        person_id=person_id(asg.person_key),
+        rule=asg.rule,
+        match_probability=asg.match_probability.cast("float64"),
+        cluster_evidence=asg.cluster_evidence.cast("string"),
+    )
+    con.create_table("person_links", links, overwrite=True)
+    links = con.table("person_links")
+    linked = authorships.left_join(links.select("authorship_id", "person_id"), "authorship_id").drop(
+        "authorship_id_right"
+    )
+    con.create_table(_NEW_AUTHORSHIPS, linked, overwrite=True)
+    con.drop_table("authorships")
+    con.rename_table(_NEW_AUTHORSHIPS, "authorships")
+    ids = con.table("_identity_ids")
+    con.create_table("persons", persons_table(con.table("authorships"), ids), overwrite=True)
+    result.drop(con)
+    recorded = {
+        **{k: result.params[k] for k in (*decide.DEFAULTS, *model.DEFAULTS, "max_coauthors")},
+        "blocking_rules": list(model.BLOCKING_RULES),
+        "training_rules": list(model.TRAINING_RULES),
+        "stats": result.stats,
+        "model": result.model,
+    }
+    ctx.record_params("identity", recorded)

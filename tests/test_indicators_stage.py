@@ -1,0 +1,128 @@
+"""The indicators stage on a store, the notebook API, and `talentflow validate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_indicators_fixtures import fixture_tables
+from typer.testing import CliRunner
+
+import talentflow
+from talentflow.cli import app
+from talentflow.engine import connect
+from talentflow.indicators import stage
+from talentflow.pipeline import STAGES, StageContext
+
+CONTRACT = {
+    "country_year": ["country", "year", "subset", "sector", "stock", "stock_frac", "stock_share",
+                     "inflow", "outflow", "net_flow", "inflow_rate", "outflow_rate", "net_rate",
+                     "returns", "stock_ci_low", "stock_ci_high", "suppressed"],
+    "flows": ["from_country", "to_country", "year", "subset", "n", "ci_low", "ci_high",
+              "suppressed"],
+    "retention": ["country", "cohort_year", "basis", "k", "at_risk", "retained_share", "ci_low",
+                  "ci_high", "suppressed"],
+    "returns": ["country", "k", "at_risk", "return_share", "ci_low", "ci_high", "suppressed"],
+    "origin_work": ["population", "origin_basis", "origin_country", "work_country", "n", "share",
+                    "ci_low", "ci_high", "suppressed"],
+    "sector_flows": ["country", "year", "from_sector", "to_sector", "n", "ci_low", "ci_high",
+                     "suppressed"],
+    "paper_subfields": ["paper_id", "subfield", "is_llm_era", "rule"],
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("ind") / "store.duckdb"
+    con = connect(path)
+    for name, frame in fixture_tables().items():
+        con.create_table(name, frame)
+    events = pd.DataFrame(
+        {"event_id": ["e1"], "person_id": ["d"], "year": [2011], "level": ["country"],
+         "kind": ["migration"], "from_country": ["GB"], "to_country": ["US"]}
+    )
+    con.create_table("events", events)
+    ctx = StageContext(con=con, previous=None, data_dir=None,
+                       params={"bootstrap": 20, "min_cell": 2, "k_max": 3, "llm_era_start": 2012})
+    stage.run(ctx)
+    con.disconnect()
+    return path
+
+
+def test_stage_is_registered_after_careers():
+    names = [n for n, _ in STAGES]
+    assert names[-1] == "indicators"
+    if "careers" in names:
+        assert names.index("careers") < names.index("indicators")
+
+
+def test_stage_writes_contract_tables(store):
+    con = connect(store, read_only=True)
+    try:
+        for name, cols in CONTRACT.items():
+            assert set(cols) <= set(con.table(name).columns), name
+        params = con.table("build_params").to_pandas()
+        ind = params[params.stage == "indicators"].set_index("name")["value"].map(json.loads)
+        assert ind["replicates"] == 20 and ind["min_cell"] == 2 and ind["llm_era_start"] == 2012
+        cy = con.table("country_year").to_pandas()
+        us = cy[(cy.country == "US") & (cy.year == 2011) & (cy.subset == "all")
+                & (cy.sector == "all")]
+        assert us.stock.tolist() == [3] and not us.suppressed.iloc[0]
+        assert cy[cy.suppressed].stock.isna().all()
+    finally:
+        con.disconnect()
+
+
+def test_stage_skips_without_careers_tables(tmp_path):
+    con = connect(tmp_path / "empty.duckdb")
+    ctx = StageContext(con=con, previous=None, data_dir=None)
+    stage.run(ctx)
+    assert "country_year" not in con.list_tables()
+    con.disconnect()
+
+
+def test_api_methods_return_frames(store):
+    with talentflow.open(store) as tf:
+        cy = tf.country_year("US", year=[2011, 2012])
+        assert sorted(cy.year.tolist()) == [2011, 2012]
+        assert len(tf.flows(include_suppressed=False)) == 0  # every flow is under min_cell=2
+        assert len(tf.flows()) > 0
+        ret = tf.retention("US")
+        assert set(ret.basis) == {"first_observed"}
+        assert len(tf.returns("GB")) == 1
+        ow = tf.origin_work("nips2013")
+        assert set(ow.origin_basis) == {"first_observed"}
+        assert len(tf.sector_flows("US")) > 0
+        with pytest.raises(KeyError):
+            tf.table("flows", nonsense=1)
+
+
+def test_api_drilldown(store):
+    with talentflow.open(store) as tf:
+        cell = tf.drilldown("flows", from_country="GB", to_country="US", year=2011)
+        assert cell["persons"].person_id.tolist() == ["d"]
+        moves = cell["moves"]
+        assert len(moves) == 2  # d's two moves, the first matched to the careers event
+        assert moves[moves.year == 2011].event_id.tolist() == ["e1"]
+        stock = tf.drilldown("country_year", country="US", year=2011)
+        assert stock["persons"].person_id.tolist() == ["a", "c", "d"]
+        pop = tf.drilldown("origin_work", population="nips2013", work_country="CN")
+        assert pop["persons"].person_id.tolist() == ["a"]
+        assert "Large Language Models are Fun" in set(pop["papers"].title)
+
+
+def test_validate_command_writes_report(store, tmp_path):
+    out = tmp_path / "validation.md"
+    result = CliRunner().invoke(app, ["validate", "--db", str(store), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "MacroPolo" in text and "CSET" in text and "MPIDR" in text
+    assert "| llm |" in text  # the subfield precision table
+
+
+def test_validate_without_store_exits_3(tmp_path):
+    result = CliRunner().invoke(app, ["validate", "--db", str(tmp_path / "none.duckdb"),
+                                      "--out", str(tmp_path / "v.md")])
+    assert result.exit_code == 3
