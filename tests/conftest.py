@@ -24,3 +24,13 @@ def cut(src: Path, dest: Path, n: int) -> list[dict]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(records), encoding="utf-8")
     return records
+
+
+@pytest.fixture(scope="session")
+def real_sources_store(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    """The sources stage over the whole real mirror, built once per test session."""
+    from talentflow.pipeline import build
+
+    db = tmp_path_factory.mktemp("real") / "sources.duckdb"
+    build(shared_data, db, stages=["sources"])
+    return db

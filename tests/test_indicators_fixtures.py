@@ -1,6 +1,6 @@
 """Hand-computed fixtures for every indicator, incl. padding, censoring and suppression.
 
-The fixture (years 2010-2014):
+The fixture (``talentflow.indicators.synthetic.worked_example``, years 2010-2014):
 
     a: 2010 US (student), 2012 US (student; secondary GB), 2013 CN   -> gap 2011 padded as US
     b: 2010 CN, 2011 CN
@@ -19,43 +19,7 @@ import pandas as pd
 import pytest
 
 from talentflow.indicators.compute import IndicatorParams, compute
-
-
-def fixture_tables() -> dict[str, pd.DataFrame]:
-    person_years = pd.DataFrame(
-        [
-            ("a", 2010, "US", "education", "student", []),
-            ("a", 2012, "US", "company", "student", ["GB"]),
-            ("a", 2013, "CN", "education", None, []),
-            ("b", 2010, "CN", "education", None, []),
-            ("b", 2011, "CN", "education", None, []),
-            ("c", 2011, "US", "education", "student", []),
-            ("c", 2012, None, None, None, []),
-            ("c", 2014, "US", "company", None, []),
-            ("d", 2010, "GB", None, None, []),
-            ("d", 2011, "US", None, None, []),
-            ("d", 2012, "GB", None, None, []),
-            ("d", 2013, "GB", None, None, []),
-        ],
-        columns=["person_id", "year", "country", "sector", "career_stage", "secondary_countries"],
-    )
-    papers = pd.DataFrame(
-        {
-            "paper_id": ["p1", "p2"],
-            "title": ["Large Language Models are Fun", "Bandits"],
-            "venue": ["nips", "nips"],
-            "year": [2013, 2013],
-        }
-    )
-    authorships = pd.DataFrame(
-        {
-            "paper_id": ["p1", "p1", "p2"],
-            "person_id": ["a", "c", "d"],
-            "venue": ["nips"] * 3,
-            "year": [2013] * 3,
-        }
-    )
-    return {"person_years": person_years, "papers": papers, "authorships": authorships}
+from talentflow.indicators.synthetic import worked_example as fixture_tables
 
 
 @pytest.fixture(scope="module")

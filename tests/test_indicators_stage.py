@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_indicators_fixtures import fixture_tables
 from typer.testing import CliRunner
 
 import talentflow
 from talentflow.cli import app
 from talentflow.engine import connect
 from talentflow.indicators import stage
+from talentflow.indicators.synthetic import worked_example as fixture_tables
 from talentflow.pipeline import STAGES, StageContext
 
 CONTRACT = {

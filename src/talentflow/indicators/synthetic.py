@@ -53,3 +53,47 @@ def profile_from_person_years(person_years: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"person_id": first.index, "first_country": first.to_numpy()})
     out["training_country"] = stud.set_index("person_id")["country"].reindex(first.index).to_numpy()
     return out
+
+
+def worked_example() -> dict[str, pd.DataFrame]:
+    """Four persons, two papers: the hand-computed example of docs/indicators.md.
+
+    a: 2010 US (student), 2012 US (student; secondary GB), 2013 CN (2011 padded as US);
+    b: 2010-2011 CN; c: 2011 US (student), 2012 unknown, 2014 US (padded as US);
+    d: 2010 GB, 2011 US, 2012-2013 GB (leaves and returns). Papers (nips 2013): p1 "Large
+    Language Models are Fun" by a and c, p2 "Bandits" by d.
+    """
+    person_years = pd.DataFrame(
+        [
+            ("a", 2010, "US", "education", "student", []),
+            ("a", 2012, "US", "company", "student", ["GB"]),
+            ("a", 2013, "CN", "education", None, []),
+            ("b", 2010, "CN", "education", None, []),
+            ("b", 2011, "CN", "education", None, []),
+            ("c", 2011, "US", "education", "student", []),
+            ("c", 2012, None, None, None, []),
+            ("c", 2014, "US", "company", None, []),
+            ("d", 2010, "GB", None, None, []),
+            ("d", 2011, "US", None, None, []),
+            ("d", 2012, "GB", None, None, []),
+            ("d", 2013, "GB", None, None, []),
+        ],
+        columns=["person_id", "year", "country", "sector", "career_stage", "secondary_countries"],
+    )
+    papers = pd.DataFrame(
+        {
+            "paper_id": ["p1", "p2"],
+            "title": ["Large Language Models are Fun", "Bandits"],
+            "venue": ["nips", "nips"],
+            "year": [2013, 2013],
+        }
+    )
+    authorships = pd.DataFrame(
+        {
+            "paper_id": ["p1", "p1", "p2"],
+            "person_id": ["a", "c", "d"],
+            "venue": ["nips"] * 3,
+            "year": [2013] * 3,
+        }
+    )
+    return {"person_years": person_years, "papers": papers, "authorships": authorships}

@@ -156,7 +156,7 @@ REGION_CODES: dict[str, str] = {
     **{
         c: "US"
         for c in (
-            "al ak az ar ca co ct de fl ga hi id il ia ks ky la md ma mi mn ms mo mt ne nv nh "
+            "al ak az ar ca co ct de fl ga hi id il in ia ks ky la md ma mi mn ms mo mt ne nv nh "
             "nj nm ny nc nd oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy dc"
         ).split()
     },

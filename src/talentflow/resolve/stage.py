@@ -145,9 +145,10 @@ def run(ctx: Any) -> None:
             base.email_domain.identical_to(aff.ed),
         ],
     ).select(*keep, *JOINED)
+    # Materialise first: the new authorships is computed from the old one.
     con.create_table("authorships__resolved", joined, overwrite=True)
-    con.drop_table("authorships")
-    con.rename_table("authorships__resolved", "authorships")
+    con.create_table("authorships", con.table("authorships__resolved"), overwrite=True)
+    con.drop_table("authorships__resolved")
     ctx.record_params(
         STAGE,
         {
