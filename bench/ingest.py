@@ -49,7 +49,7 @@ def main() -> None:
             marks: dict[str, float] = {}
             t0 = time.perf_counter()
             build(args.data, Path(tmp) / "bench.duckdb", stages=["sources"],
-                  progress=lambda m: marks.setdefault(m, time.perf_counter()))
+                  progress=lambda m, marks=marks: marks.setdefault(m, time.perf_counter()))
             total = time.perf_counter() - t0
             builds.append(total)
             merges.append(t0 + total - marks.get("merge sources", t0 + total))

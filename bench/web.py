@@ -105,13 +105,21 @@ def latency(base: str, urls: list[str], rounds: int = 3) -> dict[str, Any]:
 
 def page_ready(base: str) -> dict[str, Any]:
     """Overview page in headless Chromium: navigation to every figure drawn."""
-    chromium = os.environ.get("TALENTFLOW_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+    chromium = os.environ.get(
+        "TALENTFLOW_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium"
+    )
     if not Path(chromium).exists():
         return {"skipped": "no chromium"}
     from playwright.sync_api import sync_playwright
 
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
     wait = "() => [...document.querySelectorAll('[data-figure]')].every(e => e.dataset.rendered)"
     out: dict[str, Any] = {}
     with sync_playwright() as pw:
@@ -119,9 +127,11 @@ def page_ready(base: str) -> dict[str, Any]:
         context = browser.new_context()
         context.route(
             "**/*",
-            lambda route: route.continue_()
-            if (httpx.URL(route.request.url).host in (HOST, "localhost"))
-            else route.abort(),
+            lambda route: (
+                route.continue_()
+                if (httpx.URL(route.request.url).host in (HOST, "localhost"))
+                else route.abort()
+            ),
         )
         page = context.new_page()
         runs = []

@@ -67,7 +67,7 @@ def slots(
 def run(rows: list[dict[str, Any]], **params: Any) -> dict[str, pd.DataFrame]:
     frame = pd.DataFrame(rows, columns=COLUMNS)
     con = ibis.duckdb.connect()
-    schema = {c: "string" for c in COLUMNS} | {"year": "int64", "author_position": "int64"}
+    schema = dict.fromkeys(COLUMNS, "string") | {"year": "int64", "author_position": "int64"}
     con.create_table("authorships", ibis.memtable(frame, schema=schema))
     tables = build_careers(con, con.table("authorships"), CareerParams(**params))
     return {name: expr.to_pandas() for name, expr in tables.items()}
@@ -153,8 +153,21 @@ PROFILES = (
     + slots("ret", range(2017, 2021), "CN", n=2)
 )
 ALL = (
-    PAD + BACKFILL + VISIT + MOVE + LONG_TEMP + RETURN + OVERLAP + STALE + CENSOR_LEFT
-    + CENSOR_RIGHT + AMBIGUOUS + TIES + SECTORS + PERSON_YEARS + PROFILES
+    PAD
+    + BACKFILL
+    + VISIT
+    + MOVE
+    + LONG_TEMP
+    + RETURN
+    + OVERLAP
+    + STALE
+    + CENSOR_LEFT
+    + CENSOR_RIGHT
+    + AMBIGUOUS
+    + TIES
+    + SECTORS
+    + PERSON_YEARS
+    + PROFILES
 )
 
 

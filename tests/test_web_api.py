@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from talentflow.web import create_app
-from tests.test_web_store import COUNTRIES, YEARS, make_store
+from tests.test_web_store import COUNTRIES, YEARS, shared_store
 
 with warnings.catch_warnings():
     # Starlette warns (at import) that its TestClient moves off httpx; it works as documented.
@@ -21,7 +21,7 @@ with warnings.catch_warnings():
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    db = make_store(tmp_path_factory.mktemp("web-api") / "store.duckdb")
+    db = shared_store(tmp_path_factory)
     with TestClient(create_app(db)) as c:
         yield c
 
@@ -56,7 +56,10 @@ def test_overview_follows_country_and_period(client: TestClient) -> None:
     assert [r["year"] for r in share["rows"]] == [2015, 2016, 2017]
     assert "Germany" in share["reading"]
     bilateral = next(c for c in body["charts"] if c["id"] == "bilateral")
-    assert {(r["from_country"], r["to_country"]) for r in bilateral["rows"]} == {("DE", "US"), ("US", "DE")}
+    assert {(r["from_country"], r["to_country"]) for r in bilateral["rows"]} == {
+        ("DE", "US"),
+        ("US", "DE"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -152,7 +155,10 @@ def test_person_institution_and_search(client: TestClient) -> None:
     assert client.get("/api/persons/bad%20id").status_code == 422
     inst = client.get("/api/institutions", params={"name": "Google"}).json()
     assert [c["id"] for c in inst["charts"]][:2] == ["inst_years", "inst_stages"]
-    assert client.get("/api/search", params={"q": "google"}).json()["institutions"][0]["institution"] == "Google"
+    assert (
+        client.get("/api/search", params={"q": "google"}).json()["institutions"][0]["institution"]
+        == "Google"
+    )
 
 
 def test_search_input_is_data_not_sql(client: TestClient) -> None:
@@ -213,7 +219,12 @@ def test_security_surface(client: TestClient) -> None:
     assert js.status_code == 200 and b"plotly.js" in js.content[:200]
     assert client.get("/static/topojson/world_110m.json").json()["objects"]["countries"]
     # nothing outside the static folder
-    for path in ["/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fqueries.py", "/static//etc/passwd"]:
+    for path in [
+        "/static/../app.py",
+        "/static/%2e%2e/app.py",
+        "/static/..%2fqueries.py",
+        "/static//etc/passwd",
+    ]:
         assert client.get(path).status_code == 404, path
     # read-only server: GET only; capped URL size
     assert client.post("/api/meta").status_code == 405
@@ -231,7 +242,13 @@ def test_store_is_opened_read_only(client: TestClient) -> None:
 def test_openapi_documents_the_api(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     paths = set(spec["paths"])
-    assert {"/api/overview", "/api/map", "/api/flows/bilateral", "/api/search", "/api/methods"} <= paths
+    assert {
+        "/api/overview",
+        "/api/map",
+        "/api/flows/bilateral",
+        "/api/search",
+        "/api/methods",
+    } <= paths
     assert not any(not p.startswith("/api/") for p in paths)  # pages are not part of the API
 
 

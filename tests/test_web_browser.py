@@ -22,9 +22,9 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
-from tests.test_web_store import make_store
 
 from talentflow.web import create_app
+from tests.test_web_store import shared_store
 
 pytestmark = pytest.mark.browser
 
@@ -37,9 +37,14 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(
-    os.environ.get("TALENTFLOW_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts")
-) / "web"
+ARTIFACTS = (
+    Path(
+        os.environ.get(
+            "TALENTFLOW_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"
+        )
+    )
+    / "web"
+)
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 PAGES = {
@@ -63,7 +68,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = make_store(tmp_path_factory.mktemp("web-browser") / "store.duckdb")
+    db = shared_store(tmp_path_factory)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")

@@ -12,19 +12,27 @@ from typer.testing import CliRunner
 
 from talentflow.cli import app
 from talentflow.cli.app import EXIT_NO_STORE
-from tests.test_web_store import make_store
+from tests.test_web_store import shared_store
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("web-report")
-    db = make_store(tmp / "store.duckdb")
+    db = shared_store(tmp_path_factory)
     out = tmp / "out" / "report.html"
-    result = CliRunner().invoke(app, ["report", "--db", str(db), "--output", str(out), "--country", "us"])
+    result = CliRunner().invoke(
+        app, ["report", "--db", str(db), "--output", str(out), "--country", "us"]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -40,16 +48,23 @@ def test_report_is_one_self_contained_file(report: Path) -> None:
     assert "United States" in html
 
 
-def test_report_rejects_bad_filters(tmp_path: Path) -> None:
-    db = make_store(tmp_path / "store.duckdb")
+def test_report_rejects_bad_filters(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    db = shared_store(tmp_path_factory)
     runner = CliRunner()
-    bad = runner.invoke(app, ["report", "--db", str(db), "--output", str(tmp_path / "r.html"), "--country", "XX"])
+    bad = runner.invoke(
+        app, ["report", "--db", str(db), "--output", str(tmp_path / "r.html"), "--country", "XX"]
+    )
     assert bad.exit_code == 2 and "unknown country" in bad.output
     inverted = runner.invoke(app, ["report", "--db", str(db), "--start", "2020", "--end", "2010"])
     assert inverted.exit_code == 2 and "inverted" in inverted.output
     missing = runner.invoke(app, ["report", "--db", str(tmp_path / "none.duckdb")])
     assert missing.exit_code == EXIT_NO_STORE
-    assert runner.invoke(app, ["serve", "--db", str(tmp_path / "none.duckdb")]).exit_code == EXIT_NO_STORE
+    assert (
+        runner.invoke(app, ["serve", "--db", str(tmp_path / "none.duckdb")]).exit_code
+        == EXIT_NO_STORE
+    )
 
 
 @pytest.mark.browser

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from talentflow.web import create_app
-from tests.test_web_store import make_store
+from tests.test_web_store import shared_store
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
@@ -26,7 +26,7 @@ EXAMPLES_PER_OPERATION = 25
 
 @pytest.fixture(scope="module")
 def web_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSchema:
-    db: Path = make_store(tmp_path_factory.mktemp("web-schema") / "store.duckdb")
+    db: Path = shared_store(tmp_path_factory)
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(db))
 
 

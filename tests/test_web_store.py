@@ -66,7 +66,9 @@ def _country_year(rng: np.random.Generator) -> pd.DataFrame:
                 if subset == "llm":
                     stocks = {c: v * 0.2 for c, v in stocks.items()}
                 if sector != "all":
-                    stocks = {c: v * (0.6 if sector == "academia" else 0.4) for c, v in stocks.items()}
+                    stocks = {
+                        c: v * (0.6 if sector == "academia" else 0.4) for c, v in stocks.items()
+                    }
                 total = sum(stocks.values())
                 for c in COUNTRIES:
                     stock = round(stocks[c])
@@ -339,12 +341,13 @@ def _people(rng: np.random.Generator, n_persons: int = 40) -> dict[str, pd.DataF
 def _typed(table: pa.Table) -> pa.Table:
     """Give all-null and empty-list columns a string type (Arrow infers ``null``)."""
     fields = []
-    for f in table.schema:
-        if pa.types.is_null(f.type):
-            f = f.with_type(pa.string())
-        elif pa.types.is_list(f.type) and pa.types.is_null(f.type.value_type):
-            f = f.with_type(pa.list_(pa.string()))
-        fields.append(f)
+    for field in table.schema:
+        typed = field
+        if pa.types.is_null(field.type):
+            typed = field.with_type(pa.string())
+        elif pa.types.is_list(field.type) and pa.types.is_null(field.type.value_type):
+            typed = field.with_type(pa.list_(pa.string()))
+        fields.append(typed)
     return table.cast(pa.schema(fields))
 
 
@@ -395,9 +398,19 @@ def make_store(path: Path, seed: int = 7) -> Path:
     return path
 
 
+_BUILT: dict[str, Path] = {}
+
+
+def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One store per test session, shared by the web test modules (they only read it)."""
+    if "store" not in _BUILT:
+        _BUILT["store"] = make_store(tmp_path_factory.mktemp("web-store") / "store.duckdb")
+    return _BUILT["store"]
+
+
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_store(tmp_path_factory.mktemp("web") / "store.duckdb")
+    return shared_store(tmp_path_factory)
 
 
 def test_queries_read_the_store_read_only(store_path: Path) -> None:

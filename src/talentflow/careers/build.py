@@ -113,8 +113,10 @@ def build_careers(con: Any, authorships: Any, params: CareerParams) -> dict[str,
         con, build_person_years(inputs.obs, stages, params.backfill), "person_years"
     )
     tenures, events = tenures_and_events(inputs, params)
-    tenure_table = tenures["country"].select(TENURE_COLUMNS).union(
-        tenures["institution"].select(TENURE_COLUMNS)
+    tenure_table = (
+        tenures["country"]
+        .select(TENURE_COLUMNS)
+        .union(tenures["institution"].select(TENURE_COLUMNS))
     )
     country_events = temp_table(con, events["country"], "events_country")
     event_table = country_events.union(events["institution"])

@@ -20,9 +20,7 @@ class MoveScore:
     kind_accuracy: float  # among matched moves, share whose kind (migration/return) agrees
 
 
-def score_moves(
-    detected: pd.DataFrame, truth: pd.DataFrame, *, tolerance: int = 1
-) -> MoveScore:
+def score_moves(detected: pd.DataFrame, truth: pd.DataFrame, *, tolerance: int = 1) -> MoveScore:
     """Score detected country-level moves against true ones.
 
     A detected move (kind ``migration`` or ``return``) is correct when the same person has a

@@ -87,9 +87,7 @@ def detect_events(
         [new.person_id == old.o_person_id, old.o_start_year < new.n_start_year],
     ).drop("o_person_id")
     w = ibis.window(group_by="n_tenure_id")
-    pairs = pairs.mutate(
-        active=(_.o_end_year >= _.n_start_year - 1 - b) & (_.o_unit != _.n_unit)
-    )
+    pairs = pairs.mutate(active=(_.o_end_year >= _.n_start_year - 1 - b) & (_.o_unit != _.n_unit))
     pairs = pairs.mutate(
         any_active=_.active.cast("int8").max().over(w),
         latest_end=_.o_end_year.max().over(w),
@@ -109,9 +107,7 @@ def detect_events(
         tie=(_.o_end_year == _.n_end_year).cast("int8"),
     )
     # The main place just before the new tenure picks the sender among several.
-    before = main.select(
-        "person_id", n_start_year=_.year + 1, main_before=_.main_unit
-    )
+    before = main.select("person_id", n_start_year=_.year + 1, main_before=_.main_unit)
     pairs = pairs.left_join(before, ["person_id", "n_start_year"]).select(pairs, "main_before")
     sender_order = ibis.window(
         group_by="n_tenure_id",
@@ -154,9 +150,7 @@ def detect_events(
 
     # Returns: a migration into a place the person had earlier left by a migration.
     mig = ev.filter(_.kind == "migration")
-    left = mig.select(
-        l_person=_.person_id, l_year=_.n_start_year, l_place=_.o_unit
-    )
+    left = mig.select(l_person=_.person_id, l_year=_.n_start_year, l_place=_.o_unit)
     returns = mig.semi_join(
         left,
         [

@@ -87,7 +87,9 @@ def build_person_years(obs: Any, stages: Any, backfill: int) -> Any:
     """The ``person_years`` table (see docs/tables.md) as an Ibis expression."""
     ranked = main_affiliation(obs)
     papers = obs.group_by(["person_id", "year"]).agg(n_papers=_.paper_id.nunique())
-    main = ranked.filter(_.rank == 1).select("person_id", "year", "institution", "country", "sector")
+    main = ranked.filter(_.rank == 1).select(
+        "person_id", "year", "institution", "country", "sector"
+    )
     main_country = main.select("person_id", "year", main_country=_.country)
     others = ranked.filter(_.rank > 1).left_join(main_country, ["person_id", "year"])
     secondary = others.group_by(["person_id", "year"]).agg(

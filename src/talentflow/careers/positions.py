@@ -100,9 +100,7 @@ def stage_table(positions: list[str]) -> Any:
             "position_stage": pd.Series([position_stage(p) for p in distinct], dtype=object),
         }
     )
-    return ibis.memtable(
-        frame, schema={"career_position": "string", "position_stage": "string"}
-    )
+    return ibis.memtable(frame, schema={"career_position": "string", "position_stage": "string"})
 
 
 def resolve_stage(position_stage: Any, sector: Any) -> Any:

@@ -68,7 +68,10 @@ def build_profile(person_years: Any, country_events: Any) -> Any:
     )
     typology = ibis.cases(
         (_.first_country.isnull(), ibis.null("string")),
-        (_.returns_to.fill_null(ibis.literal([], "array<string>")).contains(_.first_country), "returnee"),
+        (
+            _.returns_to.fill_null(ibis.literal([], "array<string>")).contains(_.first_country),
+            "returnee",
+        ),
         (_.n_international_moves > 0, "migrant"),
         ((_.n_temporary > 0) | (_.n_foreign > 0), "traveller"),
         else_="stayer",

@@ -167,7 +167,9 @@ class SimulationRates:
     job_change_yearly: float = 0.06  # change of institution inside the country
     exit_yearly: float = 0.04  # stop publishing
     min_stay: int = 3  # years in a country before the next international move
-    stale_share: float = 0.2  # share of papers citing the old institution in the 2 years after a move
+    stale_share: float = (
+        0.2  # share of papers citing the old institution in the 2 years after a move
+    )
     webmail_share: float = 0.15
     missing_position_share: float = 0.35
     missing_affiliation_share: float = 0.03
@@ -236,9 +238,9 @@ class _Simulator:
         if p is not None and year >= p.from_year:
             if p.kind == "outflow" and home == p.country:
                 rates = {c: v * p.factor for c, v in rates.items()}
-            elif p.kind == "inflow" and p.country in rates:
-                rates[p.country] *= p.factor
-            elif p.kind == "return" and p.country in rates and p.country in abroad_from:
+            elif (p.kind == "inflow" and p.country in rates) or (
+                p.kind == "return" and p.country in rates and p.country in abroad_from
+            ):
                 rates[p.country] *= p.factor
         return rates
 
@@ -381,9 +383,7 @@ class _Simulator:
             else self.domains[inst]
         )
         position = (
-            None
-            if rng.random() < r.missing_position_share
-            else str(rng.choice(POSITIONS[stage]))
+            None if rng.random() < r.missing_position_share else str(rng.choice(POSITIONS[stage]))
         )
         if rng.random() < r.missing_affiliation_share:
             raw, inst_out, country_out, sector_out = None, None, None, None
@@ -456,9 +456,9 @@ def simulate_careers(
     for i in range(n_persons):
         sim.person(i)
     authorships = pd.DataFrame(sim.rows, columns=AUTHORSHIP_COLUMNS)
-    authorships = authorships.astype(
-        {"year": "int64", "author_position": "int64"}
-    ).drop_duplicates("authorship_id")
+    authorships = authorships.astype({"year": "int64", "author_position": "int64"}).drop_duplicates(
+        "authorship_id"
+    )
     true_moves = pd.DataFrame(
         sim.moves,
         columns=["person_id", "year", "kind", "from_country", "to_country", "observable"],

@@ -27,9 +27,9 @@ def headline_counts(events: Any, pairs: tuple[tuple[str, str], ...] = HEADLINE_P
         "flagged_moves": (moves & (_.flags.length() > 0)).cast("int64").sum(),
     }
     for a, b in pairs:
-        aggs[f"{a}->{b}"] = (moves & (_.from_country == a) & (_.to_country == b)).cast(
-            "int64"
-        ).sum()
+        aggs[f"{a}->{b}"] = (
+            (moves & (_.from_country == a) & (_.to_country == b)).cast("int64").sum()
+        )
     row = events.aggregate(**aggs).to_pandas().iloc[0].to_dict()
     out = {k: int(v) if pd.notna(v) else 0 for k, v in row.items()}
     n_moves = out["migrations"] + out["returns"]

@@ -22,9 +22,7 @@ def person_span(obs: Any) -> Any:
     return obs.group_by("person_id").agg(first_year=_.year.min(), last_year=_.year.max())
 
 
-def build_tenures(
-    obs: Any, level: str, backfill: int, *, fill_seen_elsewhere: bool = True
-) -> Any:
+def build_tenures(obs: Any, level: str, backfill: int, *, fill_seen_elsewhere: bool = True) -> Any:
     """The ``tenures`` rows of one level as an Ibis expression.
 
     Parameters
@@ -50,12 +48,14 @@ def build_tenures(
     years = years.inner_join(seen, ["person_id", "year"])
     w = ibis.window(group_by=["person_id", "unit"], order_by="year")
     islands = years.mutate(prev=_.year.lag().over(w), prev_rank=_.seen_rank.lag().over(w))
-    split = (_.year - _.prev - 1 > backfill)
+    split = _.year - _.prev - 1 > backfill
     if not fill_seen_elsewhere:
         split = split | (_.seen_rank - _.prev_rank - 1 > 0)
     islands = islands.mutate(new=ibis.ifelse(_.prev.isnull() | split, 1, 0))
     islands = islands.mutate(
-        island=_.new.sum().over(ibis.cumulative_window(group_by=["person_id", "unit"], order_by="year"))
+        island=_.new.sum().over(
+            ibis.cumulative_window(group_by=["person_id", "unit"], order_by="year")
+        )
     ).select("person_id", "unit", "year", "island")
     joined = rows.inner_join(islands, ["person_id", "unit", "year"])
     if level == "country":
@@ -81,9 +81,7 @@ def build_tenures(
     tenures = tenures.inner_join(span, "person_id")
     return tenures.select(
         "person_id",
-        tenure_id=_.person_id.concat(
-            ":", level[0], ":", _.start_year.cast("string"), ":", _.unit
-        ),
+        tenure_id=_.person_id.concat(":", level[0], ":", _.start_year.cast("string"), ":", _.unit),
         level=ibis.literal(level),
         country=_.country,
         institution=_.institution,

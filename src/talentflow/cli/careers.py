@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -14,6 +15,8 @@ from talentflow.store import DEFAULT_DB
 
 console = Console()
 err = Console(stderr=True)
+
+DbOption = typer.Option(DEFAULT_DB, "--db", help="The DuckDB store.")
 
 
 def _ints(text: str, name: str) -> list[int]:
@@ -36,7 +39,7 @@ def _s(value: object, default: str = "") -> str:
     return str(value)
 
 
-def _attached(db: Path):  # noqa: ANN202  (an Ibis backend)
+def _attached(db: Path) -> Any:
     """An in-memory engine with the store attached read-only (temporary tables allowed)."""
     import ibis
 
@@ -51,7 +54,7 @@ def _attached(db: Path):  # noqa: ANN202  (an Ibis backend)
 
 @app.command()
 def sweep(
-    db: Path = typer.Option(DEFAULT_DB, "--db", help="The DuckDB store."),
+    db: Path = DbOption,
     backfill: str = typer.Option("1,2,3", "--backfill", help="Values of b (backfill years)."),
     overlap: str = typer.Option("2,3,4", "--overlap", help="Values of o (allowed overlap)."),
     temporary: str = typer.Option("3,4,5", "--temporary", help="Values of d (temporary max)."),
@@ -75,9 +78,7 @@ def sweep(
         result = run_sweep(con, authorships, **grid)
     finally:
         con.disconnect()
-    base = result[
-        (result["backfill"] == 2) & (result["overlap"] == 3) & (result["temporary"] == 4)
-    ]
+    base = result[(result["backfill"] == 2) & (result["overlap"] == 3) & (result["temporary"] == 4)]
     ref = base.iloc[0] if len(base) else result.iloc[0]
     count_cols = [c for c in result.columns if c not in ("backfill", "overlap", "temporary")]
     table = Table(title=f"Event counts over the (b, o, d) grid: {db}")
@@ -106,7 +107,7 @@ def sweep(
 @app.command()
 def person(
     person_id: str = typer.Argument(..., help="A person_id (see `talentflow export persons`)."),
-    db: Path = typer.Option(DEFAULT_DB, "--db", help="The DuckDB store."),
+    db: Path = DbOption,
 ) -> None:
     """Print one person's career as a timeline: years, places, career stage and events."""
     from talentflow.careers.timeline import person_timeline
@@ -160,6 +161,7 @@ def person(
         )
         places = escape(f"{_s(ev.from_institution, '?')} -> {_s(ev.to_institution, '?')}")
         console.print(
-            f"  {ev.year}  {escape(where)}  {places}" + (f"  [dim]{', '.join(flags)}[/]" if flags else ""),
+            f"  {ev.year}  {escape(where)}  {places}"
+            + (f"  [dim]{', '.join(flags)}[/]" if flags else ""),
             highlight=False,
         )

@@ -16,7 +16,9 @@ console = Console(stderr=True)
 @app.command()
 def serve(
     db: Path = typer.Option(DEFAULT_DB, "--db", help="The DuckDB store (opened read-only)."),  # noqa: B008
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (default: loopback only)."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Interface to bind (default: loopback only)."
+    ),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
 ) -> None:
     """Serve the dashboard and JSON API for DB (read-only) until interrupted."""
@@ -25,7 +27,9 @@ def serve(
     if not db.exists():
         console.print(f"[red]error:[/] no store at {db}: run `talentflow build` first")
         raise typer.Exit(EXIT_NO_STORE)
-    console.print(f"talentflow dashboard: [bold]http://{host}:{port}/[/]  (API docs: /docs; Ctrl-C stops)")
+    console.print(
+        f"talentflow dashboard: [bold]http://{host}:{port}/[/]  (API docs: /docs; Ctrl-C stops)"
+    )
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]warning:[/] listening on {host}: reachable beyond this machine")
     try:

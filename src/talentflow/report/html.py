@@ -33,7 +33,7 @@ def _script_safe(text: str) -> str:
 
 def report_charts(q: Queries, country: str, start: int, end: int) -> dict[str, list[ch.Chart]]:
     """The report's sections: overview, map (one frame per year), flows, methods."""
-    lo, hi = q.year_range()
+    hi = q.year_range()[1]
     pop = population(q, None)
     flows = [] if pop is None else [ch.sankey_chart(q, pop)]
     flows += [ch.top_pairs_chart(q, start, end), ch.sector_chart(q, country, start, end)]
@@ -66,7 +66,10 @@ def _map_with_slider(q: Queries, years: list[int]) -> dict[str, Any]:
                 {
                     "label": f["name"],
                     "method": "animate",
-                    "args": [[f["name"]], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}],
+                    "args": [
+                        [f["name"]],
+                        {"mode": "immediate", "frame": {"duration": 0, "redraw": True}},
+                    ],
                 }
                 for f in frames
             ],

@@ -26,8 +26,12 @@ Country = Annotated[
     Query(max_length=8, description="ISO 3166-1 alpha-2 code (default CN)", examples=["CN"]),
 ]
 Year = Annotated[int | None, Query(ge=1900, le=2100, description="a year")]
-Start = Annotated[int | None, Query(ge=1900, le=2100, description="first year (default: first in store)")]
-End = Annotated[int | None, Query(ge=1900, le=2100, description="last year (default: last in store)")]
+Start = Annotated[
+    int | None, Query(ge=1900, le=2100, description="first year (default: first in store)")
+]
+End = Annotated[
+    int | None, Query(ge=1900, le=2100, description="last year (default: last in store)")
+]
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
 Subset = Annotated[Literal["all", "llm"], Query(description="all work, or LLM-era work only")]
 Basis = Annotated[
@@ -35,7 +39,15 @@ Basis = Annotated[
     Query(description="origin basis: country of training, or first observed country"),
 ]
 Measure = Literal[
-    "stock", "stock_share", "net_rate", "inflow", "outflow", "net_flow", "returns", "inflow_rate", "outflow_rate"
+    "stock",
+    "stock_share",
+    "net_rate",
+    "inflow",
+    "outflow",
+    "net_flow",
+    "returns",
+    "inflow_rate",
+    "outflow_rate",
 ]
 
 
@@ -62,12 +74,16 @@ def respond(chart: ch.Chart, fmt: str) -> Response:
     return JSONResponse(chart.to_json())
 
 
-def respond_many(charts: list[ch.Chart], fmt: str, part: str | None, extra: dict[str, Any]) -> Response:
+def respond_many(
+    charts: list[ch.Chart], fmt: str, part: str | None, extra: dict[str, Any]
+) -> Response:
     """Several charts as JSON, or one of them (``part``) as CSV."""
     if part is not None:
         chosen = [c for c in charts if c.id == part or c.params.get("part") == part]
         if not chosen:
-            raise pv.ParamError("part", f"unknown part {part[:20]!r}; choose one of {[c.id for c in charts]}")
+            raise pv.ParamError(
+                "part", f"unknown part {part[:20]!r}; choose one of {[c.id for c in charts]}"
+            )
         return respond(chosen[0], fmt)
     if fmt == "csv":
         raise pv.ParamError("part", f"CSV needs one part: one of {[c.id for c in charts]}")
@@ -91,24 +107,34 @@ def meta(q: Q) -> dict[str, Any]:
 
 @router.get("/overview", summary="The headline questions for one country and period")
 def overview(
-    q: Q, country: Country = None, start: Start = None, end: End = None,
-    part: Annotated[str | None, Query(max_length=20)] = None, format: Format = "json",
+    q: Q,
+    country: Country = None,
+    start: Start = None,
+    end: End = None,
+    part: Annotated[str | None, Query(max_length=20)] = None,
+    format: Format = "json",
 ) -> Response:
     """Retention, net flow with the US, returnees, world share and LLM-era work."""
     c = pv.country(q, country)
     s, e = pv.period(q, start, end)
     extra = {"country": c, "country_name": country_name(c), "start": s, "end": e}
     return cached(
-        q, ("overview", c, s, e, part, format),
+        q,
+        ("overview", c, s, e, part, format),
         lambda: respond_many(ch.overview_charts(q, c, s, e), format, part, extra),
     )
 
 
 @router.get("/series", summary="One measure of one country by year")
 def series(
-    q: Q, country: Country = None, start: Start = None, end: End = None,
-    measure: Measure = "stock_share", subset: Subset = "all",
-    sector: Annotated[str, Query(max_length=20)] = "all", format: Format = "json",
+    q: Q,
+    country: Country = None,
+    start: Start = None,
+    end: End = None,
+    measure: Measure = "stock_share",
+    subset: Subset = "all",
+    sector: Annotated[str, Query(max_length=20)] = "all",
+    format: Format = "json",
 ) -> Response:
     """A ``country_year`` measure with its interval."""
     c = pv.country(q, country)
@@ -122,21 +148,35 @@ def series(
         figure={},
         table=df,
         api="/api/series",
-        params={"country": c, "start": s, "end": e, "measure": measure, "subset": subset, "sector": sec},
+        params={
+            "country": c,
+            "start": s,
+            "end": e,
+            "measure": measure,
+            "subset": subset,
+            "sector": sec,
+        },
     )
-    return cached(q, ("series", c, s, e, measure, subset, sec, format), lambda: respond(chart, format))
+    return cached(
+        q, ("series", c, s, e, measure, subset, sec, format), lambda: respond(chart, format)
+    )
 
 
 @router.get("/retention", summary="Retention curves per cohort")
 def retention(
-    q: Q, country: Country = None, start: Start = None, end: End = None,
-    basis: Basis = "training", format: Format = "json",
+    q: Q,
+    country: Country = None,
+    start: Start = None,
+    end: End = None,
+    basis: Basis = "training",
+    format: Format = "json",
 ) -> Response:
     """Share of a cohort still working in the country k years on."""
     c = pv.country(q, country)
     s, e = pv.period(q, start, end)
     return cached(
-        q, ("retention", c, s, e, basis, format),
+        q,
+        ("retention", c, s, e, basis, format),
         lambda: respond(ch.retention_chart(q, c, s, e, basis), format),
     )
 
@@ -168,20 +208,28 @@ def world_map(
 ) -> Response:
     """The world map's data."""
     y = pv.year(q, year)
-    return cached(q, ("map", metric, y, k, format), lambda: respond(ch.map_chart(q, metric, y, k), format))
+    return cached(
+        q, ("map", metric, y, k, format), lambda: respond(ch.map_chart(q, metric, y, k), format)
+    )
 
 
 @router.get("/flows/bilateral", summary="Flows between two countries by year")
 def bilateral(
-    q: Q, a: Country = None, b: Country = None, start: Start = None, end: End = None,
-    subset: Subset = "all", format: Format = "json",
+    q: Q,
+    a: Country = None,
+    b: Country = None,
+    start: Start = None,
+    end: End = None,
+    subset: Subset = "all",
+    format: Format = "json",
 ) -> Response:
     """a -> b and b -> a, with intervals."""
     ca = pv.country(q, a, "a")
     cb = pv.country(q, b or ch.partner_for(ca), "b")
     s, e = pv.period(q, start, end)
     return cached(
-        q, ("bilateral", ca, cb, s, e, subset, format),
+        q,
+        ("bilateral", ca, cb, s, e, subset, format),
         lambda: respond(ch.bilateral_chart(q, ca, cb, s, e, subset), format),
     )
 
@@ -193,7 +241,9 @@ def top_flows(
     """Yearly flows of the largest pairs."""
     s, e = pv.period(q, start, end)
     return cached(
-        q, ("top", s, e, subset, format), lambda: respond(ch.top_pairs_chart(q, s, e, subset), format)
+        q,
+        ("top", s, e, subset, format),
+        lambda: respond(ch.top_pairs_chart(q, s, e, subset), format),
     )
 
 
@@ -232,33 +282,46 @@ def country_profile_charts(q: Queries, c: str, y: int) -> list[ch.Chart]:
         ch.partners_chart(q, c, y, "in"),
         ch.alumni_chart(q, c),
         ch.sector_mix_chart(q, c, y),
-        ch.stages_chart(q.career_stages(c, y), f"{country_name(c)} {y}", "stages", f"/api/countries/{c}", {"year": y, "part": "stages"}),
+        ch.stages_chart(
+            q.career_stages(c, y),
+            f"{country_name(c)} {y}",
+            "stages",
+            f"/api/countries/{c}",
+            {"year": y, "part": "stages"},
+        ),
     ]
 
 
 @router.get("/countries/{code}", summary="Country profile")
 def country_profile(
-    q: Q, code: str, year: Year = None,
-    part: Annotated[str | None, Query(max_length=20)] = None, format: Format = "json",
+    q: Q,
+    code: str,
+    year: Year = None,
+    part: Annotated[str | None, Query(max_length=20)] = None,
+    format: Format = "json",
 ) -> Response:
     """Top destinations and sources, alumni outcomes, sector mix, career stages."""
     c = pv.country(q, code[:8], "code")
     y = pv.year(q, year)
     extra = {"country": c, "country_name": country_name(c), "year": y}
     return cached(
-        q, ("country", c, y, part, format),
+        q,
+        ("country", c, y, part, format),
         lambda: respond_many(country_profile_charts(q, c, y), format, part, extra),
     )
 
 
 @router.get("/institutions", summary="Institution profile")
 def institution(
-    q: Q, name: Annotated[str, Query(min_length=1, max_length=200)],
-    part: Annotated[str | None, Query(max_length=20)] = None, format: Format = "json",
+    q: Q,
+    name: Annotated[str, Query(min_length=1, max_length=200)],
+    part: Annotated[str | None, Query(max_length=20)] = None,
+    format: Format = "json",
 ) -> Response:
     """Researchers by year, career stages, destinations and sources of moves."""
     return cached(
-        q, ("institution", name, part, format),
+        q,
+        ("institution", name, part, format),
         lambda: respond_many(ch.institution_charts(q, name), format, part, {"institution": name}),
     )
 
@@ -284,7 +347,9 @@ def person(q: Q, person_id: str) -> dict[str, Any]:
 @router.get("/search", summary="Search persons and institutions")
 def search(
     q: Q,
-    text: Annotated[str, Query(alias="q", min_length=1, max_length=100, description="name, id or institution")],
+    text: Annotated[
+        str, Query(alias="q", min_length=1, max_length=100, description="name, id or institution")
+    ],
     limit: Annotated[int, Query(ge=1, le=MAX_SEARCH)] = 20,
 ) -> dict[str, Any]:
     """Persons by name or id, institutions by name."""
@@ -309,9 +374,13 @@ def methods(
         {
             "coverage": cov.records(),
             "resolved_share": [
-                {k: ch.clean(v) for k, v in r.items()} for r in q.resolved_share().to_dict("records")
+                {k: ch.clean(v) for k, v in r.items()}
+                for r in q.resolved_share().to_dict("records")
             ],
-            "ingest": [{k: ch.clean(v) for k, v in r.items()} for r in q.ingest_summary().to_dict("records")],
+            "ingest": [
+                {k: ch.clean(v) for k, v in r.items()}
+                for r in q.ingest_summary().to_dict("records")
+            ],
             "build_params": [
                 {k: ch.clean(v) for k, v in r.items()} for r in q.build_params().to_dict("records")
             ],

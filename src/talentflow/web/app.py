@@ -55,7 +55,9 @@ def create_app(db_path: str | Path) -> FastAPI:
     app.state.queries = queries
 
     @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         if len(str(request.url)) > MAX_URL:
             return PlainTextResponse("request URL too long", status_code=414)
         if request.method not in ("GET", "HEAD"):
@@ -73,7 +75,12 @@ def create_app(db_path: str | Path) -> FastAPI:
         return pages.templates.TemplateResponse(
             request,
             "error.html",
-            {"title": "Cannot show this view", "message": exc.message, "countries": [], "canonical": ""},
+            {
+                "title": "Cannot show this view",
+                "message": exc.message,
+                "countries": [],
+                "canonical": "",
+            },
             status_code=422,
         )
 

@@ -7,9 +7,11 @@ estimate is drawn with its 95% interval (error bars) when the store has one.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -78,10 +80,8 @@ def clean(v: Any) -> Any:
     if isinstance(v, Decimal):  # DuckDB sums of integers
         return int(v) if v == v.to_integral_value() else float(v)
     if hasattr(v, "item") and not isinstance(v, str | bytes):
-        try:
+        with contextlib.suppress(ValueError, AttributeError):
             v = v.item()
-        except (ValueError, AttributeError):
-            pass
     if isinstance(v, float) and math.isnan(v):
         return None
     if v is pd.NA or v is pd.NaT:
@@ -188,7 +188,11 @@ def bar_figure(
             **_layout(x_title, "", ""),
             "height": max(220, 34 * len(df) + 80),
             "margin": {"l": 180, "r": 16, "t": 16, "b": 48},
-            "xaxis": {"title": {"text": x_title}, "gridcolor": "#eeeeee", "tickformat": value_format.replace(",", ",") if "%" in value_format else ""},
+            "xaxis": {
+                "title": {"text": x_title},
+                "gridcolor": "#eeeeee",
+                "tickformat": value_format.replace(",", ",") if "%" in value_format else "",
+            },
             "yaxis": {"automargin": True},
         },
     }
@@ -255,7 +259,9 @@ def share_chart(q: Queries, country: str, start: int, end: int) -> Chart:
     )
 
 
-def retention_chart(q: Queries, country: str, start: int, end: int, basis: str | None = None) -> Chart:
+def retention_chart(
+    q: Queries, country: str, start: int, end: int, basis: str | None = None
+) -> Chart:
     """Retention curves: share still working in the country k years on (pooled and by cohort)."""
     bases = q.retention_bases(country)
     basis = basis or (bases[0] if bases else "training")
@@ -300,7 +306,13 @@ def partner_for(country: str) -> str:
 
 
 def bilateral_chart(
-    q: Queries, a: str, b: str, start: int, end: int, subset: str = "all", chart_id: str = "bilateral"
+    q: Queries,
+    a: str,
+    b: str,
+    start: int,
+    end: int,
+    subset: str = "all",
+    chart_id: str = "bilateral",
 ) -> Chart:
     """Flows a -> b and b -> a by year."""
     df = _named(q.bilateral(a, b, start, end, subset), "from_country", "to_country")
@@ -383,7 +395,13 @@ def llm_chart(q: Queries, country: str, start: int, end: int) -> Chart:
         ),
         table=table,
         api="/api/series",
-        params={"country": country, "start": start, "end": end, "measure": "stock_share", "subset": "llm"},
+        params={
+            "country": country,
+            "start": start,
+            "end": end,
+            "measure": "stock_share",
+            "subset": "llm",
+        },
         note="LLM-era work: papers classified `llm` in paper_subfields (rule recorded per paper).",
     )
 
@@ -513,8 +531,12 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
             labels.append(country_name(code) if code not in ("Other", "unknown") else code)
             colors.append(color_of.get(code, "#9aa5b1"))
     src, dst, val, link_colors = [], [], [], []
-    for (s1, c1), (s2, c2) in zip(stages, stages[1:], strict=False):
-        g = pd.DataFrame({"a": c1, "b": c2, "n": df["n"]}).groupby(["a", "b"], as_index=False)["n"].sum()
+    for (s1, c1), (s2, c2) in itertools.pairwise(stages):
+        g = (
+            pd.DataFrame({"a": c1, "b": c2, "n": df["n"]})
+            .groupby(["a", "b"], as_index=False)["n"]
+            .sum()
+        )
         for r in g.itertuples():
             src.append(index[(s1, r.a)])
             dst.append(index[(s2, r.b)])
@@ -534,10 +556,24 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
             "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
             "font": {"family": "system-ui, sans-serif", "size": 12},
             "annotations": [
-                {"x": 0, "y": 1.06, "xref": "paper", "yref": "paper", "showarrow": False,
-                 "text": f"<b>{BASIS_LABEL.get(basis, basis).capitalize()}</b>", "xanchor": "left"},
-                {"x": 1, "y": 1.06, "xref": "paper", "yref": "paper", "showarrow": False,
-                 "text": "<b>Works in</b>", "xanchor": "right"},
+                {
+                    "x": 0,
+                    "y": 1.06,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "text": f"<b>{BASIS_LABEL.get(basis, basis).capitalize()}</b>",
+                    "xanchor": "left",
+                },
+                {
+                    "x": 1,
+                    "y": 1.06,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "text": "<b>Works in</b>",
+                    "xanchor": "right",
+                },
             ],
         },
     }
@@ -567,7 +603,10 @@ def top_pairs_chart(q: Queries, start: int, end: int, subset: str = "all") -> Ch
     df = _named(q.top_pairs(start, end, subset, n=6), "from_country", "to_country")
     pairs = df.groupby(["from_country", "to_country"])["value"].sum().sort_values(ascending=False)
     series = [
-        (f"{country_name(a)} → {country_name(b)}", df[(df["from_country"] == a) & (df["to_country"] == b)])
+        (
+            f"{country_name(a)} → {country_name(b)}",
+            df[(df["from_country"] == a) & (df["to_country"] == b)],
+        )
         for a, b in pairs.index
     ]
     if len(pairs):
@@ -588,7 +627,12 @@ def top_pairs_chart(q: Queries, start: int, end: int, subset: str = "all") -> Ch
     )
 
 
-SECTOR_WORDS = {"academia": "academia", "industry": "industry", "education": "academia", "company": "industry"}
+SECTOR_WORDS = {
+    "academia": "academia",
+    "industry": "industry",
+    "education": "academia",
+    "company": "industry",
+}
 
 
 def sector_chart(q: Queries, country: str, start: int, end: int) -> Chart:
@@ -704,7 +748,9 @@ def sector_mix_chart(q: Queries, country: str, year: int) -> Chart:
     )
 
 
-def stages_chart(df: pd.DataFrame, where: str, chart_id: str, api: str, params: dict[str, Any]) -> Chart:
+def stages_chart(
+    df: pd.DataFrame, where: str, chart_id: str, api: str, params: dict[str, Any]
+) -> Chart:
     """Observed persons by career stage (a full count of what the sources say)."""
     plot = df.rename(columns={"persons": "value"}).assign(ci_low=float("nan"), ci_high=float("nan"))
     if len(df):
@@ -731,7 +777,9 @@ def institution_charts(q: Queries, name: str) -> list[Chart]:
     prof = q.institution(name)
     charts = []
     by_year = prof.get("by_year", pd.DataFrame(columns=["year", "persons"]))
-    plot = by_year.rename(columns={"persons": "value"}).assign(ci_low=float("nan"), ci_high=float("nan"))
+    plot = by_year.rename(columns={"persons": "value"}).assign(
+        ci_low=float("nan"), ci_high=float("nan")
+    )
     reading = (
         f"{name}: {int(by_year['persons'].max()):,} researchers at most in a year "
         f"({int(by_year.loc[by_year['persons'].idxmax(), 'year'])})."
@@ -759,9 +807,14 @@ def institution_charts(q: Queries, name: str) -> list[Chart]:
             {"name": name, "part": "stages"},
         )
     )
-    for key, word in (("destinations", "Where its researchers moved"), ("sources", "Where its arrivals came from")):
+    for key, word in (
+        ("destinations", "Where its researchers moved"),
+        ("sources", "Where its arrivals came from"),
+    ):
         df = prof.get(key, pd.DataFrame(columns=["institution", "moves"]))
-        plot = df.rename(columns={"moves": "value"}).assign(ci_low=float("nan"), ci_high=float("nan"))
+        plot = df.rename(columns={"moves": "value"}).assign(
+            ci_low=float("nan"), ci_high=float("nan")
+        )
         charts.append(
             Chart(
                 id=f"inst_{key}",
@@ -786,7 +839,7 @@ def person_chart(person: dict[str, Any]) -> Chart:
     years = person.get("years")
     years = years if years is not None else pd.DataFrame(columns=["year", "country", "institution"])
     pid = (person.get("person") or {}).get("person_id", "")
-    codes = [c for c in years["country"].dropna().unique().tolist()]
+    codes = list(years["country"].dropna().unique().tolist())
     data = []
     for i, code in enumerate(codes):
         sub = years[years["country"] == code]
@@ -796,10 +849,15 @@ def person_chart(person: dict[str, Any]) -> Chart:
                 "name": country_name(code),
                 "x": _vals(sub["year"]),
                 "y": [country_name(code)] * len(sub),
-                "customdata": [f"{r.institution or 'unknown'} ({r.career_stage or 'stage unknown'})" for r in sub.itertuples()],
+                "customdata": [
+                    f"{r.institution or 'unknown'} ({r.career_stage or 'stage unknown'})"
+                    for r in sub.itertuples()
+                ],
                 "text": [
                     (r.institution or "") if r.institution != prev else ""
-                    for r, prev in zip(sub.itertuples(), [None, *sub["institution"].tolist()[:-1]], strict=True)
+                    for r, prev in zip(
+                        sub.itertuples(), [None, *sub["institution"].tolist()[:-1]], strict=True
+                    )
                 ],
                 "mode": "markers+text",
                 "textposition": "top right",
@@ -812,7 +870,19 @@ def person_chart(person: dict[str, Any]) -> Chart:
     layout["yaxis"] = {"type": "category", "automargin": True}
     layout["xaxis"]["dtick"] = 1
     layout["showlegend"] = False
-    table_cols = [c for c in ("year", "institution", "country", "sector", "career_stage", "observed", "n_papers") if c in years.columns]
+    table_cols = [
+        c
+        for c in (
+            "year",
+            "institution",
+            "country",
+            "sector",
+            "career_stage",
+            "observed",
+            "n_papers",
+        )
+        if c in years.columns
+    ]
     return Chart(
         id="timeline",
         title="Career timeline",

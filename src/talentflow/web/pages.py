@@ -6,8 +6,8 @@ the address bar, so any view can be shared as a URL and reproduced exactly.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -62,7 +62,9 @@ def render(
 ) -> Response:
     """Render ``template`` with ``build()`` and the shared context, once per canonical URL."""
     q: Queries = request.app.state.queries
-    canonical = path + ("?" + urlencode({k: v for k, v in params.items() if v is not None}) if params else "")
+    canonical = path + (
+        "?" + urlencode({k: v for k, v in params.items() if v is not None}) if params else ""
+    )
 
     def html() -> str:
         lo, hi = q.year_range()
@@ -88,7 +90,10 @@ def overview(
     c = pv.country(q, country)
     s, e = pv.period(q, start, end)
     return render(
-        request, "overview.html", "/", {"country": c, "start": s, "end": e},
+        request,
+        "overview.html",
+        "/",
+        {"country": c, "start": s, "end": e},
         lambda: {
             "charts": ch.overview_charts(q, c, s, e),
             "title": f"{country_name(c)} at a glance",
@@ -99,18 +104,26 @@ def overview(
 
 @router.get("/map", response_class=HTMLResponse)
 def world_map(
-    request: Request, q: Q, metric: Text = "stock_share", year: YearQ = None,
+    request: Request,
+    q: Q,
+    metric: Text = "stock_share",
+    year: YearQ = None,
     k: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> Response:
     """Choropleth with a year slider."""
     if metric not in ch.MAP_METRICS:
-        raise pv.ParamError("metric", f"unknown metric {str(metric)[:20]!r}; choose one of {list(ch.MAP_METRICS)}")
+        raise pv.ParamError(
+            "metric", f"unknown metric {str(metric)[:20]!r}; choose one of {list(ch.MAP_METRICS)}"
+        )
     y = pv.year(q, year)
     params: dict[str, Any] = {"metric": metric, "year": y}
     if metric == "retention":
         params["k"] = k
     return render(
-        request, "map.html", "/map", params,
+        request,
+        "map.html",
+        "/map",
+        params,
         lambda: {
             "the_chart": ch.map_chart(q, str(metric), y, k),
             "metrics": ch.MAP_METRICS,
@@ -121,8 +134,14 @@ def world_map(
 
 @router.get("/flows", response_class=HTMLResponse)
 def flows(
-    request: Request, q: Q, population: Text = None, basis: Text = "first_observed",
-    a: Text = None, b: Text = None, start: YearQ = None, end: YearQ = None,
+    request: Request,
+    q: Q,
+    population: Text = None,
+    basis: Text = "first_observed",
+    a: Text = None,
+    b: Text = None,
+    start: YearQ = None,
+    end: YearQ = None,
 ) -> Response:
     """Sankey, bilateral flows, academia <-> industry."""
     if basis not in ch.BASIS_LABEL:
@@ -159,7 +178,10 @@ def country_profile(request: Request, q: Q, code: str, year: YearQ = None) -> Re
     c = pv.country(q, code[:8], "code")
     y = pv.year(q, year)
     return render(
-        request, "country.html", f"/country/{c}", {"year": y},
+        request,
+        "country.html",
+        f"/country/{c}",
+        {"year": y},
         lambda: {
             "charts": country_profile_charts(q, c, y),
             "country": c,
@@ -174,8 +196,15 @@ def institution(
 ) -> Response:
     """One institution's profile."""
     return render(
-        request, "institution.html", "/institution", {"name": name},
-        lambda: {"charts": ch.institution_charts(q, name), "name": name, "title": f"Institution: {name}"},
+        request,
+        "institution.html",
+        "/institution",
+        {"name": name},
+        lambda: {
+            "charts": ch.institution_charts(q, name),
+            "name": name,
+            "title": f"Institution: {name}",
+        },
     )
 
 
@@ -187,7 +216,10 @@ def person(request: Request, q: Q, person_id: str) -> Response:
     if not data.get("person"):
         raise pv.ParamError("person_id", f"no person {pid!r} in this store")
     return render(
-        request, "person.html", f"/person/{pid}", {},
+        request,
+        "person.html",
+        f"/person/{pid}",
+        {},
         lambda: {
             "data": data,
             "the_chart": ch.person_chart(data),
@@ -202,7 +234,10 @@ def search(
 ) -> Response:
     """Search persons and institutions."""
     return render(
-        request, "search.html", "/search", {"q": text} if text else {},
+        request,
+        "search.html",
+        "/search",
+        {"q": text} if text else {},
         lambda: {
             "found": q.search(text, 50) if text and text.strip() else {},
             "text": text or "",
@@ -215,7 +250,10 @@ def search(
 def methods(request: Request, q: Q) -> Response:
     """Coverage, build parameters, known limitations."""
     return render(
-        request, "methods.html", "/methods", {},
+        request,
+        "methods.html",
+        "/methods",
+        {},
         lambda: {
             "the_chart": ch.coverage_chart(q),
             "resolved": q.resolved_share(),

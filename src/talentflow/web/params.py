@@ -91,7 +91,9 @@ def population(q: Queries, value: str | None) -> str | None:
 def sector(q: Queries, value: str) -> str:
     """``all`` or a sector present in ``country_year``."""
     if value != "all" and value not in q.sectors():
-        raise ParamError("sector", f"unknown sector {value[:20]!r}; choose all or one of {q.sectors()}")
+        raise ParamError(
+            "sector", f"unknown sector {value[:20]!r}; choose all or one of {q.sectors()}"
+        )
     return value
 
 
@@ -100,4 +102,3 @@ def person_id(value: str) -> str:
     if not PERSON_ID.match(value):
         raise ParamError("person_id", "a person id is 1-64 letters, digits or _.:-")
     return value
-

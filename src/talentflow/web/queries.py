@@ -233,7 +233,9 @@ class Queries:
         return self._hide_suppressed(self._run(expr.order_by("year")))
 
     @_cached
-    def world_year(self, year: int, measure: str = "stock_share", subset: str = "all") -> pd.DataFrame:
+    def world_year(
+        self, year: int, measure: str = "stock_share", subset: str = "all"
+    ) -> pd.DataFrame:
         """``measure`` for every country in one year (the map)."""
         if measure not in MEASURES or not self.has("country_year", measure):
             return pd.DataFrame(columns=["country", "value", "ci_low", "ci_high", "suppressed"])
@@ -248,7 +250,9 @@ class Queries:
     ) -> pd.DataFrame:
         """Retention curves (share still working in ``country`` k years on) per cohort."""
         if not self.has("retention"):
-            return pd.DataFrame(columns=["cohort_year", "k", "at_risk", "value", "ci_low", "ci_high"])
+            return pd.DataFrame(
+                columns=["cohort_year", "k", "at_risk", "value", "ci_low", "ci_high"]
+            )
         t = self._subset(self._t("retention"), "retention")
         # cohort_year NULL: all cohorts pooled (kept beside the cohorts of the period).
         expr = t.filter(
@@ -309,7 +313,10 @@ class Queries:
             return pd.DataFrame(columns=["year", "from_country", "to_country", "value"])
         t = self._t("flows")
         expr = t.filter(
-            (((t.from_country == a) & (t.to_country == b)) | ((t.from_country == b) & (t.to_country == a)))
+            (
+                ((t.from_country == a) & (t.to_country == b))
+                | ((t.from_country == b) & (t.to_country == a))
+            )
             & t.year.between(start, end)
         )
         expr = self._subset(expr, "flows", subset)
@@ -343,9 +350,7 @@ class Queries:
         top = self.top_countries(start, end, 10)
         t = self._t("flows")
         base = self._subset(t, "flows", subset).filter(
-            t.year.between(start, end)
-            & t.from_country.isin(top)
-            & t.to_country.isin(top)
+            t.year.between(start, end) & t.from_country.isin(top) & t.to_country.isin(top)
         )
         pairs = (
             base.group_by(["from_country", "to_country"])
@@ -360,15 +365,21 @@ class Queries:
             to_country=expr.to_country,
             **self._estimate(expr, "flows", "n"),
         )
-        return self._hide_suppressed(self._run(expr.order_by(["from_country", "to_country", "year"])))
+        return self._hide_suppressed(
+            self._run(expr.order_by(["from_country", "to_country", "year"]))
+        )
 
     @_cached
-    def partners(self, country: str, year: int, direction: str = "out", n: int = 10) -> pd.DataFrame:
+    def partners(
+        self, country: str, year: int, direction: str = "out", n: int = 10
+    ) -> pd.DataFrame:
         """Top destinations (``out``) or sources (``in``) of ``country`` in ``year``."""
         if not self.has("flows"):
             return pd.DataFrame(columns=["partner", "value", "ci_low", "ci_high"])
         t = self._t("flows")
-        own, other = ("from_country", "to_country") if direction == "out" else ("to_country", "from_country")
+        own, other = (
+            ("from_country", "to_country") if direction == "out" else ("to_country", "from_country")
+        )
         expr = self._subset(t, "flows").filter((t[own] == country) & (t.year == year))
         expr = expr.select(partner=expr[other], **self._estimate(expr, "flows", "n"))
         df = self._hide_suppressed(self._run(expr.order_by(ibis.desc("value")), limit=n))
@@ -389,7 +400,11 @@ class Queries:
             # "ALL" rows are the margin over origins; NULL is an unknown origin.
             & (t.origin_country.isnull() | (t.origin_country != "ALL"))
         )
-        extra = {"training_country": expr.training_country} if "training_country" in expr.columns else {}
+        extra = (
+            {"training_country": expr.training_country}
+            if "training_country" in expr.columns
+            else {}
+        )
         expr = expr.select(
             origin_country=expr.origin_country.fill_null("unknown"),
             work_country=expr.work_country,
@@ -477,9 +492,9 @@ class Queries:
                 .order_by(ibis.desc("persons"))
             )
             out["where"] = self._run(
-                t.group_by(["country", "sector"]).aggregate(person_years=t.count()).order_by(
-                    ibis.desc("person_years")
-                ),
+                t.group_by(["country", "sector"])
+                .aggregate(person_years=t.count())
+                .order_by(ibis.desc("person_years")),
                 limit=5,
             )
         if self.has("events", "from_institution"):
@@ -540,7 +555,11 @@ class Queries:
             cond = p.display_name.lower().contains(needle) | (p.person_id == q.strip())
             if "known_ids" in p.columns:
                 cond = cond | p.known_ids.contains(q.strip())
-            cols = [c for c in ("person_id", "display_name", "first_year", "last_year", "n_papers") if c in p.columns]
+            cols = [
+                c
+                for c in ("person_id", "display_name", "first_year", "last_year", "n_papers")
+                if c in p.columns
+            ]
             out["persons"] = self._run(
                 p.filter(cond).select(*cols).order_by([ibis.desc("n_papers"), "person_id"]),
                 limit=limit,
@@ -609,4 +628,6 @@ class Queries:
         for col in ("records_read", "records_kept", "records_quarantined"):
             if col in t.columns:
                 agg[col] = t[col].sum()
-        return self._run(t.group_by(["source", "status"]).aggregate(**agg).order_by(["source", "status"]))
+        return self._run(
+            t.group_by(["source", "status"]).aggregate(**agg).order_by(["source", "status"])
+        )
