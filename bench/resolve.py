@@ -50,7 +50,9 @@ def distinct_pairs(data: Path, limit: int) -> list[tuple[str, str | None]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
     ap.add_argument("--limit", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
@@ -70,7 +72,9 @@ def main() -> int:
         rates.append(len(pairs) / (time.perf_counter() - t1))
     print(f"gazetteer load: {load_s:.3f} s ({len(gaz.keys)} keys, {len(gaz.entities)} entities)")
     print(f"distinct pairs: {len(pairs)} (answered {answered / max(1, len(pairs)):.3f})")
-    print(f"strings/s on one core: best {max(rates):,.0f}, median {sorted(rates)[len(rates) // 2]:,.0f}")
+    print(
+        f"strings/s on one core: best {max(rates):,.0f}, median {sorted(rates)[len(rates) // 2]:,.0f}"
+    )
     return 0
 
 

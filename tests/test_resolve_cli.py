@@ -22,7 +22,9 @@ def test_jsonl_file_to_file_with_bad_lines(tmp_path):
         json.dumps([1, 2]),
         json.dumps({"id": 5, "affiliation": 42}),
         "",
-        json.dumps({"id": 7, "affiliation": "Dept. of CS\u0000\u0007, Tsinghua Univ.", "domain": None}),
+        json.dumps(
+            {"id": 7, "affiliation": "Dept. of CS\u0000\u0007, Tsinghua Univ.", "domain": None}
+        ),
         json.dumps({"id": 8, "affiliation": "", "domain": "gmail.com"}),
         json.dumps({"id": 9, "affiliation": "x" * 200_000, "domain": None}),
     ]
@@ -43,7 +45,12 @@ def test_jsonl_file_to_file_with_bad_lines(tmp_path):
     assert by[9]["country"] is None
     for r in rows:
         assert set(r) >= {
-            "institution", "institution_id", "country", "countries", "sector", "confidence",
+            "institution",
+            "institution_id",
+            "country",
+            "countries",
+            "sector",
+            "confidence",
             "evidence",
         }
         assert isinstance(r["countries"], list) and isinstance(r["evidence"], list)

@@ -130,7 +130,9 @@ def _check_schema(res: Resolution) -> None:
     assert res.institution is None or res.institution_id
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     text=st.one_of(st.none(), st.text(max_size=300)),
     domain=st.one_of(st.none(), st.text(max_size=60), st.from_regex(r"[a-z]{1,8}\.[a-z]{2,3}")),
@@ -139,7 +141,9 @@ def test_resolution_never_raises_and_schema_holds(resolver, text, domain):
     _check_schema(resolver.resolve(text, domain))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     parts=st.lists(
         st.sampled_from(

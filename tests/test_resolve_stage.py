@@ -84,8 +84,17 @@ def test_affiliations_table_one_row_per_distinct_pair(built):
     assert len(aff) == len(pairs)
     assert {(r["raw_affiliation"], r["email_domain"]) for r in aff} == pairs
     expected = {
-        "raw_affiliation", "email_domain", "norm_key", "institution", "institution_id",
-        "country", "countries", "sector", "confidence", "evidence", "method",
+        "raw_affiliation",
+        "email_domain",
+        "norm_key",
+        "institution",
+        "institution_id",
+        "country",
+        "countries",
+        "sector",
+        "confidence",
+        "evidence",
+        "method",
     }
     assert expected <= set(built.table("affiliations").columns)
     by = {(r["raw_affiliation"], r["email_domain"]): r for r in aff}
@@ -99,8 +108,14 @@ def test_affiliations_table_one_row_per_distinct_pair(built):
 
 def test_authorships_keep_rows_and_columns_and_gain_resolution(built):
     t = built.table("authorships")
-    for col in ("authorship_id", "label_country", "institution", "institution_id", "country",
-                "sector"):
+    for col in (
+        "authorship_id",
+        "label_country",
+        "institution",
+        "institution_id",
+        "country",
+        "sector",
+    ):
         assert col in t.columns
     rows = {r["authorship_id"]: r for r in t.to_pyarrow().to_pylist()}
     assert len(rows) == len(ROWS)
@@ -126,7 +141,9 @@ def test_rebuild_reuses_cached_resolutions(tmp_path, built):
     key = norm_key("Microsoft Research Asia", None)
     inst = [
         "SENTINEL" if k == key else v
-        for k, v in zip(aff.column("norm_key").to_pylist(), aff.column("institution").to_pylist(), strict=True)
+        for k, v in zip(
+            aff.column("norm_key").to_pylist(), aff.column("institution").to_pylist(), strict=True
+        )
     ]
     aff = aff.set_column(aff.schema.get_field_index("institution"), "institution", pa.array(inst))
     prev.create_table("affiliations", aff)
@@ -137,8 +154,15 @@ def test_rebuild_reuses_cached_resolutions(tmp_path, built):
     rows = [*ROWS, ("p9#0", "Google Research, Zurich", None)]
     tbl = _authorships()
     extra = {c: [None] for c in tbl.column_names}
-    extra.update(authorship_id=["p9#0"], paper_id=["p9"], venue=["nips"], year=[2020],
-                 author_position=[0], author_name=["Z"], raw_affiliation=[rows[-1][1]])
+    extra.update(
+        authorship_id=["p9#0"],
+        paper_id=["p9"],
+        venue=["nips"],
+        year=[2020],
+        author_position=[0],
+        author_name=["Z"],
+        raw_affiliation=[rows[-1][1]],
+    )
     con.create_table("authorships", pa.concat_tables([tbl, pa.table(extra, schema=tbl.schema)]))
     stage.run(_ctx(con, previous))
     out = {r["raw_affiliation"]: r for r in con.table("affiliations").to_pyarrow().to_pylist()}

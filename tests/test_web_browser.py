@@ -45,6 +45,8 @@ ARTIFACTS = (
     )
     / "web"
 )
+#: Generous: CI machines are small (2 cores) and plotly.js is 4.8 MB of JavaScript to compile.
+TIMEOUT_MS = 90_000
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 PAGES = {
@@ -117,6 +119,7 @@ def shared(browser: Browser) -> Iterator[tuple[BrowserContext, Watch]]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     watch = Watch()
     context.route("**/*", watch.route)
+    context.set_default_timeout(TIMEOUT_MS)
     yield context, watch
     context.close()
 
@@ -140,7 +143,7 @@ def _rendered(pg: Page) -> int:
     n = pg.locator("[data-figure]").count()
     pg.wait_for_function(
         "() => [...document.querySelectorAll('[data-figure]')].every(e => e.dataset.rendered)",
-        timeout=20000,
+        timeout=TIMEOUT_MS,
     )
     return n
 
@@ -170,7 +173,7 @@ def test_map_draws_countries_from_local_geometry(base_url: str, page: tuple[Page
     pg, watch = page
     pg.goto(base_url + "/map?metric=stock_share&year=2020")
     _rendered(pg)
-    pg.wait_for_selector(".choroplethlocation", state="attached", timeout=20000)
+    pg.wait_for_selector(".choroplethlocation", state="attached")
     assert pg.locator(".choroplethlocation").count() >= 5
     assert any(u.endswith("/static/topojson/world_110m.json") for u in watch.requests)
     assert watch.errors == []
@@ -220,6 +223,7 @@ def _view(pg: Page) -> dict[str, Any]:
 
 def test_shared_url_reproduces_view(base_url: str, browser: Browser) -> None:
     first = browser.new_context()
+    first.set_default_timeout(TIMEOUT_MS)
     pg = first.new_page()
     pg.goto(base_url + "/flows")
     _rendered(pg)
@@ -236,6 +240,7 @@ def test_shared_url_reproduces_view(base_url: str, browser: Browser) -> None:
     first.close()
 
     second = browser.new_context()  # a fresh browser session opening the shared link
+    second.set_default_timeout(TIMEOUT_MS)
     pg2 = second.new_page()
     pg2.goto(shared)
     _rendered(pg2)
@@ -275,6 +280,7 @@ def test_non_loopback_requests_are_caught(base_url: str, browser: Browser) -> No
     context = browser.new_context()
     watch = Watch()
     context.route("**/*", watch.route)
+    context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     pg.goto(base_url + "/search")
     with pytest.raises(PlaywrightError):

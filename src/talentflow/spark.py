@@ -23,6 +23,9 @@ DEFAULT_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
+#: Local sessions bind the driver to loopback: the machine's public name may not be reachable
+#: from itself (sandboxes, laptops on VPNs), which hangs session start.
+LOCAL_CONF = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
 #: A cheap session for tests: one core, one shuffle partition, no UI.
 TEST_CONF = {
     "spark.sql.shuffle.partitions": "1",
@@ -59,7 +62,8 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     except ImportError as exc:
         raise _engine_unavailable(MISSING) from exc
     builder = SparkSession.builder.master(master or "local[*]").appName("talentflow")
-    for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
+    local = LOCAL_CONF if (master or "local").startswith("local") else {}
+    for key, value in {**DEFAULT_CONF, **local, **(conf or {})}.items():
         builder = builder.config(key, value)
     try:
         return builder.getOrCreate()

@@ -29,7 +29,7 @@ def _data_dir(data: Path | None) -> Path | None:
 def resolve(
     text: str | None = typer.Argument(None, help="One affiliation string to explain."),
     domain: str | None = typer.Option(None, "--domain", help="Email domain of TEXT."),
-    input: str | None = typer.Option(  # noqa: A002
+    input: str | None = typer.Option(
         None, "--input", "-i", help="JSON lines {id, affiliation, domain}; '-' for stdin."
     ),
     output: str = typer.Option("-", "--output", "-o", help="JSON lines out; '-' for stdout."),

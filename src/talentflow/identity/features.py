@@ -36,13 +36,7 @@ WEBMAIL = (
 _SECOND_LEVEL = ("ac", "co", "edu", "com", "org", "gov", "net", "or", "ne", "go")
 
 #: Title words too common in this field to say anything about a person's topic.
-STOPWORDS = (
-    "with from that this into over under using based their through learning learn networks "
-    "network neural deep model models approach method methods data towards toward via for "
-    "and the analysis efficient effective better large scale task tasks training "
-    "without when what your more than between across beyond improving improved generalization "
-    "adaptive robust new novel framework system systems problem problems study"
-).split()
+STOPWORDS = ["with", "from", "that", "this", "into", "over", "under", "using", "based", "their", "through", "learning", "learn", "networks", "network", "neural", "deep", "model", "models", "approach", "method", "methods", "data", "towards", "toward", "via", "for", "and", "the", "analysis", "efficient", "effective", "better", "large", "scale", "task", "tasks", "training", "without", "when", "what", "your", "more", "than", "between", "across", "beyond", "improving", "improved", "generalization", "adaptive", "robust", "new", "novel", "framework", "system", "systems", "problem", "problems", "study"]
 
 STRING_ARRAY = dt.Array(dt.string)
 
@@ -185,7 +179,11 @@ def record_entities(features: ibis.Table) -> ibis.Table:
 
 
 def cluster_entities(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
-    """Entities for identifier clusters: every value seen on any of the cluster's authorships."""
+    """Entities for identifier clusters: every value seen on any of the cluster's authorships.
+
+    ``clusters`` is ``(authorship_id, cluster_key, strong)``; ``is_cluster`` of the entity is
+    ``strong`` (a weak cluster, known only by hashed e-mails, may still join a strong one).
+    """
     f = features.join(clusters, "authorship_id")
     # The cluster's representative name: its most frequent first-last key (ties: smallest).
     counts = f.filter(f.name_fl.notnull()).group_by(["cluster_key", "name_fl"]).aggregate(n=ibis._.count())
@@ -205,6 +203,7 @@ def cluster_entities(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
         )
     )
     agg = f.group_by("cluster_key").aggregate(
+        strong=f.strong.max(),
         n_authorships=f.authorship_id.count(),
         name_variants=f.name_full.collect(distinct=True),
         institutions=f.institution.collect(distinct=True),
@@ -228,7 +227,7 @@ def cluster_entities(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
     )
     return e.select(
         entity_id=e.cluster_key,
-        is_cluster=ibis.literal(True),
+        is_cluster=e.strong,
         n_authorships=e.n_authorships.cast("int64"),
         name_fl=e.name_fl,
         name_fl_swapped=e.name_fl_swapped,

@@ -83,8 +83,13 @@ def link(
     ids = _materialise(
         con, "ids", identifiers.trusted_ids(identifiers.authorship_ids(authorships), feats), temps
     )
+    clusters = identifiers.identifier_clusters(con, authorships, ids=ids)
+    # A cluster is strong when it carries a profile id, weak when only hashed e-mails.
+    strength = clusters.join(ids, "authorship_id").group_by("cluster_key").aggregate(
+        strong=(~ids.pid.startswith("email:")).max()
+    )
     clusters = _materialise(
-        con, "clusters", identifiers.identifier_clusters(con, authorships, ids=ids), temps
+        con, "clusters", clusters.join(strength, "cluster_key"), temps
     )
     records = features.record_entities(feats.anti_join(clusters, "authorship_id"))
     entities = _materialise(
@@ -93,7 +98,7 @@ def link(
     n_entities = int(entities.count().execute())
     n_records = int(entities.filter(~entities.is_cluster).count().execute())
     n_clusters = n_entities - n_records
-    stats = {"entities": n_entities, "unidentified": n_records, "identifier_clusters": n_clusters}
+    stats = {"entities": n_entities, "free_entities": n_records, "strong_clusters": n_clusters}
 
     pairs = None
     trained = None

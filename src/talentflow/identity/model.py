@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator
@@ -119,6 +120,25 @@ def settings(prior: float) -> SettingsCreator:
     )
 
 
+def name_frequencies(con: Any, entities_table: str, *, floor: float = 0.5) -> str:
+    """Term frequencies of ``name_fl`` as the share of *identified people* with the name.
+
+    Counting entities would make a prolific author without ids (one entity per authorship)
+    look like a common name; counting strong identifier clusters estimates how many people
+    share it. Names no identified person has get ``floor`` people. Returns the table name.
+    """
+    e = con.table(entities_table)
+    n_people = e.filter(e.is_cluster).count().execute()
+    total = float(max(n_people, 1))
+    by_name = e.filter(e.name_fl.notnull()).group_by("name_fl").aggregate(
+        k=e.is_cluster.cast("int64").sum()
+    )
+    tf = by_name.select("name_fl", tf_name_fl=ibis.greatest(by_name.k.cast("float64"), floor) / total)
+    name = entities_table + "_tf_name_fl"
+    con.create_table(name, tf, overwrite=True)
+    return name
+
+
 def db_api(con: Any, engine: str) -> Any:
     """splink's database API on the same connection the stage uses."""
     if engine == "duckdb":
@@ -172,12 +192,15 @@ def score(
     logging.getLogger("splink").setLevel(logging.ERROR)
     api = db_api(con, engine)
     df = api.register(entities_table)
+    tf_name = name_frequencies(con, entities_table)
     if model is not None:
         linker = Linker(df, model, log_level=None)
+        linker.table_management.register_term_frequency_lookup(api.register(tf_name), "name_fl")
     else:
         total_pairs = max(n_entities * (n_entities - 1) / 2, 1.0)
         prior = min(max(p["prior_matches_per_record"] * max(n_records, 1) / total_pairs, 1e-9), 0.5)
         linker = Linker(df, settings(prior), log_level=None)
+        linker.table_management.register_term_frequency_lookup(api.register(tf_name), "name_fl")
         linker.training.estimate_u_using_random_sampling(
             max_pairs=float(p["u_max_pairs"]), seed=int(p["seed"]), min_count_per_level=None
         )
@@ -190,6 +213,7 @@ def score(
 
     def cleanup() -> None:
         api.delete_tables_created_by_splink_from_db()
+        con.drop_table(tf_name, force=True)
 
     n = con.table(pred.physical_name).count().execute()
     return Scored(pred.physical_name, trained, int(n), p, cleanup)

@@ -4,9 +4,11 @@ Every paper gets exactly one of :data:`SUBFIELDS`. Rules are tried in order and 
 fires wins; the ``rule`` column says which one (``<subfield>:<kind>:<matched text>``), so a
 surprising tag can always be explained. The order encodes priorities:
 
-1. ``llm`` vocabulary in the text (large/pre-trained language models, instruction tuning,
-   RLHF, in-context learning, chain of thought, foundation models, GPT/BERT/LLaMA families...).
-   "language model" alone counts as ``llm`` only from the LLM era on (earlier it is ``nlp``).
+1. ``llm`` vocabulary in the title, keywords or abstract (large/pre-trained language models,
+   instruction tuning, RLHF, in-context learning, chain of thought, foundation models,
+   GPT/BERT/LLaMA families...). "language model" alone (title/keywords) counts as ``llm`` only
+   from the LLM era on (earlier it is ``nlp``). All other text rules read only the title and
+   keywords: abstracts mention images, bounds or text in passing too often.
 2. Venues whose scope is one subfield (CoRL -> robotics; CVPR/ICCV/ECCV/WACV/3DV/ACM MM -> vision;
    ACL/NAACL/EMNLP/COLING/EACL -> nlp), so e.g. "deep reinforcement learning for inpainting"
    at CVPR stays vision.
@@ -44,12 +46,14 @@ class Rule:
     pattern: str = ""
     venues: tuple[str, ...] = ()
     min_year: int | None = None  # rule applies only from this year on (None: always)
+    abstract: bool = False  # also search the abstract (only for specific vocabulary)
 
 
 _LLM = (
     r"\b(?:large|pre-?trained|foundation|masked|multi-?modal|vision[- ]language|autoregressive"
     r"|code|causal) language[- ]model(?:s|ing)?\b"
-    r"|\b(?:m|vl)?llms?\b|\bvlms?\b|\bllm\w*|\bchatgpt\b|\bgpt(?:-?\d\w*)?\b|\b\w*bert\b"
+    r"|\b(?:m|vl)?llms?\b|\bvlms?\b|\bllm\w*|\bchatgpt\b|\bgpt(?:-?\d\w*)?\b"
+    r"|\b(?:\w+-)?bert\w*|\b(?:ro|de|distil|sci|bio|code|tiny|span|m)bert\w*"
     r"|\bllama\w*|\bt5\b|\brwkv\b|\bmistral\b|\bclaude\b|\bgemini\b"
     r"|\binstruction[- ]?(?:tun\w*|follow\w*)|\bin-context learning\b|\bchain[- ]of[- ]thoughts?\b"
     r"|\btree[- ]of[- ]thoughts?\b|\bprompt engineering\b|\brlhf\b|\bhuman feedback\b"
@@ -100,7 +104,7 @@ _THEORY = (
 
 #: The rules in the order they are tried.
 RULES: tuple[Rule, ...] = (
-    Rule("llm", "text", _LLM),
+    Rule("llm", "text", _LLM, abstract=True),
     Rule("llm", "text", r"\blanguage[- ]model(?:s|ing)?\b", min_year=LLM_ERA_START),
     Rule("robotics", "venue", venues=("corl", "rss", "icra", "iros")),
     Rule("vision", "venue", venues=("cvpr", "iccv", "eccv", "wacv", "3dv", "acmmm", "bmvc")),
@@ -115,16 +119,16 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _text(papers: pd.DataFrame) -> pd.Series:
+def _text(papers: pd.DataFrame, *, abstract: bool) -> pa.Array:
+    """Lower-cased ``title | keywords`` (and ``| abstract``) as an Arrow string array."""
+    cols = ["title", "keywords", "abstract"] if abstract else ["title", "keywords"]
     parts = [
-        papers[c].fillna("").astype(str)
-        for c in ("title", "keywords", "abstract")
+        pa.array(papers[c].astype(object).where(papers[c].notna(), ""), type=pa.string())
         if c in papers.columns
+        else pa.array([""] * len(papers), type=pa.string())
+        for c in cols
     ]
-    text = parts[0]
-    for p in parts[1:]:
-        text = text + " | " + p
-    return text.str.lower()
+    return pc.utf8_lower(pc.binary_join_element_wise(*parts, " | "))
 
 
 def classify(
@@ -156,13 +160,12 @@ def classify(
     [['llm', True]]
     """
     n = len(papers)
-    text = _text(papers).to_numpy(dtype=object)
+    texts = {False: _text(papers, abstract=False), True: _text(papers, abstract=True)}
     venue = papers["venue"].fillna("").astype(str).str.lower().to_numpy(dtype=object)
     year = pd.to_numeric(papers["year"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
     subfield = np.full(n, "other_ml", dtype=object)
     rule = np.full(n, "other_ml:default", dtype=object)
     open_ = np.ones(n, dtype=bool)
-    text_a = pa.array(text, type=pa.string())
     for r in RULES:
         if not open_.any():
             break
@@ -172,7 +175,7 @@ def classify(
             labels = np.array([f"{r.subfield}:venue:{v}" for v in venue[idx][hit]], dtype=object)
         else:
             # RE2 via Arrow: vectorised, no per-row Python
-            sub = text_a.take(pa.array(idx))
+            sub = texts[r.abstract].take(pa.array(idx))
             found = pc.struct_field(pc.extract_regex(sub, f"(?P<m>{r.pattern})"), [0])
             found_np = found.to_numpy(zero_copy_only=False)
             hit = pc.is_valid(found).to_numpy(zero_copy_only=False).copy()

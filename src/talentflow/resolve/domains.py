@@ -13,23 +13,123 @@ import tldextract
 
 #: Webmail and personal-mail providers: their domain says nothing about where someone works.
 WEBMAIL = frozenset(
-    """
-    gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.co.jp yahoo.fr yahoo.de yahoo.co.in
-    yahoo.com.cn yahoo.com.tw yahoo.com.hk hotmail.com hotmail.co.uk hotmail.fr hotmail.de
-    outlook.com live.com live.cn msn.com icloud.com me.com mac.com aol.com protonmail.com
-    proton.me pm.me gmx.de gmx.net gmx.com web.de mail.ru yandex.ru yandex.com qq.com
-    foxmail.com 163.com 126.com yeah.net sina.com sina.cn sohu.com aliyun.com 139.com 189.cn
-    naver.com hanmail.net daum.net kakao.com nate.com rediffmail.com zoho.com mail.com
-    tutanota.com fastmail.com hey.com ymail.com rocketmail.com free.fr orange.fr laposte.net
-    libero.it tiscali.it t-online.de seznam.cz wp.pl o2.pl interia.pl rambler.ru bk.ru list.ru
-    inbox.ru ya.ru email.com usa.net comcast.net verizon.net att.net sbcglobal.net bellsouth.net
-    cox.net earthlink.net shaw.ca rogers.com sympatico.ca bigpond.com optusnet.com.au
-    btinternet.com sky.com virginmedia.com ntlworld.com example.com users.noreply.github.com
-    """.split()
+    [
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "yahoo.co.jp",
+        "yahoo.fr",
+        "yahoo.de",
+        "yahoo.co.in",
+        "yahoo.com.cn",
+        "yahoo.com.tw",
+        "yahoo.com.hk",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "hotmail.fr",
+        "hotmail.de",
+        "outlook.com",
+        "live.com",
+        "live.cn",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "protonmail.com",
+        "proton.me",
+        "pm.me",
+        "gmx.de",
+        "gmx.net",
+        "gmx.com",
+        "web.de",
+        "mail.ru",
+        "yandex.ru",
+        "yandex.com",
+        "qq.com",
+        "foxmail.com",
+        "163.com",
+        "126.com",
+        "yeah.net",
+        "sina.com",
+        "sina.cn",
+        "sohu.com",
+        "aliyun.com",
+        "139.com",
+        "189.cn",
+        "naver.com",
+        "hanmail.net",
+        "daum.net",
+        "kakao.com",
+        "nate.com",
+        "rediffmail.com",
+        "zoho.com",
+        "mail.com",
+        "tutanota.com",
+        "fastmail.com",
+        "hey.com",
+        "ymail.com",
+        "rocketmail.com",
+        "free.fr",
+        "orange.fr",
+        "laposte.net",
+        "libero.it",
+        "tiscali.it",
+        "t-online.de",
+        "seznam.cz",
+        "wp.pl",
+        "o2.pl",
+        "interia.pl",
+        "rambler.ru",
+        "bk.ru",
+        "list.ru",
+        "inbox.ru",
+        "ya.ru",
+        "email.com",
+        "usa.net",
+        "comcast.net",
+        "verizon.net",
+        "att.net",
+        "sbcglobal.net",
+        "bellsouth.net",
+        "cox.net",
+        "earthlink.net",
+        "shaw.ca",
+        "rogers.com",
+        "sympatico.ca",
+        "bigpond.com",
+        "optusnet.com.au",
+        "btinternet.com",
+        "sky.com",
+        "virginmedia.com",
+        "ntlworld.com",
+        "example.com",
+        "users.noreply.github.com",
+    ]
 )
 
 #: Generic top-level domains; ``edu`` is handled apart (weak evidence for the US).
-GENERIC_TLDS = frozenset("com org net info biz io ai co me tv app dev xyz tech eu int".split())
+GENERIC_TLDS = frozenset(
+    [
+        "com",
+        "org",
+        "net",
+        "info",
+        "biz",
+        "io",
+        "ai",
+        "co",
+        "me",
+        "tv",
+        "app",
+        "dev",
+        "xyz",
+        "tech",
+        "eu",
+        "int",
+    ]
+)
 
 
 @lru_cache(maxsize=1)

@@ -132,13 +132,17 @@ def evaluate(gaz: Gazetteer, slots: list[Any], seen: set[str] | None = None) -> 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (plain text output)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, required=True, help="data folder (registries/, paperlists/)")
+    ap.add_argument(
+        "--data", type=Path, required=True, help="data folder (registries/, paperlists/)"
+    )
     ap.add_argument("--errors", type=int, default=0, help="print this many errors")
     ap.add_argument("--inst-errors", type=int, default=0, help="print institution mismatches")
     ap.add_argument("--no-cache", action="store_true")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    gaz = load_gazetteer(args.data, learn_splits=("train", "calibration"), use_cache=not args.no_cache)
+    gaz = load_gazetteer(
+        args.data, learn_splits=("train", "calibration"), use_cache=not args.no_cache
+    )
     t_load = time.perf_counter() - t0
     slots = read_labelled(args.data / "paperlists")
     test = [s for s in slots if s.split == "test"]
@@ -148,23 +152,31 @@ def main(argv: list[str] | None = None) -> int:
     t_eval = time.perf_counter() - t1
     d = sc.as_dict()
     venues = sorted({f"{s.venue}{s.year}" for s in test})
-    print(f"gazetteer (train+calibration evidence): {len(gaz.entities)} entities, "
-          f"{len(gaz.keys)} keys, loaded in {t_load:.2f}s")
+    print(
+        f"gazetteer (train+calibration evidence): {len(gaz.entities)} entities, "
+        f"{len(gaz.keys)} keys, loaded in {t_load:.2f}s"
+    )
     print(f"held-out venue-years ({len(venues)}): {' '.join(venues)}")
     print(f"held-out author slots: {d['slots']} (with a country label: {sc.n_country})")
     print(f"{'':32}{'resolver':>10}{'baseline':>10}")
-    print(f"{'country accuracy (primary)':32}{d['country_accuracy']:>10.4f}"
-          f"{d['baseline_country_accuracy']:>10.4f}")
+    print(
+        f"{'country accuracy (primary)':32}{d['country_accuracy']:>10.4f}"
+        f"{d['baseline_country_accuracy']:>10.4f}"
+    )
     print(f"{'answered share':32}{d['answered']:>10.4f}{d['baseline_answered']:>10.4f}")
     print(f"{'institution match':32}{d['institution_match']:>10.4f}{'':>10}")
-    print(f"{'country acc., unseen strings':32}{d['unseen_country_accuracy']:>10.4f}"
-          f"   (n={d['unseen_strings']})")
+    print(
+        f"{'country acc., unseen strings':32}{d['unseen_country_accuracy']:>10.4f}"
+        f"   (n={d['unseen_strings']})"
+    )
     print("calibration (answered slots): confidence bin -> n, mean confidence bin, accuracy")
     for i in range(len(BINS) - 1):
         vals = sc.calibration.get(i, [])
         if vals:
-            print(f"  [{BINS[i]:.2f}, {min(BINS[i + 1], 1.0):.2f}) n={len(vals):6d} "
-                  f"accuracy={sum(vals) / len(vals):.4f}")
+            print(
+                f"  [{BINS[i]:.2f}, {min(BINS[i + 1], 1.0):.2f}) n={len(vals):6d} "
+                f"accuracy={sum(vals) / len(vals):.4f}"
+            )
     print(f"evaluated in {t_eval:.1f}s")
     for err in sc.errors[: args.errors]:
         print("ERR", err)

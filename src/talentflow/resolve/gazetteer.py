@@ -38,19 +38,120 @@ FORMAT_VERSION = 14
 
 #: Tokens that say nothing about which organisation is meant.
 GENERIC = frozenset(
-    """
-    department of and for in at on the school faculty college institute laboratory center
-    research science engineering computer computing information electrical electronic
-    electronics mathematics mathematical statistics statistical applied key state group
-    division unit program programme graduate undergraduate technology intelligent intelligence
-    artificial machine learning systems system data analytics vision language processing
-    natural robotics lab national joint international division section chair team studies
-    informatics physics biology medicine medical automation control software communication
-    communications network networks signal image multimedia cognitive neural brain economics
-    management business operations industrial mechanical civil chemical aerospace sciences
-    ai ml cs ece eecs cse phd student postdoc professor visiting affiliated member fellow
-    center centre hub innovation advanced big deep theory theoretical
-    """.split()
+    [
+        "department",
+        "of",
+        "and",
+        "for",
+        "in",
+        "at",
+        "on",
+        "the",
+        "school",
+        "faculty",
+        "college",
+        "institute",
+        "laboratory",
+        "center",
+        "research",
+        "science",
+        "engineering",
+        "computer",
+        "computing",
+        "information",
+        "electrical",
+        "electronic",
+        "electronics",
+        "mathematics",
+        "mathematical",
+        "statistics",
+        "statistical",
+        "applied",
+        "key",
+        "state",
+        "group",
+        "division",
+        "unit",
+        "program",
+        "programme",
+        "graduate",
+        "undergraduate",
+        "technology",
+        "intelligent",
+        "intelligence",
+        "artificial",
+        "machine",
+        "learning",
+        "systems",
+        "system",
+        "data",
+        "analytics",
+        "vision",
+        "language",
+        "processing",
+        "natural",
+        "robotics",
+        "lab",
+        "national",
+        "joint",
+        "international",
+        "division",
+        "section",
+        "chair",
+        "team",
+        "studies",
+        "informatics",
+        "physics",
+        "biology",
+        "medicine",
+        "medical",
+        "automation",
+        "control",
+        "software",
+        "communication",
+        "communications",
+        "network",
+        "networks",
+        "signal",
+        "image",
+        "multimedia",
+        "cognitive",
+        "neural",
+        "brain",
+        "economics",
+        "management",
+        "business",
+        "operations",
+        "industrial",
+        "mechanical",
+        "civil",
+        "chemical",
+        "aerospace",
+        "sciences",
+        "ai",
+        "ml",
+        "cs",
+        "ece",
+        "eecs",
+        "cse",
+        "phd",
+        "student",
+        "postdoc",
+        "professor",
+        "visiting",
+        "affiliated",
+        "member",
+        "fellow",
+        "center",
+        "centre",
+        "hub",
+        "innovation",
+        "advanced",
+        "big",
+        "deep",
+        "theory",
+        "theoretical",
+    ]
 )
 
 _UNIVERSITY = re.compile(r"\b(universit\w*|universidad|college|polytechnic)\b")
@@ -109,8 +210,14 @@ class _Builder:
         self.common: set[str] = set()
         self.label_names: set[str] = set()
 
-    def entity(self, name: str, country: str, sector: str, iid: str | None = None,
-               multinational: bool = False) -> int:
+    def entity(
+        self,
+        name: str,
+        country: str,
+        sector: str,
+        iid: str | None = None,
+        multinational: bool = False,
+    ) -> int:
         key = (normalize(name), country)
         idx = self.by_key.get(key)
         if idx is not None:
@@ -542,7 +649,9 @@ def load_gazetteer(
         Where compiled gazetteers are kept (default :func:`default_cache_dir`).
     """
     data = Path(data_dir) if data_dir is not None else None
-    reg = Path(registry_dir) if registry_dir is not None else (data / "registries" if data else None)
+    reg = (
+        Path(registry_dir) if registry_dir is not None else (data / "registries" if data else None)
+    )
     inputs: list[Path] = []
     for root, pattern in ((reg, "**/*"), (data / "paperlists" if data else None, "*/*.json")):
         if root is not None and root.exists():
@@ -553,8 +662,15 @@ def load_gazetteer(
     )
     code = b"".join(
         resources.files("talentflow.resolve").joinpath(m).read_bytes()
-        for m in ("gazetteer.py", "places.py", "normalize.py", "sectors.py", "labels.py",
-                  "resolver.py", "calibration.py")
+        for m in (
+            "gazetteer.py",
+            "places.py",
+            "normalize.py",
+            "sectors.py",
+            "labels.py",
+            "resolver.py",
+            "calibration.py",
+        )
     )
     digest = hashlib.sha256(
         json.dumps([FORMAT_VERSION, _fingerprint(inputs), list(learn_splits), str(reg)]).encode()

@@ -52,8 +52,8 @@ class LabelledSlot:
 
 def _pick(values: list[str], index: str) -> tuple[str, ...]:
     out = []
-    for i in index.split("+"):
-        i = i.strip()
+    for raw in index.split("+"):
+        i = raw.strip()
         out.append(values[int(i)] if i.isdigit() and int(i) < len(values) else "")
     return tuple(out)
 
@@ -117,7 +117,7 @@ def read_labelled(paperlists_dir: Path) -> list[LabelledSlot]:
         insts_all = (u_norm or "").split(";")
         countries_all = (c_norm or "").split(";")
         for i in nonempty:
-            parts = [p for p in affs[i].split("+")]
+            parts = affs[i].split("+")
             insts = _pick(insts_all, u_index[i])
             countries = _pick(countries_all, c_of.get(i, ""))
             if len(insts) != len(parts) or len(countries) != len(parts):

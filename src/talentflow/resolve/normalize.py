@@ -101,12 +101,12 @@ def tokens(text: str) -> list[str]:
 @lru_cache(maxsize=262_144)
 def _tokens(text: str) -> tuple[str, ...]:
     out: list[str] = []
-    for tok in _NON_WORD.split(fold(text)):
-        if not tok:
+    for raw in _NON_WORD.split(fold(text)):
+        if not raw:
             continue
-        if len(tok) > 4 and tok[-1].isdigit() and tok[-2].isalpha():
-            tok = tok[:-1]  # a footnote marker: "Washington1" (not "Data61")
-        tok = ABBREVIATIONS.get(tok, tok)
+        if len(raw) > 4 and raw[-1].isdigit() and raw[-2].isalpha():
+            raw = raw[:-1]  # noqa: PLW2901  (a footnote marker: "Washington1", not "Data61")
+        tok = ABBREVIATIONS.get(raw, raw)
         if tok:
             out.append(tok)
     return tuple(out)

@@ -23,8 +23,8 @@ from talentflow.resolve.gazetteer import (
     Gazetteer,
     load_gazetteer,
 )
-from talentflow.resolve.places import CONTEXT_CODES, SEGMENT_COUNTRY_CODES
 from talentflow.resolve.normalize import clean, has_cjk, segments, split_parts, tokens
+from talentflow.resolve.places import CONTEXT_CODES, SEGMENT_COUNTRY_CODES
 
 #: Longest raw affiliation looked at (longer strings are cut; real ones are far shorter).
 MAX_CHARS = 2000
@@ -406,7 +406,9 @@ def _split_cjk(toks: list[str], keys: dict[str, Any]) -> list[str]:
                     break
             else:
                 j = i + 1
-                while j < len(tok) and not any(tok[j:k] in keys for k in range(j + 1, len(tok) + 1)):
+                while j < len(tok) and not any(
+                    tok[j:k] in keys for k in range(j + 1, len(tok) + 1)
+                ):
                     j += 1
                 out.append(tok[i:j])
                 i = j

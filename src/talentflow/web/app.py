@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -10,6 +10,8 @@ import plotly
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from talentflow import __version__
 from talentflow.web import api, pages
@@ -28,6 +30,36 @@ CSP = (
     "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+
+
+class Guard:
+    """ASGI middleware: GET/HEAD only, bounded URLs, security headers on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal: Response | None = None
+        if len(scope["path"]) + len(scope.get("query_string", b"")) > MAX_URL:
+            refusal = PlainTextResponse("request URL too long", status_code=414)
+        elif scope["method"] not in ("GET", "HEAD"):
+            refusal = PlainTextResponse("read-only: GET only", status_code=405)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = CSP
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
+            await send(message)
+
+        if refusal is not None:
+            await refusal(scope, receive, send_with_headers)
+        else:
+            await self.app(scope, receive, send_with_headers)
 
 
 def create_app(db_path: str | Path) -> FastAPI:
@@ -54,19 +86,7 @@ def create_app(db_path: str | Path) -> FastAPI:
     )
     app.state.queries = queries
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if len(str(request.url)) > MAX_URL:
-            return PlainTextResponse("request URL too long", status_code=414)
-        if request.method not in ("GET", "HEAD"):
-            return PlainTextResponse("read-only: GET only", status_code=405)
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
+    app.add_middleware(Guard)
 
     @app.exception_handler(ParamError)
     async def param_error(request: Request, exc: ParamError) -> Response:

@@ -56,11 +56,15 @@ def country(q: Queries, code: str | None, name: str = "country") -> str:
     return code
 
 
+#: Default period: the last this-many years of the store (early years have few venues).
+DEFAULT_SPAN = 15
+
+
 def period(q: Queries, start: int | None, end: int | None) -> tuple[int, int]:
-    """A start/end year pair, defaulting to the store's range; start after end is an error."""
+    """A start/end year pair (default: the store's last 15 years); start after end is an error."""
     lo, hi = q.year_range()
-    s = lo if start is None else start
     e = hi if end is None else end
+    s = max(lo, min(e, hi) - DEFAULT_SPAN + 1) if start is None else start
     if s > e:
         raise ParamError("start", f"inverted year range: start {s} is after end {e}")
     return s, e
