@@ -69,8 +69,9 @@ def main() -> None:
     for name, frame in out.items():
         sup = f", {frame['suppressed'].mean():.0%} suppressed" if "suppressed" in frame else ""
         print(f"  {name}: {len(frame):,} rows{sup}")
-    print(f"indicators with {args.replicates} replicates: {t_compute:.1f}s "
-          f"(target < 60 s on 2 cores)")
+    print(
+        f"indicators with {args.replicates} replicates: {t_compute:.1f}s (target < 60 s on 2 cores)"
+    )
 
 
 if __name__ == "__main__":

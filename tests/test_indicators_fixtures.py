@@ -75,13 +75,21 @@ def test_bilateral_flows(out):
 
 def test_retention_censoring(out):
     r = out["retention"]
-    us = r[(r.country == "US") & r.cohort_year.isna() & (r.basis == "first_observed")
-           & (r.subset == "all")].set_index("k")
+    us = r[
+        (r.country == "US")
+        & r.cohort_year.isna()
+        & (r.basis == "first_observed")
+        & (r.subset == "all")
+    ].set_index("k")
     # a leaves after 3 years; c is censored at 3 years without leaving
     assert us.at_risk.tolist() == [2, 2, 2]
     assert us.retained_share.tolist() == [1.0, 1.0, 0.5]
-    gb = r[(r.country == "GB") & r.cohort_year.isna() & (r.basis == "first_observed")
-           & (r.subset == "all")]
+    gb = r[
+        (r.country == "GB")
+        & r.cohort_year.isna()
+        & (r.basis == "first_observed")
+        & (r.subset == "all")
+    ]
     assert gb.retained_share.tolist() == [0.0]
     cn = r[(r.country == "CN") & (r.cohort_year == 2010) & (r.subset == "all")]
     assert cn.at_risk.tolist() == [1] and cn.retained_share.tolist() == [1.0]  # b censored
@@ -89,8 +97,9 @@ def test_retention_censoring(out):
 
 def test_retention_training_basis(out):
     r = out["retention"]
-    tr = r[(r.country == "US") & r.cohort_year.isna() & (r.basis == "training")
-           & (r.subset == "all")].set_index("k")
+    tr = r[
+        (r.country == "US") & r.cohort_year.isna() & (r.basis == "training") & (r.subset == "all")
+    ].set_index("k")
     # a trains until 2012 and leaves in 2013; c trains in 2011 and stays (censored at 3)
     assert tr.at_risk.tolist() == [2, 1, 1]
     assert tr.retained_share.tolist() == [0.5, 0.5, 0.5]
@@ -143,8 +152,9 @@ def test_paper_subfields(out):
 def test_suppression_marks_and_keeps_rows():
     params = IndicatorParams(replicates=10, min_cell=2, k_max=3, llm_era_start=2012)
     sup = compute(fixture_tables(), params)
-    full = compute(fixture_tables(), IndicatorParams(replicates=0, min_cell=0, k_max=3,
-                                                     llm_era_start=2012))
+    full = compute(
+        fixture_tables(), IndicatorParams(replicates=0, min_cell=0, k_max=3, llm_era_start=2012)
+    )
     for name in ("country_year", "flows", "retention", "returns", "origin_work", "sector_flows"):
         assert len(sup[name]) == len(full[name]), name  # never dropped
     t = sup["country_year"]
@@ -161,8 +171,11 @@ def test_intervals_present_and_seeded():
     one = compute(fixture_tables(), params)["country_year"]
     two = compute(fixture_tables(), params)["country_year"]
     pd.testing.assert_frame_equal(one, two)
-    other = compute(fixture_tables(), IndicatorParams(replicates=30, min_cell=0, k_max=3,
-                                                      llm_era_start=2012, seed=8))
-    assert not np.allclose(one.stock_ci_high.to_numpy(),
-                           other["country_year"].stock_ci_high.to_numpy())
+    other = compute(
+        fixture_tables(),
+        IndicatorParams(replicates=30, min_cell=0, k_max=3, llm_era_start=2012, seed=8),
+    )
+    assert not np.allclose(
+        one.stock_ci_high.to_numpy(), other["country_year"].stock_ci_high.to_numpy()
+    )
     assert math.isfinite(one.stock_ci_high.max())

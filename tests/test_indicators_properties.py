@@ -40,19 +40,26 @@ def person_years(draw, max_persons: int = 8) -> pd.DataFrame:
 def _tables(py: pd.DataFrame) -> dict[str, pd.DataFrame]:
     persons = sorted(py["person_id"].unique())
     papers = pd.DataFrame(
-        {"paper_id": ["x", "y"], "title": ["Large language models", "Image segmentation"],
-         "venue": ["nips", "nips"], "year": [2005, 2005]}
+        {
+            "paper_id": ["x", "y"],
+            "title": ["Large language models", "Image segmentation"],
+            "venue": ["nips", "nips"],
+            "year": [2005, 2005],
+        }
     )
     auth = pd.DataFrame(
-        {"paper_id": ["x" if i % 2 else "y" for i in range(len(persons))],
-         "person_id": persons, "venue": "nips", "year": 2005}
+        {
+            "paper_id": ["x" if i % 2 else "y" for i in range(len(persons))],
+            "person_id": persons,
+            "venue": "nips",
+            "year": 2005,
+        }
     )
     return {"person_years": py, "papers": papers, "authorships": auth}
 
 
 FAST = IndicatorParams(replicates=0, min_cell=0, k_max=4, llm_era_start=2000)
-SETTINGS = settings(max_examples=12, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _sorted(df: pd.DataFrame) -> pd.DataFrame:
@@ -69,9 +76,11 @@ def test_stock_change_identity(py):
         wide = t.set_index(["country", "year"])
         years = range(1999, 2009)
         for country in t.country.unique():
-            def get(col, year, c=country):
+
+            def get(col, year, c=country, w=wide):
                 key = (c, year)
-                return wide[col].get(key, 0.0) if key in wide.index else 0.0
+                return w[col].get(key, 0.0) if key in w.index else 0.0
+
             for y in years:
                 lhs = get("stock", y) - get("stock", y - 1)
                 rhs = get("entries", y) - get("exits", y - 1) + get("inflow", y) - get("outflow", y)
@@ -136,17 +145,26 @@ def _estimates_and_bounds(out):
         for col in table.columns:
             if col.endswith("ci_low"):
                 prefix = col[: -len("ci_low")]
-                est = prefix.rstrip("_") if prefix else {
-                    "flows": "n", "sector_flows": "n", "retention": "retained_share",
-                    "returns": "return_share", "origin_work": "share"}[name]
+                est = (
+                    prefix.rstrip("_")
+                    if prefix
+                    else {
+                        "flows": "n",
+                        "sector_flows": "n",
+                        "retention": "retained_share",
+                        "returns": "return_share",
+                        "origin_work": "share",
+                    }[name]
+                )
                 yield name, est, table[est], table[col], table[prefix + "ci_high"]
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(person_years())
 def test_intervals_contain_estimate(py):
-    out = compute(_tables(py), IndicatorParams(replicates=60, min_cell=0, k_max=4,
-                                               llm_era_start=2000, seed=1))
+    out = compute(
+        _tables(py), IndicatorParams(replicates=60, min_cell=0, k_max=4, llm_era_start=2000, seed=1)
+    )
     for name, est, value, low, high in _estimates_and_bounds(out):
         ok = value.notna() & low.notna()
         tol = 1e-5 * np.maximum(1.0, value[ok].abs())  # replicates are stored as float32
@@ -186,14 +204,18 @@ def test_intervals_narrow_as_sample_grows():
         assert r[low] <= r[est] <= r[high]
         return r[high] - r[low]
 
-    cell = dict(country="US", year=2008, subset="all", sector="all")
-    assert width(large, "country_year", "stock_share", "stock_share_ci_low",
-                 "stock_share_ci_high", **cell) < 0.5 * width(
-        small, "country_year", "stock_share", "stock_share_ci_low", "stock_share_ci_high", **cell)
-    assert width(large, "country_year", "outflow_rate", "outflow_rate_ci_low",
-                 "outflow_rate_ci_high", **cell) < 0.5 * width(
-        small, "country_year", "outflow_rate", "outflow_rate_ci_low", "outflow_rate_ci_high",
-        **cell)
-    ret = dict(country="US", cohort_year=None, basis="first_observed", subset="all", k=2)
+    cell = {"country": "US", "year": 2008, "subset": "all", "sector": "all"}
+    assert width(
+        large, "country_year", "stock_share", "stock_share_ci_low", "stock_share_ci_high", **cell
+    ) < 0.5 * width(
+        small, "country_year", "stock_share", "stock_share_ci_low", "stock_share_ci_high", **cell
+    )
+    assert width(
+        large, "country_year", "outflow_rate", "outflow_rate_ci_low", "outflow_rate_ci_high", **cell
+    ) < 0.5 * width(
+        small, "country_year", "outflow_rate", "outflow_rate_ci_low", "outflow_rate_ci_high", **cell
+    )
+    ret = {"country": "US", "cohort_year": None, "basis": "first_observed", "subset": "all", "k": 2}
     assert width(large, "retention", "retained_share", "ci_low", "ci_high", **ret) < 0.5 * width(
-        small, "retention", "retained_share", "ci_low", "ci_high", **ret)
+        small, "retention", "retained_share", "ci_low", "ci_high", **ret
+    )

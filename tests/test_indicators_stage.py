@@ -17,18 +17,68 @@ from talentflow.indicators.synthetic import worked_example as fixture_tables
 from talentflow.pipeline import STAGES, StageContext
 
 CONTRACT = {
-    "country_year": ["country", "year", "subset", "sector", "stock", "stock_frac", "stock_share",
-                     "inflow", "outflow", "net_flow", "inflow_rate", "outflow_rate", "net_rate",
-                     "returns", "stock_ci_low", "stock_ci_high", "suppressed"],
-    "flows": ["from_country", "to_country", "year", "subset", "n", "ci_low", "ci_high",
-              "suppressed"],
-    "retention": ["country", "cohort_year", "basis", "k", "at_risk", "retained_share", "ci_low",
-                  "ci_high", "suppressed"],
+    "country_year": [
+        "country",
+        "year",
+        "subset",
+        "sector",
+        "stock",
+        "stock_frac",
+        "stock_share",
+        "inflow",
+        "outflow",
+        "net_flow",
+        "inflow_rate",
+        "outflow_rate",
+        "net_rate",
+        "returns",
+        "stock_ci_low",
+        "stock_ci_high",
+        "suppressed",
+    ],
+    "flows": [
+        "from_country",
+        "to_country",
+        "year",
+        "subset",
+        "n",
+        "ci_low",
+        "ci_high",
+        "suppressed",
+    ],
+    "retention": [
+        "country",
+        "cohort_year",
+        "basis",
+        "k",
+        "at_risk",
+        "retained_share",
+        "ci_low",
+        "ci_high",
+        "suppressed",
+    ],
     "returns": ["country", "k", "at_risk", "return_share", "ci_low", "ci_high", "suppressed"],
-    "origin_work": ["population", "origin_basis", "origin_country", "work_country", "n", "share",
-                    "ci_low", "ci_high", "suppressed"],
-    "sector_flows": ["country", "year", "from_sector", "to_sector", "n", "ci_low", "ci_high",
-                     "suppressed"],
+    "origin_work": [
+        "population",
+        "origin_basis",
+        "origin_country",
+        "work_country",
+        "n",
+        "share",
+        "ci_low",
+        "ci_high",
+        "suppressed",
+    ],
+    "sector_flows": [
+        "country",
+        "year",
+        "from_sector",
+        "to_sector",
+        "n",
+        "ci_low",
+        "ci_high",
+        "suppressed",
+    ],
     "paper_subfields": ["paper_id", "subfield", "is_llm_era", "rule"],
 }
 
@@ -40,12 +90,23 @@ def store(tmp_path_factory) -> Path:
     for name, frame in fixture_tables().items():
         con.create_table(name, frame)
     events = pd.DataFrame(
-        {"event_id": ["e1"], "person_id": ["d"], "year": [2011], "level": ["country"],
-         "kind": ["migration"], "from_country": ["GB"], "to_country": ["US"]}
+        {
+            "event_id": ["e1"],
+            "person_id": ["d"],
+            "year": [2011],
+            "level": ["country"],
+            "kind": ["migration"],
+            "from_country": ["GB"],
+            "to_country": ["US"],
+        }
     )
     con.create_table("events", events)
-    ctx = StageContext(con=con, previous=None, data_dir=None,
-                       params={"bootstrap": 20, "min_cell": 2, "k_max": 3, "llm_era_start": 2012})
+    ctx = StageContext(
+        con=con,
+        previous=None,
+        data_dir=None,
+        params={"bootstrap": 20, "min_cell": 2, "k_max": 3, "llm_era_start": 2012},
+    )
     stage.run(ctx)
     con.disconnect()
     return path
@@ -67,8 +128,9 @@ def test_stage_writes_contract_tables(store):
         ind = params[params.stage == "indicators"].set_index("name")["value"].map(json.loads)
         assert ind["replicates"] == 20 and ind["min_cell"] == 2 and ind["llm_era_start"] == 2012
         cy = con.table("country_year").to_pandas()
-        us = cy[(cy.country == "US") & (cy.year == 2011) & (cy.subset == "all")
-                & (cy.sector == "all")]
+        us = cy[
+            (cy.country == "US") & (cy.year == 2011) & (cy.subset == "all") & (cy.sector == "all")
+        ]
         assert us.stock.tolist() == [3] and not us.suppressed.iloc[0]
         assert cy[cy.suppressed].stock.isna().all()
     finally:
@@ -123,6 +185,7 @@ def test_validate_command_writes_report(store, tmp_path):
 
 
 def test_validate_without_store_exits_3(tmp_path):
-    result = CliRunner().invoke(app, ["validate", "--db", str(tmp_path / "none.duckdb"),
-                                      "--out", str(tmp_path / "v.md")])
+    result = CliRunner().invoke(
+        app, ["validate", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "v.md")]
+    )
     assert result.exit_code == 3

@@ -9,8 +9,15 @@ from talentflow.indicators.subfields import SUBFIELDS, classify, evaluate, label
 
 
 def tag(title: str, venue: str = "nips", year: int = 2023, **extra: str) -> tuple[str, str]:
-    df = pd.DataFrame({"paper_id": ["p"], "title": [title], "venue": [venue], "year": [year],
-                       **{k: [v] for k, v in extra.items()}})
+    df = pd.DataFrame(
+        {
+            "paper_id": ["p"],
+            "title": [title],
+            "venue": [venue],
+            "year": [year],
+            **{k: [v] for k, v in extra.items()},
+        }
+    )
     row = classify(df).iloc[0]
     return row.subfield, row.rule
 
@@ -51,8 +58,14 @@ def test_abstract_only_counts_for_llm_vocabulary():
 
 
 def test_missing_titles_and_llm_era_flag():
-    df = pd.DataFrame({"paper_id": ["a", "b"], "title": [None, "BERT"], "venue": ["nips", "nips"],
-                       "year": [2022, 2018]})
+    df = pd.DataFrame(
+        {
+            "paper_id": ["a", "b"],
+            "title": [None, "BERT"],
+            "venue": ["nips", "nips"],
+            "year": [2022, 2018],
+        }
+    )
     out = classify(df, llm_era_start=2019).set_index("paper_id")
     assert out.loc["a", "subfield"] == "other_ml"
     assert out.loc["b", "subfield"] == "llm" and not out.loc["b", "is_llm_era"]

@@ -53,29 +53,56 @@ class Observatory:
         return t.to_pandas()
 
     def country_year(
-        self, country: str | list[str] | None = None, year: int | list[int] | None = None,
-        *, subset: str = "all", sector: str = "all", **filters: Any,
+        self,
+        country: str | list[str] | None = None,
+        year: int | list[int] | None = None,
+        *,
+        subset: str = "all",
+        sector: str = "all",
+        **filters: Any,
     ) -> pd.DataFrame:
         """Stocks, flows, rates and returns per country and year (``country_year``)."""
-        return self.table("country_year", country=country, year=year, subset=subset,
-                          sector=sector, **filters)
+        return self.table(
+            "country_year", country=country, year=year, subset=subset, sector=sector, **filters
+        )
 
     def flows(
-        self, from_country: str | list[str] | None = None,
-        to_country: str | list[str] | None = None, year: int | list[int] | None = None,
-        *, subset: str = "all", **filters: Any,
+        self,
+        from_country: str | list[str] | None = None,
+        to_country: str | list[str] | None = None,
+        year: int | list[int] | None = None,
+        *,
+        subset: str = "all",
+        **filters: Any,
     ) -> pd.DataFrame:
         """Bilateral flows; ``year=None`` rows are the pooled (all-years) totals."""
-        return self.table("flows", from_country=from_country, to_country=to_country, year=year,
-                          subset=subset, **filters)
+        return self.table(
+            "flows",
+            from_country=from_country,
+            to_country=to_country,
+            year=year,
+            subset=subset,
+            **filters,
+        )
 
     def retention(
-        self, country: str | list[str] | None = None, *, basis: str = "first_observed",
-        cohort_year: int | None = None, subset: str = "all", **filters: Any,
+        self,
+        country: str | list[str] | None = None,
+        *,
+        basis: str = "first_observed",
+        cohort_year: int | None = None,
+        subset: str = "all",
+        **filters: Any,
     ) -> pd.DataFrame:
         """Kaplan-Meier retention curves; ``cohort_year`` NULL rows pool all cohorts."""
-        return self.table("retention", country=country, basis=basis, cohort_year=cohort_year,
-                          subset=subset, **filters)
+        return self.table(
+            "retention",
+            country=country,
+            basis=basis,
+            cohort_year=cohort_year,
+            subset=subset,
+            **filters,
+        )
 
     def returns(
         self, country: str | list[str] | None = None, *, subset: str = "all", **filters: Any
@@ -84,16 +111,29 @@ class Observatory:
         return self.table("returns", country=country, subset=subset, **filters)
 
     def origin_work(
-        self, population: str | list[str] | None = None, *, origin_basis: str = "first_observed",
-        subset: str = "all", **filters: Any,
+        self,
+        population: str | list[str] | None = None,
+        *,
+        origin_basis: str = "first_observed",
+        subset: str = "all",
+        **filters: Any,
     ) -> pd.DataFrame:
         """Origin -> work-country matrix of a population (e.g. ``"nips2022"``)."""
-        return self.table("origin_work", population=population, origin_basis=origin_basis,
-                          subset=subset, **filters)
+        return self.table(
+            "origin_work",
+            population=population,
+            origin_basis=origin_basis,
+            subset=subset,
+            **filters,
+        )
 
     def sector_flows(
-        self, country: str | list[str] | None = None, year: int | list[int] | None = None,
-        *, subset: str = "all", **filters: Any,
+        self,
+        country: str | list[str] | None = None,
+        year: int | list[int] | None = None,
+        *,
+        subset: str = "all",
+        **filters: Any,
     ) -> pd.DataFrame:
         """Moves between academia, industry, government and other, by country."""
         return self.table("sector_flows", country=country, year=year, subset=subset, **filters)
@@ -120,13 +160,19 @@ class Observatory:
         if table == "country_year":
             ids = y[(y.country == cell["country"]) & (y.year == year)].person_id
         elif table == "flows":
-            m = mv[(mv.from_country == cell["from_country"]) & (mv.to_country == cell["to_country"])]
+            m = mv[
+                (mv.from_country == cell["from_country"]) & (mv.to_country == cell["to_country"])
+            ]
             ids = (m if year is None else m[m.year == year]).person_id
         elif table == "sector_flows":
             sm = panel.sector_moves.assign(
-                person_id=panel.persons[panel.sector_moves["pidx"].to_numpy()])
-            sm = sm[(sm.country == cell["country"]) & (sm.from_sector == cell["from_sector"])
-                    & (sm.to_sector == cell["to_sector"])]
+                person_id=panel.persons[panel.sector_moves["pidx"].to_numpy()]
+            )
+            sm = sm[
+                (sm.country == cell["country"])
+                & (sm.from_sector == cell["from_sector"])
+                & (sm.to_sector == cell["to_sector"])
+            ]
             ids = (sm if year is None else sm[sm.year == year]).person_id
         elif table == "origin_work":
             a = inputs["authorships"]
@@ -143,18 +189,22 @@ class Observatory:
         else:
             raise ValueError(f"no drill-down for table {table!r}")
         ids = sorted(set(ids))
-        persons = self.table("persons", person_id=ids) if "persons" in self.tables() else (
-            pd.DataFrame({"person_id": ids}))
+        persons = (
+            self.table("persons", person_id=ids)
+            if "persons" in self.tables()
+            else (pd.DataFrame({"person_id": ids}))
+        )
         moves = mv[mv.person_id.isin(ids)].drop(columns="pidx")
         if "events" in self.tables():
             ev = self.table("events", person_id=ids, level="country")
             if len(ev):
                 moves = moves.merge(
                     ev[["person_id", "year", "from_country", "to_country", "kind", "event_id"]],
-                    on=["person_id", "year", "from_country", "to_country"], how="left",
+                    on=["person_id", "year", "from_country", "to_country"],
+                    how="left",
                 )
         papers = pd.DataFrame()
-        if "authorships" in inputs and len(ids):
+        if "authorships" in inputs and ids:
             a = inputs["authorships"]
             a = a[a.person_id.isin(ids)]
             if year is not None:
@@ -163,8 +213,11 @@ class Observatory:
             if "papers" in self.tables() and len(a):
                 p = self.table("papers", paper_id=sorted(set(a.paper_id)))
                 papers = a.merge(p[["paper_id", "title"]], on="paper_id", how="left")
-        return {"persons": persons, "moves": moves.reset_index(drop=True),
-                "papers": papers.reset_index(drop=True)}
+        return {
+            "persons": persons,
+            "moves": moves.reset_index(drop=True),
+            "papers": papers.reset_index(drop=True),
+        }
 
     def close(self) -> None:
         """Release the store."""
@@ -177,6 +230,6 @@ class Observatory:
         self.close()
 
 
-def open(db: str | Path) -> Observatory:  # noqa: A001  (talentflow.open, like io.open)
+def open(db: str | Path) -> Observatory:
     """Open a built store for notebooks; see :class:`Observatory`."""
     return Observatory(db)

@@ -12,6 +12,7 @@ from talentflow.cli import identity  # noqa: F401  (registers commands)
 from talentflow.cli import indicators  # noqa: F401  (registers commands)
 from talentflow.cli import resolve  # noqa: F401  (registers commands)
 from talentflow.cli import scale  # noqa: F401  (registers commands)
+from talentflow.cli import scenario  # noqa: F401  (registers commands)
 from talentflow.cli import web  # noqa: F401  (registers commands)
 from talentflow.cli.app import app
 

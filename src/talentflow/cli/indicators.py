@@ -45,6 +45,11 @@ def subfields() -> None:
 
     table = Table("subfield", "predicted", "labelled", "precision", "recall")
     for r in evaluate().itertuples():
-        table.add_row(r.subfield, str(r.n_predicted), str(r.n_labelled),
-                      f"{r.precision:.2f}", f"{r.recall:.2f}")
+        table.add_row(
+            r.subfield,
+            str(r.n_predicted),
+            str(r.n_labelled),
+            f"{r.precision:.2f}",
+            f"{r.recall:.2f}",
+        )
     Console().print(table)

@@ -1,4 +1,5 @@
 """`talentflow scenario run|backtest`: policy scenarios and backtests of the move model."""
+# ruff: noqa: B008  (Typer declares options as argument defaults)
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def _fmt(x: float, lo: float, hi: float) -> str:
     return f"{x:,.1f} [dim]({lo:,.1f} to {hi:,.1f})[/]"
 
 
-def _open(db: Path):  # noqa: ANN202
+def _open(db: Path):
     from talentflow.store import open_store
 
     try:
@@ -72,8 +73,15 @@ def run(
     order += [c for c in result.groups if c in named and c not in order]
     last = max(result.years)
     t = Table(title=f"Researchers active in {last} and net flow {min(result.years)}-{last}")
-    for col in ("country", f"stock {last}: baseline", "scenario", "difference", "net flow: baseline",
-                "scenario", "difference"):
+    for col in (
+        "country",
+        f"stock {last}: baseline",
+        "scenario",
+        "difference",
+        "net flow: baseline",
+        "scenario",
+        "difference",
+    ):
         t.add_column(col, justify="left" if col == "country" else "right")
     nf = result.measure("net_flow")
     cum = nf.groupby("country")
@@ -135,7 +143,12 @@ def backtest_cmd(
     con = _open(db)
     try:
         res = backtest(
-            con, horizon=horizon, top=top, n_origins=origins, last_year=last_year, draws=draws,
+            con,
+            horizon=horizon,
+            top=top,
+            n_origins=origins,
+            last_year=last_year,
+            draws=draws,
             seed=seed,
         )
     except (MissingInputs, ValueError) as exc:

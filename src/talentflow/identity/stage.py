@@ -79,9 +79,10 @@ def run(ctx: Any) -> None:
     linked = authorships.left_join(links.select("authorship_id", "person_id"), "authorship_id").drop(
         "authorship_id_right"
     )
+    # Materialise first: the new table is computed from the old one.
     con.create_table(_NEW_AUTHORSHIPS, linked, overwrite=True)
-    con.drop_table("authorships")
-    con.rename_table(_NEW_AUTHORSHIPS, "authorships")
+    con.create_table("authorships", con.table(_NEW_AUTHORSHIPS), overwrite=True)
+    con.drop_table(_NEW_AUTHORSHIPS)
     ids = con.table("_identity_ids")
     con.create_table("persons", persons_table(con.table("authorships"), ids), overwrite=True)
     result.drop(con)

@@ -26,7 +26,11 @@ Combine = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
 def incidence(
-    cell: np.ndarray, pidx: np.ndarray, n_cells: int, n_persons: int, value: np.ndarray | None = None
+    cell: np.ndarray,
+    pidx: np.ndarray,
+    n_cells: int,
+    n_persons: int,
+    value: np.ndarray | None = None,
 ) -> sp.csr_matrix:
     """Sparse cells x persons matrix summing ``value`` (default 1) per (cell, person)."""
     data = np.ones(len(cell), dtype=np.float64) if value is None else np.asarray(value, np.float64)
@@ -148,16 +152,48 @@ def safe_div(num: np.ndarray, den: np.ndarray, scale: float = 1.0) -> np.ndarray
         return np.where(den > 0, scale * num / np.where(den > 0, den, 1.0), np.nan)
 
 
+class KeyIndex:
+    """Integer codes for combinations of key columns (vectorised; no per-row Python).
+
+    Each column is factorised against its sorted distinct values; a combination's code is the
+    mixed-radix number of its column codes, and the cells are the distinct codes, sorted.
+    Key columns must not hold NULL (use sentinels).
+    """
+
+    def __init__(self, frame: pd.DataFrame, keys: list[str]) -> None:
+        self.keys = keys
+        self.levels = [pd.Index(pd.unique(frame[k])).sort_values() for k in keys]
+        self.radix = [max(len(lv), 1) for lv in self.levels]
+        self.cells = np.unique(self.combined(frame, keys))
+
+    def combined(self, frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
+        code = np.zeros(len(frame), dtype=np.int64)
+        for col, levels, radix in zip(cols, self.levels, self.radix, strict=True):
+            c = levels.get_indexer(frame[col])
+            if len(c) and c.min() < 0:
+                raise ValueError(f"value of {col!r} outside the key index (or NULL)")
+            code = code * radix + c
+        return code
+
+    def codes(self, frame: pd.DataFrame, cols: list[str] | None = None) -> np.ndarray:
+        """Cell number (0..len-1) of each row; ``cols`` name the key columns in ``frame``."""
+        return np.searchsorted(self.cells, self.combined(frame, cols or self.keys))
+
+    def frame(self) -> pd.DataFrame:
+        """The cells as a DataFrame of key columns, in cell order."""
+        out = {}
+        rest = self.cells.copy()
+        for key, levels, radix in reversed(list(zip(self.keys, self.levels, self.radix,
+                                                     strict=True))):
+            out[key] = levels.take(rest % radix).to_numpy() if len(levels) else []
+            rest //= radix
+        return pd.DataFrame({k: out[k] for k in self.keys})
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+
 def cells(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """Distinct key combinations (sorted) and each row's cell code."""
-    if len(frame) == 0:
-        return frame[keys].iloc[:0].reset_index(drop=True), np.zeros(0, dtype=np.int64)
-    codes = frame.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
-    uniq = (
-        frame[keys]
-        .assign(_cell=codes)
-        .drop_duplicates("_cell")
-        .sort_values("_cell")[keys]
-        .reset_index(drop=True)
-    )
-    return uniq, codes
+    index = KeyIndex(frame, keys)
+    return index.frame(), index.codes(frame)

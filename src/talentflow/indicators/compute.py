@@ -182,14 +182,6 @@ def _pooled(frame: pd.DataFrame, col: str) -> pd.DataFrame:
     return pd.concat([frame, frame.assign(**{col: POOLED})], ignore_index=True)
 
 
-def _code(keys: pd.DataFrame, frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    """Cell code of each row of ``frame`` (its ``cols`` renamed to the key names)."""
-    k = keys.assign(_cell=np.arange(len(keys)))
-    renamed = frame[cols].set_axis(list(keys.columns), axis=1)
-    merged = renamed.merge(k, on=list(keys.columns), how="left", validate="many_to_one")
-    return merged["_cell"].to_numpy(np.int64)
-
-
 def _authorships(
     authorships: pd.DataFrame | None, panel: Panel, subfields: pd.DataFrame
 ) -> pd.DataFrame:
@@ -197,16 +189,15 @@ def _authorships(
     if authorships is None or len(authorships) == 0 or "person_id" not in authorships.columns:
         return pd.DataFrame({c: [] for c in cols})
     a = authorships[authorships["person_id"].notna()][["person_id", "paper_id", "venue", "year"]]
-    pid = a["person_id"].to_numpy(dtype=object)
-    pos = np.searchsorted(panel.persons, pid)
-    pos = np.clip(pos, 0, max(panel.n_persons - 1, 0))
-    ok = (panel.persons[pos] == pid) if panel.n_persons else np.zeros(len(a), dtype=bool)
+    # hash lookups (no per-row Python, no merges on long strings)
+    pos = pd.Index(panel.persons).get_indexer(a["person_id"])
+    ok = pos >= 0
     a = a[ok].assign(pidx=pos[ok])
     a["year"] = a["year"].astype(np.int64)
     a["population"] = a["venue"].astype(str) + a["year"].astype(str)
-    sf = subfields[["paper_id", "subfield", "is_llm_era"]]
-    a = a.merge(sf, on="paper_id", how="left")
-    a["is_llm"] = a["subfield"].eq("llm") & a["is_llm_era"].fillna(False).astype(bool)
+    at = pd.Index(subfields["paper_id"]).get_indexer(a["paper_id"])
+    is_llm = (subfields["subfield"].to_numpy() == "llm") & subfields["is_llm_era"].to_numpy(bool)
+    a["is_llm"] = np.where(at >= 0, is_llm[np.maximum(at, 0)], False) if len(is_llm) else False
     return a[cols].reset_index(drop=True)
 
 
@@ -254,13 +245,14 @@ def _country_year(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:
     in_rows = inflow[["to_country", "year", "subset", "sector"]].set_axis(keys, axis=1)
     out_rows = outflow[["from_country", "year", "subset", "sector"]].set_axis(keys, axis=1)
     frac_rows = fr[keys]
-    universe, _ = bs.cells(
+    index = bs.KeyIndex(
         pd.concat([stock_rows, in_rows, out_rows, frac_rows], ignore_index=True), keys
     )
+    universe = index.frame()
     n_cells, n_p = len(universe), panel.n_persons
 
     def mat(frame: pd.DataFrame, cols: list[str], value: np.ndarray | None = None):
-        return bs.incidence(_code(universe, frame, cols), frame["pidx"], n_cells, n_p, value)
+        return bs.incidence(index.codes(frame, cols), frame["pidx"], n_cells, n_p, value)
 
     entries = y[y["year"] == y["first_year"]]
     exits = y[y["year"] == y["last_year"]]
@@ -296,10 +288,32 @@ def _country_year(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:
             "exits": s["exits"],
         }
 
-    order = ["stock", "stock_frac", "stock_share", "inflow", "outflow", "net_flow",
-             "inflow_rate", "outflow_rate", "net_rate", "returns", "entries", "exits"]
-    ci = ["stock", "stock_frac", "stock_share", "inflow", "outflow", "net_flow",
-          "inflow_rate", "outflow_rate", "net_rate", "returns"]
+    order = [
+        "stock",
+        "stock_frac",
+        "stock_share",
+        "inflow",
+        "outflow",
+        "net_flow",
+        "inflow_rate",
+        "outflow_rate",
+        "net_rate",
+        "returns",
+        "entries",
+        "exits",
+    ]
+    ci = [
+        "stock",
+        "stock_frac",
+        "stock_share",
+        "inflow",
+        "outflow",
+        "net_flow",
+        "inflow_rate",
+        "outflow_rate",
+        "net_rate",
+        "returns",
+    ]
     spec = bs.Spec(matrices, combine, ci)
     return _Builder(universe, spec, "stock", order, {c: f"{c}_" for c in ci})
 
@@ -307,9 +321,7 @@ def _country_year(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:
 # --------------------------------------------------------------------------- flows
 
 
-def _count_table(
-    frame: pd.DataFrame, keys: list[str], n_persons: int, stat: str = "n"
-) -> _Builder:
+def _count_table(frame: pd.DataFrame, keys: list[str], n_persons: int, stat: str = "n") -> _Builder:
     universe, codes = bs.cells(frame, keys)
     m = bs.incidence(codes, frame["pidx"], len(universe), n_persons)
     spec = bs.Spec({stat: m}, lambda s: {stat: s[stat]}, (stat,))
@@ -330,8 +342,15 @@ def _sector_flows(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:
 # --------------------------------------------------------------------------- survival
 
 
-def _km(spells: pd.DataFrame, keys: list[str], k_max: int, n_persons: int, stat: str,
-        *, complement: bool) -> _Builder:
+def _km(
+    spells: pd.DataFrame,
+    keys: list[str],
+    k_max: int,
+    n_persons: int,
+    stat: str,
+    *,
+    complement: bool,
+) -> _Builder:
     """Kaplan-Meier over ``spells`` (pidx, keys..., time, event) at k = 1..k_max.
 
     A spell is at risk at k when ``time >= k``; it ends with an event at ``time`` when
@@ -345,8 +364,9 @@ def _km(spells: pd.DataFrame, keys: list[str], k_max: int, n_persons: int, stat:
     reps = np.clip(time, 0, k_max)
     row_cell = np.repeat(codes, reps)
     row_k = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps) + 1
-    at_risk = bs.incidence(row_cell * k_max + row_k - 1, np.repeat(pidx, reps),
-                           n_cells * k_max, n_persons)
+    at_risk = bs.incidence(
+        row_cell * k_max + row_k - 1, np.repeat(pidx, reps), n_cells * k_max, n_persons
+    )
     ev = event & (time >= 1) & (time <= k_max)
     events = bs.incidence(codes[ev] * k_max + time[ev] - 1, pidx[ev], n_cells * k_max, n_persons)
 
@@ -373,8 +393,9 @@ def _retention(
     # first observed: start in the first panel year, event = first move (leaving that country)
     start = origins[["pidx", "first_country"]].rename(columns={"first_country": "country"})
     start = start[start["country"].notna()]
-    start["start"] = y.drop_duplicates("pidx").set_index("pidx")["first_year"].reindex(
-        start["pidx"]).to_numpy()
+    start["start"] = (
+        y.drop_duplicates("pidx").set_index("pidx")["first_year"].reindex(start["pidx"]).to_numpy()
+    )
     spells.append(start.assign(basis="first_observed"))
     # training: start at the last student year in the training country
     tr = origins[origins["training_end"].notna()][["pidx", "training_country", "training_end"]]
@@ -391,7 +412,8 @@ def _retention(
     sp = sp.merge(leave, on=["pidx", "basis"], how="left")
     sp["event"] = sp["leave"].notna()
     sp["time"] = np.where(
-        sp["event"], sp["leave"].fillna(0) - sp["start"],
+        sp["event"],
+        sp["leave"].fillna(0) - sp["start"],
         last.reindex(sp["pidx"]).to_numpy() - sp["start"],
     ).astype(np.int64)
     sp["cohort_year"] = sp["start"]
@@ -411,7 +433,8 @@ def _returns(panel: Panel, subsets: dict[str, np.ndarray], k_max: int) -> _Build
     last = panel.years.drop_duplicates("pidx").set_index("pidx")["last_year"]
     dep["event"] = dep["back"].notna()
     dep["time"] = np.where(
-        dep["event"], dep["back"].fillna(0) - dep["left"],
+        dep["event"],
+        dep["back"].fillna(0) - dep["left"],
         last.reindex(dep["pidx"]).to_numpy() - dep["left"],
     ).astype(np.int64)
     dep = _with_subsets(dep, subsets)

@@ -88,13 +88,15 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     py = py[py["person_id"].notna() & py["year"].notna()]
     py["year"] = py["year"].astype(np.int64)
     py = py.sort_values(
-        ["person_id", "year", "observed", "country"], ascending=[True, True, False, True],
-        na_position="last", kind="mergesort",
+        ["person_id", "year", "observed", "country"],
+        ascending=[True, True, False, True],
+        na_position="last",
+        kind="mergesort",
     ).drop_duplicates(["person_id", "year"], keep="first")
     known = py.loc[py["country"].notna(), "person_id"].unique()
     py = py[py["person_id"].isin(known)]
     persons = np.sort(np.asarray(py["person_id"].unique(), dtype=object))
-    py["pidx"] = np.searchsorted(persons, py["person_id"].to_numpy(dtype=object))
+    py["pidx"] = pd.Index(persons).get_indexer(py["person_id"])
 
     # every year between first and last observation
     span = py.groupby("pidx")["year"].agg(["min", "max"])
@@ -105,7 +107,8 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     full = pd.DataFrame({"pidx": pidx, "year": year})
     full = full.merge(
         py[["pidx", "year", "country", "sector", "career_stage", "secondary_countries"]],
-        on=["pidx", "year"], how="left",
+        on=["pidx", "year"],
+        how="left",
     )
     full["sector"] = sector_group(full["sector"]).where(full["sector"].notna(), None)
     full["student"] = full["career_stage"].eq("student")

@@ -11,12 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from talentflow.indicators.compute import IndicatorParams, compute
 
 _READ = {
     "person_years": [
-        "person_id", "year", "country", "sector", "career_stage", "secondary_countries",
+        "person_id",
+        "year",
+        "country",
+        "sector",
+        "career_stage",
+        "secondary_countries",
         "observed",
     ],
     "person_profile": ["person_id", "first_country", "training_country"],
@@ -40,6 +46,15 @@ def read_inputs(con: Any) -> dict[str, pd.DataFrame]:
     return out
 
 
+def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """Arrow table with a concrete type for every column (all-NULL/empty columns: string)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, f in enumerate(table.schema):
+        if pa.types.is_null(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
+    return table
+
+
 def run(ctx: Any) -> None:
     """Compute every indicator table on ``ctx.con`` (replacing earlier ones)."""
     params = IndicatorParams.from_mapping(ctx.params)
@@ -52,5 +67,5 @@ def run(ctx: Any) -> None:
     ctx.progress(f"indicators: computing with {params.replicates} bootstrap replicates")
     tables = compute(inputs, params)
     for name, frame in tables.items():
-        ctx.con.create_table(name, frame, overwrite=True)
+        ctx.con.create_table(name, to_arrow(frame), overwrite=True)
     ctx.record_params("indicators", params.__dict__ | {"panel": "padded", "bootstrap": "poisson"})

@@ -171,17 +171,18 @@ def classify(
             break
         idx = np.flatnonzero(open_)
         if r.kind == "venue":
-            hit = np.isin(venue[idx], r.venues)
-            labels = np.array([f"{r.subfield}:venue:{v}" for v in venue[idx][hit]], dtype=object)
+            hit = pd.Series(venue[idx]).isin(r.venues).to_numpy()
+            labels = (f"{r.subfield}:venue:" + pd.Series(venue[idx][hit], dtype=object)).to_numpy()
         else:
             # RE2 via Arrow: vectorised, no per-row Python
             sub = texts[r.abstract].take(pa.array(idx))
             found = pc.struct_field(pc.extract_regex(sub, f"(?P<m>{r.pattern})"), [0])
-            found_np = found.to_numpy(zero_copy_only=False)
             hit = pc.is_valid(found).to_numpy(zero_copy_only=False).copy()
             if r.min_year is not None:
                 hit &= year[idx] >= llm_era_start
-            labels = np.array([f"{r.subfield}:text:{m}" for m in found_np[hit]], dtype=object)
+            matched = found.filter(pa.array(hit))
+            labels = pc.binary_join_element_wise(f"{r.subfield}:text:", matched, "")
+            labels = labels.to_numpy(zero_copy_only=False)
         chosen = idx[hit]
         subfield[chosen] = r.subfield
         rule[chosen] = labels
@@ -203,7 +204,9 @@ def labelled_sample() -> pd.DataFrame:
         return pd.read_csv(fh, keep_default_na=False)
 
 
-def evaluate(sample: pd.DataFrame | None = None, *, llm_era_start: int = LLM_ERA_START) -> pd.DataFrame:
+def evaluate(
+    sample: pd.DataFrame | None = None, *, llm_era_start: int = LLM_ERA_START
+) -> pd.DataFrame:
     """Precision and recall of :func:`classify` per subfield on a labelled sample.
 
     Returns one row per subfield (plus ``all``: accuracy) with ``n_predicted``, ``n_labelled``,

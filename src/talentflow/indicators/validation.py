@@ -29,14 +29,34 @@ class Published:
 
 
 MACROPOLO = (
-    Published("MacroPolo Global AI Talent Tracker (2020)", "NeurIPS 2019 (sampled authors)",
-              "work in US", 0.59, "share of sampled top-tier authors by current work country"),
-    Published("MacroPolo Global AI Talent Tracker (2020)", "NeurIPS 2019 (sampled authors)",
-              "work in China", 0.11, ""),
-    Published("MacroPolo Global AI Talent Tracker 2.0 (2023)", "NeurIPS 2022 (sampled authors)",
-              "work in US", 0.42, ""),
-    Published("MacroPolo Global AI Talent Tracker 2.0 (2023)", "NeurIPS 2022 (sampled authors)",
-              "work in China", 0.28, ""),
+    Published(
+        "MacroPolo Global AI Talent Tracker (2020)",
+        "NeurIPS 2019 (sampled authors)",
+        "work in US",
+        0.59,
+        "share of sampled top-tier authors by current work country",
+    ),
+    Published(
+        "MacroPolo Global AI Talent Tracker (2020)",
+        "NeurIPS 2019 (sampled authors)",
+        "work in China",
+        0.11,
+        "",
+    ),
+    Published(
+        "MacroPolo Global AI Talent Tracker 2.0 (2023)",
+        "NeurIPS 2022 (sampled authors)",
+        "work in US",
+        0.42,
+        "",
+    ),
+    Published(
+        "MacroPolo Global AI Talent Tracker 2.0 (2023)",
+        "NeurIPS 2022 (sampled authors)",
+        "work in China",
+        0.28,
+        "",
+    ),
 )
 CSET_SHORT, CSET_FIVE = 0.90, 0.80
 
@@ -101,27 +121,40 @@ def _coverage_section(con: Any, tables: set[str]) -> list[str]:
         cols = con.table("authorships").columns
         has_country = "country" in cols
         has_person = "person_id" in cols
-        a = _q(con, f"""
+        a = _q(
+            con,
+            f"""
             select count(*) as slots,
                    {"count(country)" if has_country else "0"} as with_country,
                    {"count(person_id)" if has_person else "0"} as with_person,
                    count(distinct paper_id) as papers
-            from authorships""").iloc[0]
+            from authorships""",
+        ).iloc[0]
         out.append(
             f"- {int(a.slots):,} author slots on {int(a.papers):,} papers; "
             f"{_fmt(a.with_country / max(a.slots, 1))} with a resolved country, "
             f"{_fmt(a.with_person / max(a.slots, 1))} linked to a person."
         )
     if "person_years" in tables:
-        py = _q(con, """select count(distinct person_id) as persons, count(*) as rows,
-                        count(country) as with_country from person_years""").iloc[0]
-        out.append(f"- {int(py.persons):,} persons, {int(py.rows):,} person-years "
-                   f"({_fmt(py.with_country / max(py.rows, 1))} with a country).")
+        py = _q(
+            con,
+            """select count(distinct person_id) as persons, count(*) as rows,
+                        count(country) as with_country from person_years""",
+        ).iloc[0]
+        out.append(
+            f"- {int(py.persons):,} persons, {int(py.rows):,} person-years "
+            f"({_fmt(py.with_country / max(py.rows, 1))} with a country)."
+        )
     if "country_year" in tables:
-        s = _q(con, """select count(*) as cells, avg(case when suppressed then 1 else 0 end) as sup
-                       from country_year""").iloc[0]
-        out.append(f"- `country_year`: {int(s.cells):,} cells, {_fmt(s.sup)} suppressed "
-                   "(count under `min_cell`).")
+        s = _q(
+            con,
+            """select count(*) as cells, avg(case when suppressed then 1 else 0 end) as sup
+                       from country_year""",
+        ).iloc[0]
+        out.append(
+            f"- `country_year`: {int(s.cells):,} cells, {_fmt(s.sup)} suppressed "
+            "(count under `min_cell`)."
+        )
     return [*out, ""]
 
 
@@ -137,41 +170,61 @@ def _macropolo_section(con: Any, tables: set[str]) -> list[str]:
     ]
     if "origin_work" not in tables:
         return [*out, "_No `origin_work` table in this store._", ""]
-    ow = _q(con, """select * from origin_work
+    ow = _q(
+        con,
+        """select * from origin_work
                     where population like 'nips%' and origin_basis = 'first_observed'
-                      and origin_country = 'ALL'""")
+                      and origin_country = 'ALL'""",
+    )
     rows = []
     for pop in sorted(ow.population.unique()):
         for subset in ("all", "llm"):
             cell = ow[(ow.population == pop) & (ow.subset == subset)]
             if cell.empty:
                 continue
-            den = cell.n.sum()
+            ratio = (cell.n / cell.share).dropna()
+            den = float(ratio.iloc[0]) if len(ratio) else float("nan")
             us = cell[cell.work_country == "US"]
             cn = cell[cell.work_country == "CN"]
             greater = cell[cell.work_country.isin(["CN", "HK", "MO"])]
-            rows.append([
-                pop, subset, f"{int(den):,}" if np.isfinite(den) else "—",
-                _ci(us.iloc[0], "share", "ci_low", "ci_high") if len(us) else "—",
-                _ci(cn.iloc[0], "share", "ci_low", "ci_high") if len(cn) else "—",
-                _fmt(greater.share.sum()) if len(greater) else "—",
-            ])
-    out.append(_table(["population", "subset", "persons (n, unsuppressed cells)", "US share [95% CI]",
-                       "CN share [95% CI]", "CN+HK+MO"], rows))
+            rows.append(
+                [
+                    pop,
+                    subset,
+                    f"{int(den):,}" if np.isfinite(den) else "—",
+                    _ci(us.iloc[0], "share", "ci_low", "ci_high") if len(us) else "—",
+                    _ci(cn.iloc[0], "share", "ci_low", "ci_high") if len(cn) else "—",
+                    _fmt(greater.share.sum()) if len(greater) else "—",
+                ]
+            )
+    out.append(
+        _table(
+            [
+                "population",
+                "subset",
+                "persons (n, unsuppressed cells)",
+                "US share [95% CI]",
+                "CN share [95% CI]",
+                "CN+HK+MO",
+            ],
+            rows,
+        )
+    )
     out += [
         "",
         "Shares are of distinct persons with a resolved work country in that venue-year (every",
         "accepted paper, not a sample). `llm` = authors of that year's LLM papers.",
         "",
-        "**Why ours differ.** (1) MacroPolo sampled papers (orals/top-tier selection) and coded",
-        "each author by hand; we use every author of every paper we have, and only those whose",
+        "**Why ours differ.** (1) MacroPolo coded the authors of a sample of accepted papers by",
+        "hand; we use every author of every paper we have, and only those whose",
         "affiliation resolved to a country. (2) We count persons after identity resolution, not",
         "author slots. (3) The main affiliation of a person-year is the one on most of that year's",
         "papers; joint appointments go to one country (the fractional stock in `country_year`",
         "splits them). (4) NeurIPS 2022-2024 authors come from OpenReview profiles, whose",
         "affiliation is the *current* profile entry, which may postdate the paper (people who moved",
         "since are counted where they are now). (5) Hong Kong and Macao are separate ISO codes",
-        "here; the upstream labels and MacroPolo count them as China (see the CN+HK+MO column).",
+        "here (the upstream paper-list labels call them China); the CN+HK+MO column shows the",
+        "broader reading.",
         "",
     ]
     return out
@@ -188,14 +241,23 @@ def _cset_section(con: Any, tables: set[str]) -> list[str]:
     ]
     if "retention" not in tables:
         return [*out, "_No `retention` table in this store._", ""]
-    r = _q(con, """select * from retention where country = 'US' and cohort_year is null
-                   and subset = 'all' and k <= 5 order by basis, k""")
+    r = _q(
+        con,
+        """select * from retention where country = 'US' and cohort_year is null
+                   and subset = 'all' and k <= 5 order by basis, k""",
+    )
     rows = []
     for basis in ("training", "first_observed"):
         for row in r[r.basis == basis].itertuples():
             s = pd.Series(row._asdict())
-            rows.append([basis, str(int(row.k)), f"{row.at_risk:,.0f}" if np.isfinite(row.at_risk)
-                         else "—", _ci(s, "retained_share", "ci_low", "ci_high")])
+            rows.append(
+                [
+                    basis,
+                    str(int(row.k)),
+                    f"{row.at_risk:,.0f}" if np.isfinite(row.at_risk) else "—",
+                    _ci(s, "retained_share", "ci_low", "ci_high"),
+                ]
+            )
     out.append(_table(["basis", "k (years)", "at risk", "still in US [95% CI]"], rows))
     out += [
         "",
@@ -230,9 +292,12 @@ def _mpidr_section(con: Any, tables: set[str]) -> list[str]:
     ]
     if "flows" not in tables:
         return [*out, "_No `flows` table in this store._", ""]
-    f = _q(con, """select * from flows where subset = 'all'
+    f = _q(
+        con,
+        """select * from flows where subset = 'all'
                    and ((from_country = 'US' and to_country = 'CN')
-                     or (from_country = 'CN' and to_country = 'US'))""")
+                     or (from_country = 'CN' and to_country = 'US'))""",
+    )
     rows = []
     years = sorted({int(y) for y in f.year.dropna()})
     for year in [None, *years]:
@@ -254,12 +319,32 @@ def _mpidr_section(con: Any, tables: set[str]) -> list[str]:
             net = a.n
         elif b is not None and a is None and not b.suppressed:
             net = -b.n
-        direction = "—" if net is None else ("US -> CN" if net > 0 else
-                                            "CN -> US" if net < 0 else "balanced")
-        rows.append(["all years" if year is None else str(year), cell(a), cell(b),
-                     "—" if net is None else f"{net:+.0f}", direction])
-    out.append(_table(["arrival year", "US -> CN [95% CI]", "CN -> US [95% CI]",
-                       "net (US -> CN minus CN -> US)", "net direction"], rows))
+        direction = (
+            "—"
+            if net is None
+            else ("US -> CN" if net > 0 else "CN -> US" if net < 0 else "balanced")
+        )
+        rows.append(
+            [
+                "all years" if year is None else str(year),
+                cell(a),
+                cell(b),
+                "—" if net is None else f"{net:+.0f}",
+                direction,
+            ]
+        )
+    out.append(
+        _table(
+            [
+                "arrival year",
+                "US -> CN [95% CI]",
+                "CN -> US [95% CI]",
+                "net (US -> CN minus CN -> US)",
+                "net direction",
+            ],
+            rows,
+        )
+    )
     out += [
         "",
         "**Why ours may differ.** (1) MPIDR counts all scholars in Scopus/OpenAlex; we count AI",
@@ -279,8 +364,11 @@ def _mpidr_section(con: Any, tables: set[str]) -> list[str]:
 def _events_check(con: Any) -> list[str]:
     """How the panel moves relate to the careers stage's country events."""
     try:
-        ev = _q(con, """select kind, count(*) as n from events where level = 'country'
-                        group by kind order by kind""")
+        ev = _q(
+            con,
+            """select kind, count(*) as n from events where level = 'country'
+                        group by kind order by kind""",
+        )
         fl = _q(con, """select sum(n) as n from flows where subset = 'all' and year is null""")
     except Exception:  # the events table may differ in a partial build
         return []
@@ -297,8 +385,10 @@ def _events_check(con: Any) -> list[str]:
 
 def _subfield_section() -> list[str]:
     ev = evaluate()
-    rows = [[r.subfield, str(r.n_predicted), str(r.n_labelled), _fmt(r.precision),
-             _fmt(r.recall)] for r in ev.itertuples()]
+    rows = [
+        [r.subfield, str(r.n_predicted), str(r.n_labelled), _fmt(r.precision), _fmt(r.recall)]
+        for r in ev.itertuples()
+    ]
     return [
         "## Subfield classifier on the labelled sample",
         "",

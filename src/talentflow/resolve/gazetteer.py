@@ -22,6 +22,8 @@ import pickle
 import re
 import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -678,27 +680,63 @@ def load_gazetteer(
     ).hexdigest()[:24]
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache / f"gazetteer-{digest}.pickle"
-    if use_cache and path.exists():
-        try:
-            with path.open("rb") as fh:
-                gaz = pickle.load(fh)
-            if isinstance(gaz, Gazetteer):
-                gaz.meta["digest"] = digest
-                return gaz
-        except Exception:  # a corrupt cache file is rebuilt
-            pass
-    gaz = compile_gazetteer(data, registry_dir=reg, learn_splits=learn_splits)
+    if reg is None or not reg.exists():
+        use_cache = False  # without registries compiling takes well under a second
+    if not use_cache:
+        gaz = compile_gazetteer(data, registry_dir=reg, learn_splits=learn_splits)
+        gaz.meta["digest"] = digest
+        return gaz
+    gaz = _read_cache(path)
+    if gaz is None:
+        # One process compiles; concurrent builds wait for it instead of repeating the work.
+        with _compile_lock(cache, digest):
+            gaz = _read_cache(path)
+            if gaz is None:
+                gaz = compile_gazetteer(data, registry_dir=reg, learn_splits=learn_splits)
+                _write_cache(path, gaz)
     gaz.meta["digest"] = digest
-    if use_cache:
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cache, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(gaz, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError:  # a read-only cache only costs speed
-            pass
     return gaz
+
+
+def _read_cache(path: Path) -> Gazetteer | None:
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as fh:
+            gaz = pickle.load(fh)
+    except Exception:  # a corrupt cache file is rebuilt
+        return None
+    return gaz if isinstance(gaz, Gazetteer) else None
+
+
+def _write_cache(path: Path, gaz: Gazetteer) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(gaz, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:  # a read-only cache only costs speed
+        pass
+
+
+@contextmanager
+def _compile_lock(cache: Path, digest: str) -> Iterator[None]:
+    """An exclusive advisory file lock (POSIX); a no-op where locking is unavailable."""
+    try:
+        import fcntl
+
+        cache.mkdir(parents=True, exist_ok=True)
+        fh = (cache / f"gazetteer-{digest}.lock").open("a")
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
 
 
 __all__ = ["WEBMAIL", "Gazetteer", "build_gazetteer", "compile_gazetteer", "load_gazetteer"]

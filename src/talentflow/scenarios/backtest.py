@@ -150,7 +150,9 @@ def backtest(
         abs_observed=fc["observed"].abs(),
     )
     errors = (
-        err.groupby("country", sort=False)[["ae_model", "ae_persistence", "ae_avg3", "abs_observed"]]
+        err.groupby("country", sort=False)[
+            ["ae_model", "ae_persistence", "ae_avg3", "abs_observed"]
+        ]
         .mean()
         .rename(columns={f"ae_{m}": f"mae_{m}" for m in METHODS})
         .rename(columns={"abs_observed": "mean_abs_observed"})

@@ -31,11 +31,16 @@ def scenario_figure(result: ScenarioResult, countries: list[str] | None = None) 
                 h = hist[hist["country"] == c].sort_values("year")
                 fig.add_trace(
                     go.Scatter(
-                        x=h["year"], y=h[hcol], mode="lines", name="observed",
-                        line={"color": "black", "width": 1}, showlegend=(i == 1 and col == 1),
+                        x=h["year"],
+                        y=h[hcol],
+                        mode="lines",
+                        name="observed",
+                        line={"color": "black", "width": 1},
+                        showlegend=(i == 1 and col == 1),
                         legendgroup="observed",
                     ),
-                    row=i, col=col,
+                    row=i,
+                    col=col,
                 )
             for run in ("baseline", "scenario"):
                 color = _COLORS[run]
@@ -43,18 +48,28 @@ def scenario_figure(result: ScenarioResult, countries: list[str] | None = None) 
                     go.Scatter(
                         x=list(t["year"]) + list(t["year"])[::-1],
                         y=list(t[f"{run}_high"]) + list(t[f"{run}_low"])[::-1],
-                        fill="toself", fillcolor=color.format(a=0.2), line={"width": 0},
-                        hoverinfo="skip", showlegend=False, legendgroup=run,
+                        fill="toself",
+                        fillcolor=color.format(a=0.2),
+                        line={"width": 0},
+                        hoverinfo="skip",
+                        showlegend=False,
+                        legendgroup=run,
                     ),
-                    row=i, col=col,
+                    row=i,
+                    col=col,
                 )
                 fig.add_trace(
                     go.Scatter(
-                        x=t["year"], y=t[run], mode="lines", name=run,
+                        x=t["year"],
+                        y=t[run],
+                        mode="lines",
+                        name=run,
                         line={"color": color.format(a=1.0)},
-                        showlegend=(i == 1 and col == 1), legendgroup=run,
+                        showlegend=(i == 1 and col == 1),
+                        legendgroup=run,
                     ),
-                    row=i, col=col,
+                    row=i,
+                    col=col,
                 )
     level = f"{result.level:.0%}"
     fig.update_layout(
@@ -76,8 +91,6 @@ def scenario_chart(
     fig = scenario_figure(result, countries)
     html = fig.to_html(include_plotlyjs=True, full_html=True)
     notes = "".join(f"<li>{a}</li>" for a in result.assumptions)
-    html = html.replace(
-        "</body>", f"<h3>Assumptions</h3><ul>{notes}</ul></body>", 1
-    )
+    html = html.replace("</body>", f"<h3>Assumptions</h3><ul>{notes}</ul></body>", 1)
     path.write_text(html, encoding="utf-8")
     return path

@@ -17,7 +17,12 @@ import pandas as pd
 #: careers sector -> model sector.
 SECTOR_MAP = {"education": "academia", "company": "industry"}
 #: careers career_stage -> model stage (anything else, or NULL, is "other").
-STAGE_MAP = {"student": "student", "postdoc": "postdoc", "faculty": "faculty", "industry": "industry"}
+STAGE_MAP = {
+    "student": "student",
+    "postdoc": "postdoc",
+    "faculty": "faculty",
+    "industry": "industry",
+}
 #: Event kinds that count as international moves (visits, ``temporary``, do not).
 MOVE_KINDS = ("migration", "return")
 

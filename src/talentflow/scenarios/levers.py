@@ -126,7 +126,9 @@ class Lever:
                 f"{self.country} x{1 / self.factor:.3g} (log-odds {-self.log_factor:+.3f})"
             )
         if self.kind == "inflow":
-            basis = "sending country" if self.origin_basis == "sending" else "first observed country"
+            basis = (
+                "sending country" if self.origin_basis == "sending" else "first observed country"
+            )
             orig = ", ".join(self.origins) if self.origins else "any"
             return f"inflow to {self.country} from {orig} ({basis}){when}: odds of moving there {x}"
         if self.kind == "return":
@@ -151,7 +153,9 @@ class Lever:
         }
         unknown = set(data) - allowed
         if unknown:
-            raise ScenarioError(f"unknown lever key(s) {sorted(unknown)}; allowed {sorted(allowed)}")
+            raise ScenarioError(
+                f"unknown lever key(s) {sorted(unknown)}; allowed {sorted(allowed)}"
+            )
         missing = {"kind", "country", "factor"} - set(data)
         if missing:
             raise ScenarioError(f"lever is missing {sorted(missing)}")

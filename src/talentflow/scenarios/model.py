@@ -166,6 +166,19 @@ def _fit_binomial(
     pending: dict[str, list[tuple[int, int]]] = {}
     ev = cells["events"].to_numpy(float)
     tr = cells["trials"].to_numpy(float)
+    e_all, t_all = ev.sum(), tr.sum()
+    if e_all < min_events or (t_all - e_all) < min_events:
+        # Too few events for a regression: a constant rate with a half-count prior.
+        rate = (e_all + 0.5) / (t_all + 1.0)
+        var = 1.0 / (e_all + 0.5) + 1.0 / (t_all - e_all + 0.5)
+        return GLMPart(
+            names=["intercept"],
+            params=np.array([np.log(rate / (1 - rate))]),
+            cov=np.array([[var]]),
+            axes={axis: np.full(n, 1, dtype=np.int64) for axis, (n, _r) in axes.items()},
+            n_events=int(e_all),
+            n_trials=int(t_all),
+        )
     for axis, (n_levels, ref) in axes.items():
         codes = cells[axis].to_numpy()
         pending[axis] = []
@@ -419,9 +432,9 @@ def fit_model(
     tnames = []
     for t in terms:
         if t.kind == "outflow":
-            hz[t.name] = ((r["country"] == t.country).to_numpy() & (year + 1 >= t.from_year)).astype(
-                np.int64
-            )
+            hz[t.name] = (
+                (r["country"] == t.country).to_numpy() & (year + 1 >= t.from_year)
+            ).astype(np.int64)
             tnames.append(t.name)
         elif t.kind == "return":
             hz[t.name] = (
@@ -659,8 +672,11 @@ def _fit_choice(
     n_fixed = len(names)
     # A policy term on a destination *is* a change of its attractiveness from a year on: leave
     # that destination's period deviations out, or they would share the effect with it.
-    no_dev = {groups.index(t.country) for t in terms if t.kind in ("inflow", "return")
-              and t.country in groups}
+    no_dev = {
+        groups.index(t.country)
+        for t in terms
+        if t.kind in ("inflow", "return") and t.country in groups
+    }
     for j in range(J):
         if j in no_dev:
             continue

@@ -78,9 +78,7 @@ class ScenarioResult:
         t = self.measure(measure)
         if measure == "stock":
             return t[t["year"] == max(self.years)].reset_index(drop=True)
-        return t.groupby("country", as_index=False)[
-            ["baseline", "scenario", "difference"]
-        ].sum()
+        return t.groupby("country", as_index=False)[["baseline", "scenario", "difference"]].sum()
 
 
 def _lever_offsets(
@@ -109,9 +107,7 @@ def _lever_offsets(
             off[:, :, :, gm, c] += x
             off[c, :, :, gm, :] -= x
         elif lv.kind == "retention":
-            sm_ = (
-                np.array([s == lv.sector for s in SECTORS]) if lv.sector else np.ones(S, bool)
-            )
+            sm_ = np.array([s == lv.sector for s in SECTORS]) if lv.sector else np.ones(S, bool)
             sub = off[c][:, sm_]
             sub[:, :, gm, :] -= x
             off[c][:, sm_] = sub
@@ -300,7 +296,12 @@ def project(
     ia = model.i2a.draw(draws, rng)
     parts = [
         _project_chunk(
-            model, hz[s : s + chunk], ch[s : s + chunk], ai[s : s + chunk], ia[s : s + chunk], offsets
+            model,
+            hz[s : s + chunk],
+            ch[s : s + chunk],
+            ai[s : s + chunk],
+            ia[s : s + chunk],
+            offsets,
         )
         for s in range(0, draws, chunk)
     ]

@@ -36,9 +36,7 @@ def run(ctx: StageContext) -> None:
     ctx.progress("scenarios: fitting the move model")
     model = fit_model(panel, options=opts)
     ctx.record_params("scenarios", {**params, "T": model.T, "groups": model.groups})
-    ctx.con.create_table(
-        "scenario_parameters", ibis.memtable(model.parameters()), overwrite=True
-    )
+    ctx.con.create_table("scenario_parameters", ibis.memtable(model.parameters()), overwrite=True)
     ctx.progress("scenarios: baseline projection")
     res = project(model, [], years=years, draws=draws, seed=seed)
     horizon = [model.T + k for k in range(1, years + 1)]

@@ -69,17 +69,39 @@ def merge(db: Any) -> None:
       ({TEXT_RANK})::VARCHAR || p.rec_key AS text_order,
       ({SLOT_RANK})::VARCHAR || p.rec_key AS slot_order
     FROM raw_papers p JOIN _keys k USING (rec_key) JOIN _clusters c USING (rid)""")
+    db.execute("""CREATE OR REPLACE TEMP TABLE _sizes AS
+        SELECT grp, count(*) AS records FROM _ranked GROUP BY grp""")
+    # Most papers come from one record: those are projected as they are; only papers found in
+    # several records go through the per-field choice (arg_min copies the wide strings).
     db.execute(f"""
     CREATE OR REPLACE TABLE papers AS
-    WITH g AS (
+    WITH single AS (
+      SELECT r.grp, p.* FROM raw_papers p JOIN _ranked r USING (rec_key)
+      JOIN _sizes s USING (grp) WHERE s.records = 1
+    ),
+    g AS (
       SELECT grp,
         min(openreview_id) AS openreview_id, min(openalex_id) AS openalex_id,
         arg_min(rec_key, text_order) AS text_key,
         arg_min(rec_key, slot_order) FILTER (WHERE n_authors > 0) AS slot_key,
         {picks},
         list_sort(list_distinct(list(source))) AS sources
-      FROM raw_papers JOIN _ranked USING (rec_key, n_authors) GROUP BY grp
+      FROM raw_papers JOIN _ranked USING (rec_key, n_authors) JOIN _sizes USING (grp)
+      WHERE records > 1 GROUP BY grp
     )
+    SELECT
+      CASE WHEN openreview_id IS NOT NULL THEN 'openreview:' || openreview_id
+           ELSE rec_key END AS paper_id,
+      title, abstract, keywords, venue, year, track, status, openreview_id, doi, openalex_id,
+      venue_name, [source] AS sources,
+      json_object('title', CASE WHEN title IS NOT NULL THEN source END,
+                  'abstract', CASE WHEN abstract IS NOT NULL THEN source END,
+                  'keywords', CASE WHEN keywords IS NOT NULL THEN source END,
+                  'status', CASE WHEN status IS NOT NULL THEN source END,
+                  'authors', CASE WHEN n_authors > 0 THEN source END)::VARCHAR AS field_sources,
+      n_authors, grp, CASE WHEN n_authors > 0 THEN rec_key END AS slot_key
+    FROM single
+    UNION ALL
     SELECT
       CASE WHEN g.openreview_id IS NOT NULL THEN 'openreview:' || g.openreview_id
            ELSE g.text_key END AS paper_id,
@@ -104,29 +126,25 @@ def merge(db: Any) -> None:
       WHERE r.n_authors = p.n_authors
       GROUP BY p.paper_id
     ),
-    joined AS (
-      SELECT p.paper_id, p.venue, p.year, a.source, a.author_position, a.author_name,
-        {fill},
-        a.aligned, a.misaligned_fields,
-        coalesce(a.label_institution, o.label_institution) AS label_institution,
-        coalesce(a.label_country, o.label_country) AS label_country,
-        a.source_institution, a.source_country, a.source_ror, a.source_file
-      FROM papers p
-      JOIN raw_authorships a ON a.rec_key = p.slot_key
-      LEFT JOIN partner pa ON pa.paper_id = p.paper_id
-      LEFT JOIN raw_authorships o ON o.rec_key = pa.partner_key
-        AND o.author_position = a.author_position
+    o AS (
+      SELECT pa.paper_id, ra.* FROM partner pa JOIN raw_authorships ra ON ra.rec_key = pa.partner_key
     )
-    SELECT paper_id || '#' || author_position AS authorship_id, paper_id, venue, year, source,
-      author_position, author_name, source_person_id, orcid, dblp, raw_affiliation,
-      -- affiliations follow the (possibly gap-filled) raw string
-      {SPLIT_PLUS.format(x="raw_affiliation")} AS affiliations,
-      email_domain, career_position, aligned, misaligned_fields, label_institution,
-      label_country, source_institution, source_country, source_ror, source_file
-    FROM joined
+    SELECT p.paper_id || '#' || a.author_position AS authorship_id, p.paper_id, p.venue, p.year,
+      a.source, a.author_position, a.author_name,
+      {fill},
+      -- affiliations follow the raw string, which the partner may have filled in
+      CASE WHEN a.raw_affiliation IS NULL AND o.raw_affiliation IS NOT NULL
+           THEN {SPLIT_PLUS.format(x="o.raw_affiliation")} ELSE a.affiliations END AS affiliations,
+      a.aligned, a.misaligned_fields,
+      coalesce(a.label_institution, o.label_institution) AS label_institution,
+      coalesce(a.label_country, o.label_country) AS label_country,
+      a.source_institution, a.source_country, a.source_ror, a.source_file
+    FROM papers p
+    JOIN raw_authorships a ON a.rec_key = p.slot_key
+    LEFT JOIN o ON o.paper_id = p.paper_id AND o.author_position = a.author_position
     """)
     db.execute("ALTER TABLE papers DROP COLUMN grp")
     db.execute("ALTER TABLE papers DROP COLUMN slot_key")
-    for temp in ("_keys", "_clusters", "_next", "_ranked"):
+    for temp in ("_keys", "_clusters", "_next", "_ranked", "_sizes"):
         db.execute(f"DROP TABLE IF EXISTS {temp}")
     db.execute(f"CREATE OR REPLACE TEMP TABLE _merge_info AS SELECT {rounds} AS rounds")

@@ -263,8 +263,13 @@ def retention_chart(
     q: Queries, country: str, start: int, end: int, basis: str | None = None
 ) -> Chart:
     """Retention curves: share still working in the country k years on (pooled and by cohort)."""
-    bases = q.retention_bases(country)
-    basis = basis or (bases[0] if bases else "training")
+    if basis is None:
+        # Training basis when the store has usable estimates for it, else first observed.
+        bases = q.retention_bases(country) or ["training"]
+        usable = [
+            b for b in bases if q.retention_curves(country, start, end, b)["value"].notna().any()
+        ]
+        basis = (usable or bases)[0]
     df = q.retention_curves(country, start, end, basis)
     name = country_name(country)
     pooled = df[df["cohort_year"].isna()]

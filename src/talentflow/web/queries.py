@@ -598,6 +598,7 @@ class Queries:
         expr = (
             a.group_by("year")
             .aggregate(slots=a.count(), with_country=a.country.notnull().sum())
+            .mutate(share=ibis._.with_country / ibis._.slots)
             .order_by("year")
         )
         return self._run(expr)

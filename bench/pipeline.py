@@ -1,0 +1,235 @@
+"""Benchmark the build on a synthetic OpenAlex-layout corpus of N author slots.
+
+    uv run python bench/pipeline.py --authorships 1000000 --engine duckdb
+    uv run python bench/pipeline.py --authorships 1000000 --engine spark --spark-master 'local[2]'
+
+Generates (or reuses) ``<corpus-root>/n<N>/openalex/works/...`` with ``talentflow.synth``, links
+the registries of the real mirror beside it (the resolve stage reads them), then runs
+
+1. a raw DuckDB scan of the same files (``read_json`` of every part, counting author slots),
+2. each pipeline stage in its own child process on one store (wall time, CPU time, peak RSS of
+   the child: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` at its end),
+
+and prints a table plus the ratio of the whole build to the raw scan. ``--json`` writes the
+figures. CPU seconds are reported beside wall seconds because a shared machine's wall time
+says little; throughput per core is slots / CPU seconds.
+
+With ``--engine spark`` the sources stage (DuckDB JSON parsing) runs on DuckDB, its tables
+are copied into a Spark session, and the other stages run there; peak memory is then the
+Python driver's only (the JVM's heap is bounded by ``spark.driver.memory``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+GIB = 1 << 30
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _limits(db: Any, memory_limit: str | None, temp_dir: str | None, threads: int | None) -> None:
+    """DuckDB settings that let larger-than-memory work spill instead of failing."""
+    if memory_limit:
+        db.execute(f"SET memory_limit = '{memory_limit}'")
+    if temp_dir:
+        db.execute(f"SET temp_directory = '{temp_dir}'")
+    if threads:
+        db.execute(f"SET threads = {int(threads)}")
+    db.execute("SET preserve_insertion_order = false")  # lets big inserts stream and spill
+
+
+def oom_hint(exc: BaseException, memory_limit: str | None) -> str | None:
+    """A clear message with a setting to try when DuckDB ran out of memory."""
+    text = str(exc)
+    if "Out of Memory" not in text and "OutOfMemory" not in text and not isinstance(exc, MemoryError):
+        return None
+    return (
+        f"DuckDB ran out of memory (memory_limit={memory_limit or 'default 80% of RAM'}). "
+        "Let it spill to disk: --memory-limit 8GB --temp-dir /fast/disk/duckdb_tmp "
+        "(SET memory_limit='8GB'; SET temp_directory='...'; SET preserve_insertion_order=false), "
+        "lower --threads, or use --engine spark for corpora beyond one machine."
+    )
+
+
+def _child(fn: Any, args: tuple[Any, ...], out: Path) -> None:
+    t0, c0 = time.perf_counter(), _cpu()
+    result: dict[str, Any] = {}
+    try:
+        result = fn(*args) or {}
+        result["ok"] = True
+    except BaseException as exc:
+        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]}
+        hint = oom_hint(exc, args[-1].get("memory_limit") if args and isinstance(args[-1], dict) else None)
+        if hint:
+            result["hint"] = hint
+    result["wall_s"] = time.perf_counter() - t0
+    result["cpu_s"] = _cpu() - c0
+    result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GIB
+    out.write_text(json.dumps(result))
+
+
+def in_child(fn: Any, *args: Any) -> dict[str, Any]:
+    """Run ``fn(*args)`` in a fresh process; its timings and peak memory."""
+    out = Path(os.environ.get("TMPDIR", "/tmp")) / f"tf-bench-{os.getpid()}-{time.time_ns()}.json"
+    proc = mp.get_context("spawn").Process(target=_child, args=(fn, args, out))
+    proc.start()
+    proc.join()
+    if not out.exists():
+        return {"ok": False, "error": f"child died (exit {proc.exitcode}; killed for memory?)"}
+    result = json.loads(out.read_text())
+    out.unlink()
+    return result
+
+
+def raw_scan(corpus: str, opts: dict[str, Any]) -> dict[str, Any]:
+    import duckdb
+
+    db = duckdb.connect()
+    db.execute("SET enable_progress_bar = false")
+    _limits(db, opts.get("memory_limit"), opts.get("temp_dir"), opts.get("threads"))
+    works, slots = db.execute(
+        "SELECT count(*), sum(len(authorships)) FROM read_json(?, format='newline_delimited')",
+        [f"{corpus}/openalex/works/updated_date=*/part_*.gz"],
+    ).fetchone()
+    return {"works": works, "slots": int(slots)}
+
+
+def stage_duckdb(db_path: str, stage: str, data_dir: str, opts: dict[str, Any]) -> dict[str, Any]:
+    import ibis
+
+    from talentflow.spark import run_stages
+
+    con = ibis.duckdb.connect(db_path)
+    con.raw_sql("SET enable_progress_bar = false")
+    _limits(con.con, opts.get("memory_limit"), opts.get("temp_dir"), opts.get("threads"))
+    timings = run_stages(con, [stage], data_dir=data_dir, params=opts.get("params"))
+    rows = {t: con.table(t).count().execute() for t in con.list_tables() if not t.startswith("_")}
+    con.disconnect()
+    return {"timings": timings, "rows": rows}
+
+
+def stages_spark(db_path: str, stages: list[str], data_dir: str, opts: dict[str, Any]) -> dict[str, Any]:
+    import ibis
+
+    from talentflow.spark import copy_tables, run_stages, spark_connect
+
+    duck = ibis.duckdb.connect(db_path, read_only=True)
+    con = spark_connect(
+        opts.get("warehouse"), master=opts.get("spark_master"), conf=opts.get("spark_conf", {})
+    )
+    t0 = time.perf_counter()
+    copy_tables(duck, con, ["papers", "authorships"])
+    copy_s = time.perf_counter() - t0
+    timings = {}
+    for stage in stages:
+        timings.update(run_stages(con, [stage], data_dir=data_dir, engine="spark"))
+    return {"timings": {"copy_to_spark": copy_s, **timings}}
+
+
+def ensure_corpus(root: Path, n: int, seed: int) -> Path:
+    """``root/n<N>`` with ``openalex/works`` (generated once) and a link to the registries."""
+    corpus = root / f"n{n}"
+    meta = corpus / "openalex" / "synth.meta"
+    fresh = True
+    if meta.exists():
+        info = json.loads(meta.read_text())
+        fresh = info.get("n_authorships") != n or info.get("params", {}).get("seed") != seed
+    if fresh:
+        from talentflow.synth import generate
+
+        t0 = time.perf_counter()
+        report = generate(n, corpus / "openalex", seed=seed, data_dir=DATA, progress=print)
+        print(f"generated {n:,} slots in {time.perf_counter() - t0:.0f}s")
+        del report
+    registries = corpus / "registries"
+    if not registries.exists():
+        registries.symlink_to(DATA / "registries")
+    return corpus
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--authorships", type=int, required=True)
+    ap.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    ap.add_argument("--corpus-root", type=Path, default=Path("/tmp/talentflow-bench"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--stages", nargs="*", default=None, help="default: every stage in STAGES")
+    ap.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 8GB")
+    ap.add_argument("--temp-dir", default=None, help="DuckDB temp_directory for spilling")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--spark-master", default="local[*]")
+    ap.add_argument("--spark-conf", action="append", default=[], help="key=value (repeatable)")
+    ap.add_argument("--json", type=Path, default=None, help="write the figures here")
+    args = ap.parse_args(argv)
+
+    from talentflow.pipeline import STAGES
+
+    stages = args.stages or [name for name, _ in STAGES]
+    corpus = ensure_corpus(args.corpus_root, args.authorships, args.seed)
+    opts = {
+        "memory_limit": args.memory_limit,
+        "temp_dir": args.temp_dir,
+        "threads": args.threads,
+        "spark_master": args.spark_master,
+        "spark_conf": dict(kv.split("=", 1) for kv in args.spark_conf),
+        "warehouse": str(corpus / "spark-warehouse"),
+    }
+    db_path = corpus / f"bench-{args.engine}.duckdb"
+    db_path.unlink(missing_ok=True)
+
+    results: dict[str, Any] = {"authorships": args.authorships, "engine": args.engine,
+                               "cpus": os.cpu_count(), "load_before": os.getloadavg()}
+    scan = in_child(raw_scan, str(corpus), opts)
+    results["raw_scan"] = scan
+    print(f"raw scan: {scan.get('wall_s', 0):.1f}s wall, {scan.get('cpu_s', 0):.1f}s cpu, "
+          f"{scan.get('peak_rss_gib', 0):.2f} GiB, slots={scan.get('slots')}")
+    per_stage: dict[str, Any] = {}
+    duck_stages = stages if args.engine == "duckdb" else [s for s in stages if s == "sources"]
+    for stage in duck_stages:
+        r = in_child(stage_duckdb, str(db_path), stage, str(corpus), opts)
+        per_stage[stage] = r
+        print(f"{stage:>12}: {r.get('wall_s', 0):8.1f}s wall {r.get('cpu_s', 0):8.1f}s cpu "
+              f"{r.get('peak_rss_gib', 0):6.2f} GiB  {'ok' if r['ok'] else r.get('error')}")
+        if r.get("hint"):
+            print(f"  hint: {r['hint']}")
+        if not r["ok"]:
+            break
+    if args.engine == "spark" and all(r["ok"] for r in per_stage.values()):
+        rest = [s for s in stages if s != "sources"]
+        r = in_child(stages_spark, str(db_path), rest, str(corpus), opts)
+        per_stage["spark"] = r
+        print(f"{'spark':>12}: {r.get('wall_s', 0):8.1f}s wall, driver {r.get('cpu_s', 0):.1f}s cpu "
+              f"{r.get('peak_rss_gib', 0):.2f} GiB {r.get('timings')} "
+              f"{'ok' if r['ok'] else r.get('error')}")
+    results["stages"] = per_stage
+    build_wall = sum(r.get("wall_s", 0) for r in per_stage.values())
+    build_cpu = sum(r.get("cpu_s", 0) for r in per_stage.values())
+    peak = max([r.get("peak_rss_gib", 0) for r in per_stage.values()] or [0])
+    results.update(build_wall_s=build_wall, build_cpu_s=build_cpu, peak_rss_gib=peak,
+                   ratio_wall=build_wall / max(scan.get("wall_s", 1e-9), 1e-9),
+                   ratio_cpu=build_cpu / max(scan.get("cpu_s", 1e-9), 1e-9),
+                   load_after=os.getloadavg())
+    print(f"build: {build_wall:.1f}s wall, {build_cpu:.1f}s cpu, peak {peak:.2f} GiB; "
+          f"build/raw scan = {results['ratio_wall']:.1f}x wall, {results['ratio_cpu']:.1f}x cpu; "
+          f"throughput {args.authorships / max(build_cpu, 1e-9):,.0f} slots per cpu-second")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+    return 0 if all(r["ok"] for r in per_stage.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main())

@@ -1,0 +1,359 @@
+"""The identity stage on a small synthetic world and on hand-made cases.
+
+The world: six labs, each with an institution, an e-mail domain and five members, writing
+papers 2018-2023; from 2021 authors carry OpenReview ids, before that they come from paper
+lists without ids. Three different people are called "Wei Wang" (labs A, B, C).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pytest
+
+from talentflow.identity import stage
+from talentflow.pipeline import StageContext
+
+LABS = {
+    "A": ("Tsinghua University", "tsinghua.edu.cn", "China"),
+    "B": ("University of Toronto", "toronto.edu", "Canada"),
+    "C": ("ETH Zurich", "ethz.ch", "Switzerland"),
+    "D": ("University of Oxford", "ox.ac.uk", "United Kingdom"),
+    "E": ("Google", "google.com", "United States"),
+    "F": ("KAIST", "kaist.ac.kr", "South Korea"),
+}
+MEMBERS = {
+    "A": ["Wei Wang", "Jiaxin Zhou", "Hao Tian", "Xinyu Fang", "Mingsheng Long"],
+    "B": ["Wei Wang", "Amelia Hart", "Rahul Menon", "Sofia Lindqvist", "Kenji Ota"],
+    "C": ["Wei Wang", "Lukas Brunner", "Chiara Rossi", "Andreas Vogel", "Nadia Petrova"],
+    "D": ["Oliver Grant", "Ines Duarte", "Tomasz Nowak", "Priya Raman", "Jane Q. Doe"],
+    "E": ["Daniel Brooks", "Mei Lin", "Samuel Okafor", "Elena Marquez", "Yuki Tanaka"],
+    "F": ["Jisoo Park", "Minho Kim", "Seungwoo Lee", "Hyejin Cho", "Dongwon Yoo"],
+}
+COLUMNS = {
+    "authorship_id": pa.string(),
+    "paper_id": pa.string(),
+    "venue": pa.string(),
+    "year": pa.int64(),
+    "source": pa.string(),
+    "author_position": pa.int64(),
+    "author_name": pa.string(),
+    "source_person_id": pa.string(),
+    "orcid": pa.string(),
+    "dblp": pa.string(),
+    "raw_affiliation": pa.string(),
+    "email_domain": pa.string(),
+    "label_country": pa.string(),
+    "truth": pa.string(),
+}
+
+
+@dataclass
+class World:
+    """Rows of ``authorships`` and ``papers`` (``truth`` is the true person of each row)."""
+
+    authorships: pa.Table
+    papers: pa.Table
+
+
+def openreview_id(name: str, lab: str) -> str:
+    base = name.replace(".", "").replace(" ", "_")
+    # Homonyms get distinct OpenReview numbers, as on OpenReview.
+    number = "ABC".index(lab) + 1 if name == "Wei Wang" else 1
+    return f"openreview:~{base}{number}"
+
+
+def build_world(seed: int = 7, papers_per_lab_year: int = 3, labs: str = "ABCDEF") -> World:
+    """Generate the world; the same seed gives the same rows."""
+    rng = random.Random(seed)
+    rows: list[dict[str, object]] = []
+    papers: list[dict[str, object]] = []
+    topics = {
+        "A": "transfer adaptation domain",
+        "B": "causal inference bandits",
+        "C": "robotics control manipulation",
+        "D": "language parsing translation",
+        "E": "retrieval ranking recommendation",
+        "F": "vision segmentation detection",
+    }
+    for lab in labs:
+        members = MEMBERS[lab]
+        inst, domain, country = LABS[lab]
+        for year in range(2018, 2024):
+            with_ids = year >= 2021
+            venue = "iclr" if year >= 2021 else "nips"
+            for k in range(papers_per_lab_year):
+                pid = f"{venue}{year}:{lab}{k}"
+                authors = rng.sample(members, 3)
+                papers.append({"paper_id": pid, "title": f"On {topics[lab]} {rng.randint(1, 99)}"})
+                for pos, name in enumerate(authors):
+                    truth = f"{lab}:{name}"
+                    rows.append(
+                        {
+                            "authorship_id": f"{pid}#{pos}",
+                            "paper_id": pid,
+                            "venue": venue,
+                            "year": year,
+                            "source": "openreview" if with_ids else "paperlists",
+                            "author_position": pos,
+                            "author_name": name,
+                            "source_person_id": openreview_id(name, lab) if with_ids else None,
+                            "orcid": None,
+                            "dblp": None,
+                            "raw_affiliation": inst,
+                            "email_domain": domain,
+                            "label_country": country,
+                            "truth": truth,
+                        }
+                    )
+    return World(
+        pa.Table.from_pylist(rows, schema=pa.schema(list(COLUMNS.items()))),
+        pa.Table.from_pylist(papers),
+    )
+
+
+def row(
+    authorship_id: str,
+    name: str,
+    *,
+    year: int = 2021,
+    venue: str = "iclr",
+    spid: str | None = None,
+    orcid: str | None = None,
+    dblp: str | None = None,
+    aff: str | None = None,
+    domain: str | None = None,
+    truth: str = "",
+) -> dict[str, object]:
+    """One authorship row with the contract's columns (for hand-made cases)."""
+    paper = authorship_id.split("#", maxsplit=1)[0]
+    return {
+        "authorship_id": authorship_id,
+        "paper_id": paper,
+        "venue": venue,
+        "year": year,
+        "source": "openreview" if spid else "paperlists",
+        "author_position": int(authorship_id.split("#")[1]),
+        "author_name": name,
+        "source_person_id": spid,
+        "orcid": orcid,
+        "dblp": dblp,
+        "raw_affiliation": aff,
+        "email_domain": domain,
+        "label_country": None,
+        "truth": truth,
+    }
+
+
+def table(rows: list[dict[str, object]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=pa.schema(list(COLUMNS.items())))
+
+
+def run_stage(authorships: pa.Table, papers: pa.Table | None = None, path: Path | None = None):
+    """Run the identity stage on a fresh store holding these tables; return the connection."""
+    con = ibis.duckdb.connect(str(path)) if path else ibis.duckdb.connect()
+    con.create_table("authorships", authorships.drop_columns(["truth"]))
+    if papers is not None:
+        con.create_table("papers", papers)
+    stage.run(StageContext(con=con, previous=None, data_dir=None))
+    return con
+
+
+def person_of(con) -> dict[str, str]:
+    t = con.table("authorships").select("authorship_id", "person_id").to_pyarrow().to_pylist()
+    return {r["authorship_id"]: r["person_id"] for r in t}
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return build_world()
+
+
+@pytest.fixture(scope="module")
+def world_con(world: World):
+    return run_stage(world.authorships, world.papers)
+
+
+def test_every_authorship_gets_exactly_one_person(world: World, world_con) -> None:
+    a = world_con.table("authorships")
+    assert a.count().execute() == world.authorships.num_rows
+    assert a.person_id.isnull().sum().execute() == 0
+    links = world_con.table("person_links")
+    assert links.count().execute() == world.authorships.num_rows
+    assert set(links.rule.to_pyarrow().to_pylist()) <= {"identifier", "splink", "singleton"}
+
+
+def test_people_are_neither_split_nor_merged(world: World, world_con) -> None:
+    persons = person_of(world_con)
+    truth = dict(
+        zip(
+            world.authorships["authorship_id"].to_pylist(),
+            world.authorships["truth"].to_pylist(),
+            strict=True,
+        )
+    )
+    by_truth: dict[str, set[str]] = {}
+    by_person: dict[str, set[str]] = {}
+    for aid, pid in persons.items():
+        by_truth.setdefault(truth[aid], set()).add(pid)
+        by_person.setdefault(pid, set()).add(truth[aid])
+    assert all(len(v) == 1 for v in by_person.values()), "a person merges different people"
+    assert all(len(v) == 1 for v in by_truth.values()), "a person is split"
+
+
+def test_one_person_across_sources_is_joined(world: World, world_con) -> None:
+    # Paper-list records (2018-2020, no id) join the same person's OpenReview records.
+    rows = world.authorships.filter(
+        pa.compute.equal(world.authorships["truth"], "D:Jane Q. Doe")
+    ).to_pylist()
+    sources = {r["source"] for r in rows}
+    assert sources == {"paperlists", "openreview"}
+    persons = person_of(world_con)
+    assert len({persons[r["authorship_id"]] for r in rows}) == 1
+    links = world_con.table("person_links")
+    no_id = [r["authorship_id"] for r in rows if r["source_person_id"] is None]
+    rules = links.filter(links.authorship_id.isin(no_id)).rule.to_pyarrow().to_pylist()
+    assert set(rules) == {"splink"}
+
+
+def test_persons_table_follows_the_contract(world_con) -> None:
+    persons = world_con.table("persons")
+    assert persons.columns == (
+        "person_id",
+        "display_name",
+        "known_ids",
+        "first_year",
+        "last_year",
+        "n_papers",
+        "n_authorships",
+    )
+    doe = persons.filter(persons.display_name == "Jane Q. Doe").to_pyarrow().to_pylist()
+    assert len(doe) == 1
+    assert doe[0]["known_ids"] == ["openreview:~Jane_QDoe1"]
+    assert (doe[0]["first_year"], doe[0]["last_year"]) == (2018, 2023)
+    assert persons.n_authorships.sum().execute() == world_con.table("authorships").count().execute()
+    assert all(
+        p.startswith("P") and len(p) == 17 for p in persons.person_id.to_pyarrow().to_pylist()
+    )
+
+
+def test_parameters_are_recorded(world_con) -> None:
+    bp = world_con.table("build_params")
+    names = set(bp.filter(bp.stage == "identity").name.to_pyarrow().to_pylist())
+    assert {"attach_threshold", "pair_threshold", "margin", "model", "blocking_rules"} <= names
+
+
+def test_identifiers_are_transitive() -> None:
+    # a-b share a dblp id, b-c share an ORCID, c-d share an OpenReview id: one person.
+    rows = [
+        row("p1#0", "Ana Silva", spid="openreview:~Ana_Silva1", dblp="dblp:1/1"),
+        row("p2#0", "Ana Silva", spid="acl:/a/ana-silva/", dblp="dblp:1/1", orcid="0000-0001"),
+        row("p3#0", "A. Silva", orcid="0000-0001"),
+        row("p4#0", "Ana M. Silva", spid="openreview:~Ana_Silva1"),
+        row("p5#0", "Ana Silva", spid="openreview:~Ana_Silva2", aff="Elsewhere"),
+    ]
+    con = run_stage(table(rows))
+    persons = person_of(con)
+    assert len({persons[k] for k in ("p1#0", "p2#0", "p3#0", "p4#0")}) == 1
+    assert persons["p5#0"] != persons["p1#0"]
+    known = con.table("persons").known_ids.to_pyarrow().to_pylist()
+    assert sorted(known, key=len)[-1] == [
+        "acl:/a/ana-silva/",
+        "dblp:1/1",
+        "openreview:~Ana_Silva1",
+        "orcid:0000-0001",
+    ]
+
+
+def test_an_id_shared_by_coauthors_of_one_paper_does_not_merge_them() -> None:
+    shared = "email:0123"
+    rows = [
+        row("p1#0", "Victor Zhong", spid=shared),
+        row("p1#1", "Richard Socher", spid=shared),
+        row("p2#0", "Victor Zhong", spid="openreview:~Victor_Zhong1"),
+    ]
+    persons = person_of(run_stage(table(rows)))
+    assert persons["p1#0"] != persons["p1#1"]
+
+
+def test_homonyms_are_kept_apart(world: World, world_con) -> None:
+    persons = person_of(world_con)
+    t = world.authorships.to_pylist()
+    wei = {}
+    for r in t:
+        if r["author_name"] == "Wei Wang":
+            wei.setdefault(r["truth"], set()).add(persons[r["authorship_id"]])
+    assert len(wei) == 3
+    assert all(len(v) == 1 for v in wei.values())
+    assert len(set().union(*wei.values())) == 3
+
+
+def test_a_homonym_without_evidence_stays_new(world: World) -> None:
+    # A "Wei Wang" on a paper of a lab none of the three works in, with no shared co-authors,
+    # institution or domain, must not be attached to any of them.
+    extra = [
+        row(
+            "x1#0",
+            "Wei Wang",
+            year=2019,
+            venue="nips",
+            aff="Fudan University",
+            domain="fudan.edu.cn",
+        ),
+        row(
+            "x1#1",
+            "Qiang Zhao",
+            year=2019,
+            venue="nips",
+            aff="Fudan University",
+            domain="fudan.edu.cn",
+        ),
+    ]
+    authorships = pa.concat_tables([world.authorships, table(extra)])
+    persons = person_of(run_stage(authorships, world.papers))
+    existing = {
+        persons[r["authorship_id"]]
+        for r in world.authorships.to_pylist()
+        if r["author_name"] == "Wei Wang"
+    }
+    assert persons["x1#0"] not in existing
+
+
+def test_same_input_gives_same_output(world: World, world_con) -> None:
+    again = run_stage(world.authorships, world.papers)
+    for name in ("person_links", "persons"):
+        a = (
+            world_con.table(name)
+            .order_by("person_id" if name == "persons" else "authorship_id")
+            .to_pyarrow()
+        )
+        b = (
+            again.table(name)
+            .order_by("person_id" if name == "persons" else "authorship_id")
+            .to_pyarrow()
+        )
+        assert a.equals(b), name
+
+
+def test_link_explain_cli(world: World, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from talentflow.cli import app
+
+    db = tmp_path / "store.duckdb"
+    con = run_stage(world.authorships, world.papers, path=db)
+    persons = con.table("persons")
+    doe = (
+        persons.filter(persons.display_name == "Jane Q. Doe").person_id.to_pyarrow().to_pylist()[0]
+    )
+    con.disconnect()
+    result = CliRunner().invoke(app, ["link", "explain", doe, "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "Jane Q. Doe" in result.output
+    assert "splink" in result.output and "identifier" in result.output
+    missing = CliRunner().invoke(app, ["link", "explain", "Pnope", "--db", str(db)])
+    assert missing.exit_code != 0
