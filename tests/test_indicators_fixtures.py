@@ -179,3 +179,18 @@ def test_intervals_present_and_seeded():
         one.stock_ci_high.to_numpy(), other["country_year"].stock_ci_high.to_numpy()
     )
     assert math.isfinite(one.stock_ci_high.max())
+
+
+def test_pair_net_flows_and_complementary_suppression():
+    rows = [(f"u{i}", y, c) for i in range(3) for y, c in ((2010, "US"), (2011, "CN"))]
+    rows += [("c0", 2010, "CN"), ("c0", 2011, "US")]
+    py = pd.DataFrame(rows, columns=["person_id", "year", "country"])
+    open_ = compute({"person_years": py}, IndicatorParams(replicates=0, min_cell=0))["flows"]
+    f = open_[(open_.year == 2011) & (open_.subset == "all")].set_index("from_country")
+    assert f.loc["US", "n"] == 3 and f.loc["US", "net"] == 2 and f.loc["CN", "net"] == -2
+    sup = compute({"person_years": py}, IndicatorParams(replicates=10, min_cell=2))["flows"]
+    s = sup[(sup.year == 2011) & (sup.subset == "all")].set_index("from_country")
+    assert s.loc["US", "n"] == 3 and not s.loc["US", "suppressed"]
+    # the net would reveal the suppressed CN -> US count (1), so it is hidden too
+    assert np.isnan(s.loc["US", "net"]) and np.isnan(s.loc["US", "net_ci_low"])
+    assert s.loc["CN", "suppressed"] and np.isnan(s.loc["CN", "n"])

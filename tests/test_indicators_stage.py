@@ -189,3 +189,12 @@ def test_validate_without_store_exits_3(tmp_path):
         app, ["validate", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "v.md")]
     )
     assert result.exit_code == 3
+
+
+def test_export_indicator_table(store, tmp_path):
+    out = tmp_path / "flows.csv"
+    result = CliRunner().invoke(app, ["export", "flows", "--db", str(store), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    flows = pd.read_csv(out)
+    assert {"from_country", "to_country", "n", "ci_low", "ci_high", "suppressed"} <= set(flows)
+    assert flows["suppressed"].all() and flows["n"].isna().all()  # marked, not dropped

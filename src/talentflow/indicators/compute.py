@@ -22,6 +22,7 @@ Subsets: ``all``; ``llm`` = persons with at least one LLM paper of the LLM era (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -141,6 +142,7 @@ class _Builder:
     order: list[str]  # output statistics, in column order
     ci_names: dict[str, str]  # statistic -> prefix of its interval columns ("" = ci_low)
     keep: str | None = None  # drop rows where this statistic is 0 (no data)
+    post: Callable[[pd.DataFrame, int], pd.DataFrame] | None = None  # after suppression
 
     def finish(self, res: bs.Result, min_cell: int) -> pd.DataFrame:
         df = self.keys.copy()
@@ -157,6 +159,8 @@ class _Builder:
         value_cols = [c for c in df.columns if c not in self.keys.columns and c != "suppressed"]
         df[value_cols] = df[value_cols].astype(float)
         df.loc[suppressed, value_cols] = np.nan
+        if self.post is not None:
+            df = self.post(df, min_cell)
         return _restore_nulls(df.reset_index(drop=True))
 
 
@@ -330,7 +334,30 @@ def _count_table(frame: pd.DataFrame, keys: list[str], n_persons: int, stat: str
 
 def _flows(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:
     mv = _pooled(_with_subsets(panel.moves, subsets), "year")
-    return _count_table(mv, ["from_country", "to_country", "year", "subset"], panel.n_persons)
+    keys = ["from_country", "to_country", "year", "subset"]
+    b = _count_table(mv, keys, panel.n_persons)
+    # net of the pair: this direction minus the reverse one (0 when the reverse has no moves)
+    index = pd.MultiIndex.from_frame(b.keys[keys])
+    reverse = b.keys[["to_country", "from_country", "year", "subset"]]
+    rev = index.get_indexer(pd.MultiIndex.from_frame(reverse.set_axis(keys, axis=1)))
+    has_rev = rev >= 0
+
+    def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        n = s["n"]
+        back = np.where(has_rev[:, None], n[np.maximum(rev, 0)], 0.0)
+        return {"n": n, "net": n - back, "reverse_n": back}
+
+    def hide_disclosing_nets(df: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+        # a net beside a suppressed reverse cell would reveal it
+        reveal = (df["reverse_n"] > 0) & (df["reverse_n"] < min_cell)
+        df.loc[reveal, ["net", "net_ci_low", "net_ci_high"]] = np.nan
+        return df.drop(columns="reverse_n")
+
+    b.spec = bs.Spec(b.spec.matrices, combine, ("n", "net"))
+    b.order = ["n", "net", "reverse_n"]
+    b.ci_names = {"n": "", "net": "net_"}
+    b.post = hide_disclosing_nets
+    return b
 
 
 def _sector_flows(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:

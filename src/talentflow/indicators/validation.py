@@ -202,7 +202,7 @@ def _macropolo_section(con: Any, tables: set[str]) -> list[str]:
             [
                 "population",
                 "subset",
-                "persons (n, unsuppressed cells)",
+                "persons with a work country",
                 "US share [95% CI]",
                 "CN share [95% CI]",
                 "CN+HK+MO",
@@ -310,36 +310,31 @@ def _mpidr_section(con: Any, tables: set[str]) -> list[str]:
         def cell(x: pd.Series | None) -> str:
             if x is None:
                 return "0"
-            return _ci(x, "n", "ci_low", "ci_high", pct=False).replace(".0", "")
+            if x.suppressed:
+                return "suppressed"
+            return f"{x.n:.0f} [{x.ci_low:.0f}, {x.ci_high:.0f}]"
 
-        net = None
-        if a is not None and b is not None and not (a.suppressed or b.suppressed):
-            net = a.n - b.n
-        elif a is not None and b is None and not a.suppressed:
-            net = a.n
-        elif b is not None and a is None and not b.suppressed:
-            net = -b.n
-        direction = (
-            "—"
-            if net is None
-            else ("US -> CN" if net > 0 else "CN -> US" if net < 0 else "balanced")
-        )
-        rows.append(
-            [
-                "all years" if year is None else str(year),
-                cell(a),
-                cell(b),
-                "—" if net is None else f"{net:+.0f}",
-                direction,
-            ]
-        )
+        # net from the US -> CN row, else minus the CN -> US row's net
+        net, direction = "—", "—"
+        if a is not None and not a.suppressed:
+            est, lo, hi = a.net, a.net_ci_low, a.net_ci_high
+        elif b is not None and not b.suppressed:
+            est, lo, hi = -b.net, -b.net_ci_high, -b.net_ci_low
+        else:
+            est = None
+        if est is not None:
+            net = f"{est:+.0f} [{lo:+.0f}, {hi:+.0f}]"
+            direction = (
+                "US -> CN" if lo > 0 else "CN -> US" if hi < 0 else "not distinguishable from 0"
+            )
+        rows.append(["all years" if year is None else str(year), cell(a), cell(b), net, direction])
     out.append(
         _table(
             [
                 "arrival year",
                 "US -> CN [95% CI]",
                 "CN -> US [95% CI]",
-                "net (US -> CN minus CN -> US)",
+                "net US -> CN minus CN -> US [95% CI]",
                 "net direction",
             ],
             rows,

@@ -1,0 +1,49 @@
+"""Benchmark: whole-corpus linkage time and peak memory of the identity stage.
+
+Usage::
+
+    uv run python bench/identity.py --db STORE [--threads 2]
+
+Copies ``authorships`` and ``papers`` of a built store (sources and resolve stages) into an
+in-memory DuckDB limited to ``--threads`` threads, runs the identity stage, and prints the
+wall time, CPU time and peak resident memory of the process (targets: < 3 min, < 8 GiB on 2
+cores). The store is not modified.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+from talentflow.identity import stage
+from talentflow.identity.evaluate import load_store
+from talentflow.pipeline import StageContext
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    con, authorships, papers = load_store(args.db)
+    con.raw_sql(f"SET threads = {args.threads}")
+    if "person_id" in con.table("authorships").columns:
+        con.create_table("authorships", authorships, overwrite=True)
+    n = con.table("authorships").count().execute()
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    stage.run(StageContext(con=con, previous=None, data_dir=None))
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    persons = con.table("persons").count().execute()
+    rules = con.table("person_links").rule.value_counts().to_pyarrow().to_pylist()
+    print(f"authorships: {n:,}  persons: {persons:,}")
+    print("links by rule: " + ", ".join(f"{r['rule']}={r['rule_count']:,}" for r in rules))
+    print(f"identity stage: wall {wall:.1f} s, cpu {cpu:.1f} s, threads {args.threads}")
+    print(f"peak resident memory: {peak_gib:.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()
