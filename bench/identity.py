@@ -26,10 +26,9 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    con, authorships, papers = load_store(args.db)
+    # A previous identity run's person_id column is dropped by the stage itself.
+    con, _, _ = load_store(args.db)
     con.raw_sql(f"SET threads = {args.threads}")
-    if "person_id" in con.table("authorships").columns:
-        con.create_table("authorships", authorships, overwrite=True)
     n = con.table("authorships").count().execute()
     cpu0 = time.process_time()
     t0 = time.perf_counter()

@@ -39,10 +39,44 @@ def _simulated(n_persons: int, seed: int) -> dict[str, pd.DataFrame]:
     }
 
 
+def _standin(db: str) -> dict[str, pd.DataFrame]:
+    """Careers stand-in from a store with resolved authorships but no careers tables.
+
+    person_id = the source's person id, else ORCID, else DBLP, else the lower-cased name (crude:
+    homonyms merge); person_years by the modal country of each year
+    (``talentflow.indicators.synthetic``). For benchmarking and a first look only.
+    """
+    from talentflow.indicators.synthetic import (
+        person_years_from_authorships,
+        profile_from_person_years,
+    )
+    from talentflow.store import open_store
+
+    con = open_store(db)
+    a = con.sql(
+        """select paper_id, venue, year, country, sector, career_position,
+                  coalesce(source_person_id, orcid, dblp, 'name:' || lower(trim(author_name)))
+                      as person_id
+           from authorships"""
+    ).to_pandas()
+    papers = con.sql("select paper_id, title, keywords, abstract, venue, year from papers")
+    papers = papers.to_pandas()
+    con.disconnect()
+    py = person_years_from_authorships(a)
+    return {
+        "person_years": py,
+        "person_profile": profile_from_person_years(py),
+        "authorships": a[["paper_id", "person_id", "venue", "year"]],
+        "papers": papers,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="a built store")
+    parser.add_argument("--standin", help="a store with resolved authorships, no careers yet")
     parser.add_argument("--simulate", type=int, default=20000, help="persons to simulate")
+    parser.add_argument("--save", help="write the indicator tables to this new DuckDB file")
     parser.add_argument("--replicates", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -56,6 +90,9 @@ def main() -> None:
         inputs = read_inputs(con)
         con.disconnect()
         source = args.db
+    elif args.standin:
+        inputs = _standin(args.standin)
+        source = f"{args.standin} (careers stand-in)"
     else:
         inputs = _simulated(args.simulate, args.seed)
         source = f"simulated {args.simulate} persons"
@@ -63,15 +100,24 @@ def main() -> None:
     sizes = ", ".join(f"{k} {len(v):,}" for k, v in inputs.items())
     print(f"input ({source}): {sizes}; read in {t_read:.1f}s")
 
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     out = compute(inputs, IndicatorParams(replicates=args.replicates))
-    t_compute = time.perf_counter() - t1
+    t_compute, c_compute = time.perf_counter() - t1, time.process_time() - c1
     for name, frame in out.items():
         sup = f", {frame['suppressed'].mean():.0%} suppressed" if "suppressed" in frame else ""
         print(f"  {name}: {len(frame):,} rows{sup}")
     print(
-        f"indicators with {args.replicates} replicates: {t_compute:.1f}s (target < 60 s on 2 cores)"
+        f"indicators with {args.replicates} replicates: {t_compute:.1f}s wall, "
+        f"{c_compute:.1f}s CPU (target < 60 s on 2 cores)"
     )
+    if args.save:
+        from talentflow.engine import connect
+        from talentflow.indicators.stage import to_arrow
+
+        con = connect(args.save)
+        for name, frame in out.items():
+            con.create_table(name, to_arrow(frame), overwrite=True)
+        con.disconnect()
 
 
 if __name__ == "__main__":

@@ -54,7 +54,11 @@ def _limits(db: Any, memory_limit: str | None, temp_dir: str | None, threads: in
 def oom_hint(exc: BaseException, memory_limit: str | None) -> str | None:
     """A clear message with a setting to try when DuckDB ran out of memory."""
     text = str(exc)
-    if "Out of Memory" not in text and "OutOfMemory" not in text and not isinstance(exc, MemoryError):
+    if (
+        "Out of Memory" not in text
+        and "OutOfMemory" not in text
+        and not isinstance(exc, MemoryError)
+    ):
         return None
     return (
         f"DuckDB ran out of memory (memory_limit={memory_limit or 'default 80% of RAM'}). "
@@ -72,7 +76,9 @@ def _child(fn: Any, args: tuple[Any, ...], out: Path) -> None:
         result["ok"] = True
     except BaseException as exc:
         result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]}
-        hint = oom_hint(exc, args[-1].get("memory_limit") if args and isinstance(args[-1], dict) else None)
+        hint = oom_hint(
+            exc, args[-1].get("memory_limit") if args and isinstance(args[-1], dict) else None
+        )
         if hint:
             result["hint"] = hint
     result["wall_s"] = time.perf_counter() - t0
@@ -121,7 +127,9 @@ def stage_duckdb(db_path: str, stage: str, data_dir: str, opts: dict[str, Any]) 
     return {"timings": timings, "rows": rows}
 
 
-def stages_spark(db_path: str, stages: list[str], data_dir: str, opts: dict[str, Any]) -> dict[str, Any]:
+def stages_spark(
+    db_path: str, stages: list[str], data_dir: str, opts: dict[str, Any]
+) -> dict[str, Any]:
     import ibis
 
     from talentflow.spark import copy_tables, run_stages, spark_connect
@@ -190,19 +198,27 @@ def main(argv: list[str] | None = None) -> int:
     db_path = corpus / f"bench-{args.engine}.duckdb"
     db_path.unlink(missing_ok=True)
 
-    results: dict[str, Any] = {"authorships": args.authorships, "engine": args.engine,
-                               "cpus": os.cpu_count(), "load_before": os.getloadavg()}
+    results: dict[str, Any] = {
+        "authorships": args.authorships,
+        "engine": args.engine,
+        "cpus": os.cpu_count(),
+        "load_before": os.getloadavg(),
+    }
     scan = in_child(raw_scan, str(corpus), opts)
     results["raw_scan"] = scan
-    print(f"raw scan: {scan.get('wall_s', 0):.1f}s wall, {scan.get('cpu_s', 0):.1f}s cpu, "
-          f"{scan.get('peak_rss_gib', 0):.2f} GiB, slots={scan.get('slots')}")
+    print(
+        f"raw scan: {scan.get('wall_s', 0):.1f}s wall, {scan.get('cpu_s', 0):.1f}s cpu, "
+        f"{scan.get('peak_rss_gib', 0):.2f} GiB, slots={scan.get('slots')}"
+    )
     per_stage: dict[str, Any] = {}
     duck_stages = stages if args.engine == "duckdb" else [s for s in stages if s == "sources"]
     for stage in duck_stages:
         r = in_child(stage_duckdb, str(db_path), stage, str(corpus), opts)
         per_stage[stage] = r
-        print(f"{stage:>12}: {r.get('wall_s', 0):8.1f}s wall {r.get('cpu_s', 0):8.1f}s cpu "
-              f"{r.get('peak_rss_gib', 0):6.2f} GiB  {'ok' if r['ok'] else r.get('error')}")
+        print(
+            f"{stage:>12}: {r.get('wall_s', 0):8.1f}s wall {r.get('cpu_s', 0):8.1f}s cpu "
+            f"{r.get('peak_rss_gib', 0):6.2f} GiB  {'ok' if r['ok'] else r.get('error')}"
+        )
         if r.get("hint"):
             print(f"  hint: {r['hint']}")
         if not r["ok"]:
@@ -211,20 +227,28 @@ def main(argv: list[str] | None = None) -> int:
         rest = [s for s in stages if s != "sources"]
         r = in_child(stages_spark, str(db_path), rest, str(corpus), opts)
         per_stage["spark"] = r
-        print(f"{'spark':>12}: {r.get('wall_s', 0):8.1f}s wall, driver {r.get('cpu_s', 0):.1f}s cpu "
-              f"{r.get('peak_rss_gib', 0):.2f} GiB {r.get('timings')} "
-              f"{'ok' if r['ok'] else r.get('error')}")
+        print(
+            f"{'spark':>12}: {r.get('wall_s', 0):8.1f}s wall, driver {r.get('cpu_s', 0):.1f}s cpu "
+            f"{r.get('peak_rss_gib', 0):.2f} GiB {r.get('timings')} "
+            f"{'ok' if r['ok'] else r.get('error')}"
+        )
     results["stages"] = per_stage
     build_wall = sum(r.get("wall_s", 0) for r in per_stage.values())
     build_cpu = sum(r.get("cpu_s", 0) for r in per_stage.values())
     peak = max([r.get("peak_rss_gib", 0) for r in per_stage.values()] or [0])
-    results.update(build_wall_s=build_wall, build_cpu_s=build_cpu, peak_rss_gib=peak,
-                   ratio_wall=build_wall / max(scan.get("wall_s", 1e-9), 1e-9),
-                   ratio_cpu=build_cpu / max(scan.get("cpu_s", 1e-9), 1e-9),
-                   load_after=os.getloadavg())
-    print(f"build: {build_wall:.1f}s wall, {build_cpu:.1f}s cpu, peak {peak:.2f} GiB; "
-          f"build/raw scan = {results['ratio_wall']:.1f}x wall, {results['ratio_cpu']:.1f}x cpu; "
-          f"throughput {args.authorships / max(build_cpu, 1e-9):,.0f} slots per cpu-second")
+    results.update(
+        build_wall_s=build_wall,
+        build_cpu_s=build_cpu,
+        peak_rss_gib=peak,
+        ratio_wall=build_wall / max(scan.get("wall_s", 1e-9), 1e-9),
+        ratio_cpu=build_cpu / max(scan.get("cpu_s", 1e-9), 1e-9),
+        load_after=os.getloadavg(),
+    )
+    print(
+        f"build: {build_wall:.1f}s wall, {build_cpu:.1f}s cpu, peak {peak:.2f} GiB; "
+        f"build/raw scan = {results['ratio_wall']:.1f}x wall, {results['ratio_cpu']:.1f}x cpu; "
+        f"throughput {args.authorships / max(build_cpu, 1e-9):,.0f} slots per cpu-second"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     return 0 if all(r["ok"] for r in per_stage.values()) else 1

@@ -38,7 +38,7 @@ def _works(root: Path) -> list[dict]:
     return [
         json.loads(line)
         for p in sorted(root.glob("data/works/*/*.gz"))
-        for line in gzip.open(p, "rt")
+        for line in gzip.decompress(p.read_bytes()).decode().splitlines()
     ]
 
 
@@ -88,9 +88,23 @@ def test_rows_follow_the_authorships_contract(snapshot: Path) -> None:
     assert db.execute("SELECT count(*) FROM authorships").fetchone()[0] == n_slots
     cols = {r[0] for r in db.execute("DESCRIBE authorships").fetchall()}
     assert cols >= {
-        "authorship_id", "paper_id", "venue", "year", "source", "author_position", "author_name",
-        "source_person_id", "orcid", "raw_affiliation", "affiliations", "email_domain", "aligned",
-        "source_institution", "source_country", "source_ror", "source_file",
+        "authorship_id",
+        "paper_id",
+        "venue",
+        "year",
+        "source",
+        "author_position",
+        "author_name",
+        "source_person_id",
+        "orcid",
+        "raw_affiliation",
+        "affiliations",
+        "email_domain",
+        "aligned",
+        "source_institution",
+        "source_country",
+        "source_ror",
+        "source_file",
     }
     first = works[0]
     wid = first["id"].rsplit("/", 1)[1]
@@ -111,8 +125,13 @@ def test_rows_follow_the_authorships_contract(snapshot: Path) -> None:
 def test_bad_records_are_quarantined_with_position(tmp_path: Path) -> None:
     part = tmp_path / "works" / "updated_date=2024-01-01" / "part_000.gz"
     part.parent.mkdir(parents=True)
-    good = {"id": "https://openalex.org/W1", "title": "A", "publication_year": 2020,
-            "authorships": [], "concepts": []}
+    good = {
+        "id": "https://openalex.org/W1",
+        "title": "A",
+        "publication_year": 2020,
+        "authorships": [],
+        "concepts": [],
+    }
     bad = {"title": "no id", "publication_year": 2020, "authorships": []}
     with gzip.open(part, "wt") as fh:
         fh.write(json.dumps(good) + "\n" + json.dumps(bad) + "\n")

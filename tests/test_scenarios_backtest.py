@@ -22,7 +22,7 @@ def test_baselines_and_observed_follow_their_definitions(result):
     panel, res = result
     net = observed_net_flows(panel).set_index(["country", "year"])["net_flow"]
     fc = res.forecasts
-    assert res.origins == [2019, 2020]
+    assert res.origins == [2020, 2021]
     assert len(fc) == 2 * 3 * 5
     for r in fc.itertuples():
         assert r.observed == net.get((r.country, r.year), 0.0)

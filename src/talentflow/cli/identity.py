@@ -60,5 +60,9 @@ def explain_cmd(
         )
     out.print(table)
     if ex.params:
-        shown = {k: v for k, v in ex.params.items() if k in ("attach_threshold", "pair_threshold", "margin")}
+        shown = {
+            k: v
+            for k, v in ex.params.items()
+            if k in ("attach_threshold", "pair_threshold", "margin")
+        }
         out.print(f"thresholds: {shown} (evidence: match weight per comparison, log2 Bayes factor)")

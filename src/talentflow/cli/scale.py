@@ -15,7 +15,7 @@ console = Console(stderr=True)
 @app.command()
 def synth(
     authorships: int = typer.Option(..., "--authorships", "-n", help="Author slots to generate."),
-    out: Path = typer.Option(..., "--out", help="Folder to write (works/ inside is replaced)."),
+    out: Path = typer.Option(..., "--out", help="Folder to write (works/ inside is replaced)."),  # noqa: B008
     seed: int = typer.Option(0, "--seed", help="Seed of every draw."),
     data: Path | None = typer.Option(  # noqa: B008
         None, "--data", help="Real data mirror the string pools come from (default ../shared/data)."
@@ -31,7 +31,11 @@ def synth(
 
     try:
         report = generate(
-            authorships, out, seed=seed, data_dir=data, block_slots=block,
+            authorships,
+            out,
+            seed=seed,
+            data_dir=data,
+            block_slots=block,
             progress=lambda message: console.print(f"[dim]{message}[/]"),
         )
     except (FileNotFoundError, ValueError) as exc:

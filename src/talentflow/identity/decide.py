@@ -57,15 +57,23 @@ def members_table(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
     """``(entity_id, authorship_id, paper_id, strong)`` for every authorship."""
     f = features.select("authorship_id", "paper_id")
     in_cluster = f.join(clusters, "authorship_id").select(
-        entity_id=clusters.cluster_key, authorship_id=f.authorship_id, paper_id=f.paper_id, strong=clusters.strong
+        entity_id=clusters.cluster_key,
+        authorship_id=f.authorship_id,
+        paper_id=f.paper_id,
+        strong=clusters.strong,
     )
     alone = f.anti_join(clusters, "authorship_id").select(
-        entity_id=f.authorship_id, authorship_id=f.authorship_id, paper_id=f.paper_id, strong=ibis.literal(False)
+        entity_id=f.authorship_id,
+        authorship_id=f.authorship_id,
+        paper_id=f.paper_id,
+        strong=ibis.literal(False),
     )
     return in_cluster.union(alone)
 
 
-def decide(pairs: ibis.Table, members: ibis.Table, *, params: dict[str, Any] | None = None) -> ibis.Table:
+def decide(
+    pairs: ibis.Table, members: ibis.Table, *, params: dict[str, Any] | None = None
+) -> ibis.Table:
     """Map every free entity that links to someone onto a person key.
 
     Returns ``(entity_id, person_key, rule, match_probability, cluster_evidence)`` for free

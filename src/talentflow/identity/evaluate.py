@@ -67,7 +67,10 @@ def evaluate(
     hidden_flag = _venue_year(authorships).isin(list(hide))
     id_cols = [c for c in identifiers.ID_COLUMNS if c in authorships.columns]
     masked = authorships.mutate(
-        **{c: ibis.ifelse(hidden_flag, ibis.null(authorships[c].type()), authorships[c]) for c in id_cols}
+        **{
+            c: ibis.ifelse(hidden_flag, ibis.null(authorships[c].type()), authorships[c])
+            for c in id_cols
+        }
     )
     con.create_table("_eval_masked", masked, overwrite=True)
     t0 = time.perf_counter()
@@ -82,8 +85,10 @@ def evaluate(
     lab = con.table("_eval_lab")
     outside = lab.filter(~lab.hidden)
     # The person a true cluster maps to outside the hidden venue-years (its most common key).
-    cnt = outside.filter(outside.cluster_key.notnull()).group_by(["cluster_key", "person_key"]).aggregate(
-        n=ibis._.count()
+    cnt = (
+        outside.filter(outside.cluster_key.notnull())
+        .group_by(["cluster_key", "person_key"])
+        .aggregate(n=ibis._.count())
     )
     w = ibis.window(group_by="cluster_key", order_by=[ibis.desc("n"), "person_key"])
     expected = cnt.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)
@@ -94,8 +99,10 @@ def evaluate(
     hid = hid.left_join(expected, "cluster_key").drop("cluster_key_right")
     hid = hid.left_join(existing, hid.person_key == existing.existing_key)
     # Exact-name baseline: the outside identifier cluster with this raw name and most rows.
-    by_name = outside.filter(outside.cluster_key.notnull()).group_by(["author_name", "cluster_key"]).aggregate(
-        n=ibis._.count()
+    by_name = (
+        outside.filter(outside.cluster_key.notnull())
+        .group_by(["author_name", "cluster_key"])
+        .aggregate(n=ibis._.count())
     )
     wn = ibis.window(group_by="author_name", order_by=[ibis.desc("n"), "cluster_key"])
     by_name = by_name.mutate(rk=ibis.row_number().over(wn)).filter(ibis._.rk == 0)
@@ -116,8 +123,20 @@ def evaluate(
         return float(x.sum()) / n if n else float("nan")
 
     scores = [
-        Scores("splink linkage", share(df.ours_ok, n_known), n_known, share(df.ours_wrong_new, n_new), n_new),
-        Scores("exact name", share(df.base_ok, n_known), n_known, share(df.base_wrong_new, n_new), n_new),
+        Scores(
+            "splink linkage",
+            share(df.ours_ok, n_known),
+            n_known,
+            share(df.ours_wrong_new, n_new),
+            n_new,
+        ),
+        Scores(
+            "exact name",
+            share(df.base_ok, n_known),
+            n_known,
+            share(df.base_wrong_new, n_new),
+            n_new,
+        ),
     ]
     info = {"hidden": list(hide), "link_seconds": round(seconds, 1), **result.stats}
     result.drop(con)
@@ -131,7 +150,12 @@ def load_store(db: str | Path) -> tuple[Any, ibis.Table, ibis.Table | None]:
     con = ibis.duckdb.connect()
     con.raw_sql(f"ATTACH '{Path(db)}' AS store (READ_ONLY)")
     con.raw_sql("CREATE TABLE authorships AS SELECT * FROM store.authorships")
-    tables = {r[0] for r in con.raw_sql("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'store'").fetchall()}
+    tables = {
+        r[0]
+        for r in con.raw_sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'store'"
+        ).fetchall()
+    }
     papers = None
     if "papers" in tables:
         con.raw_sql("CREATE TABLE papers AS SELECT paper_id, title FROM store.papers")
@@ -151,7 +175,9 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="a talentflow store (read only)")
-    parser.add_argument("--hide", default=",".join(DEFAULT_HIDE), help="venue-years to hide, comma-separated")
+    parser.add_argument(
+        "--hide", default=",".join(DEFAULT_HIDE), help="venue-years to hide, comma-separated"
+    )
     args = parser.parse_args(argv)
     con, a, papers = load_store(args.db)
     scores, info = evaluate(con, a, papers, hide=tuple(args.hide.split(",")))
@@ -159,7 +185,13 @@ def main(argv: list[str] | None = None) -> None:
     for col in ("method", "known: attached to their person", "n", "new: wrongly attached", "n"):
         table.add_column(col)
     for s in scores:
-        table.add_row(s.method, f"{s.recall_known:.3f}", str(s.n_known), f"{s.false_attach_new:.3f}", str(s.n_new))
+        table.add_row(
+            s.method,
+            f"{s.recall_known:.3f}",
+            str(s.n_known),
+            f"{s.false_attach_new:.3f}",
+            str(s.n_new),
+        )
     console = Console()
     console.print(table)
     console.print({k: v for k, v in info.items() if k != "hidden"})

@@ -36,7 +36,68 @@ WEBMAIL = (
 _SECOND_LEVEL = ("ac", "co", "edu", "com", "org", "gov", "net", "or", "ne", "go")
 
 #: Title words too common in this field to say anything about a person's topic.
-STOPWORDS = ["with", "from", "that", "this", "into", "over", "under", "using", "based", "their", "through", "learning", "learn", "networks", "network", "neural", "deep", "model", "models", "approach", "method", "methods", "data", "towards", "toward", "via", "for", "and", "the", "analysis", "efficient", "effective", "better", "large", "scale", "task", "tasks", "training", "without", "when", "what", "your", "more", "than", "between", "across", "beyond", "improving", "improved", "generalization", "adaptive", "robust", "new", "novel", "framework", "system", "systems", "problem", "problems", "study"]
+STOPWORDS = [
+    "with",
+    "from",
+    "that",
+    "this",
+    "into",
+    "over",
+    "under",
+    "using",
+    "based",
+    "their",
+    "through",
+    "learning",
+    "learn",
+    "networks",
+    "network",
+    "neural",
+    "deep",
+    "model",
+    "models",
+    "approach",
+    "method",
+    "methods",
+    "data",
+    "towards",
+    "toward",
+    "via",
+    "for",
+    "and",
+    "the",
+    "analysis",
+    "efficient",
+    "effective",
+    "better",
+    "large",
+    "scale",
+    "task",
+    "tasks",
+    "training",
+    "without",
+    "when",
+    "what",
+    "your",
+    "more",
+    "than",
+    "between",
+    "across",
+    "beyond",
+    "improving",
+    "improved",
+    "generalization",
+    "adaptive",
+    "robust",
+    "new",
+    "novel",
+    "framework",
+    "system",
+    "systems",
+    "problem",
+    "problems",
+    "study",
+]
 
 STRING_ARRAY = dt.Array(dt.string)
 
@@ -186,7 +247,11 @@ def cluster_entities(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
     """
     f = features.join(clusters, "authorship_id")
     # The cluster's representative name: its most frequent first-last key (ties: smallest).
-    counts = f.filter(f.name_fl.notnull()).group_by(["cluster_key", "name_fl"]).aggregate(n=ibis._.count())
+    counts = (
+        f.filter(f.name_fl.notnull())
+        .group_by(["cluster_key", "name_fl"])
+        .aggregate(n=ibis._.count())
+    )
     w = ibis.window(group_by="cluster_key", order_by=[ibis.desc("n"), "name_fl"])
     rep = counts.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)
     rep_keys = (

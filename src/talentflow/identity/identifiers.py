@@ -31,11 +31,14 @@ def authorship_ids(authorships: ibis.Table) -> ibis.Table:
         if column == "orcid":
             value = ibis.literal("orcid:") + value
         parts.append(
-            authorships.filter(authorships[column].notnull() & (authorships[column].strip() != ""))
-            .select(authorship_id=authorships.authorship_id, pid=value)
+            authorships.filter(
+                authorships[column].notnull() & (authorships[column].strip() != "")
+            ).select(authorship_id=authorships.authorship_id, pid=value)
         )
     if not parts:
-        return authorships.select(authorship_id=authorships.authorship_id, pid=ibis.null("string")).limit(0)
+        return authorships.select(
+            authorship_id=authorships.authorship_id, pid=ibis.null("string")
+        ).limit(0)
     out = parts[0]
     for part in parts[1:]:
         out = out.union(part, distinct=False)
@@ -84,8 +87,10 @@ def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 2) -> 
     shared = u.group_by(["pid", "paper_id"]).aggregate(n=ibis._.count()).filter(ibis._.n > 1)
     shared = shared.select("pid").distinct()
     u = u.anti_join(shared, "pid")
-    counts = u.filter(u.name_fl.notnull()).group_by(["pid", "name_fl", "first", "last"]).aggregate(
-        n=ibis._.count()
+    counts = (
+        u.filter(u.name_fl.notnull())
+        .group_by(["pid", "name_fl", "first", "last"])
+        .aggregate(n=ibis._.count())
     )
     w = ibis.window(group_by="pid", order_by=[ibis.desc("n"), "name_fl"])
     rep = counts.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)

@@ -77,7 +77,9 @@ def link(
     feats = _materialise(
         con,
         "features",
-        features.authorship_features(authorships, names, papers, max_coauthors=int(p["max_coauthors"])),
+        features.authorship_features(
+            authorships, names, papers, max_coauthors=int(p["max_coauthors"])
+        ),
         temps,
     )
     ids = _materialise(
@@ -85,12 +87,12 @@ def link(
     )
     clusters = identifiers.identifier_clusters(con, authorships, ids=ids)
     # A cluster is strong when it carries a profile id, weak when only hashed e-mails.
-    strength = clusters.join(ids, "authorship_id").group_by("cluster_key").aggregate(
-        strong=(~ids.pid.startswith("email:")).max()
+    strength = (
+        clusters.join(ids, "authorship_id")
+        .group_by("cluster_key")
+        .aggregate(strong=(~ids.pid.startswith("email:")).max())
     )
-    clusters = _materialise(
-        con, "clusters", clusters.join(strength, "cluster_key"), temps
-    )
+    clusters = _materialise(con, "clusters", clusters.join(strength, "cluster_key"), temps)
     records = features.record_entities(feats.anti_join(clusters, "authorship_id"))
     entities = _materialise(
         con, "entities", records.union(features.cluster_entities(feats, clusters)), temps

@@ -148,10 +148,14 @@ def name_frequencies(con: Any, entities_table: str, *, floor: float = 0.5) -> st
     e = con.table(entities_table)
     n_people = e.filter(e.is_cluster).count().execute()
     total = float(max(n_people, 1))
-    by_name = e.filter(e.name_fl.notnull()).group_by("name_fl").aggregate(
-        k=e.is_cluster.cast("int64").sum()
+    by_name = (
+        e.filter(e.name_fl.notnull())
+        .group_by("name_fl")
+        .aggregate(k=e.is_cluster.cast("int64").sum())
     )
-    tf = by_name.select("name_fl", tf_name_fl=ibis.greatest(by_name.k.cast("float64"), floor) / total)
+    tf = by_name.select(
+        "name_fl", tf_name_fl=ibis.greatest(by_name.k.cast("float64"), floor) / total
+    )
     name = entities_table + "_tf_name_fl"
     con.create_table(name, tf, overwrite=True)
     return name

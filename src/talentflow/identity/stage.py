@@ -65,7 +65,9 @@ def run(ctx: Any) -> None:
         authorships = authorships.drop("person_id")
     papers = con.table("papers") if "papers" in tables else None
     ctx.progress("identity: linking authorships")
-    result = link(con, authorships, papers, engine=getattr(ctx, "engine", "duckdb"), params=ctx.params)
+    result = link(
+        con, authorships, papers, engine=getattr(ctx, "engine", "duckdb"), params=ctx.params
+    )
     asg = result.assignments
     links = asg.select(
         "authorship_id",
@@ -76,9 +78,9 @@ def run(ctx: Any) -> None:
     )
     con.create_table("person_links", links, overwrite=True)
     links = con.table("person_links")
-    linked = authorships.left_join(links.select("authorship_id", "person_id"), "authorship_id").drop(
-        "authorship_id_right"
-    )
+    linked = authorships.left_join(
+        links.select("authorship_id", "person_id"), "authorship_id"
+    ).drop("authorship_id_right")
     # Materialise first: the new table is computed from the old one.
     con.create_table(_NEW_AUTHORSHIPS, linked, overwrite=True)
     con.create_table("authorships", con.table(_NEW_AUTHORSHIPS), overwrite=True)

@@ -112,11 +112,9 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     )
     full["sector"] = sector_group(full["sector"]).where(full["sector"].notna(), None)
     full["student"] = full["career_stage"].eq("student")
-    g = full.groupby("pidx")
-    full["country"] = g["country"].ffill()
-    full["country"] = full["country"].fillna(full.groupby("pidx")["country"].bfill())
-    full["sector"] = g["sector"].ffill()
-    full["sector"] = full["sector"].fillna(full.groupby("pidx")["sector"].bfill()).fillna("unknown")
+    full["country"] = _carry(full["country"], full["pidx"])
+    sector = _carry(full["sector"], full["pidx"])
+    full["sector"] = np.where(pd.isna(sector), "unknown", sector)
     full["first_year"] = np.repeat(span["min"].to_numpy(), lengths)
     full["last_year"] = np.repeat(span["max"].to_numpy(), lengths)
 
@@ -125,6 +123,18 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     sector_moves = _sector_moves(full)
     years = full[["pidx", "year", "country", "sector", "student", "first_year", "last_year"]]
     return Panel(persons, years.reset_index(drop=True), frac, moves, sector_moves)
+
+
+def _carry(values: pd.Series, pidx: pd.Series) -> np.ndarray:
+    """Fill NULLs from the person's previous known value, else the next (on integer codes)."""
+    codes, uniques = pd.factorize(values)
+    f = pd.Series(np.where(codes >= 0, codes, np.nan), index=values.index)
+    f = f.groupby(pidx.to_numpy()).ffill()
+    f = f.fillna(f.groupby(pidx.to_numpy()).bfill())
+    out = np.full(len(f), None, dtype=object)
+    known = f.notna().to_numpy()
+    out[known] = np.asarray(uniques, dtype=object)[f[known].to_numpy().astype(np.int64)]
+    return out
 
 
 def _fractional(full: pd.DataFrame) -> pd.DataFrame:

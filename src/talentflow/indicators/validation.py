@@ -105,6 +105,14 @@ def render(con: Any) -> str:
 
 def _build_section(con: Any, tables: set[str]) -> list[str]:
     out = ["## Build", ""]
+    if "person_years" not in tables:
+        out += [
+            "**This store holds indicator tables without the careers tables they came from**",
+            "(e.g. written by `bench/indicators.py --standin`, whose person ids and",
+            "person-years are a crude stand-in for the identity and careers stages). Read the",
+            "figures as provisional.",
+            "",
+        ]
     if "build_info" in tables:
         info = _q(con, "select key, value from build_info order by key")
         out += [f"- {r.key}: `{r.value}`" for r in info.itertuples()]
@@ -322,7 +330,9 @@ def _mpidr_section(con: Any, tables: set[str]) -> list[str]:
             est, lo, hi = -b.net, -b.net_ci_high, -b.net_ci_low
         else:
             est = None
-        if est is not None:
+        if est is not None and not np.isfinite(est):
+            net = "hidden (reverse cell suppressed)"
+        elif est is not None:
             net = f"{est:+.0f} [{lo:+.0f}, {hi:+.0f}]"
             direction = (
                 "US -> CN" if lo > 0 else "CN -> US" if hi < 0 else "not distinguishable from 0"

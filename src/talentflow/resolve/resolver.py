@@ -112,6 +112,7 @@ class Resolver:
     ) -> None:
         self.gaz = gazetteer if gazetteer is not None else load_gazetteer(data_dir)
         self._part_cache: dict[str, tuple[list[tuple[int, Any, Any, str]], list[str]]] = {}
+        self._decided: dict[tuple[str, str | None], _Part] = {}
 
     # -- matching --------------------------------------------------------------------------
     def _match(self, part: str) -> tuple[list[tuple[int, Any, Any, str]], list[str]]:
@@ -308,13 +309,12 @@ class Resolver:
 
         Never raises on odd input: empty, huge or garbled strings give an empty resolution.
         """
-        text = clean(affiliation or "")[:MAX_CHARS]
         dom = parse_domain(domain) if domain else None
-        parts = split_parts(text)[:MAX_PARTS]
+        parts = split_parts((affiliation or "")[:MAX_CHARS])[:MAX_PARTS]
         if not parts and dom is None:
             return Resolution(evidence=["empty affiliation"], countries=[])
         parts = self._split_and(parts) if parts else [""]
-        results = [self._part(p, dom, i == 0) for i, p in enumerate(parts)]
+        results = [self._part_cached(p, dom, i == 0) for i, p in enumerate(parts)]
         primary = results[0]
         gaz = self.gaz
         res = Resolution(countries=[r.country for r in results], method=primary.method)
@@ -326,10 +326,23 @@ class Resolver:
         res.confidence = self.confidence(primary.method) if res.country else 0.0
         return res
 
+    def _part_cached(self, part: str, dom: DomainInfo | None, use_domain: bool) -> _Part:
+        # Parts recur across distinct pairs (the same lab with many domains): decide once.
+        key = (part, dom.domain if (use_domain and dom is not None) else None)
+        hit = self._decided.get(key)
+        if hit is None:
+            hit = self._part(part, dom, use_domain)
+            if len(self._decided) < 500_000:
+                self._decided[key] = hit
+        return hit
+
     def _split_and(self, parts: list[str]) -> list[str]:
         """Split parts joined by " and " / ";" where both sides name an organisation."""
         out: list[str] = []
         for part in parts:
+            if ";" not in part and "&" not in part and " and " not in part.lower():
+                out.append(part)
+                continue
             pieces = [p for p in _AND.split(part) if p.strip()]
             if (
                 len(pieces) > 1

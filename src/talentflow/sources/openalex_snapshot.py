@@ -80,7 +80,9 @@ class AIFilter:
             )
         if self.venues:
             names = _sql_list(tuple(v.lower() for v in self.venues))
-            terms.append(f"list_contains({names}, lower({j} ->> '$.primary_location.source.display_name'))")
+            terms.append(
+                f"list_contains({names}, lower({j} ->> '$.primary_location.source.display_name'))"
+            )
         return "(" + " OR ".join(terms) + ")" if terms else "FALSE"
 
 
@@ -183,7 +185,9 @@ def ingest_snapshot(
             "INSERT INTO _snap SELECT record_index, j, rel_file FROM _snap_all WHERE j IS NOT NULL"
         )
         db.execute("DROP TABLE _snap_all")
-        db.execute(f"CREATE OR REPLACE TEMP TABLE _snap_checked AS {openalex.validate_sql('_snap')}")
+        db.execute(
+            f"CREATE OR REPLACE TEMP TABLE _snap_checked AS {openalex.validate_sql('_snap')}"
+        )
         db.execute(
             "CREATE OR REPLACE TEMP TABLE _snap_valid AS "
             "SELECT * EXCLUDE (problem) FROM _snap_checked WHERE problem IS NULL"
@@ -225,7 +229,9 @@ def build_tables(
     return report
 
 
-def write_parquet(db: Any, out_dir: str | Path, tables: tuple[str, ...] = ("papers", "authorships")) -> list[Path]:
+def write_parquet(
+    db: Any, out_dir: str | Path, tables: tuple[str, ...] = ("papers", "authorships")
+) -> list[Path]:
     """Store ``tables`` as Parquet partitioned by ``year`` (what a Spark cluster reads).
 
     ``out_dir`` may be a local folder or, with DuckDB's httpfs extension loaded and
@@ -244,7 +250,9 @@ def write_parquet(db: Any, out_dir: str | Path, tables: tuple[str, ...] = ("pape
     return written
 
 
-def read_parquet_into_spark(session: Any, parquet_dir: str, tables: tuple[str, ...] = ("papers", "authorships")) -> None:
+def read_parquet_into_spark(
+    session: Any, parquet_dir: str, tables: tuple[str, ...] = ("papers", "authorships")
+) -> None:
     """Register Parquet partitions written by :func:`write_parquet` as Spark tables."""
     for table in tables:
         frame = session.read.parquet(f"{parquet_dir.rstrip('/')}/{table}")

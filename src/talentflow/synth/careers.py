@@ -160,9 +160,13 @@ def draw_block(
     # Spells: move years (sorted, 9999 = no move) and the institution of each spell.
     n_moves = np.minimum(rng.poisson(p.move_rate * (length - 1)), p.max_spells - 1)
     n_moves = np.where(length > 1, n_moves, 0)
-    mv = start[:, None] + 1 + np.floor(
-        rng.random((n_persons, p.max_spells - 1)) * np.maximum(length - 1, 1)[:, None]
-    ).astype(np.int64)
+    mv = (
+        start[:, None]
+        + 1
+        + np.floor(
+            rng.random((n_persons, p.max_spells - 1)) * np.maximum(length - 1, 1)[:, None]
+        ).astype(np.int64)
+    )
     mv.sort(axis=1)
     mv = np.where(np.arange(p.max_spells - 1)[None, :] < n_moves[:, None], mv, 9999)
     spells = np.empty((n_persons, p.max_spells), dtype=np.int64)
@@ -218,7 +222,9 @@ def draw_block(
     split = rng.random(n_persons) < p.split_id_share
     gperson = person_offset + person
     author_num = 5_000_000_000 + gperson
-    author_num = np.where(split[person] & (rng.random(n_slots) < 0.5), author_num + 10**9, author_num)
+    author_num = np.where(
+        split[person] & (rng.random(n_slots) < 0.5), author_num + 10**9, author_num
+    )
     # Well-formed ORCID iDs in a synthetic number range; DuckDB formats them.
     orcid_base = 15_000_000 + gperson  # 0000-0001-5000-000x upwards
     orcid_slot = pa.array(orcid_base, mask=~has_orcid[person])

@@ -38,9 +38,22 @@ class Pools:
 
 #: Mail providers, not institutions: their slots are left out of the institution pool.
 WEBMAIL = (
-    "gmail.com", "googlemail.com", "qq.com", "163.com", "126.com", "foxmail.com", "outlook.com",
-    "hotmail.com", "live.com", "yahoo.com", "icloud.com", "protonmail.com", "sina.com",
-    "mail.ru", "yandex.ru", "naver.com",
+    "gmail.com",
+    "googlemail.com",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "foxmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "yahoo.com",
+    "icloud.com",
+    "protonmail.com",
+    "sina.com",
+    "mail.ru",
+    "yandex.ru",
+    "naver.com",
 )
 
 _AUTHOR_FILES = ("paperlists/*/*.json", "openreview/*/*.json")

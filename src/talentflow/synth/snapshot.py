@@ -41,7 +41,10 @@ AI_TOPIC = {
 }
 OTHER_TOPIC = {
     "field": ("https://openalex.org/fields/27", "Medicine"),
-    "subfield": ("https://openalex.org/subfields/2739", "Public Health, Environmental and Occupational Health"),
+    "subfield": (
+        "https://openalex.org/subfields/2739",
+        "Public Health, Environmental and Occupational Health",
+    ),
     "domain": ("https://openalex.org/domains/4", "Health Sciences"),
     "concepts": (("https://openalex.org/C71924100", "Medicine", 0),),
 }
