@@ -82,6 +82,8 @@ def test_report_draws_offline(report: Path) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.route("**/*", route)
+        # Generous: a 5 MB page with plotly.js inlined, on small CI machines.
+        context.set_default_timeout(120_000)
         page = context.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -89,7 +91,7 @@ def test_report_draws_offline(report: Path) -> None:
         page.goto(report.as_uri())
         page.wait_for_function(
             "() => [...document.querySelectorAll('[data-figure]')].every(e => e.dataset.rendered)",
-            timeout=60000,
+            timeout=120_000,
         )
         n = page.locator("[data-figure]").count()
         assert n >= 8

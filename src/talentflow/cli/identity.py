@@ -41,6 +41,10 @@ def explain_cmd(
         f"{p['n_papers']} papers, {p['first_year']}-{p['last_year']}"
     )
     out.print("known ids: " + (", ".join(p["known_ids"] or []) or "none"))
+    rules: dict[str, int] = {}
+    for r in ex.links:
+        rules[r["rule"]] = rules.get(r["rule"], 0) + 1
+    out.print("linked by: " + ", ".join(f"{k} ({v})" for k, v in sorted(rules.items())))
     table = Table(title="links")
     for col in ("year", "venue", "name", "ids", "affiliation / domain", "rule", "p", "evidence"):
         table.add_column(col)
