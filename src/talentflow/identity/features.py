@@ -109,8 +109,12 @@ def _clean(value: ibis.Value) -> ibis.Value:
 
 
 def _first_part(value: ibis.Value) -> ibis.Value:
-    """The first of several ``+``-joined parts."""
-    return value.split("+")[0]
+    """The first of several ``+``-joined parts.
+
+    Not ``split("+")``: Spark's ``split`` takes a regular expression, where ``+`` is invalid.
+    """
+    cut = value.find("+")
+    return ibis.ifelse(cut >= 0, value.substr(0, cut), value)
 
 
 def registrable_domain(domain: ibis.Value) -> ibis.Value:

@@ -78,6 +78,8 @@ def load_pools(data_dir: str | Path, *, min_domain_count: int = 1) -> Pools:
     if not globs:
         raise FileNotFoundError(f"no paperlists/ or openreview/ files under {data_dir}")
     con = duckdb.connect()
+    # one thread: ties in mode() and row order must not depend on scheduling (seeded output)
+    con.execute("SET threads = 1")
     con.execute("SET enable_progress_bar = false")
     con.execute(
         """
@@ -169,7 +171,7 @@ def _registries(con: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
         con.execute(
             """
             CREATE TEMP TABLE uni AS
-            SELECT lower(d) AS domain, any_value(alpha_two_code) AS cc FROM (
+            SELECT lower(d) AS domain, min(alpha_two_code) AS cc FROM (
                 SELECT unnest(domains) AS d, alpha_two_code
                 FROM read_json(?, columns={domains: 'VARCHAR[]', alpha_two_code: 'VARCHAR'},
                                format='array'))
@@ -184,7 +186,7 @@ def _registries(con: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
         con.execute(
             """
             CREATE TEMP TABLE ror AS
-            SELECT lower(name) AS name, any_value(country_code) AS cc, any_value(lower(types[1])) AS type
+            SELECT lower(name) AS name, min(country_code) AS cc, min(lower(types[1])) AS type
             FROM read_json(?, columns={name: 'VARCHAR', country_code: 'VARCHAR',
                                        types: 'VARCHAR[]'}, format='array')
             GROUP BY 1
