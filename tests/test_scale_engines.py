@@ -123,6 +123,11 @@ def test_sources_slice_has_real_rows(sources_built: Any) -> None:
 
 
 @pytest.mark.spark
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (issue 8): splink's JARO_WINKLER UDF is not registered in the Spark "
+    "session, so the identity stage's probabilistic step cannot run on Spark yet",
+)
 def test_every_stage_table_is_identical_on_spark(
     sources_built: Any, real_slice: Path, spark_shared: Any
 ) -> None:
