@@ -292,20 +292,6 @@ def _country_year(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:
             "exits": s["exits"],
         }
 
-    order = [
-        "stock",
-        "stock_frac",
-        "stock_share",
-        "inflow",
-        "outflow",
-        "net_flow",
-        "inflow_rate",
-        "outflow_rate",
-        "net_rate",
-        "returns",
-        "entries",
-        "exits",
-    ]
     ci = [
         "stock",
         "stock_frac",
@@ -318,6 +304,7 @@ def _country_year(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:
         "net_rate",
         "returns",
     ]
+    order = [*ci, "entries", "exits"]  # entries/exits are reported without intervals
     spec = bs.Spec(matrices, combine, ci)
     return _Builder(universe, spec, "stock", order, {c: f"{c}_" for c in ci})
 
