@@ -81,12 +81,16 @@ def discover(data_dir: Path) -> list[SourceFile]:
     return sorted(files, key=lambda f: f.rel)
 
 
-def _log(db: Any, f: SourceFile, size: int, sha: str | None, read: int, kept: int,
-         quarantined: int, status: str, message: str | None) -> None:
-    db.execute(
-        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [f.rel, f.source, size, sha, read, kept, quarantined, datetime.now(UTC), status, message],
-    )
+LOG_COLUMNS = ("file", "source", "size", "sha256", "records_read", "records_kept",
+               "records_quarantined", "ingested_at", "status", "message")
+
+
+def _write_log(db: Any, rows: list[tuple]) -> None:
+    """Append ``ingest_log`` rows (one insert for all files)."""
+    if rows:
+        db.register("_log_rows", pa.Table.from_pylist([dict(zip(LOG_COLUMNS, r)) for r in rows]))
+        db.execute(f"INSERT INTO ingest_log BY NAME SELECT {', '.join(LOG_COLUMNS)} FROM _log_rows")
+        db.unregister("_log_rows")
 
 
 def _quarantine(db: Any, rel: str, problems: list[Problem]) -> None:
@@ -108,15 +112,33 @@ FileResult = tuple[int, int, list[Problem], str | None]
 def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, FileResult]:
     """Parse ``files`` into the raw tables; per file (read, kept, problems, fatal message).
 
-    Each file is loaded on its own (so a bad file is found and named), then validation and the
-    splitting SQL run once over all records of a source, not once per file.
+    Author lists first take the fast path (all clean files of a source in one typed read,
+    :func:`author_lists.load_clean_files`); a file that is not clean, and every OpenAlex file,
+    is loaded on its own with each record's position (so a bad record is found and named).
+    Validation and the splitting SQL then run once over all records of a source.
     """
     db.execute("DROP TABLE IF EXISTS _recs")
     db.execute(RECORDS_DDL.format(table="_recs"))
     results: dict[str, FileResult] = {}
     loaded: dict[str, LoadedFile] = {}
-    for number, f in enumerate(files, 1):
-        progress(f"read {number}/{len(files)} {f.rel}")
+    fast_counts: dict[str, int] = {}
+    careful: list[SourceFile] = []
+    for source in (paperlists.FOLDER, openreview.FOLDER):
+        mine = [f for f in files if f.source == source]
+        clean = [f for f in mine if f.path.stat().st_size > 0]
+        if not clean:
+            careful += mine
+            continue
+        progress(f"read {source}: {len(clean)} files")
+        slow = author_lists.load_clean_files(
+            db, [(str(f.path), f.rel, f.venue or "", f.year or 0) for f in clean])
+        db.execute(f"ALTER TABLE _fast RENAME TO _fast_{source}")
+        careful += [f for f in mine if f.rel in slow or f not in clean]
+        fast_counts.update(db.execute(
+            f"SELECT rel_file, count(*) FROM _fast_{source} GROUP BY rel_file").fetchall())
+    careful += [f for f in files if f.source == openalex.SOURCE]
+    for number, f in enumerate(careful, 1):
+        progress(f"read {number}/{len(careful)} {f.rel} (record by record)")
         wrapper = "results" if f.source == openalex.SOURCE else None
         loaded[f.rel] = load_records(db, f.path, "_recs", f.rel, allow_wrapper=wrapper)
     meta = pa.table({
@@ -128,7 +150,7 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
     db.register("_files_arrow", meta)
     db.execute("CREATE OR REPLACE TEMP TABLE _files AS SELECT * FROM _files_arrow")
     db.unregister("_files_arrow")
-    counts: dict[str, tuple[int, int]] = {}
+    counts: dict[str, tuple[int, int]] = {rel: (n, 0) for rel, n in fast_counts.items()}
     bad_rows: dict[str, list[Problem]] = {}
     for source in (paperlists.FOLDER, openreview.FOLDER, openalex.SOURCE):
         progress(f"split and validate {source}")
@@ -137,14 +159,21 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
         validate = (openalex.validate_sql(records) if source == openalex.SOURCE
                     else author_lists.validate_sql(records))
         db.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validate}")
-        db.execute("""CREATE OR REPLACE TEMP TABLE _valid AS
-            SELECT c.* EXCLUDE (problem), f.venue, f.year
-            FROM _checked c JOIN _files f USING (rel_file) WHERE c.problem IS NULL""")
+        valid = """(SELECT c.* EXCLUDE (problem), f.venue, f.year
+            FROM _checked c JOIN _files f USING (rel_file) WHERE c.problem IS NULL)"""
         if source == openalex.SOURCE:
+            db.execute(f"CREATE OR REPLACE TEMP TABLE _valid AS {valid}")
             openalex.ingest(db, "_valid")
         else:
+            fast = f"_fast_{source}"
+            careful_rows = author_lists.valid_records_sql(valid)
+            if fast in {r[0] for r in db.execute("SHOW TABLES").fetchall()}:
+                db.execute(f"INSERT INTO {fast} BY NAME {careful_rows}")
+            else:
+                db.execute(f"CREATE TEMP TABLE {fast} AS {careful_rows}")
             fmt = paperlists.FORMAT if source == paperlists.FOLDER else openreview.FORMAT
-            author_lists.ingest(db, "_valid", fmt)
+            author_lists.ingest(db, fast, fmt)
+            db.execute(f"DROP TABLE {fast}")
         for rel, kept, bad in db.execute(
             "SELECT rel_file, count(*) FILTER (WHERE problem IS NULL), "
             "count(*) FILTER (WHERE problem IS NOT NULL) FROM _checked GROUP BY rel_file"
@@ -158,7 +187,7 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
         ).fetchall():
             bad_rows.setdefault(rel, []).append(Problem(index, reason, raw[:20_000]))
     for f in files:
-        load = loaded[f.rel]
+        load = loaded.get(f.rel, LoadedFile("_fast"))
         if load.fatal is not None:
             problems = load.problems or [Problem(None, load.fatal, "")]
             results[f.rel] = (0, 0, problems, load.fatal)
@@ -226,10 +255,12 @@ def run(ctx: StageContext) -> None:
         _copy_previous(db, ctx.previous, reuse)
     parse = [f for f, _, _ in todo if f.problem is None]
     results = ingest_files(db, parse, ctx.progress) if parse else {}
+    log: list[tuple] = []
+    now = datetime.now(UTC)
     for f, size, sha in todo:
         if f.problem is not None:
             _quarantine(db, f.rel, [Problem(None, f.problem, "")])
-            _log(db, f, size, sha, 0, 0, 1, "failed", f.problem)
+            log.append((f.rel, f.source, size, sha, 0, 0, 1, now, "failed", f.problem))
             continue
         read, kept, problems, fatal = results[f.rel]
         _quarantine(db, f.rel, problems)
@@ -239,7 +270,8 @@ def run(ctx: StageContext) -> None:
             where = "" if first.record_index is None else f" (record {first.record_index})"
             message = f"{len(problems)} record(s) quarantined; first{where}: {first.reason}"
         status = "ok" if not problems else ("partial" if kept else "failed")
-        _log(db, f, size, sha, read, kept, len(problems), status, message)
+        log.append((f.rel, f.source, size, sha, read, kept, len(problems), now, status, message))
+    _write_log(db, log)
     ctx.progress("merge sources")
     merge(db)
     for temp in ("_recs", "_checked", "_valid", "_files", "_clusters", "_next", "_ranked"):
