@@ -52,9 +52,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             marks: dict[str, tuple[float, float]] = {}
             t0, c0 = time.perf_counter(), time.process_time()
-            build(args.data, Path(tmp) / "bench.duckdb", stages=["sources"],
-                  progress=lambda m, marks=marks: marks.setdefault(
-                      m, (time.perf_counter(), time.process_time())))
+            build(
+                args.data,
+                Path(tmp) / "bench.duckdb",
+                stages=["sources"],
+                progress=lambda m, marks=marks: marks.setdefault(
+                    m, (time.perf_counter(), time.process_time())
+                ),
+            )
             total = time.perf_counter() - t0
             build_cpu.append(time.process_time() - c0)
             builds.append(total)
@@ -66,14 +71,18 @@ def main() -> None:
     print(f"files: {len(files)}")
     print(f"raw DuckDB scan:        {scan:6.2f} s")
     print(f"ingest (read, validate, split into raw tables): {ingest:6.2f} s")
-    print(f"sources stage (ingest + cross-source merge + write): {stage:6.2f} s "
-          f"(merge and write {merge:.2f} s)")
+    print(
+        f"sources stage (ingest + cross-source merge + write): {stage:6.2f} s "
+        f"(merge and write {merge:.2f} s)"
+    )
     print(f"ratio ingest/scan: {ingest / scan:6.2f}  (target <= 3)")
     print(f"ratio stage/scan:  {stage / scan:6.2f}")
     # CPU time (all threads of this process) is steadier than wall time on a shared machine
-    print(f"CPU time: scan {min(scan_cpu):.2f} s, ingest {min(ingest_cpu):.2f} s "
-          f"(ratio {min(ingest_cpu) / min(scan_cpu):.2f}), stage {min(build_cpu):.2f} s "
-          f"(ratio {min(build_cpu) / min(scan_cpu):.2f})")
+    print(
+        f"CPU time: scan {min(scan_cpu):.2f} s, ingest {min(ingest_cpu):.2f} s "
+        f"(ratio {min(ingest_cpu) / min(scan_cpu):.2f}), stage {min(build_cpu):.2f} s "
+        f"(ratio {min(build_cpu) / min(scan_cpu):.2f})"
+    )
 
 
 if __name__ == "__main__":

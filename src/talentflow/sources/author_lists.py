@@ -56,8 +56,8 @@ def _type_checks() -> str:
         for f in STRING_FIELDS
     ]
     checks.append(
-        f"""CASE WHEN coalesce(types[{_AT['id']}], 'NULL') NOT IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL')
-            THEN 'field "id" is ' || types[{_AT['id']}] || ', expected a string' END"""
+        f"""CASE WHEN coalesce(types[{_AT["id"]}], 'NULL') NOT IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL')
+            THEN 'field "id" is ' || types[{_AT["id"]}] || ', expected a string' END"""
     )
     return ", ".join(checks)
 
@@ -75,7 +75,7 @@ def validate_sql(records: str) -> str:
     SELECT record_index, rel_file, vals,
       CASE
         WHEN jt <> 'OBJECT' THEN 'record is not a JSON object (found ' || jt || ')'
-        WHEN coalesce(types[{_AT['author']}], 'NULL') = 'NULL' THEN 'missing field "author"'
+        WHEN coalesce(types[{_AT["author"]}], 'NULL') = 'NULL' THEN 'missing field "author"'
         ELSE nullif(concat_ws('; ', {_type_checks()}), '')
       END AS problem
     FROM parsed"""
@@ -101,11 +101,15 @@ def load_clean_files(db: Any, files: list[tuple[str, str, str, int]]) -> set[str
 
     ``_fast`` has the columns of :func:`valid_records_sql` (what :func:`insert_sql` reads).
     """
-    read = (f"read_json(?, format='array', columns={TYPED_COLUMNS}, filename=true, "
-            "maximum_object_size=1073741824)")
+    read = (
+        f"read_json(?, format='array', columns={TYPED_COLUMNS}, filename=true, "
+        "maximum_object_size=1073741824)"
+    )
     cols = ", ".join(FIELDS)
-    db.execute(f"CREATE OR REPLACE TEMP TABLE _typed (filename VARCHAR, "
-               f"{', '.join(f'{f} JSON' for f in FIELDS)})")
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE _typed (filename VARCHAR, "
+        f"{', '.join(f'{f} JSON' for f in FIELDS)})"
+    )
     careful: set[str] = set()
     paths = [path for path, *_ in files]
     try:
@@ -120,8 +124,14 @@ def load_clean_files(db: Any, files: list[tuple[str, str, str, int]]) -> set[str
                 careful.add(rel)
     finally:
         db.execute("RESET preserve_insertion_order")
-    meta = pa.table({"path": paths, "rel_file": [f[1] for f in files],
-                     "venue": [f[2] for f in files], "year": [f[3] for f in files]})
+    meta = pa.table(
+        {
+            "path": paths,
+            "rel_file": [f[1] for f in files],
+            "venue": [f[2] for f in files],
+            "year": [f[3] for f in files],
+        }
+    )
     db.register("_fast_files", meta)
     key = "coalesce(id ->> '$', pid ->> '$')"
     unclean = db.execute(f"""
@@ -131,12 +141,15 @@ def load_clean_files(db: Any, files: list[tuple[str, str, str, int]]) -> set[str
             OR count({key}) < count(*) OR count(DISTINCT {key}) < count(*)""").fetchall()
     careful |= {rel for (rel,) in unclean}
     values = ", ".join(f"{f} ->> '$' AS v_{f}" for f in FIELDS)
-    db.execute(f"""
+    db.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE _fast AS
         SELECT NULL::BIGINT AS record_index, m.rel_file, m.venue, m.year::INTEGER AS year,
           {key} AS record_id, {values}
         FROM _typed t JOIN _fast_files m ON m.path = t.filename
-        WHERE m.rel_file NOT IN (SELECT unnest(?::VARCHAR[]))""", [sorted(careful)])
+        WHERE m.rel_file NOT IN (SELECT unnest(?::VARCHAR[]))""",
+        [sorted(careful)],
+    )
     db.unregister("_fast_files")
     db.execute("DROP TABLE _typed")
     return careful
@@ -188,10 +201,10 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
     base = f"""
     WITH r AS (
       SELECT *,
-        CASE WHEN {_present('author')} THEN len(string_split({_v('author')}, ';')) ELSE 0 END
+        CASE WHEN {_present("author")} THEN len(string_split({_v("author")}, ';')) ELSE 0 END
           AS n_authors,
         {lengths},
-        {', '.join(f"{_v(f)} AS f_{f}" for f in ('author', *PER_AUTHOR, 'aff_unique_norm', 'aff_country_unique'))}
+        {", ".join(f"{_v(f)} AS f_{f}" for f in ("author", *PER_AUTHOR, "aff_unique_norm", "aff_country_unique"))}
       FROM {valid}
     )"""
     papers = f"""{base}
@@ -199,15 +212,15 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
     SELECT '{source}:' || venue || year || ':' || record_id AS rec_key, '{source}' AS source,
       venue, year, record_id,
       CASE
-        WHEN '{source}' = 'openreview' THEN {_v('id')}
-        WHEN nullif(regexp_extract({_v('openreview')}, '[?&]id=([^&#]+)', 1), '') IS NOT NULL
-          THEN regexp_extract({_v('openreview')}, '[?&]id=([^&#]+)', 1)
-        WHEN venue = 'iclr' OR coalesce({_v('authorids')}, '') LIKE '%~%' THEN {_v('id')}
+        WHEN '{source}' = 'openreview' THEN {_v("id")}
+        WHEN nullif(regexp_extract({_v("openreview")}, '[?&]id=([^&#]+)', 1), '') IS NOT NULL
+          THEN regexp_extract({_v("openreview")}, '[?&]id=([^&#]+)', 1)
+        WHEN venue = 'iclr' OR coalesce({_v("authorids")}, '') LIKE '%~%' THEN {_v("id")}
       END AS openreview_id,
-      {_v('title')} AS title,
-      nullif(regexp_replace(lower({_v('title')}), '[^\\pL\\pN]+', '', 'g'), '') AS norm_title,
-      {_v('abstract')} AS abstract, {_v('keywords')} AS keywords, {_v('track')} AS track,
-      {_v('status')} AS status, NULL AS doi, NULL AS openalex_id, NULL AS venue_name,
+      {_v("title")} AS title,
+      nullif(regexp_replace(lower({_v("title")}), '[^\\pL\\pN]+', '', 'g'), '') AS norm_title,
+      {_v("abstract")} AS abstract, {_v("keywords")} AS keywords, {_v("track")} AS track,
+      {_v("status")} AS status, NULL AS doi, NULL AS openalex_id, NULL AS venue_name,
       n_authors::INTEGER AS n_authors, rel_file AS source_file, record_index
     FROM r"""
     aligned = {f: f"(n_{f} IS NULL OR n_{f} = n_authors)" for f in PER_AUTHOR}
@@ -215,9 +228,11 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
         f"unnest(string_split(coalesce(f_{f}, ''), ';')) AS u_{f}" for f in PER_AUTHOR
     )
     slot = {f: f"CASE WHEN {aligned[f]} THEN nullif(trim(u_{f}), '') END" for f in PER_AUTHOR}
-    misaligned = "list_filter([" + ", ".join(
-        f"CASE WHEN NOT {aligned[f]} THEN '{f}' END" for f in PER_AUTHOR
-    ) + "], x -> x IS NOT NULL)"
+    misaligned = (
+        "list_filter(["
+        + ", ".join(f"CASE WHEN NOT {aligned[f]} THEN '{f}' END" for f in PER_AUTHOR)
+        + "], x -> x IS NOT NULL)"
+    )
     label = (
         "CASE WHEN {idx} IS NULL OR {names} IS NULL THEN NULL "
         "WHEN strpos({idx}, '+') = 0 THEN trim({names}[TRY_CAST({idx} AS INTEGER) + 1]) "
@@ -230,7 +245,7 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
         -- the label lists are split once per paper, not once per author slot
         string_split(f_aff_unique_norm, ';') AS f_aff_unique_norm,
         string_split(f_aff_country_unique, ';') AS f_aff_country_unique,
-        {', '.join(f'n_{f}' for f in PER_AUTHOR)},
+        {", ".join(f"n_{f}" for f in PER_AUTHOR)},
         unnest(generate_series(0, n_authors - 1)) AS pos,
         unnest(string_split(f_author, ';')) AS u_author,
         {unnests}
@@ -238,13 +253,13 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
     ),
     v AS (
       SELECT rel_file, venue, year, record_id, pos, trim(u_author) AS author_name,
-        {slot['aff']} AS aff, lower({slot['aff_domain']}) AS email_domain,
-        {slot['authorids']} AS aid, {slot['position']} AS career_position,
-        {slot['dblp']} AS dblp_raw, {slot['orcid']} AS orcid_raw,
-        {slot['aff_unique_index']} AS uidx, {slot['aff_country_unique_index']} AS cidx,
+        {slot["aff"]} AS aff, lower({slot["aff_domain"]}) AS email_domain,
+        {slot["authorids"]} AS aid, {slot["position"]} AS career_position,
+        {slot["dblp"]} AS dblp_raw, {slot["orcid"]} AS orcid_raw,
+        {slot["aff_unique_index"]} AS uidx, {slot["aff_country_unique_index"]} AS cidx,
         f_aff_unique_norm AS names, f_aff_country_unique AS cnames,
-        {aligned['aff']} AND {aligned['aff_domain']} AS aligned,
-        CASE WHEN {' AND '.join(aligned.values())} THEN []::VARCHAR[] ELSE {misaligned} END
+        {aligned["aff"]} AND {aligned["aff_domain"]} AS aligned,
+        CASE WHEN {" AND ".join(aligned.values())} THEN []::VARCHAR[] ELSE {misaligned} END
           AS misaligned_fields
       FROM s WHERE pos IS NOT NULL AND u_author IS NOT NULL
     )
@@ -263,10 +278,10 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
       nullif(regexp_extract(orcid_raw, '([0-9]{{4}}-[0-9]{{4}}-[0-9]{{4}}-[0-9]{{3}}[0-9Xx])', 1), '')
         AS orcid,
       CASE WHEN dblp_raw IS NOT NULL THEN 'dblp:' || dblp_raw END AS dblp,
-      aff AS raw_affiliation, {SPLIT_PLUS.format(x='aff')} AS affiliations,
+      aff AS raw_affiliation, {SPLIT_PLUS.format(x="aff")} AS affiliations,
       email_domain, career_position, aligned, misaligned_fields,
-      {label.format(idx='uidx', names='names')} AS label_institution,
-      {label.format(idx='cidx', names='cnames')} AS label_country,
+      {label.format(idx="uidx", names="names")} AS label_institution,
+      {label.format(idx="cidx", names="cnames")} AS label_country,
       NULL AS source_institution, NULL AS source_country, NULL AS source_ror,
       '{source}' AS source, rel_file AS source_file
     FROM v"""

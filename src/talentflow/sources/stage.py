@@ -66,8 +66,14 @@ def discover(data_dir: Path) -> list[SourceFile]:
             rel = path.relative_to(data_dir).as_posix()
             match = VENUE_FILE.match(path.name)
             if match is None or match["venue"] != path.parent.name:
-                files.append(SourceFile(path, rel, folder, problem=(
-                    f"file name does not follow {folder}/<venue>/<venue><year>.json")))
+                files.append(
+                    SourceFile(
+                        path,
+                        rel,
+                        folder,
+                        problem=(f"file name does not follow {folder}/<venue>/<venue><year>.json"),
+                    )
+                )
                 continue
             files.append(SourceFile(path, rel, folder, match["venue"], int(match["year"])))
     if openalex.FOLDER in present:
@@ -81,26 +87,41 @@ def discover(data_dir: Path) -> list[SourceFile]:
     return sorted(files, key=lambda f: f.rel)
 
 
-LOG_COLUMNS = ("file", "source", "size", "sha256", "records_read", "records_kept",
-               "records_quarantined", "ingested_at", "status", "message")
+LOG_COLUMNS = (
+    "file",
+    "source",
+    "size",
+    "sha256",
+    "records_read",
+    "records_kept",
+    "records_quarantined",
+    "ingested_at",
+    "status",
+    "message",
+)
 
 
 def _write_log(db: Any, rows: list[tuple]) -> None:
     """Append ``ingest_log`` rows (one insert for all files)."""
     if rows:
-        db.register("_log_rows", pa.Table.from_pylist([dict(zip(LOG_COLUMNS, r)) for r in rows]))
+        db.register(
+            "_log_rows",
+            pa.Table.from_pylist([dict(zip(LOG_COLUMNS, r, strict=True)) for r in rows]),
+        )
         db.execute(f"INSERT INTO ingest_log BY NAME SELECT {', '.join(LOG_COLUMNS)} FROM _log_rows")
         db.unregister("_log_rows")
 
 
 def _quarantine(db: Any, rel: str, problems: list[Problem]) -> None:
     if problems:
-        table = pa.table({
-            "file": [rel] * len(problems),
-            "record_index": pa.array([p.record_index for p in problems], pa.int64()),
-            "reason": [p.reason for p in problems],
-            "raw_record": [p.raw_record for p in problems],
-        })
+        table = pa.table(
+            {
+                "file": [rel] * len(problems),
+                "record_index": pa.array([p.record_index for p in problems], pa.int64()),
+                "reason": [p.reason for p in problems],
+                "raw_record": [p.raw_record for p in problems],
+            }
+        )
         db.register("_q", table)
         db.execute("INSERT INTO quarantine SELECT * FROM _q")
         db.unregister("_q")
@@ -131,22 +152,28 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
             continue
         progress(f"read {source}: {len(clean)} files")
         slow = author_lists.load_clean_files(
-            db, [(str(f.path), f.rel, f.venue or "", f.year or 0) for f in clean])
+            db, [(str(f.path), f.rel, f.venue or "", f.year or 0) for f in clean]
+        )
         db.execute(f"ALTER TABLE _fast RENAME TO _fast_{source}")
         careful += [f for f in mine if f.rel in slow or f not in clean]
-        fast_counts.update(db.execute(
-            f"SELECT rel_file, count(*) FROM _fast_{source} GROUP BY rel_file").fetchall())
+        fast_counts.update(
+            db.execute(
+                f"SELECT rel_file, count(*) FROM _fast_{source} GROUP BY rel_file"
+            ).fetchall()
+        )
     careful += [f for f in files if f.source == openalex.SOURCE]
     for number, f in enumerate(careful, 1):
         progress(f"read {number}/{len(careful)} {f.rel} (record by record)")
         wrapper = "results" if f.source == openalex.SOURCE else None
         loaded[f.rel] = load_records(db, f.path, "_recs", f.rel, allow_wrapper=wrapper)
-    meta = pa.table({
-        "rel_file": [f.rel for f in files],
-        "source": [f.source for f in files],
-        "venue": [f.venue or "" for f in files],
-        "year": pa.array([f.year or 0 for f in files], pa.int32()),
-    })
+    meta = pa.table(
+        {
+            "rel_file": [f.rel for f in files],
+            "source": [f.source for f in files],
+            "venue": [f.venue or "" for f in files],
+            "year": pa.array([f.year or 0 for f in files], pa.int32()),
+        }
+    )
     db.register("_files_arrow", meta)
     db.execute("CREATE OR REPLACE TEMP TABLE _files AS SELECT * FROM _files_arrow")
     db.unregister("_files_arrow")
@@ -156,8 +183,11 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
         progress(f"split and validate {source}")
         records = f"""(SELECT r.* FROM _recs r JOIN _files USING (rel_file)
                        WHERE _files.source = '{source}')"""
-        validate = (openalex.validate_sql(records) if source == openalex.SOURCE
-                    else author_lists.validate_sql(records))
+        validate = (
+            openalex.validate_sql(records)
+            if source == openalex.SOURCE
+            else author_lists.validate_sql(records)
+        )
         db.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validate}")
         valid = """(SELECT c.* EXCLUDE (problem), f.venue, f.year
             FROM _checked c JOIN _files f USING (rel_file) WHERE c.problem IS NULL)"""
@@ -193,8 +223,10 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
             results[f.rel] = (0, 0, problems, load.fatal)
             continue
         kept, _ = counts.get(f.rel, (0, 0))
-        problems = sorted(bad_rows.get(f.rel, []) + load.problems,
-                          key=lambda p: -1 if p.record_index is None else p.record_index)
+        problems = sorted(
+            bad_rows.get(f.rel, []) + load.problems,
+            key=lambda p: -1 if p.record_index is None else p.record_index,
+        )
         results[f.rel] = (kept + len(problems), kept, problems, None)
     return results
 
@@ -223,9 +255,7 @@ def _copy_previous(db: Any, previous: Any, files: list[str]) -> None:
         db.register("_prev", arrow)
         db.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _prev")
         db.unregister("_prev")
-    log = old.execute(
-        "SELECT * FROM ingest_log WHERE file IN (SELECT unnest(?))", [files]
-    ).arrow()
+    log = old.execute("SELECT * FROM ingest_log WHERE file IN (SELECT unnest(?))", [files]).arrow()
     db.register("_prev", log)
     db.execute("""INSERT INTO ingest_log BY NAME
         SELECT * EXCLUDE (status, ingested_at), 'unchanged' AS status, now() AS ingested_at
@@ -276,9 +306,12 @@ def run(ctx: StageContext) -> None:
     merge(db)
     for temp in ("_recs", "_checked", "_valid", "_files", "_clusters", "_next", "_ranked"):
         db.execute(f"DROP TABLE IF EXISTS {temp}")
-    ctx.record_params("sources", {
-        "data_dir": str(ctx.data_dir),
-        "files": len(files),
-        "files_reused": len(reuse),
-        "title_dedup_min_chars": 12,
-    })
+    ctx.record_params(
+        "sources",
+        {
+            "data_dir": str(ctx.data_dir),
+            "files": len(files),
+            "files_reused": len(reuse),
+            "title_dedup_min_chars": 12,
+        },
+    )
