@@ -83,9 +83,15 @@ _SPECIAL = str.maketrans(
 )
 
 
+#: The ASCII characters ``_SPECIAL`` rewrites (a regex test is much cheaper than translate).
+_ASCII_SPECIAL = re.compile("[" + re.escape("".join(chr(c) for c in _SPECIAL if c < 128)) + "]")
+
+
 def fold(text: str) -> str:
     """Unicode-normalise, strip accents and lower-case ``text`` (CJK characters kept)."""
     if text.isascii():  # the common case: nothing to decompose
+        if _ASCII_SPECIAL.search(text) is None:  # and usually nothing to translate
+            return text.lower()
         return text.translate(_SPECIAL).lower()
     text = unicodedata.normalize("NFKC", text).translate(_SPECIAL)
     decomposed = unicodedata.normalize("NFKD", text)

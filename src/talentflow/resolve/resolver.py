@@ -113,6 +113,7 @@ class Resolver:
         self.gaz = gazetteer if gazetteer is not None else load_gazetteer(data_dir)
         self._part_cache: dict[str, tuple[list[tuple[int, Any, Any, str]], list[str]]] = {}
         self._decided: dict[tuple[str, str | None], _Part] = {}
+        self._prefixes = key_prefixes(self.gaz)
 
     # -- matching --------------------------------------------------------------------------
     def _match(self, part: str) -> tuple[list[tuple[int, Any, Any, str]], list[str]]:
@@ -124,7 +125,7 @@ class Resolver:
         if cached is not None:
             return cached
         keys = self.gaz.keys
-        first = self.gaz.first
+        prefixes = self._prefixes
         region_codes = self.gaz.region_codes
         found: list[tuple[int, Any, Any, str]] = []
         segs: list[str] = []
@@ -162,22 +163,27 @@ class Resolver:
                 if code in SEGMENT_COUNTRY_CODES:
                     found.append((PLACE, SEGMENT_COUNTRY_CODES[code], 3, code))
                     continue
+            # Longest key starting at each position: walk forward while the tokens so far
+            # are the start of some key (a few lookups, not one per possible length).
             n_tok = len(toks)
             i = 0
             while i < n_tok:
-                longest = first.get(toks[i], 0)
+                key = toks[i]
                 hit = None
-                for n in range(min(longest, n_tok - i), 0, -1):
-                    key = " ".join(toks[i : i + n])
+                nxt = i + 1
+                while True:
                     val = keys.get(key)
                     if val is not None:
-                        hit = (val[0], val[1], val[2], key)
-                        i += n
+                        hit, end = (val[0], val[1], val[2], key), nxt
+                    if nxt >= n_tok or key not in prefixes:
                         break
+                    key = key + " " + toks[nxt]
+                    nxt += 1
                 if hit is None:
                     i += 1
                 else:
                     found.append(hit)
+                    i = end
         result = (found, segs)
         if len(self._part_cache) < 500_000:
             self._part_cache[part] = result
@@ -401,6 +407,28 @@ _KIND = {ENTITY: "institution", AMBIGUOUS: "ambiguous", SITE: "site", PLACE: "pl
 def _same(a: str, b: str) -> bool:
     greater_china = ("CN", "HK", "MO", "TW")
     return a == b or (a in greater_china and b in greater_china)
+
+
+_PREFIXES: dict[int, tuple[Gazetteer, frozenset[str]]] = {}
+
+
+def key_prefixes(gaz: Gazetteer) -> frozenset[str]:
+    """Every proper token prefix of a gazetteer key ("university of" for "university of oslo").
+
+    Computed once per gazetteer object (a fraction of a second) and shared by its resolvers.
+    """
+    cached = _PREFIXES.get(id(gaz))
+    if cached is not None and cached[0] is gaz:
+        return cached[1]
+    out: set[str] = set()
+    for key in gaz.keys:
+        pos = key.find(" ")
+        while pos > 0:
+            out.add(key[:pos])
+            pos = key.find(" ", pos + 1)
+    prefixes = frozenset(out)
+    _PREFIXES[id(gaz)] = (gaz, prefixes)
+    return prefixes
 
 
 def _split_cjk(toks: list[str], keys: dict[str, Any]) -> list[str]:
