@@ -19,6 +19,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from talentflow.resolve.domains import WEBMAIL
+
 
 @dataclass
 class Pools:
@@ -35,26 +37,6 @@ class Pools:
     first_names: pa.Table
     last_names: pa.Table
 
-
-#: Mail providers, not institutions: their slots are left out of the institution pool.
-WEBMAIL = (
-    "gmail.com",
-    "googlemail.com",
-    "qq.com",
-    "163.com",
-    "126.com",
-    "foxmail.com",
-    "outlook.com",
-    "hotmail.com",
-    "live.com",
-    "yahoo.com",
-    "icloud.com",
-    "protonmail.com",
-    "sina.com",
-    "mail.ru",
-    "yandex.ru",
-    "naver.com",
-)
 
 _AUTHOR_FILES = ("paperlists/*/*.json", "openreview/*/*.json")
 
@@ -107,7 +89,7 @@ def load_pools(data_dir: str | Path, *, min_domain_count: int = 1) -> Pools:
         WHERE raw <> '' AND domain <> '' AND domain LIKE '%.%' AND raw NOT LIKE '%+%'
           AND domain NOT IN (SELECT unnest(?::VARCHAR[]))
         """,
-        [list(WEBMAIL)],
+        [sorted(WEBMAIL)],  # mail providers, not institutions
     )
     _registries(con, data_dir)
     con.execute(
