@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import ibis
 import pytest
@@ -168,4 +169,90 @@ def test_cli_sweep(store):
     bad = runner.invoke(app, ["sweep", "--db", str(store), "--backfill", "x"])
     assert bad.exit_code == 2
     none = runner.invoke(app, ["sweep", "--db", str(store.with_name("none.duckdb"))])
+    assert none.exit_code == 3
+
+
+#: The simulated corpus the fake sources stage below writes (the real sources stage needs files).
+_FIXTURE_AUTHORSHIPS = simulate_careers(300, seed=2).authorships
+
+
+def run(ctx: StageContext) -> None:
+    """A stand-in ``sources`` stage for the build test: writes simulated authorships."""
+    ctx.con.create_table("authorships", ibis.memtable(_FIXTURE_AUTHORSHIPS))
+
+
+def _built(tmp_path: Path, monkeypatch, name: str, options: list[str]) -> tuple[dict, Any]:
+    monkeypatch.setattr(
+        "talentflow.pipeline.STAGES",
+        [("sources", __name__), ("careers", "talentflow.careers.stage")],
+    )
+    db = tmp_path / f"{name}.duckdb"
+    result = CliRunner().invoke(app, ["build", "--data", str(tmp_path), "--db", str(db), *options])
+    assert result.exit_code == 0, result.output
+    con = ibis.duckdb.connect(str(db), read_only=True)
+    try:
+        params = con.table("build_params").filter(ibis._.stage == "careers").to_pandas()
+        events = con.table("events").filter(ibis._.level == "country").to_pandas()
+    finally:
+        con.disconnect()
+    return dict(zip(params["name"], params["value"], strict=True)), events
+
+
+def test_cli_build_passes_and_records_event_parameters(tmp_path, monkeypatch):
+    got, default = _built(tmp_path, monkeypatch, "default", [])
+    assert (got["backfill"], got["overlap"], got["temporary"]) == ("2", "3", "4")
+    got, changed = _built(tmp_path, monkeypatch, "changed", ["-b", "0", "-o", "1", "-d", "1"])
+    assert (got["backfill"], got["overlap"], got["temporary"]) == ("0", "1", "1")
+    # Long options are the same options.
+    got_long, _ = _built(
+        tmp_path, monkeypatch, "long", ["--backfill", "0", "--overlap", "1", "--temporary", "1"]
+    )
+    assert got_long == got
+
+    def counts(ev: Any) -> dict:
+        return ev.groupby("kind").size().to_dict()
+
+    assert counts(changed) != counts(default)
+    # d bounds the length of a temporary position: 1 year now, up to 4 by default.
+    temp = {
+        k: ev[ev["kind"] == "temporary"]["duration_years"]
+        for k, ev in (("default", default), ("changed", changed))
+    }
+    assert (temp["changed"] <= 1).all()
+    assert (temp["default"] > 1).any() and (temp["default"] <= 4).all()
+
+
+def test_event_counts_by_kind_and_year(store):
+    from talentflow.careers.summary import event_counts, flagged_shares
+
+    con = ibis.duckdb.connect(str(store), read_only=True)
+    try:
+        events = con.table("events")
+        counts = event_counts(events)
+        raw = events.filter(ibis._.level == "country").to_pandas()
+    finally:
+        con.disconnect()
+    assert counts["n"].sum() == len(raw)
+    by = raw.groupby(["year", "kind"]).size()
+    assert counts.set_index(["year", "kind"])["n"].to_dict() == by.to_dict()
+    flagged = raw["flags"].map(lambda f: f is not None and len(f) > 0)
+    assert counts["flagged"].sum() == int(flagged.sum())
+    censored = raw["flags"].map(lambda f: any(x.startswith("censored") for x in (f or [])))
+    assert counts["censored"].sum() == int(censored.sum())
+    assert (counts["ambiguous"] <= counts["flagged"]).all()
+    shares = flagged_shares(counts).set_index("kind")
+    assert shares.loc["all", "n"] == len(raw)
+    assert shares.loc["all", "flagged_share"] == pytest.approx(flagged.mean())
+
+
+def test_cli_events(store):
+    runner = CliRunner()
+    result = runner.invoke(app, ["events", "--db", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "migration" in result.output and "flagged" in result.output
+    assert "Totals and flagged shares" in result.output
+    inst = runner.invoke(app, ["events", "--db", str(store), "--level", "institution"])
+    assert inst.exit_code == 0 and "move" in inst.output
+    assert runner.invoke(app, ["events", "--db", str(store), "--level", "x"]).exit_code == 2
+    none = runner.invoke(app, ["events", "--db", str(store.with_name("none.duckdb"))])
     assert none.exit_code == 3

@@ -27,7 +27,8 @@ STAGES: list[tuple[str, str]] = [
     ("resolve", "talentflow.resolve.stage"),
     ("identity", "talentflow.identity.stage"),
     ("careers", "talentflow.careers.stage"),  # after identity (reads person_id)
-    ("indicators", "talentflow.indicators.stage"),  # keep last: after careers
+    ("indicators", "talentflow.indicators.stage"),  # after careers
+    ("scenarios", "talentflow.scenarios.stage"),  # after indicators: fits the move model
 ]
 
 Progress = Callable[[str], None]

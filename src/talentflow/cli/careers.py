@@ -1,4 +1,4 @@
-"""Careers commands: ``talentflow sweep`` and ``talentflow person``."""
+"""Careers commands: ``talentflow sweep``, ``talentflow events`` and ``talentflow person``."""
 
 from __future__ import annotations
 
@@ -101,6 +101,65 @@ def sweep(
         f"changes in brackets are relative to b={int(ref['backfill'])}, "
         f"o={int(ref['overlap'])}, d={int(ref['temporary'])}; US->CN and CN->US count "
         "migrations and returns between countries; flagged share is over those moves"
+    )
+
+
+@app.command()
+def events(
+    db: Path = DbOption,
+    level: str = typer.Option("country", "--level", help="country or institution."),
+    since: int | None = typer.Option(None, "--since", help="First year shown (default: all)."),
+) -> None:
+    """Count mobility events by kind and year, with the share flagged (ambiguous or censored)."""
+    from talentflow.careers.summary import event_counts, flagged_shares
+    from talentflow.store import StoreError, open_store
+
+    if level not in ("country", "institution"):
+        err.print(f"[red]error:[/] --level takes country or institution, got {level!r}")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        con = open_store(db)
+    except StoreError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_NO_STORE) from None
+    try:
+        if "events" not in con.list_tables():
+            err.print(f"[red]error:[/] {db} has no events table: run `talentflow build` first")
+            raise typer.Exit(EXIT_NO_STORE)
+        counts = event_counts(con.table("events"), level=level, first_year=since)
+    finally:
+        con.disconnect()
+    kinds = sorted(counts["kind"].unique())
+    wide = counts.pivot_table(index="year", columns="kind", values="n", fill_value=0)
+    flagged = counts.groupby("year")[["n", "flagged"]].sum()
+    table = Table(title=f"{level.capitalize()}-level events by year and kind: {db}")
+    table.add_column("year", justify="right")
+    for kind in kinds:
+        table.add_column(kind, justify="right")
+    table.add_column("all", justify="right")
+    table.add_column("flagged", justify="right")
+    for year, row in wide.iterrows():
+        n, f = int(flagged.loc[year, "n"]), int(flagged.loc[year, "flagged"])
+        table.add_row(
+            str(year), *(f"{int(row[k]):,}" for k in kinds), f"{n:,}", f"{f / n:.0%}" if n else "-"
+        )
+    console.print(table)
+    shares = flagged_shares(counts)
+    totals = Table(title="Totals and flagged shares")
+    for col in ("kind", "events", "any flag", "ambiguous", "censored"):
+        totals.add_column(col, justify="left" if col == "kind" else "right")
+    for r in shares.itertuples(index=False):
+        totals.add_row(
+            r.kind,
+            f"{int(r.n):,}",
+            f"{r.flagged_share:.1%}",
+            f"{r.ambiguous_share:.1%}",
+            f"{r.censored_share:.1%}",
+        )
+    console.print(totals)
+    console.print(
+        "ambiguous: ambiguous_sender/receiver, simultaneous_start, concurrent, gap or undecided; "
+        "censored: censored_left/right (see docs/careers.md)"
     )
 
 

@@ -26,7 +26,12 @@ def _data_dir(data: Path | None) -> Path:
     return resolve_data_dir(data)
 
 
-def run_build(data: Path | None, db: Path, stages: list[str] | None = None) -> int:
+def run_build(
+    data: Path | None,
+    db: Path,
+    stages: list[str] | None = None,
+    params: dict[str, dict[str, object]] | None = None,
+) -> int:
     """Run the build with a progress display; return an exit code."""
     from talentflow.pipeline import build
     from talentflow.reporting import ingest_summary
@@ -44,7 +49,7 @@ def run_build(data: Path | None, db: Path, stages: list[str] | None = None) -> i
         task = progress.add_task("build", total=None)
         try:
             report = build(
-                data_dir, db, stages=stages,
+                data_dir, db, stages=stages, params=params,
                 progress=lambda message: progress.update(task, description=message),
             )
         except SourceError as exc:
@@ -68,13 +73,36 @@ def build(
     stage: list[str] | None = typer.Option(  # noqa: B008
         None, "--stage", help="Run only these stages (repeatable)."
     ),
+    backfill: int = typer.Option(
+        2, "--backfill", "-b", min=0, help="Careers: fill gaps of at most b years (tenures)."
+    ),
+    overlap: int = typer.Option(
+        3, "--overlap", "-o", min=0, help="Careers: overlap of at most o years in a migration."
+    ),
+    temporary: int = typer.Option(
+        4, "--temporary", "-d", min=0, help="Careers: a visit lasts at most d years."
+    ),
+    min_cell: int = typer.Option(
+        5, "--min-cell", min=0, help="Indicators: suppress cells counting fewer persons."
+    ),
+    bootstrap: int = typer.Option(
+        200, "--bootstrap", min=0, help="Indicators: bootstrap replicates for the intervals."
+    ),
+    groupings: str = typer.Option(
+        "all", "--groupings", help="Indicators: country groupings (comma-separated, all, none)."
+    ),
 ) -> None:
     """Ingest every known source folder under DATA and run all stages into DB.
 
     The store is replaced only when the whole build succeeds. Exit code 1 means the build
     finished but some files or records were quarantined (listed); 4 means it failed.
+    The careers parameters b, o, d and the indicators options are recorded in the store
+    (``build_params``).
     """
-    raise typer.Exit(run_build(data, db, stage))
+    careers = {"backfill": backfill, "overlap": overlap, "temporary": temporary}
+    indicators = {"min_cell": min_cell, "replicates": bootstrap, "groupings": groupings}
+    params = {"careers": careers, "indicators": indicators}
+    raise typer.Exit(run_build(data, db, stage, params=params))
 
 
 @app.command()

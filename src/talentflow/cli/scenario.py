@@ -132,7 +132,9 @@ def backtest_cmd(
     top: int = typer.Option(10, "--top", help="Countries evaluated."),
     origins: int = typer.Option(4, "--origins", min=1, help="Number of forecast origins."),
     last_year: int | None = typer.Option(
-        None, "--last-year", help="Last year treated as observed (default: the data's last)."
+        None,
+        "--last-year",
+        help="Last year treated as observed (default: the last fully covered year).",
     ),
     draws: int = typer.Option(200, "--draws", min=10, help="Parameter draws."),
     seed: int = typer.Option(0, "--seed"),

@@ -175,6 +175,12 @@ def backtest(
         "The careers tables are built on the whole corpus, so events near each origin may use "
         "later papers (e.g. to tell a visit from a move); the fit itself sees only years <= T.",
     ]
+    if panel.dropped_years and last_year is None:
+        notes.append(
+            "Left out as only partly covered: "
+            + ", ".join(map(str, panel.dropped_years))
+            + f" (the last observed year is {end})."
+        )
     return BacktestResult(
         countries=countries,
         origins=list(origins),

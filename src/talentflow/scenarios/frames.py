@@ -55,6 +55,11 @@ class Panel:
     #: the inputs as read (contract columns), for re-cutting at an earlier year
     raw_rows: pd.DataFrame | None = None
     raw_moves: pd.DataFrame | None = None
+    #: final years left out as only partly covered (see :func:`partial_final_years`)
+    dropped_years: tuple[int, ...] = ()
+    #: the last year of the underlying data (later than ``last_year`` after a cut): moves
+    #: dated ``last_year`` were then detected with later papers to confirm them
+    data_end: int | None = None
 
     @property
     def first_year(self) -> int:
@@ -68,7 +73,7 @@ class Panel:
             raise ValueError("this panel keeps no raw inputs to cut")
         rows = self.raw_rows[self.raw_rows["year"] <= last_year]
         moves = self.raw_moves[self.raw_moves["year"] <= last_year]
-        return panel_from_frames(rows, moves, last_year=last_year)
+        return panel_from_frames(rows, moves, last_year=last_year, data_end=self.data_end)
 
 
 def _has(con: Any, name: str) -> bool:
@@ -99,7 +104,27 @@ def _llm_person_years(con: Any) -> Any | None:
     )
 
 
-def load_panel(con: Any, *, max_year: int | None = None) -> Panel:
+#: A final year with fewer person-years than this share of the year before is partly covered.
+PARTIAL_YEAR_SHARE = 0.5
+
+
+def partial_final_years(counts: pd.Series, share: float = PARTIAL_YEAR_SHARE) -> list[int]:
+    """Final years that look only partly covered (the corpus is still being filled in).
+
+    ``counts``: person-years per year. Walking back from the last year, a year with fewer than
+    ``share`` times the person-years of the year before is dropped, until one is not.
+    Dropping it keeps a projection from starting from a half-empty year (e.g. a conference
+    season not yet published).
+    """
+    counts = counts.sort_index()
+    years = list(counts.index)
+    out: list[int] = []
+    while len(years) >= 2 and counts[years[-1]] < share * counts[years[-2]]:
+        out.append(int(years.pop()))
+    return out
+
+
+def load_panel(con: Any, *, max_year: int | None = None, drop_partial_years: bool = True) -> Panel:
     """Read ``person_years`` and ``events`` (and LLM tags when present) into a :class:`Panel`.
 
     Parameters
@@ -109,6 +134,9 @@ def load_panel(con: Any, *, max_year: int | None = None) -> Panel:
     max_year
         Keep only years up to this one (the backtest's fitting window). Note the careers
         tables themselves were built on the whole corpus (see ``docs/scenarios.md``).
+    drop_partial_years
+        When ``max_year`` is not given, leave out final years that are only partly covered
+        (:func:`partial_final_years`); they are listed in ``Panel.dropped_years``.
     """
     for name in ("person_years", "events"):
         if not _has(con, name):
@@ -118,6 +146,13 @@ def load_panel(con: Any, *, max_year: int | None = None) -> Panel:
             )
     py = con.table("person_years")
     py = py.filter(py.country.notnull())
+    dropped: list[int] = []
+    per_year = py.group_by("year").agg(n=py.count()).to_pandas().set_index("year")["n"]
+    data_end = int(per_year.index.max()) if len(per_year) else None
+    if max_year is None and drop_partial_years:
+        dropped = partial_final_years(per_year)
+        if dropped:
+            max_year = min(dropped) - 1
     if max_year is not None:
         py = py.filter(py.year <= max_year)
     py = py.select("person_id", "year", "country", "sector", "career_stage")
@@ -134,13 +169,23 @@ def load_panel(con: Any, *, max_year: int | None = None) -> Panel:
 
     rows = py.to_pandas()
     moves = ev.to_pandas()
-    return panel_from_frames(rows, moves, last_year=max_year)
+    panel = panel_from_frames(rows, moves, last_year=max_year, data_end=data_end)
+    panel.dropped_years = tuple(sorted(dropped))
+    return panel
 
 
 def panel_from_frames(
-    rows: pd.DataFrame, moves: pd.DataFrame, *, last_year: int | None = None
+    rows: pd.DataFrame,
+    moves: pd.DataFrame,
+    *,
+    last_year: int | None = None,
+    data_end: int | None = None,
 ) -> Panel:
-    """Build a :class:`Panel` from plain person-year and event frames (contract columns)."""
+    """Build a :class:`Panel` from plain person-year and event frames (contract columns).
+
+    ``data_end``: the last year of the data the careers tables were built from (default: the
+    last year of ``rows``); see :attr:`Panel.data_end`.
+    """
     raw_rows, raw_moves = rows, moves
     rows = rows.copy()
     if rows.empty:
@@ -183,4 +228,5 @@ def panel_from_frames(
         last_year=T,
         raw_rows=raw_rows,
         raw_moves=raw_moves,
+        data_end=int(rows["year"].max()) if data_end is None else int(data_end),
     )

@@ -198,6 +198,17 @@ def _fit_binomial(
             cols.append(x)
             names.append(name)
     X = np.column_stack(cols)
+    keep = _independent_columns(X)
+    if len(keep) < X.shape[1]:
+        # A dummy that is a combination of others (e.g. a period only one country was seen
+        # in) is not identified: merge it into its reference rather than fit a singular model.
+        new_index = {old: new for new, old in enumerate(keep)}
+        X = X[:, keep]
+        names = [names[i] for i in keep]
+        pending = {
+            axis: [(level, new_index[col]) for level, col in lv if col in new_index]
+            for axis, lv in pending.items()
+        }
     endog = np.column_stack([ev, tr - ev])
     res = sm.GLM(endog, X, family=sm.families.Binomial()).fit()
     k = len(names)
@@ -215,6 +226,18 @@ def _fit_binomial(
         n_events=int(ev.sum()),
         n_trials=int(tr.sum()),
     )
+
+
+def _independent_columns(X: np.ndarray) -> list[int]:
+    """Indices of a maximal set of linearly independent columns, in order (greedy)."""
+    if np.linalg.matrix_rank(X) == X.shape[1]:
+        return list(range(X.shape[1]))
+    keep: list[int] = []
+    for j in range(X.shape[1]):
+        trial = X[:, [*keep, j]]
+        if np.linalg.matrix_rank(trial) == len(keep) + 1:
+            keep.append(j)
+    return keep
 
 
 @dataclass
@@ -277,6 +300,8 @@ class MoveModel:
     history: pd.DataFrame | None = None
     _hazard_cells: pd.DataFrame | None = None
     _choice_data: dict | None = None
+    #: statements about the data the fit used (e.g. partly covered years left out)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_groups(self) -> int:
@@ -415,6 +440,11 @@ def fit_model(
     abroad = (r["country"].to_numpy() != r["first_country"].to_numpy()).astype(np.int64)
     p_idx = _period(year + 1, T, opts)
     risk = r["has_next"].to_numpy() & (year < T)
+    # Moves dated in the very last year of the data are undercounted (no later papers to tell
+    # a move from a visit or a stale address): leave that outcome year out of the move fits
+    # unless the data go on after T (a backtest cut, a partly covered final year).
+    fit_end = T - 1 if panel.data_end is None or panel.data_end <= T else T
+    fit_risk = risk & (year < fit_end)
 
     # --- 1. hazard on grouped person-years -------------------------------------------------
     hz = pd.DataFrame(
@@ -437,16 +467,19 @@ def fit_model(
             ).astype(np.int64)
             tnames.append(t.name)
         elif t.kind == "return":
-            hz[t.name] = (
-                (r["first_country"] == t.country).to_numpy()
-                & abroad.astype(bool)
-                & (year + 1 >= t.from_year)
-            ).astype(np.int64)
+            from_there = (r["first_country"] == t.country).to_numpy() & abroad.astype(bool)
+            # The baseline hazard of those abroad from the country, before the policy: without
+            # it the common ``abroad`` effect stands in for it and the term is biased.
+            base = f"origin_abroad[{t.country}]"
+            if base not in hz:
+                hz[base] = from_there.astype(np.int64)
+                tnames.append(base)
+            hz[t.name] = (from_there & (year + 1 >= t.from_year)).astype(np.int64)
             tnames.append(t.name)
-    hz = hz[risk]
+    hz = hz[fit_risk]
     keys = ["C", "abroad", "S", "G", "L", "A", "P", *tnames]
     cells = hz.groupby(keys, as_index=False).agg(events=("moved", "sum"), trials=("moved", "size"))
-    counts = np.bincount(c_idx[risk], minlength=C)
+    counts = np.bincount(c_idx[fit_risk], minlength=C)
     hazard_axes = {
         "C": (C, int(np.argmax(counts))),
         "S": (len(SECTORS), 0),
@@ -477,7 +510,9 @@ def fit_model(
     cells["_X"] = list(Xcells)
 
     # --- 2. destination choice -------------------------------------------------------------
-    choice, choice_data = _fit_choice(panel, groups, r, c_idx, o_idx, g_idx, year, terms, opts)
+    choice, choice_data = _fit_choice(
+        panel, groups, r, c_idx, o_idx, g_idx, year, terms, opts, fit_end
+    )
 
     # --- 3. domestic sector switches -------------------------------------------------------
     nxt = r[["person_id", "year", "sector", "country"]].assign(year=lambda d: d["year"] - 1)
@@ -485,7 +520,7 @@ def fit_model(
     sw = r[["person_id", "year", "sector", "country"]].merge(
         nxt, on=["person_id", "year"], how="left"
     )
-    stay = (sw["next_country"] == sw["country"]).to_numpy() & risk
+    stay = (sw["next_country"] == sw["country"]).to_numpy() & fit_risk
     sw_axes = {
         "C": (C, int(np.argmax(counts))),
         "G": (len(STAGES), len(STAGES) - 1),
@@ -562,7 +597,24 @@ def fit_model(
         history=_observed_history(panel, groups),
         _hazard_cells=cells,
         _choice_data=choice_data,
+        notes=_data_notes(panel, fit_end),
     )
+
+
+def _data_notes(panel: Panel, fit_end: int) -> list[str]:
+    notes = []
+    if panel.dropped_years:
+        years = ", ".join(map(str, panel.dropped_years))
+        notes.append(
+            f"Left out as only partly covered in the corpus (fewer than half the person-years "
+            f"of the year before): {years}; the projection starts from {panel.last_year}."
+        )
+    if fit_end < panel.last_year:
+        notes.append(
+            f"Moves dated {panel.last_year}, the last year of the data, are left out of the "
+            "fit: without later papers the detector undercounts them."
+        )
+    return notes
 
 
 def _prior_sets(
@@ -623,11 +675,12 @@ def _fit_choice(
     year: np.ndarray,
     terms: tuple[PolicyTerm, ...],
     opts: FitOptions,
+    fit_end: int,
 ) -> tuple[ChoicePart, dict]:
     C = len(groups)
     oth = C - 1
     T = panel.last_year
-    mv_mask = r["moved"].to_numpy() & (year < T)
+    mv_mask = r["moved"].to_numpy() & (year < fit_end)
     j_idx = _codes(r["to_country"], groups, oth)
     ok = mv_mask & ~((j_idx == c_idx) & (c_idx != oth))
     sel = np.flatnonzero(ok)
@@ -702,7 +755,14 @@ def _fit_choice(
                 add(m, t.name)
         elif t.kind == "return" and t.country in groups:
             tj = groups.index(t.country)
-            m = (alt == tj) & (o_long == tj) & (c_long != tj) & (y_long >= t.from_year)
+            ret = (alt == tj) & (o_long == tj) & (c_long != tj)
+            # The country's own return tie before the policy. The common ``tie_origin`` does
+            # not fit every origin (a return adds more to a rarely chosen destination), and the
+            # term would otherwise measure the post-policy tie against the common one.
+            own_tie = f"tie_origin[{t.country}]"
+            if own_tie not in names and ret.any():
+                add(ret, own_tie)
+            m = ret & (y_long >= t.from_year)
             if m.any():
                 add(m, t.name)
     k = len(names)
@@ -712,8 +772,10 @@ def _fit_choice(
     )
     pen = np.zeros(k)
     pen[n_fixed:n_dev_end] = 1.0 / opts.dev_sd**2
-    # Weak prior on constants too: a destination nobody chose stays finite.
+    # Weak prior (sd 10) on constants, ties and policy terms too: a destination or tie nobody
+    # chose stays finite instead of sending Newton off to -inf.
     pen[:n_fixed] = 1e-2
+    pen[n_dev_end:] = 1e-2
     # Moves of one person are not independent: person-clustered (sandwich) covariance.
     clusters = pd.factorize(who["person_id"])[0]
     fit = fit_conditional_logit(X, ji, avail, penalty=pen, clusters=clusters)

@@ -353,6 +353,7 @@ def compare(
     assumptions = [
         *scenario.assumptions(),
         *_lever_notes(model, list(scenario.levers)),
+        *model.notes,
         *(a.format(**fmt) for a in BASE_ASSUMPTIONS),
     ]
     hist = model.history if model.history is not None else pd.DataFrame()

@@ -34,8 +34,21 @@ def run(ctx: StageContext) -> None:
         ctx.record_params("scenarios", {**params, "skipped": str(exc)})
         return
     ctx.progress("scenarios: fitting the move model")
-    model = fit_model(panel, options=opts)
-    ctx.record_params("scenarios", {**params, "T": model.T, "groups": model.groups})
+    try:
+        model = fit_model(panel, options=opts)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        # Too little data to fit (a tiny slice): the build goes on, the reason is recorded.
+        ctx.record_params("scenarios", {**params, "skipped": f"fit failed: {exc}"})
+        return
+    ctx.record_params(
+        "scenarios",
+        {
+            **params,
+            "T": model.T,
+            "groups": model.groups,
+            "dropped_partial_years": list(panel.dropped_years),
+        },
+    )
     ctx.con.create_table("scenario_parameters", ibis.memtable(model.parameters()), overwrite=True)
     ctx.progress("scenarios: baseline projection")
     res = project(model, [], years=years, draws=draws, seed=seed)
