@@ -13,6 +13,7 @@ cores). The store is not modified.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import time
 
@@ -41,6 +42,12 @@ def main() -> None:
     print(f"authorships: {n:,}  persons: {persons:,}")
     print("links by rule: " + ", ".join(f"{r['rule']}={r['rule_count']:,}" for r in rules))
     print(f"identity stage: wall {wall:.1f} s, cpu {cpu:.1f} s, threads {args.threads}")
+    bp = con.table("build_params")
+    stats = bp.filter((bp.stage == "identity") & (bp.name == "stats")).value.execute()
+    if len(stats):
+        st = json.loads(stats.iloc[-1])
+        print("phases (s): " + ", ".join(f"{k} {v}" for k, v in st.pop("seconds", {}).items()))
+        print("counts: " + ", ".join(f"{k} {v:,}" for k, v in st.items()))
     print(f"peak resident memory: {peak_gib:.2f} GiB")
 
 

@@ -8,6 +8,7 @@ lists without ids. Three different people are called "Wei Wang" (labs A, B, C).
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -379,12 +380,16 @@ def test_link_explain_cli(world_db: Path, world_con) -> None:
 
 
 @pytest.fixture(scope="module")
-def spark_con():
+def spark_con(tmp_path_factory: pytest.TempPathFactory):
     from pyspark.sql import SparkSession
 
+    # Managed tables go to a fresh warehouse, never to ./spark-warehouse of the checkout
+    # (a location left there by an interrupted run makes table creation fail).
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
     session = (
         SparkSession.builder.master("local[1]")
         .appName("talentflow-identity-tests")
+        .config("spark.sql.warehouse.dir", str(warehouse))
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
@@ -395,14 +400,16 @@ def spark_con():
 
 def _clusters(con, authorships) -> dict[str, str]:
     """Identifier clusters (after the trust guards) computed on ``con``."""
-    con.create_table("idp_authorships", ibis.memtable(authorships), overwrite=True)
-    a = con.table("idp_authorships")
-    con.create_table("idp_names", features.name_table(con, a), overwrite=True)
-    feats = features.authorship_features(a, con.table("idp_names"), None)
-    con.create_table("idp_features", feats, overwrite=True)
-    ids = identifiers.trusted_ids(identifiers.authorship_ids(a), con.table("idp_features"))
-    con.create_table("idp_ids", ids, overwrite=True)
-    cl = identifiers.identifier_clusters(con, a, ids=con.table("idp_ids"))
+    # Unique names: a session shared with other modules may already hold a warehouse.
+    tag = "idp_" + uuid.uuid4().hex[:8]
+    con.create_table(f"{tag}_authorships", ibis.memtable(authorships), overwrite=True)
+    a = con.table(f"{tag}_authorships")
+    con.create_table(f"{tag}_names", features.name_table(con, a), overwrite=True)
+    feats = features.authorship_features(a, con.table(f"{tag}_names"), None)
+    con.create_table(f"{tag}_features", feats, overwrite=True)
+    ids = identifiers.trusted_ids(identifiers.authorship_ids(a), con.table(f"{tag}_features"))
+    con.create_table(f"{tag}_ids", ids, overwrite=True)
+    cl = identifiers.identifier_clusters(con, a, ids=con.table(f"{tag}_ids"))
     rows = cl.to_pyarrow().to_pylist()
     return {r["authorship_id"]: r["cluster_key"] for r in rows}
 

@@ -67,6 +67,6 @@ def explain_cmd(
         shown = {
             k: v
             for k, v in ex.params.items()
-            if k in ("attach_threshold", "pair_threshold", "margin")
+            if k in ("attach_threshold", "margin", "sure_threshold", "pair_threshold")
         }
         out.print(f"thresholds: {shown} (evidence: match weight per comparison, log2 Bayes factor)")

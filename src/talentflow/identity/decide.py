@@ -7,8 +7,11 @@ so such a cluster is often a fragment of a person). Rules, in order:
 
 1. A free entity joins the strong cluster it matches best when the match probability reaches
    ``attach_threshold`` *and* the runner-up strong cluster is at least ``margin`` match
-   weight (log2 Bayes factor) behind. Strong clusters are never merged with each other, not
-   even through a free entity (best link only, never transitive).
+   weight (log2 Bayes factor) behind, or the best reaches ``sure_threshold`` (then the
+   runner-up is near-certain too, which in practice means two id fragments of one human,
+   e.g. an ACL id and an OpenReview profile never seen together: joining the best beats
+   leaving the record alone). Strong clusters are never merged with each other, not even
+   through a free entity (best link only, never transitive).
 2. A cluster never receives an entity that shares a paper with it (one slot per paper).
 3. Free entities left over are grouped by connected components over pairs with probability
    >= ``pair_threshold`` (never two on one paper); a group that links (same threshold) to
@@ -32,7 +35,8 @@ from talentflow.identity.identifiers import components
 DEFAULTS: dict[str, float] = {
     "attach_threshold": 0.5,
     "pair_threshold": 0.99,
-    "margin": 3.0,
+    "margin": 1.0,
+    "sure_threshold": 0.999,
 }
 
 _MW_PREFIX = "mw_"
@@ -71,6 +75,21 @@ def members_table(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
     return in_cluster.union(alone)
 
 
+def _not_sharing_a_paper(
+    pairs: ibis.Table, left: str, right: str, ent_papers: ibis.Table
+) -> ibis.Table:
+    """``pairs`` without the rows whose two entities have an authorship on one paper.
+
+    Looked up per candidate pair (entity papers joined on both sides), never by pairing all
+    authors of every paper with each other.
+    """
+    lp = ent_papers.select(**{left: ent_papers.entity_id, "paper_id": ent_papers.paper_id})
+    rp = ent_papers.select(**{right: ent_papers.entity_id, "paper_id": ent_papers.paper_id})
+    keys = pairs.select(left, right).distinct()
+    clash = keys.join(lp, left).join(rp, [right, "paper_id"]).select(left, right).distinct()
+    return pairs.anti_join(clash, [left, right])
+
+
 def decide(
     pairs: ibis.Table, members: ibis.Table, *, params: dict[str, Any] | None = None
 ) -> ibis.Table:
@@ -78,45 +97,48 @@ def decide(
 
     Returns ``(entity_id, person_key, rule, match_probability, cluster_evidence)`` for free
     entities that were attached to a strong cluster or grouped with other free entities.
+    Intermediate results are cached on the backend (each is used several times).
     """
     p = {**DEFAULTS, **(params or {})}
-    pairs = pairs.mutate(evidence=evidence_expr(pairs))
-    ent_papers = members.select("entity_id", "paper_id").distinct()
+    mw = [c for c in pairs.columns if c.startswith(_MW_PREFIX)]
+    ent_papers = members.select("entity_id", "paper_id").distinct().cache()
 
     # 1. free -> strong candidates, excluding clusters that share a paper with the entity.
-    sel = {"p": pairs.match_probability, "w": pairs.match_weight, "evidence": pairs.evidence}
+    sel = {"p": pairs.match_probability, "w": pairs.match_weight, **{c: pairs[c] for c in mw}}
     lf = pairs.filter(~pairs.is_cluster_l & pairs.is_cluster_r).select(
         free=pairs.entity_id_l, cluster=pairs.entity_id_r, **sel
     )
     rf = pairs.filter(pairs.is_cluster_l & ~pairs.is_cluster_r).select(
         free=pairs.entity_id_r, cluster=pairs.entity_id_l, **sel
     )
-    rc = lf.union(rf, distinct=False)
-    fp = ent_papers.select(free=ent_papers.entity_id, paper_id=ent_papers.paper_id)
-    cp = ent_papers.select(cluster=ent_papers.entity_id, paper_id=ent_papers.paper_id)
-    clash = fp.join(cp, "paper_id").select("free", "cluster").distinct()
-    rc = rc.anti_join(clash, ["free", "cluster"])
+    rc = _not_sharing_a_paper(lf.union(rf, distinct=False), "free", "cluster", ent_papers)
     win = ibis.window(group_by="free", order_by=[ibis.desc("w"), "cluster"])
     ranked = rc.mutate(rk=ibis.row_number().over(win), w2=rc.w.lead().over(win))
     best = ranked.filter(ranked.rk == 0)
-    attached = best.filter(
-        (best.p >= p["attach_threshold"]) & (best.w2.isnull() | (best.w - best.w2 >= p["margin"]))
-    ).select(
-        entity_id=best.free,
-        person_key=best.cluster,
-        rule=ibis.literal("splink"),
-        match_probability=best.p,
-        cluster_evidence=best.evidence,
+    attached = (
+        best.filter(
+            (best.p >= p["attach_threshold"])
+            & (
+                best.w2.isnull()
+                | (best.w - best.w2 >= p["margin"])
+                | (best.p >= p["sure_threshold"])
+            )
+        )
+        .select(
+            entity_id=best.free,
+            person_key=best.cluster,
+            rule=ibis.literal("splink"),
+            match_probability=best.p,
+            cluster_evidence=evidence_expr(best),
+        )
+        .cache()
     )
 
     # 3. free <-> free edges at the pair threshold, never two entities on one paper.
     rr = pairs.filter(
         ~pairs.is_cluster_l & ~pairs.is_cluster_r & (pairs.match_probability >= p["pair_threshold"])
     ).select(a=pairs.entity_id_l, b=pairs.entity_id_r, p=pairs.match_probability)
-    ap = ent_papers.select(a=ent_papers.entity_id, paper_id=ent_papers.paper_id)
-    bp = ent_papers.select(b=ent_papers.entity_id, paper_id=ent_papers.paper_id)
-    same_paper = ap.join(bp, "paper_id").select("a", "b").distinct()
-    rr = rr.anti_join(same_paper, ["a", "b"])
+    rr = _not_sharing_a_paper(rr, "a", "b", ent_papers).cache()
     free_edges = rr.anti_join(attached.select(a=attached.entity_id), "a").anti_join(
         attached.select(b=attached.entity_id), "b"
     )
@@ -132,7 +154,7 @@ def decide(
     votes = cross.group_by("grp").aggregate(
         n_clusters=cross.cluster.nunique(), cluster=cross.cluster.min(), p=cross.p.max()
     )
-    adopt = votes.filter(votes.n_clusters == 1).select("grp", "cluster", "p")
+    adopt = votes.filter(votes.n_clusters == 1).select("grp", "cluster", "p").cache()
 
     grouped = groups.select(entity_id=groups.node, grp=groups.component)
     grouped = grouped.left_join(adopt, "grp").drop("grp_right")

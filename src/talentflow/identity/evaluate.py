@@ -1,16 +1,22 @@
 """A labelled evaluation built from the data itself.
 
 Hide the identifiers of whole venue-years that carry OpenReview ids, link again, and compare
-with the truth the hidden identifiers give:
+with the truth the hidden identifiers give. Scored are the hidden authorships that carried an
+OpenReview profile id (``openreview:~``; hashed e-mails are not profiles). The truth person
+of each is its identifier cluster in the *unmasked* corpus.
 
-- **recall_known**: of hidden authorships whose person (true identifier cluster) also has
-  authorships elsewhere in the corpus, the share attached to that person;
-- **false_attach_new**: of hidden authorships of people new to the corpus, the share
-  attached to any person that has authorships outside the hidden venue-years.
+- **recall_known**: of those whose person also has authorships (with its ids) outside the
+  hidden venue-years, the share attached to that person;
+- **false_attach_new**: of those whose person has no authorship outside, the share attached
+  to any person with authorships outside the hidden venue-years, split by what that person
+  carries outside: another OpenReview profile (certainly a wrong link, unless the human has
+  two profiles), only other ids (ACL, DBLP, e-mail: possibly the same human under an id the
+  truth does not connect), no ids at all (unidentified paper-list records: not checkable,
+  mostly the same human, e.g. the same name at the same institution in an IJCAI paper).
 
 Exact-name matching is scored the same way as a baseline: a hidden authorship joins the
 identifier cluster (outside the hidden venue-years) with the same raw name and the most
-authorships.
+authorships; it can only attach to people with ids.
 
 Run ``uv run python -m talentflow.identity.evaluate --db STORE``.
 """
@@ -41,29 +47,33 @@ class Scores:
     n_known: int
     false_attach_new: float
     n_new: int
+    #: Of new people, the share attached to a person holding another OpenReview profile
+    #: (the part of ``false_attach_new`` that is certainly wrong; the rest goes to people
+    #: known only by other ids or by none, which may be the same human under another id).
+    false_attach_new_profile: float = float("nan")
+    #: Of new people, the share attached to a person carrying any id outside (the
+    #: exact-name baseline can only attach to such people: its figures compare to this).
+    false_attach_new_ids: float = float("nan")
 
 
 def _venue_year(t: ibis.Table) -> ibis.Value:
     return t.venue.cast("string") + t.year.cast("string")
 
 
-def evaluate(
-    con: Any,
-    authorships: ibis.Table,
-    papers: ibis.Table | None,
-    *,
-    hide: tuple[str, ...] = DEFAULT_HIDE,
-    params: dict[str, Any] | None = None,
-) -> tuple[list[Scores], dict[str, Any]]:
-    """Hide ids of ``hide`` venue-years, relink, and score linkage and the exact-name baseline."""
+def prepare(
+    con: Any, authorships: ibis.Table, *, hide: tuple[str, ...] = DEFAULT_HIDE
+) -> ibis.Table:
+    """Write the truth (``_eval_truth``) and return the authorships with ``hide`` ids removed.
+
+    The truth is the identifier clusters of the *unmasked* corpus (after the same trust
+    guards the stage applies); the masked copy is ``_eval_masked`` on ``con``.
+    """
     names = features.name_table(con, authorships)
     con.create_table("_eval_names", names, overwrite=True)
     feats = features.authorship_features(authorships, con.table("_eval_names"), None)
     con.create_table("_eval_feats", feats, overwrite=True)
     truth = identifiers.identifier_clusters(con, authorships, con.table("_eval_feats"))
     con.create_table("_eval_truth", truth, overwrite=True)
-    truth = con.table("_eval_truth")
-
     hidden_flag = _venue_year(authorships).isin(list(hide))
     id_cols = [c for c in identifiers.ID_COLUMNS if c in authorships.columns]
     masked = authorships.mutate(
@@ -73,14 +83,34 @@ def evaluate(
         }
     )
     con.create_table("_eval_masked", masked, overwrite=True)
-    t0 = time.perf_counter()
-    result = link(con, con.table("_eval_masked"), papers, params=params)
-    seconds = time.perf_counter() - t0
-    asg = result.assignments
+    return con.table("_eval_masked")
 
-    a = authorships.select("authorship_id", "author_name", hidden=hidden_flag)
+
+def hidden_rows(
+    con: Any, authorships: ibis.Table, assignments: ibis.Table, *, hide: tuple[str, ...]
+) -> ibis.Table:
+    """One row per hidden authorship that has a true person, with what each method did.
+
+    Columns: ``known`` (the true person has authorships outside the hidden venue-years),
+    ``ours_ok``/``ours_wrong_new`` and ``base_ok``/``base_wrong_new`` (the two figures per
+    method), ``attached_to`` (for a new person linked to an existing one: ``openreview``
+    when that person has an OpenReview profile outside, ``other ids`` when only other ids,
+    ``no ids`` when only unidentified authorships) and the names and keys behind them.
+    """
+    truth = con.table("_eval_truth")
+    hidden_flag = _venue_year(authorships).isin(list(hide))
+    a = authorships.select(
+        "authorship_id",
+        "author_name",
+        venue_year=_venue_year(authorships),
+        spid=authorships.source_person_id.cast("string"),
+        hidden=hidden_flag,
+    )
     lab = a.left_join(truth, "authorship_id").drop("authorship_id_right")
-    lab = lab.join(asg.select("authorship_id", "person_key"), "authorship_id")
+    lab = lab.join(
+        assignments.select("authorship_id", "person_key", "rule", "match_probability"),
+        "authorship_id",
+    )
     con.create_table("_eval_lab", lab, overwrite=True)
     lab = con.table("_eval_lab")
     outside = lab.filter(~lab.hidden)
@@ -93,7 +123,29 @@ def evaluate(
     w = ibis.window(group_by="cluster_key", order_by=[ibis.desc("n"), "person_key"])
     expected = cnt.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)
     expected = expected.select("cluster_key", expected_key=expected.person_key)
-    existing = outside.select(existing_key=outside.person_key).distinct()
+    # Existing people (with authorships outside) and which kind of ids they carry there.
+    existing = outside.group_by("person_key").aggregate(
+        existing_or=(outside.spid.startswith("openreview:~").fill_null(False)).max(),
+        existing_ids=outside.cluster_key.notnull().max(),
+    )
+    existing = existing.select(
+        existing_key=existing.person_key,
+        existing_kind=ibis.cases(
+            (existing.existing_or, "openreview"),
+            (existing.existing_ids, "other ids"),
+            else_="no ids",
+        ),
+    )
+    # The same for the baseline, whose candidates are outside identifier clusters.
+    base_kind = (
+        outside.filter(outside.cluster_key.notnull())
+        .group_by("cluster_key")
+        .aggregate(base_or=(outside.spid.startswith("openreview:~").fill_null(False)).max())
+    )
+    base_kind = base_kind.select(
+        name_key=base_kind.cluster_key,
+        base_kind=ibis.ifelse(base_kind.base_or, "openreview", "other ids"),
+    )
 
     hid = lab.filter(lab.hidden & lab.cluster_key.notnull())
     hid = hid.left_join(expected, "cluster_key").drop("cluster_key_right")
@@ -108,37 +160,103 @@ def evaluate(
     by_name = by_name.mutate(rk=ibis.row_number().over(wn)).filter(ibis._.rk == 0)
     by_name = by_name.select(author_name=by_name.author_name, name_key=by_name.cluster_key)
     hid = hid.left_join(by_name, "author_name").drop("author_name_right")
+    hid = hid.left_join(base_kind, "name_key").drop("name_key_right")
     known = hid.expected_key.notnull()
-    df = hid.select(
+    wrong_new = ~known & hid.existing_key.notnull()
+    base_wrong_new = ~known & hid.name_key.notnull()
+    return hid.select(
+        "authorship_id",
+        "author_name",
+        "venue_year",
+        "cluster_key",
+        "person_key",
+        "expected_key",
+        "rule",
+        "match_probability",
+        profile=hid.spid.startswith("openreview:~").fill_null(False),
         known=known,
         ours_ok=known & (hid.person_key == hid.expected_key),
-        ours_wrong_new=~known & hid.existing_key.notnull(),
+        ours_wrong_new=wrong_new,
+        attached_to=ibis.ifelse(wrong_new, hid.existing_kind, ibis.null("string")),
         base_ok=known & (hid.name_key == hid.cluster_key),
-        base_wrong_new=~known & hid.name_key.notnull(),
-    ).to_pandas()
-    n_known = int(df.known.sum())
-    n_new = int((~df.known).sum())
+        base_wrong_new=base_wrong_new,
+        base_attached_to=ibis.ifelse(base_wrong_new, hid.base_kind, ibis.null("string")),
+    )
+
+
+def scores_of(df: Any, *, profiles_only: bool = True) -> tuple[list[Scores], dict[str, Any]]:
+    """Both methods' figures from :func:`hidden_rows` (as pandas), and a breakdown.
+
+    With ``profiles_only`` (the default) only hidden authorships that carried an OpenReview
+    profile id (``openreview:~``) are scored: hidden hashed e-mails are not person profiles
+    (their owner's profile, if any, is another id, so the truth would call a correct link
+    wrong).
+    """
+    if profiles_only:
+        df = df[df.profile]
+    known = df.known.astype(bool)
+    n_known = int(known.sum())
+    n_new = int((~known).sum())
 
     def share(x: Any, n: int) -> float:
         return float(x.sum()) / n if n else float("nan")
 
-    scores = [
-        Scores(
-            "splink linkage",
-            share(df.ours_ok, n_known),
-            n_known,
-            share(df.ours_wrong_new, n_new),
-            n_new,
-        ),
-        Scores(
-            "exact name",
-            share(df.base_ok, n_known),
-            n_known,
-            share(df.base_wrong_new, n_new),
-            n_new,
-        ),
-    ]
-    info = {"hidden": list(hide), "link_seconds": round(seconds, 1), **result.stats}
+    scores = []
+    for method, ok, wrong, kind in (
+        ("splink linkage", df.ours_ok, df.ours_wrong_new, df.attached_to),
+        ("exact name", df.base_ok, df.base_wrong_new, df.base_attached_to),
+    ):
+        scores.append(
+            Scores(
+                method,
+                share(ok, n_known),
+                n_known,
+                share(wrong, n_new),
+                n_new,
+                share(kind == "openreview", n_new),
+                share(kind.isin(["openreview", "other ids"]), n_new),
+            )
+        )
+    kinds = df.attached_to.value_counts().to_dict()
+    breakdown = {
+        f"new attached to a person with {k}": round(v / n_new, 4) if n_new else 0.0
+        for k, v in sorted(kinds.items())
+    }
+    return scores, breakdown
+
+
+def evaluate(
+    con: Any,
+    authorships: ibis.Table,
+    papers: ibis.Table | None,
+    *,
+    hide: tuple[str, ...] = DEFAULT_HIDE,
+    params: dict[str, Any] | None = None,
+    dump: str | Path | None = None,
+) -> tuple[list[Scores], dict[str, Any]]:
+    """Hide ids of ``hide`` venue-years, relink, and score linkage and the exact-name baseline.
+
+    ``dump`` writes the per-authorship rows (:func:`hidden_rows`) to a Parquet file.
+    """
+    masked = prepare(con, authorships, hide=hide)
+    t0 = time.perf_counter()
+    result = link(con, masked, papers, params=params)
+    seconds = time.perf_counter() - t0
+    rows = hidden_rows(con, authorships, result.assignments, hide=hide)
+    if dump is not None:
+        rows.to_parquet(str(dump))
+    df = rows.to_pandas()
+    scores, breakdown = scores_of(df)
+    every, _ = scores_of(df, profiles_only=False)
+    info = {
+        "hidden": list(hide),
+        "link_seconds": round(seconds, 1),
+        "all hidden ids (e-mails too), known/new": {
+            s.method: [round(s.recall_known, 3), round(s.false_attach_new, 3)] for s in every
+        },
+        **breakdown,
+        **result.stats,
+    }
     result.drop(con)
     for name in ("_eval_names", "_eval_feats", "_eval_truth", "_eval_masked", "_eval_lab"):
         con.drop_table(name, force=True)
@@ -178,11 +296,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--hide", default=",".join(DEFAULT_HIDE), help="venue-years to hide, comma-separated"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a linkage parameter (repeatable), e.g. --set margin=4",
+    )
+    parser.add_argument("--dump", help="write the per-authorship rows to this Parquet file")
     args = parser.parse_args(argv)
+    params = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     con, a, papers = load_store(args.db)
-    scores, info = evaluate(con, a, papers, hide=tuple(args.hide.split(",")))
+    scores, info = evaluate(
+        con, a, papers, hide=tuple(args.hide.split(",")), params=params, dump=args.dump
+    )
     table = Table(title=f"identity evaluation (hidden: {', '.join(info['hidden'])})")
-    for col in ("method", "known: attached to their person", "n", "new: wrongly attached", "n"):
+    for col in (
+        "method",
+        "known: attached to their person",
+        "n",
+        "new: attached to an existing person",
+        "to a person with ids",
+        "to another OpenReview profile",
+        "n",
+    ):
         table.add_column(col)
     for s in scores:
         table.add_row(
@@ -190,6 +327,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{s.recall_known:.3f}",
             str(s.n_known),
             f"{s.false_attach_new:.3f}",
+            f"{s.false_attach_new_ids:.3f}",
+            f"{s.false_attach_new_profile:.3f}",
             str(s.n_new),
         )
     console = Console()

@@ -6,6 +6,7 @@ both the stage and the evaluation call.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +24,26 @@ class LinkResult:
     assignments: ibis.Table
     params: dict[str, Any]
     model: dict[str, Any] | None
-    stats: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
     temp_tables: list[str] = field(default_factory=list)
 
     def drop(self, con: Any) -> None:
         """Remove the intermediate tables (call after the assignments were copied)."""
         for name in self.temp_tables:
             con.drop_table(name, force=True)
+
+
+class _Clock:
+    """Wall seconds per phase (recorded in the build's stats, printed by the benchmark)."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.t, 2)
+        self.t = now
 
 
 def _materialise(con: Any, name: str, expr: ibis.Table, temps: list[str]) -> ibis.Table:
@@ -73,6 +87,7 @@ def link(
     """
     p = {"max_coauthors": 50, **model.DEFAULTS, **decide.DEFAULTS, **(params or {})}
     temps: list[str] = []
+    clock = _Clock()
     names = _materialise(con, "names", features.name_table(con, authorships), temps)
     feats = _materialise(
         con,
@@ -82,6 +97,7 @@ def link(
         ),
         temps,
     )
+    clock.lap("features")
     ids = _materialise(
         con, "ids", identifiers.trusted_ids(identifiers.authorship_ids(authorships), feats), temps
     )
@@ -93,6 +109,7 @@ def link(
         .aggregate(strong=(~ids.pid.startswith("email:")).max())
     )
     clusters = _materialise(con, "clusters", clusters.join(strength, "cluster_key"), temps)
+    clock.lap("identifiers")
     records = features.record_entities(feats.anti_join(clusters, "authorship_id"))
     entities = _materialise(
         con, "entities", records.union(features.cluster_entities(feats, clusters)), temps
@@ -100,7 +117,12 @@ def link(
     n_entities = int(entities.count().execute())
     n_records = int(entities.filter(~entities.is_cluster).count().execute())
     n_clusters = n_entities - n_records
-    stats = {"entities": n_entities, "free_entities": n_records, "strong_clusters": n_clusters}
+    stats: dict[str, Any] = {
+        "entities": n_entities,
+        "free_entities": n_records,
+        "strong_clusters": n_clusters,
+    }
+    clock.lap("entities")
 
     pairs = None
     trained = None
@@ -118,7 +140,11 @@ def link(
         scored.cleanup()
         trained = scored.model
         stats["scored_pairs"] = scored.n_pairs
+        clock.laps.update(scored.seconds)
+        clock.lap("splink")
     assignments = _materialise(
         con, "assignments", decide.assign(feats, clusters, pairs, params=p), temps
     )
+    clock.lap("decide")
+    stats["seconds"] = clock.laps
     return LinkResult(assignments, p, trained, stats, temps)

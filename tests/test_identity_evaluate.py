@@ -1,0 +1,75 @@
+"""The labelled evaluation (hide OpenReview ids of a venue-year, relink, score) on a small world.
+
+The world of ``test_identity_link``: every lab member has OpenReview ids from 2021 on, so with
+iclr2022 hidden each of them is *known* elsewhere (2021, 2023). Added to the hidden year: a
+fourth "Wei Wang" with a profile of his own, at a lab nobody else is at (a *new* person whose
+name exact-name matching would attach to an existing Wei Wang), and a new person with a unique
+name.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pyarrow as pa
+import pytest
+
+from talentflow.identity import evaluate
+from tests.test_identity_link import build_world, row, table
+
+NEWCOMERS = [
+    row(
+        "n1#0",
+        "Wei Wang",
+        year=2022,
+        spid="openreview:~Wei_Wang9",
+        aff="Fudan University",
+        domain="fudan.edu.cn",
+    ),
+    row(
+        "n1#1",
+        "Qiang Zhao",
+        year=2022,
+        spid="openreview:~Qiang_Zhao1",
+        aff="Fudan University",
+        domain="fudan.edu.cn",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def scored():
+    w = build_world(labs="ABCD")
+    authorships = pa.concat_tables([w.authorships, table(NEWCOMERS)]).drop_columns(["truth"])
+    con = ibis.duckdb.connect()
+    con.create_table("authorships", authorships)
+    con.create_table("papers", w.papers)
+    scores, info = evaluate.evaluate(
+        con, con.table("authorships"), con.table("papers"), hide=("iclr2022",)
+    )
+    return {s.method: s for s in scores}, info, con
+
+
+def test_populations_follow_the_hidden_ids(scored) -> None:
+    scores, info, _ = scored
+    ours = scores["splink linkage"]
+    # iclr2022 of labs A-D: 2 papers x 3 authors x 4 labs, all known from 2021/2023.
+    assert ours.n_known == 24
+    assert ours.n_new == 2
+    assert info["hidden"] == ["iclr2022"]
+
+
+def test_linkage_recovers_hidden_people_and_keeps_newcomers_apart(scored) -> None:
+    scores, _, _ = scored
+    ours, base = scores["splink linkage"], scores["exact name"]
+    assert ours.recall_known >= 0.95
+    assert ours.false_attach_new == 0.0
+    # Exact names attach the new Wei Wang to one of the three existing ones.
+    assert base.false_attach_new == pytest.approx(0.5)
+    assert base.false_attach_new_profile == pytest.approx(0.5)
+
+
+def test_evaluation_leaves_no_tables_behind(scored) -> None:
+    _, _, con = scored
+    left = [t for t in con.list_tables() if t.startswith(("_eval", "_identity"))]
+    assert left == []
+    assert con.table("authorships").count().execute() == 4 * 6 * 2 * 3 + 2
