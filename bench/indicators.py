@@ -79,6 +79,9 @@ def main() -> None:
     parser.add_argument("--save", help="write the indicator tables to this new DuckDB file")
     parser.add_argument("--replicates", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--subfields", default="all", help="subfield subsets (all, none, list)")
+    parser.add_argument("--groupings", default="all", help="country groupings (all, none, list)")
+    parser.add_argument("--no-stages", action="store_true", help="no stage:* subsets")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -101,7 +104,15 @@ def main() -> None:
     print(f"input ({source}): {sizes}; read in {t_read:.1f}s")
 
     t1, c1 = time.perf_counter(), time.process_time()
-    out = compute(inputs, IndicatorParams(replicates=args.replicates))
+    params = IndicatorParams.from_mapping(
+        {
+            "replicates": args.replicates,
+            "subfields": args.subfields,
+            "groupings": args.groupings,
+            "stages": not args.no_stages,
+        }
+    )
+    out = compute(inputs, params)
     t_compute, c_compute = time.perf_counter() - t1, time.process_time() - c1
     for name, frame in out.items():
         sup = f", {frame['suppressed'].mean():.0%} suppressed" if "suppressed" in frame else ""

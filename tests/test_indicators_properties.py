@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from talentflow.indicators.compute import TABLES, IndicatorParams, compute
 
-COUNTRIES = ["US", "CN", "GB", None]
+COUNTRIES = ["US", "CN", "GB", "HK", None]
+GROUPINGS = ("greater_china", "m49_region")
 SECTORS = ["education", "company", "government", None]
 
 
@@ -28,7 +29,7 @@ def person_years(draw, max_persons: int = 8) -> pd.DataFrame:
                     draw(st.sampled_from(COUNTRIES)),
                     draw(st.sampled_from(SECTORS)),
                     draw(st.sampled_from(["student", None])),
-                    draw(st.lists(st.sampled_from(["US", "CN", "FR"]), max_size=1)),
+                    draw(st.lists(st.sampled_from(["US", "CN", "FR", "TW"]), max_size=1)),
                 )
             )
     return pd.DataFrame(
@@ -69,6 +70,7 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 def _estimates_and_bounds(out):
     single = {
         "flows": "n",
+        "flows_groups": "n",
         "sector_flows": "n",
         "retention": "retained_share",
         "returns": "return_share",
@@ -85,13 +87,20 @@ def _estimates_and_bounds(out):
 @SETTINGS
 @given(person_years())
 def test_identities_and_intervals(py):
-    params = IndicatorParams(replicates=30, min_cell=0, k_max=4, llm_era_start=2000, seed=1)
+    params = IndicatorParams(
+        replicates=30, min_cell=0, k_max=4, llm_era_start=2000, seed=1, groupings=GROUPINGS
+    )
     out = compute(_tables(py), params)
     cy = out["country_year"]
     cy = cy[cy.sector == "all"]
-    # stock change = entries - exits + inflow - outflow (padding rule), per subset and country
-    for subset in ("all", "llm"):
-        wide = cy[cy.subset == subset].set_index(["country", "year"])
+    groups = out["country_year_groups"]
+    groups = groups[groups.sector == "all"]
+    # stock change = entries - exits + inflow - outflow (padding rule), per subset and country,
+    # and per group of every grouping
+    for frame, subset in [(cy, "all"), (cy, "llm"), (cy, "vision")] + [
+        (groups[groups.grouping == g], "all") for g in GROUPINGS
+    ]:
+        wide = frame[frame.subset == subset].set_index(["country", "year"])
         for country in wide.index.get_level_values(0).unique():
 
             def get(col, year, c=country, w=wide):
@@ -102,15 +111,26 @@ def test_identities_and_intervals(py):
                 rhs = get("entries", y) - get("exits", y - 1) + get("inflow", y) - get("outflow", y)
                 assert lhs == rhs, (subset, country, y)
     # bilateral flows sum to inflows and outflows; pooled rows sum the yearly ones
-    f = out["flows"]
-    yearly = f[f.year.notna()]
-    inflow = yearly.groupby(["to_country", "year", "subset"])["n"].sum()
-    outflow = yearly.groupby(["from_country", "year", "subset"])["n"].sum()
-    for r in cy.itertuples():
-        assert inflow.get((r.country, r.year, r.subset), 0.0) == r.inflow
-        assert outflow.get((r.country, r.year, r.subset), 0.0) == r.outflow
-    assert f[f.year.isna()].n.sum() == yearly.n.sum()
-    assert np.allclose(cy.groupby(["year", "subset"])["stock_share"].sum().to_numpy(), 1.0)
+    for c_frame, f in [(cy, out["flows"])] + [
+        (groups[groups.grouping == g], out["flows_groups"].query("grouping == @g"))
+        for g in GROUPINGS
+    ]:
+        yearly = f[f.year.notna()]
+        inflow = yearly.groupby(["to_country", "year", "subset"])["n"].sum()
+        outflow = yearly.groupby(["from_country", "year", "subset"])["n"].sum()
+        # person subsets (stages are person-year subsets of country_year only)
+        for r in c_frame[~c_frame.subset.str.startswith("stage:")].itertuples():
+            assert inflow.get((r.country, r.year, r.subset), 0.0) == r.inflow
+            assert outflow.get((r.country, r.year, r.subset), 0.0) == r.outflow
+        assert f[f.year.isna()].n.sum() == yearly.n.sum()
+    # shares sum to 1 in every year with a stock (a stage may hold only departures in a year)
+    shares = cy.groupby(["year", "subset"]).agg(share=("stock_share", "sum"), n=("stock", "sum"))
+    assert np.allclose(shares[shares.n > 0].share.to_numpy(), 1.0)
+    # career stages partition every person-year of `all`
+    staged = cy[cy.subset.str.startswith("stage:")].groupby(["country", "year"])
+    measures = ["stock", "stock_frac", "inflow", "outflow", "entries", "exits", "returns"]
+    everyone = cy[cy.subset == "all"].set_index(["country", "year"])[measures].sort_index()
+    assert np.allclose(staged[measures].sum().sort_index().to_numpy(), everyone.to_numpy())
     # every interval contains its estimate (replicates are stored as float32)
     for name, est, value, low, high in _estimates_and_bounds(out):
         ok = value.notna() & low.notna()
@@ -122,7 +142,9 @@ def test_identities_and_intervals(py):
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(person_years(), st.randoms(use_true_random=False))
 def test_invariant_to_row_order_and_relabelling(py, rnd):
-    params = IndicatorParams(replicates=20, min_cell=2, k_max=4, llm_era_start=2000, seed=3)
+    params = IndicatorParams(
+        replicates=20, min_cell=2, k_max=4, llm_era_start=2000, seed=3, groupings=GROUPINGS
+    )
     tables = _tables(py)
     a = compute(tables, params)
     # row order: identical, intervals included (weights follow sorted person ids)
@@ -130,7 +152,7 @@ def test_invariant_to_row_order_and_relabelling(py, rnd):
     rnd.shuffle(order)
     shuffled = dict(tables, person_years=py.iloc[order].reset_index(drop=True))
     b = compute(shuffled, params)
-    for name in (*TABLES, "paper_subfields"):
+    for name in (*TABLES, "paper_subfields", "country_year_groups", "flows_groups"):
         pd.testing.assert_frame_equal(_sorted(a[name]), _sorted(b[name]), check_dtype=False)
     # relabelling persons: identical point estimates and suppression
     ids = sorted(py["person_id"].unique())
@@ -141,7 +163,7 @@ def test_invariant_to_row_order_and_relabelling(py, rnd):
         for name, t in tables.items()
     }
     c = compute(relabelled, params)
-    for name in TABLES:
+    for name in (*TABLES, "country_year_groups", "flows_groups"):
         keep = [col for col in a[name].columns if "ci_" not in col]
         pd.testing.assert_frame_equal(
             _sorted(a[name][keep]), _sorted(c[name][keep]), check_dtype=False

@@ -114,7 +114,7 @@ def store(tmp_path_factory) -> Path:
 
 def test_stage_is_registered_after_careers():
     names = [n for n, _ in STAGES]
-    assert names[-1] == "indicators"
+    assert "indicators" in names  # later stages (scenarios) may read indicators
     if "careers" in names:
         assert names.index("careers") < names.index("indicators")
 

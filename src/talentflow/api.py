@@ -7,6 +7,8 @@ Examples
 >>> tf.flows(from_country="US", to_country="CN")            # doctest: +SKIP
 >>> tf.retention(country="US", basis="training")            # doctest: +SKIP
 >>> tf.drilldown("flows", from_country="US", to_country="CN", year=2021)  # doctest: +SKIP
+>>> tf.country_year("CN", 2023, subset="stage:student")      # doctest: +SKIP
+>>> tf.country_year("EU27", grouping="eu27")                # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -59,12 +61,57 @@ class Observatory:
         *,
         subset: str = "all",
         sector: str = "all",
+        grouping: str | None = None,
         **filters: Any,
     ) -> pd.DataFrame:
-        """Stocks, flows, rates and returns per country and year (``country_year``)."""
-        return self.table(
-            "country_year", country=country, year=year, subset=subset, sector=sector, **filters
+        """Stocks, flows, rates and returns per country and year (``country_year``).
+
+        ``subset``: ``all``, ``llm``, a subfield (``vision``, ``rl``, ...) or a career stage
+        (``stage:student``, ``stage:faculty``, ...). ``grouping`` (see :meth:`groupings`, e.g.
+        ``"greater_china"``, ``"eu27"``, ``"m49_region"``) replaces the members of each group
+        by the group, computed on the regrouped panel (``country`` may then name a group, e.g.
+        ``"Greater China"``); the other countries are returned unchanged. The frame then has an
+        ``is_group`` column.
+        """
+        where = {"year": year, "subset": subset, "sector": sector, **filters}
+        if grouping is None:
+            return self.table("country_year", country=country, **where)
+        return self._grouped("country_year", grouping, ("country",), country, where)
+
+    def groupings(self, grouping: str | None = None) -> pd.DataFrame:
+        """Member countries of each grouping in the store (``grouping, country, group_name``)."""
+        if "country_groups" not in self.tables():
+            return pd.DataFrame({"grouping": [], "country": [], "group_name": []}, dtype=object)
+        return self.table("country_groups", grouping=grouping)
+
+    def _grouped(
+        self,
+        table: str,
+        grouping: str,
+        ends: tuple[str, ...],
+        country: str | list[str] | None,
+        where: dict[str, Any],
+    ) -> pd.DataFrame:
+        """Rows of ``<table>_groups`` for ``grouping`` plus ``table``'s rows of non-members.
+
+        Rows that touch no member are the same on the grouped and the ungrouped panel (same
+        persons, same bootstrap weights), so they are read from the ungrouped table.
+        """
+        members = self.groupings(grouping)
+        if members.empty:
+            known = sorted(set(self.groupings()["grouping"]))
+            raise KeyError(f"no grouping {grouping!r} in the store; built: {known}")
+        grouped = self.table(f"{table}_groups", grouping=grouping, **where).drop(columns="grouping")
+        base = self.table(table, **where)
+        inside = base[list(ends)].isin(set(members["country"])).any(axis=1)
+        out = pd.concat(
+            [grouped.assign(is_group=True), base[~inside].assign(is_group=False)],
+            ignore_index=True,
         )
+        if country is not None:
+            wanted = [country] if isinstance(country, str) else list(country)
+            out = out[out[list(ends)].isin(wanted).any(axis=1)]
+        return out.reset_index(drop=True)
 
     def flows(
         self,
@@ -73,17 +120,34 @@ class Observatory:
         year: int | list[int] | None = None,
         *,
         subset: str = "all",
+        grouping: str | None = None,
         **filters: Any,
     ) -> pd.DataFrame:
-        """Bilateral flows; ``year=None`` rows are the pooled (all-years) totals."""
-        return self.table(
+        """Bilateral flows; ``year=None`` rows are the pooled (all-years) totals.
+
+        With ``grouping`` (see :meth:`country_year`) moves between two members of a group are
+        not flows, and ``from_country``/``to_country`` may name groups.
+        """
+        if grouping is None:
+            return self.table(
+                "flows",
+                from_country=from_country,
+                to_country=to_country,
+                year=year,
+                subset=subset,
+                **filters,
+            )
+        out = self._grouped(
             "flows",
-            from_country=from_country,
-            to_country=to_country,
-            year=year,
-            subset=subset,
-            **filters,
+            grouping,
+            ("from_country", "to_country"),
+            None,
+            {"year": year, "subset": subset, **filters},
         )
+        for col, value in (("from_country", from_country), ("to_country", to_country)):
+            if value is not None:
+                out = out[out[col].isin([value] if isinstance(value, str) else list(value))]
+        return out.reset_index(drop=True)
 
     def retention(
         self,

@@ -1,4 +1,4 @@
-"""``talentflow validate`` and ``talentflow subfields``: indicator checks from the command line."""
+"""``talentflow validate``, ``subfields`` and ``groupings``: indicator checks and options."""
 
 from __future__ import annotations
 
@@ -52,4 +52,31 @@ def subfields() -> None:
             f"{r.precision:.2f}",
             f"{r.recall:.2f}",
         )
+    Console().print(table)
+
+
+@app.command()
+def groupings(
+    name: str | None = typer.Argument(
+        None, help="A grouping (e.g. greater_china) to list its members."
+    ),
+) -> None:
+    """The country groupings indicators can be shown by, or the members of one grouping."""
+    from talentflow.indicators.groupings import GROUPINGS, groupings_table
+
+    if name is None:
+        table = Table("grouping", "groups", "countries", "description")
+        members = groupings_table(tuple(GROUPINGS))
+        for key, text in GROUPINGS.items():
+            m = members[members.grouping == key]
+            table.add_row(key, str(m.group_name.nunique()), str(len(m)), text)
+        Console().print(table)
+        return
+    if name not in GROUPINGS:
+        console.print(f"[red]error:[/] unknown grouping {name!r}; known: {', '.join(GROUPINGS)}")
+        raise typer.Exit(2)
+    table = Table("group", "members")
+    members = groupings_table((name,))
+    for group, m in members.groupby("group_name"):
+        table.add_row(str(group), " ".join(sorted(m.country)))
     Console().print(table)

@@ -11,6 +11,11 @@ not depend on the order of input rows.
 
 Intervals are percentile intervals (2.5%, 97.5%) over replicates; a replicate whose statistic is
 undefined (e.g. a zero denominator) is ignored for that cell.
+
+Cost: one sparse product per matrix and block. A matrix object used by several specs (the
+world totals shared by ``country_year`` and its groupings) is multiplied once per block;
+matrices that only feed statistics without intervals (``Spec.point_only``) are not multiplied
+in replicates; replicates run in float32.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ class Spec:
     matrices: dict[str, sp.csr_matrix]
     combine: Combine
     ci: Sequence[str] = field(default_factory=tuple)  # statistics that get intervals
+    # matrices only statistics without intervals need: not multiplied in replicates
+    point_only: Sequence[str] = field(default_factory=tuple)
 
 
 @dataclass
@@ -60,9 +67,47 @@ class Result:
     high: dict[str, np.ndarray]
 
 
-def _apply(spec: Spec, w: np.ndarray) -> dict[str, np.ndarray]:
-    sums = {k: np.asarray(m @ w) for k, m in spec.matrices.items()}
+def _apply(
+    spec: Spec, w: np.ndarray, cache: dict[int, np.ndarray | None], replicate: bool = False
+) -> dict[str, np.ndarray]:
+    # a matrix object shared by several specs (e.g. world totals; its id is a key of ``cache``)
+    # is multiplied once per block
+    sums = {}
+    for k, m in spec.matrices.items():
+        if replicate and k in spec.point_only:
+            sums[k] = np.zeros((m.shape[0], w.shape[1]))
+        elif id(m) not in cache:
+            sums[k] = np.asarray(m @ w)
+        else:
+            hit = cache[id(m)]
+            if hit is None:
+                hit = cache[id(m)] = np.asarray(m @ w)
+            sums[k] = hit
     return spec.combine(sums)
+
+
+def _single_precision(specs: dict[str, Spec]) -> dict[str, Spec]:
+    """The specs with float32 matrices (a matrix shared by several specs stays shared)."""
+    copies: dict[int, sp.csr_matrix] = {}
+
+    def f32(m: sp.csr_matrix) -> sp.csr_matrix:
+        if id(m) not in copies:
+            copies[id(m)] = m.astype(np.float32)
+        return copies[id(m)]
+
+    return {
+        name: Spec({k: f32(m) for k, m in s.matrices.items()}, s.combine, s.ci, s.point_only)
+        for name, s in specs.items()
+    }
+
+
+def _shared(specs: dict[str, Spec]) -> dict[int, np.ndarray | None]:
+    """An empty cache keyed by the ids of matrices used by more than one spec."""
+    seen: dict[int, int] = {}
+    for s in specs.values():
+        for m in {id(m) for m in s.matrices.values()}:
+            seen[m] = seen.get(m, 0) + 1
+    return {m: None for m, n in seen.items() if n > 1}
 
 
 def run(
@@ -84,20 +129,28 @@ def run(
     seed
         Seed of the weight generator.
     block
-        Replicates drawn at once (memory: ``n_persons * block`` float64 weights).
+        Replicates drawn at once (memory: ``n_persons * block`` float32 weights).
+
+    Point estimates are computed in float64; replicates in float32 (they are stored as float32
+    anyway, and the products run faster), from float32 copies of the matrices.
     """
     ones = np.ones((n_persons, 1))
-    points = {name: {k: v[:, 0] for k, v in _apply(s, ones).items()} for name, s in specs.items()}
+    cache = _shared(specs)
+    points = {
+        name: {k: v[:, 0] for k, v in _apply(s, ones, cache).items()} for name, s in specs.items()
+    }
     reps: dict[str, dict[str, list[np.ndarray]]] = {
         name: {k: [] for k in points[name]} for name in specs
     }
     rng = np.random.default_rng(seed)
+    single = _single_precision(specs) if replicates else specs
     done = 0
     while done < replicates:
         r = min(block, replicates - done)
-        w = rng.poisson(1.0, size=(n_persons, r)).astype(np.float64)
-        for name, s in specs.items():
-            for k, v in _apply(s, w).items():
+        w = rng.poisson(1.0, size=(n_persons, r)).astype(np.float32)
+        cache = _shared(single)
+        for name, s in single.items():
+            for k, v in _apply(s, w, cache, replicate=True).items():
                 if k in s.ci:
                     reps[name][k].append(v.astype(np.float32))
         done += r
@@ -148,8 +201,11 @@ def grouper(groups: np.ndarray, n_groups: int) -> Callable[[np.ndarray], np.ndar
 
 def safe_div(num: np.ndarray, den: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """``scale * num / den`` with NaN where ``den`` is 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, scale * num / np.where(den > 0, den, 1.0), np.nan)
+    num = np.asarray(num, np.float64) * scale if scale != 1.0 else np.asarray(num, np.float64)
+    num, den = np.broadcast_arrays(num, np.asarray(den, np.float64))
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
 
 
 class KeyIndex:
@@ -162,18 +218,29 @@ class KeyIndex:
 
     def __init__(self, frame: pd.DataFrame, keys: list[str]) -> None:
         self.keys = keys
-        self.levels = [pd.Index(pd.unique(frame[k])).sort_values() for k in keys]
+        # one hash pass per column; levels are its sorted distinct values
+        factors = [pd.factorize(frame[k], use_na_sentinel=False) for k in keys]
+        self.levels = [pd.Index(uniques).sort_values() for _, uniques in factors]
         self.radix = [max(len(lv), 1) for lv in self.levels]
-        self.cells = np.unique(self.combined(frame, keys))
+        parts = [lv.get_indexer(u)[c] for (c, u), lv in zip(factors, self.levels, strict=True)]
+        self._own = self._mix(parts)
+        self.cells = np.unique(self._own)
 
-    def combined(self, frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
-        code = np.zeros(len(frame), dtype=np.int64)
-        for col, levels, radix in zip(cols, self.levels, self.radix, strict=True):
-            c = levels.get_indexer(frame[col])
-            if len(c) and c.min() < 0:
-                raise ValueError(f"value of {col!r} outside the key index (or NULL)")
+    def _mix(self, parts: list[np.ndarray]) -> np.ndarray:
+        code = np.zeros(len(parts[0]) if parts else 0, dtype=np.int64)
+        for c, radix in zip(parts, self.radix, strict=True):
             code = code * radix + c
         return code
+
+    def combined(self, frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
+        parts = []
+        for col, levels in zip(cols, self.levels, strict=True):
+            codes, uniques = pd.factorize(frame[col], use_na_sentinel=False)
+            pos = levels.get_indexer(uniques)
+            if len(pos) and pos.min() < 0:
+                raise ValueError(f"value of {col!r} outside the key index (or NULL)")
+            parts.append(pos[codes])
+        return self._mix(parts)
 
     def codes(self, frame: pd.DataFrame, cols: list[str] | None = None) -> np.ndarray:
         """Cell number (0..len-1) of each row; ``cols`` name the key columns in ``frame``."""
@@ -197,4 +264,4 @@ class KeyIndex:
 def cells(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """Distinct key combinations (sorted) and each row's cell code."""
     index = KeyIndex(frame, keys)
-    return index.frame(), index.codes(frame)
+    return index.frame(), np.searchsorted(index.cells, index._own)

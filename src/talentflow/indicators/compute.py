@@ -16,8 +16,16 @@ Definitions (see docs/indicators.md for the full text):
   or training country) and work country that year.
 - ``sector_flows``: changes of sector group between consecutive years, domestic or international.
 
-Subsets: ``all``; ``llm`` = persons with at least one LLM paper of the LLM era (for
-``origin_work``: authors of the population's LLM papers).
+Subsets (the ``subset`` column): ``all``; ``llm`` = persons with at least one LLM paper of the
+LLM era; one per other subfield (``nlp``, ``vision``, ``rl``, ``robotics``, ``theory``,
+``other_ml``) = persons with at least one paper of that subfield (any year); in ``origin_work``
+the authors of the population's papers of that subfield. In ``country_year`` only,
+``stage:<career stage>`` = the person-years whose careers stage that year is that stage
+(``unknown`` when the source did not say), a partition of ``all``.
+
+Country groupings (``country_year_groups``, ``flows_groups``, ``country_groups``): the same
+``country_year`` and ``flows`` on the panel regrouped by ``groupings.grouping``; only rows of
+groups (and flows touching a group) are kept, since every other row equals the ungrouped one.
 """
 
 from __future__ import annotations
@@ -30,12 +38,16 @@ import numpy as np
 import pandas as pd
 
 from talentflow.indicators import bootstrap as bs
-from talentflow.indicators.panel import Panel, build_panel
-from talentflow.indicators.subfields import LLM_ERA_START, classify
+from talentflow.indicators.groupings import GROUPINGS, grouping, groupings_table
+from talentflow.indicators.panel import Panel, build_panel, regroup
+from talentflow.indicators.subfields import LLM_ERA_START, SUBFIELDS, classify
 
 POOLED = -1  # sentinel for "all years / all cohorts" (NULL in the output)
 UNKNOWN = "??"  # sentinel for an unknown origin (NULL in the output)
 ALL = "ALL"  # origin_work margin: all origins
+STAGE_PREFIX = "stage:"  # country_year subsets by career stage
+#: Subfields that get a person subset besides ``llm`` (which keeps its LLM-era condition).
+SUBFIELD_SUBSETS = tuple(s for s in SUBFIELDS if s != "llm")
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,13 @@ class IndicatorParams:
         Horizons ``k = 1..k_max`` years for retention and returns.
     llm_era_start
         First year of the LLM era.
+    subfields
+        Subfields that get a person subset (besides ``llm``, always computed).
+    stages
+        Add the ``stage:<career stage>`` subsets to ``country_year``.
+    groupings
+        Country groupings (names in ``groupings.GROUPINGS``) computed into
+        ``country_year_groups`` and ``flows_groups``.
     """
 
     replicates: int = 200
@@ -61,22 +80,57 @@ class IndicatorParams:
     min_cell: int = 5
     k_max: int = 10
     llm_era_start: int = LLM_ERA_START
+    subfields: tuple[str, ...] = SUBFIELD_SUBSETS
+    stages: bool = True
+    groupings: tuple[str, ...] = tuple(GROUPINGS)
+
+    def __post_init__(self) -> None:
+        if self.replicates < 0 or self.min_cell < 0 or self.k_max < 1:
+            raise ValueError("replicates and min_cell must be >= 0 and k_max >= 1")
+        bad = set(self.subfields) - set(SUBFIELD_SUBSETS)
+        if bad:
+            raise ValueError(f"unknown subfields {sorted(bad)}; known: {SUBFIELD_SUBSETS}")
+        bad = set(self.groupings) - set(GROUPINGS)
+        if bad:
+            raise ValueError(f"unknown groupings {sorted(bad)}; known: {tuple(GROUPINGS)}")
 
     @classmethod
     def from_mapping(cls, params: dict[str, Any]) -> IndicatorParams:
-        """Build from ``ctx.params`` (``bootstrap``/``min-cell`` accepted as aliases)."""
+        """Build from ``ctx.params`` (``bootstrap``/``min-cell`` accepted as aliases).
+
+        ``subfields`` and ``groupings`` take a list or a comma-separated string (``all``:
+        every one, ``none`` or empty: none); ``stages`` a bool or ``true``/``false``.
+        """
         aliases = {"bootstrap": "replicates", "min-cell": "min_cell", "k": "k_max"}
         known = {aliases.get(k, k): v for k, v in params.items()}
         unknown = set(known) - set(asdict(cls()))
         if unknown:
             raise ValueError(f"unknown indicators parameters: {', '.join(sorted(unknown))}")
-        out = cls(**{k: int(v) for k, v in known.items()})
-        if out.replicates < 0 or out.min_cell < 0 or out.k_max < 1:
-            raise ValueError("replicates and min_cell must be >= 0 and k_max >= 1")
-        return out
+        choices = {"subfields": SUBFIELD_SUBSETS, "groupings": tuple(GROUPINGS)}
+        values: dict[str, Any] = {}
+        for k, v in known.items():
+            if k in choices:
+                values[k] = _names(v, choices[k])
+            elif k == "stages":
+                values[k] = v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
+            else:
+                values[k] = int(v)
+        return cls(**values)
+
+
+def _names(value: Any, every: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    names = [str(v) for v in value]
+    if names == ["all"]:
+        return every
+    if names in ([], ["none"]):
+        return ()
+    return tuple(dict.fromkeys(names))
 
 
 TABLES = ("country_year", "flows", "retention", "returns", "origin_work", "sector_flows")
+GROUP_TABLES = ("country_year_groups", "flows_groups", "country_groups")
 
 
 def compute(
@@ -95,7 +149,8 @@ def compute(
     Returns
     -------
     dict
-        The six indicator tables plus ``paper_subfields``.
+        The six indicator tables, ``paper_subfields``, and (when ``params.groupings``) the
+        grouped ``country_year_groups``, ``flows_groups`` and ``country_groups``.
     """
     params = params or IndicatorParams()
     papers = tables.get("papers")
@@ -107,26 +162,74 @@ def compute(
         ).astype({"paper_id": str, "subfield": str, "is_llm_era": bool, "rule": str})
     panel = build_panel(tables["person_years"])
     auth = _authorships(tables.get("authorships"), panel, subfields)
-    llm_persons = np.zeros(panel.n_persons, dtype=bool)
-    if len(auth):
-        llm = auth[auth["is_llm"]]
-        llm_persons[llm["pidx"].to_numpy()] = True
-    subsets = {"all": np.ones(panel.n_persons, dtype=bool), "llm": llm_persons}
+    subsets = _person_subsets(auth, panel.n_persons, params.subfields)
     origins = _origins(panel, tables.get("person_profile"))
+    totals = _Totals.of(panel, subsets, params.stages)
 
     builders = {
-        "country_year": _country_year(panel, subsets),
+        "country_year": _country_year(panel, subsets, stages=params.stages, totals=totals),
         "flows": _flows(panel, subsets),
         "retention": _retention(panel, subsets, origins, params.k_max),
         "returns": _returns(panel, subsets, params.k_max),
-        "origin_work": _origin_work(panel, auth, origins),
+        "origin_work": _origin_work(panel, auth, origins, params.subfields),
         "sector_flows": _sector_flows(panel, subsets),
     }
+    groups = {name: grouping(name) for name in params.groupings}
+    for name, mapping in groups.items():
+        gpanel = regroup(panel, mapping)
+        builders[f"country_year@{name}"] = _country_year(
+            gpanel, subsets, stages=params.stages, keep=set(mapping.values()), totals=totals
+        )
+        builders[f"flows@{name}"] = _flows(gpanel, subsets)
     specs = {name: b.spec for name, b in builders.items()}
     results = bs.run(specs, panel.n_persons, replicates=params.replicates, seed=params.seed)
     out = {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
+    if groups:
+        out |= _grouped_tables(out, groups)
     out["paper_subfields"] = subfields.reset_index(drop=True)
     return out
+
+
+def _person_subsets(
+    auth: pd.DataFrame, n_persons: int, subfields: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """Person masks: ``all``, ``llm`` (an LLM paper of the LLM era), one per subfield."""
+    subsets = {"all": np.ones(n_persons, dtype=bool)}
+    for name in ("llm", *subfields):
+        mask = np.zeros(n_persons, dtype=bool)
+        if len(auth):
+            hit = auth["is_llm"] if name == "llm" else auth["subfield"] == name
+            mask[auth.loc[hit.to_numpy(bool), "pidx"].to_numpy(np.int64)] = True
+        subsets[name] = mask
+    return subsets
+
+
+def _grouped_tables(
+    out: dict[str, pd.DataFrame], groups: dict[str, dict[str, str]]
+) -> dict[str, pd.DataFrame]:
+    """Pop the ``<table>@<grouping>`` frames into ``country_year_groups``/``flows_groups``.
+
+    Only rows of a group (flows: with a group at either end) are kept; the others equal the
+    ungrouped tables' rows (same panel, same bootstrap weights).
+    """
+    cy, fl = [], []
+    for name, mapping in groups.items():
+        labels = set(mapping.values())
+        g = out.pop(f"country_year@{name}")
+        cy.append(g[g["country"].isin(labels)].assign(grouping=name))
+        f = out.pop(f"flows@{name}")
+        touch = f["from_country"].isin(labels) | f["to_country"].isin(labels)
+        fl.append(f[touch].assign(grouping=name))
+
+    def first_grouping(frame: pd.DataFrame) -> pd.DataFrame:
+        cols = ["grouping", *[c for c in frame.columns if c != "grouping"]]
+        return frame[cols].reset_index(drop=True)
+
+    return {
+        "country_year_groups": first_grouping(pd.concat(cy, ignore_index=True)),
+        "flows_groups": first_grouping(pd.concat(fl, ignore_index=True)),
+        "country_groups": groupings_table(tuple(groups)),
+    }
 
 
 # --------------------------------------------------------------------------- helpers
@@ -189,7 +292,7 @@ def _pooled(frame: pd.DataFrame, col: str) -> pd.DataFrame:
 def _authorships(
     authorships: pd.DataFrame | None, panel: Panel, subfields: pd.DataFrame
 ) -> pd.DataFrame:
-    cols = ["pidx", "paper_id", "population", "year", "is_llm"]
+    cols = ["pidx", "paper_id", "population", "year", "is_llm", "subfield"]
     if authorships is None or len(authorships) == 0 or "person_id" not in authorships.columns:
         return pd.DataFrame({c: [] for c in cols})
     a = authorships[authorships["person_id"].notna()][["person_id", "paper_id", "venue", "year"]]
@@ -202,6 +305,8 @@ def _authorships(
     at = pd.Index(subfields["paper_id"]).get_indexer(a["paper_id"])
     is_llm = (subfields["subfield"].to_numpy() == "llm") & subfields["is_llm_era"].to_numpy(bool)
     a["is_llm"] = np.where(at >= 0, is_llm[np.maximum(at, 0)], False) if len(is_llm) else False
+    tags = subfields["subfield"].to_numpy(dtype=object)
+    a["subfield"] = np.where(at >= 0, tags[np.maximum(at, 0)], None) if len(tags) else None
     return a[cols].reset_index(drop=True)
 
 
@@ -236,60 +341,217 @@ def _origins(panel: Panel, profile: pd.DataFrame | None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- country_year
 
 
-def _country_year(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:
-    keys = ["country", "year", "subset", "sector"]
-    y = _with_subsets(panel.years, subsets)
-    y = pd.concat([y, y.assign(sector="all")], ignore_index=True)
-    fr = _with_subsets(panel.frac, subsets)
-    fr = pd.concat([fr, fr.assign(sector="all")], ignore_index=True)
-    mv = _with_subsets(panel.moves, subsets)
-    inflow = pd.concat([mv.assign(sector=mv["to_sector"]), mv.assign(sector="all")])
-    outflow = pd.concat([mv.assign(sector=mv["from_sector"]), mv.assign(sector="all")])
-    stock_rows = y[keys]
-    in_rows = inflow[["to_country", "year", "subset", "sector"]].set_axis(keys, axis=1)
-    out_rows = outflow[["from_country", "year", "subset", "sector"]].set_axis(keys, axis=1)
-    frac_rows = fr[keys]
-    index = bs.KeyIndex(
-        pd.concat([stock_rows, in_rows, out_rows, frac_rows], ignore_index=True), keys
+class _CellCoder:
+    """Integer codes of ``country_year`` cells, computed on arrays (no string work per row).
+
+    A cell is ``((country * n_years + year) * n_subsets + subset) * n_sectors + sector`` over
+    sorted levels, so sorted codes are cells in the order of sorted (country, year, subset,
+    sector), and ``cell % per_country`` is the cell's (year, subset, sector).
+    """
+
+    def __init__(self, panel: Panel, subsets: list[str]) -> None:
+        y, mv = panel.years, panel.moves
+        countries = pd.concat([y["country"], panel.frac["country"]]).astype(str).unique()
+        self.countries = pd.Index(countries).sort_values()
+        sectors = pd.concat([y["sector"], mv["from_sector"], mv["to_sector"]]).astype(str)
+        self.sectors = pd.Index(["all", *sectors.unique()]).unique().sort_values()
+        self.subsets = pd.Index(subsets).sort_values()
+        self.y0 = int(y["year"].min()) if len(y) else 0
+        self.n_years = int(y["year"].max()) - self.y0 + 1 if len(y) else 1
+        self.all_sector = int(self.sectors.get_loc("all"))
+        self.per_country = self.n_years * len(self.subsets) * len(self.sectors)
+
+    def code(
+        self, country: np.ndarray, year: np.ndarray, subset: np.ndarray, sector: np.ndarray
+    ) -> np.ndarray:
+        c = (country * self.n_years + (year - self.y0)) * len(self.subsets) + subset
+        return c * len(self.sectors) + sector
+
+    def to_all_sectors(self, cells: np.ndarray) -> np.ndarray:
+        """The code of the same cell with sector ``all``."""
+        return cells - cells % len(self.sectors) + self.all_sector
+
+    def frame(self, cells: np.ndarray) -> pd.DataFrame:
+        rest = cells.copy()
+        sector = rest % len(self.sectors)
+        rest //= len(self.sectors)
+        subset = rest % len(self.subsets)
+        rest //= len(self.subsets)
+        return pd.DataFrame(
+            {
+                "country": self.countries.take(rest // self.n_years).to_numpy(),
+                "year": (rest % self.n_years + self.y0).astype(np.int64),
+                "subset": self.subsets.take(subset).to_numpy(),
+                "sector": self.sectors.take(sector).to_numpy(),
+            }
+        )
+
+
+def _codes_of(values: pd.Series, levels: pd.Index) -> np.ndarray:
+    """Position of each value in ``levels`` (factorised first: few distinct strings)."""
+    codes, uniques = pd.factorize(values.astype(str))
+    return levels.get_indexer(uniques)[codes].astype(np.int64)
+
+
+def _stage_names(panel: Panel, stages: bool) -> list[str]:
+    if not stages:
+        return []
+    found = pd.concat([panel.years["stage"], panel.moves["from_stage"]]).astype(str)
+    return [STAGE_PREFIX + s for s in found.unique()]
+
+
+def _rows(
+    coder: _CellCoder,
+    subsets: dict[str, np.ndarray],
+    stages: bool,
+    frame: pd.DataFrame,
+    cols: tuple[str, str, str],
+    weight: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cell, pidx, value) of ``frame``'s rows in every subset (and stage), by sector.
+
+    ``cols`` name the country, sector and stage columns. Only the sector of the row is coded;
+    sector ``all`` is the sum over sectors, added after the matrix products.
+    """
+    country, sector, stage = cols
+    pidx = frame["pidx"].to_numpy(np.int64)
+    value = np.ones(len(frame)) if weight is None else frame[weight].to_numpy(np.float64)
+    country_c = _codes_of(frame[country], coder.countries)
+    sector_c = _codes_of(frame[sector], coder.sectors)
+    year = frame["year"].to_numpy(np.int64)
+    parts = [
+        (np.full(len(frame), int(coder.subsets.get_loc(k))), mask[pidx])
+        for k, mask in subsets.items()
+    ]
+    if stages:
+        stage_c = _codes_of(STAGE_PREFIX + frame[stage].astype(str), coder.subsets)
+        parts.append((stage_c, np.ones(len(frame), dtype=bool)))
+    cells = [coder.code(country_c[m], year[m], sub[m], sector_c[m]) for sub, m in parts]
+    return (
+        np.concatenate(cells) if cells else np.zeros(0, np.int64),
+        np.concatenate([pidx[m] for _, m in parts]) if parts else np.zeros(0, np.int64),
+        np.concatenate([value[m] for _, m in parts]) if parts else np.zeros(0),
     )
-    universe = index.frame()
-    n_cells, n_p = len(universe), panel.n_persons
 
-    def mat(frame: pd.DataFrame, cols: list[str], value: np.ndarray | None = None):
-        return bs.incidence(index.codes(frame, cols), frame["pidx"], n_cells, n_p, value)
 
-    entries = y[y["year"] == y["first_year"]]
-    exits = y[y["year"] == y["last_year"]]
-    rets = inflow[inflow["is_return"]]
-    in_cols = ["to_country", "year", "subset", "sector"]
-    matrices = {
-        "stock": mat(y, keys),
-        "stock_frac": mat(fr, keys, fr["weight"].to_numpy()),
-        "inflow": mat(inflow, in_cols),
-        "outflow": mat(outflow, ["from_country", "year", "subset", "sector"]),
-        "returns": mat(rets, in_cols),
-        "entries": mat(entries, keys),
-        "exits": mat(exits, keys),
+def _sector_sum(cells: np.ndarray, coder: _CellCoder) -> tuple[np.ndarray, Any]:
+    """Cells of sector ``all`` and the sparse (all-cells x cells) matrix summing into them."""
+    alls, of = np.unique(coder.to_all_sectors(cells), return_inverse=True)
+    agg = bs.incidence(of, np.arange(len(cells)), len(alls), len(cells))
+    return alls, agg
+
+
+@dataclass
+class _Totals:
+    """Every country's stock per (year, subset, sector): the denominator of ``stock_share``.
+
+    The same for a panel and its regroupings, so one matrix serves every ``country_year``
+    builder (and is multiplied once per bootstrap block).
+    """
+
+    keys: pd.DataFrame  # year, subset, sector: the leaf rows, then the sector-all rows
+    matrix: Any  # leaf rows x persons
+    agg: Any  # sector-all rows x leaf rows
+
+    @classmethod
+    def of(cls, panel: Panel, subsets: dict[str, np.ndarray], stages: bool) -> _Totals:
+        coder = _CellCoder(panel, [*subsets, *_stage_names(panel, stages)])
+        cell, pidx, _ = _rows(coder, subsets, stages, panel.years, ("country", "sector", "stage"))
+        leaf, of = np.unique(cell % coder.per_country, return_inverse=True)
+        alls, agg = _sector_sum(leaf, coder)
+        keys = coder.frame(np.concatenate([leaf, alls]))[["year", "subset", "sector"]]
+        matrix = bs.incidence(of, pidx, len(leaf), panel.n_persons)
+        return cls(keys.reset_index(drop=True), matrix, agg)
+
+    def full(self, leaf_sums: np.ndarray, *, pad: bool = False) -> np.ndarray:
+        """Totals in ``keys`` order (``pad``: plus a row of zeros at the end)."""
+        parts = [leaf_sums, np.asarray(self.agg @ leaf_sums)]
+        if pad:
+            parts.append(np.zeros((1, leaf_sums.shape[1]), dtype=leaf_sums.dtype))
+        return np.vstack(parts)
+
+
+def _country_year(
+    panel: Panel,
+    subsets: dict[str, np.ndarray],
+    *,
+    stages: bool = False,
+    keep: set[str] | None = None,
+    totals: _Totals | None = None,
+) -> _Builder:
+    """Stocks, flows and rates per (country, year, subset, sector).
+
+    ``stages`` adds the ``stage:<career stage>`` subsets (by the person-year's stage);
+    ``keep`` restricts the cells to these countries (``stock_share`` still divides by every
+    country's stock), which is how groups are computed; ``totals`` of the ungrouped panel may
+    be passed to share them.
+    """
+    totals = totals or _Totals.of(panel, subsets, stages)
+    coder = _CellCoder(panel, [*subsets, *_stage_names(panel, stages)])
+    y, mv = panel.years, panel.moves
+    first, last = (
+        (y["year"] == y["first_year"]).to_numpy(),
+        (y["year"] == y["last_year"]).to_numpy(),
+    )
+    here, arrival, departure = (
+        ("country", "sector", "stage"),
+        ("to_country", "to_sector", "to_stage"),
+        ("from_country", "from_sector", "from_stage"),
+    )
+    sources = {
+        "stock": (y, here, None),
+        "stock_frac": (panel.frac, here, "weight"),
+        # an arrival counts under the sector (stage) of the arrival year, a departure under
+        # the sector (stage) of the year before
+        "inflow": (mv, arrival, None),
+        "outflow": (mv, departure, None),
+        "returns": (mv[mv["is_return"].to_numpy(bool)], arrival, None),
+        "entries": (y[first], here, None),
+        "exits": (y[last], here, None),
     }
-    group_keys, groups = bs.cells(universe, ["year", "subset", "sector"])
-    year_total = bs.grouper(groups, len(group_keys))
+    rows = {}
+    for name, (source, cols, weight) in sources.items():
+        # a group's cells need only the rows in the group (totals come from `totals`)
+        mine = source if keep is None else source[source[cols[0]].isin(keep).to_numpy()]
+        rows[name] = _rows(coder, subsets, stages, mine, cols, weight)
+    leaf = np.unique(np.concatenate([r[0] for r in rows.values()]))
+    alls, agg = _sector_sum(leaf, coder)
+    cells = np.concatenate([leaf, alls])
+    perm = np.argsort(cells, kind="stable")
+    universe = coder.frame(cells[perm])
+    n_leaf, n_p = len(leaf), panel.n_persons
+    matrices = {
+        name: bs.incidence(np.searchsorted(leaf, c), p, n_leaf, n_p, v)
+        for name, (c, p, v) in rows.items()
+    }
+    matrices["total"] = totals.matrix
+    key_cols = ["year", "subset", "sector"]
+    at_total = pd.MultiIndex.from_frame(totals.keys).get_indexer(
+        pd.MultiIndex.from_frame(universe[key_cols])
+    )
+    # a (year, subset, sector) with departures but no stock anywhere: denominator 0 (NaN share)
+    at_total = np.where(at_total < 0, len(totals.keys), at_total)
+
+    def full(leaf_sums: np.ndarray) -> np.ndarray:
+        return np.vstack([leaf_sums, np.asarray(agg @ leaf_sums)])[perm]
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        stock = s["stock"]
-        net = s["inflow"] - s["outflow"]
+        f = {k: full(v) for k, v in s.items() if k != "total"}
+        stock = f["stock"]
+        net = f["inflow"] - f["outflow"]
         return {
             "stock": stock,
-            "stock_frac": s["stock_frac"],
-            "stock_share": bs.safe_div(stock, year_total(stock)),
-            "inflow": s["inflow"],
-            "outflow": s["outflow"],
+            "stock_frac": f["stock_frac"],
+            "stock_share": bs.safe_div(stock, totals.full(s["total"], pad=True)[at_total]),
+            "inflow": f["inflow"],
+            "outflow": f["outflow"],
             "net_flow": net,
-            "inflow_rate": bs.safe_div(s["inflow"], stock, 1000.0),
-            "outflow_rate": bs.safe_div(s["outflow"], stock, 1000.0),
+            "inflow_rate": bs.safe_div(f["inflow"], stock, 1000.0),
+            "outflow_rate": bs.safe_div(f["outflow"], stock, 1000.0),
             "net_rate": bs.safe_div(net, stock, 1000.0),
-            "returns": s["returns"],
-            "entries": s["entries"],
-            "exits": s["exits"],
+            "returns": f["returns"],
+            "entries": f["entries"],
+            "exits": f["exits"],
         }
 
     ci = [
@@ -305,7 +567,7 @@ def _country_year(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:
         "returns",
     ]
     order = [*ci, "entries", "exits"]  # entries/exits are reported without intervals
-    spec = bs.Spec(matrices, combine, ci)
+    spec = bs.Spec(matrices, combine, ci, point_only=("entries", "exits"))
     return _Builder(universe, spec, "stock", order, {c: f"{c}_" for c in ci})
 
 
@@ -458,7 +720,9 @@ def _returns(panel: Panel, subsets: dict[str, np.ndarray], k_max: int) -> _Build
 # --------------------------------------------------------------------------- origin_work
 
 
-def _origin_work(panel: Panel, auth: pd.DataFrame, origins: pd.DataFrame) -> _Builder:
+def _origin_work(
+    panel: Panel, auth: pd.DataFrame, origins: pd.DataFrame, subfields: tuple[str, ...] = ()
+) -> _Builder:
     keys = ["population", "subset", "origin_basis", "origin_country", "work_country"]
     if len(auth) == 0:
         empty = pd.DataFrame({k: pd.Series([], dtype=object) for k in keys}).assign(pidx=[])
@@ -466,9 +730,15 @@ def _origin_work(panel: Panel, auth: pd.DataFrame, origins: pd.DataFrame) -> _Bu
         b.order, b.ci_names = ["n", "share"], {"n": "n_", "share": ""}
         b.spec = bs.Spec(b.spec.matrices, lambda s: {"n": s["n"], "share": s["n"]}, ("n", "share"))
         return b
-    pop_all = auth[["population", "pidx", "year"]].drop_duplicates().assign(subset="all")
-    pop_llm = auth[auth["is_llm"]][["population", "pidx", "year"]].drop_duplicates()
-    pop = pd.concat([pop_all, pop_llm.assign(subset="llm")], ignore_index=True)
+    cols = ["population", "pidx", "year"]
+    pops = [
+        auth[cols].drop_duplicates().assign(subset="all"),
+        auth[auth["is_llm"].to_numpy(bool)][cols].drop_duplicates().assign(subset="llm"),
+    ]
+    for name in subfields:
+        hit = (auth["subfield"] == name).to_numpy(bool)
+        pops.append(auth[hit][cols].drop_duplicates().assign(subset=name))
+    pop = pd.concat(pops, ignore_index=True)
     pop = pop.merge(panel.years[["pidx", "year", "country"]], on=["pidx", "year"], how="left")
     pop = pop[pop["country"].notna()].rename(columns={"country": "work_country"})
     o = origins.set_index("pidx")
@@ -476,17 +746,22 @@ def _origin_work(panel: Panel, auth: pd.DataFrame, origins: pd.DataFrame) -> _Bu
     for basis, col in (("first_observed", "first_country"), ("training", "training_country")):
         origin = o[col].reindex(pop["pidx"]).to_numpy(dtype=object)
         origin = np.where(pd.isna(origin), UNKNOWN, origin)
-        cell = pop.assign(origin_basis=basis, origin_country=origin)
-        parts.extend([cell, cell.assign(origin_country=ALL)])
+        parts.append(pop.assign(origin_basis=basis, origin_country=origin))
     rows = pd.concat(parts, ignore_index=True)
-    universe, codes = bs.cells(rows, keys)
-    m = bs.incidence(codes, rows["pidx"], len(universe), panel.n_persons)
+    leaf, codes = bs.cells(rows, keys)
+    m = bs.incidence(codes, rows["pidx"], len(leaf), panel.n_persons)
+    # the ALL margin is the sum over origins (unknown included), added after the products
+    margins, margin_of = bs.cells(leaf.assign(origin_country=ALL), keys)
+    agg = bs.incidence(margin_of, np.arange(len(leaf)), len(margins), len(leaf))
+    universe = pd.concat([leaf, margins], ignore_index=True)
+    perm = universe.sort_values(keys, kind="stable").index.to_numpy()
+    universe = universe.iloc[perm].reset_index(drop=True)
     margin = (universe["origin_country"] == ALL).to_numpy()
     group_keys, groups = bs.cells(universe, ["population", "subset", "origin_basis"])
     pop_total = bs.grouper(groups, len(group_keys))
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        n = s["n"]
+        n = np.vstack([s["n"], np.asarray(agg @ s["n"])])[perm]
         den = pop_total(n * margin[:, None])
         return {"n": n, "share": bs.safe_div(n, den)}
 

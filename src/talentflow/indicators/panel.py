@@ -30,6 +30,7 @@ SECTOR_GROUPS: dict[str, str] = {
     "other": "other",
 }
 SECTORS = ("academia", "industry", "government", "other")
+UNKNOWN_STAGE = "unknown"
 
 
 @dataclass
@@ -41,12 +42,14 @@ class Panel:
     persons
         Sorted distinct person ids; ``pidx`` columns index into it.
     years
-        ``pidx, year, country, sector, student, first_year, last_year`` (one row per person-year).
+        ``pidx, year, country, sector, stage, student, first_year, last_year`` (one row per
+        person-year; ``stage`` is the careers ``career_stage`` of that year, else ``unknown``).
     frac
-        ``pidx, year, country, sector, weight``: fractional counting over the main and
+        ``pidx, year, country, sector, stage, weight``: fractional counting over the main and
         secondary countries of each observed year (weights of a person-year sum to 1).
     moves
-        ``pidx, year, from_country, to_country, from_sector, to_sector, is_return``.
+        ``pidx, year, from_country, to_country, from_sector, to_sector, from_stage, to_stage,
+        is_return``.
     sector_moves
         ``pidx, year, country, from_country, from_sector, to_sector, domestic``.
     """
@@ -112,6 +115,8 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     )
     full["sector"] = sector_group(full["sector"]).where(full["sector"].notna(), None)
     full["student"] = full["career_stage"].eq("student")
+    # the stage is not carried over padded years: the source did not say (see docs/indicators.md)
+    full["stage"] = full["career_stage"].where(full["career_stage"].notna(), UNKNOWN_STAGE)
     full["country"] = _carry(full["country"], full["pidx"])
     sector = _carry(full["sector"], full["pidx"])
     full["sector"] = np.where(pd.isna(sector), "unknown", sector)
@@ -121,8 +126,36 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     frac = _fractional(full)
     moves = _moves(full)
     sector_moves = _sector_moves(full)
-    years = full[["pidx", "year", "country", "sector", "student", "first_year", "last_year"]]
+    years = full[
+        ["pidx", "year", "country", "sector", "stage", "student", "first_year", "last_year"]
+    ]
     return Panel(persons, years.reset_index(drop=True), frac, moves, sector_moves)
+
+
+def regroup(panel: Panel, mapping: dict[str, str]) -> Panel:
+    """The panel with each country replaced by its group (countries not in ``mapping`` stay).
+
+    Person-years keep their person index, so a bootstrap over the regrouped panel uses the same
+    weights as the original. Moves and sector moves are derived again, so a change of country
+    inside a group is no move; fractional weights of members of one group are added (a group's
+    fractional stock is the sum of its members').
+    """
+    years = panel.years.assign(country=_map_countries(panel.years["country"], mapping))
+    frac = panel.frac.assign(country=_map_countries(panel.frac["country"], mapping))
+    frac = frac.groupby(["pidx", "year", "country"], as_index=False, sort=False).agg(
+        sector=("sector", "first"), stage=("stage", "first"), weight=("weight", "sum")
+    )
+    return Panel(panel.persons, years, frac, _moves(years), _sector_moves(years))
+
+
+def _map_countries(country: pd.Series, mapping: dict[str, str]) -> np.ndarray:
+    """Map country codes through ``mapping`` (on the distinct values; others unchanged)."""
+    codes, uniques = pd.factorize(country)
+    mapped = np.asarray([mapping.get(u, u) for u in uniques], dtype=object)
+    out = np.full(len(codes), None, dtype=object)
+    ok = codes >= 0
+    out[ok] = mapped[codes[ok]]
+    return out
 
 
 def _carry(values: pd.Series, pidx: pd.Series) -> np.ndarray:
@@ -139,9 +172,13 @@ def _carry(values: pd.Series, pidx: pd.Series) -> np.ndarray:
 
 def _fractional(full: pd.DataFrame) -> pd.DataFrame:
     """Split each person-year over its main and secondary countries (equal shares)."""
-    sec = full[["pidx", "year", "sector", "secondary_countries"]].explode("secondary_countries")
+    sec = full[["pidx", "year", "sector", "stage", "secondary_countries"]].explode(
+        "secondary_countries"
+    )
     sec = sec[sec["secondary_countries"].notna()].rename(columns={"secondary_countries": "country"})
-    parts = pd.concat([full[["pidx", "year", "sector", "country"]], sec], ignore_index=True)
+    parts = pd.concat(
+        [full[["pidx", "year", "sector", "stage", "country"]], sec], ignore_index=True
+    )
     parts = parts.drop_duplicates(["pidx", "year", "country"])
     parts["weight"] = 1.0 / parts.groupby(["pidx", "year"])["country"].transform("size")
     return parts.reset_index(drop=True)
@@ -161,6 +198,8 @@ def _moves(full: pd.DataFrame) -> pd.DataFrame:
             "to_country": country[at],
             "from_sector": full["sector"].to_numpy(dtype=object)[at - 1],
             "to_sector": full["sector"].to_numpy(dtype=object)[at],
+            "from_stage": full["stage"].to_numpy(dtype=object)[at - 1],
+            "to_stage": full["stage"].to_numpy(dtype=object)[at],
         }
     )
     # a return: arrival in a country the person was in in an earlier year

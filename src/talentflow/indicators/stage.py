@@ -3,7 +3,9 @@
 Reads ``person_years``, ``person_profile``, ``authorships``, ``papers`` (``events`` and
 ``tenures`` are not needed: moves are taken from the padded person-year panel so that stocks
 and flows add up; see docs/indicators.md), writes ``country_year``, ``flows``, ``retention``,
-``returns``, ``origin_work``, ``sector_flows`` and ``paper_subfields``.
+``returns``, ``origin_work``, ``sector_flows`` and ``paper_subfields``, and for the country
+groupings asked for (parameter ``groupings``, default all) ``country_year_groups``,
+``flows_groups`` and ``country_groups``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from talentflow.indicators.compute import IndicatorParams, compute
+from talentflow.indicators.compute import GROUP_TABLES, IndicatorParams, compute
 
 _READ = {
     "person_years": [
@@ -68,4 +70,8 @@ def run(ctx: Any) -> None:
     tables = compute(inputs, params)
     for name, frame in tables.items():
         ctx.con.create_table(name, to_arrow(frame), overwrite=True)
+    for name in set(GROUP_TABLES) - set(tables):
+        # no groupings this time: leave no grouped tables of an earlier build behind
+        if name in ctx.con.list_tables():
+            ctx.con.drop_table(name)
     ctx.record_params("indicators", params.__dict__ | {"panel": "padded", "bootstrap": "poisson"})
