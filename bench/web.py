@@ -4,7 +4,13 @@ Measures (targets from issue 7):
 
 - median API latency over a mix of endpoints and filters (target < 50 ms), cold and warm;
 - overview page ready in headless Chromium: navigation to every chart drawn (target < 1.5 s);
-- 50 concurrent clients for 30 s: requests, errors (target 0), latency percentiles.
+- 50 concurrent clients for 30 s: requests, errors (target 0), latency percentiles;
+- the scenario explorer: ``/api/scenario`` for a new slider state (one projection) and for a
+  state seen before, and the explorer page redrawn in Chromium after a slider move.
+
+The server warms up at start (overview pages of the largest countries, then the scenario
+model is fitted once); the benchmark waits for that and reports how long it took, then measures
+the steady state. ``cold`` figures are the first request of each filter after warm-up.
 
 Usage::
 
@@ -41,18 +47,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(db: Path, port: int) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """Start the server; wait until it answers and has warmed up (both bounded in time)."""
     code = f"from talentflow.web import serve; serve({str(db)!r}, host={HOST!r}, port={port})"
+    t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-c", code])
-    deadline = time.monotonic() + 300  # importing the stack is slow on a busy 2-core machine
+    deadline = t0 + 600  # importing the stack and fitting are slow on a busy 2-core machine
+    started = None
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://{HOST}:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
+            health = httpx.get(f"http://{HOST}:{port}/healthz", timeout=2).json()
+        except (httpx.TransportError, ValueError):
             time.sleep(0.2)
+            continue
+        started = started or time.monotonic() - t0
+        if health.get("scenarios") in ("ready", "unavailable"):
+            return proc, {
+                "listening_s": started,
+                "warm_s": time.monotonic() - t0,
+                **health,
+            }
+        time.sleep(0.5)
     proc.kill()
-    raise SystemExit("server did not start within 300 s")
+    raise SystemExit("server did not start and warm up within 600 s")
 
 
 def api_urls(base: str) -> list[str]:
@@ -77,6 +94,7 @@ def api_urls(base: str) -> list[str]:
     urls += ["/api/flows/top", "/api/meta", "/api/search?q=wang", "/api/search?q=university"]
     if meta["populations"]:
         urls += [f"/api/flows/origin-work?population={p}" for p in meta["populations"][-5:]]
+        urls += [f"/api/flows/pathways?population={p}" for p in meta["populations"][-3:]]
     return urls
 
 
@@ -147,6 +165,80 @@ def page_ready(base: str) -> dict[str, Any]:
     return out
 
 
+def scenario_latency(base: str) -> dict[str, Any]:
+    """``/api/scenario``: new slider states (one projection each), then the same states again."""
+    meta = httpx.get(f"{base}/api/scenario", timeout=300).json()
+    groups = meta.get("groups", [])
+    states = []
+    for i, c in enumerate(groups[:4]):
+        f = 0.6 + 0.1 * i
+        states += [
+            f"/api/scenario?country={c}&grants={1 + f / 2:.2f}",
+            f"/api/scenario?country={c}&visa={f:.2f}",
+            f"/api/scenario?country={c}&industry=1.3&startup=1.5",
+        ]
+    out: dict[str, Any] = {"draws": meta.get("draws"), "states": len(states)}
+    with httpx.Client(base_url=base, timeout=300) as client:
+        # the page asks for the point-estimate preview and the banded answer of a new state
+        rounds = (
+            ("preview_new_state", "&preview=true"),
+            ("new_state", ""),
+            ("seen_state", ""),
+        )
+        for label, extra in rounds:
+            times = []
+            for url in states:
+                t0 = time.perf_counter()
+                r = client.get(url + extra)
+                times.append((time.perf_counter() - t0) * 1000)
+                if r.status_code != 200:
+                    raise SystemExit(f"{url}: HTTP {r.status_code} {r.text[:200]}")
+            out[f"{label}_median_ms"] = statistics.median(times)
+            out[f"{label}_max_ms"] = max(times)
+    return out
+
+
+def explorer_ready(base: str) -> dict[str, Any]:
+    """Scenario page: load, then one slider move redrawn (a new projection) in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get(
+        "TALENTFLOW_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium"
+    )
+    if not Path(chromium).exists():
+        return {"skipped": "no chromium"}
+    wait = "() => [...document.querySelectorAll('[data-figure]')].every(e => e.dataset.rendered)"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(f"{base}/")  # plotly.js fetched and compiled once, as for a visitor
+        page.wait_for_function(wait, timeout=60000)
+        t0 = time.perf_counter()
+        page.goto(f"{base}/scenarios?country=US")
+        page.wait_for_function(wait, timeout=60000)
+        loaded = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        page.eval_on_selector(
+            "#returns",
+            "e => { e.value = 1.65; e.dispatchEvent(new Event('change', {bubbles: true})); }",
+        )
+        # first redraw: the point-estimate preview; then the banded projection
+        page.wait_for_function(
+            "() => new URLSearchParams(location.search).get('returns') === '1.65'", timeout=60000
+        )
+        page.wait_for_function(wait, timeout=60000)
+        first = (time.perf_counter() - t0) * 1000
+        page.wait_for_function(
+            "() => new URLSearchParams(document.querySelector('form.explorer').dataset.state"
+            " || '').get('returns') === '1.65'",
+            timeout=120000,
+        )
+        page.wait_for_function(wait, timeout=60000)
+        banded = (time.perf_counter() - t0) * 1000
+        browser.close()
+    return {"page_ready_ms": loaded, "slider_first_redraw_ms": first, "slider_banded_ms": banded}
+
+
 async def _load(base: str, urls: list[str], clients: int, seconds: float) -> dict[str, Any]:
     stop = time.monotonic() + seconds
     times: list[float] = []
@@ -197,14 +289,27 @@ def main() -> None:
     ns = parser.parse_args()
     port = free_port()
     base = f"http://{HOST}:{port}"
-    proc = start_server(ns.db, port)
+    load_before = os.getloadavg()
+    proc, startup = start_server(ns.db, port)
     try:
         urls = api_urls(base)
-        results: dict[str, Any] = {"db": str(ns.db), "endpoints": len(urls)}
+        results: dict[str, Any] = {
+            "db": str(ns.db),
+            "endpoints": len(urls),
+            "loadavg_at_start": load_before,
+            "startup": startup,
+        }
         results["api_latency"] = latency(base, urls)
         if not ns.no_browser:
             results["overview_page"] = page_ready(base)
+        if startup.get("scenarios") == "ready":
+            results["scenario_api"] = scenario_latency(base)
+            if not ns.no_browser:
+                results["scenario_page"] = explorer_ready(base)
+            # two explorer states (projected above, so cached) join the load mix
+            urls += ["/api/scenario", "/api/scenario?country=US&visa=0.60"]
         results["load"] = asyncio.run(_load(base, urls, ns.clients, min(ns.seconds, 120.0)))
+        results["loadavg_at_end"] = os.getloadavg()
     finally:
         proc.terminate()
         proc.wait(timeout=20)

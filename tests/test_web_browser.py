@@ -54,6 +54,7 @@ PAGES = {
     "map": "/map",
     "map-retention": "/map?metric=retention",
     "flows": "/flows",
+    "scenarios": "/scenarios",
     "country": "/country/CN",
     "institution": "/institution?name=Google",
     "person": "/person/P00003",
@@ -287,3 +288,91 @@ def test_non_loopback_requests_are_caught(base_url: str, browser: Browser) -> No
         pg.goto("http://outside.invalid/x.png")
     context.close()
     assert watch.outside == ["http://outside.invalid/x.png"]
+
+
+def _settled(pg: Page, key: str, value: str) -> None:
+    """Wait until the explorer shows the banded projection of a state with ``key=value``."""
+    pg.wait_for_function(
+        "([k, v]) => new URLSearchParams(document.querySelector('form.explorer').dataset.state"
+        " || '').get(k) === v",
+        arg=[key, value],
+    )
+    assert parse_qs(urlsplit(pg.url).query)[key] == [value]  # and the address bar says so
+
+
+def _explorer_view(pg: Page) -> dict[str, Any]:
+    return {
+        "readings": _readings(pg),
+        "sliders": pg.eval_on_selector_all(
+            "form.explorer input[type=range], form.explorer select",
+            "els => els.map(e => [e.name, e.value])",
+        ),
+        "assumptions": pg.locator("#assumptions li").all_inner_texts(),
+        "title": pg.locator("h1").inner_text(),
+        "last_row": pg.locator("#scenario-stock tbody tr").last.text_content(),
+    }
+
+
+def test_scenario_slider_updates_chart_and_url(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/scenarios?country=US")
+    _rendered(pg)
+    before = _explorer_view(pg)
+    assert "No lever moved" in before["assumptions"][0]
+    trace_y = "() => document.getElementById('plot-scenario-stock').data.at(-1).y.join()"
+    y_before = pg.evaluate(trace_y)
+    # Move the visa slider as a user would: value changes, then a change event on release.
+    pg.eval_on_selector(
+        "#visa", "e => { e.value = 0.5; e.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
+    _settled(pg, "visa", "0.5")
+    _rendered(pg)
+    after = _explorer_view(pg)
+    assert after["readings"] != before["readings"]
+    assert after["assumptions"][0].startswith("inflow to US")
+    assert pg.evaluate(trace_y) != y_before  # the scenario line was redrawn
+    assert after["last_row"] != before["last_row"]  # and the data table follows
+    asked = [u for u in watch.requests if "/api/scenario?" in u]
+    assert any("preview=true" in u for u in asked)  # the fast first answer
+    assert any("preview" not in u for u in asked)  # then the banded one
+    href = pg.locator("#scenario-stock a[download]").get_attribute("href")
+    assert href is not None and "visa=0.5" in href
+    csv = pg.request.get(base_url + href)
+    assert csv.ok and csv.text().startswith("year,observed,baseline")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "scenarios-visa.png"), full_page=True)
+    assert watch.errors == []
+
+
+def test_scenario_shared_url_reproduces_view(base_url: str, browser: Browser) -> None:
+    first = browser.new_context()
+    first.set_default_timeout(TIMEOUT_MS)
+    pg = first.new_page()
+    pg.goto(base_url + "/scenarios")
+    _rendered(pg)
+    pg.eval_on_selector(
+        "#grants", "e => { e.value = 1.5; e.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
+    _settled(pg, "grants", "1.5")
+    _rendered(pg)
+    pg.select_option("select[name=years]", "5")
+    _settled(pg, "years", "5")
+    _rendered(pg)
+    pg.select_option("form.explorer select[name=country]", "DE")
+    _settled(pg, "country", "DE")
+    _rendered(pg)
+    assert "Germany" in pg.locator("h1").inner_text()
+    assert "attractiveness of DE" in pg.locator("#assumptions li").first.inner_text()
+    shared = pg.url
+    query = parse_qs(urlsplit(shared).query)
+    assert query["grants"] == ["1.5"] and query["years"] == ["5"] and query["country"] == ["DE"]
+    view = _explorer_view(pg)
+    first.close()
+
+    second = browser.new_context()
+    second.set_default_timeout(TIMEOUT_MS)
+    pg2 = second.new_page()
+    pg2.goto(shared)
+    _rendered(pg2)
+    assert _explorer_view(pg2) == view
+    second.close()

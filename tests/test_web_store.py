@@ -351,7 +351,7 @@ def _typed(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def make_store(path: Path, seed: int = 7) -> Path:
+def make_store(path: Path, seed: int = 7, n_persons: int = 40) -> Path:
     """Write a small store with every table the web app reads; return its path."""
     rng = np.random.default_rng(seed)
     tables: dict[str, pd.DataFrame] = {
@@ -361,7 +361,7 @@ def make_store(path: Path, seed: int = 7) -> Path:
         "returns": _returns(rng),
         "origin_work": _origin_work(rng),
         "sector_flows": _sector_flows(rng),
-        **_people(rng),
+        **_people(rng, n_persons),
         "ingest_log": pd.DataFrame(
             {
                 "file": ["paperlists/nips/nips2021.json", "openreview/iclr/iclr2021.json"],
@@ -433,3 +433,46 @@ def test_country_series_matches_written_rows(store_path: Path) -> None:
         assert (df["value"] <= df["ci_high"]).all()
     finally:
         q.close()
+
+
+def make_scenario_store(path: Path, n_persons: int = 1500, seed: int = 3) -> Path:
+    """The small store plus careers tables rich enough to fit the scenario model.
+
+    ``person_years`` and ``events`` are replaced by synthetic careers of the same eight
+    countries (the scenarios package's generator), so the move model has moves to fit.
+    """
+    from talentflow.scenarios.synthetic import synthetic_careers
+
+    make_store(path)
+    py, ev = synthetic_careers(n_persons, seed=seed, start_year=YEARS[0] - 6, end_year=YEARS[-1])
+    py = py.assign(
+        n_papers=1,
+        institution=None,
+        secondary_institutions=[[] for _ in range(len(py))],
+        secondary_countries=[[] for _ in range(len(py))],
+        observed=True,
+    )
+    ev = ev.assign(
+        event_id=[f"SE{i}" for i in range(len(ev))],
+        from_institution=None,
+        to_institution=None,
+        from_sector=None,
+        to_sector=None,
+        flags=[[] for _ in range(len(ev))],
+    )
+    con = connect(path)
+    for name, df in (("person_years", py), ("events", ev)):
+        con.create_table(
+            name, _typed(pa.Table.from_pandas(df, preserve_index=False)), overwrite=True
+        )
+    con.disconnect()
+    return path
+
+
+def scenario_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One scenario-ready store per test session (read-only for the tests)."""
+    if "scenario" not in _BUILT:
+        _BUILT["scenario"] = make_scenario_store(
+            tmp_path_factory.mktemp("web-scenario-store") / "store.duckdb"
+        )
+    return _BUILT["scenario"]

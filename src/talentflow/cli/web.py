@@ -30,6 +30,10 @@ def serve(
     console.print(
         f"talentflow dashboard: [bold]http://{host}:{port}/[/]  (API docs: /docs; Ctrl-C stops)"
     )
+    console.print(
+        "warming up in the background: overview pages, then the scenario model "
+        "(progress at /healthz)"
+    )
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]warning:[/] listening on {host}: reachable beyond this machine")
     try:

@@ -35,7 +35,7 @@ def report_charts(q: Queries, country: str, start: int, end: int) -> dict[str, l
     """The report's sections: overview, map (one frame per year), flows, methods."""
     hi = q.year_range()[1]
     pop = population(q, None)
-    flows = [] if pop is None else [ch.sankey_chart(q, pop)]
+    flows = [] if pop is None else [ch.pathways_chart(q, pop), ch.sankey_chart(q, pop)]
     flows += [ch.top_pairs_chart(q, start, end), ch.sector_chart(q, country, start, end)]
     return {
         "overview": ch.overview_charts(q, country, start, end),

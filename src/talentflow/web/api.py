@@ -10,11 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from talentflow.web import charts as ch
 from talentflow.web import params as pv
+from talentflow.web.explorer import (
+    DEFAULT_YEARS,
+    FACTOR_MAX,
+    FACTOR_MIN,
+    FACTOR_STEP,
+    LEVEL,
+    MAX_YEARS,
+    Explorer,
+    Setting,
+    explorer_charts,
+)
 from talentflow.web.names import country_name
 from talentflow.web.queries import MAX_SEARCH, MEASURES, Queries
 
@@ -263,6 +274,21 @@ def origin_work(
     )
 
 
+@router.get(
+    "/flows/pathways", summary="First observed -> training -> work of a venue-year population"
+)
+def pathways(
+    q: Q,
+    population: Annotated[str | None, Query(max_length=40, examples=["nips2021"])] = None,
+    format: Format = "json",
+) -> Response:
+    """The three-stage Sankey's data: persons per path, share with a 95% interval."""
+    pop = pv.population(q, population)
+    if pop is None:
+        raise pv.ParamError("population", "this store has no venue-year populations")
+    return cached(q, ("pathways", pop, format), lambda: respond(ch.pathways_chart(q, pop), format))
+
+
 @router.get("/flows/sectors", summary="Academia <-> industry moves by year")
 def sector_flows(
     q: Q, country: Country = None, start: Start = None, end: End = None, format: Format = "json"
@@ -388,3 +414,106 @@ def methods(
             "limitations": LIMITATIONS,
         }
     )
+
+
+def explorer(request: Request) -> Explorer:
+    """The app's scenario explorer (model fitted once per process)."""
+    ex: Explorer = request.app.state.explorer
+    return ex
+
+
+Ex = Annotated[Explorer, Depends(explorer)]
+Factor = Annotated[
+    float,
+    Query(
+        ge=FACTOR_MIN,
+        le=FACTOR_MAX,
+        description=f"odds factor ({FACTOR_MIN}–{FACTOR_MAX}; 1 = no change; snapped to "
+        f"steps of {FACTOR_STEP})",
+    ),
+]
+
+
+def scenario_state(
+    q: Q,
+    ex: Ex,
+    country: Country = None,
+    grants: Factor = 1.0,
+    industry: Factor = 1.0,
+    visa: Factor = 1.0,
+    returns: Factor = 1.0,
+    startup: Factor = 1.0,
+    visa_from: Annotated[
+        str | None,
+        Query(max_length=8, description="origin the visa lever applies to (empty: every origin)"),
+    ] = None,
+    years: Annotated[int, Query(ge=1, le=MAX_YEARS, description="years projected")] = DEFAULT_YEARS,
+) -> Setting:
+    """The explorer's validated state (shared by the page and the API)."""
+    factors = {
+        "grants": grants,
+        "industry": industry,
+        "visa": visa,
+        "returns": returns,
+        "startup": startup,
+    }
+    return pv.scenario_setting(q, ex, country, factors, visa_from, years)
+
+
+State = Annotated[Setting, Depends(scenario_state)]
+
+
+@router.get(
+    "/scenario",
+    summary="Scenario explorer: baseline vs scenario under policy levers",
+    responses={
+        503: {
+            "description": "the store cannot support the move model (no careers tables), "
+            "or the explorer is busy with other projections (retry)"
+        }
+    },
+)
+def scenario(
+    q: Q,
+    ex: Ex,
+    setting: State,
+    part: Annotated[Literal["stock", "net_flow", "effect"] | None, Query()] = None,
+    figure: Annotated[bool, Query(description="include the Plotly figures")] = False,
+    preview: Annotated[
+        bool, Query(description="point estimates only (fast, no bands): a first answer")
+    ] = False,
+    format: Format = "json",
+) -> Response:
+    """Stock and net flow of one country projected with and without the levers, with bands.
+
+    Levers are odds factors (see ``docs/scenarios.md``): ``grants`` (attractiveness for
+    students and postdocs), ``industry`` (industry retention), ``visa`` (inflow, from
+    ``visa_from`` or every origin), ``returns`` (return moves), ``startup`` (academia ->
+    domestic industry). The answer states the assumptions of the projection.
+    """
+    key = ("scenario", tuple(sorted(setting.params().items())), part, figure, preview, format)
+
+    def build() -> Response:
+        charts = explorer_charts(ex, setting, preview)
+        if part is not None:
+            chosen = next(c for c in charts if c.params.get("part") == part)
+            if format == "csv":
+                return respond(chosen, format)
+            return JSONResponse(chosen.to_json(with_figure=figure))
+        if format == "csv":
+            raise pv.ParamError("part", "CSV needs one part: stock, net_flow or effect")
+        return JSONResponse(
+            {
+                **setting.params(),
+                "country_name": country_name(setting.country),
+                "levers": [lv.to_dict() for lv in setting.levers()],
+                "assumptions": ex.assumptions(setting),
+                "draws": 0 if preview else ex.draws,
+                "preview": preview,
+                "level": LEVEL,
+                "groups": ex.groups(),
+                "charts": [c.to_json(with_figure=figure) for c in charts],
+            }
+        )
+
+    return cached(q, key, build)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from talentflow import __version__
 from talentflow.web import api, pages
+from talentflow.web.explorer import Explorer, ModelUnavailable
 from talentflow.web.params import ParamError
 from talentflow.web.queries import Queries
 
@@ -62,8 +64,12 @@ class Guard:
             await self.app(scope, receive, send_with_headers)
 
 
-def create_app(db_path: str | Path) -> FastAPI:
+def create_app(db_path: str | Path, *, warm: bool = False) -> FastAPI:
     """Build the web app on the store at ``db_path`` (opened read-only).
+
+    With ``warm=True`` a background thread renders the overview pages of the largest
+    countries and fits the scenario model at start-up (the dashboard serves meanwhile);
+    ``GET /healthz`` reports its progress.
 
     Examples
     --------
@@ -71,9 +77,25 @@ def create_app(db_path: str | Path) -> FastAPI:
     >>> TestClient(create_app("talentflow.duckdb")).get("/api/meta").json()  # doctest: +SKIP
     """
     queries = Queries(db_path)
+    explorer = Explorer(db_path)
+
+    status = {"pages": "cold", "scenarios": "cold"}
+
+    def warm_up() -> None:
+        # Overview pages first (what most visitors open), then the scenario model (~10 s).
+        status["pages"] = "warming"
+        try:
+            status["pages"] = f"{pages.prewarm(queries)} overview pages cached"
+        except Exception as exc:  # a partial store: pages render (or explain) on request
+            status["pages"] = f"not cached ({type(exc).__name__})"
+        status["scenarios"] = "fitting"
+        explorer.warm()
+        status["scenarios"] = "ready" if explorer.ready() else "unavailable"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            threading.Thread(target=warm_up, name="talentflow-warm", daemon=True).start()
         yield
         queries.close()
 
@@ -85,6 +107,7 @@ def create_app(db_path: str | Path) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.queries = queries
+    app.state.explorer = explorer
 
     app.add_middleware(Guard)
 
@@ -104,6 +127,22 @@ def create_app(db_path: str | Path) -> FastAPI:
             status_code=422,
         )
 
+    @app.exception_handler(ModelUnavailable)
+    async def model_unavailable(request: Request, exc: ModelUnavailable) -> Response:
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"detail": str(exc)}, status_code=503)
+        return pages.templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "title": "Scenario explorer unavailable",
+                "message": str(exc),
+                "countries": [],
+                "canonical": "",
+            },
+            status_code=503,
+        )
+
     @app.get("/assets/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         return FileResponse(
@@ -114,7 +153,7 @@ def create_app(db_path: str | Path) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok", **status}
 
     # StaticFiles resolves paths inside this folder only (no traversal out of it).
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -137,4 +176,4 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8000) -> Non
     """
     import uvicorn
 
-    uvicorn.run(create_app(db_path), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(db_path, warm=True), host=host, port=port, log_level="warning")

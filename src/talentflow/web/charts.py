@@ -513,7 +513,10 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 5) -> Chart:
 
 
 def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> Chart:
-    """Sankey origin -> (training ->) work of one venue-year population."""
+    """Sankey origin -> work of one venue-year population, from ``origin_work`` (with intervals).
+
+    The three-stage origin -> training -> work diagram is :func:`pathways_chart`.
+    """
     df = q.origin_work(population, basis)
     df = _named(df, "origin_country", "work_country")
     top_o = df.groupby("origin_country")["n"].sum().nlargest(10).index
@@ -591,8 +594,8 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
         else f"No origin -> work data for {population}."
     )
     return Chart(
-        id="sankey",
-        title=f"Where the {population} researchers come from and where they work",
+        id="origin-work",
+        title=f"{population}: origin -> work, with intervals",
         reading=reading,
         figure=figure,
         table=df,
@@ -600,6 +603,152 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
         params={"population": population, "basis": basis},
         note="Shares in the table carry 95% intervals; the diagram shows counts (top 10 countries, "
         "the rest as Other). Origin is an observed career fact, never nationality.",
+    )
+
+
+#: Countries shown by name at each stage of the pathways Sankey (the rest pooled as Other).
+PATHWAY_TOP = 10
+NOT_KNOWN = "not known"
+
+
+def wilson(k: Any, n: float, z: float = 1.959964) -> tuple[Any, Any]:
+    """95% Wilson score interval of the proportion ``k / n`` (vectorised over ``k``)."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / den
+    return centre - half, centre + half
+
+
+def pathways_chart(q: Queries, population: str) -> Chart:
+    """Sankey first observed country -> country of training -> work country of a population.
+
+    Each author of the venue-year is one person; countries outside each stage's top ten are
+    pooled as Other; paths with fewer persons than the build's minimum cell are left out of
+    the diagram and the table (and counted in the note). The table gives each path's share of
+    the population with a 95% Wilson interval (persons are the sampling units).
+    """
+    raw = q.pathways(population)
+    df = raw.copy()
+    df["training_country"] = (
+        df["training_country"].astype(object).where(df["training_country"].notna(), NOT_KNOWN)
+    )
+    total = float(df["n"].sum())
+    for col in ("origin_country", "training_country", "work_country"):
+        named = df[~df[col].isin(["unknown", NOT_KNOWN])]
+        top = named.groupby(col)["n"].sum().nlargest(PATHWAY_TOP).index
+        df[col] = df[col].where(df[col].isin(top) | df[col].isin(["unknown", NOT_KNOWN]), "Other")
+    keys = ["origin_country", "training_country", "work_country"]
+    df = df.groupby(keys, as_index=False)["n"].sum().sort_values("n", ascending=False)
+    floor = q.min_cell()
+    hidden = df[df["n"] < floor]
+    df = df[df["n"] >= floor].reset_index(drop=True)
+    df["value"] = df["n"] / total if total else float("nan")
+    lo, hi = wilson(df["n"].to_numpy(dtype=float), total)
+    df["ci_low"], df["ci_high"] = lo, hi
+    grey = {"Other": "#9aa5b1", "unknown": "#c3cad2", NOT_KNOWN: "#c3cad2"}
+    codes = sorted(
+        set(df["origin_country"]) | set(df["training_country"]) | set(df["work_country"]),
+        key=lambda c: (c in grey, c),
+    )
+    color_of = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(codes)} | grey
+    labels: list[str] = []
+    colors: list[str] = []
+    index: dict[tuple[str, str], int] = {}
+    for stage in keys:
+        for code in df[stage].unique():
+            index[(stage, code)] = len(labels)
+            labels.append(code if code in grey else country_name(code))
+            colors.append(color_of[code])
+    src, dst, val, link_colors = [], [], [], []
+    for s1, s2 in itertools.pairwise(keys):
+        g = df.groupby([s1, s2], as_index=False)["n"].sum()
+        for a, b, n in zip(g[s1], g[s2], g["n"], strict=True):
+            src.append(index[(s1, a)])
+            dst.append(index[(s2, b)])
+            val.append(float(n))
+            link_colors.append(_rgba(color_of[a], 0.35))
+    heads = [
+        ("First observed in", 0, "left"),
+        ("Trained in", 0.5, "center"),
+        ("Works in", 1, "right"),
+    ]
+    figure = {
+        "data": [
+            {
+                "type": "sankey",
+                "arrangement": "snap",
+                "node": {"label": labels, "pad": 12, "thickness": 14, "color": colors},
+                "link": {"source": src, "target": dst, "value": val, "color": link_colors},
+            }
+        ],
+        "layout": {
+            "height": 560,
+            "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
+            "font": {"family": "system-ui, sans-serif", "size": 12},
+            "annotations": [
+                {
+                    "x": x,
+                    "y": 1.06,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "text": f"<b>{text}</b>",
+                    "xanchor": anchor,
+                }
+                for text, x, anchor in heads
+            ],
+        },
+    }
+    if not len(df):
+        # Nothing passes the minimum cell: say so in place of an empty diagram.
+        figure = {
+            "data": [],
+            "layout": {
+                "height": 160,
+                "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+                "xaxis": {"visible": False},
+                "yaxis": {"visible": False},
+                "annotations": [
+                    {
+                        "x": 0.5,
+                        "y": 0.5,
+                        "xref": "paper",
+                        "yref": "paper",
+                        "showarrow": False,
+                        "text": f"No path with at least {floor} persons in {population}",
+                    }
+                ],
+            },
+        }
+    if total:
+        stay = raw.loc[raw["origin_country"] == raw["work_country"], "n"].sum()
+        known = raw.loc[raw["training_country"].notna(), "n"].sum()
+        reading = (
+            f"{population}: {total:,.0f} authors with a known work country; {stay / total:.0%} "
+            f"work in the country where they were first observed; the country of training is "
+            f"known for {known / total:.0%} of them."
+        )
+    else:
+        reading = f"No linked authors with a work country for {population}."
+    table = _named(df, "origin_country", "work_country")
+    return Chart(
+        id="sankey",
+        title=f"Where the {population} researchers were first observed, trained and work",
+        reading=reading,
+        figure=figure,
+        table=table,
+        api="/api/flows/pathways",
+        params={"population": population},
+        note=(
+            "Origin is the first observed country and training the country of a student "
+            "position when the source says (observed career facts, never nationality). Top "
+            f"{PATHWAY_TOP} countries per stage, the rest as Other; "
+            f"{len(hidden)} paths with fewer than {floor} persons ({hidden['n'].sum():,.0f} "
+            "persons) are left out. Shares carry 95% Wilson intervals."
+        ),
     )
 
 

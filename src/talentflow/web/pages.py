@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from talentflow.web import charts as ch
+from talentflow.web import explorer as ex_
 from talentflow.web import params as pv
-from talentflow.web.api import country_profile_charts
+from talentflow.web.api import Ex, State, country_profile_charts
 from talentflow.web.methods import LIMITATIONS
 from talentflow.web.names import country_name
 from talentflow.web.queries import Queries
@@ -51,17 +52,17 @@ def cell(value: Any) -> str:
 
 
 templates.env.filters["cell"] = cell
+templates.env.filters["country"] = country_name
 
 
-def render(
-    request: Request,
+def page_html(
+    q: Queries,
     template: str,
     path: str,
     params: dict[str, Any],
     build: Callable[[], dict[str, Any]],
-) -> Response:
-    """Render ``template`` with ``build()`` and the shared context, once per canonical URL."""
-    q: Queries = request.app.state.queries
+) -> str:
+    """``template`` rendered with ``build()`` and the shared context, once per canonical URL."""
     canonical = path + (
         "?" + urlencode({k: v for k, v in params.items() if v is not None}) if params else ""
     )
@@ -69,7 +70,6 @@ def render(
     def html() -> str:
         lo, hi = q.year_range()
         context = {
-            "request": request,
             "countries": sorted(((c, country_name(c)) for c in q.countries()), key=lambda x: x[1]),
             "years": list(range(lo, hi + 1)),
             "canonical": canonical,
@@ -79,18 +79,25 @@ def render(
         }
         return templates.get_template(template).render(context)
 
-    return HTMLResponse(q.memo(("page", template, canonical), html))
+    html_text: str = q.memo(("page", template, canonical), html)
+    return html_text
 
 
-@router.get("/", response_class=HTMLResponse)
-def overview(
-    request: Request, q: Q, country: Text = None, start: YearQ = None, end: YearQ = None
+def render(
+    request: Request,
+    template: str,
+    path: str,
+    params: dict[str, Any],
+    build: Callable[[], dict[str, Any]],
 ) -> Response:
-    """The headline questions for one country."""
-    c = pv.country(q, country)
-    s, e = pv.period(q, start, end)
-    return render(
-        request,
+    """The page ``template`` as a response (see :func:`page_html`)."""
+    return HTMLResponse(page_html(request.app.state.queries, template, path, params, build))
+
+
+def overview_html(q: Queries, c: str, s: int, e: int) -> str:
+    """The overview page of one country and period."""
+    return page_html(
+        q,
         "overview.html",
         "/",
         {"country": c, "start": s, "end": e},
@@ -100,6 +107,36 @@ def overview(
             "country_name": country_name(c),
         },
     )
+
+
+#: Overview pages rendered at start-up (the countries with most researchers).
+PREWARM_COUNTRIES = 25
+
+
+def prewarm(q: Queries, n: int = PREWARM_COUNTRIES) -> int:
+    """Render the default-period overview of the ``n`` largest countries into the cache.
+
+    Returns how many pages were rendered. The store never changes under a server, so these
+    pages stay valid; a visitor then gets them without touching the store.
+    """
+    s, e = pv.period(q, None, None)
+    codes = list(dict.fromkeys([pv.default_country(q), *q.top_countries(s, e, n)]))
+    for c in codes:
+        overview_html(q, c, s, e)
+    # One-pass aggregates behind country profiles and the flows page's Sankey.
+    q.stage_counts()
+    q.all_pathways()
+    return len(codes)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(
+    request: Request, q: Q, country: Text = None, start: YearQ = None, end: YearQ = None
+) -> Response:
+    """The headline questions for one country."""
+    c = pv.country(q, country)
+    s, e = pv.period(q, start, end)
+    return HTMLResponse(overview_html(q, c, s, e))
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -152,7 +189,9 @@ def flows(
     s, e = pv.period(q, start, end)
 
     def build() -> dict[str, Any]:
-        charts = [] if pop is None else [ch.sankey_chart(q, pop, str(basis))]
+        charts = (
+            [] if pop is None else [ch.pathways_chart(q, pop), ch.sankey_chart(q, pop, str(basis))]
+        )
         charts += [
             ch.bilateral_chart(q, ca, cb, s, e),
             ch.top_pairs_chart(q, s, e),
@@ -242,6 +281,32 @@ def search(
             "found": q.search(text, 50) if text and text.strip() else {},
             "text": text or "",
             "title": "Search",
+        },
+    )
+
+
+@router.get("/scenarios", response_class=HTMLResponse)
+def scenarios(request: Request, q: Q, ex: Ex, setting: State) -> Response:
+    """Scenario explorer: levers as sliders, baseline vs scenario with bands."""
+    return render(
+        request,
+        "scenarios.html",
+        "/scenarios",
+        setting.params(),
+        lambda: {
+            "charts": ex_.explorer_charts(ex, setting),
+            "assumptions": ex.assumptions(setting),
+            "groups": ex.groups(),
+            "sliders": ex_.SLIDERS,
+            "factor_min": ex_.FACTOR_MIN,
+            "factor_max": ex_.FACTOR_MAX,
+            "factor_step": ex_.FACTOR_STEP,
+            "max_years": ex_.MAX_YEARS,
+            "draws": ex.draws,
+            "level_pct": f"{ex_.LEVEL:.0%}",
+            "level": ex_.LEVEL,
+            "state": urlencode(setting.params()),
+            "title": f"Scenario explorer: {country_name(setting.country)}",
         },
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from talentflow.web.explorer import FACTOR_STEP, Explorer, Setting
 from talentflow.web.queries import Queries
 
 PERSON_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
@@ -106,3 +107,37 @@ def person_id(value: str) -> str:
     if not PERSON_ID.match(value):
         raise ParamError("person_id", "a person id is 1-64 letters, digits or _.:-")
     return value
+
+
+def scenario_setting(
+    q: Queries,
+    ex: Explorer,
+    code: str | None,
+    factors: dict[str, float],
+    visa_from: str | None,
+    years: int,
+) -> Setting:
+    """A validated explorer state: modelled countries only, factors on the slider grid."""
+    groups = ex.groups()
+    if code is None or code == "":
+        c = "CN" if "CN" in groups else groups[0]
+    else:
+        c = country(q, code)
+        if c not in groups:
+            raise ParamError(
+                "country",
+                f"{c} is not one of the countries the scenario model has its own parameters "
+                f"for; choose one of {', '.join(groups)}",
+            )
+    origin: str | None = None
+    if visa_from:
+        origin = country(q, visa_from, "visa_from")
+        if origin not in groups or origin == c:
+            raise ParamError(
+                "visa_from",
+                f"visa_from must be another modelled country ({', '.join(g for g in groups if g != c)}) "
+                "or empty for every origin",
+            )
+    # Snap to the slider grid: a bounded set of states (and of cached projections).
+    snapped = {k: round(round(v / FACTOR_STEP) * FACTOR_STEP, 4) for k, v in factors.items()}
+    return Setting(country=c, factors=snapped, visa_from=origin, years=years)

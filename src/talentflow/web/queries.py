@@ -415,6 +415,71 @@ class Queries:
         return self._hide_suppressed(self._run(expr.order_by(ibis.desc("n"))))
 
     @_cached
+    def pathways(self, population: str) -> pd.DataFrame:
+        """Persons of one venue-year population by first observed -> training -> work country.
+
+        The population's authors (``authorships`` of that venue and year, linked to a person)
+        are counted once each; the work country is their ``person_years`` country in the
+        population's year, origin and training come from ``person_profile`` (observed career
+        facts: first observed country, country of a student position when the source says).
+        Columns: origin_country, training_country (NULL = not known), work_country, n.
+        """
+        paths = self.all_pathways()
+        sel = paths[paths["population"] == population]
+        return sel.drop(columns="population").reset_index(drop=True)
+
+    @_cached
+    def all_pathways(self) -> pd.DataFrame:
+        """:meth:`pathways` of every population in one pass (kept in memory; small)."""
+        cols = ["population", "origin_country", "training_country", "work_country", "n"]
+        if not (
+            self.has("authorships", "person_id", "venue", "year")
+            and self.has("person_years", "country")
+            and self.has("person_profile", "first_country", "training_country")
+        ):
+            return pd.DataFrame(columns=cols)
+        a = self._t("authorships")
+        who = (
+            a.filter(a.person_id.notnull() & a.venue.notnull() & a.year.notnull())
+            .select("person_id", "year", population=a.venue.concat(a.year.cast("string")))
+            .distinct()
+        )
+        py = self._t("person_years")
+        py = py.filter(py.country.notnull()).select(
+            pid=py.person_id, yr=py.year, work_country=py.country
+        )
+        pp = self._t("person_profile").select(
+            ppid=ibis._.person_id,
+            origin_country=ibis._.first_country,
+            training_country=ibis._.training_country,
+        )
+        joined = who.join(py, (who.person_id == py.pid) & (who.year == py.yr)).left_join(
+            pp, ibis._.person_id == pp.ppid
+        )
+        expr = (
+            joined.group_by(
+                population=joined.population,
+                origin_country=joined.origin_country.fill_null("unknown"),
+                training_country=joined.training_country,
+                work_country=joined.work_country,
+            )
+            .aggregate(n=joined.person_id.nunique().cast("float64"))
+            .order_by(["population", ibis.desc("n"), "origin_country", "work_country"])
+        )
+        # every population's paths (tens of thousands of rows); answers are one population each
+        return self._run(expr, limit=10_000_000)[cols]
+
+    @_cached
+    def min_cell(self) -> int:
+        """The indicators' minimum cell size (``build_params``; 5 when not recorded)."""
+        df = self.build_params()
+        row = df[(df["stage"] == "indicators") & (df["name"] == "min_cell")]
+        try:
+            return int(row["value"].iloc[0]) if len(row) else 5
+        except (TypeError, ValueError):
+            return 5
+
+    @_cached
     def alumni(self, country: str, basis: str = "training") -> pd.DataFrame:
         """Where researchers whose origin is ``country`` work, across populations."""
         if not self.has("origin_work"):
@@ -466,14 +531,23 @@ class Queries:
         """Observed researchers of ``country`` in ``year`` by career stage (a count, not a sample)."""
         if not self.has("person_years", "career_stage"):
             return pd.DataFrame(columns=["career_stage", "persons"])
-        t = self._t("person_years")
-        expr = (
-            t.filter((t.country == country) & (t.year == year))
-            .group_by(stage=t.career_stage.fill_null("unknown"))
-            .aggregate(persons=t.person_id.nunique())
-            .order_by(ibis.desc("persons"))
+        df = self.stage_counts()
+        sel = df[(df["country"] == country) & (df["year"] == year)]
+        return (
+            sel[["stage", "persons"]]
+            .sort_values(["persons", "stage"], ascending=[False, True])
+            .reset_index(drop=True)
         )
-        return self._run(expr)
+
+    @_cached
+    def stage_counts(self) -> pd.DataFrame:
+        """Persons by country, year and career stage: one pass, kept in memory (small)."""
+        t = self._t("person_years")
+        expr = t.group_by(
+            country=t.country, year=t.year, stage=t.career_stage.fill_null("unknown")
+        ).aggregate(persons=t.person_id.nunique())
+        # every (country, year, stage) cell: a few thousand rows, far from any response size
+        return self._run(expr, limit=10_000_000)
 
     # -- institutions, persons, search ---------------------------------------------------------
 

@@ -1,0 +1,110 @@
+"""The flows page's three-stage Sankey: first observed -> training -> work of a population."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from talentflow.engine import connect
+from talentflow.web import create_app
+from talentflow.web.charts import NOT_KNOWN, wilson
+from tests.test_web_store import make_store
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Enough authors per venue-year that some paths pass the minimum cell of 5.
+    return make_store(tmp_path_factory.mktemp("pathways") / "store.duckdb", n_persons=400)
+
+
+@pytest.fixture(scope="module")
+def client(db: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(db)) as c:
+        yield c
+
+
+def _expected_paths(db: Path, venue: str, year: int) -> pd.DataFrame:
+    """The population's persons and their three countries, read back independently."""
+    con = connect(db, read_only=True)
+    try:
+        a = con.table("authorships").to_pyarrow().to_pandas()
+        py = con.table("person_years").to_pyarrow().to_pandas()
+        pp = con.table("person_profile").to_pyarrow().to_pandas()
+    finally:
+        con.disconnect()
+    who = a[(a["venue"] == venue) & (a["year"] == year)][["person_id"]].drop_duplicates()
+    work = py[py["year"] == year][["person_id", "country"]]
+    return who.merge(work, on="person_id").merge(
+        pp[["person_id", "first_country", "training_country"]], on="person_id", how="left"
+    )
+
+
+def test_paths_count_each_author_once_with_three_stages(db: Path, client: TestClient) -> None:
+    expected = _expected_paths(db, "nips", 2021)
+    assert len(expected) >= 5  # the fixture has a population to draw
+    body = client.get("/api/flows/pathways", params={"population": "nips2021"}).json()
+    assert body["id"] == "sankey"
+    assert f"{len(expected):,} authors" in body["reading"]
+    known = expected["training_country"].notna().mean()
+    assert f"known for {known:.0%}" in body["reading"]
+    rows = body["rows"]
+    assert len(rows) >= 3
+    assert {"origin_country", "training_country", "work_country", "n"} <= set(body["columns"])
+    # a person without a training country is its own node, not dropped
+    missing = int(expected["training_country"].isna().sum())
+    assert (
+        missing and 0 < sum(r["n"] for r in rows if r["training_country"] == NOT_KNOWN) <= missing
+    )
+    # every path shown is a path of the population (countries outside the top ten pooled)
+    paths = set(
+        zip(
+            expected["first_country"],
+            expected["training_country"].fillna(NOT_KNOWN),
+            expected["country"],
+            strict=True,
+        )
+    )
+    for r in rows:
+        if "Other" not in (r["origin_country"], r["training_country"], r["work_country"]):
+            assert (r["origin_country"], r["training_country"], r["work_country"]) in paths
+    # small paths are left out of the table and counted in the note
+    shown = sum(r["n"] for r in rows)
+    assert shown <= len(expected)
+    assert all(r["n"] >= 5 for r in rows)
+    hidden = int(len(expected) - shown)
+    assert f"({hidden:,} persons) are left out" in body["note"]
+    for r in rows:
+        assert r["value"] == pytest.approx(r["n"] / len(expected))
+        assert r["ci_low"] <= r["value"] <= r["ci_high"]
+
+
+def test_wilson_interval_is_a_proper_interval() -> None:
+    lo, hi = wilson(0.0, 10)
+    assert lo == pytest.approx(0.0, abs=1e-12) and 0 < hi < 0.35
+    lo, hi = wilson(5.0, 10)
+    assert lo < 0.5 < hi and lo == pytest.approx(1 - hi)
+
+
+def test_sankey_figure_has_origin_training_and_work_columns(client: TestClient) -> None:
+    r = client.get("/flows", params={"population": "nips2021"})
+    assert r.status_code == 200
+    html = r.text
+    for head in ("First observed in", "Trained in", "Works in"):
+        assert head in html
+    assert 'id="sankey"' in html and 'id="origin-work"' in html
+    assert "/api/flows/pathways?population=nips2021&amp;format=csv" in html
+
+
+def test_unknown_population_is_422(client: TestClient) -> None:
+    r = client.get("/api/flows/pathways", params={"population": "nips1999"})
+    assert r.status_code == 422 and "unknown population" in r.json()["detail"][0]["msg"]
