@@ -380,22 +380,8 @@ def test_link_explain_cli(world_db: Path, world_con) -> None:
 
 
 @pytest.fixture(scope="module")
-def spark_con(tmp_path_factory: pytest.TempPathFactory):
-    from pyspark.sql import SparkSession
-
-    # Managed tables go to a fresh warehouse, never to ./spark-warehouse of the checkout
-    # (a location left there by an interrupted run makes table creation fail).
-    warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("talentflow-identity-tests")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    yield ibis.pyspark.connect(session)
+def spark_con(spark_session_shared):
+    return ibis.pyspark.connect(spark_session_shared)
 
 
 def _clusters(con, authorships) -> dict[str, str]:

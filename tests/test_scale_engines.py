@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from talentflow.spark import TEST_CONF, copy_tables, run_stages
+from talentflow.spark import copy_tables, run_stages
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 #: A real slice of the mirror: small venue-years that share authors across years and sources.
@@ -35,12 +34,8 @@ NEUTRAL_CANDIDATES = ("resolve", "identity", "careers", "indicators")
 
 
 @pytest.fixture(scope="session")
-def spark_shared() -> Iterator[Any]:
-    from talentflow.spark import spark_session
-
-    session = spark_session("local[1]", TEST_CONF)
-    yield session
-    session.stop()
+def spark_shared(spark_session_shared: Any) -> Any:
+    return spark_session_shared
 
 
 @pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])

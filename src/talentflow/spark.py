@@ -47,6 +47,19 @@ def _engine_unavailable(message: str) -> Exception:
     return EngineUnavailable(message)
 
 
+def _splink_jar() -> str | None:
+    """The jar of splink's Scala similarity functions (jaro_winkler, ...), for ``spark.jars``.
+
+    The identity stage compares names with them; splink registers them in the session, but
+    only when their jar was on the session's class path from the start.
+    """
+    try:
+        from splink.backends.spark import similarity_jar_location
+    except ImportError:  # identity linkage unavailable anyway
+        return None
+    return similarity_jar_location()
+
+
 def spark_session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
     """Get or create the process's SparkSession with talentflow's defaults.
 
@@ -63,7 +76,11 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
         raise _engine_unavailable(MISSING) from exc
     builder = SparkSession.builder.master(master or "local[*]").appName("talentflow")
     local = LOCAL_CONF if (master or "local").startswith("local") else {}
-    for key, value in {**DEFAULT_CONF, **local, **(conf or {})}.items():
+    settings = {**DEFAULT_CONF, **local, **(conf or {})}
+    jars = [j for j in (settings.get("spark.jars"), _splink_jar()) if j]
+    if jars:
+        settings["spark.jars"] = ",".join(jars)
+    for key, value in settings.items():
         builder = builder.config(key, value)
     try:
         return builder.getOrCreate()

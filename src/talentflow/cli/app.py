@@ -18,3 +18,14 @@ EXIT_DATA_ERROR = 1  # the input had problems (details printed); valid records w
 EXIT_USAGE = 2  # bad arguments (Typer's own)
 EXIT_NO_STORE = 3  # the store is missing or unreadable
 EXIT_FAILED = 4  # the build failed; the previous store is untouched
+
+
+def open_store_or_exit(db: object, console: object) -> object:
+    """Open the store at ``db`` read-only, or print why not and exit with ``EXIT_NO_STORE``."""
+    from talentflow.store import StoreError, open_store
+
+    try:
+        return open_store(db)  # type: ignore[arg-type]
+    except StoreError as exc:
+        console.print(f"[red]error:[/] {exc}")  # type: ignore[attr-defined]
+        raise typer.Exit(EXIT_NO_STORE) from None

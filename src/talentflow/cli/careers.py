@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from talentflow.cli.app import EXIT_NO_STORE, EXIT_USAGE, app
+from talentflow.cli.app import EXIT_NO_STORE, EXIT_USAGE, app, open_store_or_exit
 from talentflow.store import DEFAULT_DB
 
 console = Console()
@@ -112,16 +112,11 @@ def events(
 ) -> None:
     """Count mobility events by kind and year, with the share flagged (ambiguous or censored)."""
     from talentflow.careers.summary import event_counts, flagged_shares
-    from talentflow.store import StoreError, open_store
 
     if level not in ("country", "institution"):
         err.print(f"[red]error:[/] --level takes country or institution, got {level!r}")
         raise typer.Exit(EXIT_USAGE)
-    try:
-        con = open_store(db)
-    except StoreError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_NO_STORE) from None
+    con = open_store_or_exit(db, err)
     try:
         if "events" not in con.list_tables():
             err.print(f"[red]error:[/] {db} has no events table: run `talentflow build` first")
@@ -170,13 +165,8 @@ def person(
 ) -> None:
     """Print one person's career as a timeline: years, places, career stage and events."""
     from talentflow.careers.timeline import person_timeline
-    from talentflow.store import StoreError, open_store
 
-    try:
-        con = open_store(db)
-    except StoreError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_NO_STORE) from None
+    con = open_store_or_exit(db, err)
     try:
         tl = person_timeline(con, person_id)
     finally:

@@ -43,20 +43,28 @@ def run_build(
         console.print(f"[red]error:[/] {exc}")
         return EXIT_FAILED
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
         transient=True,
     ) as progress:
         task = progress.add_task("build", total=None)
         try:
             report = build(
-                data_dir, db, stages=stages, params=params,
+                data_dir,
+                db,
+                stages=stages,
+                params=params,
                 progress=lambda message: progress.update(task, description=message),
             )
         except SourceError as exc:
             console.print(f"[red]error:[/] {exc}")
             return EXIT_FAILED
         except Exception as exc:
-            console.print(f"[red]build failed, previous store left intact:[/] {type(exc).__name__}: {exc}")
+            console.print(
+                f"[red]build failed, previous store left intact:[/] {type(exc).__name__}: {exc}"
+            )
             return EXIT_FAILED
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     console.print(f"[green]built[/] {db} from {data_dir} ({timings})")

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from talentflow.cli.app import EXIT_NO_STORE, EXIT_USAGE, app
+from talentflow.cli.app import EXIT_USAGE, app, open_store_or_exit
 
 link_app = typer.Typer(help="Person linkage (identity stage).", no_args_is_help=True)
 app.add_typer(link_app, name="link")
@@ -21,14 +21,9 @@ def explain_cmd(
 ) -> None:
     """Show a person's authorships, the rule that linked each and its evidence."""
     from talentflow.identity.explain import UnknownPerson, explain
-    from talentflow.store import StoreError, open_store
 
     err = Console(stderr=True)
-    try:
-        con = open_store(db)
-    except StoreError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_NO_STORE) from None
+    con = open_store_or_exit(db, err)
     try:
         ex = explain(con, person_id)
     except UnknownPerson:

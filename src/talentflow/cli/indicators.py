@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from talentflow.cli.app import EXIT_NO_STORE, app
-from talentflow.store import DEFAULT_DB, StoreError, open_store
+from talentflow.cli.app import app, open_store_or_exit
+from talentflow.store import DEFAULT_DB
 
 console = Console(stderr=True)
 
@@ -24,11 +24,7 @@ def validate(
     """Write the validation report (our figures beside MacroPolo, CSET, MPIDR) from DB."""
     from talentflow.indicators.validation import render
 
-    try:
-        con = open_store(db)
-    except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_NO_STORE) from exc
+    con = open_store_or_exit(db, console)
     try:
         text = render(con)
     finally:
