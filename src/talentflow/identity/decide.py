@@ -32,6 +32,9 @@ import ibis
 from talentflow.identity.identifiers import components
 
 #: Default decision thresholds (recorded with each build).
+#: Where the free-entity groups are written (dropped with the stage's other intermediates).
+GROUPS_TABLE = "_identity_groups"
+
 DEFAULTS: dict[str, float] = {
     "attach_threshold": 0.5,
     "pair_threshold": 0.99,
@@ -142,7 +145,11 @@ def decide(
     free_edges = rr.anti_join(attached.select(a=attached.entity_id), "a").anti_join(
         attached.select(b=attached.entity_id), "b"
     )
-    groups = ibis.memtable(components(free_edges.select("a", "b").to_pyarrow()))
+    # A backend table, not a memtable: Ibis's PySpark backend cannot cache expressions that
+    # read a memtable (the memtable is never registered in the Spark session).
+    groups = pairs.get_backend().create_table(
+        GROUPS_TABLE, components(free_edges.select("a", "b").to_pyarrow()), overwrite=True
+    )
     fwd = rr.select(free=rr.a, other=rr.b, p=rr.p)
     bwd = rr.select(free=rr.b, other=rr.a, p=rr.p)
     cross = fwd.union(bwd, distinct=False)

@@ -146,5 +146,7 @@ def link(
         con, "assignments", decide.assign(feats, clusters, pairs, params=p), temps
     )
     clock.lap("decide")
+    if decide.GROUPS_TABLE in con.list_tables():
+        temps.append(decide.GROUPS_TABLE)
     stats["seconds"] = clock.laps
     return LinkResult(assignments, p, trained, stats, temps)
