@@ -3,19 +3,28 @@
 Each stage is a module with ``run(ctx: StageContext) -> None`` that reads tables from
 ``ctx.con`` and writes its own. Stages never touch files or screens (sources read the input
 files, which is their job); parameters are recorded in ``build_params``.
+
+With ``engine="spark"`` the stages of ``SPARK_STAGES`` run on a PySpark session through the
+same Ibis code; the sources stage (DuckDB's JSON reader) and the scenario fit (NumPy and
+statsmodels on small tables) stay on DuckDB, and every table the Spark stages write is copied
+back into the DuckDB store, which the surfaces read.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 
 from talentflow import __version__
@@ -30,6 +39,10 @@ STAGES: list[tuple[str, str]] = [
     ("indicators", "talentflow.indicators.stage"),  # after careers
     ("scenarios", "talentflow.scenarios.stage"),  # after indicators: fits the move model
 ]
+#: Stages that run on Spark when the build's engine is ``spark``.
+SPARK_STAGES = ("resolve", "identity", "careers", "indicators")
+#: Store tables a Spark stage never reads (kept on DuckDB only).
+_DUCKDB_ONLY = ("raw_papers", "raw_authorships", "ingest_log", "quarantine")
 
 Progress = Callable[[str], None]
 
@@ -74,6 +87,11 @@ def build(
     params: dict[str, dict[str, Any]] | None = None,
     stages: list[str] | None = None,
     progress: Progress | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+    spark_conf: dict[str, str] | None = None,
+    memory_limit: str | None = None,
+    temp_dir: str | Path | None = None,
 ) -> BuildReport:
     """Build the store at ``db_path`` from the source folders under ``data_dir``.
 
@@ -87,30 +105,56 @@ def build(
         Per-stage parameter overrides, e.g. ``{"careers": {"backfill": 2}}``.
     stages
         Run only these stages (in build order); default all.
+    engine
+        ``"duckdb"`` (default) or ``"spark"``: where ``SPARK_STAGES`` run.
+    spark_master, spark_conf
+        The Spark master URL (default ``local[*]``) and settings passed through.
+    memory_limit, temp_dir
+        DuckDB's ``memory_limit`` (e.g. ``"8GB"``; default 80% of RAM) and where it spills
+        what does not fit (default: beside the store). A stage that still runs out of memory
+        raises :class:`OutOfMemory`, which names the stage and the settings to change.
     """
+    from talentflow.engine import ENGINES
+
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     params = params or {}
     report = BuildReport(Path(db_path))
     started = datetime.now(UTC).isoformat()
-    with atomic_build(db_path) as (con, previous):
+    spark = None
+    with atomic_build(db_path) as (con, previous), _spark_cleanup(lambda: spark):
+        if memory_limit:
+            con.raw_sql(f"SET memory_limit = '{_setting(memory_limit)}'")
+        if temp_dir:
+            con.raw_sql(f"SET temp_directory = '{_setting(str(temp_dir))}'")
         for name, module_name in STAGES:
             if stages is not None and name not in stages:
                 continue
+            on_spark = engine == "spark" and name in SPARK_STAGES
+            if on_spark and spark is None:
+                spark = _open_spark(con, db_path, spark_master, spark_conf)
             ctx = StageContext(
-                con=con,
+                con=spark if on_spark else con,
                 previous=previous,
                 data_dir=Path(data_dir) if data_dir is not None else None,
                 params=dict(params.get(name, {})),
                 progress=progress or (lambda message: None),
+                engine="spark" if on_spark else "duckdb",
             )
             t0 = time.perf_counter()
-            importlib.import_module(module_name).run(ctx)
+            try:
+                importlib.import_module(module_name).run(ctx)
+            except (MemoryError, duckdb.OutOfMemoryException) as exc:
+                raise OutOfMemory(name, engine, exc) from exc
+            if on_spark:
+                _copy_back(spark, con)
             report.timings[name] = time.perf_counter() - t0
         info = ibis.memtable(
             {
                 "key": ["talentflow_version", "engine", "started", "finished", "data_dir"],
                 "value": [
                     __version__,
-                    "duckdb",
+                    engine,
                     started,
                     datetime.now(UTC).isoformat(),
                     str(data_dir),
@@ -119,3 +163,65 @@ def build(
         )
         con.create_table("build_info", info, overwrite=True)
     return report
+
+
+class OutOfMemory(RuntimeError):
+    """A stage ran out of memory; the message says which and what to change."""
+
+    def __init__(self, stage: str, engine: str, cause: BaseException) -> None:
+        hint = (
+            "set --memory-limit to what this machine can give (e.g. 60% of its RAM; a limit "
+            "set too low for the stage fails like this too) so DuckDB spills to --temp-dir "
+            "on a disk with free space, or run the table stages on a cluster with "
+            "--engine spark --spark-master URL"
+        )
+        if engine == "spark":
+            hint = "raise spark.driver.memory / spark.executor.memory with --spark-conf"
+        super().__init__(f"stage {stage!r} ran out of memory ({cause}); {hint}")
+        self.stage = stage
+
+
+def _setting(value: str) -> str:
+    """A DuckDB setting value as an SQL string literal body (quotes doubled)."""
+    return value.replace("'", "''")
+
+
+@contextmanager
+def _spark_cleanup(get_spark: Callable[[], Any]) -> Iterator[None]:
+    """Drop the build's Spark warehouse at the end, whatever happened."""
+    try:
+        yield
+    finally:
+        spark = get_spark()
+        if spark is not None:
+            for name in spark.list_tables():
+                try:
+                    spark.drop_table(name, force=True)
+                except Exception:  # a view of another session: not ours to drop
+                    continue
+            shutil.rmtree(spark._talentflow_warehouse, ignore_errors=True)
+
+
+def _open_spark(
+    con: Any, db_path: str | Path, master: str | None, conf: dict[str, str] | None
+) -> Any:
+    """A Spark backend holding the store's tables so far (its warehouse beside the store)."""
+    from talentflow.engine import connect
+    from talentflow.spark import copy_tables
+
+    # A fresh warehouse per build: Spark refuses to create a managed table where an older
+    # run left its files. It is removed when the build ends.
+    warehouse = Path(tempfile.mkdtemp(prefix=".spark-warehouse-", dir=Path(db_path).parent))
+    spark = connect(warehouse, engine="spark", spark_master=master, spark_conf=conf)
+    spark._talentflow_warehouse = warehouse
+    names = [t for t in con.list_tables() if not t.startswith("_") and t not in _DUCKDB_ONLY]
+    copy_tables(con, spark, names)
+    return spark
+
+
+def _copy_back(spark: Any, con: Any) -> None:
+    """Copy every table on Spark into the DuckDB store (replacing the older copies)."""
+    from talentflow.spark import copy_tables
+
+    names = [t for t in spark.list_tables() if not t.startswith(("_", "ibis_"))]
+    copy_tables(spark, con, names)

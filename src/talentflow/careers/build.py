@@ -34,8 +34,15 @@ TENURE_COLUMNS = [
 
 
 def temp_table(con: Any, expr: Any, stem: str) -> Any:
-    """Materialise an intermediate result as a temporary table (gone when the connection closes)."""
+    """Materialise an intermediate result as a temporary table (gone when the connection closes).
+
+    Ibis's PySpark backend has no temporary tables: there it is a table of the session's
+    warehouse, named with a leading underscore like every intermediate (never copied into
+    the store; the build removes its warehouse).
+    """
     name = f"_careers_{stem}_{next(_TEMP_IDS)}"
+    if getattr(con, "name", "") == "pyspark":
+        return con.create_table(name, expr, overwrite=True)
     return con.create_table(name, expr, temp=True)
 
 

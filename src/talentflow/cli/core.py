@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from talentflow.cli.app import EXIT_DATA_ERROR, EXIT_FAILED, EXIT_NO_STORE, app
+from talentflow.cli.app import EXIT_DATA_ERROR, EXIT_FAILED, EXIT_NO_STORE, EXIT_USAGE, app
 from talentflow.store import DEFAULT_DB, StoreError
 
 console = Console(stderr=True)
@@ -31,8 +31,13 @@ def run_build(
     db: Path,
     stages: list[str] | None = None,
     params: dict[str, dict[str, object]] | None = None,
+    engine: dict[str, object] | None = None,
 ) -> int:
-    """Run the build with a progress display; return an exit code."""
+    """Run the build with a progress display; return an exit code.
+
+    ``engine`` holds :func:`talentflow.pipeline.build`'s engine, spark_master and spark_conf.
+    """
+    from talentflow.engine import EngineUnavailable
     from talentflow.pipeline import build
     from talentflow.reporting import ingest_summary
     from talentflow.sources.stage import SourceError
@@ -57,8 +62,9 @@ def run_build(
                 stages=stages,
                 params=params,
                 progress=lambda message: progress.update(task, description=message),
+                **(engine or {}),  # type: ignore[arg-type]
             )
-        except SourceError as exc:
+        except (SourceError, EngineUnavailable) as exc:
             console.print(f"[red]error:[/] {exc}")
             return EXIT_FAILED
         except Exception as exc:
@@ -99,6 +105,21 @@ def build(
     groupings: str = typer.Option(
         "all", "--groupings", help="Indicators: country groupings (comma-separated, all, none)."
     ),
+    engine: str = typer.Option(
+        "duckdb", "--engine", help="duckdb (default) or spark: where the table stages run."
+    ),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master", help="Spark master URL (default local[*]); with --engine spark."
+    ),
+    spark_conf: list[str] | None = typer.Option(  # noqa: B008
+        None, "--spark-conf", help="A Spark setting KEY=VALUE (repeatable)."
+    ),
+    memory_limit: str | None = typer.Option(
+        None, "--memory-limit", help="DuckDB memory limit, e.g. 8GB (default: 80% of RAM)."
+    ),
+    temp_dir: Path | None = typer.Option(  # noqa: B008
+        None, "--temp-dir", help="Where DuckDB spills what does not fit in memory."
+    ),
 ) -> None:
     """Ingest every known source folder under DATA and run all stages into DB.
 
@@ -110,7 +131,24 @@ def build(
     careers = {"backfill": backfill, "overlap": overlap, "temporary": temporary}
     indicators = {"min_cell": min_cell, "replicates": bootstrap, "groupings": groupings}
     params = {"careers": careers, "indicators": indicators}
-    raise typer.Exit(run_build(data, db, stage, params=params))
+    if engine not in ("duckdb", "spark"):
+        console.print(f"[red]error:[/] --engine takes duckdb or spark, got {engine!r}")
+        raise typer.Exit(EXIT_USAGE)
+    conf = {}
+    for item in spark_conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            console.print(f"[red]error:[/] --spark-conf takes KEY=VALUE, got {item!r}")
+            raise typer.Exit(EXIT_USAGE)
+        conf[key.strip()] = value.strip()
+    options = {
+        "engine": engine,
+        "spark_master": spark_master,
+        "spark_conf": conf,
+        "memory_limit": memory_limit,
+        "temp_dir": temp_dir,
+    }
+    raise typer.Exit(run_build(data, db, stage, params=params, engine=options))
 
 
 @app.command()
