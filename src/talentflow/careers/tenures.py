@@ -17,6 +17,18 @@ from ibis import _
 LEVELS = ("country", "institution")
 
 
+def most_common(t: ibis.Table, keys: list[str], col: str) -> ibis.Table:
+    """``keys + [col]``: the most frequent non-null ``col`` per group, ties to the smallest.
+
+    Deterministic on every engine (SQL ``mode`` breaks ties arbitrarily and Ibis's PySpark
+    backend does not compile it).
+    """
+    counts = t.filter(t[col].notnull()).group_by([*keys, col]).agg(_n=ibis._.count())
+    w = ibis.window(group_by=keys, order_by=[ibis.desc("_n"), col])
+    top = counts.mutate(_rk=ibis.row_number().over(w))
+    return top.filter(top._rk == 0).select(*keys, col)
+
+
 def person_span(obs: Any) -> Any:
     """First and last observed year of every person."""
     return obs.group_by("person_id").agg(first_year=_.year.min(), last_year=_.year.max())
@@ -58,25 +70,21 @@ def build_tenures(obs: Any, level: str, backfill: int, *, fill_seen_elsewhere: b
         )
     ).select("person_id", "unit", "year", "island")
     joined = rows.inner_join(islands, ["person_id", "unit", "year"])
-    if level == "country":
-        extra = {
-            "country": _.unit.arbitrary(),
-            "institution": _.institution.mode(),
-            "sector": _.sector.mode(),
-        }
-    else:
-        extra = {
-            "country": _.country.mode(),
-            "institution": _.unit.arbitrary(),
-            "sector": _.sector.mode(),
-        }
-    tenures = joined.group_by(["person_id", "unit", "island"]).agg(
+    keys = ["person_id", "unit", "island"]
+    tenures = joined.group_by(keys).agg(
         start_year=_.year.min(),
         end_year=_.year.max(),
         n_years_observed=_.year.nunique(),
         n_papers=_.paper_id.nunique(),
-        **extra,
     )
+    # The unit is the tenure's country (or institution); the other attributes are the most
+    # frequent value within the tenure.
+    own = "country" if level == "country" else "institution"
+    tenures = tenures.mutate(**{own: _.unit})
+    for col in ("institution", "sector") if level == "country" else ("country", "sector"):
+        tenures = tenures.left_join(most_common(joined, keys, col), keys).drop(
+            *[f"{k}_right" for k in keys]
+        )
     span = person_span(obs)
     tenures = tenures.inner_join(span, "person_id")
     return tenures.select(
