@@ -340,21 +340,11 @@ def compare(
             frame[f"{name}_high"] = np.quantile(arr, hi, axis=0).ravel()
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
-    o = model.options
-    fmt = {
-        "T": model.T,
-        "p0": model.T - o.period_width + 1,
-        "w": o.window,
-        "n": model.n_groups - 1,
-        "lo": lo,
-        "hi": hi,
-        "d": draws,
-    }
     assumptions = [
         *scenario.assumptions(),
         *_lever_notes(model, list(scenario.levers)),
         *model.notes,
-        *(a.format(**fmt) for a in BASE_ASSUMPTIONS),
+        *base_assumptions(model, level=level, draws=draws),
     ]
     hist = model.history if model.history is not None else pd.DataFrame()
     return ScenarioResult(
@@ -371,3 +361,19 @@ def compare(
 
 
 __all__ = ["MEASURES", "OTHER", "ScenarioResult", "compare", "project"]
+
+
+def base_assumptions(model: MoveModel, *, level: float, draws: int) -> list[str]:
+    """What every projection of ``model`` assumes, with its figures filled in."""
+    lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+    o = model.options
+    fmt = {
+        "T": model.T,
+        "p0": model.T - o.period_width + 1,
+        "w": o.window,
+        "n": model.n_groups - 1,
+        "lo": lo,
+        "hi": hi,
+        "d": draws,
+    }
+    return [a.format(**fmt) for a in BASE_ASSUMPTIONS]

@@ -550,41 +550,8 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
             dst.append(index[(s2, r.b)])
             val.append(float(r.n))
             link_colors.append(_rgba(color_of.get(r.a, "#9aa5b1"), 0.35))
-    figure = {
-        "data": [
-            {
-                "type": "sankey",
-                "arrangement": "snap",
-                "node": {"label": labels, "pad": 12, "thickness": 14, "color": colors},
-                "link": {"source": src, "target": dst, "value": val, "color": link_colors},
-            }
-        ],
-        "layout": {
-            "height": 520,
-            "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
-            "font": {"family": "system-ui, sans-serif", "size": 12},
-            "annotations": [
-                {
-                    "x": 0,
-                    "y": 1.06,
-                    "xref": "paper",
-                    "yref": "paper",
-                    "showarrow": False,
-                    "text": f"<b>{BASIS_LABEL.get(basis, basis).capitalize()}</b>",
-                    "xanchor": "left",
-                },
-                {
-                    "x": 1,
-                    "y": 1.06,
-                    "xref": "paper",
-                    "yref": "paper",
-                    "showarrow": False,
-                    "text": "<b>Works in</b>",
-                    "xanchor": "right",
-                },
-            ],
-        },
-    }
+    heads = [(BASIS_LABEL.get(basis, basis).capitalize(), 0, "left"), ("Works in", 1, "right")]
+    figure = _sankey_figure(labels, colors, (src, dst, val, link_colors), heads, height=520)
     total = df["n"].sum()
     stay = df.loc[df["origin_country"] == df["work_country"], "n"].sum()
     reading = (
@@ -675,33 +642,7 @@ def pathways_chart(q: Queries, population: str) -> Chart:
         ("Trained in", 0.5, "center"),
         ("Works in", 1, "right"),
     ]
-    figure = {
-        "data": [
-            {
-                "type": "sankey",
-                "arrangement": "snap",
-                "node": {"label": labels, "pad": 12, "thickness": 14, "color": colors},
-                "link": {"source": src, "target": dst, "value": val, "color": link_colors},
-            }
-        ],
-        "layout": {
-            "height": 560,
-            "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
-            "font": {"family": "system-ui, sans-serif", "size": 12},
-            "annotations": [
-                {
-                    "x": x,
-                    "y": 1.06,
-                    "xref": "paper",
-                    "yref": "paper",
-                    "showarrow": False,
-                    "text": f"<b>{text}</b>",
-                    "xanchor": anchor,
-                }
-                for text, x, anchor in heads
-            ],
-        },
-    }
+    figure = _sankey_figure(labels, colors, (src, dst, val, link_colors), heads, height=560)
     if not len(df):
         # Nothing passes the minimum cell: say so in place of an empty diagram.
         figure = {
@@ -1101,3 +1042,42 @@ def measure_label(measure: str) -> str:
 def country_label(code: str) -> str:
     """``Name (CC)``."""
     return _label(code)
+
+
+def _sankey_figure(
+    labels: list[str],
+    colors: list[str],
+    links: tuple[list[int], list[int], list[float], list[str]],
+    heads: list[tuple[str, float, str]],
+    *,
+    height: int,
+) -> dict[str, Any]:
+    """A Plotly Sankey with a bold heading (text, x, anchor) over each column of nodes."""
+    src, dst, val, link_colors = links
+    return {
+        "data": [
+            {
+                "type": "sankey",
+                "arrangement": "snap",
+                "node": {"label": labels, "pad": 12, "thickness": 14, "color": colors},
+                "link": {"source": src, "target": dst, "value": val, "color": link_colors},
+            }
+        ],
+        "layout": {
+            "height": height,
+            "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
+            "font": {"family": "system-ui, sans-serif", "size": 12},
+            "annotations": [
+                {
+                    "x": x,
+                    "y": 1.06,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "text": f"<b>{text}</b>",
+                    "xanchor": anchor,
+                }
+                for text, x, anchor in heads
+            ],
+        },
+    }

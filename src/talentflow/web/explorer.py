@@ -22,7 +22,7 @@ import pandas as pd
 
 from talentflow.scenarios import Lever, MoveModel, Scenario, fit_from_store, project
 from talentflow.scenarios.model import OTHER
-from talentflow.scenarios.project import BASE_ASSUMPTIONS
+from talentflow.scenarios.project import base_assumptions
 from talentflow.store import open_store
 from talentflow.web.charts import PALETTE, Chart, _layout, _rgba, _vals, bar_figure
 from talentflow.web.names import country_name
@@ -233,33 +233,13 @@ class Explorer:
 
     def assumptions(self, setting: Setting) -> list[str]:
         """Each lever's parameter change, then what every projection assumes."""
-        model = self.model()
-        o = model.options
-        lo, hi = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
-        fmt = {
-            "T": model.T,
-            "p0": model.T - o.period_width + 1,
-            "w": o.window,
-            "n": model.n_groups - 1,
-            "lo": lo,
-            "hi": hi,
-            "d": self.draws,
-        }
         levers = setting.levers()
         head = (
             Scenario(levers=levers).assumptions()
             if levers
             else ["No lever moved: the scenario is the baseline."]
         )
-        return [*head, *(_filled(a, fmt) for a in BASE_ASSUMPTIONS)]
-
-
-def _filled(template: str, values: dict[str, Any]) -> str:
-    """An assumption of the scenarios package with its figures filled in (as stated there)."""
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError):  # a template this version does not know
-        return template
+        return [*head, *base_assumptions(self.model(), level=LEVEL, draws=self.draws)]
 
 
 # -- tabulation and charts ----------------------------------------------------------------------
