@@ -17,6 +17,7 @@ import json
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -188,32 +189,39 @@ def _setting(value: str) -> str:
 
 @contextmanager
 def _spark_cleanup(get_spark: Callable[[], Any]) -> Iterator[None]:
-    """Drop the build's Spark warehouse at the end, whatever happened."""
+    """Drop the build's Spark database and warehouse at the end, whatever happened."""
     try:
         yield
     finally:
         spark = get_spark()
         if spark is not None:
-            for name in spark.list_tables():
-                try:
-                    spark.drop_table(name, force=True)
-                except Exception:  # a view of another session: not ours to drop
-                    continue
+            session = spark._session
+            session.catalog.setCurrentDatabase(spark._talentflow_previous_db)
+            session.sql(f"DROP DATABASE IF EXISTS {spark._talentflow_db} CASCADE")
             shutil.rmtree(spark._talentflow_warehouse, ignore_errors=True)
 
 
 def _open_spark(
     con: Any, db_path: str | Path, master: str | None, conf: dict[str, str] | None
 ) -> Any:
-    """A Spark backend holding the store's tables so far (its warehouse beside the store)."""
+    """A Spark backend holding the store's tables so far, in a database of its own.
+
+    The build's own database (in a fresh warehouse folder beside the store) keeps its tables
+    apart from anything else in a shared session, and Spark refuses to create a managed table
+    where an older run left files. Both are removed when the build ends.
+    """
     from talentflow.engine import connect
     from talentflow.spark import copy_tables
 
-    # A fresh warehouse per build: Spark refuses to create a managed table where an older
-    # run left its files. It is removed when the build ends.
     warehouse = Path(tempfile.mkdtemp(prefix=".spark-warehouse-", dir=Path(db_path).parent))
     spark = connect(warehouse, engine="spark", spark_master=master, spark_conf=conf)
+    session = spark._session
+    name = f"talentflow_build_{uuid.uuid4().hex[:12]}"
+    spark._talentflow_previous_db = session.catalog.currentDatabase()
+    spark._talentflow_db = name
     spark._talentflow_warehouse = warehouse
+    session.sql(f"CREATE DATABASE {name} LOCATION '{(warehouse / name).as_uri()}'")
+    session.catalog.setCurrentDatabase(name)
     names = [t for t in con.list_tables() if not t.startswith("_") and t not in _DUCKDB_ONLY]
     copy_tables(con, spark, names)
     return spark

@@ -119,6 +119,10 @@ def detect_events(
             _.o_unit,
         ],
     )
+    # Distinct senders as a sum of first-rows-per-unit: Spark has no COUNT(DISTINCT) over a
+    # window (and a sum of int8 is a 64-bit integer on every engine).
+    per_unit = ibis.window(group_by=["n_tenure_id", "o_unit"], order_by="o_start_year")
+    pairs = pairs.mutate(first_of_unit=(ibis.row_number().over(per_unit) == 0).cast("int8"))
     pairs = pairs.mutate(
         sender_rank=ibis.row_number().over(sender_order),
         all_mig=_.mig_ok.min().over(w),
@@ -126,7 +130,7 @@ def detect_events(
         all_temp=_.temp_ok.min().over(w),
         all_temp_tie=(_.temp_ok + _.tie).min().over(w),
         any_tie=_.tie.max().over(w),
-        n_senders=_.o_unit.nunique().over(w),
+        n_senders=_.first_of_unit.sum().over(w),
         max_overlap=_.overlap.max().over(w),
     )
     ev = pairs.filter(_.sender_rank == 0)
