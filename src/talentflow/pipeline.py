@@ -18,8 +18,8 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,8 +122,8 @@ def build(
     params = params or {}
     report = BuildReport(Path(db_path))
     started = datetime.now(UTC).isoformat()
-    spark = None
-    with atomic_build(db_path) as (con, previous), _spark_cleanup(lambda: spark):
+    spark: _SparkRun | None = None
+    with atomic_build(db_path) as (con, previous), ExitStack() as cleanup:
         if memory_limit:
             con.raw_sql(f"SET memory_limit = '{_setting(memory_limit)}'")
         if temp_dir:
@@ -134,8 +134,9 @@ def build(
             on_spark = engine == "spark" and name in SPARK_STAGES
             if on_spark and spark is None:
                 spark = _open_spark(con, db_path, spark_master, spark_conf)
+                cleanup.callback(spark.close)
             ctx = StageContext(
-                con=spark if on_spark else con,
+                con=spark.backend if on_spark and spark is not None else con,
                 previous=previous,
                 data_dir=Path(data_dir) if data_dir is not None else None,
                 params=dict(params.get(name, {})),
@@ -147,8 +148,8 @@ def build(
                 importlib.import_module(module_name).run(ctx)
             except (MemoryError, duckdb.OutOfMemoryException) as exc:
                 raise OutOfMemory(name, engine, exc) from exc
-            if on_spark:
-                _copy_back(spark, con)
+            if on_spark and spark is not None:
+                _copy_back(spark.backend, con)
             report.timings[name] = time.perf_counter() - t0
         info = ibis.memtable(
             {
@@ -187,44 +188,49 @@ def _setting(value: str) -> str:
     return value.replace("'", "''")
 
 
-@contextmanager
-def _spark_cleanup(get_spark: Callable[[], Any]) -> Iterator[None]:
-    """Drop the build's Spark database and warehouse at the end, whatever happened."""
-    try:
-        yield
-    finally:
-        spark = get_spark()
-        if spark is not None:
-            session = spark._session
-            session.catalog.setCurrentDatabase(spark._talentflow_previous_db)
-            session.sql(f"DROP DATABASE IF EXISTS {spark._talentflow_db} CASCADE")
-            shutil.rmtree(spark._talentflow_warehouse, ignore_errors=True)
+@dataclass
+class _SparkRun:
+    """The build's Spark backend, its own database and warehouse folder, and what to restore."""
+
+    backend: Any
+    database: str
+    previous_database: str
+    warehouse: Path
+
+    def close(self) -> None:
+        """Drop the build's database and warehouse (the session may be shared)."""
+        session = self.backend._session
+        session.catalog.setCurrentDatabase(self.previous_database)
+        session.sql(f"DROP DATABASE IF EXISTS {self.database} CASCADE")
+        shutil.rmtree(self.warehouse, ignore_errors=True)
 
 
 def _open_spark(
     con: Any, db_path: str | Path, master: str | None, conf: dict[str, str] | None
-) -> Any:
+) -> _SparkRun:
     """A Spark backend holding the store's tables so far, in a database of its own.
 
     The build's own database (in a fresh warehouse folder beside the store) keeps its tables
     apart from anything else in a shared session, and Spark refuses to create a managed table
-    where an older run left files. Both are removed when the build ends.
+    where an older run left files. :meth:`_SparkRun.close` removes both.
     """
     from talentflow.engine import connect
     from talentflow.spark import copy_tables
 
     warehouse = Path(tempfile.mkdtemp(prefix=".spark-warehouse-", dir=Path(db_path).parent))
-    spark = connect(warehouse, engine="spark", spark_master=master, spark_conf=conf)
-    session = spark._session
-    name = f"talentflow_build_{uuid.uuid4().hex[:12]}"
-    spark._talentflow_previous_db = session.catalog.currentDatabase()
-    spark._talentflow_db = name
-    spark._talentflow_warehouse = warehouse
-    session.sql(f"CREATE DATABASE {name} LOCATION '{(warehouse / name).as_uri()}'")
-    session.catalog.setCurrentDatabase(name)
+    backend = connect(warehouse, engine="spark", spark_master=master, spark_conf=conf)
+    session = backend._session
+    run = _SparkRun(
+        backend=backend,
+        database=f"talentflow_build_{uuid.uuid4().hex[:12]}",
+        previous_database=session.catalog.currentDatabase(),
+        warehouse=warehouse,
+    )
+    session.sql(f"CREATE DATABASE {run.database} LOCATION '{(warehouse / run.database).as_uri()}'")
+    session.catalog.setCurrentDatabase(run.database)
     names = [t for t in con.list_tables() if not t.startswith("_") and t not in _DUCKDB_ONLY]
-    copy_tables(con, spark, names)
-    return spark
+    copy_tables(con, backend, names)
+    return run
 
 
 def _copy_back(spark: Any, con: Any) -> None:

@@ -144,6 +144,7 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
     loaded: dict[str, LoadedFile] = {}
     fast_counts: dict[str, int] = {}
     careful: list[SourceFile] = []
+    fast_sources: set[str] = set()  # sources whose clean files are in ``_fast_<source>``
     for source in (paperlists.FOLDER, openreview.FOLDER):
         mine = [f for f in files if f.source == source]
         clean = [f for f in mine if f.path.stat().st_size > 0]
@@ -155,6 +156,7 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
             db, [(str(f.path), f.rel, f.venue or "", f.year or 0) for f in clean]
         )
         db.execute(f"ALTER TABLE _fast RENAME TO _fast_{source}")
+        fast_sources.add(source)
         careful += [f for f in mine if f.rel in slow or f not in clean]
         fast_counts.update(
             db.execute(
@@ -197,7 +199,7 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
         else:
             fast = f"_fast_{source}"
             careful_rows = author_lists.valid_records_sql(valid)
-            if fast in {r[0] for r in db.execute("SHOW TABLES").fetchall()}:
+            if source in fast_sources:
                 db.execute(f"INSERT INTO {fast} BY NAME {careful_rows}")
             else:
                 db.execute(f"CREATE TEMP TABLE {fast} AS {careful_rows}")
