@@ -86,6 +86,18 @@ def test_wrong_field_types_are_quarantined_with_the_field_named(tmp_path, corpus
     assert _rows(db, "SELECT count(*) FROM papers WHERE year = 2021")[0][0] == 2
 
 
+def test_record_without_author_list_is_quarantined_in_an_otherwise_clean_file(tmp_path, corpus):
+    """A missing field is no type at all: the fast path must still send the file to the careful one."""
+    no_author = {k: v for k, v in _good(41).items() if k != "author"}
+    _write(corpus, "paperlists/icml/icml2021.json", _array([_good(40), no_author, _good(42)]))
+    db = tmp_path / "s.duckdb"
+    build(corpus, db, stages=["sources"])
+    assert _rows(db, "SELECT record_index, reason FROM quarantine") == [(1, 'missing field "author"')]
+    assert _rows(db, "SELECT status, records_kept FROM ingest_log WHERE file LIKE '%2021%'") == [
+        ("partial", 2)
+    ]
+
+
 def test_invalid_utf8_quarantines_only_that_record(tmp_path, corpus):
     good = _array([_good(30)])[1:-1].encode()
     bad = _array([_good(31)])[1:-1].encode().replace(b"Paper", b"Pap\xff\xfer")

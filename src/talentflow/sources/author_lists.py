@@ -85,73 +85,74 @@ def _clean_record_sql() -> str:
     """SQL true when a typed-read record needs no quarantine (mirrors ``validate_sql``)."""
     checks = [f"coalesce(json_type({f}), 'NULL') IN ('VARCHAR', 'NULL')" for f in STRING_FIELDS]
     checks.append("coalesce(json_type(id), 'NULL') IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL')")
-    checks.append("json_type(author) = 'VARCHAR'")
+    # a missing author list is a NULL type: compare with a coalesce, or bool_and skips it
+    checks.append("coalesce(json_type(author), 'NULL') = 'VARCHAR'")
     return " AND ".join(checks)
 
 
-def load_clean_files(db: Any, files: list[tuple[str, str, str, int]]) -> set[str]:
-    """Read whole files with DuckDB's typed JSON reader into temp table ``_fast``.
+def load_clean_files(db: Any, files: list[tuple[str, str, str, int]], table: str) -> set[str]:
+    """Read whole files with DuckDB's typed JSON reader into temp table ``table``.
 
-    ``files`` holds ``(path, rel_file, venue, year)``. This is the fast path: one read of all
-    files, no per-record positions. A file takes it only when every record is clean (an
+    ``files`` holds ``(path, rel_file, venue, year)``. This is the fast path: one pass over
+    all files, no per-record positions. A file keeps it only when every record is clean (an
     object, fields of the right types, an author list, an id that is present and unique in
-    the file); the rels of all other files are returned, for the careful path
-    (:func:`talentflow.sources.records.load_records` and :func:`validate_sql`), which keeps
-    each record's position for the quarantine and for ids made from it.
+    the file); the rels of all other files are returned, and their rows removed, for the
+    careful path (:func:`talentflow.sources.records.load_records` and :func:`validate_sql`),
+    which keeps each record's position for the quarantine and for ids made from it.
 
-    ``_fast`` has the columns of :func:`valid_records_sql` (what :func:`insert_sql` reads).
+    ``table`` gets the columns of :func:`valid_records_sql` (what :func:`insert_sql` reads)
+    and ``clean``. The type checks and the string values come from the same read, so each
+    file is parsed once and the records are materialised once.
     """
-    read = (
-        f"read_json(?, format='array', columns={TYPED_COLUMNS}, filename=true, "
-        "maximum_object_size=1073741824)"
-    )
-    cols = ", ".join(FIELDS)
-    db.execute(
-        f"CREATE OR REPLACE TEMP TABLE _typed (filename VARCHAR, "
-        f"{', '.join(f'{f} JSON' for f in FIELDS)})"
-    )
-    careful: set[str] = set()
-    paths = [path for path, *_ in files]
-    try:
-        # no per-record positions are taken here, so the reader may interleave files
-        db.execute("SET preserve_insertion_order = false")
-        db.execute(f"INSERT INTO _typed SELECT filename, {cols} FROM {read}", [paths])
-    except duckdb.Error:  # some file is not a clean array: find which, file by file
-        for path, rel, *_ in files:
-            try:
-                db.execute(f"INSERT INTO _typed SELECT filename, {cols} FROM {read}", [[path]])
-            except duckdb.Error:
-                careful.add(rel)
-    finally:
-        db.execute("RESET preserve_insertion_order")
     meta = pa.table(
         {
-            "path": paths,
+            "path": [f[0] for f in files],
             "rel_file": [f[1] for f in files],
             "venue": [f[2] for f in files],
-            "year": [f[3] for f in files],
+            "year": pa.array([f[3] for f in files], pa.int32()),
         }
     )
     db.register("_fast_files", meta)
     key = "coalesce(id ->> '$', pid ->> '$')"
-    unclean = db.execute(f"""
-        SELECT m.rel_file FROM _typed t JOIN _fast_files m ON m.path = t.filename
-        GROUP BY m.rel_file
-        HAVING NOT bool_and({_clean_record_sql()})
-            OR count({key}) < count(*) OR count(DISTINCT {key}) < count(*)""").fetchall()
-    careful |= {rel for (rel,) in unclean}
     values = ", ".join(f"{f} ->> '$' AS v_{f}" for f in FIELDS)
-    db.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _fast AS
-        SELECT NULL::BIGINT AS record_index, m.rel_file, m.venue, m.year::INTEGER AS year,
-          {key} AS record_id, {values}
-        FROM _typed t JOIN _fast_files m ON m.path = t.filename
-        WHERE m.rel_file NOT IN (SELECT unnest(?::VARCHAR[]))""",
-        [sorted(careful)],
+
+    read = (
+        f"read_json(?, format='array', columns={TYPED_COLUMNS}, filename=true, "
+        "maximum_object_size=1073741824)"
     )
-    db.unregister("_fast_files")
-    db.execute("DROP TABLE _typed")
+    insert = f"""INSERT INTO {table}
+        SELECT NULL, m.rel_file, m.venue, m.year, {key}, {_clean_record_sql()}, {values}
+        FROM {read} t JOIN _fast_files m ON m.path = t.filename"""
+    db.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} (record_index BIGINT, rel_file VARCHAR, "
+        "venue VARCHAR, year INTEGER, record_id VARCHAR, clean BOOLEAN, "
+        + ", ".join(f"v_{f} VARCHAR" for f in FIELDS)
+        + ")"
+    )
+    careful: set[str] = set()
+    # no per-record positions are taken here, so the reader may interleave files
+    db.execute("SET preserve_insertion_order = false")
+    try:
+        db.execute(insert, [meta["path"].to_pylist()])
+    except duckdb.Error:  # some file is not a clean array: find which, file by file
+        for path, rel, *_ in files:
+            try:
+                db.execute(insert, [[path]])
+            except duckdb.Error:
+                careful.add(rel)
+    finally:
+        db.execute("RESET preserve_insertion_order")
+        db.unregister("_fast_files")
+    unclean = db.execute(f"""
+        SELECT rel_file FROM {table} GROUP BY rel_file
+        HAVING NOT bool_and(clean)
+            OR count(record_id) < count(*) OR count(DISTINCT record_id) < count(*)""").fetchall()
+    careful |= {rel for (rel,) in unclean}
+    if careful:
+        db.execute(
+            f"DELETE FROM {table} WHERE rel_file IN (SELECT unnest(?::VARCHAR[]))",
+            [sorted(careful)],
+        )
     return careful
 
 

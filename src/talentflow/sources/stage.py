@@ -153,9 +153,8 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
             continue
         progress(f"read {source}: {len(clean)} files")
         slow = author_lists.load_clean_files(
-            db, [(str(f.path), f.rel, f.venue or "", f.year or 0) for f in clean]
+            db, [(str(f.path), f.rel, f.venue or "", f.year or 0) for f in clean], f"_fast_{source}"
         )
-        db.execute(f"ALTER TABLE _fast RENAME TO _fast_{source}")
         fast_sources.add(source)
         careful += [f for f in mine if f.rel in slow or f not in clean]
         fast_counts.update(
