@@ -143,7 +143,9 @@ def stages_spark(
     copy_s = time.perf_counter() - t0
     timings = {}
     for stage in stages:
-        timings.update(run_stages(con, [stage], data_dir=data_dir, engine="spark"))
+        timings.update(
+            run_stages(con, [stage], data_dir=data_dir, params=opts.get("params"), engine="spark")
+        )
     return {"timings": {"copy_to_spark": copy_s, **timings}}
 
 
@@ -180,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--spark-master", default="local[*]")
     ap.add_argument("--spark-conf", action="append", default=[], help="key=value (repeatable)")
+    ap.add_argument(
+        "--bootstrap",
+        type=int,
+        default=200,
+        help="indicators: bootstrap replicates (issue 8's 10M target is measured with 0)",
+    )
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = ap.parse_args(argv)
 
@@ -194,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         "spark_master": args.spark_master,
         "spark_conf": dict(kv.split("=", 1) for kv in args.spark_conf),
         "warehouse": str(corpus / "spark-warehouse"),
+        "params": {"indicators": {"replicates": args.bootstrap}},
     }
     db_path = corpus / f"bench-{args.engine}.duckdb"
     db_path.unlink(missing_ok=True)
@@ -202,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         "authorships": args.authorships,
         "engine": args.engine,
         "cpus": os.cpu_count(),
+        "bootstrap": args.bootstrap,
         "load_before": os.getloadavg(),
     }
     scan = in_child(raw_scan, str(corpus), opts)

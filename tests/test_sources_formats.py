@@ -191,3 +191,31 @@ def test_openalex_2022_sample(tmp_path, shared_data):
     row = _rows(db, f"""SELECT raw_affiliation, source_country FROM raw_authorships
         WHERE rec_key = 'openalex:{works[0]["id"].rsplit("/", 1)[1]}' AND author_position = 0""")[0]
     assert row == (first["raw_affiliation_string"], first["institutions"][0]["country_code"])
+
+
+@pytest.mark.parametrize("budget", [1, 1 << 30], ids=["one-file-batches", "one-batch"])
+def test_openalex_files_in_batches_give_the_same_papers(tmp_path, monkeypatch, budget):
+    """OpenAlex files are read in batches (memory bounded by the batch, not the corpus); a work
+    repeated in another batch still gets its own raw key and is merged into one paper."""
+    from talentflow.sources import stage
+
+    monkeypatch.setattr(stage, "OPENALEX_BATCH_BYTES", budget)
+    data = tmp_path / "data"
+    works = data / "openalex/works/updated_date=2025-01-01"
+    works.mkdir(parents=True)
+    for number, ids in enumerate((["W1", "W2"], ["W3", "W1"], ["W4"])):
+        with gzip.open(works / f"part_{number:03d}.gz", "wt") as handle:
+            handle.writelines(json.dumps(_current_work(w, 2023)) + "\n" for w in ids)
+    (works / "part_003.gz").write_bytes(gzip.compress(b'{"id": "https://openalex.org/W5"}\nnot json\n'))
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    keys = [k for (k,) in _rows(db, "SELECT rec_key FROM raw_papers ORDER BY rec_key")]
+    assert len(keys) == len(set(keys)) == 5
+    assert sum(k.startswith("openalex:W1") for k in keys) == 2
+    papers = _rows(db, "SELECT paper_id FROM papers ORDER BY paper_id")
+    assert papers == [(f"openalex:W{i}",) for i in range(1, 5)]
+    assert _rows(db, "SELECT count(*) FROM authorships")[0][0] == 8
+    log = dict(_rows(db, "SELECT file, records_kept FROM ingest_log"))
+    assert [log[f"openalex/works/updated_date=2025-01-01/part_{n:03d}.gz"] for n in range(4)] == [2, 2, 1, 0]
+    quarantined = _rows(db, "SELECT file, record_index FROM quarantine ORDER BY record_index")
+    assert [q[0].endswith("part_003.gz") for q in quarantined] == [True, True]

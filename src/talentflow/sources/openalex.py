@@ -14,6 +14,8 @@ from typing import Any
 FOLDER = "openalex"
 SOURCE = "openalex"
 PATTERNS = ("*.json", "*.jsonl", "*.json.gz", "*.jsonl.gz", "*.gz")
+#: SQL: the short work id (``W123``) of record ``j``.
+WORK_ID = "coalesce(nullif(regexp_extract(j ->> 'id', '(W[0-9]+)$', 1), ''), j ->> 'id')"
 
 
 def validate_sql(records: str) -> str:
@@ -39,9 +41,13 @@ def ingest(db: Any, valid: str) -> None:
     base = f"""
     WITH r AS (
       SELECT rel_file, record_index, j,
-        coalesce(nullif(regexp_extract(j ->> 'id', '(W[0-9]+)$', 1), ''), j ->> 'id') AS work_id,
-        -- a work repeated in the input gets its file and position appended, so keys stay unique
-        work_id || CASE WHEN count(*) OVER (PARTITION BY work_id) > 1
+        {WORK_ID} AS work_id,
+        -- a work repeated in the input keeps its id at its first appearance (file order); a
+        -- later one (in this batch, or after one stored from an earlier batch or an unchanged
+        -- file) gets its file and position appended: keys stay unique
+        work_id || CASE WHEN row_number() OVER (
+                            PARTITION BY work_id ORDER BY rel_file, record_index) > 1
+                          OR work_id IN (SELECT record_id FROM _oa_stored)
                         THEN '~' || rel_file || ':' || record_index ELSE '' END AS wid,
         coalesce(j ->> 'title', j ->> 'display_name') AS title,
         TRY_CAST(j ->> 'publication_year' AS INTEGER) AS year,
@@ -56,6 +62,11 @@ def ingest(db: Any, valid: str) -> None:
         coalesce(json_extract(j, '$.authorships[*]'), []) AS auths
       FROM {valid}
     )"""
+    # the ids stored before this call, taken once: the papers insert below adds to raw_papers
+    db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa_stored AS
+        SELECT record_id FROM raw_papers WHERE source = 'openalex' AND record_id IN (
+          SELECT {WORK_ID}
+          FROM {valid})""")
     db.execute(f"""{base}
     INSERT INTO raw_papers BY NAME
     SELECT 'openalex:' || wid AS rec_key, 'openalex' AS source, 'openalex' AS venue, year,
@@ -99,3 +110,4 @@ def ingest(db: Any, valid: str) -> None:
         AS source_ror,
       'openalex' AS source, rel_file AS source_file
     FROM v""")
+    db.execute("DROP TABLE _oa_stored")

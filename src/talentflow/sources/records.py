@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-RECORDS_DDL = "CREATE TEMP TABLE IF NOT EXISTS {table} (record_index BIGINT, j JSON, rel_file VARCHAR)"
+RECORDS_DDL = (
+    "CREATE TEMP TABLE IF NOT EXISTS {table} (record_index BIGINT, j JSON, rel_file VARCHAR)"
+)
 
 
 def load_records(
@@ -97,9 +100,11 @@ def _load_tolerant(
     db: Any, path: Path, table: str, rel: str, allow_wrapper: str | None
 ) -> LoadedFile:
     data = path.read_bytes()
+    loaded = LoadedFile(table)
+    if data[:2] == GZIP_MAGIC:
+        data = _gunzip(data, loaded)
     text = data.decode("utf-8", errors="surrogateescape")
     stripped = text.lstrip("\ufeff \t\r\n")
-    loaded = LoadedFile(table)
     records: list[tuple[int, str]] = []
     decoder = json.JSONDecoder()
     if stripped.startswith("{") and allow_wrapper:
@@ -108,14 +113,14 @@ def _load_tolerant(
     elif stripped.startswith("{"):
         loaded.table = None
         loaded.fatal = "expected a JSON array of records, found a JSON object"
-        loaded.problems.append(Problem(None, loaded.fatal, stripped[:MAX_RAW]))
+        loaded.problems.append(Problem(None, loaded.fatal, _readable(stripped[:MAX_RAW])))
         return loaded
     elif stripped.startswith("["):
         _scan_array(stripped, decoder, records, loaded)
     else:
         loaded.table = None
-        loaded.fatal = f"not JSON: file starts with {stripped[:20]!r}"
-        loaded.problems.append(Problem(None, loaded.fatal, stripped[:MAX_RAW]))
+        loaded.fatal = f"not JSON: file starts with {_readable(stripped[:20])!r}"
+        loaded.problems.append(Problem(None, loaded.fatal, _readable(stripped[:MAX_RAW])))
         return loaded
     with tempfile.NamedTemporaryFile(
         "w", suffix=".jsonl", encoding="utf-8", delete=False
@@ -136,6 +141,31 @@ def _load_tolerant(
     return loaded
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _gunzip(data: bytes, loaded: LoadedFile) -> bytes:
+    """The decompressed bytes of a gzip file; a cut-short file keeps what could be read."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data)
+    except zlib.error as exc:
+        loaded.problems.append(
+            Problem(None, f"corrupt gzip data ({exc}): records after it are lost", "")
+        )
+        return b""
+    if not inflater.eof:
+        loaded.problems.append(
+            Problem(None, "truncated gzip file: the records after the cut are lost", "")
+        )
+    return out
+
+
+def _readable(text: str) -> str:
+    """Text with undecodable bytes (kept as surrogates while scanning) shown as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _record_ok(raw: str, index: int, loaded: LoadedFile, records: list[tuple[int, str]]) -> None:
     try:
         raw.encode("utf-8")
@@ -145,7 +175,7 @@ def _record_ok(raw: str, index: int, loaded: LoadedFile, records: list[tuple[int
             Problem(
                 index,
                 f"invalid UTF-8 (byte {bad!r} at character {exc.start} of the record)",
-                raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")[:MAX_RAW],
+                _readable(raw[:MAX_RAW]),
             )
         )
         return
@@ -174,9 +204,7 @@ def _scan_array(
                     index,
                     f"malformed or truncated JSON at character {exc.pos}: {exc.msg}; "
                     "the rest of the file could not be read",
-                    text[pos : pos + MAX_RAW].encode("utf-8", "surrogateescape").decode(
-                        "utf-8", "replace"
-                    ),
+                    _readable(text[pos : pos + MAX_RAW]),
                 )
             )
             return
@@ -204,8 +232,11 @@ def _scan_values(
             line_end = text.find("\n", pos)
             line_end = end if line_end < 0 else line_end
             loaded.problems.append(
-                Problem(index, f"malformed JSON line at character {exc.pos}: {exc.msg}",
-                        text[pos:line_end][:MAX_RAW])
+                Problem(
+                    index,
+                    f"malformed JSON line at character {exc.pos}: {exc.msg}",
+                    _readable(text[pos:line_end][:MAX_RAW]),
+                )
             )
             if line_end >= end:
                 return

@@ -129,14 +129,83 @@ def _quarantine(db: Any, rel: str, problems: list[Problem]) -> None:
 
 FileResult = tuple[int, int, list[Problem], str | None]
 
+#: Bytes of OpenAlex files (as stored, gzip or not) whose records are held in memory at once:
+#: the snapshot layout is read batch by batch, so memory does not grow with the corpus.
+OPENALEX_BATCH_BYTES = 64 << 20
+
+
+def _batches(files: list[SourceFile], budget: int) -> list[list[SourceFile]]:
+    """Consecutive groups of ``files`` of at most ``budget`` bytes (at least one file each)."""
+    groups: list[list[SourceFile]] = []
+    size = 0
+    for f in files:
+        bytes_ = f.path.stat().st_size
+        if not groups or size + bytes_ > budget:
+            groups.append([])
+            size = 0
+        groups[-1].append(f)
+        size += bytes_
+    return groups
+
+
+def _split_source(
+    db: Any,
+    source: str,
+    fast_sources: set[str],
+    counts: dict[str, tuple[int, int]],
+    bad_rows: dict[str, list[Problem]],
+) -> None:
+    """Validate the records of ``source`` in ``_recs`` and split them into the raw tables.
+
+    Author lists also take the rows of their fast path (``_fast_<source>``). Records read and
+    kept per file go to ``counts``, the quarantined ones (with their raw text) to ``bad_rows``.
+    """
+    records = f"""(SELECT r.* FROM _recs r JOIN _files USING (rel_file)
+                   WHERE _files.source = '{source}')"""
+    validate = (
+        openalex.validate_sql(records)
+        if source == openalex.SOURCE
+        else author_lists.validate_sql(records)
+    )
+    db.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validate}")
+    valid = """(SELECT c.* EXCLUDE (problem), f.venue, f.year
+        FROM _checked c JOIN _files f USING (rel_file) WHERE c.problem IS NULL)"""
+    if source == openalex.SOURCE:
+        db.execute(f"CREATE OR REPLACE TEMP TABLE _valid AS {valid}")
+        openalex.ingest(db, "_valid")
+    else:
+        fast = f"_fast_{source}"
+        careful_rows = author_lists.valid_records_sql(valid)
+        if source in fast_sources:
+            db.execute(f"INSERT INTO {fast} BY NAME {careful_rows}")
+        else:
+            db.execute(f"CREATE TEMP TABLE {fast} AS {careful_rows}")
+        fmt = paperlists.FORMAT if source == paperlists.FOLDER else openreview.FORMAT
+        author_lists.ingest(db, fast, fmt)
+        db.execute(f"DROP TABLE {fast}")
+    for rel, kept, bad in db.execute(
+        "SELECT rel_file, count(*) FILTER (WHERE problem IS NULL), "
+        "count(*) FILTER (WHERE problem IS NOT NULL) FROM _checked GROUP BY rel_file"
+    ).fetchall():
+        counts[rel] = (kept, bad)
+    # the raw text of bad records only (the checked table does not carry it)
+    for rel, index, reason, raw in db.execute(
+        "SELECT c.rel_file, c.record_index, c.problem, r.j::VARCHAR FROM _checked c "
+        "JOIN _recs r USING (rel_file, record_index) "
+        "WHERE c.problem IS NOT NULL ORDER BY c.rel_file, c.record_index"
+    ).fetchall():
+        bad_rows.setdefault(rel, []).append(Problem(index, reason, raw[:20_000]))
+
 
 def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, FileResult]:
     """Parse ``files`` into the raw tables; per file (read, kept, problems, fatal message).
 
     Author lists first take the fast path (all clean files of a source in one typed read,
-    :func:`author_lists.load_clean_files`); a file that is not clean, and every OpenAlex file,
-    is loaded on its own with each record's position (so a bad record is found and named).
-    Validation and the splitting SQL then run once over all records of a source.
+    :func:`author_lists.load_clean_files`); a file that is not clean is loaded on its own
+    with each record's position (so a bad record is found and named). Validation and the
+    splitting SQL then run once over all records of a source. OpenAlex files are loaded
+    record by record too, in batches of about :data:`OPENALEX_BATCH_BYTES`, each validated
+    and split before the next is read.
     """
     db.execute("DROP TABLE IF EXISTS _recs")
     db.execute(RECORDS_DDL.format(table="_recs"))
@@ -162,11 +231,9 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
                 f"SELECT rel_file, count(*) FROM _fast_{source} GROUP BY rel_file"
             ).fetchall()
         )
-    careful += [f for f in files if f.source == openalex.SOURCE]
     for number, f in enumerate(careful, 1):
         progress(f"read {number}/{len(careful)} {f.rel} (record by record)")
-        wrapper = "results" if f.source == openalex.SOURCE else None
-        loaded[f.rel] = load_records(db, f.path, "_recs", f.rel, allow_wrapper=wrapper)
+        loaded[f.rel] = load_records(db, f.path, "_recs", f.rel)
     meta = pa.table(
         {
             "rel_file": [f.rel for f in files],
@@ -180,43 +247,18 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
     db.unregister("_files_arrow")
     counts: dict[str, tuple[int, int]] = {rel: (n, 0) for rel, n in fast_counts.items()}
     bad_rows: dict[str, list[Problem]] = {}
-    for source in (paperlists.FOLDER, openreview.FOLDER, openalex.SOURCE):
+    for source in (paperlists.FOLDER, openreview.FOLDER):
         progress(f"split and validate {source}")
-        records = f"""(SELECT r.* FROM _recs r JOIN _files USING (rel_file)
-                       WHERE _files.source = '{source}')"""
-        validate = (
-            openalex.validate_sql(records)
-            if source == openalex.SOURCE
-            else author_lists.validate_sql(records)
-        )
-        db.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validate}")
-        valid = """(SELECT c.* EXCLUDE (problem), f.venue, f.year
-            FROM _checked c JOIN _files f USING (rel_file) WHERE c.problem IS NULL)"""
-        if source == openalex.SOURCE:
-            db.execute(f"CREATE OR REPLACE TEMP TABLE _valid AS {valid}")
-            openalex.ingest(db, "_valid")
-        else:
-            fast = f"_fast_{source}"
-            careful_rows = author_lists.valid_records_sql(valid)
-            if source in fast_sources:
-                db.execute(f"INSERT INTO {fast} BY NAME {careful_rows}")
-            else:
-                db.execute(f"CREATE TEMP TABLE {fast} AS {careful_rows}")
-            fmt = paperlists.FORMAT if source == paperlists.FOLDER else openreview.FORMAT
-            author_lists.ingest(db, fast, fmt)
-            db.execute(f"DROP TABLE {fast}")
-        for rel, kept, bad in db.execute(
-            "SELECT rel_file, count(*) FILTER (WHERE problem IS NULL), "
-            "count(*) FILTER (WHERE problem IS NOT NULL) FROM _checked GROUP BY rel_file"
-        ).fetchall():
-            counts[rel] = (kept, bad)
-        # the raw text of bad records only (the checked table does not carry it)
-        for rel, index, reason, raw in db.execute(
-            "SELECT c.rel_file, c.record_index, c.problem, r.j::VARCHAR FROM _checked c "
-            "JOIN _recs r USING (rel_file, record_index) "
-            "WHERE c.problem IS NOT NULL ORDER BY c.rel_file, c.record_index"
-        ).fetchall():
-            bad_rows.setdefault(rel, []).append(Problem(index, reason, raw[:20_000]))
+        _split_source(db, source, fast_sources, counts, bad_rows)
+    works = [f for f in files if f.source == openalex.SOURCE]
+    done = 0
+    for batch in _batches(works, OPENALEX_BATCH_BYTES):
+        db.execute("DELETE FROM _recs")
+        for f in batch:
+            done += 1
+            progress(f"read {done}/{len(works)} {f.rel} (record by record)")
+            loaded[f.rel] = load_records(db, f.path, "_recs", f.rel, allow_wrapper="results")
+        _split_source(db, openalex.SOURCE, fast_sources, counts, bad_rows)
     for f in files:
         load = loaded.get(f.rel, LoadedFile("_fast"))
         if load.fatal is not None:
