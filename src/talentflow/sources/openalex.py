@@ -19,9 +19,13 @@ WORK_ID = "coalesce(nullif(regexp_extract(j ->> 'id', '(W[0-9]+)$', 1), ''), j -
 
 
 def validate_sql(records: str) -> str:
-    """SQL giving ``record_index, rel_file, j, problem`` (problem NULL when usable)."""
+    """SQL giving ``record_index, rel_file, problem`` (problem NULL when usable).
+
+    The record itself is not repeated: join it back from ``records`` by (rel_file,
+    record_index), so the JSON text of a batch is held once, not once per step.
+    """
     return f"""
-    SELECT record_index, rel_file, j,
+    SELECT record_index, rel_file,
       CASE
         WHEN json_type(j) <> 'OBJECT'
           THEN 'record is not a JSON object (found ' || json_type(j) || ')'

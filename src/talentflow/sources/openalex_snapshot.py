@@ -188,23 +188,24 @@ def ingest_snapshot(
         db.execute(
             f"CREATE OR REPLACE TEMP TABLE _snap_checked AS {openalex.validate_sql('_snap')}"
         )
-        db.execute(
-            "CREATE OR REPLACE TEMP TABLE _snap_valid AS "
-            "SELECT * EXCLUDE (problem) FROM _snap_checked WHERE problem IS NULL"
+        openalex.ingest(
+            db,
+            "(SELECT s.* FROM _snap s JOIN _snap_checked c USING (rel_file, record_index) "
+            "WHERE c.problem IS NULL)",
         )
-        openalex.ingest(db, "_snap_valid")
         kept, bad = db.execute(
             "SELECT count(*) FILTER (WHERE problem IS NULL), "
             "count(*) FILTER (WHERE problem IS NOT NULL) FROM _snap_checked"
         ).fetchone()
         db.execute(
-            "INSERT INTO quarantine SELECT rel_file, record_index, problem, "
-            "left(j::VARCHAR, 20000) FROM _snap_checked WHERE problem IS NOT NULL"
+            "INSERT INTO quarantine SELECT rel_file, record_index, c.problem, "
+            "left(s.j::VARCHAR, 20000) FROM _snap_checked c JOIN _snap s "
+            "USING (rel_file, record_index) WHERE c.problem IS NOT NULL"
         )
         report.works_read += int(read or 0)
         report.works_kept += int(kept)
         report.quarantined += int(bad)
-    for temp in ("_snap", "_snap_checked", "_snap_valid"):
+    for temp in ("_snap", "_snap_checked"):
         db.execute(f"DROP TABLE IF EXISTS {temp}")
     return report
 

@@ -171,8 +171,11 @@ def _split_source(
     valid = """(SELECT c.* EXCLUDE (problem), f.venue, f.year
         FROM _checked c JOIN _files f USING (rel_file) WHERE c.problem IS NULL)"""
     if source == openalex.SOURCE:
-        db.execute(f"CREATE OR REPLACE TEMP TABLE _valid AS {valid}")
-        openalex.ingest(db, "_valid")
+        openalex.ingest(
+            db,
+            "(SELECT r.* FROM _recs r JOIN _checked c USING (rel_file, record_index) "
+            "WHERE c.problem IS NULL)",
+        )
     else:
         fast = f"_fast_{source}"
         careful_rows = author_lists.valid_records_sql(valid)
@@ -347,7 +350,7 @@ def run(ctx: StageContext) -> None:
     _write_log(db, log)
     ctx.progress("merge sources")
     merge(db)
-    for temp in ("_recs", "_checked", "_valid", "_files", "_clusters", "_next", "_ranked"):
+    for temp in ("_recs", "_checked", "_files", "_clusters", "_next", "_ranked"):
         db.execute(f"DROP TABLE IF EXISTS {temp}")
     ctx.record_params(
         "sources",
