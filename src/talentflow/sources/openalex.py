@@ -24,54 +24,81 @@ def validate_sql(records: str) -> str:
     The record itself is not repeated: join it back from ``records`` by (rel_file,
     record_index), so the JSON text of a batch is held once, not once per step.
     """
+    # two parses per record: the types of the checked fields in one call, the year in another
     return f"""
     SELECT record_index, rel_file,
       CASE
-        WHEN json_type(j) <> 'OBJECT'
-          THEN 'record is not a JSON object (found ' || json_type(j) || ')'
-        WHEN json_type(j, '$.id') IS DISTINCT FROM 'VARCHAR' THEN 'missing or non-string field "id"'
-        WHEN json_type(j, '$.authorships') NOT IN ('ARRAY', 'NULL')
-          THEN 'field "authorships" is ' || json_type(j, '$.authorships') || ', expected an array'
-        WHEN TRY_CAST(j ->> 'publication_year' AS INTEGER) IS NULL
+        WHEN t[1] <> 'OBJECT' THEN 'record is not a JSON object (found ' || t[1] || ')'
+        WHEN t[2] IS DISTINCT FROM 'VARCHAR' THEN 'missing or non-string field "id"'
+        WHEN t[3] NOT IN ('ARRAY', 'NULL')
+          THEN 'field "authorships" is ' || t[3] || ', expected an array'
+        WHEN TRY_CAST(year[1] AS INTEGER) IS NULL
           THEN 'missing or non-integer field "publication_year"'
-        WHEN json_type(j, '$.title') NOT IN ('VARCHAR', 'NULL')
-          THEN 'field "title" is ' || json_type(j, '$.title') || ', expected a string'
+        WHEN t[4] NOT IN ('VARCHAR', 'NULL')
+          THEN 'field "title" is ' || t[4] || ', expected a string'
       END AS problem
-    FROM {records}"""
+    FROM (SELECT record_index, rel_file,
+            json_type(j, ['$', '$.id', '$.authorships', '$.title']) AS t,
+            json_extract_string(j, ['$.publication_year']) AS year
+          FROM {records})"""
+
+
+#: The fields the raw tables take from a work, as a structure for ``json_transform``: each
+#: record is parsed once into it (a field of another type becomes NULL, as with ``->>``).
+_NAMED = '[{"display_name": "VARCHAR"}]'
+WORK_STRUCTURE = (
+    '{"id": "VARCHAR", "title": "VARCHAR", "display_name": "VARCHAR", '
+    '"publication_year": "VARCHAR", "doi": "VARCHAR", '
+    '"primary_location": {"source": {"display_name": "VARCHAR"}}, '
+    '"host_venue": {"display_name": "VARCHAR"}, '
+    f'"topics": {_NAMED}, "keywords": {_NAMED}, "concepts": {_NAMED}, '
+    '"authorships": [{"author": {"id": "VARCHAR", "display_name": "VARCHAR", '
+    '"orcid": "VARCHAR"}, "raw_author_name": "VARCHAR", "raw_affiliation_string": "VARCHAR", '
+    '"raw_affiliation_strings": ["VARCHAR"], "institutions": [{"display_name": "VARCHAR", '
+    '"country_code": "VARCHAR", "ror": "VARCHAR"}]}]}'
+)
+
+
+def _joined(items: str) -> str:
+    """SQL: the non-NULL strings of list ``items`` joined by ``+`` (NULL when none)."""
+    return f"nullif(array_to_string(list_filter({items}, x -> x IS NOT NULL), '+'), '')"
 
 
 def ingest(db: Any, valid: str) -> None:
     """Insert validated works of ``valid`` (record_index, j, rel_file) into the raw tables."""
-    base = f"""
-    WITH r AS (
-      SELECT rel_file, record_index, j,
-        {WORK_ID} AS work_id,
-        -- a work repeated in the input keeps its id at its first appearance (file order); a
-        -- later one (in this batch, or after one stored from an earlier batch or an unchanged
-        -- file) gets its file and position appended: keys stay unique
-        work_id || CASE WHEN row_number() OVER (
-                            PARTITION BY work_id ORDER BY rel_file, record_index) > 1
-                          OR work_id IN (SELECT record_id FROM _oa_stored)
-                        THEN '~' || rel_file || ':' || record_index ELSE '' END AS wid,
-        coalesce(j ->> 'title', j ->> 'display_name') AS title,
-        TRY_CAST(j ->> 'publication_year' AS INTEGER) AS year,
-        coalesce(j ->> '$.primary_location.source.display_name',
-                 j ->> '$.host_venue.display_name') AS venue_name,
-        nullif(regexp_extract(j ->> 'doi', '(10\\..+)$', 1), '') AS doi,
-        list_concat(
-          coalesce(json_extract_string(j, '$.topics[*].display_name'), []),
-          coalesce(json_extract_string(j, '$.keywords[*].display_name'), []),
-          coalesce(json_extract_string(j, '$.concepts[*].display_name'), [])
-        ) AS kw,
-        coalesce(json_extract(j, '$.authorships[*]'), []) AS auths
-      FROM {valid}
-    )"""
     # the ids stored before this call, taken once: the papers insert below adds to raw_papers
     db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa_stored AS
         SELECT record_id FROM raw_papers WHERE source = 'openalex' AND record_id IN (
-          SELECT {WORK_ID}
-          FROM {valid})""")
-    db.execute(f"""{base}
+          SELECT {WORK_ID} FROM {valid})""")
+    db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa AS
+        SELECT rel_file, record_index, json_transform(j, '{WORK_STRUCTURE}') AS w FROM {valid}""")
+    db.execute("""CREATE OR REPLACE TEMP TABLE _oa_works AS
+    WITH r AS (
+      SELECT rel_file, record_index, w,
+        coalesce(nullif(regexp_extract(w.id, '(W[0-9]+)$', 1), ''), w.id) AS work_id
+      FROM _oa
+    )
+    SELECT rel_file, record_index, work_id,
+      -- a work repeated in the input keeps its id at its first appearance (file order); a
+      -- later one (in this batch, or after one stored from an earlier batch or an unchanged
+      -- file) gets its file and position appended: keys stay unique
+      work_id || CASE WHEN row_number() OVER (
+                          PARTITION BY work_id ORDER BY rel_file, record_index) > 1
+                        OR work_id IN (SELECT record_id FROM _oa_stored)
+                      THEN '~' || rel_file || ':' || record_index ELSE '' END AS wid,
+      coalesce(w.title, w.display_name) AS title,
+      TRY_CAST(w.publication_year AS INTEGER) AS year,
+      coalesce(w.primary_location.source.display_name, w.host_venue.display_name) AS venue_name,
+      nullif(regexp_extract(w.doi, '(10\\..+)$', 1), '') AS doi,
+      list_concat(
+        coalesce(list_transform(w.topics, x -> x.display_name), []),
+        coalesce(list_transform(w.keywords, x -> x.display_name), []),
+        coalesce(list_transform(w.concepts, x -> x.display_name), [])
+      ) AS kw,
+      coalesce(w.authorships, []) AS auths
+    FROM r""")
+    db.execute("DROP TABLE _oa")
+    db.execute("""
     INSERT INTO raw_papers BY NAME
     SELECT 'openalex:' || wid AS rec_key, 'openalex' AS source, 'openalex' AS venue, year,
       wid AS record_id, NULL AS openreview_id, title,
@@ -79,26 +106,24 @@ def ingest(db: Any, valid: str) -> None:
       NULL AS abstract, nullif(array_to_string(kw, ';'), '') AS keywords, NULL AS track,
       NULL AS status, doi, work_id AS openalex_id, venue_name, len(auths)::INTEGER AS n_authors,
       rel_file AS source_file, record_index
-    FROM r""")
-    db.execute(f"""{base},
-    s AS (
+    FROM _oa_works""")
+    db.execute(f"""
+    WITH s AS (
       SELECT wid, rel_file, unnest(auths) AS a, unnest(generate_series(0, len(auths) - 1)) AS pos
-      FROM r WHERE len(auths) > 0
+      FROM _oa_works WHERE len(auths) > 0
     ),
     v AS (
       SELECT wid, rel_file, pos, a,
-        coalesce(
-          nullif(array_to_string(json_extract_string(a, '$.raw_affiliation_strings[*]'), '+'), ''),
-          a ->> 'raw_affiliation_string') AS aff
+        coalesce({_joined("a.raw_affiliation_strings")}, a.raw_affiliation_string) AS aff
       FROM s
     )
     INSERT INTO raw_authorships BY NAME
     SELECT 'openalex:' || wid AS rec_key, pos::INTEGER AS author_position,
-      coalesce(a ->> '$.author.display_name', a ->> 'raw_author_name') AS author_name,
-      CASE WHEN a ->> '$.author.id' IS NOT NULL THEN 'openalex:' || coalesce(
-        nullif(regexp_extract(a ->> '$.author.id', '(A[0-9]+)$', 1), ''), a ->> '$.author.id') END
+      coalesce(a.author.display_name, a.raw_author_name) AS author_name,
+      CASE WHEN a.author.id IS NOT NULL THEN 'openalex:' || coalesce(
+        nullif(regexp_extract(a.author.id, '(A[0-9]+)$', 1), ''), a.author.id) END
         AS source_person_id,
-      nullif(regexp_extract(a ->> '$.author.orcid',
+      nullif(regexp_extract(a.author.orcid,
         '([0-9]{{4}}-[0-9]{{4}}-[0-9]{{4}}-[0-9]{{3}}[0-9Xx])', 1), '') AS orcid,
       NULL AS dblp, nullif(trim(aff), '') AS raw_affiliation,
       CASE WHEN nullif(trim(aff), '') IS NULL THEN []::VARCHAR[]
@@ -106,12 +131,10 @@ def ingest(db: Any, valid: str) -> None:
         AS affiliations,
       NULL AS email_domain, NULL AS career_position, TRUE AS aligned,
       []::VARCHAR[] AS misaligned_fields, NULL AS label_institution, NULL AS label_country,
-      nullif(array_to_string(json_extract_string(a, '$.institutions[*].display_name'), '+'), '')
-        AS source_institution,
-      nullif(array_to_string(json_extract_string(a, '$.institutions[*].country_code'), '+'), '')
-        AS source_country,
-      nullif(array_to_string(json_extract_string(a, '$.institutions[*].ror'), '+'), '')
-        AS source_ror,
+      {_joined("list_transform(a.institutions, x -> x.display_name)")} AS source_institution,
+      {_joined("list_transform(a.institutions, x -> x.country_code)")} AS source_country,
+      {_joined("list_transform(a.institutions, x -> x.ror)")} AS source_ror,
       'openalex' AS source, rel_file AS source_file
     FROM v""")
-    db.execute("DROP TABLE _oa_stored")
+    for temp in ("_oa_stored", "_oa_works"):
+        db.execute(f"DROP TABLE {temp}")

@@ -84,8 +84,10 @@ def load_records(
 
 def _unwrap(db: Any, table: str, key: str) -> None:
     """Replace a single wrapper object by the records of its ``key`` array (in place)."""
+    # at most two records are looked at: a wrapper is a file of exactly one
     rows = db.execute(
-        f"SELECT count(*), bool_and(json_type(j, '$.{key}') = 'ARRAY') FROM {table}"
+        f"SELECT count(*), bool_and(json_type(j, '$.{key}') = 'ARRAY') "
+        f"FROM (SELECT j FROM {table} LIMIT 2)"
     ).fetchone()
     if rows[0] == 1 and rows[1]:
         db.execute(
