@@ -155,10 +155,27 @@ def test_person_institution_and_search(client: TestClient) -> None:
     assert client.get("/api/persons/bad%20id").status_code == 422
     inst = client.get("/api/institutions", params={"name": "Google"}).json()
     assert [c["id"] for c in inst["charts"]][:2] == ["inst_years", "inst_stages"]
-    assert (
-        client.get("/api/search", params={"q": "google"}).json()["institutions"][0]["institution"]
-        == "Google"
-    )
+    hit = client.get("/api/search", params={"q": "google"}).json()["institutions"][0]
+    assert hit["institution"] == "Google"
+
+
+def test_search_gives_an_institution_its_most_frequent_country(
+    tmp_path_factory: pytest.TempPathFactory, client: TestClient
+) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(shared_store(tmp_path_factory)), read_only=True)
+    counts = con.execute(
+        "SELECT institution, country, count(*) FROM person_years WHERE country IS NOT NULL "
+        "AND lower(institution) LIKE '%univ%' GROUP BY ALL"
+    ).fetchall()
+    con.close()
+    best: dict[str, tuple[int, str]] = {}
+    for inst, country, n in counts:  # most rows, ties to the first country name
+        if inst not in best or (-n, country) < (-best[inst][0], best[inst][1]):
+            best[inst] = (n, country)
+    found = client.get("/api/search", params={"q": "univ", "limit": 50}).json()["institutions"]
+    assert found and all(r["country"] == best[r["institution"]][1] for r in found)
 
 
 def test_search_input_is_data_not_sql(client: TestClient) -> None:

@@ -23,6 +23,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from talentflow.careers.tenures import most_common
 from talentflow.store import open_store
 
 #: Most rows any query returns (a cap on response size whatever the parameters).
@@ -640,10 +641,14 @@ class Queries:
             )
         if self.has("person_years", "institution"):
             t = self._t("person_years")
+            hits = t.filter(t.institution.lower().contains(needle))
+            # the country seen most often, ties to the first name (SQL mode picks at random)
+            country = most_common(hits, ["institution"], "country")
             out["institutions"] = self._run(
-                t.filter(t.institution.lower().contains(needle))
-                .group_by(["institution"])
-                .aggregate(persons=t.person_id.nunique(), country=t.country.mode())
+                hits.group_by(["institution"])
+                .aggregate(persons=hits.person_id.nunique())
+                .left_join(country, "institution")
+                .select("institution", "persons", "country")
                 .order_by([ibis.desc("persons"), "institution"]),
                 limit=limit,
             )
