@@ -209,3 +209,25 @@ def test_stats_command(tmp_path, corpus):
     result = CliRunner().invoke(app, ["stats", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "authorships" in result.output and "icml" in result.output
+
+
+def test_cut_short_gzip_keeps_the_records_before_the_cut(tmp_path, corpus):
+    import gzip
+
+    lines = "".join(
+        json.dumps({"id": f"https://openalex.org/W{i}", "title": f"Work {i} on learning",
+                    "publication_year": 2023, "authorships": []}) + "\n"
+        for i in range(200)
+    )
+    packed = gzip.compress(lines.encode())
+    _write(corpus, "openalex/works/part_000.gz", packed[: len(packed) * 2 // 3])
+    db = tmp_path / "s.duckdb"
+    build(corpus, db, stages=["sources"])
+    status, kept, message = _rows(
+        db, "SELECT status, records_kept, message FROM ingest_log WHERE source = 'openalex'"
+    )[0]
+    assert status == "partial" and 0 < kept < 200
+    reasons = [r for (r,) in _rows(db, "SELECT reason FROM quarantine")]
+    assert any("truncated gzip" in r for r in reasons)
+    works = _rows(db, "SELECT count(*) FROM papers WHERE paper_id LIKE 'openalex:%'")[0][0]
+    assert works == kept  # every record before the cut is kept
