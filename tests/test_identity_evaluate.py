@@ -73,3 +73,45 @@ def test_evaluation_leaves_no_tables_behind(scored) -> None:
     left = [t for t in con.list_tables() if t.startswith(("_eval", "_identity"))]
     assert left == []
     assert con.table("authorships").count().execute() == 4 * 6 * 2 * 3 + 2
+
+
+def test_breakdown_separates_where_links_went() -> None:
+    import pandas as pd
+
+    def r(known, ok, attached_to=None, kind=None, rule="splink", ev=None):
+        return {
+            "profile": True,
+            "known": known,
+            "ours_ok": ok,
+            "ours_wrong_new": attached_to is not None,
+            "attached_to": attached_to,
+            "person_kind": kind,
+            "rule": rule,
+            "cluster_evidence": ev,
+            "base_ok": False,
+            "base_wrong_new": False,
+            "base_attached_to": None,
+        }
+
+    df = pd.DataFrame(
+        [
+            r(True, True, kind="openreview"),
+            r(True, False, rule="singleton"),
+            r(True, False, kind="other ids", ev="name:14.0;coauthors:7.3"),
+            r(True, False, kind=None),
+            r(False, False, "openreview", "openreview", ev="name:14.0;coauthors:8.8;venues:1"),
+            r(False, False, "openreview", "openreview", ev="unique name;name:14;coauthors:-0.5"),
+            r(False, False, "other ids", "other ids", ev="name:14.0;coauthors:7.3"),
+            r(False, False, rule="singleton"),
+        ]
+    )
+    scores, b = evaluate.scores_of(df)
+    ours = scores[0]
+    assert ours.recall_known == pytest.approx(0.25)
+    assert ours.false_attach_new_profile == pytest.approx(0.5)
+    assert b["new to another profile: shared co-authors"] == pytest.approx(0.25)
+    assert b["new to another profile: unique name alone"] == pytest.approx(0.25)
+    assert b["new to other ids: shared co-authors"] == pytest.approx(0.25)
+    assert b["known missed: left alone"] == pytest.approx(0.25)
+    assert b["known missed: a person with ids"] == pytest.approx(0.25)
+    assert b["known missed: hidden only"] == pytest.approx(0.25)

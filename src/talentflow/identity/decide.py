@@ -5,13 +5,19 @@ OpenAlex, DBLP, ORCID), and *free* entities: authorships without an id and clust
 only by a hashed e-mail (old OpenReview records use a different address on different papers,
 so such a cluster is often a fragment of a person). Rules, in order:
 
+0. Id fragments (:func:`fragments`): a strong cluster without an OpenReview profile (an ACL
+   or DBLP id only) joins the one profile cluster of the same name with which it shares
+   co-authors (and, for common names, a place). Otherwise strong clusters are never merged
+   with each other, not even through a free entity (best link only, never transitive).
 1. A free entity joins the strong cluster it matches best when the match probability reaches
    ``attach_threshold`` *and* the runner-up strong cluster is at least ``margin`` match
    weight (log2 Bayes factor) behind, or the best reaches ``sure_threshold`` (then the
    runner-up is near-certain too, which in practice means two id fragments of one human,
    e.g. an ACL id and an OpenReview profile never seen together: joining the best beats
-   leaving the record alone). Strong clusters are never merged with each other, not even
-   through a free entity (best link only, never transitive).
+   leaving the record alone). Merged fragments are one candidate. A best candidate holding
+   exactly the entity's name, held by no other identified person, is enough from
+   ``unique_name_threshold`` on when that person was seen on two papers or at the same
+   venue (``unique_name_support``).
 2. A cluster never receives an entity that shares a paper with it (one slot per paper).
 3. Free entities left over are grouped by connected components over pairs with probability
    >= ``pair_threshold`` (never two on one paper); a group that links (same threshold) to
@@ -29,6 +35,7 @@ from typing import Any
 
 import ibis
 
+from talentflow.identity.features import cluster_entities
 from talentflow.identity.identifiers import components
 
 #: Default decision thresholds (recorded with each build).
@@ -40,6 +47,21 @@ DEFAULTS: dict[str, float] = {
     "pair_threshold": 0.99,
     "margin": 1.0,
     "sure_threshold": 0.999,
+    # Fragments: a strong cluster without an OpenReview profile joins the one profile
+    # cluster of the same first-last name with which it shares this many co-authors (or
+    # one co-author and an institution or e-mail domain). 0 turns fragment merging off.
+    "fragment_coauthors": 2.0,
+    # ... twice that, or that many and a shared place, for a name held by this many
+    # identified people or more.
+    "fragment_common_name": 5.0,
+    # A free entity whose first-last name is exactly that of one identified person, and of
+    # no other, joins that person from this probability on (name-only evidence scores low
+    # under the global prior, yet on the development split such a link was the person's in
+    # about 4 of 5 cases). 1 turns the rule off.
+    "unique_name_threshold": 0.01,
+    # ... and only when the person was seen on two papers or more, or at the same venue
+    # (1: required, 0: the name alone suffices).
+    "unique_name_support": 1.0,
 }
 
 _MW_PREFIX = "mw_"
@@ -78,6 +100,68 @@ def members_table(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
     return in_cluster.union(alone)
 
 
+def fragments(
+    features: ibis.Table,
+    clusters: ibis.Table,
+    ent_papers: ibis.Table,
+    *,
+    min_coauthors: int = 2,
+    common_name: int = 5,
+) -> ibis.Table:
+    """``(entity_id, person_key, cluster_evidence)``: id fragments of one human, merged.
+
+    One human often holds ids that never meet on one authorship: an ACL Anthology id, a
+    DBLP id, an OpenReview profile. A strong cluster *without* an OpenReview profile joins
+    the profile cluster with the same first-last name when they share ``min_coauthors``
+    co-authors, or one co-author and an institution or e-mail domain, never a paper, and
+    that profile cluster is its only such partner (two profiles of the name: left alone).
+    A name held by ``common_name`` identified people or more needs twice the co-authors, or
+    ``min_coauthors`` and a shared place. Profile clusters are never merged with each other
+    (homonyms hold distinct profiles).
+    """
+    f = features.join(clusters.filter(clusters.strong), "authorship_id")
+    prof = f.group_by("cluster_key").aggregate(profile=f.profile.max())
+    ent = cluster_entities(features, clusters.filter(clusters.strong))
+    ent = ent.join(prof, ent.entity_id == prof.cluster_key).select(
+        "entity_id", "name_fl", "coauthors", "institutions", "domains", "profile"
+    )
+    ent = ent.filter(ent.name_fl.notnull())
+    # How many identified people hold the name: shared co-author *names* of a "Yang Liu"
+    # are weaker evidence (the co-authors are often common names too).
+    holders = ent.group_by("name_fl").aggregate(holders=ent.entity_id.count())
+    ent = ent.join(holders, "name_fl")
+    lo = ent.filter(~ent.profile)
+    hi = ent.filter(ent.profile)
+    pairs = lo.join(hi, "name_fl", lname="{name}_l", rname="{name}_r")
+    co = pairs.coauthors_l.intersect(pairs.coauthors_r).length().fill_null(0)
+    place = pairs.institutions_l.intersect(pairs.institutions_r).length().fill_null(
+        0
+    ) + pairs.domains_l.intersect(pairs.domains_r).length().fill_null(0)
+    pairs = pairs.select(
+        frag=pairs.entity_id_l,
+        prof=pairs.entity_id_r,
+        name=pairs.name_fl,
+        co=co,
+        place=place,
+        common=pairs.holders_l >= common_name,
+    )
+    rare_ok = (pairs.co >= min_coauthors) | ((pairs.co >= 1) & (pairs.place >= 1))
+    common_ok = (pairs.co >= 2 * min_coauthors) | ((pairs.co >= min_coauthors) & (pairs.place >= 1))
+    pairs = pairs.filter(ibis.ifelse(pairs.common, common_ok, rare_ok))
+    pairs = _not_sharing_a_paper(pairs, "frag", "prof", ent_papers)
+    n = pairs.group_by("frag").aggregate(n=pairs.prof.count())
+    pairs = pairs.join(n.filter(n.n == 1), "frag")
+    return pairs.select(
+        entity_id=pairs.frag,
+        person_key=pairs.prof,
+        cluster_evidence=ibis.literal("id fragment: same name, ")
+        + pairs.co.cast("string")
+        + " shared co-authors, "
+        + pairs.place.cast("string")
+        + " shared places",
+    )
+
+
 def _not_sharing_a_paper(
     pairs: ibis.Table, left: str, right: str, ent_papers: ibis.Table
 ) -> ibis.Table:
@@ -94,7 +178,11 @@ def _not_sharing_a_paper(
 
 
 def decide(
-    pairs: ibis.Table, members: ibis.Table, *, params: dict[str, Any] | None = None
+    pairs: ibis.Table,
+    members: ibis.Table,
+    *,
+    params: dict[str, Any] | None = None,
+    frags: ibis.Table | None = None,
 ) -> ibis.Table:
     """Map every free entity that links to someone onto a person key.
 
@@ -104,23 +192,67 @@ def decide(
     """
     p = {**DEFAULTS, **(params or {})}
     mw = [c for c in pairs.columns if c.startswith(_MW_PREFIX)]
-    ent_papers = members.select("entity_id", "paper_id").distinct().cache()
+    if frags is None:
+        ent_papers = members.select("entity_id", "paper_id").distinct().cache()
+    else:
+        # Merged fragments are one person: their papers are the person's papers.
+        m = members.left_join(frags.select("entity_id", "person_key"), "entity_id")
+        ent_papers = (
+            m.select(entity_id=m.person_key.fill_null(m.entity_id), paper_id=m.paper_id)
+            .distinct()
+            .cache()
+        )
 
     # 1. free -> strong candidates, excluding clusters that share a paper with the entity.
     sel = {"p": pairs.match_probability, "w": pairs.match_weight, **{c: pairs[c] for c in mw}}
+    unique_l = unique_r = ibis.literal(False)
+    if {"tf_name_fl_l", "tf_name_fl_r", "mw_tf_adj_name"} <= set(pairs.columns):
+        # Term frequencies are the share of identified people with the name (see
+        # ``model.name_frequencies``): an exact name held by exactly one of them.
+        n_people = int(members.filter(members.strong).entity_id.nunique().execute())
+        exact = (pairs.tf_name_fl_l == pairs.tf_name_fl_r) & (pairs.mw_tf_adj_name != 0)
+        unique_l = exact & ((pairs.tf_name_fl_r * n_people).round() == 1)
+        unique_r = exact & ((pairs.tf_name_fl_l * n_people).round() == 1)
     lf = pairs.filter(~pairs.is_cluster_l & pairs.is_cluster_r).select(
-        free=pairs.entity_id_l, cluster=pairs.entity_id_r, **sel
+        free=pairs.entity_id_l, cluster=pairs.entity_id_r, uniq_name=unique_l, **sel
     )
     rf = pairs.filter(pairs.is_cluster_l & ~pairs.is_cluster_r).select(
-        free=pairs.entity_id_r, cluster=pairs.entity_id_l, **sel
+        free=pairs.entity_id_r, cluster=pairs.entity_id_l, uniq_name=unique_r, **sel
     )
-    rc = _not_sharing_a_paper(lf.union(rf, distinct=False), "free", "cluster", ent_papers)
+    rc = lf.union(rf, distinct=False)
+    if frags is not None:
+        # Candidates are persons: fragments of one human are one candidate (its best pair),
+        # not each other's runner-up.
+        rc = rc.left_join(frags.select(cluster=frags.entity_id, canon=frags.person_key), "cluster")
+        rc = rc.mutate(cluster=rc.canon.fill_null(rc.cluster)).drop("canon", "cluster_right")
+        wc = ibis.window(group_by=["free", "cluster"], order_by=[ibis.desc("w")])
+        rc = rc.mutate(rc_=ibis.row_number().over(wc))
+        rc = rc.filter(rc.rc_ == 0).drop("rc_")
+    rc = _not_sharing_a_paper(rc, "free", "cluster", ent_papers)
     win = ibis.window(group_by="free", order_by=[ibis.desc("w"), "cluster"])
     ranked = rc.mutate(rk=ibis.row_number().over(win), w2=rc.w.lead().over(win))
     best = ranked.filter(ranked.rk == 0)
+    by_name = (
+        best.uniq_name & (best.p >= p["unique_name_threshold"]) & (best.p < p["attach_threshold"])
+    )
+    if p["unique_name_support"] > 0:
+        # Name alone, but not only the name: the person was seen on at least two papers, or
+        # at the same venue (on the development split a person seen once, at another venue,
+        # was someone else in 2 of 7 such links; otherwise 1 in 6).
+        n_papers = ent_papers.group_by("entity_id").aggregate(n_papers=ibis._.count())
+        best = best.left_join(n_papers, best.cluster == n_papers.entity_id).drop("entity_id")
+        support = best.n_papers.fill_null(0) >= 2
+        if "mw_venues" in best.columns:
+            support = support | (best.mw_venues > 0)
+        by_name = (
+            best.uniq_name
+            & (best.p >= p["unique_name_threshold"])
+            & (best.p < p["attach_threshold"])
+            & support
+        )
     attached = (
         best.filter(
-            (best.p >= p["attach_threshold"])
+            ((best.p >= p["attach_threshold"]) | by_name)
             & (
                 best.w2.isnull()
                 | (best.w - best.w2 >= p["margin"])
@@ -132,7 +264,8 @@ def decide(
             person_key=best.cluster,
             rule=ibis.literal("splink"),
             match_probability=best.p,
-            cluster_evidence=evidence_expr(best),
+            cluster_evidence=ibis.ifelse(by_name, ibis.literal("unique name;"), ibis.literal(""))
+            + evidence_expr(best),
         )
         .cache()
     )
@@ -209,10 +342,30 @@ def assign(
             "cluster_evidence": "string",
         }
     )
+    p = {**DEFAULTS, **(params or {})}
+    frags = None
+    if "profile" in features.columns and p["fragment_coauthors"] > 0:
+        ent_papers = members.select("entity_id", "paper_id").distinct()
+        frags = fragments(
+            features,
+            clusters,
+            ent_papers,
+            min_coauthors=int(p["fragment_coauthors"]),
+            common_name=int(p["fragment_common_name"]),
+        ).cache()
     if pairs is None:
         linked = ibis.memtable({k: [] for k in schema.names}, schema=schema)
     else:
-        linked = decide(pairs, members, params=params).cast(schema)
+        linked = decide(pairs, members, params=params, frags=frags).cast(schema)
+    if frags is not None:
+        merged = frags.select(
+            "entity_id",
+            "person_key",
+            rule=ibis.literal("identifier"),
+            match_probability=ibis.null("float64"),
+            cluster_evidence=frags.cluster_evidence,
+        ).cast(schema)
+        linked = linked.union(merged)
     m = members.left_join(linked, "entity_id").drop("entity_id_right")
     in_cluster = m.entity_id != m.authorship_id
     # A person found only by linkage is keyed by its smallest member key.
@@ -226,5 +379,6 @@ def assign(
             else_="singleton",
         ),
         match_probability=ibis.ifelse(m.strong, ibis.null("float64"), m.match_probability),
-        cluster_evidence=ibis.ifelse(m.strong, ibis.null("string"), m.cluster_evidence),
+        # Strong clusters carry evidence only when merged as an id fragment.
+        cluster_evidence=m.cluster_evidence,
     )

@@ -95,7 +95,9 @@ def hidden_rows(
     ``ours_ok``/``ours_wrong_new`` and ``base_ok``/``base_wrong_new`` (the two figures per
     method), ``attached_to`` (for a new person linked to an existing one: ``openreview``
     when that person has an OpenReview profile outside, ``other ids`` when only other ids,
-    ``no ids`` when only unidentified authorships) and the names and keys behind them.
+    ``no ids`` when only unidentified authorships), ``person_kind`` (the same for every row:
+    what the assigned person carries outside, NULL when it has no authorship outside) and the
+    names and keys behind them.
     """
     truth = con.table("_eval_truth")
     hidden_flag = _venue_year(authorships).isin(list(hide))
@@ -108,7 +110,9 @@ def hidden_rows(
     )
     lab = a.left_join(truth, "authorship_id").drop("authorship_id_right")
     lab = lab.join(
-        assignments.select("authorship_id", "person_key", "rule", "match_probability"),
+        assignments.select(
+            "authorship_id", "person_key", "rule", "match_probability", "cluster_evidence"
+        ),
         "authorship_id",
     )
     con.create_table("_eval_lab", lab, overwrite=True)
@@ -173,11 +177,13 @@ def hidden_rows(
         "expected_key",
         "rule",
         "match_probability",
+        "cluster_evidence",
         profile=hid.spid.startswith("openreview:~").fill_null(False),
         known=known,
         ours_ok=known & (hid.person_key == hid.expected_key),
         ours_wrong_new=wrong_new,
         attached_to=ibis.ifelse(wrong_new, hid.existing_kind, ibis.null("string")),
+        person_kind=hid.existing_kind,
         base_ok=known & (hid.name_key == hid.cluster_key),
         base_wrong_new=base_wrong_new,
         base_attached_to=ibis.ifelse(base_wrong_new, hid.base_kind, ibis.null("string")),
@@ -222,6 +228,37 @@ def scores_of(df: Any, *, profiles_only: bool = True) -> tuple[list[Scores], dic
         f"new attached to a person with {k}": round(v / n_new, 4) if n_new else 0.0
         for k, v in sorted(kinds.items())
     }
+    # Links of new people to another OpenReview profile on the same name *and* shared
+    # co-authors are mostly a second profile of the same human (~Sonali_Parbhoo2 for
+    # Sonali Parbhoo); those on the name alone are the unique-name rule's.
+    if "cluster_evidence" in df.columns and n_new:
+        ev = df.cluster_evidence.fillna("")
+        to_profile = df.attached_to == "openreview"
+        co = ev.str.extract(r"coauthors:(-?[0-9.]+)", expand=False).astype(float) > 0
+        by_name = ev.str.startswith("unique name")
+        breakdown["new to another profile: shared co-authors"] = round(
+            float((to_profile & co).sum()) / n_new, 4
+        )
+        breakdown["new to another profile: unique name alone"] = round(
+            float((to_profile & by_name).sum()) / n_new, 4
+        )
+        # The same for people known by other ids only: mostly an ACL id of the same human
+        # (same name, shared co-authors and institution), which the truth cannot connect.
+        breakdown["new to other ids: shared co-authors"] = round(
+            float(((df.attached_to == "other ids") & co).sum()) / n_new, 4
+        )
+    # Where the known people that were missed went: left alone, put with someone who has
+    # ids outside (often another id fragment or profile of the same human, which the truth
+    # does not connect), with someone known only by unidentified authorships, or grouped
+    # only with other hidden authorships.
+    missed = df[known & ~df.ours_ok.astype(bool)]
+    if "person_kind" in missed.columns:
+        kind = missed.person_kind.fillna("hidden only").replace(
+            {"openreview": "a person with ids", "other ids": "a person with ids"}
+        )
+        where = kind.where(missed.rule != "singleton", "left alone")
+        for k, v in sorted(where.value_counts().to_dict().items()):
+            breakdown[f"known missed: {k}"] = round(v / n_known, 4) if n_known else 0.0
     return scores, breakdown
 
 

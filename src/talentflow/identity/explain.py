@@ -24,7 +24,9 @@ def explain(con: Any, person_id: str) -> Explanation:
     """Look up ``person_id`` in a store (an Ibis connection) and gather the link evidence.
 
     ``cluster_evidence`` of a ``splink`` link lists each comparison's match weight
-    (log2 Bayes factor) for the pair that attached it; ``identifier`` links list the ids.
+    (log2 Bayes factor) for the pair that attached it (prefixed ``unique name;`` when the
+    unique-name rule attached it); ``identifier`` links list the ids, and those of an id
+    fragment merged into a profile say so (``id fragment: same name, N shared co-authors``).
     """
     persons = con.table("persons")
     person = persons.filter(persons.person_id == person_id).to_pyarrow().to_pylist()

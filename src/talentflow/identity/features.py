@@ -189,6 +189,10 @@ def authorship_features(
     if "label_country" in cols:
         country = country.fill_null(_first_part(a.label_country).lower())
     domain = registrable_domain(a.email_domain) if "email_domain" in cols else ibis.null("string")
+    # An OpenReview profile (not a hashed e-mail): one human has at most one, as a rule.
+    profile = ibis.literal(False)
+    if "source_person_id" in cols:
+        profile = a.source_person_id.cast("string").startswith("openreview:~").fill_null(False)
 
     out = a.select(
         "authorship_id",
@@ -208,6 +212,7 @@ def authorship_features(
         institution=_clean(institution),
         country=_clean(country),
         domain=domain,
+        profile=profile,
     )
     topics = paper_topics(papers)
     if topics is not None:

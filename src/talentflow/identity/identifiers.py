@@ -74,13 +74,16 @@ def components(pairs: pa.Table) -> pa.Table:
     return pa.table({"node": nodes, "component": pc.take(nodes, pa.array(first[labels]))})
 
 
-def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 2) -> ibis.Table:
+def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> ibis.Table:
     """Drop id uses that cannot be one person's.
 
     An id carried by two authors of the same paper is a shared address, not a person (old
     OpenReview records list one e-mail for several authors), and a use whose name is
-    incompatible with the id's most frequent name (different surname, not the same name in
-    the other order, more than ``max_edit`` edits apart) is a misaligned list entry.
+    incompatible with the id's most frequent name is a misaligned list entry or a mistyped id
+    (``dblp:183/0579`` on "Yuxiang Wang" and "Mengdi Wang"). Compatible: the same surname and
+    a compatible given name (equal, one an initial or a prefix of the other, or one edit
+    apart); or the same name in the other order; or at most ``max_edit`` edits apart in all
+    (a typo, "Zhuoran Yang" is two edits from "Zhaoran Wang").
     """
     f = features.select("authorship_id", "paper_id", "name_fl", "first", "last")
     u = ids.join(f, "authorship_id")
@@ -96,10 +99,24 @@ def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 2) -> 
     rep = counts.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)
     rep = rep.select("pid", rep_fl=rep.name_fl, rep_first=rep.first, rep_last=rep.last)
     u = u.left_join(rep, "pid").drop("pid_right")
+    given = (
+        u.first.isnull()
+        | u.rep_first.isnull()
+        | (
+            (u.first.left(1) == u.rep_first.left(1))
+            & (
+                (u.first.length() == 1)
+                | (u.rep_first.length() == 1)
+                | u.first.startswith(u.rep_first)
+                | u.rep_first.startswith(u.first)
+                | (u.first.levenshtein(u.rep_first) <= 1)
+            )
+        )
+    )
     compatible = (
         u.name_fl.isnull()
         | u.rep_fl.isnull()
-        | (u.last == u.rep_last)
+        | ((u.last == u.rep_last) & given)
         | ((u.first == u.rep_last) & (u.last == u.rep_first))
         | (u.name_fl.levenshtein(u.rep_fl) <= max_edit)
     )

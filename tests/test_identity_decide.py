@@ -1,0 +1,183 @@
+"""Decision rules on hand-made inputs, without splink: id fragments and the unique-name rule.
+
+Fast: identifier clusters and features are computed by the stage's own code on a few rows,
+and the scored pairs of the unique-name cases are written by hand (the rule reads only the
+pair's probability, weights and the names' term frequencies).
+"""
+
+from __future__ import annotations
+
+import math
+
+import ibis
+import pytest
+
+from talentflow.identity import decide, features, identifiers
+from tests.test_identity_link import row, table
+
+
+def _assign(rows, pairs=None, params=None) -> dict[str, dict[str, object]]:
+    """Run identifiers, features and ``decide.assign`` as the stage does; rows by authorship."""
+    con = ibis.duckdb.connect()
+    con.create_table("a", table(rows).drop_columns(["truth"]))
+    a = con.table("a")
+    names = con.create_table("names", features.name_table(con, a))
+    feats = con.create_table("feats", features.authorship_features(a, names, None))
+    ids = con.create_table("ids", identifiers.trusted_ids(identifiers.authorship_ids(a), feats))
+    cl = identifiers.identifier_clusters(con, a, ids=ids)
+    strength = (
+        cl.join(ids, "authorship_id")
+        .group_by("cluster_key")
+        .aggregate(strong=(~ids.pid.startswith("email:")).max())
+    )
+    clusters = con.create_table("clusters", cl.join(strength, "cluster_key"))
+    if pairs is not None:
+        pairs = con.create_table("pairs", ibis.memtable(pairs))
+    out = decide.assign(feats, clusters, pairs, params=params).to_pyarrow().to_pylist()
+    return {r["authorship_id"]: r for r in out}
+
+
+def _paper(pid: str, year: int, people: list[tuple[str, str | None]], aff: str | None = None):
+    """Rows of one paper: ``(name, id)`` per author, in order."""
+    return [
+        row(f"{pid}#{i}", name, year=year, spid=pid_, aff=aff)
+        for i, (name, pid_) in enumerate(people)
+    ]
+
+
+ACL_GIMPEL = "acl:/k/kevin-gimpel/"
+OR_GIMPEL = "openreview:~Kevin_Gimpel1"
+
+
+@pytest.fixture(scope="module")
+def fragments():
+    rows = [
+        # Kevin Gimpel: an ACL id on ACL papers, an OpenReview profile on ICLR papers, the
+        # same co-authors (named without ids): one human.
+        *_paper("q1", 2020, [("Kevin Gimpel", ACL_GIMPEL), ("Mohit Bansal", None)]),
+        *_paper("q2", 2021, [("Kevin Gimpel", ACL_GIMPEL), ("Karen Livescu", None)]),
+        *_paper("r1", 2022, [("Kevin Gimpel", OR_GIMPEL), ("Mohit Bansal", None)]),
+        *_paper("r2", 2023, [("Kevin Gimpel", OR_GIMPEL), ("Karen Livescu", None)]),
+        # Two OpenReview profiles of one name with shared co-authors: never merged.
+        *_paper("s1", 2022, [("Yang Liu", "openreview:~Yang_Liu1"), ("Li Zhang", None)]),
+        *_paper("s2", 2022, [("Yang Liu", "openreview:~Yang_Liu2"), ("Li Zhang", None)]),
+        *_paper("s3", 2023, [("Yang Liu", "openreview:~Yang_Liu1"), ("Ke Xu", None)]),
+        *_paper("s4", 2023, [("Yang Liu", "openreview:~Yang_Liu2"), ("Ke Xu", None)]),
+        # An ACL "Yang Liu" sharing co-authors with both profiles: which one? Left alone.
+        *_paper("s5", 2021, [("Yang Liu", "acl:/y/yang-liu/"), ("Li Zhang", None)]),
+        *_paper("s6", 2021, [("Yang Liu", "acl:/y/yang-liu/"), ("Ke Xu", None)]),
+        # One shared co-author and nothing else: not enough.
+        *_paper("t1", 2020, [("Jun Xu", "acl:/j/jun-xu/"), ("Hang Li", None)], aff="Renmin"),
+        *_paper("t2", 2022, [("Jun Xu", "openreview:~Jun_Xu1"), ("Hang Li", None)], aff="ETH"),
+        # One shared co-author and the same institution: enough.
+        *_paper("u1", 2020, [("Ana Costa", "acl:/a/ana-costa/"), ("Rui Lopes", None)], aff="IST"),
+        *_paper("u2", 2022, [("Ana Costa", "openreview:~Ana_Costa1"), ("Rui Lopes", None)], "IST"),
+    ]
+    return _assign(rows)
+
+
+def test_id_fragments_of_one_human_are_one_person(fragments) -> None:
+    keys = {fragments[f"{p}#0"]["person_key"] for p in ("q1", "q2", "r1", "r2")}
+    assert len(keys) == 1
+    assert fragments["q1#0"]["rule"] == "identifier"
+    assert "id fragment" in fragments["q1#0"]["cluster_evidence"]
+    assert {fragments["u1#0"]["person_key"]} == {fragments["u2#0"]["person_key"]}
+
+
+def test_profiles_are_never_merged_and_ambiguous_fragments_stay_apart(fragments) -> None:
+    keys = {p: fragments[f"{p}#0"]["person_key"] for p in ("s1", "s2", "s5")}
+    assert len(set(keys.values())) == 3
+    assert fragments["s1#0"]["person_key"] == fragments["s3#0"]["person_key"]
+    assert fragments["t1#0"]["person_key"] != fragments["t2#0"]["person_key"]
+
+
+def test_fragment_merging_can_be_turned_off() -> None:
+    rows = [
+        *_paper("q1", 2020, [("Kevin Gimpel", ACL_GIMPEL), ("Mohit Bansal", None)]),
+        *_paper("q2", 2021, [("Kevin Gimpel", ACL_GIMPEL), ("Karen Livescu", None)]),
+        *_paper("r1", 2022, [("Kevin Gimpel", OR_GIMPEL), ("Mohit Bansal", None)]),
+        *_paper("r2", 2023, [("Kevin Gimpel", OR_GIMPEL), ("Karen Livescu", None)]),
+    ]
+    on = _assign(rows)
+    off = _assign(rows, params={"fragment_coauthors": 0})
+    assert on["q1#0"]["person_key"] == on["r1#0"]["person_key"]
+    assert off["q1#0"]["person_key"] != off["r1#0"]["person_key"]
+
+
+def _unique_name_case(
+    n_people_with_name: int, p: float, *, seen_once: bool = False, params=None
+) -> dict[str, dict[str, object]]:
+    """A free "Kartik Ahuja" scored against the one cluster of that name (hand-made pair)."""
+    rows = [
+        row("k1#0", "Kartik Ahuja", spid="openreview:~Kartik_Ahuja1", year=2021),
+        row("k2#0", "Kartik Ahuja", spid="openreview:~Kartik_Ahuja1", year=2022),
+        row("z1#0", "Zoe Brand", spid="openreview:~Zoe_Brand1", year=2022),
+        row("z2#0", "Omar Haddad", spid="openreview:~Omar_Haddad1", year=2022),
+        row("f1#0", "Kartik Ahuja", year=2023),
+    ]
+    if seen_once:
+        rows = rows[1:]
+    n_people = 3  # identified people in these rows
+    tf = n_people_with_name / n_people
+    pairs = {
+        "entity_id_l": ["f1#0"],
+        "entity_id_r": ["openreview:~Kartik_Ahuja1"],
+        "is_cluster_l": [False],
+        "is_cluster_r": [True],
+        "match_probability": [p],
+        "match_weight": [math.log2(p / (1 - p))],
+        "mw_name": [13.9],
+        "mw_tf_adj_name": [1.3],
+        "tf_name_fl_l": [tf],
+        "tf_name_fl_r": [tf],
+    }
+    return _assign(rows, pairs, params)
+
+
+def test_a_unique_name_joins_its_only_holder() -> None:
+    out = _unique_name_case(1, 0.05)
+    assert out["f1#0"]["person_key"] == "openreview:~Kartik_Ahuja1"
+    assert out["f1#0"]["cluster_evidence"].startswith("unique name")
+
+
+def test_a_shared_name_or_a_weak_score_does_not_join_by_name_alone() -> None:
+    shared = _unique_name_case(2, 0.05)
+    assert shared["f1#0"]["rule"] == "singleton"
+    weak = _unique_name_case(1, decide.DEFAULTS["unique_name_threshold"] / 2)
+    assert weak["f1#0"]["rule"] == "singleton"
+
+
+def test_a_unique_name_seen_once_elsewhere_is_not_enough() -> None:
+    # One paper, at another venue (no venue weight in the pair): the name alone.
+    once = _unique_name_case(1, 0.05, seen_once=True)
+    assert once["f1#0"]["rule"] == "singleton"
+    lenient = _unique_name_case(1, 0.05, seen_once=True, params={"unique_name_support": 0})
+    assert lenient["f1#0"]["person_key"] == "openreview:~Kartik_Ahuja1"
+
+
+def test_a_common_name_needs_more_shared_evidence() -> None:
+    # Five identified "Wei Zhang"s; an ACL "Wei Zhang" shares two co-author names with one
+    # of them (enough for a rare name, not for this one) and, in a second world, also an
+    # institution.
+    others = [
+        row(f"o{k}#0", "Wei Zhang", spid=f"openreview:~Wei_Zhang{k}", year=2022, aff=f"Lab {k}")
+        for k in range(2, 6)
+    ]
+    base = [
+        *others,
+        *_paper("w1", 2022, [("Wei Zhang", "openreview:~Wei_Zhang1"), ("Jun Li", None)], "A"),
+        *_paper("w2", 2023, [("Wei Zhang", "openreview:~Wei_Zhang1"), ("Lei Wu", None)], "A"),
+        *_paper("v1", 2020, [("Wei Zhang", "acl:/w/wei-zhang/"), ("Jun Li", None)], "B"),
+    ]
+    two_coauthors = [
+        *base,
+        *_paper("v2", 2021, [("Wei Zhang", "acl:/w/wei-zhang/"), ("Lei Wu", None)], "B"),
+    ]
+    and_a_place = [
+        *base,
+        *_paper("v2", 2021, [("Wei Zhang", "acl:/w/wei-zhang/"), ("Lei Wu", None)], "A"),
+    ]
+    apart = _assign(two_coauthors)
+    assert apart["v1#0"]["person_key"] != apart["w1#0"]["person_key"]
+    joined = _assign(and_a_place)
+    assert joined["v1#0"]["person_key"] == joined["w1#0"]["person_key"]
