@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 
 
-def open(db):  # type: ignore[no-untyped-def]  # noqa: A001
+def open(db):  # type: ignore[no-untyped-def]
     """Open a built store for notebooks (see :class:`talentflow.api.Observatory`)."""
     from talentflow.api import open as _open  # lazy: keep `import talentflow` light
 

@@ -102,6 +102,9 @@ def spark_connect(path: str | Path | None, *, master: str | None, conf: dict[str
     if path is not None:
         settings.setdefault("spark.sql.warehouse.dir", str(Path(path).resolve()))
     session = spark_session(master, settings)
+    # Ibis's PySpark compiler mistranslates strip/split: fix it before any stage compiles
+    import talentflow.ibis_pyspark  # noqa: F401
+
     return ibis.pyspark.connect(session)
 
 

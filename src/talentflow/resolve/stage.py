@@ -118,7 +118,13 @@ def run(ctx: Any) -> None:
     resolver = Resolver(gaz)
 
     authorships = con.table("authorships")
-    pairs_tbl = authorships.select("raw_affiliation", "email_domain").distinct().to_pyarrow()
+    # sorted: the first raw string of a norm_key decides its row, on every engine and run
+    pairs_tbl = (
+        authorships.select("raw_affiliation", "email_domain")
+        .distinct()
+        .to_pyarrow()
+        .sort_by([("raw_affiliation", "ascending"), ("email_domain", "ascending")])
+    )
     pairs = list(
         zip(
             pairs_tbl.column("raw_affiliation").to_pylist(),
