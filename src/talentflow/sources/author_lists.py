@@ -91,7 +91,7 @@ def _clean_record_sql() -> str:
 
 
 def load_clean_files(db: Any, files: list[tuple[str, str, str, int]], table: str) -> set[str]:
-    """Read whole files with DuckDB's typed JSON reader into temp table ``table``.
+    """Read whole files with DuckDB's typed JSON reader into a new table ``table``.
 
     ``files`` holds ``(path, rel_file, venue, year)``. This is the fast path: one pass over
     all files, no per-record positions. A file keeps it only when every record is clean (an
@@ -124,7 +124,7 @@ def load_clean_files(db: Any, files: list[tuple[str, str, str, int]], table: str
         SELECT NULL, m.rel_file, m.venue, m.year, {key}, {_clean_record_sql()}, {values}
         FROM {read} t JOIN _fast_files m ON m.path = t.filename"""
     db.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} (record_index BIGINT, rel_file VARCHAR, "
+        f"CREATE OR REPLACE TABLE {table} (record_index BIGINT, rel_file VARCHAR, "
         "venue VARCHAR, year INTEGER, record_id VARCHAR, clean BOOLEAN, "
         + ", ".join(f"v_{f} VARCHAR" for f in FIELDS)
         + ")"
@@ -290,13 +290,12 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
 
 
 def ingest(db: Any, valid: str, fmt: AuthorListFormat) -> None:
-    """Insert the validated records of ``valid`` into the raw tables."""
+    """Insert the validated records of ``valid`` into the raw tables.
+
+    Row order of the raw tables carries no meaning (every later step orders by key): set
+    ``preserve_insertion_order = false`` on ``db`` first, which makes these inserts 2-3x
+    cheaper.
+    """
     papers, authorships = insert_sql(valid, fmt)
-    # Row order of the raw tables carries no meaning (every later step orders by key), and
-    # letting DuckDB write them in any order makes these inserts 2-3x cheaper.
-    db.execute("SET preserve_insertion_order = false")
-    try:
-        db.execute(papers)
-        db.execute(authorships)
-    finally:
-        db.execute("RESET preserve_insertion_order")
+    db.execute(papers)
+    db.execute(authorships)

@@ -9,6 +9,7 @@ copied from the previous store.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,6 +149,40 @@ def _batches(files: list[SourceFile], budget: int) -> list[list[SourceFile]]:
     return groups
 
 
+#: In-memory database of the author lists' records between reading and splitting: unlike
+#: temp tables, its tables are seen by the other connections that split them side by side.
+STAGING = "_tf_staging"
+_FORMATS = {paperlists.FOLDER: paperlists.FORMAT, openreview.FOLDER: openreview.FORMAT}
+
+
+def _fast_table(source: str) -> str:
+    return f"{STAGING}._fast_{source}"
+
+
+def _split_author_lists(db: Any) -> None:
+    """Split both author lists into the raw tables, each on its own connection, side by side.
+
+    A source's records fit in few row groups, and DuckDB scans one row group with one thread:
+    one source alone keeps one core busy. Two connections append to the same tables (appends
+    do not conflict).
+    """
+
+    def split(source: str) -> None:
+        cursor = db.cursor()
+        try:
+            cursor.execute("SET preserve_insertion_order = false")
+            author_lists.ingest(cursor, _fast_table(source), _FORMATS[source])
+        finally:
+            cursor.close()
+
+    db.execute("SET preserve_insertion_order = false")
+    try:
+        with ThreadPoolExecutor(max_workers=len(_FORMATS)) as pool:
+            list(pool.map(split, _FORMATS))
+    finally:
+        db.execute("RESET preserve_insertion_order")
+
+
 def _split_source(
     db: Any,
     source: str,
@@ -155,10 +190,11 @@ def _split_source(
     counts: dict[str, tuple[int, int]],
     bad_rows: dict[str, list[Problem]],
 ) -> None:
-    """Validate the records of ``source`` in ``_recs`` and split them into the raw tables.
+    """Validate the records of ``source`` in ``_recs``; split OpenAlex works into the raw tables.
 
-    Author lists also take the rows of their fast path (``_fast_<source>``). Records read and
-    kept per file go to ``counts``, the quarantined ones (with their raw text) to ``bad_rows``.
+    The valid records of an author list join the rows of its fast path (:func:`_fast_table`).
+    Records read and kept per file go to ``counts``, the quarantined ones (with their raw
+    text) to ``bad_rows``.
     """
     records = f"""(SELECT r.* FROM _recs r JOIN _files USING (rel_file)
                    WHERE _files.source = '{source}')"""
@@ -176,16 +212,13 @@ def _split_source(
             "(SELECT r.* FROM _recs r JOIN _checked c USING (rel_file, record_index) "
             "WHERE c.problem IS NULL)",
         )
-    else:
-        fast = f"_fast_{source}"
+    else:  # joins its fast path's rows, split later (:func:`_split_author_lists`)
+        fast = _fast_table(source)
         careful_rows = author_lists.valid_records_sql(valid)
         if source in fast_sources:
             db.execute(f"INSERT INTO {fast} BY NAME {careful_rows}")
         else:
-            db.execute(f"CREATE TEMP TABLE {fast} AS {careful_rows}")
-        fmt = paperlists.FORMAT if source == paperlists.FOLDER else openreview.FORMAT
-        author_lists.ingest(db, fast, fmt)
-        db.execute(f"DROP TABLE {fast}")
+            db.execute(f"CREATE OR REPLACE TABLE {fast} AS {careful_rows}")
     for rel, kept, bad in db.execute(
         "SELECT rel_file, count(*) FILTER (WHERE problem IS NULL), "
         "count(*) FILTER (WHERE problem IS NOT NULL) FROM _checked GROUP BY rel_file"
@@ -212,11 +245,12 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
     """
     db.execute("DROP TABLE IF EXISTS _recs")
     db.execute(RECORDS_DDL.format(table="_recs"))
+    db.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {STAGING}")
     results: dict[str, FileResult] = {}
     loaded: dict[str, LoadedFile] = {}
     fast_counts: dict[str, int] = {}
     careful: list[SourceFile] = []
-    fast_sources: set[str] = set()  # sources whose clean files are in ``_fast_<source>``
+    fast_sources: set[str] = set()  # sources whose clean files are in their fast table
     for source in (paperlists.FOLDER, openreview.FOLDER):
         mine = [f for f in files if f.source == source]
         clean = [f for f in mine if f.path.stat().st_size > 0]
@@ -225,13 +259,15 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
             continue
         progress(f"read {source}: {len(clean)} files")
         slow = author_lists.load_clean_files(
-            db, [(str(f.path), f.rel, f.venue or "", f.year or 0) for f in clean], f"_fast_{source}"
+            db,
+            [(str(f.path), f.rel, f.venue or "", f.year or 0) for f in clean],
+            _fast_table(source),
         )
         fast_sources.add(source)
         careful += [f for f in mine if f.rel in slow or f not in clean]
         fast_counts.update(
             db.execute(
-                f"SELECT rel_file, count(*) FROM _fast_{source} GROUP BY rel_file"
+                f"SELECT rel_file, count(*) FROM {_fast_table(source)} GROUP BY rel_file"
             ).fetchall()
         )
     for number, f in enumerate(careful, 1):
@@ -251,8 +287,11 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
     counts: dict[str, tuple[int, int]] = {rel: (n, 0) for rel, n in fast_counts.items()}
     bad_rows: dict[str, list[Problem]] = {}
     for source in (paperlists.FOLDER, openreview.FOLDER):
-        progress(f"split and validate {source}")
+        progress(f"validate {source}")
         _split_source(db, source, fast_sources, counts, bad_rows)
+    progress("split the author lists")
+    _split_author_lists(db)
+    db.execute(f"DETACH {STAGING}")
     works = [f for f in files if f.source == openalex.SOURCE]
     done = 0
     for batch in _batches(works, OPENALEX_BATCH_BYTES):
