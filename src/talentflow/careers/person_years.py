@@ -92,11 +92,13 @@ def build_person_years(obs: Any, stages: Any, backfill: int) -> Any:
     )
     main_country = main.select("person_id", "year", main_country=_.country)
     others = ranked.filter(_.rank > 1).left_join(main_country, ["person_id", "year"])
+    # sorted: a distinct collection has no order of its own, and engines differ in the one
+    # they happen to give (["US", "CH"] on DuckDB, ["CH", "US"] on Spark)
     secondary = others.group_by(["person_id", "year"]).agg(
-        secondary_institutions=_.institution.collect(distinct=True),
+        secondary_institutions=_.institution.collect(distinct=True).sort(),
         secondary_countries=_.country.collect(
             distinct=True, where=_.main_country.isnull() | (_.country != _.main_country)
-        ),
+        ).sort(),
     )
     observed = (
         papers.left_join(main, ["person_id", "year"])
