@@ -30,9 +30,9 @@ def main() -> int:
     args = ap.parse_args()
     sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
     from pipeline import ensure_corpus
+    from tests.test_scale_engines import _assert_same_table
 
     from talentflow.pipeline import build
-    from tests.test_scale_engines import _assert_same_table
 
     corpus = ensure_corpus(args.corpus_root, args.authorships, 0)
     args.out.mkdir(parents=True, exist_ok=True)
