@@ -133,7 +133,8 @@ def load_clean_files(db: Any, files: list[tuple[str, str, str, int]], table: str
     # no per-record positions are taken here, so the reader may interleave files
     db.execute("SET preserve_insertion_order = false")
     try:
-        db.execute(insert, [meta["path"].to_pylist()])
+        if files:
+            db.execute(insert, [meta["path"].to_pylist()])
     except duckdb.Error:  # some file is not a clean array: find which, file by file
         for path, rel, *_ in files:
             try:

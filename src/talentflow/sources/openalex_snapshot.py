@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from talentflow.sources import openalex, schema
-from talentflow.sources.records import RECORDS_DDL
+from talentflow.sources.records import MAX_RAW, RECORDS_DDL
 
 AI_SUBFIELDS = (
     "https://openalex.org/subfields/1702",  # Artificial Intelligence
@@ -199,7 +199,7 @@ def ingest_snapshot(
         ).fetchone()
         db.execute(
             "INSERT INTO quarantine SELECT rel_file, record_index, c.problem, "
-            "left(s.j::VARCHAR, 20000) FROM _snap_checked c JOIN _snap s "
+            f"left(s.j::VARCHAR, {MAX_RAW}) FROM _snap_checked c JOIN _snap s "
             "USING (rel_file, record_index) WHERE c.problem IS NOT NULL"
         )
         report.works_read += int(read or 0)

@@ -21,6 +21,7 @@ from talentflow.pipeline import StageContext
 from talentflow.sources import author_lists, openalex, openreview, paperlists, schema
 from talentflow.sources.merge import merge
 from talentflow.sources.records import (
+    MAX_RAW,
     RECORDS_DDL,
     LoadedFile,
     Problem,
@@ -170,11 +171,11 @@ def _split_author_lists(db: Any) -> None:
     def split(source: str) -> None:
         cursor = db.cursor()
         try:
-            cursor.execute("SET preserve_insertion_order = false")
             author_lists.ingest(cursor, _fast_table(source), _FORMATS[source])
         finally:
             cursor.close()
 
+    # a global setting: the cursors see it too
     db.execute("SET preserve_insertion_order = false")
     try:
         with ThreadPoolExecutor(max_workers=len(_FORMATS)) as pool:
@@ -186,7 +187,6 @@ def _split_author_lists(db: Any) -> None:
 def _split_source(
     db: Any,
     source: str,
-    fast_sources: set[str],
     counts: dict[str, tuple[int, int]],
     bad_rows: dict[str, list[Problem]],
 ) -> None:
@@ -213,12 +213,9 @@ def _split_source(
             "WHERE c.problem IS NULL)",
         )
     else:  # joins its fast path's rows, split later (:func:`_split_author_lists`)
-        fast = _fast_table(source)
-        careful_rows = author_lists.valid_records_sql(valid)
-        if source in fast_sources:
-            db.execute(f"INSERT INTO {fast} BY NAME {careful_rows}")
-        else:
-            db.execute(f"CREATE OR REPLACE TABLE {fast} AS {careful_rows}")
+        db.execute(
+            f"INSERT INTO {_fast_table(source)} BY NAME {author_lists.valid_records_sql(valid)}"
+        )
     for rel, kept, bad in db.execute(
         "SELECT rel_file, count(*) FILTER (WHERE problem IS NULL), "
         "count(*) FILTER (WHERE problem IS NOT NULL) FROM _checked GROUP BY rel_file"
@@ -230,7 +227,7 @@ def _split_source(
         "JOIN _recs r USING (rel_file, record_index) "
         "WHERE c.problem IS NOT NULL ORDER BY c.rel_file, c.record_index"
     ).fetchall():
-        bad_rows.setdefault(rel, []).append(Problem(index, reason, raw[:20_000]))
+        bad_rows.setdefault(rel, []).append(Problem(index, reason, raw[:MAX_RAW]))
 
 
 def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, FileResult]:
@@ -250,20 +247,17 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
     loaded: dict[str, LoadedFile] = {}
     fast_counts: dict[str, int] = {}
     careful: list[SourceFile] = []
-    fast_sources: set[str] = set()  # sources whose clean files are in their fast table
     for source in (paperlists.FOLDER, openreview.FOLDER):
         mine = [f for f in files if f.source == source]
         clean = [f for f in mine if f.path.stat().st_size > 0]
-        if not clean:
-            careful += mine
-            continue
         progress(f"read {source}: {len(clean)} files")
+        # every author list gets its fast table (empty without clean files): the careful
+        # path's valid records join it
         slow = author_lists.load_clean_files(
             db,
             [(str(f.path), f.rel, f.venue or "", f.year or 0) for f in clean],
             _fast_table(source),
         )
-        fast_sources.add(source)
         careful += [f for f in mine if f.rel in slow or f not in clean]
         fast_counts.update(
             db.execute(
@@ -288,7 +282,7 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
     bad_rows: dict[str, list[Problem]] = {}
     for source in (paperlists.FOLDER, openreview.FOLDER):
         progress(f"validate {source}")
-        _split_source(db, source, fast_sources, counts, bad_rows)
+        _split_source(db, source, counts, bad_rows)
     progress("split the author lists")
     _split_author_lists(db)
     db.execute(f"DETACH {STAGING}")
@@ -300,7 +294,7 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
             done += 1
             progress(f"read {done}/{len(works)} {f.rel} (record by record)")
             loaded[f.rel] = load_records(db, f.path, "_recs", f.rel, allow_wrapper="results")
-        _split_source(db, openalex.SOURCE, fast_sources, counts, bad_rows)
+        _split_source(db, openalex.SOURCE, counts, bad_rows)
     for f in files:
         load = loaded.get(f.rel, LoadedFile("_fast"))
         if load.fatal is not None:
