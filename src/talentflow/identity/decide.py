@@ -232,9 +232,7 @@ def decide(
     win = ibis.window(group_by="free", order_by=[ibis.desc("w"), "cluster"])
     ranked = rc.mutate(rk=ibis.row_number().over(win), w2=rc.w.lead().over(win))
     best = ranked.filter(ranked.rk == 0)
-    by_name = (
-        best.uniq_name & (best.p >= p["unique_name_threshold"]) & (best.p < p["attach_threshold"])
-    )
+    support: Any = ibis.literal(True)
     if p["unique_name_support"] > 0:
         # Name alone, but not only the name: the person was seen on at least two papers, or
         # at the same venue (on the development split a person seen once, at another venue,
@@ -244,12 +242,12 @@ def decide(
         support = best.n_papers.fill_null(0) >= 2
         if "mw_venues" in best.columns:
             support = support | (best.mw_venues > 0)
-        by_name = (
-            best.uniq_name
-            & (best.p >= p["unique_name_threshold"])
-            & (best.p < p["attach_threshold"])
-            & support
-        )
+    by_name = (
+        best.uniq_name
+        & (best.p >= p["unique_name_threshold"])
+        & (best.p < p["attach_threshold"])
+        & support
+    )
     attached = (
         best.filter(
             ((best.p >= p["attach_threshold"]) | by_name)
