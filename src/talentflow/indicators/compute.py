@@ -351,10 +351,10 @@ class _CellCoder:
 
     def __init__(self, panel: Panel, subsets: list[str]) -> None:
         y, mv = panel.years, panel.moves
-        countries = pd.concat([y["country"], panel.frac["country"]]).astype(str).unique()
+        countries = _distinct(y["country"], panel.frac["country"])
         self.countries = pd.Index(countries).sort_values()
-        sectors = pd.concat([y["sector"], mv["from_sector"], mv["to_sector"]]).astype(str)
-        self.sectors = pd.Index(["all", *sectors.unique()]).unique().sort_values()
+        sectors = _distinct(y["sector"], mv["from_sector"], mv["to_sector"])
+        self.sectors = pd.Index(["all", *sectors]).unique().sort_values()
         self.subsets = pd.Index(subsets).sort_values()
         self.y0 = int(y["year"].min()) if len(y) else 0
         self.n_years = int(y["year"].max()) - self.y0 + 1 if len(y) else 1
@@ -387,17 +387,40 @@ class _CellCoder:
         )
 
 
-def _codes_of(values: pd.Series, levels: pd.Index) -> np.ndarray:
-    """Position of each value in ``levels`` (factorised first: few distinct strings)."""
-    codes, uniques = pd.factorize(values.astype(str))
-    return levels.get_indexer(uniques)[codes].astype(np.int64)
+def _distinct(*columns: pd.Series) -> list[str]:
+    """The distinct values of ``columns`` as strings, in order of first appearance.
+
+    A categorical column is read from its codes (its few categories), not row by row.
+    """
+    found: list[str] = []
+    for col in columns:
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy()
+            used = pd.unique(codes)
+            values = [str(v) for v in col.cat.categories.take(used[used >= 0])]
+            found += values + (["nan"] if (used < 0).any() else [])
+        else:
+            found += list(col.astype(str).unique())
+    return list(dict.fromkeys(found))
+
+
+def _codes_of(values: pd.Series, levels: pd.Index, prefix: str = "") -> np.ndarray:
+    """Position of each value (as ``prefix + str(value)``) in ``levels``.
+
+    Factorised first (few distinct strings); a categorical column is already factorised.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        uniques = [str(v) for v in values.cat.categories] + ["nan"]  # code -1: last
+    else:
+        codes, uniques = pd.factorize(values.astype(str))
+    return levels.get_indexer([prefix + u for u in uniques])[codes].astype(np.int64)
 
 
 def _stage_names(panel: Panel, stages: bool) -> list[str]:
     if not stages:
         return []
-    found = pd.concat([panel.years["stage"], panel.moves["from_stage"]]).astype(str)
-    return [STAGE_PREFIX + s for s in found.unique()]
+    return [STAGE_PREFIX + s for s in _distinct(panel.years["stage"], panel.moves["from_stage"])]
 
 
 def _rows(
@@ -424,7 +447,7 @@ def _rows(
         for k, mask in subsets.items()
     ]
     if stages:
-        stage_c = _codes_of(STAGE_PREFIX + frame[stage].astype(str), coder.subsets)
+        stage_c = _codes_of(frame[stage], coder.subsets, STAGE_PREFIX)
         parts.append((stage_c, np.ones(len(frame), dtype=bool)))
     cells = [coder.code(country_c[m], year[m], sub[m], sector_c[m]) for sub, m in parts]
     return (
@@ -700,11 +723,12 @@ def _retention(
 
 def _returns(panel: Panel, subsets: dict[str, np.ndarray], k_max: int) -> _Builder:
     mv = panel.moves
-    dep = mv.groupby(["pidx", "from_country"], as_index=False)["year"].min()
+    dep = mv.groupby(["pidx", "from_country"], as_index=False, observed=True)["year"].min()
     dep = dep.rename(columns={"from_country": "country", "year": "left"})
     back = mv[["pidx", "to_country", "year"]].rename(columns={"to_country": "country"})
     back = back.merge(dep, on=["pidx", "country"])
-    back = back[back["year"] > back["left"]].groupby(["pidx", "country"])["year"].min()
+    back = back[back["year"] > back["left"]]
+    back = back.groupby(["pidx", "country"], observed=True)["year"].min()
     dep = dep.merge(back.rename("back").reset_index(), on=["pidx", "country"], how="left")
     last = panel.years.drop_duplicates("pidx").set_index("pidx")["last_year"]
     dep["event"] = dep["back"].notna()

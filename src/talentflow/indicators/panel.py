@@ -14,6 +14,7 @@ country: domestic; otherwise international).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,11 +120,17 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     full["stage"] = full["career_stage"].where(full["career_stage"].notna(), UNKNOWN_STAGE)
     full["country"] = _carry(full["country"], full["pidx"])
     sector = _carry(full["sector"], full["pidx"])
-    full["sector"] = np.where(pd.isna(sector), "unknown", sector)
+    # few distinct strings over millions of rows: categorical columns make every later
+    # comparison, grouping and copy work on small integer codes
+    full["sector"] = _categorical(np.where(pd.isna(sector), "unknown", sector))
+    full["stage"] = _categorical(full["stage"])
     full["first_year"] = np.repeat(span["min"].to_numpy(), lengths)
     full["last_year"] = np.repeat(span["max"].to_numpy(), lengths)
 
     frac = _fractional(full)
+    countries = pd.Index(pd.concat([full["country"], frac["country"]]).unique()).sort_values()
+    full["country"] = _categorical(full["country"], countries)
+    frac["country"] = _categorical(frac["country"], countries)
     moves = _moves(full)
     sector_moves = _sector_moves(full)
     years = full[
@@ -142,20 +149,31 @@ def regroup(panel: Panel, mapping: dict[str, str]) -> Panel:
     """
     years = panel.years.assign(country=_map_countries(panel.years["country"], mapping))
     frac = panel.frac.assign(country=_map_countries(panel.frac["country"], mapping))
-    frac = frac.groupby(["pidx", "year", "country"], as_index=False, sort=False).agg(
+    frac = frac.groupby(["pidx", "year", "country"], as_index=False, sort=False, observed=True).agg(
         sector=("sector", "first"), stage=("stage", "first"), weight=("weight", "sum")
     )
     return Panel(panel.persons, years, frac, _moves(years), _sector_moves(years))
 
 
-def _map_countries(country: pd.Series, mapping: dict[str, str]) -> np.ndarray:
-    """Map country codes through ``mapping`` (on the distinct values; others unchanged)."""
-    codes, uniques = pd.factorize(country)
-    mapped = np.asarray([mapping.get(u, u) for u in uniques], dtype=object)
-    out = np.full(len(codes), None, dtype=object)
-    ok = codes >= 0
-    out[ok] = mapped[codes[ok]]
-    return out
+def _categorical(values: Any, categories: pd.Index | None = None) -> pd.Categorical:
+    """``values`` as a categorical over sorted ``categories`` (default: its distinct values)."""
+    if categories is None:
+        categories = pd.Index(pd.unique(np.asarray(values, dtype=object))).dropna().sort_values()
+    return pd.Categorical(values, categories=categories)
+
+
+def _map_countries(country: pd.Series, mapping: dict[str, str]) -> pd.Categorical:
+    """Map country codes through ``mapping`` (on the categories; others unchanged).
+
+    Inputs with the same categories give outputs with the same categories, so the regrouped
+    person-years and fractional rows still compare code to code.
+    """
+    old = country.cat.categories
+    mapped = pd.Index([mapping.get(c, c) for c in old])
+    new = mapped.unique().sort_values()
+    codes = country.cat.codes.to_numpy()
+    at = new.get_indexer(mapped)
+    return pd.Categorical.from_codes(np.where(codes >= 0, at[codes], -1), categories=new)
 
 
 def _carry(values: pd.Series, pidx: pd.Series) -> np.ndarray:
@@ -186,24 +204,26 @@ def _fractional(full: pd.DataFrame) -> pd.DataFrame:
 
 def _moves(full: pd.DataFrame) -> pd.DataFrame:
     prev_same = full["pidx"].to_numpy()[1:] == full["pidx"].to_numpy()[:-1]
-    country = full["country"].to_numpy(dtype=object)
+    country = full["country"].array
+    codes = country.codes  # one set of categories: equal codes are equal countries
     changed = np.zeros(len(full), dtype=bool)
-    changed[1:] = prev_same & (country[1:] != country[:-1])
+    changed[1:] = prev_same & (codes[1:] != codes[:-1])
     at = np.flatnonzero(changed)
+    sector, stage = full["sector"].array, full["stage"].array
     moves = pd.DataFrame(
         {
             "pidx": full["pidx"].to_numpy()[at],
             "year": full["year"].to_numpy()[at],
-            "from_country": country[at - 1],
-            "to_country": country[at],
-            "from_sector": full["sector"].to_numpy(dtype=object)[at - 1],
-            "to_sector": full["sector"].to_numpy(dtype=object)[at],
-            "from_stage": full["stage"].to_numpy(dtype=object)[at - 1],
-            "to_stage": full["stage"].to_numpy(dtype=object)[at],
+            "from_country": country.take(at - 1),
+            "to_country": country.take(at),
+            "from_sector": sector.take(at - 1),
+            "to_sector": sector.take(at),
+            "from_stage": stage.take(at - 1),
+            "to_stage": stage.take(at),
         }
     )
     # a return: arrival in a country the person was in in an earlier year
-    first_in = full.groupby(["pidx", "country"], as_index=False)["year"].min()
+    first_in = full.groupby(["pidx", "country"], as_index=False, observed=True)["year"].min()
     first_in = first_in.rename(columns={"country": "to_country", "year": "first_in"})
     moves = moves.merge(first_in, on=["pidx", "to_country"], how="left")
     moves["is_return"] = moves["first_in"] < moves["year"]
@@ -212,24 +232,20 @@ def _moves(full: pd.DataFrame) -> pd.DataFrame:
 
 def _sector_moves(full: pd.DataFrame) -> pd.DataFrame:
     pidx = full["pidx"].to_numpy()
-    sector = full["sector"].to_numpy(dtype=object)
-    country = full["country"].to_numpy(dtype=object)
+    sector, country = full["sector"].array, full["country"].array
+    s, c = sector.codes, country.codes
+    unknown = sector.categories.get_indexer(["unknown"])[0]  # -1 (matches nothing) if absent
     ok = np.zeros(len(full), dtype=bool)
-    ok[1:] = (
-        (pidx[1:] == pidx[:-1])
-        & (sector[1:] != sector[:-1])
-        & (sector[1:] != "unknown")
-        & (sector[:-1] != "unknown")
-    )
+    ok[1:] = (pidx[1:] == pidx[:-1]) & (s[1:] != s[:-1]) & (s[1:] != unknown) & (s[:-1] != unknown)
     at = np.flatnonzero(ok)
     return pd.DataFrame(
         {
             "pidx": pidx[at],
             "year": full["year"].to_numpy()[at],
-            "country": country[at],
-            "from_country": country[at - 1],
-            "from_sector": sector[at - 1],
-            "to_sector": sector[at],
-            "domestic": country[at] == country[at - 1],
+            "country": country.take(at),
+            "from_country": country.take(at - 1),
+            "from_sector": sector.take(at - 1),
+            "to_sector": sector.take(at),
+            "domestic": c[at] == c[at - 1],
         }
     )
