@@ -440,3 +440,39 @@ def test_bootstrap_shared_and_point_only_matrices():
     np.testing.assert_array_equal(point.point["b"], np.asarray(m.sum(axis=1)).ravel())
     assert np.isnan(point.low["b"]).all()
     np.testing.assert_array_equal(point.low["a"], alone["x"].low["a"])
+
+
+def test_group_intervals_use_the_same_weights():
+    # groupings are estimated in their own bootstrap calls; each person must get the same
+    # replicate weights there, so a flow into a one-country part of a group (30 movers US -> HK)
+    # has the same interval as the flow into the group
+    rows = [
+        (f"m{i}", y, c, "education", None, [])
+        for i in range(30)
+        for y, c in ((2020, "US"), (2021, "HK"))
+    ]
+    params = IndicatorParams(replicates=40, min_cell=0, seed=7, stages=False, subfields=())
+    out = compute({"person_years": _py(rows)}, params)
+    f, g = out["flows"], out["flows_groups"]
+    one = f[(f.from_country == "US") & (f.to_country == "HK") & (f.year == 2021)]
+    grp = g[
+        (g.grouping == "greater_china")
+        & (g.from_country == "US")
+        & (g.to_country == "Greater China")
+        & (g.year == 2021)
+    ]
+    cols = ["n", "ci_low", "ci_high"]
+    one, grp = one[one.subset == "all"][cols], grp[grp.subset == "all"][cols]
+    assert one["n"].tolist() == [30] and one["ci_high"].iloc[0] > one["ci_low"].iloc[0]
+    assert one.to_numpy().tolist() == grp.to_numpy().tolist()
+
+
+def test_consume_frees_inputs_and_changes_nothing(subfield_tables):
+    params = IndicatorParams(replicates=10, min_cell=0, groupings=("eu27",))
+    kept = compute(dict(subfield_tables), params)
+    inputs = dict(subfield_tables)
+    consumed = compute(inputs, params, consume=True)
+    assert inputs == {}  # every input was taken out once used
+    assert kept.keys() == consumed.keys()
+    for name in kept:
+        pd.testing.assert_frame_equal(kept[name], consumed[name])

@@ -134,7 +134,10 @@ GROUP_TABLES = ("country_year_groups", "flows_groups", "country_groups")
 
 
 def compute(
-    tables: dict[str, pd.DataFrame], params: IndicatorParams | None = None
+    tables: dict[str, pd.DataFrame],
+    params: IndicatorParams | None = None,
+    *,
+    consume: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Compute every indicator table.
 
@@ -145,6 +148,10 @@ def compute(
         (``paper_id, person_id, venue, year``), ``papers`` (for subfields).
     params
         :class:`IndicatorParams` (defaults if None).
+    consume
+        Remove each input from ``tables`` once it has been used, so that its memory is freed
+        while the rest is computed (the stage does this; at 10M author slots the inputs are
+        gigabytes).
 
     Returns
     -------
@@ -153,17 +160,21 @@ def compute(
         grouped ``country_year_groups``, ``flows_groups`` and ``country_groups``.
     """
     params = params or IndicatorParams()
-    papers = tables.get("papers")
+    take = tables.pop if consume else tables.get
+    papers = take("papers", None)
     if papers is not None and len(papers):
         subfields = classify(papers, llm_era_start=params.llm_era_start)
     else:
         subfields = pd.DataFrame(
             {"paper_id": [], "subfield": [], "is_llm_era": [], "rule": []}
         ).astype({"paper_id": str, "subfield": str, "is_llm_era": bool, "rule": str})
-    panel = build_panel(tables["person_years"])
-    auth = _authorships(tables.get("authorships"), panel, subfields)
+    del papers
+    if "person_years" not in tables:
+        raise KeyError("person_years")
+    panel = build_panel(take("person_years", None))
+    auth = _authorships(take("authorships", None), panel, subfields)
     subsets = _person_subsets(auth, panel.n_persons, params.subfields)
-    origins = _origins(panel, tables.get("person_profile"))
+    origins = _origins(panel, take("person_profile", None))
     totals = _Totals.of(panel, subsets, params.stages)
 
     builders = {
@@ -174,16 +185,25 @@ def compute(
         "origin_work": _origin_work(panel, auth, origins, params.subfields),
         "sector_flows": _sector_flows(panel, subsets),
     }
+
+    def estimate(builders: dict[str, _Builder]) -> dict[str, pd.DataFrame]:
+        # Each call draws the same bootstrap weights (same seed, same person index), so
+        # tables estimated in separate calls agree as if estimated together; separate calls
+        # let each grouping's matrices be freed before the next is built.
+        specs = {name: b.spec for name, b in builders.items()}
+        results = bs.run(specs, panel.n_persons, replicates=params.replicates, seed=params.seed)
+        return {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
+
+    out = estimate(builders)
+    del builders
     groups = {name: grouping(name) for name in params.groupings}
     for name, mapping in groups.items():
         gpanel = regroup(panel, mapping)
-        builders[f"country_year@{name}"] = _country_year(
+        cy = _country_year(
             gpanel, subsets, stages=params.stages, keep=set(mapping.values()), totals=totals
         )
-        builders[f"flows@{name}"] = _flows(gpanel, subsets)
-    specs = {name: b.spec for name, b in builders.items()}
-    results = bs.run(specs, panel.n_persons, replicates=params.replicates, seed=params.seed)
-    out = {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
+        out |= estimate({f"country_year@{name}": cy, f"flows@{name}": _flows(gpanel, subsets)})
+        del gpanel, cy
     if groups:
         out |= _grouped_tables(out, groups)
     out["paper_subfields"] = subfields.reset_index(drop=True)
@@ -301,7 +321,12 @@ def _authorships(
     ok = pos >= 0
     a = a[ok].assign(pidx=pos[ok])
     a["year"] = a["year"].astype(np.int64)
-    a["population"] = a["venue"].astype(str) + a["year"].astype(str)
+    # the label of each distinct (venue, year), shared by its rows (not one string per row)
+    codes, pairs = pd.MultiIndex.from_arrays([a["venue"].astype(str), a["year"]]).factorize()
+    labels, at = np.unique(
+        np.asarray([f"{v}{y}" for v, y in pairs], dtype=object), return_inverse=True
+    )
+    a["population"] = pd.Categorical.from_codes(at[codes], categories=labels)
     at = pd.Index(subfields["paper_id"]).get_indexer(a["paper_id"])
     is_llm = (subfields["subfield"].to_numpy() == "llm") & subfields["is_llm_era"].to_numpy(bool)
     a["is_llm"] = np.where(at >= 0, is_llm[np.maximum(at, 0)], False) if len(is_llm) else False
@@ -744,6 +769,14 @@ def _returns(panel: Panel, subsets: dict[str, np.ndarray], k_max: int) -> _Build
 # --------------------------------------------------------------------------- origin_work
 
 
+def _constant(value: str, categories: list[str]) -> Callable[[pd.DataFrame], pd.Categorical]:
+    """For ``DataFrame.assign``: a categorical column holding ``value`` on every row."""
+    code = categories.index(value)
+    return lambda df: pd.Categorical.from_codes(
+        np.full(len(df), code, dtype=np.int8), categories=categories
+    )
+
+
 def _origin_work(
     panel: Panel, auth: pd.DataFrame, origins: pd.DataFrame, subfields: tuple[str, ...] = ()
 ) -> _Builder:
@@ -754,24 +787,34 @@ def _origin_work(
         b.order, b.ci_names = ["n", "share"], {"n": "n_", "share": ""}
         b.spec = bs.Spec(b.spec.matrices, lambda s: {"n": s["n"], "share": s["n"]}, ("n", "share"))
         return b
+    # the row keys are categoricals (codes over a few labels): rows are twice the authorships
+    # times the subsets, and string columns of that length cost gigabytes at 10M slots
     cols = ["population", "pidx", "year"]
+    subsets = sorted({"all", "llm", *subfields})
+    hits = {"all": None, "llm": auth["is_llm"].to_numpy(bool)}
+    hits |= {name: (auth["subfield"] == name).to_numpy(bool) for name in subfields}
     pops = [
-        auth[cols].drop_duplicates().assign(subset="all"),
-        auth[auth["is_llm"].to_numpy(bool)][cols].drop_duplicates().assign(subset="llm"),
+        (auth[cols] if hit is None else auth[hit][cols])
+        .drop_duplicates()
+        .assign(subset=_constant(name, subsets))
+        for name, hit in hits.items()
     ]
-    for name in subfields:
-        hit = (auth["subfield"] == name).to_numpy(bool)
-        pops.append(auth[hit][cols].drop_duplicates().assign(subset=name))
     pop = pd.concat(pops, ignore_index=True)
     pop = pop.merge(panel.years[["pidx", "year", "country"]], on=["pidx", "year"], how="left")
     pop = pop[pop["country"].notna()].rename(columns={"country": "work_country"})
-    o = origins.set_index("pidx")
+    bases = {"first_observed": "first_country", "training": "training_country"}
     parts = []
-    for basis, col in (("first_observed", "first_country"), ("training", "training_country")):
-        origin = o[col].reindex(pop["pidx"]).to_numpy(dtype=object)
-        origin = np.where(pd.isna(origin), UNKNOWN, origin)
-        parts.append(pop.assign(origin_basis=basis, origin_country=origin))
+    for basis, col in bases.items():
+        origin = origins[col].to_numpy(dtype=object)  # origins are in pidx order
+        origin = pd.Categorical(np.where(pd.isna(origin), UNKNOWN, origin))
+        parts.append(
+            pop.assign(
+                origin_basis=_constant(basis, sorted(bases)),
+                origin_country=origin.take(pop["pidx"].to_numpy(np.int64)),
+            )
+        )
     rows = pd.concat(parts, ignore_index=True)
+    del pop, parts
     leaf, codes = bs.cells(rows, keys)
     m = bs.incidence(codes, rows["pidx"], len(leaf), panel.n_persons)
     # the ALL margin is the sum over origins (unknown included), added after the products

@@ -81,7 +81,7 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
         ``secondary_countries``. Several rows for one person-year are reduced to the first in
         (person_id, year, observed desc, country) order.
     """
-    py = person_years.copy()
+    py = person_years.copy(deep=False)  # columns are added or replaced, never written into
     for col in ("sector", "career_stage"):
         if col not in py.columns:
             py[col] = None

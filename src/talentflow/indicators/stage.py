@@ -44,7 +44,9 @@ def read_inputs(con: Any) -> dict[str, pd.DataFrame]:
         have = [c for c in cols if c in table.columns]
         if name == "authorships" and "person_id" in have:
             table = table.filter(table.person_id.notnull())
-        out[name] = table.select(*have).to_pandas()
+        # through Arrow: Ibis's own pandas conversion walks list columns row by row in Python
+        out[name] = table.select(*have).to_pyarrow().to_pandas()
+    pa.default_memory_pool().release_unused()  # the Arrow copies are no longer needed
     return out
 
 
@@ -67,7 +69,7 @@ def run(ctx: Any) -> None:
         ctx.record_params("indicators", {"skipped": "no person_years table"})
         return
     ctx.progress(f"indicators: computing with {params.replicates} bootstrap replicates")
-    tables = compute(inputs, params)
+    tables = compute(inputs, params, consume=True)
     for name, frame in tables.items():
         ctx.con.create_table(name, to_arrow(frame), overwrite=True)
     for name in set(GROUP_TABLES) - set(tables):

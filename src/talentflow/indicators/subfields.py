@@ -187,12 +187,17 @@ def classify(
         subfield[chosen] = r.subfield
         rule[chosen] = labels
         open_[chosen] = False
+    del texts
+    # the texts were Arrow buffers: hand their memory back rather than keep it in Arrow's pool
+    pa.default_memory_pool().release_unused()
     return pd.DataFrame(
         {
             "paper_id": papers["paper_id"].to_numpy(),
-            "subfield": subfield.astype(str),
+            # already str objects, shared by the rows of one label (astype(str) would make a
+            # fixed-width copy and then one new string per row)
+            "subfield": subfield,
             "is_llm_era": year >= llm_era_start,
-            "rule": rule.astype(str),
+            "rule": rule,
         }
     )
 
