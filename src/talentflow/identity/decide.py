@@ -107,6 +107,7 @@ def fragments(
     *,
     min_coauthors: int = 2,
     common_name: int = 5,
+    entities: ibis.Table | None = None,
 ) -> ibis.Table:
     """``(entity_id, person_key, cluster_evidence)``: id fragments of one human, merged.
 
@@ -118,10 +119,19 @@ def fragments(
     A name held by ``common_name`` identified people or more needs twice the co-authors, or
     ``min_coauthors`` and a shared place. Profile clusters are never merged with each other
     (homonyms hold distinct profiles).
+
+    ``entities`` (the linkage's entity table, if already built) supplies the strong
+    clusters' summaries instead of computing them again.
     """
-    f = features.join(clusters.filter(clusters.strong), "authorship_id")
+    f = features.select("authorship_id", "profile").join(
+        clusters.filter(clusters.strong), "authorship_id"
+    )
     prof = f.group_by("cluster_key").aggregate(profile=f.profile.max())
-    ent = cluster_entities(features, clusters.filter(clusters.strong))
+    if entities is None:
+        ent = cluster_entities(features, clusters.filter(clusters.strong))
+    else:
+        # The same rows: a strong cluster's entity is ``is_cluster``, any other is not.
+        ent = entities.filter(entities.is_cluster)
     ent = ent.join(prof, ent.entity_id == prof.cluster_key).select(
         "entity_id", "name_fl", "coauthors", "institutions", "domains", "profile"
     )
@@ -325,12 +335,15 @@ def assign(
     pairs: ibis.Table | None,
     *,
     params: dict[str, Any] | None = None,
+    entities: ibis.Table | None = None,
 ) -> ibis.Table:
     """Every authorship's person key and the rule that put it there (see module docstring).
 
-    ``clusters`` is ``(authorship_id, cluster_key, strong)``.
+    ``clusters`` is ``(authorship_id, cluster_key, strong)``; ``entities``, when given, is
+    the entity table built from the same features and clusters (reused by :func:`fragments`).
     """
-    members = members_table(features, clusters)
+    # Cached: read four times below (papers per entity twice, people, the final join).
+    members = members_table(features, clusters).cache()
     schema = ibis.schema(
         {
             "entity_id": "string",
@@ -350,6 +363,7 @@ def assign(
             ent_papers,
             min_coauthors=int(p["fragment_coauthors"]),
             common_name=int(p["fragment_common_name"]),
+            entities=entities,
         ).cache()
     if pairs is None:
         linked = ibis.memtable({k: [] for k in schema.names}, schema=schema)

@@ -86,7 +86,9 @@ def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> 
     (a typo, "Zhuoran Yang" is two edits from "Zhaoran Wang").
     """
     f = features.select("authorship_id", "paper_id", "name_fl", "first", "last")
-    u = ids.join(f, "authorship_id")
+    # Cached: used three times below, and the engine would otherwise recompute the id union
+    # and its join each time.
+    u = ids.join(f, "authorship_id").cache()
     shared = u.group_by(["pid", "paper_id"]).aggregate(n=ibis._.count()).filter(ibis._.n > 1)
     shared = shared.select("pid").distinct()
     u = u.anti_join(shared, "pid")
@@ -142,7 +144,7 @@ def identifier_clusters(
             ids = trusted_ids(ids, features)
     # Edges: each id of an authorship to the smallest id of the same authorship (a star),
     # which connects all of them with at most two edges per authorship.
-    anchor = ids.group_by("authorship_id").aggregate(anchor=ids.pid.min())
+    anchor = ids.group_by("authorship_id").aggregate(anchor=ids.pid.min()).cache()
     edges = ids.join(anchor, "authorship_id").select(a=ids.pid, b=anchor.anchor).distinct()
     comp = components(edges.to_pyarrow())
     comp_t = ibis.memtable(comp)

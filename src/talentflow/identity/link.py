@@ -111,9 +111,15 @@ def link(
     clusters = _materialise(con, "clusters", clusters.join(strength, "cluster_key"), temps)
     clock.lap("identifiers")
     records = features.record_entities(feats.anti_join(clusters, "authorship_id"))
-    entities = _materialise(
-        con, "entities", records.union(features.cluster_entities(feats, clusters)), temps
+    # The cluster aggregates are materialised one by one (less peak memory than one query
+    # holding all their hash tables), and dropped once the entity table is written.
+    stashed: list[str] = []
+    per_cluster = features.cluster_entities(
+        feats, clusters, stash=lambda name, expr: _materialise(con, name, expr, stashed)
     )
+    entities = _materialise(con, "entities", records.union(per_cluster), temps)
+    for name in stashed:
+        con.drop_table(name, force=True)
     n_entities = int(entities.count().execute())
     n_records = int(entities.filter(~entities.is_cluster).count().execute())
     n_clusters = n_entities - n_records
@@ -136,14 +142,19 @@ def link(
             params=p,
             model=trained_model,
         )
-        pairs = _materialise(con, "pairs", con.table(scored.pairs_table), temps)
-        scored.cleanup()
+        # The scores table itself, not a copy: dropped with the other intermediates.
+        pairs = con.table(scored.pairs_table)
+        temps.append(scored.pairs_table)
+        scored.cleanup(keep_scores=True)
         trained = scored.model
         stats["scored_pairs"] = scored.n_pairs
         clock.laps.update(scored.seconds)
         clock.lap("splink")
     assignments = _materialise(
-        con, "assignments", decide.assign(feats, clusters, pairs, params=p), temps
+        con,
+        "assignments",
+        decide.assign(feats, clusters, pairs, params=p, entities=entities),
+        temps,
     )
     clock.lap("decide")
     if decide.GROUPS_TABLE in con.list_tables():

@@ -268,11 +268,13 @@ def score(
     scores = entities_table + "_scores"
     con.create_table(scores, sampling.round_scores(con.table(pred.physical_name)), overwrite=True)
 
-    def cleanup() -> None:
+    def cleanup(keep_scores: bool = False) -> None:
         for each in apis:
             each.delete_tables_created_by_splink_from_db()
-        for name in (tf_name, scores, entities_table + _U_SAMPLE):
+        for name in (tf_name, entities_table + _U_SAMPLE):
             con.drop_table(name, force=True)
+        if not keep_scores:
+            con.drop_table(scores, force=True)
 
     n = con.table(scores).count().execute()
     seconds["splink_predict"] = round(time.perf_counter() - t1, 2)
@@ -307,7 +309,10 @@ def _with_u(
     api = db_api(con, engine)
     apis.append(api)
     trainer = Linker(api.register(name), settings(prior), log_level=None)
+    # One chunk: the sample is small (about 1,400 rows), and splink's default of 10 chunks
+    # (plus a probe chunk) per comparison ran 88 queries, mostly overhead. The counts are
+    # integers summed over chunks, so the u values are the same.
     trainer.training.estimate_u_using_random_sampling(
-        max_pairs=float(max(n * n, 1)), min_count_per_level=None
+        max_pairs=float(max(n * n, 1)), min_count_per_level=None, num_chunks=1
     )
     return trainer.misc.save_model_to_json()

@@ -21,6 +21,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _NON_ALPHA = re.compile(r"[^a-z\s-]")
 _SPACES = re.compile(r"\s+")
+_HYPHEN = re.compile(r"\s*-\s*")
 # OpenReview ids carry the name and a disambiguating number: ``~Bruce_W_McIntosh1``.
 _OPENREVIEW_ID = re.compile(r"^(?:openreview:)?~(.+?)\d*$")
 
@@ -65,7 +66,7 @@ def tokens(name: str | None) -> list[str]:
     text = anyascii(text).lower().replace(".", " . ")
     text = _NON_ALPHA.sub(" ", text)
     # Hyphens join the parts of one given name; initials separated by dots stay apart.
-    text = re.sub(r"\s*-\s*", "", text)
+    text = _HYPHEN.sub("", text)
     return [t for t in _SPACES.split(text) if t]
 
 
@@ -75,6 +76,28 @@ def name_from_openreview_id(source_person_id: str | None) -> str | None:
         return None
     match = _OPENREVIEW_ID.match(source_person_id)
     return match.group(1).replace("_", " ") if match else None
+
+
+_NO_KEYS = (None,) * (len(NAME_KEYS_SCHEMA) - 1)
+
+
+def _key_values(name: str | None) -> tuple[object, ...]:
+    """The values of :func:`keys_for`, in :data:`NAME_KEYS_SCHEMA` order."""
+    toks = tokens(name)
+    if not toks:
+        return (name, *_NO_KEYS)
+    first, last = toks[0], toks[-1]
+    return (
+        name,
+        " ".join(toks),
+        f"{first} {last}",
+        f"{last} {first}",
+        first,
+        last,
+        len(first) == 1,
+        f"{last} {first[0]}",
+        f"{first} {last[0]}",
+    )
 
 
 def keys_for(name: str | None) -> dict[str, object]:
@@ -89,31 +112,7 @@ def keys_for(name: str | None) -> dict[str, object]:
     >>> k["name_full"], k["name_fl"], k["bk_init"], k["bk_init_swapped"]
     ('joshua b tenenbaum', 'joshua tenenbaum', 'tenenbaum j', 'joshua t')
     """
-    toks = tokens(name)
-    if not toks:
-        return {
-            "author_name": name,
-            "name_full": None,
-            "name_fl": None,
-            "name_fl_swapped": None,
-            "first": None,
-            "last": None,
-            "initial_only": None,
-            "bk_init": None,
-            "bk_init_swapped": None,
-        }
-    first, last = toks[0], toks[-1]
-    return {
-        "author_name": name,
-        "name_full": " ".join(toks),
-        "name_fl": f"{first} {last}",
-        "name_fl_swapped": f"{last} {first}",
-        "first": first,
-        "last": last,
-        "initial_only": len(first) == 1,
-        "bk_init": f"{last} {first[0]}",
-        "bk_init_swapped": f"{first} {last[0]}",
-    }
+    return dict(zip(NAME_KEYS_SCHEMA.names, _key_values(name), strict=True))
 
 
 def name_keys(names: Iterable[str | None]) -> pa.Table:
@@ -124,5 +123,11 @@ def name_keys(names: Iterable[str | None]) -> pa.Table:
     >>> name_keys(["Wei Wang", "W. Wang"]).column("bk_init").to_pylist()
     ['wang w', 'wang w']
     """
-    rows = [keys_for(n) for n in names]
-    return pa.Table.from_pylist(rows, schema=NAME_KEYS_SCHEMA)
+    # Tuples transposed to columns, not a list of row dicts: Arrow builds columns several
+    # times faster (this runs once per distinct name of the corpus).
+    rows = [_key_values(n) for n in names]
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(NAME_KEYS_SCHEMA)
+    return pa.Table.from_arrays(
+        [pa.array(list(c), type=f.type) for c, f in zip(columns, NAME_KEYS_SCHEMA, strict=True)],
+        schema=NAME_KEYS_SCHEMA,
+    )
