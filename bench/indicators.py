@@ -12,6 +12,7 @@ bootstrap, suppression) separately from reading and writing.
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 import pandas as pd
@@ -112,14 +113,16 @@ def main() -> None:
             "stages": not args.no_stages,
         }
     )
-    out = compute(inputs, params)
+    out = compute(inputs, params, consume=True)  # as the stage does: inputs freed once used
     t_compute, c_compute = time.perf_counter() - t1, time.process_time() - c1
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     for name, frame in out.items():
         sup = f", {frame['suppressed'].mean():.0%} suppressed" if "suppressed" in frame else ""
         print(f"  {name}: {len(frame):,} rows{sup}")
     print(
         f"indicators with {args.replicates} replicates: {t_compute:.1f}s wall, "
-        f"{c_compute:.1f}s CPU (target < 60 s on 2 cores)"
+        f"{c_compute:.1f}s CPU (target < 60 s on 2 cores); peak memory of the process "
+        f"(reading included) {peak:.2f} GiB"
     )
     if args.save:
         from talentflow.engine import connect
