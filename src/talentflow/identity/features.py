@@ -14,7 +14,10 @@ from typing import Any
 import ibis
 import ibis.expr.datatypes as dt
 
-from talentflow.identity.names import name_keys
+from talentflow.identity.names import NAME_KEYS_SCHEMA, name_keys
+
+#: The linkage keys of a name (every column of :func:`names.name_keys` but the name itself).
+NAME_KEY_COLUMNS = tuple(NAME_KEYS_SCHEMA.names[1:])
 
 #: Webmail domains say nothing about where someone works.
 WEBMAIL = (
@@ -201,14 +204,7 @@ def authorship_features(
         "author_name",
         "venue",
         "year",
-        "name_full",
-        "name_fl",
-        "name_fl_swapped",
-        "first",
-        "last",
-        "initial_only",
-        "bk_init",
-        "bk_init_swapped",
+        *NAME_KEY_COLUMNS,
         coauthors=_nonempty(coauthors),
         institution=_clean(institution),
         country=_clean(country),
@@ -266,14 +262,7 @@ _CLUSTER_COLUMNS = (
     "authorship_id",
     "venue",
     "year",
-    "name_full",
-    "name_fl",
-    "name_fl_swapped",
-    "first",
-    "last",
-    "initial_only",
-    "bk_init",
-    "bk_init_swapped",
+    *NAME_KEY_COLUMNS,
     "coauthors",
     "institution",
     "country",
