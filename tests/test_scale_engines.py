@@ -287,3 +287,19 @@ def test_out_of_memory_names_the_stage_and_keeps_the_previous_store(tmp_path: Pa
     text = " ".join(result.output.split())
     assert "stage 'sources' ran out of memory" in text and "--memory-limit" in text
     assert db.read_bytes() == before  # the previous store is untouched
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_unordered_inserts_restores_the_previous_setting(before):
+    import duckdb
+
+    from talentflow.engine import unordered_inserts
+
+    db = duckdb.connect()
+    db.execute(f"SET preserve_insertion_order = {str(before).lower()}")
+    current = "SELECT current_setting('preserve_insertion_order')"
+    with unordered_inserts(db):
+        assert db.execute(current).fetchone()[0] is False
+        assert db.cursor().execute(current).fetchone()[0] is False  # global: cursors see it
+    # a user's own setting survives (a RESET would turn `false` back into DuckDB's `true`)
+    assert db.execute(current).fetchone()[0] is before

@@ -6,6 +6,8 @@ backend. DuckDB (a single file) is the default; PySpark is optional and imported
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +64,20 @@ def connect(
 def raw_duckdb(con: Any) -> Any:
     """The DuckDB connection under an Ibis DuckDB backend (for reader functions Ibis lacks)."""
     return con.con
+
+
+@contextmanager
+def unordered_inserts(db: Any) -> Iterator[None]:
+    """On a DuckDB connection, let inserts ignore row order inside the block.
+
+    Inserts then stream, run on every thread and may spill. The setting is global to the
+    database, so connections opened from ``db`` see it too; the value it had before (a
+    user's own ``SET``) is restored afterwards, not reset to DuckDB's default.
+    """
+    setting = "preserve_insertion_order"
+    old = db.execute(f"SELECT current_setting('{setting}')").fetchone()[0]
+    db.execute(f"SET {setting} = false")
+    try:
+        yield
+    finally:
+        db.execute(f"SET {setting} = {'true' if old else 'false'}")

@@ -9,12 +9,11 @@ same ids, and an identified person keeps its id across builds as long as its sma
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import ibis
 
+from talentflow.engine import raw_duckdb, unordered_inserts
 from talentflow.identity import decide, model
 from talentflow.identity.link import link
 
@@ -65,25 +64,6 @@ def _replace_table(con: Any, source: str, target: str) -> None:
         con.rename_table(source, target)
 
 
-@contextmanager
-def _unordered_inserts(con: Any) -> Iterator[None]:
-    """On DuckDB, let the stage's inserts ignore row order (they stream and may spill).
-
-    Nothing the stage computes depends on row order (every choice is ordered by values);
-    the connection's own setting is restored afterwards.
-    """
-    if getattr(con, "name", None) != "duckdb":
-        yield
-        return
-    setting = "preserve_insertion_order"
-    old = con.con.execute(f"SELECT current_setting('{setting}')").fetchone()[0]
-    con.raw_sql(f"SET {setting} = false")
-    try:
-        yield
-    finally:
-        con.raw_sql(f"SET {setting} = {'true' if old else 'false'}")
-
-
 def run(ctx: Any) -> None:
     """Link ``authorships`` into persons and write ``persons`` and ``person_links``.
 
@@ -91,7 +71,11 @@ def run(ctx: Any) -> None:
     thresholds, model parameters and the trained splink model are recorded in
     ``build_params`` (stage ``identity``).
     """
-    with _unordered_inserts(ctx.con):
+    if getattr(ctx.con, "name", None) != "duckdb":
+        _run(ctx)
+        return
+    # nothing the stage computes depends on row order (every choice is ordered by values)
+    with unordered_inserts(raw_duckdb(ctx.con)):
         _run(ctx)
 
 

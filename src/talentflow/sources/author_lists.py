@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from talentflow.engine import unordered_inserts
+
 #: Fields that must be strings (or absent) in both formats.
 STRING_FIELDS = (
     "author", "aff", "aff_domain", "authorids", "position", "title", "abstract", "keywords",
@@ -131,19 +133,18 @@ def load_clean_files(db: Any, files: list[tuple[str, str, str, int]], table: str
     )
     careful: set[str] = set()
     # no per-record positions are taken here, so the reader may interleave files
-    db.execute("SET preserve_insertion_order = false")
-    try:
-        if files:
-            db.execute(insert, [meta["path"].to_pylist()])
-    except duckdb.Error:  # some file is not a clean array: find which, file by file
-        for path, rel, *_ in files:
-            try:
-                db.execute(insert, [[path]])
-            except duckdb.Error:
-                careful.add(rel)
-    finally:
-        db.execute("RESET preserve_insertion_order")
-        db.unregister("_fast_files")
+    with unordered_inserts(db):
+        try:
+            if files:
+                db.execute(insert, [meta["path"].to_pylist()])
+        except duckdb.Error:  # some file is not a clean array: find which, file by file
+            for path, rel, *_ in files:
+                try:
+                    db.execute(insert, [[path]])
+                except duckdb.Error:
+                    careful.add(rel)
+        finally:
+            db.unregister("_fast_files")
     unclean = db.execute(f"""
         SELECT rel_file FROM {table} GROUP BY rel_file
         HAVING NOT bool_and(clean)

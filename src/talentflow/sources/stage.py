@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from talentflow.engine import unordered_inserts
 from talentflow.pipeline import StageContext
 from talentflow.sources import author_lists, openalex, openreview, paperlists, schema
 from talentflow.sources.merge import merge
@@ -175,13 +176,8 @@ def _split_author_lists(db: Any) -> None:
         finally:
             cursor.close()
 
-    # a global setting: the cursors see it too
-    db.execute("SET preserve_insertion_order = false")
-    try:
-        with ThreadPoolExecutor(max_workers=len(_FORMATS)) as pool:
-            list(pool.map(split, _FORMATS))
-    finally:
-        db.execute("RESET preserve_insertion_order")
+    with unordered_inserts(db), ThreadPoolExecutor(max_workers=len(_FORMATS)) as pool:
+        list(pool.map(split, _FORMATS))
 
 
 def _split_source(
