@@ -423,23 +423,45 @@ def test_bootstrap_shared_and_point_only_matrices():
     from talentflow.indicators import bootstrap as bs
 
     rng = np.random.default_rng(0)
-    m = bs.incidence(rng.integers(0, 3, 40), rng.integers(0, 20, 40), 3, 20)
+    cell, pidx = rng.integers(0, 3, 40), rng.integers(0, 20, 40)
+    m = bs.PersonSums(cell, pidx, 3, 20)
 
-    def spec(matrix, **kw):
-        return bs.Spec(
-            {"a": matrix, "b": matrix}, lambda s: {"a": s["a"], "b": s["b"]}, ("a",), **kw
-        )
+    def spec(sums, **kw):
+        return bs.Spec({"a": sums, "b": sums}, lambda s: {"a": s["a"], "b": s["b"]}, ("a",), **kw)
 
     shared = bs.run({"x": spec(m), "y": spec(m)}, 20, replicates=30, seed=2)
-    alone = bs.run({"x": spec(m.copy())}, 20, replicates=30, seed=2)
+    alone = bs.run({"x": spec(bs.PersonSums(cell, pidx, 3, 20))}, 20, replicates=30, seed=2)
     np.testing.assert_array_equal(shared["x"].low["a"], alone["x"].low["a"])
     np.testing.assert_array_equal(shared["y"].high["a"], alone["x"].high["a"])
     assert (alone["x"].low["a"] < alone["x"].point["a"]).any()
-    # a point-only matrix keeps its estimate and gets no interval
+    # a point-only sum keeps its estimate and gets no interval
     point = bs.run({"x": spec(m, point_only=("b",))}, 20, replicates=30, seed=2)["x"]
-    np.testing.assert_array_equal(point.point["b"], np.asarray(m.sum(axis=1)).ravel())
+    np.testing.assert_array_equal(point.point["b"], np.bincount(cell, minlength=3))
     assert np.isnan(point.low["b"]).all()
     np.testing.assert_array_equal(point.low["a"], alone["x"].low["a"])
+
+
+def test_person_sums_points_need_no_matrix(monkeypatch):
+    from talentflow.indicators import bootstrap as bs
+
+    rng = np.random.default_rng(1)
+    cell, pidx = rng.integers(0, 5, 200), rng.integers(0, 30, 200)
+    value = rng.random(200)
+    sums = bs.PersonSums(cell, pidx, 6, 30, value)
+    # the direct sums are the row sums of the matrix the bootstrap multiplies
+    matrix = bs.incidence(cell, pidx, 6, 30, value)
+    np.testing.assert_allclose(sums.totals(), np.asarray(matrix.sum(axis=1)).ravel())
+    assert sums.totals()[5] == 0.0  # a cell nobody is in
+    spec = bs.Spec({"v": sums}, lambda s: {"v": s["v"]}, ("v",))
+    with_reps = bs.run({"t": spec}, 30, replicates=10, seed=3)["t"]
+
+    def no_matrix(self, dtype=None):
+        raise AssertionError("a run without replicates built a matrix")
+
+    monkeypatch.setattr(bs.PersonSums, "matrix", no_matrix)
+    without = bs.run({"t": spec}, 30, replicates=0, seed=3)["t"]
+    np.testing.assert_array_equal(without.point["v"], with_reps.point["v"])
+    assert np.isnan(without.low["v"]).all() and not np.isnan(with_reps.low["v"][:5]).any()
 
 
 def test_group_intervals_use_the_same_weights():

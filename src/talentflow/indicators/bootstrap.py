@@ -12,10 +12,11 @@ not depend on the order of input rows.
 Intervals are percentile intervals (2.5%, 97.5%) over replicates; a replicate whose statistic is
 undefined (e.g. a zero denominator) is ignored for that cell.
 
-Cost: one sparse product per matrix and block. A matrix object used by several specs (the
-world totals shared by ``country_year`` and its groupings) is multiplied once per block;
-matrices that only feed statistics without intervals (``Spec.point_only``) are not multiplied
-in replicates; replicates run in float32.
+Cost: point estimates are direct sums per cell (``np.bincount``), with no matrix; the float32
+matrices are built only when replicates are asked for, and each is multiplied once per block
+of replicates. A sums object used by several specs (the world totals shared by
+``country_year`` and its groupings) is summed and multiplied once; sums that only feed
+statistics without intervals (``Spec.point_only``) are not multiplied in replicates.
 """
 
 from __future__ import annotations
@@ -47,14 +48,53 @@ def incidence(
     return m
 
 
+def _index(values: np.ndarray, bound: int) -> np.ndarray:
+    """``values`` as int32 when every value (and ``bound``) fits, else int64 (half the memory)."""
+    small = bound < np.iinfo(np.int32).max
+    return np.asarray(values, np.int32 if small else np.int64)
+
+
+class PersonSums:
+    """What each person adds to each cell: ``value`` (default 1) of person ``pidx`` in ``cell``.
+
+    The point estimate of a cell is a direct sum (:meth:`totals`); the cells x persons matrix
+    that the bootstrap multiplies by replicate weights (:meth:`matrix`) is built only when
+    replicates are asked for. Building those matrices cost more than anything else at 10M
+    author slots, and a run without bootstrap needs none of them.
+    """
+
+    def __init__(
+        self,
+        cell: np.ndarray,
+        pidx: np.ndarray,
+        n_cells: int,
+        n_persons: int,
+        value: np.ndarray | None = None,
+    ) -> None:
+        self.cell = _index(cell, n_cells)
+        self.pidx = _index(pidx, n_persons)
+        self.value = None if value is None else np.asarray(value, np.float64)
+        self.shape = (n_cells, n_persons)
+
+    def totals(self) -> np.ndarray:
+        """The sum of each cell (float64, in cell order)."""
+        sums = np.bincount(self.cell, weights=self.value, minlength=self.shape[0])
+        return sums.astype(np.float64, copy=False)
+
+    def matrix(self, dtype: type = np.float64) -> sp.csr_matrix:
+        """The sparse cells x persons matrix (duplicates summed in float64, then ``dtype``)."""
+        m = incidence(self.cell, self.pidx, self.shape[0], self.shape[1], self.value)
+        return m if dtype is np.float64 else m.astype(dtype)
+
+
 @dataclass
 class Spec:
-    """One table's bootstrap: named sum matrices and how to turn sums into statistics."""
+    """One table's bootstrap: named person sums and how to turn sums into statistics."""
 
-    matrices: dict[str, sp.csr_matrix]
+    matrices: dict[str, PersonSums]
     combine: Combine
     ci: Sequence[str] = field(default_factory=tuple)  # statistics that get intervals
-    # matrices only statistics without intervals need: not multiplied in replicates
+    # sums only statistics without intervals need: not multiplied in replicates
     point_only: Sequence[str] = field(default_factory=tuple)
 
 
@@ -67,47 +107,43 @@ class Result:
     high: dict[str, np.ndarray]
 
 
-def _apply(
-    spec: Spec, w: np.ndarray, cache: dict[int, np.ndarray | None], replicate: bool = False
+def _points(specs: dict[str, Spec]) -> dict[str, dict[str, np.ndarray]]:
+    """Point estimates: every spec combined from its cell totals (each object summed once)."""
+    totals: dict[int, np.ndarray] = {}
+    out = {}
+    for name, s in specs.items():
+        sums = {}
+        for k, m in s.matrices.items():
+            if id(m) not in totals:
+                totals[id(m)] = m.totals()[:, None]
+            sums[k] = totals[id(m)]
+        out[name] = {k: v[:, 0] for k, v in s.combine(sums).items()}
+    return out
+
+
+def _replicate_matrices(specs: dict[str, Spec]) -> dict[int, sp.csr_matrix]:
+    """float32 matrices of the sums that replicates multiply (one per object, shared)."""
+    out: dict[int, sp.csr_matrix] = {}
+    for s in specs.values():
+        for k, m in s.matrices.items():
+            if k not in s.point_only and id(m) not in out:
+                out[id(m)] = m.matrix(np.float32)
+    return out
+
+
+def _replicate(
+    spec: Spec, w: np.ndarray, matrices: dict[int, sp.csr_matrix], cache: dict[int, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    # a matrix object shared by several specs (e.g. world totals; its id is a key of ``cache``)
-    # is multiplied once per block
+    # a matrix used by several specs (e.g. world totals) is multiplied once per block
     sums = {}
     for k, m in spec.matrices.items():
-        if replicate and k in spec.point_only:
+        if k in spec.point_only:
             sums[k] = np.zeros((m.shape[0], w.shape[1]))
-        elif id(m) not in cache:
-            sums[k] = np.asarray(m @ w)
-        else:
-            hit = cache[id(m)]
-            if hit is None:
-                hit = cache[id(m)] = np.asarray(m @ w)
-            sums[k] = hit
+            continue
+        if id(m) not in cache:
+            cache[id(m)] = np.asarray(matrices[id(m)] @ w)
+        sums[k] = cache[id(m)]
     return spec.combine(sums)
-
-
-def _single_precision(specs: dict[str, Spec]) -> dict[str, Spec]:
-    """The specs with float32 matrices (a matrix shared by several specs stays shared)."""
-    copies: dict[int, sp.csr_matrix] = {}
-
-    def f32(m: sp.csr_matrix) -> sp.csr_matrix:
-        if id(m) not in copies:
-            copies[id(m)] = m.astype(np.float32)
-        return copies[id(m)]
-
-    return {
-        name: Spec({k: f32(m) for k, m in s.matrices.items()}, s.combine, s.ci, s.point_only)
-        for name, s in specs.items()
-    }
-
-
-def _shared(specs: dict[str, Spec]) -> dict[int, np.ndarray | None]:
-    """An empty cache keyed by the ids of matrices used by more than one spec."""
-    seen: dict[int, int] = {}
-    for s in specs.values():
-        for m in {id(m) for m in s.matrices.values()}:
-            seen[m] = seen.get(m, 0) + 1
-    return {m: None for m, n in seen.items() if n > 1}
 
 
 def run(
@@ -125,35 +161,33 @@ def run(
     specs
         Named :class:`Spec` objects sharing one person index (``0..n_persons-1``).
     replicates
-        Number of bootstrap replicates (0: no intervals, bounds are NaN).
+        Number of bootstrap replicates (0: no intervals, bounds are NaN, and no matrix is
+        built).
     seed
         Seed of the weight generator.
     block
         Replicates drawn at once (memory: ``n_persons * block`` float32 weights).
 
-    Point estimates are computed in float64; replicates in float32 (they are stored as float32
-    anyway, and the products run faster), from float32 copies of the matrices.
+    Point estimates are direct sums in float64; replicates are products in float32 (they
+    are stored as float32 anyway, and the products run faster).
     """
-    ones = np.ones((n_persons, 1))
-    cache = _shared(specs)
-    points = {
-        name: {k: v[:, 0] for k, v in _apply(s, ones, cache).items()} for name, s in specs.items()
-    }
+    points = _points(specs)
     reps: dict[str, dict[str, list[np.ndarray]]] = {
         name: {k: [] for k in points[name]} for name in specs
     }
     rng = np.random.default_rng(seed)
-    single = _single_precision(specs) if replicates else specs
+    matrices = _replicate_matrices(specs) if replicates else {}
     done = 0
     while done < replicates:
         r = min(block, replicates - done)
         w = rng.poisson(1.0, size=(n_persons, r)).astype(np.float32)
-        cache = _shared(single)
-        for name, s in single.items():
-            for k, v in _apply(s, w, cache, replicate=True).items():
+        cache: dict[int, np.ndarray] = {}
+        for name, s in specs.items():
+            for k, v in _replicate(s, w, matrices, cache).items():
                 if k in s.ci:
                     reps[name][k].append(v.astype(np.float32))
         done += r
+    del matrices
     out: dict[str, Result] = {}
     for name in specs:
         low: dict[str, np.ndarray] = {}

@@ -385,6 +385,7 @@ class _CellCoder:
         self.n_years = int(y["year"].max()) - self.y0 + 1 if len(y) else 1
         self.all_sector = int(self.sectors.get_loc("all"))
         self.per_country = self.n_years * len(self.subsets) * len(self.sectors)
+        self.size = len(self.countries) * self.per_country  # number of possible codes
 
     def code(
         self, country: np.ndarray, year: np.ndarray, subset: np.ndarray, sector: np.ndarray
@@ -455,31 +456,54 @@ def _rows(
     frame: pd.DataFrame,
     cols: tuple[str, str, str],
     weight: str | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(cell, pidx, value) of ``frame``'s rows in every subset (and stage), by sector.
 
     ``cols`` name the country, sector and stage columns. Only the sector of the row is coded;
-    sector ``all`` is the sum over sectors, added after the matrix products.
+    sector ``all`` is the sum over sectors, added after the sums. ``value`` is None when
+    every row counts 1.
     """
     country, sector, stage = cols
     pidx = frame["pidx"].to_numpy(np.int64)
-    value = np.ones(len(frame)) if weight is None else frame[weight].to_numpy(np.float64)
+    value = None if weight is None else frame[weight].to_numpy(np.float64)
     country_c = _codes_of(frame[country], coder.countries)
     sector_c = _codes_of(frame[sector], coder.sectors)
     year = frame["year"].to_numpy(np.int64)
-    parts = [
-        (np.full(len(frame), int(coder.subsets.get_loc(k))), mask[pidx])
-        for k, mask in subsets.items()
-    ]
+    # the code of subset 0; another subset's code is this plus its number times n_sectors
+    base = coder.code(country_c, year, np.zeros(len(frame), np.int64), sector_c)
+    step = len(coder.sectors)
+    parts = [(int(coder.subsets.get_loc(k)), mask[pidx]) for k, mask in subsets.items()]
+    cells = [base[m] + k * step for k, m in parts]
+    pids = [pidx[m] for _, m in parts]
+    values = [] if value is None else [value[m] for _, m in parts]
     if stages:
         stage_c = _codes_of(frame[stage], coder.subsets, STAGE_PREFIX)
-        parts.append((stage_c, np.ones(len(frame), dtype=bool)))
-    cells = [coder.code(country_c[m], year[m], sub[m], sector_c[m]) for sub, m in parts]
+        cells.append(base + stage_c * step)
+        pids.append(pidx)
+        values += [] if value is None else [value]
+    if not cells:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), None if value is None else np.zeros(0)
     return (
-        np.concatenate(cells) if cells else np.zeros(0, np.int64),
-        np.concatenate([pidx[m] for _, m in parts]) if parts else np.zeros(0, np.int64),
-        np.concatenate([value[m] for _, m in parts]) if parts else np.zeros(0),
+        np.concatenate(cells),
+        np.concatenate(pids),
+        None if value is None else np.concatenate(values),
     )
+
+
+def _occurring(codes: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct codes (``0 <= code < size``) and each code's position among them.
+
+    Codes are marked in an array of ``size`` flags: no sort of the tens of millions of rows.
+    """
+    seen = np.zeros(size, dtype=bool)
+    for c in codes:
+        if len(c) and c.min() < 0:
+            raise ValueError("a country_year cell code is negative (a level is missing)")
+        seen[c] = True
+    found = np.flatnonzero(seen)
+    at = np.full(size, -1, dtype=np.int64)
+    at[found] = np.arange(len(found))
+    return found, at
 
 
 def _sector_sum(cells: np.ndarray, coder: _CellCoder) -> tuple[np.ndarray, Any]:
@@ -498,17 +522,19 @@ class _Totals:
     """
 
     keys: pd.DataFrame  # year, subset, sector: the leaf rows, then the sector-all rows
-    matrix: Any  # leaf rows x persons
+    matrix: bs.PersonSums  # leaf rows x persons
     agg: Any  # sector-all rows x leaf rows
 
     @classmethod
     def of(cls, panel: Panel, subsets: dict[str, np.ndarray], stages: bool) -> _Totals:
         coder = _CellCoder(panel, [*subsets, *_stage_names(panel, stages)])
         cell, pidx, _ = _rows(coder, subsets, stages, panel.years, ("country", "sector", "stage"))
-        leaf, of = np.unique(cell % coder.per_country, return_inverse=True)
+        cell %= coder.per_country
+        leaf, at_leaf = _occurring([cell], coder.per_country)
+        of = at_leaf[cell]
         alls, agg = _sector_sum(leaf, coder)
         keys = coder.frame(np.concatenate([leaf, alls]))[["year", "subset", "sector"]]
-        matrix = bs.incidence(of, pidx, len(leaf), panel.n_persons)
+        matrix = bs.PersonSums(of, pidx, len(leaf), panel.n_persons)
         return cls(keys.reset_index(drop=True), matrix, agg)
 
     def full(self, leaf_sums: np.ndarray, *, pad: bool = False) -> np.ndarray:
@@ -562,16 +588,16 @@ def _country_year(
         # a group's cells need only the rows in the group (totals come from `totals`)
         mine = source if keep is None else source[source[cols[0]].isin(keep).to_numpy()]
         rows[name] = _rows(coder, subsets, stages, mine, cols, weight)
-    leaf = np.unique(np.concatenate([r[0] for r in rows.values()]))
+    leaf, at_leaf = _occurring([c for c, _, _ in rows.values()], coder.size)
     alls, agg = _sector_sum(leaf, coder)
     cells = np.concatenate([leaf, alls])
     perm = np.argsort(cells, kind="stable")
     universe = coder.frame(cells[perm])
     n_leaf, n_p = len(leaf), panel.n_persons
     matrices = {
-        name: bs.incidence(np.searchsorted(leaf, c), p, n_leaf, n_p, v)
-        for name, (c, p, v) in rows.items()
+        name: bs.PersonSums(at_leaf[c], p, n_leaf, n_p, v) for name, (c, p, v) in rows.items()
     }
+    del rows, at_leaf
     matrices["total"] = totals.matrix
     key_cols = ["year", "subset", "sector"]
     at_total = pd.MultiIndex.from_frame(totals.keys).get_indexer(
@@ -624,7 +650,7 @@ def _country_year(
 
 def _count_table(frame: pd.DataFrame, keys: list[str], n_persons: int, stat: str = "n") -> _Builder:
     universe, codes = bs.cells(frame, keys)
-    m = bs.incidence(codes, frame["pidx"], len(universe), n_persons)
+    m = bs.PersonSums(codes, frame["pidx"].to_numpy(), len(universe), n_persons)
     spec = bs.Spec({stat: m}, lambda s: {stat: s[stat]}, (stat,))
     return _Builder(universe, spec, stat, [stat], {stat: ""})
 
@@ -688,11 +714,11 @@ def _km(
     reps = np.clip(time, 0, k_max)
     row_cell = np.repeat(codes, reps)
     row_k = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps) + 1
-    at_risk = bs.incidence(
+    at_risk = bs.PersonSums(
         row_cell * k_max + row_k - 1, np.repeat(pidx, reps), n_cells * k_max, n_persons
     )
     ev = event & (time >= 1) & (time <= k_max)
-    events = bs.incidence(codes[ev] * k_max + time[ev] - 1, pidx[ev], n_cells * k_max, n_persons)
+    events = bs.PersonSums(codes[ev] * k_max + time[ev] - 1, pidx[ev], n_cells * k_max, n_persons)
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         r = s["at_risk"].shape[1]
@@ -816,7 +842,7 @@ def _origin_work(
     rows = pd.concat(parts, ignore_index=True)
     del pop, parts
     leaf, codes = bs.cells(rows, keys)
-    m = bs.incidence(codes, rows["pidx"], len(leaf), panel.n_persons)
+    m = bs.PersonSums(codes, rows["pidx"].to_numpy(), len(leaf), panel.n_persons)
     # the ALL margin is the sum over origins (unknown included), added after the products
     margins, margin_of = bs.cells(leaf.assign(origin_country=ALL), keys)
     agg = bs.incidence(margin_of, np.arange(len(leaf)), len(margins), len(leaf))
