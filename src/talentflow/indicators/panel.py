@@ -90,30 +90,53 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     if "observed" not in py.columns:
         py["observed"] = True
     py = py[py["person_id"].notna() & py["year"].notna()]
-    py["year"] = py["year"].astype(np.int64)
-    py = py.sort_values(
-        ["person_id", "year", "observed", "country"],
-        ascending=[True, True, False, True],
-        na_position="last",
-        kind="mergesort",
-    ).drop_duplicates(["person_id", "year"], keep="first")
-    known = py.loc[py["country"].notna(), "person_id"].unique()
-    py = py[py["person_id"].isin(known)]
-    persons = np.sort(np.asarray(py["person_id"].unique(), dtype=object))
-    py["pidx"] = pd.Index(persons).get_indexer(py["person_id"])
+    # Integer keys first: the person's rank among the sorted distinct ids (one sort of the
+    # distinct ids, not of every row), then one lexsort of integer columns.
+    ids, distinct = pd.factorize(py["person_id"])
+    distinct = np.asarray(distinct, dtype=object)
+    by_id = np.argsort(distinct, kind="stable")
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[by_id] = np.arange(len(distinct))
+    rank = rank[ids]
+    year = py["year"].to_numpy(np.int64)
+    country, _ = pd.factorize(py["country"], sort=True)
+    country = np.where(country < 0, np.iinfo(np.int64).max, country)  # unknown sorts last
+    observed = py["observed"].to_numpy(dtype=object)
+    seen_first = np.where(observed == True, 0, np.where(observed == False, 1, 2))  # noqa: E712
+    order = np.lexsort((country, seen_first, year, rank))
+    rank, year = rank[order], year[order]
+    # several rows of one person-year: the first in that order
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (rank[1:] != rank[:-1]) | (year[1:] != year[:-1])
+    rows = py.iloc[order[first]]
+    rank, year = rank[first], year[first]
+    # persons whose country is never known are left out; pidx numbers the others in id order
+    known = np.zeros(len(distinct), dtype=bool)
+    known[rank[rows["country"].notna().to_numpy()]] = True
+    keep = known[rank]
+    rows, rank, year = rows[keep], rank[keep], year[keep]
+    persons = distinct[by_id][known]
+    pidx = (np.cumsum(known) - 1)[rank]
 
-    # every year between first and last observation
-    span = py.groupby("pidx")["year"].agg(["min", "max"])
-    lengths = (span["max"] - span["min"] + 1).to_numpy()
-    pidx = np.repeat(span.index.to_numpy(), lengths)
-    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    year = np.repeat(span["min"].to_numpy(), lengths) + (np.arange(lengths.sum()) - offsets)
-    full = pd.DataFrame({"pidx": pidx, "year": year})
-    full = full.merge(
-        py[["pidx", "year", "country", "sector", "career_stage", "secondary_countries"]],
-        on=["pidx", "year"],
-        how="left",
+    # every year between first and last observation (rows are in pidx, year order)
+    starts = np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]]) if len(pidx) else pidx
+    ends = np.r_[starts, len(pidx)][1:] - 1
+    span_min, span_max = year[starts], year[ends]
+    lengths = span_max - span_min + 1
+    offsets = np.cumsum(lengths) - lengths
+    full = pd.DataFrame(
+        {
+            "pidx": np.repeat(pidx[starts], lengths),
+            "year": np.repeat(span_min, lengths)
+            + (np.arange(lengths.sum()) - np.repeat(offsets, lengths)),
+        }
     )
+    # each observed row's place in the padded panel (no merge)
+    at = np.repeat(offsets, ends - starts + 1) + (year - np.repeat(span_min, ends - starts + 1))
+    for col in ("country", "sector", "career_stage", "secondary_countries"):
+        values = np.full(len(full), None, dtype=object)
+        values[at] = rows[col].to_numpy(dtype=object)
+        full[col] = values
     full["sector"] = sector_group(full["sector"]).where(full["sector"].notna(), None)
     full["student"] = full["career_stage"].eq("student")
     # the stage is not carried over padded years: the source did not say (see docs/indicators.md)
@@ -124,8 +147,8 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     # comparison, grouping and copy work on small integer codes
     full["sector"] = _categorical(np.where(pd.isna(sector), "unknown", sector))
     full["stage"] = _categorical(full["stage"])
-    full["first_year"] = np.repeat(span["min"].to_numpy(), lengths)
-    full["last_year"] = np.repeat(span["max"].to_numpy(), lengths)
+    full["first_year"] = np.repeat(span_min, lengths)
+    full["last_year"] = np.repeat(span_max, lengths)
 
     frac = _fractional(full)
     countries = pd.Index(pd.concat([full["country"], frac["country"]]).unique()).sort_values()
@@ -149,10 +172,31 @@ def regroup(panel: Panel, mapping: dict[str, str]) -> Panel:
     """
     years = panel.years.assign(country=_map_countries(panel.years["country"], mapping))
     frac = panel.frac.assign(country=_map_countries(panel.frac["country"], mapping))
-    frac = frac.groupby(["pidx", "year", "country"], as_index=False, sort=False, observed=True).agg(
-        sector=("sector", "first"), stage=("stage", "first"), weight=("weight", "sum")
-    )
-    return Panel(panel.persons, years, frac, _moves(years), _sector_moves(years))
+    return Panel(panel.persons, years, _merge_shares(frac), _moves(years), _sector_moves(years))
+
+
+def _merge_shares(frac: pd.DataFrame) -> pd.DataFrame:
+    """One row per (pidx, year, country): the first row of each, its weight the group's sum.
+
+    What ``groupby(sort=False).agg(first, sum)`` gives, but only the few person-years with
+    two countries of one group are aggregated.
+    """
+    year = frac["year"].to_numpy(np.int64)
+    y0 = int(year.min()) if len(year) else 0
+    n_years = int(year.max()) - y0 + 1 if len(year) else 1
+    country = frac["country"].array
+    cell = frac["pidx"].to_numpy(np.int64) * n_years + (year - y0)
+    key = pd.Series(cell * (len(country.categories) + 1) + country.codes + 1)
+    first = ~key.duplicated().to_numpy()
+    weight = frac["weight"].to_numpy(np.float64)[first]
+    shared = key.duplicated(keep=False).to_numpy()
+    if shared.any():
+        # pandas' group sum over the same rows in the same order: the same rounding as before
+        sums = frac["weight"][shared].groupby(key[shared].to_numpy(), sort=False).sum()
+        mine = shared[first]
+        weight[mine] = sums.reindex(key.to_numpy()[first][mine]).to_numpy()
+    out = frac.loc[first, ["pidx", "year", "country", "sector", "stage"]]
+    return out.assign(weight=weight).reset_index(drop=True)
 
 
 def _categorical(values: Any, categories: pd.Index | None = None) -> pd.Categorical:
@@ -222,12 +266,11 @@ def _moves(full: pd.DataFrame) -> pd.DataFrame:
             "to_stage": stage.take(at),
         }
     )
-    # a return: arrival in a country the person was in in an earlier year
-    first_in = full.groupby(["pidx", "country"], as_index=False, observed=True)["year"].min()
-    first_in = first_in.rename(columns={"country": "to_country", "year": "first_in"})
-    moves = moves.merge(first_in, on=["pidx", "to_country"], how="left")
-    moves["is_return"] = moves["first_in"] < moves["year"]
-    return moves.drop(columns="first_in")
+    # a return: arrival in a country the person was in in an earlier year, i.e. the
+    # (person, country) pair already occurred in an earlier row (rows are in pidx, year order)
+    pair = full["pidx"].to_numpy(np.int64) * (len(country.categories) + 1) + codes + 1
+    moves["is_return"] = pd.Series(pair).duplicated().to_numpy()[at]
+    return moves
 
 
 def _sector_moves(full: pd.DataFrame) -> pd.DataFrame:
