@@ -65,37 +65,38 @@ def load_records(
     if path.stat().st_size == 0:
         return LoadedFile(None, fatal="empty file (0 bytes): expected a JSON array of records")
     fmt = "auto" if allow_wrapper else "array"
-    target = "_one" if allow_wrapper else table
     try:
-        db.execute(
-            f"""{"CREATE OR REPLACE TEMP TABLE _one AS" if allow_wrapper else f"INSERT INTO {table}"}
+        inserted = db.execute(
+            f"""INSERT INTO {table}
             SELECT (row_number() OVER () - 1)::BIGINT AS record_index, json AS j, ? AS rel_file
             FROM read_json_objects(?, format='{fmt}', maximum_object_size=1073741824)""",
             [rel, str(path)],
-        )
+        ).fetchone()[0]
     except Exception:  # DuckDB names the problem only vaguely: rescan tolerantly in Python
         return _load_tolerant(db, path, table, rel, allow_wrapper)
-    if allow_wrapper:
-        _unwrap(db, target, allow_wrapper)
-        db.execute(f"INSERT INTO {table} SELECT record_index, j, rel_file FROM _one")
-        db.execute("DROP TABLE _one")
+    if allow_wrapper and inserted == 1:
+        _unwrap(db, table, rel, allow_wrapper)
     return LoadedFile(table)
 
 
-def _unwrap(db: Any, table: str, key: str) -> None:
-    """Replace a single wrapper object by the records of its ``key`` array (in place)."""
-    # at most two records are looked at: a wrapper is a file of exactly one
-    rows = db.execute(
-        f"SELECT count(*), bool_and(json_type(j, '$.{key}') = 'ARRAY') "
-        f"FROM (SELECT j FROM {table} LIMIT 2)"
-    ).fetchone()
-    if rows[0] == 1 and rows[1]:
-        db.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT (generate_subscripts(arr, 1) - 1)::BIGINT AS record_index, unnest(arr) AS j,
-              rel_file
-            FROM (SELECT json_extract(j, '$.{key}[*]') AS arr, rel_file FROM {table})"""
-        )
+def _unwrap(db: Any, table: str, rel: str, key: str) -> None:
+    """Replace file ``rel``'s single wrapper object by the records of its ``key`` array."""
+    wrapper = db.execute(
+        f"SELECT json_type(j, '$.{key}') = 'ARRAY' FROM {table} WHERE rel_file = ?", [rel]
+    ).fetchone()[0]
+    if not wrapper:
+        return
+    db.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _one AS
+        SELECT (generate_subscripts(arr, 1) - 1)::BIGINT AS record_index, unnest(arr) AS j,
+          rel_file
+        FROM (SELECT json_extract(j, '$.{key}[*]') AS arr, rel_file FROM {table}
+              WHERE rel_file = ?)""",
+        [rel],
+    )
+    db.execute(f"DELETE FROM {table} WHERE rel_file = ?", [rel])
+    db.execute(f"INSERT INTO {table} SELECT record_index, j, rel_file FROM _one")
+    db.execute("DROP TABLE _one")
 
 
 def _load_tolerant(
