@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from talentflow.indicators import bootstrap as bs
 from talentflow.indicators.groupings import GROUPINGS, grouping, groupings_table
@@ -309,30 +311,63 @@ def _pooled(frame: pd.DataFrame, col: str) -> pd.DataFrame:
     return pd.concat([frame, frame.assign(**{col: POOLED})], ignore_index=True)
 
 
+def _lookup(values: pd.Series, keys: Any) -> np.ndarray:
+    """Position of each value in ``keys`` (distinct), -1 where absent.
+
+    Hashed by Arrow, which is several times faster than pandas on millions of strings; values
+    Arrow cannot type alike (e.g. mixed types in a frame built by hand) go through pandas.
+    """
+    try:
+        found = pc.index_in(
+            pa.array(values.to_numpy(dtype=object)), value_set=pa.array(np.asarray(keys))
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pd.Index(keys).get_indexer(values)
+    return found.fill_null(-1).to_numpy().astype(np.int64)
+
+
 def _authorships(
     authorships: pd.DataFrame | None, panel: Panel, subfields: pd.DataFrame
 ) -> pd.DataFrame:
-    cols = ["pidx", "paper_id", "population", "year", "is_llm", "subfield"]
+    """Authorships of panel persons: ``pidx, population, year, is_llm, subfield``.
+
+    ``population`` (venue and year) and ``subfield`` are categoricals: a few labels over
+    millions of rows.
+    """
+    cols = ["pidx", "population", "year", "is_llm", "subfield"]
     if authorships is None or len(authorships) == 0 or "person_id" not in authorships.columns:
         return pd.DataFrame({c: [] for c in cols})
-    a = authorships[authorships["person_id"].notna()][["person_id", "paper_id", "venue", "year"]]
-    # hash lookups (no per-row Python, no merges on long strings)
-    pos = pd.Index(panel.persons).get_indexer(a["person_id"])
+    a = authorships[authorships["person_id"].notna()]
+    pos = _lookup(a["person_id"], panel.persons)
     ok = pos >= 0
-    a = a[ok].assign(pidx=pos[ok])
-    a["year"] = a["year"].astype(np.int64)
+    a, pidx = a[ok], pos[ok]
+    year = a["year"].to_numpy(np.int64)
     # the label of each distinct (venue, year), shared by its rows (not one string per row)
-    codes, pairs = pd.MultiIndex.from_arrays([a["venue"].astype(str), a["year"]]).factorize()
-    labels, at = np.unique(
-        np.asarray([f"{v}{y}" for v, y in pairs], dtype=object), return_inverse=True
-    )
-    a["population"] = pd.Categorical.from_codes(at[codes], categories=labels)
-    at = pd.Index(subfields["paper_id"]).get_indexer(a["paper_id"])
+    venue, venues = pd.factorize(a["venue"], use_na_sentinel=False)
+    y0 = int(year.min()) if len(year) else 0
+    span = int(year.max()) - y0 + 1 if len(year) else 1
+    pairs, at = np.unique(venue * span + (year - y0), return_inverse=True)
+    names = np.asarray([f"{venues[p // span]}{p % span + y0}" for p in pairs], dtype=object)
+    labels, label_of = np.unique(names, return_inverse=True)
+    population = pd.Categorical.from_codes(label_of[at], categories=labels)
+    # each paper's subfield, as codes over the few subfield names
+    at = _lookup(a["paper_id"], subfields["paper_id"].to_numpy())
+    tag, tags = pd.factorize(subfields["subfield"].to_numpy(dtype=object))
     is_llm = (subfields["subfield"].to_numpy() == "llm") & subfields["is_llm_era"].to_numpy(bool)
-    a["is_llm"] = np.where(at >= 0, is_llm[np.maximum(at, 0)], False) if len(is_llm) else False
-    tags = subfields["subfield"].to_numpy(dtype=object)
-    a["subfield"] = np.where(at >= 0, tags[np.maximum(at, 0)], None) if len(tags) else None
-    return a[cols].reset_index(drop=True)
+    found = at >= 0
+    safe = np.maximum(at, 0)
+    return pd.DataFrame(
+        {
+            "pidx": pidx,
+            "population": population,
+            "year": year,
+            "is_llm": is_llm[safe] & found if len(is_llm) else np.zeros(len(a), dtype=bool),
+            "subfield": pd.Categorical.from_codes(
+                np.where(found, tag[safe], -1) if len(tag) else np.full(len(a), -1),
+                categories=pd.Index(tags, dtype=object),
+            ),
+        }
+    )
 
 
 def _origins(panel: Panel, profile: pd.DataFrame | None) -> pd.DataFrame:

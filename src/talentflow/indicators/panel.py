@@ -234,9 +234,10 @@ def _carry(values: pd.Series, pidx: pd.Series) -> np.ndarray:
 
 def _fractional(full: pd.DataFrame) -> pd.DataFrame:
     """Split each person-year over its main and secondary countries (equal shares)."""
-    sec = full[["pidx", "year", "sector", "stage", "secondary_countries"]].explode(
-        "secondary_countries"
-    )
+    # only the person-years that name secondary countries are exploded (few of millions)
+    listed = full["secondary_countries"].notna().to_numpy()
+    sec = full.loc[listed, ["pidx", "year", "sector", "stage", "secondary_countries"]]
+    sec = sec.explode("secondary_countries")
     sec = sec[sec["secondary_countries"].notna()].rename(columns={"secondary_countries": "country"})
     parts = pd.concat(
         [full[["pidx", "year", "sector", "stage", "country"]], sec], ignore_index=True

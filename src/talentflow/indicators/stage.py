@@ -44,6 +44,11 @@ def read_inputs(con: Any) -> dict[str, pd.DataFrame]:
         have = [c for c in cols if c in table.columns]
         if name == "authorships" and "person_id" in have:
             table = table.filter(table.person_id.notnull())
+        if name == "person_years" and "secondary_countries" in have:
+            # an empty list is read as NULL: millions of empty array objects cost memory, and
+            # the panel explodes only the rows that name secondary countries
+            sc = table.secondary_countries
+            table = table.mutate(secondary_countries=(sc.length() > 0).ifelse(sc, None))
         # through Arrow: Ibis's own pandas conversion walks list columns row by row in Python
         out[name] = table.select(*have).to_pyarrow().to_pandas()
     pa.default_memory_pool().release_unused()  # the Arrow copies are no longer needed
