@@ -300,10 +300,12 @@ def _restore_nulls(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_subsets(frame: pd.DataFrame, subsets: dict[str, np.ndarray]) -> pd.DataFrame:
+    # the subset column is a categorical (a code per row, not a string)
+    names = sorted(subsets)
     parts = []
     for name, mask in subsets.items():
         sub = frame[mask[frame["pidx"].to_numpy()]] if len(frame) else frame
-        parts.append(sub.assign(subset=name))
+        parts.append(sub.assign(subset=_constant(name, names)))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -384,11 +386,11 @@ def _origins(panel: Panel, profile: pd.DataFrame | None) -> pd.DataFrame:
     out["first_country"] = first.reindex(out["pidx"]).to_numpy()
     out["training_country"] = first_stud["country"].reindex(out["pidx"]).to_numpy()
     if profile is not None and len(profile):
-        prof = profile.set_index("person_id")
+        row = _lookup(pd.Series(panel.persons), profile["person_id"].to_numpy())
         for col in ("first_country", "training_country"):
-            if col in prof.columns:
-                vals = prof[col].reindex(panel.persons).to_numpy(dtype=object)
-                have = pd.notna(vals)
+            if col in profile.columns:
+                vals = profile[col].to_numpy(dtype=object)[np.maximum(row, 0)]
+                have = (row >= 0) & pd.notna(vals)
                 out.loc[have, col] = vals[have]
     # training ends at the last student year spent in the training country
     tc = out.set_index("pidx")["training_country"]
@@ -781,11 +783,12 @@ def _retention(
     start["start"] = (
         y.drop_duplicates("pidx").set_index("pidx")["first_year"].reindex(start["pidx"]).to_numpy()
     )
-    spells.append(start.assign(basis="first_observed"))
+    bases = ["first_observed", "training"]
+    spells.append(start.assign(basis=_constant("first_observed", bases)))
     # training: start at the last student year in the training country
     tr = origins[origins["training_end"].notna()][["pidx", "training_country", "training_end"]]
     tr = tr.rename(columns={"training_country": "country", "training_end": "start"})
-    spells.append(tr.assign(basis="training"))
+    spells.append(tr.assign(basis=_constant("training", bases)))
     sp = pd.concat(spells, ignore_index=True)
     sp["start"] = sp["start"].astype(np.int64)
     # first later year in another country
@@ -793,7 +796,8 @@ def _retention(
         sp[["pidx", "country", "start", "basis"]].rename(columns={"country": "home"}), on="pidx"
     )
     later = later[(later["year"] > later["start"]) & (later["country"] != later["home"])]
-    leave = later.groupby(["pidx", "basis"])["year"].min().rename("leave").reset_index()
+    leave = later.groupby(["pidx", "basis"], observed=True)["year"].min()
+    leave = leave.rename("leave").reset_index()
     sp = sp.merge(leave, on=["pidx", "basis"], how="left")
     sp["event"] = sp["leave"].notna()
     sp["time"] = np.where(
