@@ -55,13 +55,14 @@ RECORDS_DDL = (
 def load_records(
     db: Any, path: Path, table: str, rel: str, *, allow_wrapper: str | None = None
 ) -> LoadedFile:
-    """Append the records of ``path`` to temp table ``table(record_index, j, rel_file)``.
+    """Append the records of ``path`` to table ``table(record_index, j, rel_file)``.
+
+    The table must exist (:data:`RECORDS_DDL` creates a temp one).
 
     ``allow_wrapper`` names a key whose array holds the records when the file is one JSON
     object (OpenAlex API pages: ``{"meta": ..., "results": [...]}``); such files may also be
     JSON Lines.
     """
-    db.execute(RECORDS_DDL.format(table=table))
     if path.stat().st_size == 0:
         return LoadedFile(None, fatal="empty file (0 bytes): expected a JSON array of records")
     fmt = "auto" if allow_wrapper else "array"

@@ -185,14 +185,15 @@ def _split_source(
     source: str,
     counts: dict[str, tuple[int, int]],
     bad_rows: dict[str, list[Problem]],
+    recs: str = "_recs",
 ) -> None:
-    """Validate the records of ``source`` in ``_recs``; split OpenAlex works into the raw tables.
+    """Validate the records of ``source`` in ``recs``; split OpenAlex works into the raw tables.
 
     The valid records of an author list join the rows of its fast path (:func:`_fast_table`).
     Records read and kept per file go to ``counts``, the quarantined ones (with their raw
     text) to ``bad_rows``.
     """
-    records = f"""(SELECT r.* FROM _recs r JOIN _files USING (rel_file)
+    records = f"""(SELECT r.* FROM {recs} r JOIN _files USING (rel_file)
                    WHERE _files.source = '{source}')"""
     validate = (
         openalex.validate_sql(records)
@@ -205,7 +206,7 @@ def _split_source(
     if source == openalex.SOURCE:
         openalex.ingest(
             db,
-            "(SELECT r.* FROM _recs r JOIN _checked c USING (rel_file, record_index) "
+            f"(SELECT r.* FROM {recs} r JOIN _checked c USING (rel_file, record_index) "
             "WHERE c.problem IS NULL)",
         )
     else:  # joins its fast path's rows, split later (:func:`_split_author_lists`)
@@ -220,7 +221,7 @@ def _split_source(
     # the raw text of bad records only (the checked table does not carry it)
     for rel, index, reason, raw in db.execute(
         "SELECT c.rel_file, c.record_index, c.problem, r.j::VARCHAR FROM _checked c "
-        "JOIN _recs r USING (rel_file, record_index) "
+        f"JOIN {recs} r USING (rel_file, record_index) "
         "WHERE c.problem IS NOT NULL ORDER BY c.rel_file, c.record_index"
     ).fetchall():
         bad_rows.setdefault(rel, []).append(Problem(index, reason, raw[:MAX_RAW]))
@@ -281,16 +282,12 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
         _split_source(db, source, counts, bad_rows)
     progress("split the author lists")
     _split_author_lists(db)
-    db.execute(f"DETACH {STAGING}")
+    for source in _FORMATS:  # split: their records are no longer needed
+        db.execute(f"DROP TABLE {_fast_table(source)}")
+    db.execute("DELETE FROM _recs")
     works = [f for f in files if f.source == openalex.SOURCE]
-    done = 0
-    for batch in _batches(works, OPENALEX_BATCH_BYTES):
-        db.execute("DELETE FROM _recs")
-        for f in batch:
-            done += 1
-            progress(f"read {done}/{len(works)} {f.rel} (record by record)")
-            loaded[f.rel] = load_records(db, f.path, "_recs", f.rel, allow_wrapper="results")
-        _split_source(db, openalex.SOURCE, counts, bad_rows)
+    loaded |= _ingest_openalex(db, works, counts, bad_rows, progress)
+    db.execute(f"DETACH {STAGING}")
     for f in files:
         load = loaded.get(f.rel, LoadedFile("_fast"))
         if load.fatal is not None:
@@ -304,6 +301,47 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
         )
         results[f.rel] = (kept + len(problems), kept, problems, None)
     return results
+
+
+#: Records of the OpenAlex batch being read, in the staging database: the connections that
+#: read its files side by side all append to it.
+OPENALEX_RECORDS = f"{STAGING}.openalex_records"
+
+
+def _ingest_openalex(
+    db: Any,
+    works: list[SourceFile],
+    counts: dict[str, tuple[int, int]],
+    bad_rows: dict[str, list[Problem]],
+    progress: Any,
+) -> dict[str, LoadedFile]:
+    """Read, validate and split the OpenAlex files, batch by batch.
+
+    The files of a batch are read two at a time, each on its own connection: DuckDB reads a
+    gzip file with one thread, so one file at a time kept one core idle.
+    """
+    loaded: dict[str, LoadedFile] = {}
+    db.execute(f"CREATE OR REPLACE TABLE {OPENALEX_RECORDS} AS SELECT * FROM _recs LIMIT 0")
+
+    def read(f: SourceFile) -> tuple[str, LoadedFile]:
+        cursor = db.cursor()
+        try:
+            return f.rel, load_records(
+                cursor, f.path, OPENALEX_RECORDS, f.rel, allow_wrapper="results"
+            )
+        finally:
+            cursor.close()
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for batch in _batches(works, OPENALEX_BATCH_BYTES):
+            db.execute(f"DELETE FROM {OPENALEX_RECORDS}")
+            progress(f"read {done + 1}-{done + len(batch)}/{len(works)} (record by record)")
+            loaded.update(pool.map(read, batch))
+            done += len(batch)
+            _split_source(db, openalex.SOURCE, counts, bad_rows, OPENALEX_RECORDS)
+    db.execute(f"DROP TABLE {OPENALEX_RECORDS}")
+    return loaded
 
 
 def _previous_hashes(previous: Any) -> dict[str, str]:
