@@ -834,6 +834,19 @@ def _returns(panel: Panel, subsets: dict[str, np.ndarray], k_max: int) -> _Build
 # --------------------------------------------------------------------------- origin_work
 
 
+def _panel_row(panel: Panel, pidx: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """Row of (pidx, year) in ``panel.years`` (-1 outside the person's span).
+
+    ``panel.years`` holds every year of each person's span, in (pidx, year) order.
+    """
+    y = panel.years
+    start = np.searchsorted(y["pidx"].to_numpy(), np.arange(panel.n_persons))
+    first = y["first_year"].to_numpy(np.int64)[np.minimum(start, max(len(y) - 1, 0))]
+    last = y["last_year"].to_numpy(np.int64)[np.minimum(start, max(len(y) - 1, 0))]
+    inside = (year >= first[pidx]) & (year <= last[pidx])
+    return np.where(inside, start[pidx] + (year - first[pidx]), -1)
+
+
 def _constant(value: str, categories: list[str]) -> Callable[[pd.DataFrame], pd.Categorical]:
     """For ``DataFrame.assign``: a categorical column holding ``value`` on every row."""
     code = categories.index(value)
@@ -854,19 +867,40 @@ def _origin_work(
         return b
     # the row keys are categoricals (codes over a few labels): rows are twice the authorships
     # times the subsets, and string columns of that length cost gigabytes at 10M slots
-    cols = ["population", "pidx", "year"]
     subsets = sorted({"all", "llm", *subfields})
     hits = {"all": None, "llm": auth["is_llm"].to_numpy(bool)}
     hits |= {name: (auth["subfield"] == name).to_numpy(bool) for name in subfields}
-    pops = [
-        (auth[cols] if hit is None else auth[hit][cols])
-        .drop_duplicates()
-        .assign(subset=_constant(name, subsets))
-        for name, hit in hits.items()
-    ]
-    pop = pd.concat(pops, ignore_index=True)
-    pop = pop.merge(panel.years[["pidx", "year", "country"]], on=["pidx", "year"], how="left")
-    pop = pop[pop["country"].notna()].rename(columns={"country": "work_country"})
+    # one integer per (person, year, population); a subset's rows are its distinct numbers
+    population = auth["population"].array
+    pidx, year = auth["pidx"].to_numpy(np.int64), auth["year"].to_numpy(np.int64)
+    y0 = int(year.min())
+    n_pop, span = len(population.categories), int(year.max()) - y0 + 1
+    triple, triples = pd.factorize((pidx * span + (year - y0)) * n_pop + population.codes)
+    parts = []
+    for name, hit in hits.items():
+        mine = np.unique(triple if hit is None else triple[hit])
+        parts.append((np.full(len(mine), subsets.index(name), dtype=np.int8), triples[mine]))
+    code = np.concatenate([t for _, t in parts])
+    pidx, rest = np.divmod(code, span * n_pop)
+    year, pop_code = np.divmod(rest, n_pop)
+    year += y0
+    # the country of each (person, year) in the panel, by position (the panel has every
+    # year of a person's span); rows outside the span are dropped
+    row = _panel_row(panel, pidx, year)
+    inside = row >= 0
+    pop = pd.DataFrame(
+        {
+            "population": pd.Categorical.from_codes(
+                pop_code[inside], categories=population.categories
+            ),
+            "pidx": pidx[inside],
+            "year": year[inside],
+            "subset": pd.Categorical.from_codes(
+                np.concatenate([s for s, _ in parts])[inside], categories=subsets
+            ),
+            "work_country": panel.years["country"].array.take(row[inside]),
+        }
+    )
     bases = {"first_observed": "first_country", "training": "training_country"}
     parts = []
     for basis, col in bases.items():
