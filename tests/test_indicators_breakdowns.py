@@ -498,3 +498,28 @@ def test_consume_frees_inputs_and_changes_nothing(subfield_tables):
     assert kept.keys() == consumed.keys()
     for name in kept:
         pd.testing.assert_frame_equal(kept[name], consumed[name])
+
+
+def test_panel_row_and_lookup():
+    from talentflow.indicators.compute import _lookup, _panel_row
+    from talentflow.indicators.panel import build_panel
+
+    py = pd.DataFrame(
+        {
+            "person_id": ["b", "a", "a", "b"],
+            "year": [2019, 2018, 2021, 2020],
+            "country": ["FR", "DE", "US", None],
+        }
+    )
+    panel = build_panel(py)
+    assert list(panel.persons) == ["a", "b"]
+    pidx = np.array([0, 0, 1, 1, 0, 1])
+    year = np.array([2018, 2020, 2020, 2019, 2022, 2018])
+    row = _panel_row(panel, pidx, year)
+    assert row[-2:].tolist() == [-1, -1]  # outside the person's span
+    got = panel.years.iloc[row[:4]]
+    assert got["pidx"].tolist() == pidx[:4].tolist() and got["year"].tolist() == year[:4].tolist()
+    assert got["country"].astype(str).tolist() == ["DE", "DE", "FR", "FR"]  # padded years carry
+    # Arrow lookup, and pandas when Arrow cannot type the values alike
+    assert _lookup(pd.Series(["b", "x", None, "a"]), panel.persons).tolist() == [1, -1, -1, 0]
+    assert _lookup(pd.Series([1, "a"], dtype=object), panel.persons).tolist() == [-1, 0]
