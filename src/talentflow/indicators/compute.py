@@ -878,7 +878,9 @@ def _origin_work(
     triple, triples = pd.factorize((pidx * span + (year - y0)) * n_pop + population.codes)
     parts = []
     for name, hit in hits.items():
-        mine = np.unique(triple if hit is None else triple[hit])
+        seen = np.zeros(len(triples), dtype=bool)  # marking, not sorting, the numbers
+        seen[triple if hit is None else triple[hit]] = True
+        mine = np.flatnonzero(seen)
         parts.append((np.full(len(mine), subsets.index(name), dtype=np.int8), triples[mine]))
     code = np.concatenate([t for _, t in parts])
     pidx, rest = np.divmod(code, span * n_pop)
