@@ -81,3 +81,13 @@ def unordered_inserts(db: Any) -> Iterator[None]:
         yield
     finally:
         db.execute(f"SET {setting} = {'true' if old else 'false'}")
+
+
+def replace_table(con: Any, source: str, target: str) -> None:
+    """Drop table ``target`` and rename ``source`` to it: a new version takes the old one's
+    place without being copied (Ibis's DuckDB backend has no rename)."""
+    con.drop_table(target, force=True)
+    if con.name == "duckdb":
+        con.raw_sql(f'ALTER TABLE "{source}" RENAME TO "{target}"')
+    else:
+        con.rename_table(source, target)

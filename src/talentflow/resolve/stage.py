@@ -13,6 +13,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from talentflow.engine import replace_table
 from talentflow.resolve.gazetteer import load_gazetteer
 from talentflow.resolve.normalize import normalize
 from talentflow.resolve.resolver import Resolver
@@ -151,10 +152,10 @@ def run(ctx: Any) -> None:
             base.email_domain.identical_to(aff.ed),
         ],
     ).select(*keep, *JOINED)
-    # Materialise first: the new authorships is computed from the old one.
+    # Materialise first (the new authorships is computed from the old one), then rename it
+    # into place rather than copy it
     con.create_table("authorships__resolved", joined, overwrite=True)
-    con.create_table("authorships", con.table("authorships__resolved"), overwrite=True)
-    con.drop_table("authorships__resolved")
+    replace_table(con, "authorships__resolved", "authorships")
     ctx.record_params(
         STAGE,
         {
