@@ -303,3 +303,18 @@ def test_unordered_inserts_restores_the_previous_setting(before):
         assert db.cursor().execute(current).fetchone()[0] is False  # global: cursors see it
     # a user's own setting survives (a RESET would turn `false` back into DuckDB's `true`)
     assert db.execute(current).fetchone()[0] is before
+
+
+def test_replace_table_renames_into_place():
+    from talentflow.engine import replace_table
+
+    con = ibis.duckdb.connect()
+    con.create_table("t", pd.DataFrame({"x": [1]}))
+    con.create_table("t__new", pd.DataFrame({"x": [2, 3]}))
+    replace_table(con, "t__new", "t")
+    assert "t__new" not in con.list_tables()
+    assert sorted(con.table("t").x.execute()) == [2, 3]
+    # a target that does not exist yet is no error
+    con.create_table("u__new", pd.DataFrame({"x": [4]}))
+    replace_table(con, "u__new", "u")
+    assert con.table("u").x.execute().tolist() == [4]
