@@ -71,3 +71,16 @@ def test_components_match_a_reference_union_find(edges: list[tuple[int, int]]) -
     # Every component key is the smallest member.
     for node, comp in got.items():
         assert comp <= node
+
+
+@settings(deadline=None, max_examples=50)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=1, max_size=30))
+def test_component_numbers_are_as_distinct_as_component_keys(
+    edges: list[tuple[int, int]],
+) -> None:
+    # The entity aggregates group by the number instead of the key: one number per key.
+    table = pa.table({"a": [f"n{a:02d}" for a, _ in edges], "b": [f"n{b:02d}" for _, b in edges]})
+    rows = components(table, number=True).to_pylist()
+    assert [r["component"] for r in rows] == [r["component"] for r in components(table).to_pylist()]
+    pairs = {(r["component"], r["component_number"]) for r in rows}
+    assert len({k for k, _ in pairs}) == len(pairs) == len({n for _, n in pairs})

@@ -245,16 +245,16 @@ def record_entities(features: ibis.Table) -> ibis.Table:
     )
 
 
-def _collect_distinct_unnested(f: ibis.Table, column: str) -> ibis.Table:
-    """``(cluster_key, column)``: the distinct elements of ``column``'s arrays per cluster.
+def _collect_distinct_unnested(f: ibis.Table, column: str, key: str = "cluster_key") -> ibis.Table:
+    """``(key, column)``: the distinct elements of ``column``'s arrays per cluster.
 
     Distinct pairs first, then a plain collect: the same set as ``collect(distinct=True)``
     over the unnested rows, at a fraction of the cost (a distinct aggregate per group was
     the entity table's most expensive step).
     """
-    u = f.filter(f[column].notnull()).select("cluster_key", w=f[column].unnest())
+    u = f.filter(f[column].notnull()).select(key, w=f[column].unnest())
     u = u.filter(u.w.notnull()).distinct()
-    return u.group_by("cluster_key").aggregate(**{column: u.w.collect()})
+    return u.group_by(key).aggregate(**{column: u.w.collect()})
 
 
 #: Feature columns a cluster entity is built from.
@@ -279,14 +279,21 @@ def cluster_entities(
 ) -> ibis.Table:
     """Entities for identifier clusters: every value seen on any of the cluster's authorships.
 
-    ``clusters`` is ``(authorship_id, cluster_key, strong)``; ``is_cluster`` of the entity is
-    ``strong`` (a weak cluster, known only by hashed e-mails, may still join a strong one).
+    ``clusters`` is ``(authorship_id, cluster_key, strong)``, with ``cluster_number`` when
+    :func:`identifiers.identifier_clusters` made it (the aggregates then group by that
+    integer); ``is_cluster`` of the entity is ``strong`` (a weak cluster, known only by
+    hashed e-mails, may still join a strong one).
 
     ``stash(name, table)``, when given, materialises an intermediate and returns it: the
     clusters' aggregates one by one, so that the engine holds one aggregate's hash table at a
     time instead of all of them at once in one query (less peak memory).
     """
     keep = stash or (lambda _name, table: table)
+    # The aggregates group by the clusters' integer number when there is one (see
+    # ``identifiers.identifier_clusters``): hash tables of an integer and a value instead of
+    # two strings (the distinct co-author and title-word pairs spill at 10M authorships).
+    key = "cluster_number" if "cluster_number" in clusters.columns else "cluster_key"
+    clusters = clusters.select("authorship_id", *dict.fromkeys([key, "cluster_key"]), "strong")
     # Not stashed: a copy of every clustered row (with its co-author and title-word lists)
     # costs more memory than joining again for each aggregate.
     f = features.select(*_CLUSTER_COLUMNS).join(clusters, "authorship_id")
@@ -295,7 +302,7 @@ def cluster_entities(
     # with the count, not looked up again by joining the chosen name back to every row).
     counts = (
         f.filter(f.name_fl.notnull())
-        .group_by(["cluster_key", "name_fl"])
+        .group_by([key, "name_fl"])
         .aggregate(
             n=ibis._.count(),
             name_fl_swapped=ibis._.name_fl_swapped.min(),
@@ -306,10 +313,13 @@ def cluster_entities(
             bk_init_swapped=ibis._.bk_init_swapped.min(),
         )
     )
-    w = ibis.window(group_by="cluster_key", order_by=[ibis.desc("n"), "name_fl"])
+    w = ibis.window(group_by=key, order_by=[ibis.desc("n"), "name_fl"])
     rep_keys = counts.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)
     rep_keys = keep("cluster_names", rep_keys.drop("rk", "n"))
-    agg = f.group_by("cluster_key").aggregate(
+    # The cluster's key is one value per number: carried by this aggregate alone.
+    carried = {"cluster_key": f.cluster_key.min()} if key != "cluster_key" else {}
+    agg = f.group_by(key).aggregate(
+        **carried,
         strong=f.strong.max(),
         n_authorships=f.authorship_id.count(),
         name_variants=f.name_full.collect(distinct=True),
@@ -321,15 +331,15 @@ def cluster_entities(
         year_max=f.year.max().cast("int64"),
     )
     agg = keep("cluster_values", agg)
-    co = keep("cluster_coauthors", _collect_distinct_unnested(f, "coauthors"))
-    tp = keep("cluster_topics", _collect_distinct_unnested(f, "topics"))
+    co = keep("cluster_coauthors", _collect_distinct_unnested(f, "coauthors", key))
+    tp = keep("cluster_topics", _collect_distinct_unnested(f, "topics", key))
     e = (
-        agg.left_join(rep_keys, "cluster_key")
-        .drop("cluster_key_right")
-        .left_join(co, "cluster_key")
-        .drop("cluster_key_right")
-        .left_join(tp, "cluster_key")
-        .drop("cluster_key_right")
+        agg.left_join(rep_keys, key)
+        .drop(f"{key}_right")
+        .left_join(co, key)
+        .drop(f"{key}_right")
+        .left_join(tp, key)
+        .drop(f"{key}_right")
     )
     return e.select(
         entity_id=e.cluster_key,

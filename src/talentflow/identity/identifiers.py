@@ -45,10 +45,12 @@ def authorship_ids(authorships: ibis.Table) -> ibis.Table:
     return out.distinct()
 
 
-def components(pairs: pa.Table) -> pa.Table:
+def components(pairs: pa.Table, *, number: bool = False) -> pa.Table:
     """Connected components of an undirected graph given as distinct ``(a, b)`` string pairs.
 
-    Returns ``(node, component)`` where ``component`` is the smallest node of its component.
+    Returns ``(node, component)`` where ``component`` is the smallest node of its component;
+    with ``number``, also ``component_number``, an int64 as distinct as ``component`` (the
+    rank of that smallest node among all nodes): a narrow key for joins and aggregates.
 
     Examples
     --------
@@ -62,7 +64,10 @@ def components(pairs: pa.Table) -> pa.Table:
     nodes = pc.take(uniq, pc.array_sort_indices(uniq))
     n = len(nodes)
     if n == 0:
-        return pa.table({"node": pa.array([], pa.string()), "component": pa.array([], pa.string())})
+        empty = {"node": pa.array([], pa.string()), "component": pa.array([], pa.string())}
+        if number:
+            empty["component_number"] = pa.array([], pa.int64())
+        return pa.table(empty)
     ia = pc.index_in(a, value_set=nodes).to_numpy(zero_copy_only=False)
     ib = pc.index_in(b, value_set=nodes).to_numpy(zero_copy_only=False)
     graph = coo_matrix((np.ones(len(ia), dtype=np.int8), (ia, ib)), shape=(n, n))
@@ -71,7 +76,11 @@ def components(pairs: pa.Table) -> pa.Table:
     first = np.full(labels.max() + 1, -1, dtype=np.int64)
     order = np.arange(n)
     first[labels[::-1]] = order[::-1]
-    return pa.table({"node": nodes, "component": pc.take(nodes, pa.array(first[labels]))})
+    smallest = first[labels]
+    out = {"node": nodes, "component": pc.take(nodes, pa.array(smallest))}
+    if number:
+        out["component_number"] = pa.array(smallest, pa.int64())
+    return pa.table(out)
 
 
 def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> ibis.Table:
@@ -132,9 +141,11 @@ def identifier_clusters(
     *,
     ids: ibis.Table | None = None,
 ) -> ibis.Table:
-    """``(authorship_id, cluster_key)`` for every authorship that carries a trusted id.
+    """``(authorship_id, cluster_key, cluster_number)`` for every authorship with a trusted id.
 
-    ``cluster_key`` is the smallest id of the transitive closure of shared ids. With
+    ``cluster_key`` is the smallest id of the transitive closure of shared ids;
+    ``cluster_number`` is an integer as distinct as it (the rank of that id among all ids of
+    this build; not stable across builds), a narrow key for the cluster aggregates. With
     ``features`` (name keys per authorship), untrustworthy id uses are dropped first
     (:func:`trusted_ids`). ``ids`` (already trusted ``(authorship_id, pid)``) skips that step.
     """
@@ -146,8 +157,10 @@ def identifier_clusters(
     # which connects all of them with at most two edges per authorship.
     anchor = ids.group_by("authorship_id").aggregate(anchor=ids.pid.min()).cache()
     edges = ids.join(anchor, "authorship_id").select(a=ids.pid, b=anchor.anchor).distinct()
-    comp = components(edges.to_pyarrow())
+    comp = components(edges.to_pyarrow(), number=True)
     comp_t = ibis.memtable(comp)
     return anchor.join(comp_t, anchor.anchor == comp_t.node).select(
-        authorship_id=anchor.authorship_id, cluster_key=comp_t.component
+        authorship_id=anchor.authorship_id,
+        cluster_key=comp_t.component,
+        cluster_number=comp_t.component_number,
     )

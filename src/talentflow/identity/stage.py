@@ -9,11 +9,12 @@ same ids, and an identified person keeps its id across builds as long as its sma
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import ibis
 
-from talentflow.engine import raw_duckdb, unordered_inserts
+from talentflow.engine import raw_duckdb, replace_table, unordered_inserts
 from talentflow.identity import decide, model
 from talentflow.identity.link import link
 
@@ -55,15 +56,6 @@ def persons_table(authorships: ibis.Table, ids: ibis.Table) -> ibis.Table:
     )
 
 
-def _replace_table(con: Any, source: str, target: str) -> None:
-    """Drop ``target`` and rename ``source`` to it (Ibis's DuckDB backend has no rename)."""
-    con.drop_table(target)
-    if con.name == "duckdb":
-        con.raw_sql(f'ALTER TABLE "{source}" RENAME TO "{target}"')
-    else:
-        con.rename_table(source, target)
-
-
 def run(ctx: Any) -> None:
     """Link ``authorships`` into persons and write ``persons`` and ``person_links``.
 
@@ -90,6 +82,7 @@ def _run(ctx: Any) -> None:
     result = link(
         con, authorships, papers, engine=getattr(ctx, "engine", "duckdb"), params=ctx.params
     )
+    t0, c0 = time.perf_counter(), time.process_time()
     asg = result.assignments
     links = asg.select(
         "authorship_id",
@@ -106,10 +99,13 @@ def _run(ctx: Any) -> None:
     # Materialise first: the new table is computed from the old one. Then the new table
     # takes the old one's name (a rename, not a second copy of every row).
     con.create_table(_NEW_AUTHORSHIPS, linked, overwrite=True)
-    _replace_table(con, _NEW_AUTHORSHIPS, "authorships")
+    replace_table(con, _NEW_AUTHORSHIPS, "authorships")
     ids = con.table("_identity_ids")
     con.create_table("persons", persons_table(con.table("authorships"), ids), overwrite=True)
     result.drop(con)
+    # the writes after linkage: person_links, the new authorships, persons
+    result.stats.setdefault("seconds", {})["write"] = round(time.perf_counter() - t0, 2)
+    result.stats.setdefault("cpu_seconds", {})["write"] = round(time.process_time() - c0, 2)
     recorded = {
         **{k: result.params[k] for k in (*decide.DEFAULTS, *model.DEFAULTS, "max_coauthors")},
         "blocking_rules": list(model.BLOCKING_RULES),
