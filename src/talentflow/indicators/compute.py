@@ -328,6 +328,19 @@ def _lookup(values: pd.Series, keys: Any) -> np.ndarray:
     return found.fill_null(-1).to_numpy().astype(np.int64)
 
 
+def _panel_pidx(frame: pd.DataFrame, panel: Panel) -> np.ndarray:
+    """The pidx of each row's person (-1: not in the panel).
+
+    By ``person_key`` when both the frame and the panel have it (integers), else by hashing
+    ``person_id`` against the panel's persons.
+    """
+    if "person_key" not in frame.columns or panel.pidx_of_key is None:
+        return _lookup(frame["person_id"], panel.persons)
+    key = frame["person_key"].to_numpy(dtype=np.float64, na_value=np.nan)
+    ok = np.isfinite(key) & (key >= 0) & (key < len(panel.pidx_of_key))
+    return np.where(ok, panel.pidx_of_key[np.where(ok, key, 0).astype(np.int64)], -1)
+
+
 def _authorships(
     authorships: pd.DataFrame | None, panel: Panel, subfields: pd.DataFrame
 ) -> pd.DataFrame:
@@ -340,7 +353,7 @@ def _authorships(
     if authorships is None or len(authorships) == 0 or "person_id" not in authorships.columns:
         return pd.DataFrame({c: [] for c in cols})
     a = authorships[authorships["person_id"].notna()]
-    pos = _lookup(a["person_id"], panel.persons)
+    pos = _panel_pidx(a, panel)
     ok = pos >= 0
     a, pidx = a[ok], pos[ok]
     year = a["year"].to_numpy(np.int64)
@@ -386,7 +399,13 @@ def _origins(panel: Panel, profile: pd.DataFrame | None) -> pd.DataFrame:
     out["first_country"] = first.reindex(out["pidx"]).to_numpy()
     out["training_country"] = first_stud["country"].reindex(out["pidx"]).to_numpy()
     if profile is not None and len(profile):
-        row = _lookup(pd.Series(panel.persons), profile["person_id"].to_numpy())
+        if "person_key" in profile.columns and panel.pidx_of_key is not None:
+            # integers, not id strings: the profile row of each panel person
+            at = _panel_pidx(profile, panel)
+            row = np.full(panel.n_persons, -1, dtype=np.int64)
+            row[at[at >= 0]] = np.flatnonzero(at >= 0)
+        else:
+            row = _lookup(pd.Series(panel.persons), profile["person_id"].to_numpy())
         for col in ("first_country", "training_country"):
             if col in profile.columns:
                 vals = profile[col].to_numpy(dtype=object)[np.maximum(row, 0)]

@@ -60,6 +60,8 @@ class Panel:
     frac: pd.DataFrame
     moves: pd.DataFrame
     sector_moves: pd.DataFrame
+    #: pidx of each ``person_key`` (-1: not in the panel), when the input had that column
+    pidx_of_key: np.ndarray | None = None
 
     @property
     def n_persons(self) -> int:
@@ -92,12 +94,20 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     py = py[py["person_id"].notna() & py["year"].notna()]
     # Integer keys first: the person's rank among the sorted distinct ids (one sort of the
     # distinct ids, not of every row), then one lexsort of integer columns.
-    ids, distinct = pd.factorize(py["person_id"])
-    distinct = np.asarray(distinct, dtype=object)
-    by_id = np.argsort(distinct, kind="stable")
-    rank = np.empty(len(distinct), dtype=np.int64)
-    rank[by_id] = np.arange(len(distinct))
-    rank = rank[ids]
+    keyed = "person_key" in py.columns and py["person_key"].notna().all()
+    if keyed:
+        # the rank is given (``indicators.stage.read_inputs`` takes it from the engine)
+        rank = py["person_key"].to_numpy(np.int64)
+        distinct = np.full(int(rank.max()) + 1 if len(rank) else 0, None, dtype=object)
+        distinct[rank] = py["person_id"].to_numpy(dtype=object)
+        by_id = np.arange(len(distinct))
+    else:
+        ids, distinct = pd.factorize(py["person_id"])
+        distinct = np.asarray(distinct, dtype=object)
+        by_id = np.argsort(distinct, kind="stable")
+        rank = np.empty(len(distinct), dtype=np.int64)
+        rank[by_id] = np.arange(len(distinct))
+        rank = rank[ids]
     year = py["year"].to_numpy(np.int64)
     country, _ = pd.factorize(py["country"], sort=True)
     country = np.where(country < 0, np.iinfo(np.int64).max, country)  # unknown sorts last
@@ -116,7 +126,8 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     keep = known[rank]
     rows, rank, year = rows[keep], rank[keep], year[keep]
     persons = distinct[by_id][known]
-    pidx = (np.cumsum(known) - 1)[rank]
+    pidx_of_rank = np.where(known, np.cumsum(known) - 1, -1)
+    pidx = pidx_of_rank[rank]
 
     # every year between first and last observation (rows are in pidx, year order)
     starts = np.flatnonzero(np.r_[True, pidx[1:] != pidx[:-1]]) if len(pidx) else pidx
@@ -159,7 +170,14 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     years = full[
         ["pidx", "year", "country", "sector", "stage", "student", "first_year", "last_year"]
     ]
-    return Panel(persons, years.reset_index(drop=True), frac, moves, sector_moves)
+    return Panel(
+        persons,
+        years.reset_index(drop=True),
+        frac,
+        moves,
+        sector_moves,
+        pidx_of_rank if keyed else None,
+    )
 
 
 def regroup(panel: Panel, mapping: dict[str, str]) -> Panel:
@@ -172,7 +190,14 @@ def regroup(panel: Panel, mapping: dict[str, str]) -> Panel:
     """
     years = panel.years.assign(country=_map_countries(panel.years["country"], mapping))
     frac = panel.frac.assign(country=_map_countries(panel.frac["country"], mapping))
-    return Panel(panel.persons, years, _merge_shares(frac), _moves(years), _sector_moves(years))
+    return Panel(
+        panel.persons,
+        years,
+        _merge_shares(frac),
+        _moves(years),
+        _sector_moves(years),
+        panel.pidx_of_key,
+    )
 
 
 def _merge_shares(frac: pd.DataFrame) -> pd.DataFrame:

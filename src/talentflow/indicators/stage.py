@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 
@@ -37,11 +38,22 @@ def read_inputs(con: Any) -> dict[str, pd.DataFrame]:
     """The columns of the careers and source tables the indicators need, as pandas frames."""
     present = set(con.list_tables())
     out: dict[str, pd.DataFrame] = {}
+    keys = None
+    if "person_years" in present:
+        # Each person's rank among the sorted distinct ids (``person_key``), computed by the
+        # engine: the panel then works on integers and never hashes or sorts millions of id
+        # strings in Python (memory-latency bound, and slow at 10M author slots).
+        py = con.table("person_years")
+        keys = py.filter(py.person_id.notnull()).select("person_id").distinct()
+        keys = keys.mutate(person_key=ibis.row_number().over(order_by=keys.person_id))
     for name, cols in _READ.items():
         if name not in present:
             continue
         table = con.table(name)
         have = [c for c in cols if c in table.columns]
+        if keys is not None and name != "papers" and "person_id" in have:
+            table = table.left_join(keys, "person_id").drop("person_id_right")
+            have.append("person_key")
         if name == "authorships" and "person_id" in have:
             table = table.filter(table.person_id.notnull())
         if name == "person_years" and "secondary_countries" in have:
