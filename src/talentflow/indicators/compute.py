@@ -399,13 +399,11 @@ def _origins(panel: Panel, profile: pd.DataFrame | None) -> pd.DataFrame:
     out["first_country"] = first.reindex(out["pidx"]).to_numpy()
     out["training_country"] = first_stud["country"].reindex(out["pidx"]).to_numpy()
     if profile is not None and len(profile):
-        if "person_key" in profile.columns and panel.pidx_of_key is not None:
-            # integers, not id strings: the profile row of each panel person
-            at = _panel_pidx(profile, panel)
-            row = np.full(panel.n_persons, -1, dtype=np.int64)
-            row[at[at >= 0]] = np.flatnonzero(at >= 0)
-        else:
-            row = _lookup(pd.Series(panel.persons), profile["person_id"].to_numpy())
+        # the profile row of each panel person (the first, should a person have several)
+        at = _panel_pidx(profile, panel)
+        hit = np.flatnonzero(at >= 0)[::-1]
+        row = np.full(panel.n_persons, -1, dtype=np.int64)
+        row[at[hit]] = hit
         for col in ("first_country", "training_country"):
             if col in profile.columns:
                 vals = profile[col].to_numpy(dtype=object)[np.maximum(row, 0)]
