@@ -408,3 +408,59 @@ def test_identifier_clusters_agree_on_duckdb_and_spark(spark_con) -> None:
     on_spark = _clusters(spark_con, authorships)
     assert on_duckdb  # the world has ids from 2021 on
     assert on_spark == on_duckdb
+
+
+def _ids_only_people() -> list[dict[str, object]]:
+    """People seen only with OpenReview ids, under names no record without an id shares,
+    and an id fragment: a DBLP-only "Zora Quill" who shares two co-authors with the
+    OpenReview "Zora Quill"."""
+    rows = [
+        row(f"z{k}#0", f"Zed{k} Quorum", spid=f"openreview:~Zed{k}_Quorum1", aff="Quorum Lab")
+        for k in range(20)
+    ]
+    for paper, spid in (("q1", "dblp:zq"), ("q2", "openreview:~Zora_Quill1")):
+        rows.append(
+            row(
+                f"{paper}#0",
+                "Zora Quill",
+                spid=None if "dblp" in spid else spid,
+                dblp=spid if "dblp" in spid else None,
+            )
+        )
+        rows.append(row(f"{paper}#1", "Ann Coe", spid="openreview:~Ann_Coe1"))
+        rows.append(row(f"{paper}#2", "Bo Dee", spid="openreview:~Bo_Dee1"))
+    return rows
+
+
+def test_clusters_no_block_can_reach_are_not_summarised(world: World, monkeypatch) -> None:
+    """The entity table summarises only the clusters scoring or decisions can look at, and
+    the links and the trained model are those of the full table."""
+    from talentflow.identity import model
+    from talentflow.identity.link import link
+
+    con = ibis.duckdb.connect()
+    rows = pa.concat_tables([world.authorships, table(_ids_only_people())])
+    con.create_table("authorships", rows.drop_columns(["truth"]))
+    con.create_table("papers", world.papers)
+    # A small u sample, so that it does not draw every entity (then nothing is left out).
+    params = {"u_max_pairs": 50}
+
+    def run() -> tuple[dict[str, object], list[dict[str, object]], dict[str, object]]:
+        result = link(con, con.table("authorships"), con.table("papers"), params=params)
+        rows = result.assignments.order_by("authorship_id").to_pyarrow().to_pylist()
+        result.drop(con)
+        return result.stats, rows, result.model
+
+    stats, pruned, trained = run()
+    assert stats["summarised_clusters"] < stats["strong_clusters"]
+    key = {r["authorship_id"]: r["person_key"] for r in pruned}
+    assert key["q1#0"] == key["q2#0"]  # the id fragment is still merged
+    monkeypatch.setattr(
+        model, "comparable", lambda keys, p=None: keys.filter(keys.is_cluster).select("entity_id")
+    )
+    full_stats, full, full_model = run()
+    assert full_stats["summarised_clusters"] == full_stats["strong_clusters"]
+    assert full_stats["entities"] == stats["entities"]
+    assert pruned == full
+    # the same trained model (splink names each linker at random)
+    assert {**trained, "linker_uid": None} == {**full_model, "linker_uid": None}

@@ -271,11 +271,67 @@ _CLUSTER_COLUMNS = (
 )
 
 
+#: The name keys of a cluster's representative name (all name keys but the full name).
+_NAME_KEYS = tuple(c for c in NAME_KEY_COLUMNS if c != "name_full")
+
+
+def _cluster_rows(features: ibis.Table, clusters: ibis.Table) -> tuple[ibis.Table, str]:
+    """Every clustered authorship's features with its cluster, and the key to group by.
+
+    The aggregates group by the clusters' integer number when there is one (see
+    ``identifiers.identifier_clusters``): hash tables of an integer and a value instead of
+    two strings (the distinct co-author and title-word pairs spill at 10M authorships).
+    """
+    key = "cluster_number" if "cluster_number" in clusters.columns else "cluster_key"
+    clusters = clusters.select("authorship_id", *dict.fromkeys([key, "cluster_key"]), "strong")
+    columns = [*_CLUSTER_COLUMNS, *(["profile"] if "profile" in features.columns else [])]
+    return features.select(*columns).join(clusters, "authorship_id"), key
+
+
+def cluster_names(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
+    """One row per identifier cluster with a name: its name keys, strength and profile.
+
+    The representative name is the cluster's most frequent first-last key (ties: smallest),
+    with the smallest of each other key among the authorships of that name (aggregated with
+    the count, not looked up again by joining the chosen name back to every row).
+    ``profile`` is true when any authorship of the cluster, named or not, carries an
+    OpenReview profile. Columns: the group key (``cluster_number`` or ``cluster_key``),
+    ``cluster_key``, ``strong``, ``profile`` and the name keys but the full name.
+
+    This is the cheap part of a cluster's summary: the linkage computes it for every cluster
+    and the costly lists (:func:`cluster_entities`) only for clusters that can be compared.
+    """
+    f, key = _cluster_rows(features, clusters)
+    profile = f.profile if "profile" in f.columns else ibis.literal(False)
+    # Unnamed rows are grouped too (as a null name) so that ``profile`` sees every row; they
+    # are ranked last and never chosen as the name.
+    counts = f.group_by([key, "name_fl"]).aggregate(
+        n=ibis._.count(),
+        cluster_key=ibis._.cluster_key.min(),
+        strong=ibis._.strong.max(),
+        any_profile=profile.max(),
+        name_fl_swapped=ibis._.name_fl_swapped.min(),
+        first=ibis._.first.min(),
+        last=ibis._.last.min(),
+        initial_only=ibis._.initial_only.min(),
+        bk_init=ibis._.bk_init.min(),
+        bk_init_swapped=ibis._.bk_init_swapped.min(),
+    )
+    w = ibis.window(group_by=key, order_by=[counts.name_fl.isnull(), ibis.desc("n"), "name_fl"])
+    ranked = counts.mutate(
+        rk=ibis.row_number().over(w),
+        profile=counts.any_profile.max().over(ibis.window(group_by=key)),
+    )
+    ranked = ranked.filter((ranked.rk == 0) & ranked.name_fl.notnull())
+    return ranked.select(*dict.fromkeys([key, "cluster_key"]), "strong", "profile", *_NAME_KEYS)
+
+
 def cluster_entities(
     features: ibis.Table,
     clusters: ibis.Table,
     *,
     stash: Callable[[str, ibis.Table], ibis.Table] | None = None,
+    names: ibis.Table | None = None,
 ) -> ibis.Table:
     """Entities for identifier clusters: every value seen on any of the cluster's authorships.
 
@@ -287,35 +343,17 @@ def cluster_entities(
     ``stash(name, table)``, when given, materialises an intermediate and returns it: the
     clusters' aggregates one by one, so that the engine holds one aggregate's hash table at a
     time instead of all of them at once in one query (less peak memory).
+
+    ``names``, when given, is :func:`cluster_names` of these clusters (or of a superset of
+    them), already computed.
     """
     keep = stash or (lambda _name, table: table)
-    # The aggregates group by the clusters' integer number when there is one (see
-    # ``identifiers.identifier_clusters``): hash tables of an integer and a value instead of
-    # two strings (the distinct co-author and title-word pairs spill at 10M authorships).
-    key = "cluster_number" if "cluster_number" in clusters.columns else "cluster_key"
-    clusters = clusters.select("authorship_id", *dict.fromkeys([key, "cluster_key"]), "strong")
     # Not stashed: a copy of every clustered row (with its co-author and title-word lists)
     # costs more memory than joining again for each aggregate.
-    f = features.select(*_CLUSTER_COLUMNS).join(clusters, "authorship_id")
-    # The cluster's representative name: its most frequent first-last key (ties: smallest),
-    # with the smallest of each other key among the authorships of that name (aggregated
-    # with the count, not looked up again by joining the chosen name back to every row).
-    counts = (
-        f.filter(f.name_fl.notnull())
-        .group_by([key, "name_fl"])
-        .aggregate(
-            n=ibis._.count(),
-            name_fl_swapped=ibis._.name_fl_swapped.min(),
-            first=ibis._.first.min(),
-            last=ibis._.last.min(),
-            initial_only=ibis._.initial_only.min(),
-            bk_init=ibis._.bk_init.min(),
-            bk_init_swapped=ibis._.bk_init_swapped.min(),
-        )
-    )
-    w = ibis.window(group_by=key, order_by=[ibis.desc("n"), "name_fl"])
-    rep_keys = counts.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)
-    rep_keys = keep("cluster_names", rep_keys.drop("rk", "n"))
+    f, key = _cluster_rows(features, clusters)
+    if names is None:
+        names = keep("cluster_names", cluster_names(features, clusters))
+    rep_keys = names.select(key, *_NAME_KEYS)
     # The cluster's key is one value per number: carried by this aggregate alone.
     carried = {"cluster_key": f.cluster_key.min()} if key != "cluster_key" else {}
     agg = f.group_by(key).aggregate(

@@ -65,6 +65,21 @@ def _materialise(con: Any, name: str, expr: ibis.Table, temps: list[str]) -> ibi
     return con.table(full)
 
 
+def _entity_keys(records: ibis.Table, clusters: ibis.Table, names: ibis.Table) -> ibis.Table:
+    """Every entity's id, strength, profile and name keys (see :func:`model.comparable`)."""
+    columns = ("name_fl", "name_fl_swapped", "bk_init")
+    free = records.select("entity_id", "is_cluster", *columns, profile=ibis.literal(False))
+    key = "cluster_number" if "cluster_number" in clusters.columns else "cluster_key"
+    each = clusters.group_by(key).aggregate(
+        entity_id=clusters.cluster_key.min(), is_cluster=clusters.strong.max()
+    )
+    named = each.left_join(names.select(key, "profile", *columns), key)
+    cluster_keys = named.select(
+        "entity_id", "is_cluster", *columns, profile=named.profile.fill_null(False)
+    )
+    return free.union(cluster_keys)
+
+
 def link(
     con: Any,
     authorships: ibis.Table,
@@ -122,23 +137,36 @@ def link(
     )
     clusters = _materialise(con, "clusters", clusters.join(strength, "cluster_key"), temps)
     clock.lap("identifiers")
-    records = features.record_entities(feats.anti_join(clusters, "authorship_id"))
+    free = features.record_entities(feats.anti_join(clusters, "authorship_id"))
+    records = _materialise(con, "records", free, temps)
+    names = _materialise(con, "cluster_names", features.cluster_names(feats, clusters), temps)
+    # Every entity's name keys (cheap); the costly lists only for the strong clusters that can
+    # meet another entity in a block, be drawn for u, or be an id fragment (model.comparable).
+    keys = _materialise(con, "entity_keys", _entity_keys(records, clusters, names), temps)
+    n_entities = int(keys.count().execute())
+    n_records = int(keys.filter(~keys.is_cluster).count().execute())
+    needed = _materialise(con, "comparable", model.comparable(keys, p), temps)
+    compared = clusters.filter(~clusters.strong | clusters.cluster_key.isin(needed.entity_id))
     # The cluster aggregates are materialised one by one (less peak memory than one query
     # holding all their hash tables), and dropped once the entity table is written.
     stashed: list[str] = []
     per_cluster = features.cluster_entities(
-        feats, clusters, stash=lambda name, expr: _materialise(con, name, expr, stashed)
+        feats,
+        compared,
+        stash=lambda name, expr: _materialise(con, name, expr, stashed),
+        names=names,
     )
+    # (Spark reads the stored literal 1 of n_authorships back as int32: cast to the schema.)
+    records = records.cast(free.schema())
     entities = _materialise(con, "entities", records.union(per_cluster), temps)
     for name in stashed:
         con.drop_table(name, force=True)
-    n_entities = int(entities.count().execute())
-    n_records = int(entities.filter(~entities.is_cluster).count().execute())
     n_clusters = n_entities - n_records
     stats: dict[str, Any] = {
         "entities": n_entities,
         "free_entities": n_records,
         "strong_clusters": n_clusters,
+        "summarised_clusters": int(entities.filter(entities.is_cluster).count().execute()),
     }
     clock.lap("entities")
 
@@ -153,6 +181,7 @@ def link(
             n_records=n_records,
             params=p,
             model=trained_model,
+            names_table=_PREFIX + "entity_keys",
         )
         # The scores table itself, not a copy: dropped with the other intermediates.
         pairs = con.table(scored.pairs_table)

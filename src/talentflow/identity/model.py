@@ -59,6 +59,38 @@ TRAINING_RULES: tuple[str, ...] = (
 )
 
 
+def comparable(keys: ibis.Table, params: dict[str, Any] | None = None) -> ibis.Table:
+    """``entity_id`` of the strong clusters that scoring or decisions can ever look at.
+
+    ``keys`` holds every entity's ``entity_id, is_cluster, profile, name_fl,
+    name_fl_swapped, bk_init``. Every blocking and training rule above pairs a strong
+    cluster only with an entity that is not one, and asks for an equal ``bk_init``, or a
+    ``name_fl`` equal to the other's ``name_fl`` or ``name_fl_swapped``: a cluster that shares
+    none of these with any other entity is never in a pair, and its co-author, place and topic
+    lists (the costly part of the entity table) are never read. Such a cluster is still needed
+    when the u sample draws it (drawn from all entities, as if none were left out), or when its
+    name is held both by a cluster with an OpenReview profile and by one without (id
+    fragments, :func:`decide.fragments`). Keep this in step with the rules.
+    """
+    p = {**DEFAULTS, **(params or {})}
+    n_total = int(keys.count().execute())
+    free = keys.filter(~keys.is_cluster)
+    strong = keys.filter(keys.is_cluster)
+    named = strong.filter(strong.name_fl.notnull())
+    by_name = named.group_by("name_fl").aggregate(mixed=named.profile.max() & ~named.profile.min())
+    fragment_names = by_name.filter(by_name.mixed)
+    n_rows = sampling.rows_for_pairs(float(p["u_max_pairs"]))
+    keep = (
+        strong.bk_init.isin(free.bk_init)
+        | strong.name_fl.isin(free.name_fl)
+        | strong.name_fl.isin(free.name_fl_swapped)
+        | strong.name_fl_swapped.isin(free.name_fl)
+        | strong.name_fl.isin(fragment_names.name_fl)
+        | sampling.hash_pick(strong.entity_id, n_rows, n_total, int(p["seed"]))
+    )
+    return strong.filter(keep.fill_null(False)).select("entity_id")
+
+
 def name_comparison() -> Any:
     """Names: same first-last (frequency-adjusted), a shared full variant, reversed order,
     initial of the given name, given name a prefix of the other, near spelling, else.
@@ -159,14 +191,19 @@ def settings(prior: float) -> SettingsCreator:
     )
 
 
-def name_frequencies(con: Any, entities_table: str, *, floor: float = 0.5) -> str:
+def name_frequencies(
+    con: Any, entities_table: str, *, floor: float = 0.5, names_table: str | None = None
+) -> str:
     """Term frequencies of ``name_fl`` as the share of *identified people* with the name.
 
     Counting entities would make a prolific author without ids (one entity per authorship)
     look like a common name; counting strong identifier clusters estimates how many people
     share it. Names no identified person has get ``floor`` people. Returns the table name.
+
+    ``entities_table`` needs only ``name_fl`` and ``is_cluster``, and must hold every entity:
+    the linkage passes its table of every entity's name keys (see :func:`comparable`).
     """
-    e = con.table(entities_table)
+    e = con.table(names_table or entities_table)
     n_people = e.filter(e.is_cluster).count().execute()
     total = float(max(n_people, 1))
     by_name = (
@@ -217,6 +254,7 @@ def score(
     n_records: int,
     params: dict[str, Any] | None = None,
     model: dict[str, Any] | None = None,
+    names_table: str | None = None,
 ) -> Scored:
     """Train (EM) and score the blocked entity pairs; the scores land in a table on ``con``.
 
@@ -232,6 +270,10 @@ def score(
         Overrides of :data:`DEFAULTS`.
     model
         A trained splink model (``Scored.model``) to reuse instead of training.
+    names_table
+        ``name_fl`` and ``is_cluster`` of every entity, when ``entities_table`` holds only
+        the entities that can be compared (see :func:`comparable`); the name frequencies are
+        counted from it, and the u sample is drawn from all ``n_entities``.
     """
     p = {**DEFAULTS, **(params or {})}
     failed: list[str] = []
@@ -241,13 +283,13 @@ def score(
     logging.getLogger("splink").setLevel(logging.ERROR)
     api = db_api(con, engine)
     df = api.register(entities_table)
-    tf_name = name_frequencies(con, entities_table)
+    tf_name = name_frequencies(con, entities_table, names_table=names_table)
     apis = [api]
     train = model is None
     if model is None:
         total_pairs = max(n_entities * (n_entities - 1) / 2, 1.0)
         prior = min(max(p["prior_matches_per_record"] * max(n_records, 1) / total_pairs, 1e-9), 0.5)
-        model = _with_u(con, entities_table, engine, prior, p, apis)
+        model = _with_u(con, entities_table, engine, prior, p, apis, n_entities)
         seconds["splink_u"] = round(time.perf_counter() - t0, 2)
         cpu["splink_u"] = round(time.process_time() - c0, 2)
     linker = _linker(df, sampling.round_model(model), api, tf_name)
@@ -297,7 +339,13 @@ def _linker(df: Any, model: dict[str, Any], api: Any, tf_name: str) -> Any:
 
 
 def _with_u(
-    con: Any, entities_table: str, engine: str, prior: float, p: dict[str, Any], apis: list
+    con: Any,
+    entities_table: str,
+    engine: str,
+    prior: float,
+    p: dict[str, Any],
+    apis: list,
+    n_total: int,
 ) -> dict[str, Any]:
     """The starting model with u estimated from all pairs of a hash-chosen sample of entities.
 
@@ -306,7 +354,9 @@ def _with_u(
     sample is then used whole (all its pairs: integer counts, the same u everywhere).
     """
     n_rows = sampling.rows_for_pairs(float(p["u_max_pairs"]))
-    sample = sampling.hash_sample(con.table(entities_table), "entity_id", n_rows, int(p["seed"]))
+    sample = sampling.hash_sample(
+        con.table(entities_table), "entity_id", n_rows, int(p["seed"]), n_total=n_total
+    )
     name = entities_table + _U_SAMPLE
     con.create_table(name, sample, overwrite=True)
     n = int(con.table(name).count().execute())

@@ -28,20 +28,36 @@ def rows_for_pairs(max_pairs: float) -> float:
     return 0.5 * (math.sqrt(8 * max_pairs + 1) + 1)
 
 
-def hash_sample(table: ibis.Table, id_column: str, n_rows: float, seed: int) -> ibis.Table:
-    """About ``n_rows`` rows of ``table``, chosen by the MD5 of ``id || '_' || seed``.
+def hash_pick(ids: ibis.Value, n_rows: float, n_total: int, seed: int) -> ibis.Value:
+    """Boolean: is this id among about ``n_rows`` of ``n_total``, chosen by the MD5 of
+    ``id || '_' || seed``? True for every id when ``n_rows`` reaches ``n_total``.
 
-    The same rows on every engine and every run (a row's membership depends only on its id
-    and the seed); all rows when ``n_rows`` reaches the table's size.
+    A row's membership depends only on its id, the seed and the two counts, so the same ids
+    are picked on every engine and every run, and from any table that holds them.
     """
-    n_total = int(table.count().execute())
     if n_total == 0 or n_rows >= n_total:
-        return table
+        return ibis.literal(True)
     buckets = 16**_HEX
     threshold = max(1, round(n_rows / n_total * buckets))
-    key = (table[id_column].cast("string") + ibis.literal(f"_{seed}")).hexdigest("md5")
+    key = (ids.cast("string") + ibis.literal(f"_{seed}")).hexdigest("md5")
     # Fixed-width lower-case hex compares as text exactly as the numbers compare.
-    return table.filter(key.substr(0, _HEX) < ibis.literal(f"{threshold:0{_HEX}x}"))
+    return key.substr(0, _HEX) < ibis.literal(f"{threshold:0{_HEX}x}")
+
+
+def hash_sample(
+    table: ibis.Table, id_column: str, n_rows: float, seed: int, n_total: int | None = None
+) -> ibis.Table:
+    """About ``n_rows`` rows of ``table``, chosen by :func:`hash_pick` (all rows when
+    ``n_rows`` reaches the table's size).
+
+    ``n_total`` is the size of the set the sample is drawn from, when ``table`` holds only
+    part of it (the rows of that part the full draw would pick); by default, ``table``'s size.
+    """
+    if n_total is None:
+        n_total = int(table.count().execute())
+    if n_total == 0 or n_rows >= n_total:
+        return table
+    return table.filter(hash_pick(table[id_column], n_rows, n_total, seed))
 
 
 def round_model(model: dict[str, Any], digits: int = SIGNIFICANT_DIGITS) -> dict[str, Any]:
