@@ -464,3 +464,31 @@ def test_clusters_no_block_can_reach_are_not_summarised(world: World, monkeypatc
     assert pruned == full
     # the same trained model (splink names each linker at random)
     assert {**trained, "linker_uid": None} == {**full_model, "linker_uid": None}
+
+
+def test_lists_of_some_authorships_are_those_of_the_full_features(world: World) -> None:
+    """Co-author and topic lists added to a subset of authorships (as the linkage does for
+    the entities it compares) equal the full feature table's lists for those rows."""
+    con = ibis.duckdb.connect()
+    con.create_table("authorships", world.authorships.drop_columns(["truth"]))
+    con.create_table("papers", world.papers)
+    a, papers = con.table("authorships"), con.table("papers")
+    names = con.create_table("names", features.name_table(con, a))
+    full = features.authorship_features(a, names, papers)
+    base = con.create_table("base", features.authorship_features(a, names, papers, lists=False))
+    assert "coauthors" not in base.columns and "topics" not in base.columns
+    # first authors only: their co-authors are rows outside the subset
+    some = base.filter(base.authorship_id.endswith("#0"))
+    listed = features.with_lists(some, base, papers)
+    assert listed.columns == full.columns
+
+    def rows(t: ibis.Table) -> list[dict[str, object]]:
+        out = t.order_by("authorship_id").to_pyarrow().to_pylist()
+        for r in out:  # lists are sets: their order is the engine's
+            r["coauthors"] = sorted(r["coauthors"] or [])
+            r["topics"] = sorted(r["topics"] or [])
+        return out
+
+    expected = rows(full.filter(full.authorship_id.endswith("#0")))
+    assert any(r["coauthors"] for r in expected) and any(r["topics"] for r in expected)
+    assert rows(listed) == expected

@@ -164,22 +164,16 @@ def authorship_features(
     papers: ibis.Table | None,
     *,
     max_coauthors: int = 50,
+    lists: bool = True,
 ) -> ibis.Table:
-    """One row per authorship with its name keys and comparison values."""
+    """One row per authorship with its name keys and comparison values.
+
+    ``lists=False`` leaves out the co-author and topic lists, the costly columns: the linkage
+    adds them (:func:`with_lists`) only to the authorships it compares.
+    """
     a = authorships
     cols = a.columns
     a = a.left_join(names, a.author_name == names.author_name).drop("author_name_right")
-
-    # Co-authors: the first-last keys of the other authors of the same paper.
-    per_paper = (
-        a.filter(a.name_fl.notnull())
-        .group_by("paper_id")
-        .aggregate(paper_names=a.name_fl.collect(distinct=True), n_names=a.name_fl.count())
-    )
-    a = a.left_join(per_paper, "paper_id").drop("paper_id_right")
-    coauthors = a.paper_names.filter(lambda x: x != a.name_fl.fill_null(""))
-    coauthors = ibis.ifelse(a.n_names > max_coauthors, coauthors[:max_coauthors], coauthors)
-
     institution = ibis.null("string")
     if "institution" in cols:
         institution = a.institution.cast("string")
@@ -205,18 +199,48 @@ def authorship_features(
         "venue",
         "year",
         *NAME_KEY_COLUMNS,
-        coauthors=_nonempty(coauthors),
         institution=_clean(institution),
         country=_clean(country),
         domain=domain,
         profile=profile,
     )
+    return with_lists(out, out, papers, max_coauthors=max_coauthors) if lists else out
+
+
+def with_lists(
+    rows: ibis.Table,
+    every: ibis.Table,
+    papers: ibis.Table | None,
+    *,
+    max_coauthors: int = 50,
+) -> ibis.Table:
+    """``rows`` (features without lists) with their ``coauthors`` and ``topics``.
+
+    Co-authors are the first-last keys of the other authors of the same paper, read from
+    ``every`` (the features of every authorship, so that all of a paper's authors are seen);
+    topics are the paper's informative title words.
+    """
+    named = every.filter(every.name_fl.notnull())
+    if rows is not every:
+        named = named.filter(named.paper_id.isin(rows.paper_id))
+    per_paper = named.group_by("paper_id").aggregate(
+        paper_names=named.name_fl.collect(distinct=True), n_names=named.name_fl.count()
+    )
+    r = rows.left_join(per_paper, "paper_id").drop("paper_id_right")
+    coauthors = r.paper_names.filter(lambda x: x != r.name_fl.fill_null(""))
+    coauthors = ibis.ifelse(r.n_names > max_coauthors, coauthors[:max_coauthors], coauthors)
+    out = r.select(*rows.columns, coauthors=_nonempty(coauthors))
+    if papers is not None and rows is not every:
+        papers = papers.filter(papers.paper_id.isin(rows.paper_id))
     topics = paper_topics(papers)
     if topics is not None:
         out = out.left_join(topics, "paper_id").drop("paper_id_right")
     else:
         out = out.mutate(topics=ibis.null(STRING_ARRAY))
-    return out
+    # the column order of the features table before the lists were split off
+    first = ["authorship_id", "paper_id", "author_name", "venue", "year", *NAME_KEY_COLUMNS]
+    first.append("coauthors")
+    return out.select(*first, *[c for c in out.columns if c not in first])
 
 
 def record_entities(features: ibis.Table) -> ibis.Table:
@@ -284,7 +308,8 @@ def _cluster_rows(features: ibis.Table, clusters: ibis.Table) -> tuple[ibis.Tabl
     """
     key = "cluster_number" if "cluster_number" in clusters.columns else "cluster_key"
     clusters = clusters.select("authorship_id", *dict.fromkeys([key, "cluster_key"]), "strong")
-    columns = [*_CLUSTER_COLUMNS, *(["profile"] if "profile" in features.columns else [])]
+    # (features without lists have no co-author or topic columns: the names need none)
+    columns = [c for c in (*_CLUSTER_COLUMNS, "profile") if c in features.columns]
     return features.select(*columns).join(clusters, "authorship_id"), key
 
 

@@ -65,17 +65,25 @@ def _materialise(con: Any, name: str, expr: ibis.Table, temps: list[str]) -> ibi
     return con.table(full)
 
 
-def _entity_keys(records: ibis.Table, clusters: ibis.Table, names: ibis.Table) -> ibis.Table:
-    """Every entity's id, strength, profile and name keys (see :func:`model.comparable`)."""
+def _entity_keys(
+    unclustered: ibis.Table, clusters: ibis.Table, cluster_names: ibis.Table
+) -> ibis.Table:
+    """Every entity's id, strength, profile and name keys (see :func:`model.comparable`):
+    one per authorship without an identifier (``unclustered`` features), one per cluster."""
     columns = ("name_fl", "name_fl_swapped", "bk_init")
-    free = records.select("entity_id", "is_cluster", *columns, profile=ibis.literal(False))
+    free = unclustered.select(
+        *columns,
+        entity_id=unclustered.authorship_id,
+        is_cluster=ibis.literal(False),
+        profile=ibis.literal(False),
+    )
     key = "cluster_number" if "cluster_number" in clusters.columns else "cluster_key"
     each = clusters.group_by(key).aggregate(
         entity_id=clusters.cluster_key.min(), is_cluster=clusters.strong.max()
     )
-    named = each.left_join(names.select(key, "profile", *columns), key)
+    named = each.left_join(cluster_names.select(key, "profile", *columns), key)
     cluster_keys = named.select(
-        "entity_id", "is_cluster", *columns, profile=named.profile.fill_null(False)
+        *columns, "entity_id", "is_cluster", profile=named.profile.fill_null(False)
     )
     return free.union(cluster_keys)
 
@@ -116,11 +124,13 @@ def link(
     temps: list[str] = []
     clock = _Clock()
     names = _materialise(con, "names", features.name_table(con, authorships), temps)
+    # Without the co-author and topic lists: those are added below, only to the authorships
+    # that are compared.
     feats = _materialise(
         con,
         "features",
         features.authorship_features(
-            authorships, names, papers, max_coauthors=int(p["max_coauthors"])
+            authorships, names, papers, max_coauthors=int(p["max_coauthors"]), lists=False
         ),
         temps,
     )
@@ -137,27 +147,43 @@ def link(
     )
     clusters = _materialise(con, "clusters", clusters.join(strength, "cluster_key"), temps)
     clock.lap("identifiers")
-    free = features.record_entities(feats.anti_join(clusters, "authorship_id"))
-    records = _materialise(con, "records", free, temps)
-    names = _materialise(con, "cluster_names", features.cluster_names(feats, clusters), temps)
     # Every entity's name keys (cheap); the costly lists only for the strong clusters that can
     # meet another entity in a block, be drawn for u, or be an id fragment (model.comparable).
-    keys = _materialise(con, "entity_keys", _entity_keys(records, clusters, names), temps)
+    cluster_names = _materialise(
+        con, "cluster_names", features.cluster_names(feats, clusters), temps
+    )
+    unclustered = feats.anti_join(clusters, "authorship_id")
+    keys = _materialise(
+        con, "entity_keys", _entity_keys(unclustered, clusters, cluster_names), temps
+    )
     n_entities = int(keys.count().execute())
     n_records = int(keys.filter(~keys.is_cluster).count().execute())
     needed = _materialise(con, "comparable", model.comparable(keys, p), temps)
     compared = clusters.filter(~clusters.strong | clusters.cluster_key.isin(needed.entity_id))
+    left_out = clusters.filter(clusters.strong & ~clusters.cluster_key.isin(needed.entity_id))
+    clock.lap("select")
+    listed = _materialise(
+        con,
+        "listed",
+        features.with_lists(
+            feats.anti_join(left_out, "authorship_id"),
+            feats,
+            papers,
+            max_coauthors=int(p["max_coauthors"]),
+        ),
+        temps,
+    )
+    clock.lap("lists")
+    records = features.record_entities(listed.anti_join(clusters, "authorship_id"))
     # The cluster aggregates are materialised one by one (less peak memory than one query
     # holding all their hash tables), and dropped once the entity table is written.
     stashed: list[str] = []
     per_cluster = features.cluster_entities(
-        feats,
+        listed,
         compared,
         stash=lambda name, expr: _materialise(con, name, expr, stashed),
-        names=names,
+        names=cluster_names,
     )
-    # (Spark reads the stored literal 1 of n_authorships back as int32: cast to the schema.)
-    records = records.cast(free.schema())
     entities = _materialise(con, "entities", records.union(per_cluster), temps)
     for name in stashed:
         con.drop_table(name, force=True)
