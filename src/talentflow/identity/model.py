@@ -200,8 +200,9 @@ def name_frequencies(
     look like a common name; counting strong identifier clusters estimates how many people
     share it. Names no identified person has get ``floor`` people. Returns the table name.
 
-    ``entities_table`` needs only ``name_fl`` and ``is_cluster``, and must hold every entity:
-    the linkage passes its table of every entity's name keys (see :func:`comparable`).
+    ``names_table``, when given, is counted instead of ``entities_table``: ``name_fl`` and
+    ``is_cluster`` of every entity (the linkage's entity keys), for when the entity table
+    holds only the entities that can be compared (see :func:`comparable`).
     """
     e = con.table(names_table or entities_table)
     n_people = e.filter(e.is_cluster).count().execute()
