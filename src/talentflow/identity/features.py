@@ -299,6 +299,11 @@ _CLUSTER_COLUMNS = (
 _NAME_KEYS = tuple(c for c in NAME_KEY_COLUMNS if c != "name_full")
 
 
+def group_key(clusters: ibis.Table) -> str:
+    """The column to group a cluster table by: ``cluster_number`` when there is one."""
+    return "cluster_number" if "cluster_number" in clusters.columns else "cluster_key"
+
+
 def _cluster_rows(features: ibis.Table, clusters: ibis.Table) -> tuple[ibis.Table, str]:
     """Every clustered authorship's features with its cluster, and the key to group by.
 
@@ -306,7 +311,7 @@ def _cluster_rows(features: ibis.Table, clusters: ibis.Table) -> tuple[ibis.Tabl
     ``identifiers.identifier_clusters``): hash tables of an integer and a value instead of
     two strings (the distinct co-author and title-word pairs spill at 10M authorships).
     """
-    key = "cluster_number" if "cluster_number" in clusters.columns else "cluster_key"
+    key = group_key(clusters)
     clusters = clusters.select("authorship_id", *dict.fromkeys([key, "cluster_key"]), "strong")
     # (features without lists have no co-author or topic columns: the names need none)
     columns = [c for c in (*_CLUSTER_COLUMNS, "profile") if c in features.columns]

@@ -77,7 +77,7 @@ def _entity_keys(
         is_cluster=ibis.literal(False),
         profile=ibis.literal(False),
     )
-    key = "cluster_number" if "cluster_number" in clusters.columns else "cluster_key"
+    key = features.group_key(clusters)
     each = clusters.group_by(key).aggregate(
         entity_id=clusters.cluster_key.min(), is_cluster=clusters.strong.max()
     )
@@ -159,8 +159,8 @@ def link(
     n_entities = int(keys.count().execute())
     n_records = int(keys.filter(~keys.is_cluster).count().execute())
     needed = _materialise(con, "comparable", model.comparable(keys, p), temps)
-    compared = clusters.filter(~clusters.strong | clusters.cluster_key.isin(needed.entity_id))
-    left_out = clusters.filter(clusters.strong & ~clusters.cluster_key.isin(needed.entity_id))
+    summarised = ~clusters.strong | clusters.cluster_key.isin(needed.entity_id)
+    compared, left_out = clusters.filter(summarised), clusters.filter(~summarised)
     clock.lap("select")
     listed = _materialise(
         con,

@@ -55,8 +55,6 @@ def hash_sample(
     """
     if n_total is None:
         n_total = int(table.count().execute())
-    if n_total == 0 or n_rows >= n_total:
-        return table
     return table.filter(hash_pick(table[id_column], n_rows, n_total, seed))
 
 
