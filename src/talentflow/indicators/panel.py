@@ -162,7 +162,8 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     full["last_year"] = np.repeat(span_max, lengths)
 
     frac = _fractional(full)
-    countries = pd.Index(pd.concat([full["country"], frac["country"]]).unique()).sort_values()
+    # every main country is a row of frac too
+    countries = pd.Index(pd.unique(frac["country"].to_numpy(dtype=object))).sort_values()
     full["country"] = _categorical(full["country"], countries)
     frac["country"] = _categorical(frac["country"], countries)
     moves = _moves(full)
@@ -204,24 +205,33 @@ def _merge_shares(frac: pd.DataFrame) -> pd.DataFrame:
     """One row per (pidx, year, country): the first row of each, its weight the group's sum.
 
     What ``groupby(sort=False).agg(first, sum)`` gives, but only the few person-years with
-    two countries of one group are aggregated.
+    two or more rows are looked at: ``frac`` (from :func:`_fractional`) has the rows of one
+    person-year next to each other, so a person-year with one row keeps it as it is.
     """
     year = frac["year"].to_numpy(np.int64)
     y0 = int(year.min()) if len(year) else 0
     n_years = int(year.max()) - y0 + 1 if len(year) else 1
     country = frac["country"].array
     cell = frac["pidx"].to_numpy(np.int64) * n_years + (year - y0)
-    key = pd.Series(cell * (len(country.categories) + 1) + country.codes + 1)
-    first = ~key.duplicated().to_numpy()
-    weight = frac["weight"].to_numpy(np.float64)[first]
-    shared = key.duplicated(keep=False).to_numpy()
-    if shared.any():
-        # pandas' group sum over the same rows in the same order: the same rounding as before
-        sums = frac["weight"][shared].groupby(key[shared].to_numpy(), sort=False).sum()
-        mine = shared[first]
-        weight[mine] = sums.reindex(key.to_numpy()[first][mine]).to_numpy()
+    if len(cell) and (cell[1:] < cell[:-1]).any():
+        raise ValueError("fractional rows are not in (pidx, year) order")
+    same = cell[1:] == cell[:-1]
+    crowded = np.flatnonzero(np.r_[False, same] | np.r_[same, False])
+    weight = frac["weight"].to_numpy(np.float64).copy()
+    first = np.ones(len(cell), dtype=bool)
+    if len(crowded):
+        key = pd.Series(cell[crowded] * (len(country.categories) + 1) + country.codes[crowded] + 1)
+        mine = ~key.duplicated().to_numpy()
+        first[crowded] = mine
+        shared = key.duplicated(keep=False).to_numpy()
+        if shared.any():
+            # pandas' group sum over the same rows in the same order: the same rounding
+            w = pd.Series(weight[crowded][shared])
+            sums = w.groupby(key[shared].to_numpy(), sort=False).sum()
+            at = crowded[mine & shared]
+            weight[at] = sums.reindex(key.to_numpy()[mine & shared]).to_numpy()
     out = frac.loc[first, ["pidx", "year", "country", "sector", "stage"]]
-    return out.assign(weight=weight).reset_index(drop=True)
+    return out.assign(weight=weight[first]).reset_index(drop=True)
 
 
 def _categorical(values: Any, categories: pd.Index | None = None) -> pd.Categorical:
@@ -258,18 +268,35 @@ def _carry(values: pd.Series, pidx: pd.Series) -> np.ndarray:
 
 
 def _fractional(full: pd.DataFrame) -> pd.DataFrame:
-    """Split each person-year over its main and secondary countries (equal shares)."""
-    # only the person-years that name secondary countries are exploded (few of millions)
+    """Split each person-year over its main and secondary countries (equal shares).
+
+    Rows stay in ``full``'s (pidx, year) order: each person-year's main country, then its
+    other secondary countries in the order listed (a country named twice counts once).
+    """
+    # Only the person-years that name secondary countries are exploded (few of millions);
+    # their rows are placed after their main row by index arithmetic, with no hash of all rows.
     listed = full["secondary_countries"].notna().to_numpy()
-    sec = full.loc[listed, ["pidx", "year", "sector", "stage", "secondary_countries"]]
-    sec = sec.explode("secondary_countries")
-    sec = sec[sec["secondary_countries"].notna()].rename(columns={"secondary_countries": "country"})
-    parts = pd.concat(
-        [full[["pidx", "year", "sector", "stage", "country"]], sec], ignore_index=True
-    )
-    parts = parts.drop_duplicates(["pidx", "year", "country"])
-    parts["weight"] = 1.0 / parts.groupby(["pidx", "year"])["country"].transform("size")
-    return parts.reset_index(drop=True)
+    sec = full["secondary_countries"][listed].explode()
+    sec = sec[sec.notna()]
+    src = sec.index.to_numpy(np.int64)  # full's RangeIndex: the row each country came from
+    country = sec.to_numpy(dtype=object)
+    other = country != full["country"].to_numpy(dtype=object)[src]
+    extra = pd.DataFrame({"src": src[other], "country": country[other]}).drop_duplicates()
+    src, country = extra["src"].to_numpy(np.int64), extra["country"].to_numpy(dtype=object)
+    count = 1 + np.bincount(src, minlength=len(full))
+    at_main = np.cumsum(count) - count
+    nth = np.arange(len(src)) - np.searchsorted(src, src)  # src is ascending
+    at_extra = at_main[src] + 1 + nth
+    take = np.empty(len(full) + len(src), dtype=np.int64)
+    take[at_main] = np.arange(len(full))
+    take[at_extra] = src
+    parts = full[["pidx", "year", "sector", "stage", "country"]].iloc[take].reset_index(drop=True)
+    if len(src):
+        values = parts["country"].to_numpy(dtype=object).copy()
+        values[at_extra] = country
+        parts["country"] = values
+    parts["weight"] = 1.0 / count[take]
+    return parts
 
 
 def _moves(full: pd.DataFrame) -> pd.DataFrame:
@@ -294,8 +321,13 @@ def _moves(full: pd.DataFrame) -> pd.DataFrame:
     )
     # a return: arrival in a country the person was in in an earlier year, i.e. the
     # (person, country) pair already occurred in an earlier row (rows are in pidx, year order)
-    pair = full["pidx"].to_numpy(np.int64) * (len(country.categories) + 1) + codes + 1
-    moves["is_return"] = pd.Series(pair).duplicated().to_numpy()[at]
+    # Only the rows of persons who move are hashed (a small part of the panel).
+    pidx = full["pidx"].to_numpy(np.int64)
+    mover = np.zeros(int(pidx.max()) + 1 if len(pidx) else 0, dtype=bool)
+    mover[pidx[at]] = True
+    rows = np.flatnonzero(mover[pidx])
+    pair = pidx[rows] * (len(country.categories) + 1) + codes[rows] + 1
+    moves["is_return"] = pd.Series(pair).duplicated().to_numpy()[np.searchsorted(rows, at)]
     return moves
 
 
