@@ -193,6 +193,54 @@ def test_openalex_2022_sample(tmp_path, shared_data):
     assert row == (first["raw_affiliation_string"], first["institutions"][0]["country_code"])
 
 
+def test_openalex_typed_read_and_record_by_record_give_the_same_rows(tmp_path, monkeypatch):
+    """Clean files are parsed once, typed; a file with a bad record, a field of another shape
+    or a wrapper object is read again record by record. Both paths give the same rows."""
+    from talentflow.sources import openalex, stage
+
+    data = tmp_path / "data"
+    (data / "openalex").mkdir(parents=True)
+    with gzip.open(data / "openalex/clean.jsonl.gz", "wt") as handle:
+        handle.writelines(json.dumps(_current_work(w, 2023)) + "\n" for w in ("W1", "W2", "W1"))
+    bad = [_current_work("W3", 2021), {"id": 7, "publication_year": 2020}, _current_work("W4", 2022)]
+    (data / "openalex/bad.jsonl").write_text("".join(json.dumps(w) + "\n" for w in bad))
+    odd = _current_work("W5", 2020) | {"primary_location": "NeurIPS", "publication_year": "2020"}
+    (data / "openalex/shape.jsonl").write_text(json.dumps(odd) + "\n")
+    (data / "openalex/page.json").write_text(
+        json.dumps({"meta": {"count": 1}, "results": [_current_work("W6", 2022)]}))
+    careful: list[str] = []
+    load = stage.load_records
+    monkeypatch.setattr(
+        stage, "load_records", lambda db, path, *a, **k: careful.append(path.name) or load(db, path, *a, **k)
+    )
+    typed, every = tmp_path / "typed.duckdb", tmp_path / "careful.duckdb"
+    build(data, typed, stages=["sources"])
+    assert sorted(careful) == ["bad.jsonl", "page.json", "shape.jsonl"]
+    assert _rows(typed, "SELECT file, record_index, reason FROM quarantine") == [
+        ("openalex/bad.jsonl", 1, 'missing or non-string field "id"')
+    ]
+    # the same corpus with every typed read failing
+    monkeypatch.setattr(
+        openalex, "typed_read_sql",
+        lambda param="?": "SELECT ?, ?, error('typed read switched off'), NULL",
+    )
+    careful.clear()
+    build(data, every, stages=["sources"])
+    assert sorted(careful) == ["bad.jsonl", "clean.jsonl.gz", "page.json", "shape.jsonl"]
+    con = duckdb.connect(str(typed))
+    try:
+        con.execute(f"ATTACH '{every}' AS every (READ_ONLY)")
+        for table in ("raw_papers", "raw_authorships", "quarantine", "papers", "authorships"):
+            n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            assert n > 0
+            for a, b in ((table, f"every.{table}"), (f"every.{table}", table)):
+                diff = con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})")
+                assert diff.fetchone()[0] == 0, (table, a)
+    finally:
+        con.close()
+    assert _rows(typed, "SELECT count(*) FROM raw_papers WHERE rec_key LIKE 'openalex:W1~%'")[0][0] == 1
+
+
 @pytest.mark.parametrize("budget", [1, 1 << 30], ids=["one-file-batches", "one-batch"])
 def test_openalex_files_in_batches_give_the_same_papers(tmp_path, monkeypatch, budget):
     """OpenAlex files are read in batches (memory bounded by the batch, not the corpus); a work

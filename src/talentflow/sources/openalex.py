@@ -9,6 +9,7 @@ own resolver reads. Files: ``openalex/**/*.json``, ``*.jsonl``, ``*.json.gz``, `
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 FOLDER = "openalex"
@@ -45,18 +46,73 @@ def validate_sql(records: str) -> str:
 
 #: The fields the raw tables take from a work, as a structure for ``json_transform``: each
 #: record is parsed once into it (a field of another type becomes NULL, as with ``->>``).
-_NAMED = '[{"display_name": "VARCHAR"}]'
-WORK_STRUCTURE = (
-    '{"id": "VARCHAR", "title": "VARCHAR", "display_name": "VARCHAR", '
-    '"publication_year": "VARCHAR", "doi": "VARCHAR", '
-    '"primary_location": {"source": {"display_name": "VARCHAR"}}, '
-    '"host_venue": {"display_name": "VARCHAR"}, '
-    f'"topics": {_NAMED}, "keywords": {_NAMED}, "concepts": {_NAMED}, '
-    '"authorships": [{"author": {"id": "VARCHAR", "display_name": "VARCHAR", '
-    '"orcid": "VARCHAR"}, "raw_author_name": "VARCHAR", "raw_affiliation_string": "VARCHAR", '
-    '"raw_affiliation_strings": ["VARCHAR"], "institutions": [{"display_name": "VARCHAR", '
-    '"country_code": "VARCHAR", "ror": "VARCHAR"}]}]}'
-)
+_NAMED = [{"display_name": "VARCHAR"}]
+WORK_FIELDS: dict[str, Any] = {
+    "id": "VARCHAR",
+    "title": "VARCHAR",
+    "display_name": "VARCHAR",
+    "publication_year": "VARCHAR",
+    "doi": "VARCHAR",
+    "primary_location": {"source": {"display_name": "VARCHAR"}},
+    "host_venue": {"display_name": "VARCHAR"},
+    "topics": _NAMED,
+    "keywords": _NAMED,
+    "concepts": _NAMED,
+    "authorships": [
+        {
+            "author": {"id": "VARCHAR", "display_name": "VARCHAR", "orcid": "VARCHAR"},
+            "raw_author_name": "VARCHAR",
+            "raw_affiliation_string": "VARCHAR",
+            "raw_affiliation_strings": ["VARCHAR"],
+            "institutions": [
+                {"display_name": "VARCHAR", "country_code": "VARCHAR", "ror": "VARCHAR"}
+            ],
+        }
+    ],
+}
+WORK_STRUCTURE = json.dumps(WORK_FIELDS)
+#: Fields the typed reader takes as JSON, so that their types can be checked as
+#: :func:`validate_sql` checks them (the others are read with the types of ``WORK_FIELDS``).
+_CHECKED = ("id", "title", "publication_year")
+
+
+def _sql_type(shape: Any) -> str:
+    """DuckDB type of a ``json_transform`` structure (``{...}``: STRUCT, ``[x]``: LIST)."""
+    if isinstance(shape, dict):
+        return "STRUCT(" + ", ".join(f'"{k}" {_sql_type(v)}' for k, v in shape.items()) + ")"
+    if isinstance(shape, list):
+        return _sql_type(shape[0]) + "[]"
+    return shape
+
+
+#: DuckDB type of a typed work (``w``).
+WORK_TYPE = _sql_type(WORK_FIELDS)
+
+
+def typed_read_sql(param: str = "?") -> str:
+    """SQL: ``rel_file, record_index, clean, w`` of one works file (path ``param``), typed.
+
+    The fast path of :func:`ingest`'s callers: DuckDB's JSON reader parses each record once,
+    straight into the structure of :data:`WORK_FIELDS` (``w``, the same values as
+    ``json_transform``). ``clean`` repeats :func:`validate_sql`'s checks on the typed
+    fields; a record of another shape (not an object, a field of the wrong type where a
+    structure is expected) makes the read fail. A file that fails, or has a record that is
+    not clean, is read again record by record, which names each bad record.
+    """
+    columns = ", ".join(
+        f"\"{k}\": '{'JSON' if k in _CHECKED else _sql_type(v)}'" for k, v in WORK_FIELDS.items()
+    )
+    fields = ", ".join(
+        f'"{k}": "{k}" ->> \'$\'' if k in _CHECKED else f'"{k}": "{k}"' for k in WORK_FIELDS
+    )
+    return f"""
+    SELECT ?::VARCHAR AS rel_file, (row_number() OVER () - 1)::BIGINT AS record_index,
+      coalesce(json_type("id") = 'VARCHAR'
+        AND TRY_CAST("publication_year" ->> '$' AS INTEGER) IS NOT NULL
+        AND coalesce(json_type("title") IN ('VARCHAR', 'NULL'), TRUE), FALSE) AS clean,
+      {{{fields}}} AS w
+    FROM read_json({param}, format='auto', columns={{{columns}}},
+                   maximum_object_size=1073741824)"""
 
 
 def _joined(items: str) -> str:
@@ -66,17 +122,24 @@ def _joined(items: str) -> str:
 
 def ingest(db: Any, valid: str) -> None:
     """Insert validated works of ``valid`` (record_index, j, rel_file) into the raw tables."""
+    db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa AS
+        SELECT rel_file, record_index, json_transform(j, '{WORK_STRUCTURE}') AS w FROM {valid}""")
+    ingest_works(db, "_oa")
+    db.execute("DROP TABLE _oa")
+
+
+def ingest_works(db: Any, works: str) -> None:
+    """Insert the works of ``works`` (rel_file, record_index, ``w``: :data:`WORK_FIELDS`)."""
     # the ids stored before this call, taken once: the papers insert below adds to raw_papers
     db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa_stored AS
         SELECT record_id FROM raw_papers WHERE source = 'openalex' AND record_id IN (
-          SELECT {WORK_ID} FROM {valid})""")
-    db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa AS
-        SELECT rel_file, record_index, json_transform(j, '{WORK_STRUCTURE}') AS w FROM {valid}""")
-    db.execute("""CREATE OR REPLACE TEMP TABLE _oa_works AS
+          SELECT coalesce(nullif(regexp_extract(w.id, '(W[0-9]+)$', 1), ''), w.id)
+          FROM {works})""")
+    db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa_works AS
     WITH r AS (
       SELECT rel_file, record_index, w,
         coalesce(nullif(regexp_extract(w.id, '(W[0-9]+)$', 1), ''), w.id) AS work_id
-      FROM _oa
+      FROM {works}
     )
     SELECT rel_file, record_index, work_id,
       -- a work repeated in the input keeps its id at its first appearance (file order); a
@@ -97,7 +160,6 @@ def ingest(db: Any, valid: str) -> None:
       ) AS kw,
       coalesce(w.authorships, []) AS auths
     FROM r""")
-    db.execute("DROP TABLE _oa")
     db.execute("""
     INSERT INTO raw_papers BY NAME
     SELECT 'openalex:' || wid AS rec_key, 'openalex' AS source, 'openalex' AS venue, year,

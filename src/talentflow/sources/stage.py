@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from talentflow.engine import unordered_inserts
@@ -187,9 +188,10 @@ def _split_source(
     bad_rows: dict[str, list[Problem]],
     recs: str = "_recs",
 ) -> None:
-    """Validate the records of ``source`` in ``recs``; split OpenAlex works into the raw tables.
+    """Validate the records of ``source`` in ``recs``; type OpenAlex works for the raw tables.
 
-    The valid records of an author list join the rows of its fast path (:func:`_fast_table`).
+    The valid records of an author list join the rows of its fast path (:func:`_fast_table`),
+    valid OpenAlex works the typed works of the batch (:data:`OPENALEX_WORKS`).
     Records read and kept per file go to ``counts``, the quarantined ones (with their raw
     text) to ``bad_rows``.
     """
@@ -203,12 +205,12 @@ def _split_source(
     db.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validate}")
     valid = """(SELECT c.* EXCLUDE (problem), f.venue, f.year
         FROM _checked c JOIN _files f USING (rel_file) WHERE c.problem IS NULL)"""
-    if source == openalex.SOURCE:
-        openalex.ingest(
-            db,
-            f"(SELECT r.* FROM {recs} r JOIN _checked c USING (rel_file, record_index) "
-            "WHERE c.problem IS NULL)",
-        )
+    if source == openalex.SOURCE:  # typed like the fast path's works, split with them
+        db.execute(f"""INSERT INTO {OPENALEX_WORKS}
+            SELECT r.rel_file, r.record_index, TRUE AS clean,
+              json_transform(r.j, '{openalex.WORK_STRUCTURE}') AS w
+            FROM {recs} r JOIN _checked c USING (rel_file, record_index)
+            WHERE c.problem IS NULL""")
     else:  # joins its fast path's rows, split later (:func:`_split_author_lists`)
         db.execute(
             f"INSERT INTO {_fast_table(source)} BY NAME {author_lists.valid_records_sql(valid)}"
@@ -306,6 +308,8 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
 #: Records of the OpenAlex batch being read, in the staging database: the connections that
 #: read its files side by side all append to it.
 OPENALEX_RECORDS = f"{STAGING}.openalex_records"
+#: Typed works of the batch (``openalex.typed_read_sql``): what the raw tables are made from.
+OPENALEX_WORKS = f"{STAGING}.openalex_works"
 
 
 def _ingest_openalex(
@@ -317,11 +321,29 @@ def _ingest_openalex(
 ) -> dict[str, LoadedFile]:
     """Read, validate and split the OpenAlex files, batch by batch.
 
+    Each file is first read typed (``openalex.typed_read_sql``: one parse per record); a file
+    that fails that read or has a record that is not clean is read again record by record
+    and validated (:func:`_split_source`), which quarantines the bad records by position.
     The files of a batch are read two at a time, each on its own connection: DuckDB reads a
     gzip file with one thread, so one file at a time kept one core idle.
     """
     loaded: dict[str, LoadedFile] = {}
     db.execute(f"CREATE OR REPLACE TABLE {OPENALEX_RECORDS} AS SELECT * FROM _recs LIMIT 0")
+    db.execute(
+        f"CREATE OR REPLACE TABLE {OPENALEX_WORKS} (rel_file VARCHAR, record_index BIGINT, "
+        f"clean BOOLEAN, w {openalex.WORK_TYPE})"
+    )
+    typed = f"INSERT INTO {OPENALEX_WORKS} {openalex.typed_read_sql()}"
+
+    def read_typed(f: SourceFile) -> tuple[SourceFile, bool]:
+        cursor = db.cursor()
+        try:
+            cursor.execute(typed, [f.rel, str(f.path)])
+            return f, True
+        except duckdb.Error:  # not plain typed JSON: the careful path says where and why
+            return f, False
+        finally:
+            cursor.close()
 
     def read(f: SourceFile) -> tuple[str, LoadedFile]:
         cursor = db.cursor()
@@ -336,11 +358,36 @@ def _ingest_openalex(
     with ThreadPoolExecutor(max_workers=2) as pool:
         for batch in _batches(works, OPENALEX_BATCH_BYTES):
             db.execute(f"DELETE FROM {OPENALEX_RECORDS}")
-            progress(f"read {done + 1}-{done + len(batch)}/{len(works)} (record by record)")
-            loaded.update(pool.map(read, batch))
+            db.execute(f"DELETE FROM {OPENALEX_WORKS}")
+            progress(f"read {done + 1}-{done + len(batch)}/{len(works)}")
+            careful = [f for f, ok in pool.map(read_typed, batch) if not ok]
+            unclean = {
+                rel
+                for (rel,) in db.execute(
+                    f"SELECT rel_file FROM {OPENALEX_WORKS} GROUP BY rel_file "
+                    "HAVING NOT bool_and(clean)"
+                ).fetchall()
+            }
+            if unclean:
+                db.execute(
+                    f"DELETE FROM {OPENALEX_WORKS} WHERE rel_file IN (SELECT unnest(?))",
+                    [sorted(unclean)],
+                )
+                careful += [f for f in batch if f.rel in unclean]
+            counts.update(
+                (rel, (n, 0))
+                for rel, n in db.execute(
+                    f"SELECT rel_file, count(*) FROM {OPENALEX_WORKS} GROUP BY rel_file"
+                ).fetchall()
+            )
+            if careful:
+                progress(f"read {len(careful)} file(s) record by record")
+                loaded.update(pool.map(read, careful))
+                _split_source(db, openalex.SOURCE, counts, bad_rows, OPENALEX_RECORDS)
+            openalex.ingest_works(db, OPENALEX_WORKS)
             done += len(batch)
-            _split_source(db, openalex.SOURCE, counts, bad_rows, OPENALEX_RECORDS)
     db.execute(f"DROP TABLE {OPENALEX_RECORDS}")
+    db.execute(f"DROP TABLE {OPENALEX_WORKS}")
     return loaded
 
 
