@@ -208,6 +208,7 @@ def test_openalex_typed_read_and_record_by_record_give_the_same_rows(tmp_path, m
     (data / "openalex/shape.jsonl").write_text(json.dumps(odd) + "\n")
     (data / "openalex/page.json").write_text(
         json.dumps({"meta": {"count": 1}, "results": [_current_work("W6", 2022)]}))
+    (data / "openalex/empty.json").write_text("")
     careful: list[str] = []
     load = stage.load_records
     monkeypatch.setattr(
@@ -215,9 +216,12 @@ def test_openalex_typed_read_and_record_by_record_give_the_same_rows(tmp_path, m
     )
     typed, every = tmp_path / "typed.duckdb", tmp_path / "careful.duckdb"
     build(data, typed, stages=["sources"])
-    assert sorted(careful) == ["bad.jsonl", "page.json", "shape.jsonl"]
-    assert _rows(typed, "SELECT file, record_index, reason FROM quarantine") == [
-        ("openalex/bad.jsonl", 1, 'missing or non-string field "id"')
+    assert sorted(careful) == ["bad.jsonl", "empty.json", "page.json", "shape.jsonl"]
+    status = dict(_rows(typed, "SELECT file, status FROM ingest_log"))
+    assert status["openalex/empty.json"] == "failed" and status["openalex/clean.jsonl.gz"] == "ok"
+    assert _rows(typed, "SELECT file, record_index, reason FROM quarantine ORDER BY file") == [
+        ("openalex/bad.jsonl", 1, 'missing or non-string field "id"'),
+        ("openalex/empty.json", None, "empty file (0 bytes): expected a JSON array of records"),
     ]
     # the same corpus with every typed read failing
     monkeypatch.setattr(
@@ -226,7 +230,7 @@ def test_openalex_typed_read_and_record_by_record_give_the_same_rows(tmp_path, m
     )
     careful.clear()
     build(data, every, stages=["sources"])
-    assert sorted(careful) == ["bad.jsonl", "clean.jsonl.gz", "page.json", "shape.jsonl"]
+    assert sorted(careful) == ["bad.jsonl", "clean.jsonl.gz", "empty.json", "page.json", "shape.jsonl"]
     con = duckdb.connect(str(typed))
     try:
         con.execute(f"ATTACH '{every}' AS every (READ_ONLY)")

@@ -15,8 +15,11 @@ from typing import Any
 FOLDER = "openalex"
 SOURCE = "openalex"
 PATTERNS = ("*.json", "*.jsonl", "*.json.gz", "*.jsonl.gz", "*.gz")
-#: SQL: the short work id (``W123``) of record ``j``.
-WORK_ID = "coalesce(nullif(regexp_extract(j ->> 'id', '(W[0-9]+)$', 1), ''), j ->> 'id')"
+
+
+def work_id(value: str) -> str:
+    """SQL: the short work id (``W123``) of the id string ``value`` (else the id itself)."""
+    return f"coalesce(nullif(regexp_extract({value}, '(W[0-9]+)$', 1), ''), {value})"
 
 
 def validate_sql(records: str) -> str:
@@ -133,12 +136,10 @@ def ingest_works(db: Any, works: str) -> None:
     # the ids stored before this call, taken once: the papers insert below adds to raw_papers
     db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa_stored AS
         SELECT record_id FROM raw_papers WHERE source = 'openalex' AND record_id IN (
-          SELECT coalesce(nullif(regexp_extract(w.id, '(W[0-9]+)$', 1), ''), w.id)
-          FROM {works})""")
+          SELECT {work_id("w.id")} FROM {works})""")
     db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa_works AS
     WITH r AS (
-      SELECT rel_file, record_index, w,
-        coalesce(nullif(regexp_extract(w.id, '(W[0-9]+)$', 1), ''), w.id) AS work_id
+      SELECT rel_file, record_index, w, {work_id("w.id")} AS work_id
       FROM {works}
     )
     SELECT rel_file, record_index, work_id,

@@ -336,6 +336,8 @@ def _ingest_openalex(
     typed = f"INSERT INTO {OPENALEX_WORKS} {openalex.typed_read_sql()}"
 
     def read_typed(f: SourceFile) -> tuple[SourceFile, bool]:
+        if f.path.stat().st_size == 0:  # the careful path names the empty file
+            return f, False
         cursor = db.cursor()
         try:
             cursor.execute(typed, [f.rel, str(f.path)])
