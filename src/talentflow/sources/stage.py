@@ -363,25 +363,20 @@ def _ingest_openalex(
             db.execute(f"DELETE FROM {OPENALEX_WORKS}")
             progress(f"read {done + 1}-{done + len(batch)}/{len(works)}")
             careful = [f for f, ok in pool.map(read_typed, batch) if not ok]
-            unclean = {
-                rel
-                for (rel,) in db.execute(
-                    f"SELECT rel_file FROM {OPENALEX_WORKS} GROUP BY rel_file "
-                    "HAVING NOT bool_and(clean)"
-                ).fetchall()
-            }
+            # one pass over the batch's typed works: each file's record count, and whether
+            # every record is clean (a file with one that is not goes the careful way)
+            files = db.execute(
+                f"SELECT rel_file, count(*), bool_and(clean) FROM {OPENALEX_WORKS} "
+                "GROUP BY rel_file"
+            ).fetchall()
+            unclean = {rel for rel, _, clean in files if not clean}
+            counts.update((rel, (n, 0)) for rel, n, clean in files if clean)
             if unclean:
                 db.execute(
                     f"DELETE FROM {OPENALEX_WORKS} WHERE rel_file IN (SELECT unnest(?))",
                     [sorted(unclean)],
                 )
                 careful += [f for f in batch if f.rel in unclean]
-            counts.update(
-                (rel, (n, 0))
-                for rel, n in db.execute(
-                    f"SELECT rel_file, count(*) FROM {OPENALEX_WORKS} GROUP BY rel_file"
-                ).fetchall()
-            )
             if careful:
                 progress(f"read {len(careful)} file(s) record by record")
                 loaded.update(pool.map(read, careful))
