@@ -181,3 +181,52 @@ def test_a_common_name_needs_more_shared_evidence() -> None:
     assert apart["v1#0"]["person_key"] != apart["w1#0"]["person_key"]
     joined = _assign(and_a_place)
     assert joined["v1#0"]["person_key"] == joined["w1#0"]["person_key"]
+
+
+def _name_counts(rows) -> dict[str, float]:
+    """How many people hold each first-last name, as ``model.name_frequencies`` counts them."""
+    from talentflow.identity import link, model
+
+    con = ibis.duckdb.connect()
+    con.create_table("a", table(rows).drop_columns(["truth"]))
+    a = con.table("a")
+    names = con.create_table("names", features.name_table(con, a))
+    feats = con.create_table("feats", features.authorship_features(a, names, None))
+    ids = con.create_table("ids", identifiers.trusted_ids(identifiers.authorship_ids(a), feats))
+    cl = identifiers.identifier_clusters(con, a, ids=ids).mutate(strong=True)
+    clusters = con.create_table("clusters", cl)
+    cluster_names = con.create_table("cn", features.cluster_names(feats, clusters))
+    unclustered = feats.anti_join(clusters, "authorship_id")
+    con.create_table("keys", link._entity_keys(unclustered, clusters, cluster_names))
+    tf = con.table(model.name_frequencies(con, "keys")).to_pyarrow().to_pylist()
+    n_people = con.table("keys").filter(ibis._.is_cluster).count().execute()
+    return {r["name_fl"]: round(r["tf_name_fl"] * n_people, 6) for r in tf}
+
+
+def test_openreview_numbers_count_the_holders_of_a_name() -> None:
+    # One "Xing Liu" here, but OpenReview numbered her profile 5: the name is not rare, and
+    # the unique-name rule must not attach a free "Xing Liu" to her on the name alone.
+    rows = [
+        row("x1#0", "Xing Liu", spid="openreview:~Xing_Liu5", year=2021),
+        row("x2#0", "Xing Liu", spid="openreview:~Xing_Liu5", year=2022),
+        row("k1#0", "Kartik Ahuja", spid="openreview:~Kartik_Ahuja1", year=2021),
+        row("y1#0", "Yang Liu", spid="openreview:~Yang_Liu1", year=2021),
+        row("y2#0", "Yang Liu", spid="acl:/y/yang-liu/", year=2020),
+        row("f1#0", "Xing Liu", year=2023),
+        row("f2#0", "Dana Roe", year=2023),
+    ]
+    counts = _name_counts(rows)
+    assert counts["xing liu"] == 5
+    assert counts["kartik ahuja"] == 1
+    assert counts["yang liu"] == 2  # two identified people, both numbered below 2
+    assert counts["dana roe"] == 0.5  # nobody identified: the floor
+    # A profile number on a use the trust guard drops (a misaligned list put Omar Haddad's
+    # profile on Kartik Ahuja) counts for Omar Haddad's name only.
+    misaligned = [
+        *rows,
+        row("o1#0", "Omar Haddad", spid="openreview:~Omar_Haddad9", year=2020),
+        row("o2#0", "Omar Haddad", spid="openreview:~Omar_Haddad9", year=2021),
+        row("m1#1", "Kartik Ahuja", spid="openreview:~Omar_Haddad9", year=2022),
+    ]
+    counts = _name_counts(misaligned)
+    assert (counts["kartik ahuja"], counts["omar haddad"]) == (1, 9)

@@ -115,3 +115,24 @@ def test_breakdown_separates_where_links_went() -> None:
     assert b["known missed: left alone"] == pytest.approx(0.25)
     assert b["known missed: a person with ids"] == pytest.approx(0.25)
     assert b["known missed: hidden only"] == pytest.approx(0.25)
+
+
+def test_identified_only_evaluates_the_records_that_have_a_truth() -> None:
+    w = build_world(labs="ABCD")
+    authorships = pa.concat_tables([w.authorships, table(NEWCOMERS)]).drop_columns(["truth"])
+    con = ibis.duckdb.connect()
+    con.create_table("authorships", authorships)
+    a = con.table("authorships")
+    with_ids = [
+        r for r in authorships.to_pylist() if r["source_person_id"] or r["orcid"] or r["dblp"]
+    ]
+    # The world has id-less rows (before 2021): they are what the mode leaves out.
+    assert 0 < len(with_ids) < authorships.num_rows
+    kept = evaluate.identified(a).to_pyarrow()
+    assert sorted(kept["authorship_id"].to_pylist()) == sorted(r["authorship_id"] for r in with_ids)
+    scores, info = evaluate.evaluate(con, a, None, hide=("iclr2022",), identified_only=True)
+    ours = {s.method: s for s in scores}["splink linkage"]
+    # The hidden rows all had ids: the same populations as on the whole corpus.
+    assert (ours.n_known, ours.n_new) == (24, 2)
+    assert info["corpus"] == "identified authorships only"
+    assert ours.false_attach_new == 0.0

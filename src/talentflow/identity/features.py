@@ -189,8 +189,15 @@ def authorship_features(
     domain = registrable_domain(a.email_domain) if "email_domain" in cols else ibis.null("string")
     # An OpenReview profile (not a hashed e-mail): one human has at most one, as a rule.
     profile = ibis.literal(False)
+    # OpenReview numbers the profiles of one name in the order they were made
+    # (``~Yi_Yang22`` is at least the 22nd "Yi Yang"): a count of the name's holders
+    # beyond this corpus (see ``model.name_frequencies``).
+    profile_number = ibis.null("int64")
     if "source_person_id" in cols:
-        profile = a.source_person_id.cast("string").startswith("openreview:~").fill_null(False)
+        spid = a.source_person_id.cast("string")
+        profile = spid.startswith("openreview:~").fill_null(False)
+        number = spid.re_extract(r"([0-9]+)$", 1).nullif("").cast("int64")
+        profile_number = ibis.ifelse(profile, number, ibis.null("int64"))
 
     out = a.select(
         "authorship_id",
@@ -203,6 +210,7 @@ def authorship_features(
         country=_clean(country),
         domain=domain,
         profile=profile,
+        profile_number=profile_number,
     )
     return with_lists(out, out, papers, max_coauthors=max_coauthors) if lists else out
 
@@ -314,7 +322,9 @@ def _cluster_rows(features: ibis.Table, clusters: ibis.Table) -> tuple[ibis.Tabl
     key = group_key(clusters)
     clusters = clusters.select("authorship_id", *dict.fromkeys([key, "cluster_key"]), "strong")
     # (features without lists have no co-author or topic columns: the names need none)
-    columns = [c for c in (*_CLUSTER_COLUMNS, "profile") if c in features.columns]
+    columns = [
+        c for c in (*_CLUSTER_COLUMNS, "profile", "profile_number") if c in features.columns
+    ]
     return features.select(*columns).join(clusters, "authorship_id"), key
 
 
@@ -325,14 +335,17 @@ def cluster_names(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
     with the smallest of each other key among the authorships of that name (aggregated with
     the count, not looked up again by joining the chosen name back to every row).
     ``profile`` is true when any authorship of the cluster, named or not, carries an
-    OpenReview profile. Columns: the group key (``cluster_number`` or ``cluster_key``),
-    ``cluster_key``, ``strong``, ``profile`` and the name keys but the full name.
+    OpenReview profile; ``profile_number`` is the highest number of its profiles
+    (``~Yi_Yang22``: 22). Columns: the group key (``cluster_number`` or ``cluster_key``),
+    ``cluster_key``, ``strong``, ``profile``, ``profile_number`` and the name keys but the
+    full name.
 
     This is the cheap part of a cluster's summary: the linkage computes it for every cluster
     and the costly lists (:func:`cluster_entities`) only for clusters that can be compared.
     """
     f, key = _cluster_rows(features, clusters)
     profile = f.profile if "profile" in f.columns else ibis.literal(False)
+    number = f.profile_number if "profile_number" in f.columns else ibis.null("int64")
     # Unnamed rows are grouped too (as a null name) so that ``profile`` sees every row; they
     # are ranked last and never chosen as the name.
     counts = f.group_by([key, "name_fl"]).aggregate(
@@ -340,6 +353,7 @@ def cluster_names(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
         cluster_key=ibis._.cluster_key.min(),
         strong=ibis._.strong.max(),
         any_profile=profile.max(),
+        any_number=number.max(),
         name_fl_swapped=ibis._.name_fl_swapped.min(),
         first=ibis._.first.min(),
         last=ibis._.last.min(),
@@ -351,9 +365,12 @@ def cluster_names(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
     ranked = counts.mutate(
         rk=ibis.row_number().over(w),
         profile=counts.any_profile.max().over(ibis.window(group_by=key)),
+        profile_number=counts.any_number.max().over(ibis.window(group_by=key)),
     )
     ranked = ranked.filter((ranked.rk == 0) & ranked.name_fl.notnull())
-    return ranked.select(*dict.fromkeys([key, "cluster_key"]), "strong", "profile", *_NAME_KEYS)
+    return ranked.select(
+        *dict.fromkeys([key, "cluster_key"]), "strong", "profile", "profile_number", *_NAME_KEYS
+    )
 
 
 def cluster_entities(

@@ -68,7 +68,7 @@ def _materialise(con: Any, name: str, expr: ibis.Table, temps: list[str]) -> ibi
 def _entity_keys(
     unclustered: ibis.Table, clusters: ibis.Table, cluster_names: ibis.Table
 ) -> ibis.Table:
-    """Every entity's id, strength, profile and name keys (see :func:`model.comparable`):
+    """Every entity's id, strength, profile (and its number) and name keys (see :func:`model.comparable`):
     one per authorship without an identifier (``unclustered`` features), one per cluster."""
     columns = ("name_fl", "name_fl_swapped", "bk_init")
     free = unclustered.select(
@@ -76,14 +76,19 @@ def _entity_keys(
         entity_id=unclustered.authorship_id,
         is_cluster=ibis.literal(False),
         profile=ibis.literal(False),
+        profile_number=ibis.null("int64"),
     )
     key = features.group_key(clusters)
     each = clusters.group_by(key).aggregate(
         entity_id=clusters.cluster_key.min(), is_cluster=clusters.strong.max()
     )
-    named = each.left_join(cluster_names.select(key, "profile", *columns), key)
+    named = each.left_join(cluster_names.select(key, "profile", "profile_number", *columns), key)
     cluster_keys = named.select(
-        *columns, "entity_id", "is_cluster", profile=named.profile.fill_null(False)
+        *columns,
+        "entity_id",
+        "is_cluster",
+        profile=named.profile.fill_null(False),
+        profile_number=named.profile_number,
     )
     return free.union(cluster_keys)
 

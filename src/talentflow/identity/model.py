@@ -198,23 +198,28 @@ def name_frequencies(
 
     Counting entities would make a prolific author without ids (one entity per authorship)
     look like a common name; counting strong identifier clusters estimates how many people
-    share it. Names no identified person has get ``floor`` people. Returns the table name.
+    share it. A name's count is at least the highest OpenReview profile number seen for it
+    (``~Xing_Liu5``: five OpenReview users of that name were registered, most of whom this
+    corpus may not hold): a name held by one person *here* is not rare when OpenReview
+    numbers it 5. Names no identified person has get ``floor`` people. Returns the table
+    name.
 
     ``names_table``, when given, is counted instead of ``entities_table``: ``name_fl`` and
-    ``is_cluster`` of every entity (the linkage's entity keys), for when the entity table
+    ``is_cluster`` (and ``profile_number``, if present) of every entity (the linkage's
+    entity keys), for when the entity table
     holds only the entities that can be compared (see :func:`comparable`).
     """
     e = con.table(names_table or entities_table)
     n_people = e.filter(e.is_cluster).count().execute()
     total = float(max(n_people, 1))
+    number = e.profile_number if "profile_number" in e.columns else ibis.null("int64")
     by_name = (
         e.filter(e.name_fl.notnull())
         .group_by("name_fl")
-        .aggregate(k=e.is_cluster.cast("int64").sum())
+        .aggregate(k=e.is_cluster.cast("int64").sum(), numbered=number.max())
     )
-    tf = by_name.select(
-        "name_fl", tf_name_fl=ibis.greatest(by_name.k.cast("float64"), floor) / total
-    )
+    holders = ibis.greatest(by_name.k, by_name.numbered.fill_null(0)).cast("float64")
+    tf = by_name.select("name_fl", tf_name_fl=ibis.greatest(holders, floor) / total)
     name = entities_table + "_tf_name_fl"
     con.create_table(name, tf, overwrite=True)
     return name
