@@ -322,9 +322,7 @@ def _cluster_rows(features: ibis.Table, clusters: ibis.Table) -> tuple[ibis.Tabl
     key = group_key(clusters)
     clusters = clusters.select("authorship_id", *dict.fromkeys([key, "cluster_key"]), "strong")
     # (features without lists have no co-author or topic columns: the names need none)
-    columns = [
-        c for c in (*_CLUSTER_COLUMNS, "profile", "profile_number") if c in features.columns
-    ]
+    columns = [c for c in (*_CLUSTER_COLUMNS, "profile", "profile_number") if c in features.columns]
     return features.select(*columns).join(clusters, "authorship_id"), key
 
 
