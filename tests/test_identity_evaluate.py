@@ -136,3 +136,34 @@ def test_identified_only_evaluates_the_records_that_have_a_truth() -> None:
     assert (ours.n_known, ours.n_new) == (24, 2)
     assert info["corpus"] == "identified authorships only"
     assert ours.false_attach_new == 0.0
+
+
+def _unscored_run(unscored: tuple[str, ...]):
+    w = build_world(labs="ABCD")
+    authorships = pa.concat_tables([w.authorships, table(NEWCOMERS)]).drop_columns(["truth"])
+    con = ibis.duckdb.connect()
+    con.create_table("authorships", authorships)
+    con.create_table("papers", w.papers)
+    scores, info = evaluate.evaluate(
+        con, con.table("authorships"), con.table("papers"), hide=("iclr2022",), unscored=unscored
+    )
+    return {s.method: s for s in scores}, info
+
+
+def test_unscored_years_stand_for_unidentified_records() -> None:
+    # Every id outside the hidden year hidden too (2021 and 2023 unscored; 2018-2020 have
+    # none): the truth still knows who everyone is, exact names have nothing to attach to.
+    scores, info = _unscored_run(("iclr2021", "iclr2023"))
+    assert info["unscored"] == ["iclr2021", "iclr2023"]
+    for s in scores.values():
+        assert (s.n_known, s.n_new) == (24, 2)
+    assert scores["exact name"].recall_known == 0.0
+    assert scores["exact name"].false_attach_new == 0.0
+    # 2021 unscored only: its records, now without ids, still reach their people (through
+    # the 2023 profiles) and the newcomers stay apart.
+    scores, _ = _unscored_run(("iclr2021",))
+    ours = scores["splink linkage"]
+    assert (ours.n_known, ours.n_new) == (24, 2)
+    # (22 of 24 here: fewer ids to learn from than with 2021 visible)
+    assert ours.recall_known >= 0.9
+    assert ours.false_attach_new == 0.0

@@ -93,7 +93,12 @@ def prepare(
 
 
 def hidden_rows(
-    con: Any, authorships: ibis.Table, assignments: ibis.Table, *, hide: tuple[str, ...]
+    con: Any,
+    authorships: ibis.Table,
+    assignments: ibis.Table,
+    *,
+    hide: tuple[str, ...],
+    unscored: tuple[str, ...] = (),
 ) -> ibis.Table:
     """One row per hidden authorship that has a true person, with what each method did.
 
@@ -104,15 +109,23 @@ def hidden_rows(
     ``no ids`` when only unidentified authorships), ``person_kind`` (the same for every row:
     what the assigned person carries outside, NULL when it has no authorship outside) and the
     names and keys behind them.
+
+    ``unscored`` venue-years had their ids hidden too but are not scored: their records
+    stand for unidentified ones whose truth is known (a person seen outside only there is
+    "no ids", and a link to it is checkable).
     """
     truth = con.table("_eval_truth")
     hidden_flag = _venue_year(authorships).isin(list(hide))
+    masked_flag = _venue_year(authorships).isin(list(unscored) or [""])
     a = authorships.select(
         "authorship_id",
         "author_name",
         venue_year=_venue_year(authorships),
-        spid=authorships.source_person_id.cast("string"),
+        spid=ibis.ifelse(
+            masked_flag, ibis.null("string"), authorships.source_person_id.cast("string")
+        ),
         hidden=hidden_flag,
+        visible=~masked_flag,
     )
     lab = a.left_join(truth, "authorship_id").drop("authorship_id_right")
     lab = lab.join(
@@ -136,7 +149,7 @@ def hidden_rows(
     # Existing people (with authorships outside) and which kind of ids they carry there.
     existing = outside.group_by("person_key").aggregate(
         existing_or=(outside.spid.startswith("openreview:~").fill_null(False)).max(),
-        existing_ids=outside.cluster_key.notnull().max(),
+        existing_ids=(outside.cluster_key.notnull() & outside.visible).max(),
     )
     existing = existing.select(
         existing_key=existing.person_key,
@@ -146,11 +159,11 @@ def hidden_rows(
             else_="no ids",
         ),
     )
-    # The same for the baseline, whose candidates are outside identifier clusters.
-    base_kind = (
-        outside.filter(outside.cluster_key.notnull())
-        .group_by("cluster_key")
-        .aggregate(base_or=(outside.spid.startswith("openreview:~").fill_null(False)).max())
+    # The same for the baseline, whose candidates are outside identifier clusters (as far
+    # as their ids are visible).
+    seen = outside.filter(outside.cluster_key.notnull() & outside.visible)
+    base_kind = seen.group_by("cluster_key").aggregate(
+        base_or=(outside.spid.startswith("openreview:~").fill_null(False)).max()
     )
     base_kind = base_kind.select(
         name_key=base_kind.cluster_key,
@@ -161,11 +174,7 @@ def hidden_rows(
     hid = hid.left_join(expected, "cluster_key").drop("cluster_key_right")
     hid = hid.left_join(existing, hid.person_key == existing.existing_key)
     # Exact-name baseline: the outside identifier cluster with this raw name and most rows.
-    by_name = (
-        outside.filter(outside.cluster_key.notnull())
-        .group_by(["author_name", "cluster_key"])
-        .aggregate(n=ibis._.count())
-    )
+    by_name = seen.group_by(["author_name", "cluster_key"]).aggregate(n=ibis._.count())
     wn = ibis.window(group_by="author_name", order_by=[ibis.desc("n"), "cluster_key"])
     by_name = by_name.mutate(rk=ibis.row_number().over(wn)).filter(ibis._.rk == 0)
     by_name = by_name.select(author_name=by_name.author_name, name_key=by_name.cluster_key)
@@ -277,19 +286,21 @@ def evaluate(
     params: dict[str, Any] | None = None,
     dump: str | Path | None = None,
     identified_only: bool = False,
+    unscored: tuple[str, ...] = (),
 ) -> tuple[list[Scores], dict[str, Any]]:
     """Hide ids of ``hide`` venue-years, relink, and score linkage and the exact-name baseline.
 
     ``dump`` writes the per-authorship rows (:func:`hidden_rows`) to a Parquet file.
-    ``identified_only`` first drops every authorship without an id (see the module's text).
+    ``identified_only`` first drops every authorship without an id (see the module's text);
+    ``unscored`` venue-years lose their ids too but are not scored (see :func:`hidden_rows`).
     """
     if identified_only:
         authorships = identified(authorships)
-    masked = prepare(con, authorships, hide=hide)
+    masked = prepare(con, authorships, hide=(*hide, *unscored))
     t0 = time.perf_counter()
     result = link(con, masked, papers, params=params)
     seconds = time.perf_counter() - t0
-    rows = hidden_rows(con, authorships, result.assignments, hide=hide)
+    rows = hidden_rows(con, authorships, result.assignments, hide=hide, unscored=unscored)
     if dump is not None:
         rows.to_parquet(str(dump))
     df = rows.to_pandas()
@@ -298,6 +309,7 @@ def evaluate(
     info = {
         "hidden": list(hide),
         "corpus": "identified authorships only" if identified_only else "every authorship",
+        "unscored": list(unscored),
         "link_seconds": round(seconds, 1),
         "all hidden ids (e-mails too), known/new": {
             s.method: [round(s.recall_known, 3), round(s.false_attach_new, 3)] for s in every
@@ -362,6 +374,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--dump", help="write the per-authorship rows to this Parquet file")
     parser.add_argument(
+        "--unscored",
+        default="",
+        help="venue-years whose ids are hidden too, unscored: they stand for unidentified records",
+    )
+    parser.add_argument(
         "--identified-only",
         action="store_true",
         help="evaluate on the authorships that carry an id only (every record has a truth)",
@@ -377,9 +394,11 @@ def main(argv: list[str] | None = None) -> None:
         params=params,
         dump=args.dump,
         identified_only=args.identified_only,
+        unscored=tuple(v for v in args.unscored.split(",") if v),
     )
     table = Table(
-        title=f"identity evaluation (hidden: {', '.join(info['hidden'])}; {info['corpus']})"
+        title=f"identity evaluation (hidden: {', '.join(info['hidden'])}; {info['corpus']}"
+        + (f"; unscored: {', '.join(info['unscored'])})" if info["unscored"] else ")")
     )
     for col in (
         "method",
@@ -403,7 +422,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     console = Console()
     console.print(table)
-    console.print({k: v for k, v in info.items() if k not in ("hidden", "corpus")})
+    console.print({k: v for k, v in info.items() if k not in ("hidden", "corpus", "unscored")})
 
 
 if __name__ == "__main__":
