@@ -75,6 +75,27 @@ def test_identifiers_are_namespaced(tmp_path):
     assert ids[3].startswith("email:") and "example.org" not in ids[3]
 
 
+def test_one_dblp_page_or_orcid_written_several_ways_is_one_id(tmp_path):
+    data = tmp_path / "data"
+    (data / "openreview/iclr").mkdir(parents=True)
+    dblp = ["175/8873", "175/8873.html", "https://dblp.uni-trier.de/pid/175/8873",
+            "https://dblp.org/pid/175/8873.html", "http://dblp.uni-trier.de/pers/hd/z/Zhang:Quanshi",
+            "https://dblp.uni-trier.de/pers/z/Zhang:Quanshi", "145/0008/", ""]
+    n = len(dblp)
+    (data / "openreview/iclr/iclr2023.json").write_text(json.dumps([
+        _paper(";".join(f"A{k} B" for k in range(n)), ";".join("U" for _ in range(n)),
+               authorids=";".join(f"~A{k}_B1" for k in range(n)), dblp=";".join(dblp),
+               orcid=";".join(["0009-0005-6671-705x", "0009-0005-6671-705X"] + [""] * (n - 2)))
+    ]))
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    got = _rows(db, "SELECT dblp, orcid FROM authorships ORDER BY author_position")
+    assert [g[0] for g in got] == (
+        ["dblp:175/8873"] * 4 + ["dblp:pers/z/Zhang:Quanshi"] * 2 + ["dblp:145/0008", None]
+    )
+    assert [g[1] for g in got][:2] == ["0009-0005-6671-705X"] * 2
+
+
 def test_plus_splits_multi_affiliations_and_misaligned_lists_are_marked(tmp_path):
     data = tmp_path / "data"
     (data / "paperlists/corl").mkdir(parents=True)

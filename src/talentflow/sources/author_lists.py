@@ -46,6 +46,15 @@ _AT = {name: i + 1 for i, name in enumerate(FIELDS)}
 TYPED_COLUMNS = "{" + ", ".join(f"'{f}': 'JSON'" for f in FIELDS) + "}"
 
 
+#: SQL for a DBLP person id in one form (``x``: the field's text). Upstream writes one page
+#: several ways: ``175/8873``, ``175/8873.html``, ``https://dblp.uni-trier.de/pid/175/8873``,
+#: and old ``…/pers/hd/z/Zhang:Quanshi`` URLs beside ``…/pers/z/Zhang:Quanshi``; one human's
+#: two OpenReview profiles can carry two of them (seen for 43 DBLP pages on the real corpus).
+DBLP_ID = r"""'dblp:' || nullif(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+        trim({x}), '^(https?://)?(www\.)?dblp\.(uni-trier\.de|org|dagstuhl\.de)/(pid/)?', ''),
+        '^pers/h[a-z]/', 'pers/'), '\.html$', ''), '/$', ''), '')"""
+
+
 def _v(name: str) -> str:
     """SQL for the string value of field ``name`` of a valid record (a ``v_`` column)."""
     return f"v_{name}"
@@ -278,9 +287,9 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
         WHEN aid LIKE '%@%' THEN 'email:' || sha256(lower(aid))
         ELSE 'other:' || aid
       END AS source_person_id,
-      nullif(regexp_extract(orcid_raw, '([0-9]{{4}}-[0-9]{{4}}-[0-9]{{4}}-[0-9]{{3}}[0-9Xx])', 1), '')
+      upper(nullif(regexp_extract(orcid_raw, '([0-9]{{4}}-[0-9]{{4}}-[0-9]{{4}}-[0-9]{{3}}[0-9Xx])', 1), ''))
         AS orcid,
-      CASE WHEN dblp_raw IS NOT NULL THEN 'dblp:' || dblp_raw END AS dblp,
+      {DBLP_ID.format(x="dblp_raw")} AS dblp,
       aff AS raw_affiliation, {SPLIT_PLUS.format(x="aff")} AS affiliations,
       email_domain, career_position, aligned, misaligned_fields,
       {label.format(idx="uidx", names="names")} AS label_institution,
