@@ -163,7 +163,7 @@ def hidden_rows(
     # as their ids are visible).
     seen = outside.filter(outside.cluster_key.notnull() & outside.visible)
     base_kind = seen.group_by("cluster_key").aggregate(
-        base_or=(outside.spid.startswith("openreview:~").fill_null(False)).max()
+        base_or=(seen.spid.startswith("openreview:~").fill_null(False)).max()
     )
     base_kind = base_kind.select(
         name_key=base_kind.cluster_key,
