@@ -37,7 +37,7 @@ from typing import Any
 
 import ibis
 
-from talentflow.identity import features, identifiers
+from talentflow.identity import features, identifiers, review
 from talentflow.identity.link import link
 
 #: Venue-years hidden by default: OpenReview venue-years with many returning authors.
@@ -287,12 +287,18 @@ def evaluate(
     dump: str | Path | None = None,
     identified_only: bool = False,
     unscored: tuple[str, ...] = (),
+    review_sheet: str | Path | None = None,
+    review_per_stratum: int = 25,
+    review_seed: int = 20261130,
 ) -> tuple[list[Scores], dict[str, Any]]:
     """Hide ids of ``hide`` venue-years, relink, and score linkage and the exact-name baseline.
 
     ``dump`` writes the per-authorship rows (:func:`hidden_rows`) to a Parquet file.
     ``identified_only`` first drops every authorship without an id (see the module's text);
     ``unscored`` venue-years lose their ids too but are not scored (see :func:`hidden_rows`).
+    ``review_sheet`` writes a sample of the new people the truth calls wrongly attached, with
+    the people they were attached to, for a clerical review (:mod:`talentflow.identity.review`),
+    and a CSV beside it (same name, ``.csv``) to fill in the verdicts.
     """
     if identified_only:
         authorships = identified(authorships)
@@ -304,6 +310,16 @@ def evaluate(
     if dump is not None:
         rows.to_parquet(str(dump))
     df = rows.to_pandas()
+    if review_sheet is not None:
+        picked = review.sample(df, review_per_stratum, review_seed)
+        text = review.sheet(con, authorships, papers, result.assignments, picked, hide=hide)
+        Path(review_sheet).write_text(text, encoding="utf-8")
+        template = picked[
+            ["review_id", "authorship_id", "author_name", "attached_to", "person_key"]
+        ]
+        template.assign(verdict="", reason="").to_csv(
+            Path(review_sheet).with_suffix(".csv"), index=False
+        )
     scores, breakdown = scores_of(df)
     every, _ = scores_of(df, profiles_only=False)
     info = {
@@ -379,6 +395,12 @@ def main(argv: list[str] | None = None) -> None:
         help="venue-years whose ids are hidden too, unscored: they stand for unidentified records",
     )
     parser.add_argument(
+        "--review-sheet",
+        help="write a sample of the links the truth calls wrong, to label by hand (and a CSV)",
+    )
+    parser.add_argument("--review-per-stratum", type=int, default=25)
+    parser.add_argument("--review-seed", type=int, default=20261130)
+    parser.add_argument(
         "--identified-only",
         action="store_true",
         help="evaluate on the authorships that carry an id only (every record has a truth)",
@@ -395,6 +417,9 @@ def main(argv: list[str] | None = None) -> None:
         dump=args.dump,
         identified_only=args.identified_only,
         unscored=tuple(v for v in args.unscored.split(",") if v),
+        review_sheet=args.review_sheet,
+        review_per_stratum=args.review_per_stratum,
+        review_seed=args.review_seed,
     )
     table = Table(
         title=f"identity evaluation (hidden: {', '.join(info['hidden'])}; {info['corpus']}"
