@@ -16,15 +16,21 @@ from talentflow.identity import decide, features, identifiers
 from tests.test_identity_link import row, table
 
 
-def _assign(rows, pairs=None, params=None) -> dict[str, dict[str, object]]:
-    """Run identifiers, features and ``decide.assign`` as the stage does; rows by authorship."""
+def _identified(rows):
+    """The stage's features, trusted ids and identifier clusters of ``rows``, on a new
+    connection: ``(con, features, ids, clusters)``."""
     con = ibis.duckdb.connect()
     con.create_table("a", table(rows).drop_columns(["truth"]))
     a = con.table("a")
     names = con.create_table("names", features.name_table(con, a))
     feats = con.create_table("feats", features.authorship_features(a, names, None))
     ids = con.create_table("ids", identifiers.trusted_ids(identifiers.authorship_ids(a), feats))
-    cl = identifiers.identifier_clusters(con, a, ids=ids)
+    return con, feats, ids, identifiers.identifier_clusters(con, a, ids=ids)
+
+
+def _assign(rows, pairs=None, params=None) -> dict[str, dict[str, object]]:
+    """Run identifiers, features and ``decide.assign`` as the stage does; rows by authorship."""
+    con, feats, ids, cl = _identified(rows)
     strength = (
         cl.join(ids, "authorship_id")
         .group_by("cluster_key")
@@ -187,14 +193,8 @@ def _name_counts(rows) -> dict[str, float]:
     """How many people hold each first-last name, as ``model.name_frequencies`` counts them."""
     from talentflow.identity import link, model
 
-    con = ibis.duckdb.connect()
-    con.create_table("a", table(rows).drop_columns(["truth"]))
-    a = con.table("a")
-    names = con.create_table("names", features.name_table(con, a))
-    feats = con.create_table("feats", features.authorship_features(a, names, None))
-    ids = con.create_table("ids", identifiers.trusted_ids(identifiers.authorship_ids(a), feats))
-    cl = identifiers.identifier_clusters(con, a, ids=ids).mutate(strong=True)
-    clusters = con.create_table("clusters", cl)
+    con, feats, _, cl = _identified(rows)
+    clusters = con.create_table("clusters", cl.mutate(strong=True))
     cluster_names = con.create_table("cn", features.cluster_names(feats, clusters))
     unclustered = feats.anti_join(clusters, "authorship_id")
     con.create_table("keys", link._entity_keys(unclustered, clusters, cluster_names))

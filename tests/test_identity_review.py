@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import ibis
 import pandas as pd
-import pyarrow as pa
 import pytest
 from scipy.stats import beta
 
 from talentflow.identity import evaluate, review
-from tests.test_identity_evaluate import NEWCOMERS
-from tests.test_identity_link import build_world, table
+from tests.test_identity_evaluate import world_con
 
 
 def _rows(n_new: int, wrong: dict[str, int], n_known: int = 10) -> pd.DataFrame:
@@ -93,11 +90,7 @@ def test_sample_is_stratified_seeded_and_can_leave_out_a_first_sample() -> None:
 
 def test_evaluation_writes_a_sheet_of_the_links_it_calls_wrong(tmp_path) -> None:
     # Thresholds at zero make the new "Wei Wang" join an existing one: one wrong link.
-    w = build_world(labs="ABCD")
-    authorships = pa.concat_tables([w.authorships, table(NEWCOMERS)]).drop_columns(["truth"])
-    con = ibis.duckdb.connect()
-    con.create_table("authorships", authorships)
-    con.create_table("papers", w.papers)
+    con = world_con()
     sheet = tmp_path / "sheet.txt"
     dump = tmp_path / "rows.parquet"
     scores, _ = evaluate.evaluate(
