@@ -158,37 +158,26 @@ def sheet(
         .select("paper_id", "author_name", "authorship_id")
         .to_pandas()
     )
-    coauthors = names.groupby("paper_id")
+    authors = {
+        pid: list(zip(g.authorship_id, g.author_name, strict=True))
+        for pid, g in names.groupby("paper_id")
+    }
     titles: dict[str, str] = {}
     if papers is not None:
         t = papers.filter(papers.paper_id.isin(paper_ids)).select("paper_id", "title").to_pandas()
         titles = dict(zip(t.paper_id, t.title, strict=True))
 
+    def first(r: Any, *columns: str) -> str:
+        return next((str(r[c]) for c in columns if c in r and pd.notna(r[c])), "")
+
     def line(r: Any) -> str:
         ids = " ".join(str(r[c]) for c in ("source_person_id", "dblp") if c in r and pd.notna(r[c]))
-        place = next(
-            (r[c] for c in ("label_institution", "raw_affiliation") if c in r and pd.notna(r[c])),
-            "",
-        )
-        stage = (
-            r["career_position"]
-            if "career_position" in r and pd.notna(r["career_position"])
-            else ""
-        )
-        co = coauthors.get_group(r["paper_id"]) if r["paper_id"] in coauthors.groups else None
-        others = (
-            []
-            if co is None
-            else [
-                n
-                for n, i in zip(co.author_name, co.authorship_id, strict=True)
-                if i != r["authorship_id"]
-            ]
-        )
+        place = first(r, "label_institution", "raw_affiliation")
+        others = [n for i, n in authors.get(r["paper_id"], []) if i != r["authorship_id"]]
         title = str(titles.get(r["paper_id"]) or "")[:80]
         return (
-            f"{r['venue']}{r['year']} | {r['author_name']} | {ids} | {place} | {stage} | {title}"
-            f" | co-authors: {', '.join(others[:6])}"
+            f"{r['venue']}{r['year']} | {r['author_name']} | {ids} | {place}"
+            f" | {first(r, 'career_position')} | {title} | co-authors: {', '.join(others[:6])}"
         )
 
     blocks = []
