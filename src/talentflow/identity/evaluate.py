@@ -116,7 +116,7 @@ def hidden_rows(
     """
     truth = con.table("_eval_truth")
     hidden_flag = _venue_year(authorships).isin(list(hide))
-    masked_flag = _venue_year(authorships).isin(list(unscored) or [""])
+    masked_flag = _venue_year(authorships).isin(list(unscored)) if unscored else ibis.literal(False)
     a = authorships.select(
         "authorship_id",
         "author_name",

@@ -68,8 +68,9 @@ def _materialise(con: Any, name: str, expr: ibis.Table, temps: list[str]) -> ibi
 def _entity_keys(
     unclustered: ibis.Table, clusters: ibis.Table, cluster_names: ibis.Table
 ) -> ibis.Table:
-    """Every entity's id, strength, profile (and its number) and name keys (see :func:`model.comparable`):
-    one per authorship without an identifier (``unclustered`` features), one per cluster."""
+    """Every entity's id, strength, profile (and its number) and name keys (see
+    :func:`model.comparable`): one per authorship without an identifier (``unclustered``
+    features), one per cluster."""
     columns = ("name_fl", "name_fl_swapped", "bk_init")
     free = unclustered.select(
         *columns,

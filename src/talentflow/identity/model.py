@@ -206,8 +206,8 @@ def name_frequencies(
 
     ``names_table``, when given, is counted instead of ``entities_table``: ``name_fl`` and
     ``is_cluster`` (and ``profile_number``, if present) of every entity (the linkage's
-    entity keys), for when the entity table
-    holds only the entities that can be compared (see :func:`comparable`).
+    entity keys), for when the entity table holds only the entities that can be compared
+    (see :func:`comparable`).
     """
     e = con.table(names_table or entities_table)
     n_people = e.filter(e.is_cluster).count().execute()

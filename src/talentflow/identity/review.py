@@ -55,12 +55,8 @@ def sample(
     (authorships in ``exclude`` are left out: a second sample of the same run)."""
     w = wrong_new(rows)
     w = w[~w.authorship_id.isin(set(exclude))]
-    picked = [
-        w[w.attached_to == s].sample(
-            min(per_stratum, int((w.attached_to == s).sum())), random_state=seed
-        )
-        for s in STRATA
-    ]
+    strata = [w[w.attached_to == s] for s in STRATA]
+    picked = [s.sample(min(per_stratum, len(s)), random_state=seed) for s in strata]
     out = pd.concat(picked, ignore_index=True)
     return out.assign(review_id=range(len(out)))
 

@@ -74,6 +74,13 @@ WORK_FIELDS: dict[str, Any] = {
     ],
 }
 WORK_STRUCTURE = json.dumps(WORK_FIELDS)
+
+
+def typed(record: str) -> str:
+    """SQL: the JSON text ``record`` of a work parsed into :data:`WORK_FIELDS` (``w``)."""
+    return f"json_transform({record}, '{WORK_STRUCTURE}')"
+
+
 #: Fields the typed reader takes as JSON, so that their types can be checked as
 #: :func:`validate_sql` checks them (the others are read with the types of ``WORK_FIELDS``).
 _CHECKED = ("id", "title", "publication_year")
@@ -126,7 +133,7 @@ def _joined(items: str) -> str:
 def ingest(db: Any, valid: str) -> None:
     """Insert validated works of ``valid`` (record_index, j, rel_file) into the raw tables."""
     db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa AS
-        SELECT rel_file, record_index, json_transform(j, '{WORK_STRUCTURE}') AS w FROM {valid}""")
+        SELECT rel_file, record_index, {typed("j")} AS w FROM {valid}""")
     ingest_works(db, "_oa")
     db.execute("DROP TABLE _oa")
 

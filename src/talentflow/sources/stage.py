@@ -208,7 +208,7 @@ def _split_source(
     if source == openalex.SOURCE:  # typed like the fast path's works, split with them
         db.execute(f"""INSERT INTO {OPENALEX_WORKS}
             SELECT r.rel_file, r.record_index, TRUE AS clean,
-              json_transform(r.j, '{openalex.WORK_STRUCTURE}') AS w
+              {openalex.typed("r.j")} AS w
             FROM {recs} r JOIN _checked c USING (rel_file, record_index)
             WHERE c.problem IS NULL""")
     else:  # joins its fast path's rows, split later (:func:`_split_author_lists`)
