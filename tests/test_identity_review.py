@@ -71,6 +71,8 @@ def test_labels_from_another_run_or_unknown_verdicts_are_refused() -> None:
     rows = _rows(20, {"openreview": 2})
     with pytest.raises(ValueError, match="different runs"):
         review.estimate(rows, pd.DataFrame({"authorship_id": ["n9"], "verdict": ["same"]}))
+    with pytest.raises(ValueError, match="no column verdict"):
+        review.estimate(rows, pd.DataFrame({"authorship_id": ["n0"], "label": ["same"]}))
     with pytest.raises(ValueError, match="unknown verdicts"):
         review.estimate(rows, pd.DataFrame({"authorship_id": ["n0"], "verdict": ["maybe"]}))
 

@@ -83,6 +83,9 @@ def estimate(
     ``authorship_id`` and ``verdict``; labels of authorships not among the wrongly attached
     new people of ``rows`` are an error (a sheet from another run).
     """
+    missing = [c for c in ("authorship_id", "verdict") if c not in labels.columns]
+    if missing:
+        raise ValueError(f"the labels have no column {', '.join(missing)}")
     bad = set(labels.verdict) - set(VERDICTS)
     if bad:
         raise ValueError(f"unknown verdicts {sorted(bad)}: use one of {VERDICTS}")
