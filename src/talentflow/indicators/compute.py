@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
 from talentflow.indicators import bootstrap as bs
+from talentflow.indicators.coverage import FixedPanel, year_flags
 from talentflow.indicators.groupings import GROUPINGS, grouping, groupings_table
 from talentflow.indicators.panel import Panel, build_panel, regroup
 from talentflow.indicators.subfields import LLM_ERA_START, SUBFIELDS, classify
@@ -95,6 +96,11 @@ class IndicatorParams:
         up to ``pool_end`` (default: the last year with authorships).
     pool_years, pool_end
         The window of the pooled venue populations.
+    complete_threshold
+        A year is complete when its venues hold at least this share of each adjacent year's
+        population papers (``coverage.completeness``).
+    panel_years
+        Most years in the fixed venue panel's window (``coverage.fixed_panel``).
     """
 
     replicates: int = 200
@@ -109,6 +115,8 @@ class IndicatorParams:
     pools: bool = True
     pool_years: int = 4
     pool_end: int | None = None
+    complete_threshold: float = 0.5
+    panel_years: int = 4
 
     def __post_init__(self) -> None:
         if self.population_papers not in POPULATION_RULES:
@@ -116,8 +124,10 @@ class IndicatorParams:
                 f"population_papers must be one of {POPULATION_RULES}, "
                 f"got {self.population_papers!r}"
             )
-        if self.pool_years < 1:
-            raise ValueError("pool_years must be >= 1")
+        if self.pool_years < 1 or self.panel_years < 1:
+            raise ValueError("pool_years and panel_years must be >= 1")
+        if not 0 <= self.complete_threshold <= 1:
+            raise ValueError("complete_threshold must be between 0 and 1")
         if self.replicates < 0 or self.min_cell < 0 or self.k_max < 1:
             raise ValueError("replicates and min_cell must be >= 0 and k_max >= 1")
         bad = set(self.subfields) - set(SUBFIELD_SUBSETS)
@@ -156,6 +166,8 @@ class IndicatorParams:
                 values[k] = str(v)
             elif k == "pool_end":
                 values[k] = None if v is None else int(v)
+            elif k == "complete_threshold":
+                values[k] = float(v)
             else:
                 values[k] = int(v)
         return cls(**values)
@@ -173,6 +185,7 @@ def _names(value: Any, every: tuple[str, ...]) -> tuple[str, ...]:
 
 
 TABLES = ("country_year", "flows", "retention", "returns", "origin_work", "sector_flows")
+PANEL_TABLES = ("country_year_panel", "flows_panel")
 GROUP_TABLES = ("country_year_groups", "flows_groups", "country_groups")
 
 
@@ -181,6 +194,8 @@ def compute(
     params: IndicatorParams | None = None,
     *,
     consume: bool = False,
+    complete_years: set[int] | None = None,
+    fixed: FixedPanel | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Compute every indicator table.
 
@@ -195,6 +210,13 @@ def compute(
         Remove each input from ``tables`` once it has been used, so that its memory is freed
         while the rest is computed (the stage does this; at 10M author slots the inputs are
         gigabytes).
+    complete_years
+        Years the coverage rule calls complete (``coverage.completeness``): every table with
+        a year (``cohort_year``, or a population's years) gets a ``complete_year`` column.
+    fixed
+        The fixed venue panel (``coverage.fixed_panel``): adds ``country_year_panel`` and
+        ``flows_panel``, the same indicators on the careers seen only at the panel's venues
+        in its window (subsets ``all``, ``llm``, ``top``).
 
     Returns
     -------
@@ -215,9 +237,14 @@ def compute(
     del papers
     if "person_years" not in tables:
         raise KeyError("person_years")
-    panel = build_panel(take("person_years", None))
+    person_years = take("person_years", None)
+    panel = build_panel(person_years)
     auth = _authorships(take("authorships", None), panel, subfields, flags)
     subsets = _person_subsets(auth, panel.n_persons, params.subfields)
+    extra: dict[str, pd.DataFrame] = {}
+    if fixed is not None and fixed.venues:
+        extra = _fixed_panel_tables(person_years, panel, auth, subsets, fixed, params)
+    del person_years
     if params.pools:
         auth = _with_pools(auth, params.pool_years, params.pool_end)
     origins = _origins(panel, take("person_profile", None))
@@ -253,6 +280,77 @@ def compute(
     if groups:
         out |= _grouped_tables(out, groups)
     out["paper_subfields"] = subfields.reset_index(drop=True)
+    out |= extra
+    if complete_years is not None:
+        _flag_complete_years(out, complete_years)
+    return out
+
+
+#: The column each table's completeness flag is read from.
+_YEAR_COLUMN = {
+    "country_year": "year",
+    "flows": "year",
+    "sector_flows": "year",
+    "country_year_groups": "year",
+    "flows_groups": "year",
+    "country_year_panel": "year",
+    "flows_panel": "year",
+    "retention": "cohort_year",
+    "origin_work": "population",
+}
+
+
+def _flag_complete_years(out: dict[str, pd.DataFrame], complete_years: set[int]) -> None:
+    """Add ``complete_year`` to every table with a year (NULL on pooled rows)."""
+    for name, col in _YEAR_COLUMN.items():
+        if name in out and col in out[name].columns:
+            out[name]["complete_year"] = year_flags(out[name], complete_years, col)
+
+
+def _fixed_panel_tables(
+    person_years: pd.DataFrame,
+    panel: Panel,
+    auth: pd.DataFrame,
+    subsets: dict[str, np.ndarray],
+    fixed: FixedPanel,
+    params: IndicatorParams,
+) -> dict[str, pd.DataFrame]:
+    """``country_year`` and ``flows`` on the careers seen at the fixed panel's venues.
+
+    A person-year enters when the person authored a population paper at a panel venue that
+    year (within the window); the padded panel is built from those person-years only, so a
+    series on it moves when persons move, not when venues enter or leave the corpus.
+    """
+    window = set(fixed.years)
+    labels = [f"{v}{y}" for v in fixed.venues for y in fixed.years]
+    at = auth["population"].isin(labels).to_numpy() & auth["in_population"].to_numpy(bool)
+    seen = pd.DataFrame(
+        {
+            "person_id": panel.persons[auth.loc[at, "pidx"].to_numpy(np.int64)],
+            "year": auth.loc[at, "year"].to_numpy(np.int64),
+        }
+    ).drop_duplicates()
+    seen = seen[seen["year"].isin(window)]
+    py = person_years.drop(columns=["person_key"], errors="ignore")
+    py = py[py["year"].isin(window)].merge(seen, on=["person_id", "year"])
+    if not len(py):
+        return {}
+    fpanel = build_panel(py)
+    # the panel's persons are a subset of the full panel's (sorted ids in both)
+    at_full = np.searchsorted(panel.persons, fpanel.persons)
+    keep = ("all", "llm", TOP)
+    fsubsets = {k: subsets[k][at_full] for k in keep if k in subsets}
+    builders = {
+        "country_year_panel": _country_year(fpanel, fsubsets),
+        "flows_panel": _flows(fpanel, fsubsets),
+    }
+    specs = {name: b.spec for name, b in builders.items()}
+    results = bs.run(specs, fpanel.n_persons, replicates=params.replicates, seed=params.seed)
+    out = {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
+    for frame in out.values():
+        frame["basis"] = "fixed_panel"
+    cy = out["country_year_panel"]
+    out["country_year_panel"] = cy[cy["sector"] == "all"].reset_index(drop=True)
     return out
 
 
