@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import plotly
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
@@ -16,22 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from talentflow import __version__
 from talentflow.web import api, pages
+from talentflow.web.assets import CSP, PLOTLY_JS, STATIC
 from talentflow.web.explorer import Explorer, ModelUnavailable
 from talentflow.web.params import ParamError
 from talentflow.web.queries import Queries
 
-STATIC = Path(__file__).parent / "static"
-#: plotly.js from the installed ``plotly`` package: never a CDN.
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 #: Longest URL served (a cap on what a request can ask for).
 MAX_URL = 2048
-
-# Everything from this server only: the browser itself refuses any other origin.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
 
 
 class Guard:
@@ -53,7 +45,9 @@ class Guard:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = CSP
+                # a route may set a stricter policy of its own (the report: script hashes)
+                if "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = CSP
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
             await send(message)
@@ -115,17 +109,15 @@ def create_app(db_path: str | Path, *, warm: bool = False) -> FastAPI:
     async def param_error(request: Request, exc: ParamError) -> Response:
         if request.url.path.startswith("/api"):
             return JSONResponse({"detail": exc.detail()}, status_code=422)
-        return pages.templates.TemplateResponse(
-            request,
-            "error.html",
-            {
-                "title": "Cannot show this view",
-                "message": exc.message,
-                "countries": [],
-                "canonical": "",
-            },
-            status_code=422,
-        )
+        return pages.error_page(request, exc.name, exc.message, exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        # the API keeps FastAPI's 422 JSON; pages answer an HTML page saying what is valid
+        if not pages.is_page(request.url.path):
+            return await request_validation_exception_handler(request, exc)
+        name, message = pages.explain_invalid(queries, exc.errors())
+        return pages.error_page(request, name, message, 422)
 
     @app.exception_handler(ModelUnavailable)
     async def model_unavailable(request: Request, exc: ModelUnavailable) -> Response:
