@@ -89,7 +89,7 @@ SLIDERS: tuple[Slider, ...] = (
     ),
     Slider(
         "startup",
-        "Odds of academia -> industry (e.g. startup funding)",
+        "Odds of academia → industry (e.g. startup funding)",
         "odds of a domestic academia -> industry switch in the country x factor",
         "academia_to_industry",
     ),

@@ -139,10 +139,12 @@ def flag_years(q: Queries, df: pd.DataFrame, column: str = "year") -> pd.DataFra
 
 
 def zero_upper(df: pd.DataFrame) -> pd.DataFrame:
-    """Counts of zero get the 95% upper bound of a Poisson mean (3.69) instead of "0-0"."""
+    """Counts of zero get the 95% upper bound of a Poisson mean (3.69) instead of "0-0"
+    (an upper bound below that, from a bootstrap, is raised to it)."""
     if not {"value", "ci_low", "ci_high"} <= set(df.columns) or not len(df):
         return df
-    zero = (df["value"] == 0) & (df["ci_high"].fillna(0) <= 0)
+    # a bootstrap of zero events resamples zeros: its interval collapses to 0-0
+    zero = (df["value"] == 0) & (df["ci_high"].fillna(0) < ZERO_UPPER)
     if not zero.any():
         return df
     out = df.copy()

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from talentflow.report.html import render_report
@@ -217,7 +217,9 @@ def flows(
 def countries(request: Request, q: Q, code: Text = None, year: YearQ = None) -> Response:
     """Every country ranked (``code`` given: that country's profile)."""
     if code:
-        return country_profile(request, q, code, year)
+        c = pv.country(q, code, "code")
+        suffix = f"?year={pv.year(q, year)}" if year is not None else ""
+        return RedirectResponse(f"/country/{c}{suffix}", status_code=303)
     y = pv.year(q, year)
     return render(
         request,
