@@ -218,9 +218,12 @@ def test_completeness_rule():
     c = completeness(counts).set_index("year")
     assert c.loc[2024, "overlap_prev"] == pytest.approx(120 / 1320)
     assert np.isnan(c.loc[2024, "overlap_next"])
+    assert c.loc[2024, "overlap"] == pytest.approx(120 / 1320)  # one neighbour only
     assert c["complete"].to_dict() == {2021: True, 2022: True, 2023: True, 2024: False}
     # 2022's new venue holds 50 / 1250 of 2022: 2021 and 2023 still cover 96% of it
     assert c.loc[2023, "overlap_prev"] == pytest.approx(1200 / 1250)
+    # the neighbours together: 2022 (1200 of 1250 covered) and 2024 (130 of 130)
+    assert c.loc[2023, "overlap"] == pytest.approx((1200 + 130) / (1250 + 130))
     # the threshold decides: demand 97% and 2021/2023 fall short of 2022's new venue
     strict = completeness(counts, threshold=0.97).set_index("year")["complete"]
     assert not strict[2021] and not strict[2023] and strict[2022]
@@ -230,9 +233,13 @@ def test_a_gap_year_is_incomplete_on_both_sides():
     counts = _counts(
         [("a", 2019, 500), ("b", 2019, 500), ("a", 2020, 500), ("a", 2021, 500), ("b", 2021, 600)]
     )
-    c = completeness(counts).set_index("year")["complete"]
-    # 2020 lacks venue b (half of 2019, 55% of 2021)
-    assert c.to_dict() == {2019: True, 2020: False, 2021: True}
+    c = completeness(counts).set_index("year")
+    # 2020 lacks venue b: it covers 500 + 500 of the neighbours' 1000 + 1100 papers
+    assert c.loc[2020, "overlap"] == pytest.approx(1000 / 2100)
+    # 2019 and 2021 cover every venue of 2020, though 2020 lacks one of theirs
+    assert c["complete"].to_dict() == {2019: True, 2020: False, 2021: True}
+    # a lone year has no neighbour to differ from
+    assert completeness(_counts([("a", 2000, 3)]))["complete"].tolist() == [True]
 
 
 def test_fixed_panel_and_coverage_table():
