@@ -162,8 +162,9 @@ def _coverage_section(con: Any, tables: set[str]) -> list[str]:
             "",
             "Per year (`talentflow coverage --db PATH`; `population` = papers the population",
             "rule admits, `classified` = papers the subfield rules could read a text or venue",
-            "for). A year is **complete** when the venues it covers hold at least half of each",
-            "adjacent year's population papers (`overlap_prev`, `overlap_next`):",
+            "for). A year is **complete** when the venues it covers hold at least half of its",
+            "adjacent years' population papers together (`overlap`; `overlap_prev` and",
+            "`overlap_next` are the shares of each neighbour's papers, for reading):",
             "",
             _table(
                 [
@@ -176,7 +177,7 @@ def _coverage_section(con: Any, tables: set[str]) -> list[str]:
                     "with country",
                     "with decision",
                     "classified",
-                    "overlap prev/next",
+                    "overlap (prev / next)",
                     "complete",
                 ],
                 [
@@ -190,7 +191,8 @@ def _coverage_section(con: Any, tables: set[str]) -> list[str]:
                         _fmt(r.share_with_country, digits=0),
                         _fmt(r.share_with_decision, digits=0),
                         _fmt(r.share_classified, digits=0),
-                        f"{_fmt(r.overlap_prev, digits=0)} / {_fmt(r.overlap_next, digits=0)}",
+                        f"{_fmt(r.overlap, digits=0)} ({_fmt(r.overlap_prev, digits=0)} / "
+                        f"{_fmt(r.overlap_next, digits=0)})",
                         "yes" if r.complete else "**no**",
                     ]
                     for r in cov.itertuples()
@@ -275,7 +277,9 @@ def _macropolo_section(con: Any, tables: set[str]) -> list[str]:
         "papers (orals and equivalents, `papers.tier = 'top'`), the population MacroPolo",
         "sampled; `llm` = authors of that year's language-model papers. `nips2021-2024`-style",
         "rows pool the years (each person once, at their last year in the pool), because",
-        "top-tier cells are small.",
+        "top-tier cells are small. A venue-year without top rows has no tier in the sources",
+        "(NeurIPS 2022's records say only Accept; NeurIPS 2024 has no decisions in the mirror, so all",
+        "its author records count, as the coverage table's `with decision` shows).",
         "",
         "**Why ours differ.** (1) MacroPolo coded the authors of a sample of accepted papers by",
         "hand; we use every author of every paper we have, and only those whose",

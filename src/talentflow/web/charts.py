@@ -621,10 +621,13 @@ def _stay_reading(df: pd.DataFrame, population: str, basis: str) -> str:
     word = BASIS_LABEL.get(basis, basis).replace(" in", "")
     if not k:
         return f"{population}: no researcher with a known origin ({basis.replace('_', ' ')})."
+    # the store's own unknown share (of the whole population, suppressed cells included)
+    stored = df["unknown_origin_share"].dropna() if "unknown_origin_share" in df else []
+    unknown = float(stored.iloc[0]) if len(stored) else 1 - k / total
     return (
         f"{population}: of the {k:,.0f} researchers whose origin ({basis.replace('_', ' ')}) "
         f"is known, {stay / k:.0%} work in the country where they were {word}; the origin of "
-        f"{1 - k / total:.0%} of the {total:,.0f} researchers is unknown."
+        f"{unknown:.0%} of the population is unknown (not counted in that share)."
     )
 
 

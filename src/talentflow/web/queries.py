@@ -463,7 +463,12 @@ class Queries:
             if "training_country" in expr.columns
             else {}
         )
-        for col in ("origin_share", "origin_share_ci_low", "origin_share_ci_high"):
+        for col in (
+            "origin_share",
+            "origin_share_ci_low",
+            "origin_share_ci_high",
+            "unknown_origin_share",
+        ):
             if col in expr.columns:
                 extra[col] = expr[col]
         expr = expr.select(
