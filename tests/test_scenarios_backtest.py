@@ -72,7 +72,9 @@ def test_rate_basis_and_skipped_years(result):
         )
         # the three-year mean leaves the skipped year out
         years = [y for y in range(r.origin - 2, r.origin + 1) if y != 2021]
-        avg = np.mean([1000.0 * net.get((r.country, y), 0.0) / stock[(r.country, y)] for y in years])
+        avg = np.mean(
+            [1000.0 * net.get((r.country, y), 0.0) / stock[(r.country, y)] for y in years]
+        )
         assert r.avg3 == pytest.approx(avg)
     assert any("Incomplete years" in n for n in res.notes)
     with pytest.raises(ValueError, match="measure"):

@@ -61,14 +61,14 @@ def venue_year_counts(con: Any, population_papers: str = "accepted") -> pd.DataF
     tables = set(con.list_tables())
     if "papers" not in tables:
         empty = {c: pd.Series([], dtype=np.int64) for c in COUNT_COLUMNS}
-        return pd.DataFrame(
-            {"venue": pd.Series([], dtype=object), **empty, "with_decision": False}
-        )
+        return pd.DataFrame({"venue": pd.Series([], dtype=object), **empty, "with_decision": False})
     p = con.table("papers")
     with_decision = "decision" in p.columns
     decision = p.decision.fill_null("unknown") if with_decision else ibis.literal("unknown")
     tier = p.tier if "tier" in p.columns else ibis.null().cast("string")
-    excluded = decision.isin(["rejected", "withdrawn"]) if population_papers == "accepted" else False
+    excluded = (
+        decision.isin(["rejected", "withdrawn"]) if population_papers == "accepted" else False
+    )
     p = p.filter(p.venue.notnull() & p.year.notnull())
     p = p.mutate(_d=decision, _t=tier, _out=excluded)
     papers = p.group_by(["venue", "year"]).aggregate(
@@ -110,9 +110,7 @@ def completeness(
     with no adjacent year).
     """
     if not len(counts):
-        return pd.DataFrame(
-            columns=["year", "overlap", "overlap_prev", "overlap_next", "complete"]
-        )
+        return pd.DataFrame(columns=["year", "overlap", "overlap_prev", "overlap_next", "complete"])
     grid = counts.pivot_table(index="venue", columns="year", values=measure, aggfunc="sum")
     grid = grid.fillna(0)
     years = sorted(int(y) for y in grid.columns)
@@ -272,9 +270,7 @@ def population_years(population: str) -> tuple[int, int] | None:
     return lo, int(m.group(2) or lo)
 
 
-def year_flags(
-    frame: pd.DataFrame, complete_years: set[int], column: str = "year"
-) -> pd.Series:
+def year_flags(frame: pd.DataFrame, complete_years: set[int], column: str = "year") -> pd.Series:
     """``complete_year`` for each row of an indicator table (nullable bool).
 
     By ``year`` (``cohort_year``) where there is one: NULL on pooled rows (year NULL); by the

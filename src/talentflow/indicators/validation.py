@@ -461,7 +461,7 @@ def _fixed_panel_flows(con: Any) -> list[str]:
         rows.append(["pooled" if year is None else str(year), cells["US"], cells["CN"], net])
     span = f"{years[0]}-{years[-1]}" if years else "none"
     return [
-        f"**On the coverage-consistent basis** (`flows_panel`: careers seen only at the venues",
+        "**On the coverage-consistent basis** (`flows_panel`: careers seen only at the venues",
         f"present in every year of {span} — {', '.join(venues) or 'none'}; a move is dated to",
         "its arrival year inside the window):",
         "",

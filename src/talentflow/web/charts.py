@@ -622,8 +622,8 @@ def _stay_reading(df: pd.DataFrame, population: str, basis: str) -> str:
     if not k:
         return f"{population}: no researcher with a known origin ({basis.replace('_', ' ')})."
     # the store's own unknown share (of the whole population, suppressed cells included)
-    stored = df["unknown_origin_share"].dropna() if "unknown_origin_share" in df else []
-    unknown = float(stored.iloc[0]) if len(stored) else 1 - k / total
+    stored = df["unknown_origin_share"].dropna() if "unknown_origin_share" in df else None
+    unknown = float(stored.iloc[0]) if stored is not None and len(stored) else 1 - k / total
     return (
         f"{population}: of the {k:,.0f} researchers whose origin ({basis.replace('_', ' ')}) "
         f"is known, {stay / k:.0%} work in the country where they were {word}; the origin of "

@@ -285,9 +285,7 @@ class Queries:
             & (t.sector == sector)
         )
         flag = {"complete_year": expr.complete_year} if "complete_year" in expr.columns else {}
-        expr = expr.select(
-            year=expr.year, **self._estimate(expr, "country_year", measure), **flag
-        )
+        expr = expr.select(year=expr.year, **self._estimate(expr, "country_year", measure), **flag)
         return self._hide_suppressed(self._run(expr.order_by("year")))
 
     @_cached
