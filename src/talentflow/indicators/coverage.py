@@ -32,8 +32,6 @@ import pandas as pd
 COMPLETE_THRESHOLD = 0.5
 #: Default length (years) of the fixed venue panel's window.
 PANEL_YEARS = 4
-#: Decision values of ``papers.decision`` (the sources stage maps statuses onto them).
-DECISIONS = ("accepted", "rejected", "withdrawn", "unknown")
 #: The integer columns of :func:`venue_year_counts` (after venue).
 COUNT_COLUMNS = (
     "year",
@@ -208,15 +206,7 @@ def coverage_table(
         "venue",
         "year",
         "n_venues",
-        "papers",
-        "accepted_papers",
-        "rejected_papers",
-        "withdrawn_papers",
-        "unknown_decision_papers",
-        "top_papers",
-        "population_papers",
-        "authorships",
-        "authorships_with_country",
+        *COUNT_COLUMNS[1:],
         "classified_papers",
         "share_with_country",
         "share_with_decision",
