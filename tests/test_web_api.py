@@ -100,8 +100,9 @@ def test_csv_download_matches_json(client: TestClient) -> None:
     assert r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     # named by its parameters, with '#' metadata lines before the header row
-    assert 'filename="talentflow-series-net_rate-country-US-start-2014-end-2016' in (
-        r.headers["content-disposition"]
+    assert (
+        'filename="talentflow-series-net_rate-country-US-start-2014-end-2016'
+        in (r.headers["content-disposition"])
     )
     meta = [line for line in r.text.splitlines() if line.startswith("#")]
     assert any(line.startswith("# parameters: country=US, start=2014, end=2016") for line in meta)

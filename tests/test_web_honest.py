@@ -148,7 +148,7 @@ def test_zero_counts_have_an_upper_bound(client: TestClient) -> None:
     zeros = [r for r in body["rows"] if r["value"] == 0]
     assert zeros, "the store has zero flows between DE and FR"
     assert all(r["ci_high"] == pytest.approx(ZERO_UPPER) for r in zeros)
-    assert ZERO_UPPER == pytest.approx(3.689, abs=1e-3)
+    assert pytest.approx(3.689, abs=1e-3) == ZERO_UPPER
 
 
 def test_map_rates_need_a_minimum_size_and_rank_by_interval(client: TestClient) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -44,7 +46,7 @@ def coverage(
     """What each year (or venue-year) of the store holds, and which years are complete."""
     from talentflow.indicators.coverage import read_coverage
 
-    con = open_store_or_exit(db, console)
+    con: Any = open_store_or_exit(db, console)
     try:
         df = read_coverage(con, venues=venues)
     finally:
@@ -75,7 +77,7 @@ def coverage(
 
 
 def _pct(v: float) -> str:
-    return "" if v != v else f"{v:.0%}"
+    return "" if math.isnan(v) else f"{v:.0%}"
 
 
 @app.command()

@@ -5,12 +5,13 @@ many papers, accepted papers and author slots a venue-year holds, and the shares
 country, of papers with a decision and of papers the subfield rules could classify. Counts are
 aggregates on the engine (:func:`venue_year_counts`); the rules below work on that small frame.
 
-**Completeness.** A year ``y`` is *complete* when, for each adjacent year ``n`` (``y - 1`` and
-``y + 1``, those the corpus has), the venues ``y`` covers hold at least ``threshold`` (default
-0.5) of ``n``'s population papers: ``overlap(y, n) = sum over venues v covered in y of P(n, v) /
-P(n)``, ``P`` counting the papers of the populations (by the build's population rule). A year
-that misses the venues holding most of a neighbour's papers is *incomplete*: its counts move
-because venues left, not because people did.
+**Completeness.** A year ``y`` is *complete* when the venues it covers (at least one population
+paper) hold at least ``threshold`` (default 0.5) of the population papers of its adjacent years
+together: ``overlap(y) = sum over n in {y-1, y+1} of P(n, venues covered in y) / sum over n of
+P(n)``, over the adjacent years the corpus has, ``P`` counting the papers the build's population
+rule admits. A year that misses the venues holding most of its neighbours' papers is
+*incomplete*: its counts move because venues left, not because people did. A year with no
+adjacent year in the corpus is complete.
 
 **Fixed panel.** Trends on a coverage-consistent basis use the venues present (at least one
 population paper) in every year of a window: by default the run of consecutive complete years
@@ -31,8 +32,6 @@ import pandas as pd
 COMPLETE_THRESHOLD = 0.5
 #: Default length (years) of the fixed venue panel's window.
 PANEL_YEARS = 4
-#: Decision values of ``papers.decision`` (the sources stage maps statuses onto them).
-DECISIONS = ("accepted", "rejected", "withdrawn", "unknown")
 #: The integer columns of :func:`venue_year_counts` (after venue).
 COUNT_COLUMNS = (
     "year",
@@ -60,14 +59,14 @@ def venue_year_counts(con: Any, population_papers: str = "accepted") -> pd.DataF
     tables = set(con.list_tables())
     if "papers" not in tables:
         empty = {c: pd.Series([], dtype=np.int64) for c in COUNT_COLUMNS}
-        return pd.DataFrame(
-            {"venue": pd.Series([], dtype=object), **empty, "with_decision": False}
-        )
+        return pd.DataFrame({"venue": pd.Series([], dtype=object), **empty, "with_decision": False})
     p = con.table("papers")
     with_decision = "decision" in p.columns
     decision = p.decision.fill_null("unknown") if with_decision else ibis.literal("unknown")
     tier = p.tier if "tier" in p.columns else ibis.null().cast("string")
-    excluded = decision.isin(["rejected", "withdrawn"]) if population_papers == "accepted" else False
+    excluded = (
+        decision.isin(["rejected", "withdrawn"]) if population_papers == "accepted" else False
+    )
     p = p.filter(p.venue.notnull() & p.year.notnull())
     p = p.mutate(_d=decision, _t=tier, _out=excluded)
     papers = p.group_by(["venue", "year"]).aggregate(
@@ -101,26 +100,30 @@ def venue_year_counts(con: Any, population_papers: str = "accepted") -> pd.DataF
 def completeness(
     counts: pd.DataFrame, threshold: float = COMPLETE_THRESHOLD, measure: str = "population_papers"
 ) -> pd.DataFrame:
-    """Per year: ``overlap_prev``, ``overlap_next`` (NaN without that neighbour) and ``complete``.
+    """Per year: ``overlap``, ``overlap_prev``, ``overlap_next`` and ``complete``.
 
     ``overlap_prev`` is the share of year ``y - 1``'s papers (``measure``) at venues year ``y``
-    covers (has at least one such paper); ``complete`` is true when every available overlap
-    is at least ``threshold``. A year with no neighbour in the corpus is complete.
+    covers (has at least one such paper), NaN without that year; ``overlap`` the same over the
+    adjacent years' papers together; ``complete`` is ``overlap >= threshold`` (true for a year
+    with no adjacent year).
     """
     if not len(counts):
-        return pd.DataFrame(columns=["year", "overlap_prev", "overlap_next", "complete"])
+        return pd.DataFrame(columns=["year", "overlap", "overlap_prev", "overlap_next", "complete"])
     grid = counts.pivot_table(index="venue", columns="year", values=measure, aggfunc="sum")
     grid = grid.fillna(0)
     years = sorted(int(y) for y in grid.columns)
     rows = []
     for y in years:
         covered = grid[y] > 0
-        over = {}
+        over, hit, total = {}, 0.0, 0.0
         for key, n in (("overlap_prev", y - 1), ("overlap_next", y + 1)):
-            total = grid[n].sum() if n in grid.columns else 0
-            over[key] = float(grid.loc[covered, n].sum() / total) if total > 0 else np.nan
-        known = [v for v in over.values() if np.isfinite(v)]
-        rows.append({"year": y, **over, "complete": all(v >= threshold for v in known)})
+            papers = float(grid[n].sum()) if n in grid.columns else 0.0
+            mine = float(grid.loc[covered, n].sum()) if papers > 0 else 0.0
+            over[key] = mine / papers if papers > 0 else np.nan
+            hit, total = hit + mine, total + papers
+        overlap = hit / total if total > 0 else np.nan
+        done = bool(overlap >= threshold) if total > 0 else True
+        rows.append({"year": y, "overlap": overlap, **over, "complete": done})
     return pd.DataFrame(rows)
 
 
@@ -191,7 +194,7 @@ def coverage_table(
     out["share_with_country"] = out["authorships_with_country"] / slots
     out["share_with_decision"] = (out["papers"] - out["unknown_decision_papers"]) / papers
     out["share_classified"] = out["classified_papers"] / papers
-    flags = complete[["year", "complete", "overlap_prev", "overlap_next"]].astype(
+    flags = complete[["year", "complete", "overlap", "overlap_prev", "overlap_next"]].astype(
         {"year": np.int64}
     )
     out = out.merge(flags, on="year", how="left")
@@ -203,20 +206,13 @@ def coverage_table(
         "venue",
         "year",
         "n_venues",
-        "papers",
-        "accepted_papers",
-        "rejected_papers",
-        "withdrawn_papers",
-        "unknown_decision_papers",
-        "top_papers",
-        "population_papers",
-        "authorships",
-        "authorships_with_country",
+        *COUNT_COLUMNS[1:],
         "classified_papers",
         "share_with_country",
         "share_with_decision",
         "share_classified",
         "complete",
+        "overlap",
         "overlap_prev",
         "overlap_next",
         "in_fixed_panel",
@@ -264,9 +260,7 @@ def population_years(population: str) -> tuple[int, int] | None:
     return lo, int(m.group(2) or lo)
 
 
-def year_flags(
-    frame: pd.DataFrame, complete_years: set[int], column: str = "year"
-) -> pd.Series:
+def year_flags(frame: pd.DataFrame, complete_years: set[int], column: str = "year") -> pd.Series:
     """``complete_year`` for each row of an indicator table (nullable bool).
 
     By ``year`` (``cohort_year``) where there is one: NULL on pooled rows (year NULL); by the

@@ -460,9 +460,18 @@ def returns_chart(q: Queries, country: str, start: int, end: int) -> Chart:
 
 
 def llm_chart(q: Queries, country: str, start: int, end: int) -> Chart:
-    """Share of world researchers in LLM-era work vs all work."""
+    """Share of the world's LLM researchers against all AI researchers, in the LLM era.
+
+    ``llm`` means language-model papers; the LLM era is ``year >= llm_era_start`` (the build's
+    parameter). The ``llm`` series starts at the era: its persons (authors of an LLM paper of
+    the era) are not shown in earlier years.
+    """
+    era = q.llm_era_start()
+    s0 = max(start, era)
     all_ = q.country_series(country, start, end, "stock_share", subset="all")
-    llm = q.country_series(country, start, end, "stock_share", subset="llm")
+    llm = q.country_series(country, s0, end, "stock_share", subset="llm") if s0 <= end else None
+    if llm is None:
+        llm = all_.iloc[0:0]
     name = country_name(country)
     table = pd.concat([all_.assign(subset="all"), llm.assign(subset="llm")], ignore_index=True)
     ok_llm = marks.complete_rows(q, llm.dropna(subset=["value"]))
@@ -470,20 +479,20 @@ def llm_chart(q: Queries, country: str, start: int, end: int) -> Chart:
     if len(ok_llm) and len(ok_all):
         row = ok_llm.iloc[-1]
         other = ok_all[ok_all["year"] == row["year"]]
-        base = f" against {other['value'].iloc[0]:.1%} of all AI work" if len(other) else ""
+        base = f" against {other['value'].iloc[0]:.1%} of all AI researchers" if len(other) else ""
         reading = (
             f"In {int(row['year'])}, {name} had {row['value']:.1%} of the world's researchers "
-            f"doing LLM-era work ({_interval(row, '.1%')}){base}."
+            f"with a language-model (LLM) paper since {era} ({_interval(row, '.1%')}){base}."
         )
     else:
-        reading = f"No LLM-era estimate for {name} in {start}–{end}."
+        reading = f"No LLM estimate for {name} in {s0}–{end} (the LLM era starts in {era})."
     return with_years(
         Chart(
             id="llm",
-            title=f"{name}: LLM-era work against all AI work",
+            title=f"{name}: LLM researchers (LLM era, {era} on) against all AI researchers",
             reading=reading,
             figure=line_figure(
-                [("All AI work", all_), ("LLM-era work", llm)],
+                [("All AI researchers", all_), (f"LLM researchers ({era} on)", llm)],
                 "year",
                 "Year",
                 "Share of world",
@@ -493,12 +502,14 @@ def llm_chart(q: Queries, country: str, start: int, end: int) -> Chart:
             api="/api/series",
             params={
                 "country": country,
-                "start": start,
+                "start": s0,
                 "end": end,
                 "measure": "stock_share",
                 "subset": "llm",
             },
-            note="LLM-era work: papers classified `llm` in paper_subfields (rule recorded per paper).",
+            note=f"LLM researchers: authors of at least one accepted paper classified `llm` "
+            f"(language models) in paper_subfields with year >= {era} (the LLM era); the series "
+            "starts at the era.",
         ),
         q,
     )
@@ -714,20 +725,7 @@ def sankey_chart(
             link_colors.append(_rgba(color_of.get(r.a, "#9aa5b1"), 0.35))
     heads = [(BASIS_LABEL.get(basis, basis).capitalize(), 0, "left"), ("Works in", 1, "right")]
     figure = _sankey_figure(labels, colors, (src, dst, val, link_colors), heads, height=520)
-    total = df["n"].sum()
-    known = df.loc[df["origin_country"] != "unknown", "n"].sum()
-    stay = df.loc[df["origin_country"] == df["work_country"], "n"].sum()
-    verb = BASIS_LABEL.get(basis, basis).replace(" in", "")
-    if known:
-        reading = (
-            f"{population}: of the {known:,.0f} researchers whose country of "
-            f"{'training' if basis == 'training' else 'first observation'} is known, "
-            f"{stay / known:.0%} work in the country where they were {verb}; it is unknown "
-            f"for {(total - known) / total:.0%} of the {total:,.0f} researchers (left out of "
-            "that share)."
-        )
-    else:
-        reading = f"No researcher of {population} has a known origin on this basis."
+    reading = _stay_reading(df, population, basis)
     return Chart(
         id="origin-work",
         title=f"{population}: origin -> work, with intervals",
@@ -738,6 +736,31 @@ def sankey_chart(
         params={"population": population, "basis": basis, "subset": subset},
         note="Shares in the table carry 95% intervals; the diagram shows counts (top 10 countries, "
         "the rest as Other). Origin is an observed career fact, never nationality.",
+    )
+
+
+def _stay_reading(df: pd.DataFrame, population: str, basis: str) -> str:
+    """How many of the population work where their origin is, of those with a known origin.
+
+    The denominator is the persons whose origin is known (on this basis); the share with an
+    unknown origin is stated beside it, never folded into the denominator.
+    """
+    total = df["n"].sum()
+    if not total:
+        return f"No origin -> work data for {population}."
+    known = df[df["origin_country"] != "unknown"]
+    k = known["n"].sum()
+    stay = known.loc[known["origin_country"] == known["work_country"], "n"].sum()
+    word = BASIS_LABEL.get(basis, basis).replace(" in", "")
+    if not k:
+        return f"{population}: no researcher with a known origin ({basis.replace('_', ' ')})."
+    # the store's own unknown share (of the whole population, suppressed cells included)
+    stored = df["unknown_origin_share"].dropna() if "unknown_origin_share" in df else None
+    unknown = float(stored.iloc[0]) if stored is not None and len(stored) else 1 - k / total
+    return (
+        f"{population}: of the {k:,.0f} researchers whose origin ({basis.replace('_', ' ')}) "
+        f"is known, {stay / k:.0%} work in the country where they were {word}; the origin of "
+        f"{unknown:.0%} of the population is unknown (not counted in that share)."
     )
 
 

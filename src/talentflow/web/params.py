@@ -72,7 +72,7 @@ def period(q: Queries, start: int | None, end: int | None) -> tuple[int, int]:
             raise ParamError(
                 name, f"{name} year {value} is outside the years of this store ({lo}–{hi})"
             )
-    e = q.default_year() if end is None else end
+    e = q.last_complete_year() if end is None else end
     s = max(lo, e - DEFAULT_SPAN + 1) if start is None else start
     if s > e:
         raise ParamError("start", f"inverted year range: start {s} is after end {e}")
@@ -83,7 +83,7 @@ def year(q: Queries, value: int | None, name: str = "year") -> int:
     """A year inside the store's range (default: the last complete year)."""
     lo, hi = q.year_range()
     if value is None:
-        return q.default_year()
+        return q.last_complete_year()
     if not lo <= value <= hi:
         raise ParamError(name, f"year {value} is outside the years of this store ({lo}–{hi})")
     return value
