@@ -723,7 +723,10 @@ def sankey_chart(
             dst.append(index[(s2, r.b)])
             val.append(float(r.n))
             link_colors.append(_rgba(color_of.get(r.a, "#9aa5b1"), 0.35))
-    heads = [(BASIS_LABEL.get(basis, basis).capitalize(), 0, "left"), ("Works in", 1, "right")]
+    heads: list[tuple[str, float, str]] = [
+        (BASIS_LABEL.get(basis, basis).capitalize(), 0, "left"),
+        ("Works in", 1, "right"),
+    ]
     figure = _sankey_figure(labels, colors, (src, dst, val, link_colors), heads, height=520)
     reading = _stay_reading(df, population, basis)
     return Chart(

@@ -440,7 +440,7 @@ def is_page(path: str) -> bool:
 
 def explain_invalid(q: Queries, errors: Any) -> tuple[str, str]:
     """The first invalid parameter of a request and a message saying what is valid."""
-    err = next(iter(errors), {})
+    err: dict[str, Any] = next(iter(errors), {})
     loc = err.get("loc") or ("query", "?")
     name = str(loc[-1])
     got = err.get("input")
