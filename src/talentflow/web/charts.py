@@ -536,7 +536,17 @@ MAP_METRICS = {
 #: Fewest active researchers a country needs for its rate to be coloured on the map.
 MAP_MIN_STOCK = 100
 #: Share-of-world ticks of the map's log colour scale.
-SHARE_TICKS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
+SHARE_TICKS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+#: Places with no shape at 1:110m, drawn as dots (latitude, longitude) so they do not vanish.
+SMALL_PLACES = {
+    "SG": (1.35, 103.82),
+    "HK": (22.32, 114.17),
+    "MO": (22.2, 113.55),
+    "BH": (26.07, 50.55),
+    "MT": (35.9, 14.45),
+    "LU": (49.8, 6.13),
+    "MU": (-20.3, 57.55),
+}
 
 
 def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
@@ -632,6 +642,33 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
             },
         },
     }
+    dots = shown[shown["country"].isin(list(SMALL_PLACES))]
+    if len(dots):
+        # the same colours as the shapes (same scale and range)
+        zs = z.loc[dots.index]
+        lo = trace.get("zmin", float(z.min()))
+        hi = trace.get("zmax", float(z.max()))
+        figure["data"].append(
+            {
+                "type": "scattergeo",
+                "lat": [SMALL_PLACES[c][0] for c in dots["country"]],
+                "lon": [SMALL_PLACES[c][1] for c in dots["country"]],
+                "text": [
+                    t for t, keep in zip(text, shown.index.isin(dots.index), strict=True) if keep
+                ],
+                "hovertemplate": "%{text}<extra></extra>",
+                "mode": "markers",
+                "marker": {
+                    "size": 9,
+                    "color": _vals(zs),
+                    "colorscale": trace["colorscale"],
+                    "cmin": lo,
+                    "cmax": hi,
+                    "line": {"color": "#333333", "width": 0.8},
+                },
+                "showlegend": False,
+            }
+        )
     reading = _map_reading(q, shown, label, fmt, year, metric)
     params: dict[str, Any] = {"metric": metric, "year": year}
     if metric == "retention":
@@ -640,7 +677,8 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
     if metric == "stock_share":
         notes.append("Log colour scale.")
     notes.append(
-        "Countries too small for the 1:110m map (e.g. Singapore, Hong Kong) are in the table only."
+        "Places too small for the 1:110m map (Singapore, Hong Kong, Macao, Bahrain, Malta, "
+        "Luxembourg, Mauritius) are dots in the same colours."
     )
     return Chart(
         id="map",
