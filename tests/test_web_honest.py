@@ -262,3 +262,46 @@ def test_csv_is_named_by_its_parameters(client: TestClient, tmp_path: Path) -> N
 
     df = pd.read_csv(tmp_path / name, comment="#")
     assert set(df["year"]) == {2015, 2016, 2017, 2018}
+
+
+def test_suppressed_bars_are_labelled_not_empty() -> None:
+    import pandas as pd
+
+    from talentflow.web.charts import bar_figure
+
+    df = pd.DataFrame(
+        {
+            "label": ["US", "GB", "FR"],
+            "value": [12.0, None, 6.0],
+            "ci_low": [10.0, None, 4.0],
+            "ci_high": [14.0, None, 8.0],
+            "suppressed": [False, True, False],
+        }
+    )
+    fig = bar_figure(df, "label", "Researchers")
+    marks = [t for t in fig["data"] if t["type"] == "scatter"]
+    assert len(marks) == 1 and marks[0]["y"] == ["GB"]
+    assert marks[0]["text"] == ["suppressed (too few persons)"]
+
+
+def test_small_places_are_dots_on_the_map(tmp_path: Path) -> None:
+    from talentflow.engine import connect
+    from talentflow.web import charts as ch
+    from talentflow.web.queries import Queries
+
+    db = make_store(tmp_path / "s.duckdb")
+    con = connect(db)
+    con.raw_sql(
+        "INSERT INTO country_year SELECT * REPLACE ('SG' AS country) FROM country_year "
+        "WHERE country = 'JP'"
+    )
+    con.disconnect()
+    q = Queries(db)
+    try:
+        fig = ch.map_chart(q, "stock_share", 2016).figure
+    finally:
+        q.close()
+    dots = [t for t in fig["data"] if t["type"] == "scattergeo"]
+    assert len(dots) == 1 and dots[0]["text"][0].startswith("Singapore:")
+    shapes = fig["data"][0]
+    assert dots[0]["marker"]["colorscale"] == shapes["colorscale"]
