@@ -670,62 +670,49 @@ class Queries:
         those years; ``all2023``: every venue's authors that year), each person counted once
         with the work country of the last year of the pool they authored in."""
         cols = ["origin_country", "training_country", "work_country", "n"]
-        if not (
-            self.has("authorships", "person_id", "venue", "year")
-            and self.has("person_years", "country")
-            and self.has("person_profile", "first_country", "training_country")
-        ):
+        a = self._population_authorships()
+        if a is None:
             return pd.DataFrame(columns=cols)
-        a = self._t("authorships")
-        cond = a.person_id.notnull() & a.year.between(first, last)
+        cond = a.year.between(first, last)
         if venue != "all":
             cond = cond & (a.venue == venue)
         a = a.filter(cond)
         who = a.group_by("person_id").aggregate(year=a.year.max())
-        py = self._t("person_years")
-        py = py.filter(py.country.notnull()).select(
-            pid=py.person_id, yr=py.year, work_country=py.country
-        )
-        pp = self._t("person_profile").select(
-            ppid=ibis._.person_id,
-            origin_country=ibis._.first_country,
-            training_country=ibis._.training_country,
-        )
-        joined = who.join(py, (who.person_id == py.pid) & (who.year == py.yr)).left_join(
-            pp, ibis._.person_id == pp.ppid
-        )
-        expr = (
-            joined.group_by(
-                origin_country=joined.origin_country.fill_null("unknown"),
-                training_country=joined.training_country,
-                work_country=joined.work_country,
-            )
-            .aggregate(n=joined.person_id.nunique().cast("float64"))
-            .order_by([ibis.desc("n"), "origin_country", "work_country"])
-        )
-        return self._run(expr, limit=1_000_000)[cols]
+        return self._run(self._paths(who, []), limit=1_000_000)[cols]
 
     @_cached
     def all_pathways(self) -> pd.DataFrame:
         """:meth:`pathways` of every population in one pass (kept in memory; small)."""
         cols = ["population", "origin_country", "training_country", "work_country", "n"]
+        a = self._population_authorships()
+        if a is None:
+            return pd.DataFrame(columns=cols)
+        who = a.select(
+            "person_id", "year", population=a.venue.concat(a.year.cast("string"))
+        ).distinct()
+        # every population's paths (tens of thousands of rows); answers are one population each
+        return self._run(self._paths(who, ["population"]), limit=10_000_000)[cols]
+
+    def _population_authorships(self) -> Any | None:
+        """Linked authorships of the papers the build's population rule admits (None when the
+        store lacks a table the paths need)."""
         if not (
             self.has("authorships", "person_id", "venue", "year")
             and self.has("person_years", "country")
             and self.has("person_profile", "first_country", "training_country")
         ):
-            return pd.DataFrame(columns=cols)
+            return None
         a = self._t("authorships")
         if self.population_rule() == "accepted" and self.has("papers", "decision"):
             # the venue-year population: authors of the papers the build's rule admits
             p = self._t("papers")
             out = p.filter(p.decision.isin(["rejected", "withdrawn"])).select("paper_id")
             a = a.anti_join(out, "paper_id")
-        who = (
-            a.filter(a.person_id.notnull() & a.venue.notnull() & a.year.notnull())
-            .select("person_id", "year", population=a.venue.concat(a.year.cast("string")))
-            .distinct()
-        )
+        return a.filter(a.person_id.notnull() & a.venue.notnull() & a.year.notnull())
+
+    def _paths(self, who: Any, by: list[str]) -> Any:
+        """Persons of ``who`` (person_id, year[, by...]) counted by first observed -> training
+        -> work country (their ``person_years`` country that year)."""
         py = self._t("person_years")
         py = py.filter(py.country.notnull()).select(
             pid=py.person_id, yr=py.year, work_country=py.country
@@ -738,18 +725,16 @@ class Queries:
         joined = who.join(py, (who.person_id == py.pid) & (who.year == py.yr)).left_join(
             pp, ibis._.person_id == pp.ppid
         )
-        expr = (
+        return (
             joined.group_by(
-                population=joined.population,
+                *[joined[c] for c in by],
                 origin_country=joined.origin_country.fill_null("unknown"),
                 training_country=joined.training_country,
                 work_country=joined.work_country,
             )
             .aggregate(n=joined.person_id.nunique().cast("float64"))
-            .order_by(["population", ibis.desc("n"), "origin_country", "work_country"])
+            .order_by([*by, ibis.desc("n"), "origin_country", "work_country"])
         )
-        # every population's paths (tens of thousands of rows); answers are one population each
-        return self._run(expr, limit=10_000_000)[cols]
 
     @_cached
     def population_rule(self) -> str:
