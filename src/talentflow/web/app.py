@@ -116,7 +116,7 @@ def create_app(db_path: str | Path, *, warm: bool = False) -> FastAPI:
         # the API keeps FastAPI's 422 JSON; pages answer an HTML page saying what is valid
         if not pages.is_page(request.url.path):
             return await request_validation_exception_handler(request, exc)
-        name, message = pages.explain_invalid(queries, exc.errors())
+        name, message = pages.explain_invalid(request.app.state.queries, exc.errors())
         return pages.error_page(request, name, message, 422)
 
     @app.exception_handler(ModelUnavailable)
