@@ -18,6 +18,7 @@ EXIT_DATA_ERROR = 1  # the input had problems (details printed); valid records w
 EXIT_USAGE = 2  # bad arguments (Typer's own)
 EXIT_NO_STORE = 3  # the store is missing or unreadable
 EXIT_FAILED = 4  # the build failed; the previous store is untouched
+EXIT_INTERNAL = 5  # an unexpected error (a bug): traceback printed, never reported as 1
 
 
 def open_store_or_exit(db: object, console: object) -> object:

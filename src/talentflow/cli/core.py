@@ -32,6 +32,7 @@ def run_build(
     stages: list[str] | None = None,
     params: dict[str, dict[str, object]] | None = None,
     engine: dict[str, object] | None = None,
+    wait: bool = False,
 ) -> int:
     """Run the build with a progress display; return an exit code.
 
@@ -41,6 +42,7 @@ def run_build(
     from talentflow.pipeline import build
     from talentflow.reporting import ingest_summary
     from talentflow.sources.stage import SourceError
+    from talentflow.store import StoreBusy
 
     try:
         data_dir = _data_dir(data)
@@ -62,8 +64,12 @@ def run_build(
                 stages=stages,
                 params=params,
                 progress=lambda message: progress.update(task, description=message),
+                wait=wait,
                 **(engine or {}),  # type: ignore[arg-type]
             )
+        except StoreBusy as exc:
+            console.print(f"[red]not built:[/] {exc}")
+            return EXIT_FAILED
         except (SourceError, EngineUnavailable) as exc:
             console.print(f"[red]error:[/] {exc}")
             return EXIT_FAILED
@@ -120,11 +126,16 @@ def build(
     temp_dir: Path | None = typer.Option(  # noqa: B008
         None, "--temp-dir", help="Where DuckDB spills what does not fit in memory."
     ),
+    wait: bool = typer.Option(
+        False, "--wait", help="If another build into DB is running, wait for it (else refuse)."
+    ),
 ) -> None:
     """Ingest every known source folder under DATA and run all stages into DB.
 
     The store is replaced only when the whole build succeeds. Exit code 1 means the build
-    finished but some files or records were quarantined (listed); 4 means it failed.
+    finished but some files or records were quarantined (listed); 4 means it failed, or was
+    refused because another build into DB is running (one build per store at a time;
+    --wait waits for it instead). Readers of DB keep working during a build.
     The careers parameters b, o, d and the indicators options are recorded in the store
     (``build_params``).
     """
@@ -148,7 +159,7 @@ def build(
         "memory_limit": memory_limit,
         "temp_dir": temp_dir,
     }
-    raise typer.Exit(run_build(data, db, stage, params=params, engine=options))
+    raise typer.Exit(run_build(data, db, stage, params=params, engine=options, wait=wait))
 
 
 @app.command()
