@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 app = typer.Typer(
     name="talentflow",
@@ -28,5 +29,5 @@ def open_store_or_exit(db: object, console: object) -> object:
     try:
         return open_store(db)  # type: ignore[arg-type]
     except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")  # type: ignore[attr-defined]
+        console.print(f"[red]error:[/] {escape(str(exc))}")  # type: ignore[attr-defined]
         raise typer.Exit(EXIT_NO_STORE) from None

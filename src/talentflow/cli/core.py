@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from talentflow.cli.app import EXIT_DATA_ERROR, EXIT_FAILED, EXIT_NO_STORE, EXIT_USAGE, app
@@ -47,7 +48,7 @@ def run_build(
     try:
         data_dir = _data_dir(data)
     except Exception as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         return EXIT_FAILED
     with Progress(
         SpinnerColumn(),
@@ -68,14 +69,14 @@ def run_build(
                 **(engine or {}),  # type: ignore[arg-type]
             )
         except StoreBusy as exc:
-            console.print(f"[red]not built:[/] {exc}")
+            console.print(f"[red]not built:[/] {escape(str(exc))}")
             return EXIT_FAILED
         except (SourceError, EngineUnavailable) as exc:
-            console.print(f"[red]error:[/] {exc}")
+            console.print(f"[red]error:[/] {escape(str(exc))}")
             return EXIT_FAILED
         except Exception as exc:
             console.print(
-                f"[red]build failed, previous store left intact:[/] {type(exc).__name__}: {exc}"
+                f"[red]build failed, previous store left intact:[/] {type(exc).__name__}: {escape(str(exc))}"
             )
             return EXIT_FAILED
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
@@ -174,10 +175,10 @@ def export(
     try:
         count = export_table(db, table, output, stdout=sys.stdout.buffer)
     except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_NO_STORE) from None
     except ExportError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     if output != "-":
         console.print(f"wrote {count} rows of {table} to {output}")
@@ -191,7 +192,7 @@ def stats(db: Path = DbOption) -> None:
     try:
         print_stats(db, Console())
     except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_NO_STORE) from None
 
 
