@@ -12,11 +12,12 @@ holds several estimates (``country_year``) and as ``ci_low``/``ci_high`` otherwi
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, TypeVar
 
 import ibis
@@ -45,6 +46,25 @@ MEASURES: dict[str, str] = {
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _public(value: str) -> str:
+    """``value``, or only the last part of it when it is an absolute path of the build's
+    machine (where the builder keeps the data is no reader's business)."""
+    if value.startswith("~") or PurePosixPath(value).is_absolute():
+        return PurePosixPath(value).name
+    if PureWindowsPath(value).is_absolute():
+        return PureWindowsPath(value).name
+    return value
+
+
+def _public_json(value: Any) -> Any:
+    """A JSON-encoded build parameter with :func:`_public` applied to a string value."""
+    try:
+        decoded = json.loads(value)
+    except (TypeError, ValueError):
+        return value
+    return json.dumps(_public(decoded)) if isinstance(decoded, str) else value
 
 
 def _cached(fn: F) -> F:
@@ -684,11 +704,13 @@ class Queries:
 
     @_cached
     def build_params(self) -> pd.DataFrame:
-        """Every parameter of the build (stage, name, JSON value)."""
+        """Every parameter of the build (stage, name, JSON value); paths by their last part."""
         if not self.has("build_params"):
             return pd.DataFrame(columns=["stage", "name", "value"])
         t = self._t("build_params")
-        return self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
+        df = self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
+        df["value"] = [_public_json(v) for v in df["value"]]
+        return df
 
     @_cached
     def build_info(self) -> dict[str, str]:
@@ -696,7 +718,7 @@ class Queries:
         if not self.has("build_info"):
             return {}
         df = self._run(self._t("build_info"))
-        return {str(k): str(v) for k, v in zip(df["key"], df["value"], strict=True)}
+        return {str(k): _public(str(v)) for k, v in zip(df["key"], df["value"], strict=True)}
 
     @_cached
     def ingest_summary(self) -> pd.DataFrame:
