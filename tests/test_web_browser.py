@@ -376,3 +376,16 @@ def test_scenario_shared_url_reproduces_view(base_url: str, browser: Browser) ->
     _rendered(pg2)
     assert _explorer_view(pg2) == view
     second.close()
+
+
+def test_api_docs_render_from_local_files(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    response = pg.goto(base_url + "/docs")
+    assert response is not None and response.status == 200
+    # Swagger UI drew the operations from /openapi.json (nothing blocked by the CSP)
+    pg.wait_for_selector(".opblock-summary-path", timeout=TIMEOUT_MS)
+    assert pg.locator(".opblock").count() >= 12
+    assert any(u.endswith("/openapi.json") for u in watch.requests)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "docs.png"))
+    assert watch.errors == []

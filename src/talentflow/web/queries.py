@@ -105,10 +105,13 @@ class Queries:
 
     def __init__(self, db_path: str | Path, cache_size: int = 2048) -> None:
         self.db_path = Path(db_path)
-        self.con = open_store(self.db_path)
         self._lock = threading.RLock()
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._cache_size = cache_size
+        self._open()
+
+    def _open(self) -> None:
+        self.con = open_store(self.db_path)
         with warnings.catch_warnings():
             # Ibis 12 reads schemas with DuckDB 1.5's deprecated ``fetch_arrow_table``; the
             # table expressions are built once here (queries then skip the schema lookups).
@@ -120,6 +123,19 @@ class Queries:
     def close(self) -> None:
         """Close the store."""
         self.con.disconnect()
+
+    def reopen(self) -> None:
+        """Read the file at ``db_path`` anew (a build replaced it), with an empty cache.
+
+        The same object keeps serving: queries already running finish on the old file first
+        (they hold the lock), later ones read the new one. The old connection is closed
+        before the new one opens, since DuckDB would otherwise hand back the database it
+        already has open under that name.
+        """
+        with self._lock:
+            self.con.disconnect()
+            self._cache.clear()
+            self._open()
 
     # -- helpers -----------------------------------------------------------------------------
 

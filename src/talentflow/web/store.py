@@ -29,6 +29,15 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
+def _is_duckdb(path: Path) -> bool:
+    """Whether ``path`` starts like a DuckDB database file (``DUCK`` after the checksum)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -64,8 +73,6 @@ class LiveStore:
         self._checked = time.monotonic()
         self._lock = threading.Lock()
         self._state: Any = None
-        # the store before the last swap, closed at the next one (requests may still use it)
-        self._retired: Queries | None = None
 
     def attach(self, state: Any) -> None:
         """Publish the current queries and explorer on ``state`` (the app's ``state``)."""
@@ -88,18 +95,18 @@ class LiveStore:
                 return
             if stamp == self._stamp:
                 return
-            try:
-                queries = Queries(self.path)
-            except Exception as exc:  # a half-copied or foreign file: keep serving the old one
+            if not _is_duckdb(self.path):  # a half-copied or foreign file: keep the old one
                 self._note = (
-                    f"a newer {self.path.name} could not be opened ({type(exc).__name__}): "
-                    f"serving the previous store, opened at {self._opened}"
+                    f"the file now at {self.path.name} is not a DuckDB store: serving the "
+                    f"previous store, opened at {self._opened}"
                 )
                 return
-            if self._retired is not None:
-                self._retired.close()
-            self._retired = self.queries
-            self.queries, self.explorer = queries, Explorer(self.path)
+            try:
+                self.queries.reopen()
+            except Exception as exc:
+                self._note = f"the new {self.path.name} could not be opened ({type(exc).__name__})"
+                return
+            self.explorer = Explorer(self.path)
             self._stamp, self._opened, self._note = stamp, _now(), None
             self._reopened += 1
             if self._state is not None:
@@ -120,7 +127,5 @@ class LiveStore:
         }
 
     def close(self) -> None:
-        """Close every connection."""
-        for queries in (self.queries, self._retired):
-            if queries is not None:
-                queries.close()
+        """Close the connection."""
+        self.queries.close()
