@@ -97,9 +97,13 @@ def _fuzz(operation: schemathesis.APIOperation, codes: set[int]) -> None:
     def run(case: schemathesis.Case) -> None:
         response = case.call()
         codes.add(response.status_code)
-        assert response.status_code < 500 or _unavailable_model(
-            case.path, response.status_code
-        ), (case.method, case.path, case.query, response.status_code, response.text[:300])
+        assert response.status_code < 500 or _unavailable_model(case.path, response.status_code), (
+            case.method,
+            case.path,
+            case.query,
+            response.status_code,
+            response.text[:300],
+        )
 
     run()
 
@@ -145,14 +149,20 @@ def test_no_machine_paths_in_the_api(client: TestClient, stores: dict[str, Path]
         assert root not in text, url
         assert "/tmp/" not in text and "/home/" not in text, url
     params = client.get("/api/methods").json()["build_params"]
-    data_dir = next(p["value"] for p in params if p["stage"] == "sources" and p["name"] == "data_dir")
+    data_dir = next(
+        p["value"] for p in params if p["stage"] == "sources" and p["name"] == "data_dir"
+    )
     assert json.loads(data_dir) in ("empty-data", "small-data")  # the folder's name only
 
 
 def test_docs_are_served_from_local_files(client: TestClient) -> None:
     html = client.get("/docs").text
     assert "cdn" not in html.lower() and "http" not in html.lower()
-    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css", "/static/docs.js"):
+    for asset in (
+        "/docs-assets/swagger-ui-bundle.js",
+        "/docs-assets/swagger-ui.css",
+        "/static/docs.js",
+    ):
         assert asset in html
         assert client.get(asset).status_code == 200
     assert client.get("/redoc").status_code == 404  # its page would load a CDN script
