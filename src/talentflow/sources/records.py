@@ -282,16 +282,15 @@ class _Scan:
         self.records.append((index, raw))
 
     def _decode(self, pos: int) -> tuple[int | None, str | None]:
-        """(end, None) when the value at ``pos`` parses, else (end or None, reason)."""
+        """(end, None) when the value at ``pos`` parses, else (None, reason)."""
         try:
-            _, stop = self.decoder.raw_decode(self.text, pos)
-            return stop, None
+            return self.decoder.raw_decode(self.text, pos)[1], None
         except json.JSONDecodeError as exc:
             reason = f"malformed JSON at character {exc.pos} of the file: {exc.msg}"
         except RecursionError:
-            stop = record_end(self.text, pos)
-            if stop is not None and self.valid(self.text[pos:stop]):
-                return stop, None
+            end = record_end(self.text, pos)
+            if end is not None and self.valid(self.text[pos:end]):
+                return end, None
             reason = "malformed JSON nested too deep to read"
         return None, reason
 
