@@ -1,10 +1,10 @@
 """Fault injection: every kind of malformed input under every source folder, one full build each.
 
-Each source folder (paperlists/, openreview/, openreview_venues/, openalex/) gets one file per fault (a truncated file, an object where an array belongs,
-invalid UTF-8, a raw NUL byte, a syntax error mid-file, deep nesting, 0 bytes, a directory
-named like a file, a symbolic link loop, a FIFO, a huge string). The build must finish with exit code 1,
-keep every valid record of every file, and quarantine each bad one with its file, its position
-and the reason.
+Each source folder (paperlists/, openreview/, openreview_venues/, openalex/) gets one file per
+fault (a truncated file, an object where an array belongs, invalid UTF-8, a raw NUL byte, a
+syntax error mid-file, deep nesting, 0 bytes, a directory named like a file, a symbolic link
+loop, a FIFO, a huge string). The build must finish with exit code 1, keep every valid record of
+every file, and quarantine each bad one with its file, its position and the reason.
 """
 
 from __future__ import annotations
