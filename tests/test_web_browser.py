@@ -541,3 +541,16 @@ def test_accessibility_axe(base_url: str, axe_context: BrowserContext, name: str
         assert bad == [], "\n".join(bad)
     finally:
         pg.close()
+
+
+def test_api_docs_render_from_local_files(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    response = pg.goto(base_url + "/docs")
+    assert response is not None and response.status == 200
+    # Swagger UI drew the operations from /openapi.json (nothing blocked by the CSP)
+    pg.wait_for_selector(".opblock-summary-path", timeout=TIMEOUT_MS)
+    assert pg.locator(".opblock").count() >= 12
+    assert any(u.endswith("/openapi.json") for u in watch.requests)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "docs.png"))
+    assert watch.errors == []

@@ -12,12 +12,13 @@ holds several estimates (``country_year``) and as ``ci_low``/``ci_high`` otherwi
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, TypeVar
 
 import ibis
@@ -96,6 +97,25 @@ def venue_label(venue: str) -> str:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _public(value: str) -> str:
+    """``value``, or only the last part of it when it is an absolute path of the build's
+    machine (where the builder keeps the data is no reader's business)."""
+    if value.startswith("~") or PurePosixPath(value).is_absolute():
+        return PurePosixPath(value).name
+    if PureWindowsPath(value).is_absolute():
+        return PureWindowsPath(value).name
+    return value
+
+
+def _public_json(value: Any) -> Any:
+    """A JSON-encoded build parameter with :func:`_public` applied to a string value."""
+    try:
+        decoded = json.loads(value)
+    except (TypeError, ValueError):
+        return value
+    return json.dumps(_public(decoded)) if isinstance(decoded, str) else value
+
+
 def _cached(fn: F) -> F:
     """Memoise a query method per instance (bounded LRU; the store is immutable)."""
 
@@ -134,10 +154,13 @@ class Queries:
 
     def __init__(self, db_path: str | Path, cache_size: int = 2048) -> None:
         self.db_path = Path(db_path)
-        self.con = open_store(self.db_path)
         self._lock = threading.RLock()
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._cache_size = cache_size
+        self._open()
+
+    def _open(self) -> None:
+        self.con = open_store(self.db_path)
         with warnings.catch_warnings():
             # Ibis 12 reads schemas with DuckDB 1.5's deprecated ``fetch_arrow_table``; the
             # table expressions are built once here (queries then skip the schema lookups).
@@ -149,6 +172,19 @@ class Queries:
     def close(self) -> None:
         """Close the store."""
         self.con.disconnect()
+
+    def reopen(self) -> None:
+        """Read the file at ``db_path`` anew (a build replaced it), with an empty cache.
+
+        The same object keeps serving: queries already running finish on the old file first
+        (they hold the lock), later ones read the new one. The old connection is closed
+        before the new one opens, since DuckDB would otherwise hand back the database it
+        already has open under that name.
+        """
+        with self._lock:
+            self.con.disconnect()
+            self._cache.clear()
+            self._open()
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -1106,7 +1142,11 @@ class Queries:
                 institution=at.institution.min(), country=at.country.min()
             )
         )
-        return persons.merge(df, on="person_id", how="left")
+        out = persons.merge(df, on="person_id", how="left")
+        for col in ("institution", "country"):
+            # a person never seen with an institution: None, not NaN (templates test truth)
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+        return out
 
     # -- methods and data ------------------------------------------------------------------------
 
@@ -1138,11 +1178,13 @@ class Queries:
 
     @_cached
     def build_params(self) -> pd.DataFrame:
-        """Every parameter of the build (stage, name, JSON value)."""
+        """Every parameter of the build (stage, name, JSON value); paths by their last part."""
         if not self.has("build_params"):
             return pd.DataFrame(columns=["stage", "name", "value"])
         t = self._t("build_params")
-        return self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
+        df = self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
+        df["value"] = [_public_json(v) for v in df["value"]]
+        return df
 
     @_cached
     def build_info(self) -> dict[str, str]:
@@ -1150,7 +1192,7 @@ class Queries:
         if not self.has("build_info"):
             return {}
         df = self._run(self._t("build_info"))
-        return {str(k): str(v) for k, v in zip(df["key"], df["value"], strict=True)}
+        return {str(k): _public(str(v)) for k, v in zip(df["key"], df["value"], strict=True)}
 
     @_cached
     def ingest_summary(self) -> pd.DataFrame:
