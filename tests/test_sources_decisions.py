@@ -142,6 +142,26 @@ def test_unmapped_statuses_are_counted_in_the_build_params(venue_build):
     assert json.loads(value) == {"Maybe Later": 1}
 
 
+def test_the_build_command_warns_about_unmapped_statuses_without_failing(tmp_path):
+    from typer.testing import CliRunner
+
+    from talentflow.cli import app
+
+    data = tmp_path / "data"
+    _write(data / "openreview_venues/colm/colm2024.json", [
+        {"id": "x", "title": "An Odd Decision", "status": "Maybe Later"},
+        {"id": "y", "title": "A Normal Decision", "status": "Poster"},
+    ])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["build", "--data", str(data), "--db", str(tmp_path / "s.duckdb"),
+              "--stage", "sources"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "1 paper(s) have a status the decision table does not know" in out
+    assert "'Maybe Later' (1)" in out
+
+
 def test_the_venue_decision_wins_over_the_paper_list_status(tmp_path):
     data = tmp_path / "data"
     _write(data / "paperlists/nips/nips2023.json", [

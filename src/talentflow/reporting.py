@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rich.console import Console
@@ -26,6 +27,27 @@ def ingest_summary(db: str | Path, limit: int = 20) -> list[str]:
     if len(lines) > limit:
         lines = [*lines[:limit], f"... and {len(lines) - limit} more (see the quarantine table)"]
     return lines
+
+
+def build_notices(db: str | Path) -> list[str]:
+    """Warnings of the last build that are not quarantined input (e.g. unmapped statuses)."""
+    con = open_store(db)
+    try:
+        if "build_params" not in con.list_tables():
+            return []
+        row = con.con.execute(
+            "SELECT value FROM build_params WHERE stage = 'sources' AND name = 'unmapped_statuses'"
+        ).fetchone()
+    finally:
+        con.disconnect()
+    unmapped = json.loads(row[0]) if row else {}
+    if not unmapped:
+        return []
+    listed = ", ".join(f"{status!r} ({n})" for status, n in list(unmapped.items())[:10])
+    return [
+        f"{sum(unmapped.values())} paper(s) have a status the decision table does not know, so "
+        f"their decision is 'unknown': {listed}; see docs/sources.md (Decisions and tiers)"
+    ]
 
 
 def print_stats(db: str | Path, console: Console) -> None:

@@ -39,7 +39,7 @@ def run_build(
     """
     from talentflow.engine import EngineUnavailable
     from talentflow.pipeline import build
-    from talentflow.reporting import ingest_summary
+    from talentflow.reporting import build_notices, ingest_summary
     from talentflow.sources.stage import SourceError
 
     try:
@@ -75,7 +75,7 @@ def run_build(
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     console.print(f"[green]built[/] {db} from {data_dir} ({timings})")
     problems = ingest_summary(db)
-    for line in problems:
+    for line in [*problems, *build_notices(db)]:
         console.print(f"[yellow]warning:[/] {line}")
     return EXIT_DATA_ERROR if problems else 0
 

@@ -476,15 +476,8 @@ def run(ctx: StageContext) -> None:
     _write_log(db, log)
     ctx.progress("merge sources")
     merge(db)
+    # never guessed: such papers' decision is 'unknown'; the CLI warns after the build
     unmapped = decisions.unmapped(db)
-    if unmapped:
-        # never guessed: these papers' decision is 'unknown'; say which values and how often
-        listed = ", ".join(f"{status!r} ({n})" for status, n in list(unmapped.items())[:10])
-        ctx.progress(
-            f"warning: {sum(unmapped.values())} paper(s) have a status the decision table "
-            f"does not know, so their decision is 'unknown': {listed} "
-            "(add them to talentflow/sources/data/decisions.csv)"
-        )
     for temp in ("_recs", "_checked", "_files", "_clusters", "_next", "_ranked"):
         db.execute(f"DROP TABLE IF EXISTS {temp}")
     ctx.record_params(
