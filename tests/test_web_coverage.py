@@ -98,3 +98,36 @@ def test_stay_reading_divides_by_a_known_origin() -> None:
     # 30 of the 40 with a known origin stay (75%); the old reading gave 30 of 100
     assert "of the 40 researchers whose origin (training) is known, 75% work" in text
     assert "60% of the population is unknown" in text
+
+
+class _Store:
+    """The four answers :func:`params.default_population` reads, as a store would give them."""
+
+    def __init__(self, decided: list[str] | None) -> None:
+        self.decided = decided
+
+    def populations(self) -> list[str]:
+        return ["all2024", "icml2024", "nips2021-2024", "nips2024", "www2025"]
+
+    def population_sizes(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "population": self.populations(),
+                "persons": [30000.0, 5000.0, 32000.0, 17000.0, 900.0],
+            }
+        )
+
+    def last_complete_year(self) -> int:
+        return 2024
+
+    def decided_populations(self) -> list[str] | None:
+        return self.decided
+
+
+def test_default_population_is_a_decided_venue_year_of_the_last_complete_year() -> None:
+    # the largest single venue-year of 2024 (pools and 2025 left out) ...
+    assert pv.default_population(_Store(None)) == "nips2024"  # type: ignore[arg-type]
+    # ... among those whose papers carry decisions (NeurIPS 2024 has none in the mirror)
+    assert pv.default_population(_Store(["icml2024"])) == "icml2024"  # type: ignore[arg-type]
+    # no decided venue-year that year: the largest one still
+    assert pv.default_population(_Store([])) == "nips2024"  # type: ignore[arg-type]

@@ -96,7 +96,8 @@ def population(q: Queries, value: str | None) -> str | None:
 
 
 def default_population(q: Queries) -> str | None:
-    """The venue-year population with most persons in the last complete year."""
+    """The venue-year population with most persons in the last complete year, among those
+    whose papers mostly carry a decision (so that it counts accepted papers)."""
     pops = q.populations()
     if not pops:
         return None
@@ -108,6 +109,9 @@ def default_population(q: Queries) -> str | None:
         & ~sizes["population"].str.startswith("all")
         & ~sizes["population"].str.contains("-")
     ]
+    decided = q.decided_populations()
+    if decided is not None and mine["population"].isin(decided).any():
+        mine = mine[mine["population"].isin(decided)]
     if len(mine):
         return str(mine.sort_values("persons").iloc[-1]["population"])
     return pops[-1]

@@ -229,6 +229,19 @@ class Queries:
             return LLM_ERA_START
 
     @_cached
+    def decided_populations(self) -> list[str] | None:
+        """Venue-year labels (``nips2023``) whose papers mostly carry a decision (``coverage``
+        share_with_decision >= 0.5); None for a store without the table."""
+        if not self.has("coverage", "share_with_decision"):
+            return None
+        t = self._t("coverage")
+        df = self._run(
+            t.filter((t.venue != "all") & (t.share_with_decision >= 0.5)).select("venue", "year"),
+            limit=1_000_000,
+        )
+        return [f"{v}{int(y)}" for v, y in zip(df["venue"], df["year"], strict=True)]
+
+    @_cached
     def population_sizes(self) -> pd.DataFrame:
         """Persons with a work country per ``origin_work`` population (subset ``all``)."""
         if not self.has("origin_work", "population"):
