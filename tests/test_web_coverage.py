@@ -98,3 +98,28 @@ def test_stay_reading_divides_by_a_known_origin() -> None:
     # 30 of the 40 with a known origin stay (75%); the old reading gave 30 of 100
     assert "of the 40 researchers whose origin (training) is known, 75% work" in text
     assert "60% of the population is unknown" in text
+
+
+SIZES = pd.DataFrame(
+    {
+        "population": ["all2024", "icml2024", "nips2021-2024", "nips2024", "www2025"],
+        "persons": [30000.0, 5000.0, 32000.0, 17000.0, 900.0],
+    }
+)
+POPS = list(SIZES["population"])
+
+
+def test_default_population_is_a_decided_population_of_complete_years() -> None:
+    from talentflow.web.queries import flagship_population
+
+    done = [2021, 2022, 2023, 2024]
+    # no decisions in the store: the pooled NeurIPS population of complete years (flagship)
+    assert flagship_population(POPS, done, 2024, SIZES, None) == "nips2021-2024"
+    # NeurIPS without decisions: the largest decided venue-year of the last complete year
+    assert flagship_population(POPS, done, 2024, SIZES, ["icml2024"]) == "icml2024"
+    # no decided venue-year that year: the largest one still
+    assert flagship_population(POPS, done, 2024, SIZES, []) == "nips2024"
+    # NeurIPS decided in every year: the pool; a pool with an incomplete year is not used
+    decided = [f"nips{y}" for y in done]
+    assert flagship_population(POPS, done, 2024, SIZES, decided) == "nips2021-2024"
+    assert flagship_population(POPS, [2022, 2023, 2024], 2024, SIZES, decided) == "nips2024"

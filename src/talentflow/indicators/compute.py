@@ -20,9 +20,11 @@ Definitions (see docs/indicators.md for the full text):
 - ``sector_flows``: changes of sector group between consecutive years, domestic or international.
 
 Subsets (the ``subset`` column): ``all``; ``llm`` = persons with at least one LLM paper of the
-LLM era; ``top`` = persons with at least one top-tier paper (``papers.tier = 'top'``); one per other subfield (``nlp``, ``vision``, ``rl``, ``robotics``, ``theory``,
-``other_ml``) = persons with at least one paper of that subfield (any year); in ``origin_work``
-the authors of the population's papers of that subfield. In ``country_year`` only,
+LLM era; ``top`` = persons with at least one top-tier paper (``papers.tier = 'top'``); one per
+other subfield (``nlp``, ``vision``, ``rl``, ``robotics``, ``theory``, ``other_ml``) = persons
+with at least one paper of that subfield (any year); in ``origin_work`` the authors of the
+population's papers of that subset. Papers count only when the population rule admits them.
+In ``country_year`` only,
 ``stage:<career stage>`` = the person-years whose careers stage that year is that stage
 (``unknown`` when the source did not say), a partition of ``all``.
 
@@ -97,8 +99,8 @@ class IndicatorParams:
     pool_years, pool_end
         The window of the pooled venue populations.
     complete_threshold
-        A year is complete when its venues hold at least this share of each adjacent year's
-        population papers (``coverage.completeness``).
+        A year is complete when its venues hold at least this share of its adjacent years'
+        population papers together (``coverage.completeness``).
     panel_years
         Most years in the fixed venue panel's window (``coverage.fixed_panel``).
     """

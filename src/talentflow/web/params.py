@@ -129,6 +129,11 @@ def institution(q: Queries, name: str) -> str:
     return name
 
 
+def default_population(q: Queries) -> str | None:
+    """The population pages open on (``Queries.default_population``: the flagship)."""
+    return q.default_population()
+
+
 def sector(q: Queries, value: str) -> str:
     """``all`` or a sector present in ``country_year``."""
     if value != "all" and value not in q.sectors():

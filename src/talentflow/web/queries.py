@@ -94,6 +94,56 @@ def venue_label(venue: str) -> str:
     return VENUE_LABELS.get(venue.lower(), venue)
 
 
+def flagship_population(
+    populations: list[str],
+    complete_years: list[int] | None,
+    last_complete: int,
+    sizes: pd.DataFrame,
+    decided: list[str] | None,
+) -> str | None:
+    """The population pages open on.
+
+    In order: a pooled NeurIPS population (``nips<first>-<last>``) whose years are all complete
+    and carry decisions; the newest such NeurIPS year; the venue-year of ``last_complete`` with
+    most persons (``sizes``: population, persons) among those whose papers mostly carry a
+    decision (``decided``; any venue-year when none does); every venue of that year
+    (``all<year>``); the newest population. ``complete_years`` None (coverage unknown) and
+    ``decided`` None (no decisions in the store) do not restrict.
+    """
+    if not populations:
+        return None
+    done = set(complete_years or [])
+    have = None if decided is None else set(decided)
+
+    def usable(venue: str, lo: int, hi: int) -> bool:
+        years = range(lo, hi + 1)
+        return (complete_years is None or all(y in done for y in years)) and (
+            have is None or all(f"{venue}{y}" in have for y in years)
+        )
+
+    parts = [(p, population_parts(p)) for p in populations]
+    nips = [(p, x) for p, x in parts if x and x[0] in FLAGSHIP_VENUES and usable(*x)]
+    pooled = sorted((x[2], x[2] - x[1], p) for p, x in nips if x[2] > x[1])
+    if pooled:
+        return pooled[-1][2]
+    single = sorted((x[1], p) for p, x in nips)
+    if single:
+        return single[-1][1]
+    last = str(last_complete)
+    # a single venue-year (``icml2024``), not a pool (``all2024``, ``nips2021-2024``)
+    mine = sizes[
+        sizes["population"].astype(str).str.endswith(last)
+        & ~sizes["population"].astype(str).str.startswith("all")
+        & ~sizes["population"].astype(str).str.contains("-")
+    ]
+    if have is not None and mine["population"].isin(list(have)).any():
+        mine = mine[mine["population"].isin(list(have))]
+    if len(mine):
+        return str(mine.sort_values("persons").iloc[-1]["population"])
+    alls = f"all{last_complete}"
+    return alls if alls in populations else populations[-1]
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -314,6 +364,19 @@ class Queries:
             return LLM_ERA_START
 
     @_cached
+    def decided_populations(self) -> list[str] | None:
+        """Venue-year labels (``nips2023``) whose papers mostly carry a decision (``coverage``
+        share_with_decision >= 0.5); None for a store without the table."""
+        if not self.has("coverage", "share_with_decision"):
+            return None
+        t = self._t("coverage")
+        df = self._run(
+            t.filter((t.venue != "all") & (t.share_with_decision >= 0.5)).select("venue", "year"),
+            limit=1_000_000,
+        )
+        return [f"{v}{int(y)}" for v, y in zip(df["venue"], df["year"], strict=True)]
+
+    @_cached
     def population_sizes(self) -> pd.DataFrame:
         """Persons with a work country per ``origin_work`` population (subset ``all``)."""
         if not self.has("origin_work", "population"):
@@ -397,31 +460,14 @@ class Queries:
 
     @_cached
     def default_population(self) -> str | None:
-        """The flagship population of ``origin_work``.
-
-        In order: a pooled NeurIPS population (``nips<first>-<last>``) whose years are all
-        complete, the newest complete NeurIPS year, every venue of the default year
-        (``all<year>``), the newest population.
-        """
-        pops = self.populations()
-        if not pops:
-            return None
-        done = set(self.complete_years() or [])
-        known = self.complete_years() is not None
-        parsed = [(p, population_parts(p)) for p in pops]
-
-        def complete(span: tuple[int, int]) -> bool:
-            return not known or all(y in done for y in range(span[0], span[1] + 1))
-
-        nips = [(p, x) for p, x in parsed if x and x[0] in FLAGSHIP_VENUES and complete(x[1:])]
-        pooled = sorted((x[2], x[2] - x[1], p) for p, x in nips if x[2] > x[1])
-        if pooled:
-            return pooled[-1][2]
-        single = sorted((x[1], p) for p, x in nips)
-        if single:
-            return single[-1][1]
-        alls = f"all{self.last_complete_year()}"
-        return alls if alls in pops else pops[-1]
+        """The flagship population of ``origin_work`` (see :func:`flagship_population`)."""
+        return flagship_population(
+            self.populations(),
+            self.complete_years(),
+            self.last_complete_year(),
+            self.population_sizes(),
+            self.decided_populations(),
+        )
 
     @_cached
     def population_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
