@@ -117,8 +117,10 @@ def test_default_population_is_a_decided_population_of_complete_years() -> None:
     assert flagship_population(POPS, done, 2024, SIZES, None) == "nips2021-2024"
     # NeurIPS without decisions: the largest decided venue-year of the last complete year
     assert flagship_population(POPS, done, 2024, SIZES, ["icml2024"]) == "icml2024"
-    # no decided venue-year that year: the largest one still
-    assert flagship_population(POPS, done, 2024, SIZES, []) == "nips2024"
+    # decided venue-years, none of them in the last complete year: the largest one still
+    assert flagship_population(POPS, done, 2024, SIZES, ["icml2021"]) == "nips2024"
+    # a store with no decision at all does not restrict
+    assert flagship_population(POPS, done, 2024, SIZES, []) == "nips2021-2024"
     # NeurIPS decided in every year: the pool; a pool with an incomplete year is not used
     decided = [f"nips{y}" for y in done]
     assert flagship_population(POPS, done, 2024, SIZES, decided) == "nips2021-2024"

@@ -108,12 +108,13 @@ def flagship_population(
     most persons (``sizes``: population, persons) among those whose papers mostly carry a
     decision (``decided``; any venue-year when none does); every venue of that year
     (``all<year>``); the newest population. ``complete_years`` None (coverage unknown) and
-    ``decided`` None (no decisions in the store) do not restrict.
+    ``decided`` None or empty (no decisions in the store) do not restrict.
     """
     if not populations:
         return None
     done = set(complete_years or [])
-    have = None if decided is None else set(decided)
+    # no venue-year with decisions (a store built before them): decisions do not restrict
+    have = set(decided) if decided else None
 
     def usable(venue: str, lo: int, hi: int) -> bool:
         years = range(lo, hi + 1)
