@@ -305,3 +305,11 @@ def test_small_places_are_dots_on_the_map(tmp_path: Path) -> None:
     assert len(dots) == 1 and dots[0]["text"][0].startswith("Singapore:")
     shapes = fig["data"][0]
     assert dots[0]["marker"]["colorscale"] == shapes["colorscale"]
+
+
+def test_zero_reads_as_none_observed_with_its_bound() -> None:
+    from talentflow.web.marks import interval_text
+
+    assert interval_text(0.0, ZERO_UPPER, 0.0, ",.0f") == "none observed; 95% upper bound 3.7"
+    assert interval_text(30.0, 49.0, 39.0, ",.0f") == "95% interval 30–49"
+    assert interval_text(None, None, 5.0, ",.0f") == "no interval available"

@@ -439,7 +439,7 @@ def returns_chart(q: Queries, country: str, start: int, end: int) -> Chart:
         last = lead.iloc[-1]
         reading = (
             f"{int(last['year'])}: {last['value']:,.0f} researchers returned to {name} "
-            f"({_interval(last, ',.1f')}); {lead['value'].sum():,.0f} over the complete years of "
+            f"({_interval(last, ',.0f')}); {lead['value'].sum():,.0f} over the complete years of "
             f"{start}–{end}{_lead_note(q, ok, lead)}."
         )
     else:

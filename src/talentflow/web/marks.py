@@ -178,5 +178,7 @@ def interval_text(lo: Any, hi: Any, value: Any, fmt: str) -> str:
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
         return "no interval available"
     if value is not None and not pd.isna(value) and value == 0 and lo == 0 and hi > 0:
-        return f"none observed; 95% upper bound {format(hi, fmt)}"
+        # a count's bound (3.69) keeps one decimal even where counts print as integers
+        bound = format(hi, ",.1f") if fmt.endswith(".0f") and hi < 10 else format(hi, fmt)
+        return f"none observed; 95% upper bound {bound}"
     return f"95% interval {format(lo, fmt)}–{format(hi, fmt)}"
