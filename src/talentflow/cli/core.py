@@ -112,6 +112,12 @@ def build(
     groupings: str = typer.Option(
         "all", "--groupings", help="Indicators: country groupings (comma-separated, all, none)."
     ),
+    population_papers: str = typer.Option(
+        "accepted",
+        "--population-papers",
+        help="Indicators: papers of the venue-year populations: accepted (all but rejected "
+        "and withdrawn) or all (submissions too). Careers use every paper either way.",
+    ),
     engine: str = typer.Option(
         "duckdb", "--engine", help="duckdb (default) or spark: where the table stages run."
     ),
@@ -141,7 +147,17 @@ def build(
     (``build_params``).
     """
     careers = {"backfill": backfill, "overlap": overlap, "temporary": temporary}
-    indicators = {"min_cell": min_cell, "replicates": bootstrap, "groupings": groupings}
+    indicators = {
+        "min_cell": min_cell,
+        "replicates": bootstrap,
+        "groupings": groupings,
+        "population_papers": population_papers,
+    }
+    if population_papers not in ("accepted", "all"):
+        console.print(
+            f"[red]error:[/] --population-papers takes accepted or all, got {population_papers!r}"
+        )
+        raise typer.Exit(EXIT_USAGE)
     params = {"careers": careers, "indicators": indicators}
     if engine not in ("duckdb", "spark"):
         console.print(f"[red]error:[/] --engine takes duckdb or spark, got {engine!r}")
