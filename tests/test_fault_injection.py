@@ -102,13 +102,15 @@ def _cases(record: object, folder: str) -> dict[str, Case]:
         # page's array of results belongs is one record that is not a work
         else Case([], {0: 'field "id"'}, b'{"meta": {"count": 1}, "results": ' + enc(0) + b"}"),
         "utf8": Case([0, 2, 3, 4], {1: "invalid UTF-8"}, _records([good[0], utf8, *good[2:]])),
-        "nul": Case([0, 2, 3, 4], {1: "control character"}, _records([good[0], nul, *good[2:]])),
+        "nul": Case(
+            [0, 2, 3, 4], {1: "raw control character U+0000"}, _records([good[0], nul, *good[2:]])
+        ),
         "syntax": Case([0, 2, 3, 4], {1: "malformed JSON"}, _records([good[0], syntax, *good[2:]])),
         "deep": Case([0, 2, 3, 4], {1: "not a JSON object"}, _records([good[0], deep, *good[2:]])),
         # deep nesting in a file the tolerant reader has to scan (another record is bad too)
         "deep_and_nul": Case(
             [0, 2, 4],
-            {1: "not a JSON object", 3: "control character"},
+            {1: "not a JSON object", 3: "raw control character U+0000"},
             _records([good[0], deep, good[2], nul.replace(b"r1", b"r3"), good[4]]),
         ),
         "empty": Case([], {None: "empty file"}, b""),

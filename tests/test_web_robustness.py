@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 
 from talentflow.pipeline import build
 from talentflow.web import create_app
 from tests.conftest import cut
+from tests.test_web_schema import fuzz
 
 with warnings.catch_warnings():
     # Starlette warns (at import) that its TestClient moves off httpx; it works as documented.
@@ -94,33 +94,15 @@ def test_fuzzed_requests_find_no_server_error(client: TestClient) -> None:
     assert len(operations) >= 12
     seen: dict[str, set[int]] = {}
     for operation in operations:
-        _fuzz(operation, seen.setdefault(operation.label, set()))
+        fuzz(
+            operation,
+            seen.setdefault(operation.label, set()),
+            examples=EXAMPLES_PER_OPERATION,
+            tolerated=_unavailable_model,
+        )
     assert all(codes for codes in seen.values()), seen
     # the generator reached answers, not only rejections
     assert sum(200 in codes for codes in seen.values()) >= len(seen) // 3, seen
-
-
-def _fuzz(operation: schemathesis.APIOperation, codes: set[int]) -> None:
-    @given(case=operation.as_strategy())
-    @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    def run(case: schemathesis.Case) -> None:
-        response = case.call()
-        codes.add(response.status_code)
-        assert response.status_code < 500 or _unavailable_model(case.path, response.status_code), (
-            case.method,
-            case.path,
-            case.query,
-            response.status_code,
-            response.text[:300],
-        )
-
-    run()
 
 
 @pytest.mark.parametrize(

@@ -286,7 +286,10 @@ class _Scan:
         try:
             return self.decoder.raw_decode(self.text, pos)[1], None
         except json.JSONDecodeError as exc:
-            reason = f"malformed JSON at character {exc.pos} of the file: {exc.msg}"
+            msg = exc.msg
+            if msg.startswith("Invalid control character"):
+                msg = f"raw control character U+{ord(self.text[exc.pos]):04X} in a string"
+            reason = f"malformed JSON at character {exc.pos} of the file: {msg}"
         except RecursionError:
             end = record_end(self.text, pos)
             if end is not None and self.valid(self.text[pos:end]):

@@ -187,6 +187,10 @@ class Explorer:
         """Whether the model is fitted (without fitting it)."""
         return self._model is not None
 
+    def busy(self) -> bool:
+        """Whether the model is being fitted (the store is open for it meanwhile)."""
+        return self._lock.locked()
+
     def groups(self) -> list[str]:
         """Country groups with their own parameters (without the pooled OTHER)."""
         return [g for g in self.model().groups if g != OTHER]

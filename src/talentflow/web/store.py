@@ -101,6 +101,9 @@ class LiveStore:
                     f"previous store, opened at {self._opened}"
                 )
                 return
+            if self.explorer.busy():
+                # its open connection would make DuckDB hand the old file back: next time
+                return
             try:
                 self.queries.reopen()
             except Exception as exc:
