@@ -282,3 +282,38 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(StoreError, match="no store"):
         create_app(tmp_path / "missing.duckdb")
+
+
+def test_search_shows_each_person_main_institutions_country_and_years(
+    tmp_path_factory: pytest.TempPathFactory, client: TestClient
+) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(shared_store(tmp_path_factory)), read_only=True)
+    rows = con.execute(
+        "SELECT person_id, institution, country FROM person_years WHERE person_id IN "
+        "(SELECT person_id FROM persons WHERE lower(display_name) LIKE '%li wei%')"
+    ).fetchall()
+    con.close()
+    insts: dict[str, dict[str, int]] = {}
+    countries: dict[str, dict[str, int]] = {}
+    for pid, inst, country in rows:
+        if inst is not None:
+            insts.setdefault(pid, {})[inst] = insts.get(pid, {}).get(inst, 0) + 1
+        if country is not None:
+            countries.setdefault(pid, {})[country] = countries.get(pid, {}).get(country, 0) + 1
+
+    def top(counts: dict[str, int], k: int) -> list[str]:  # most years, ties to the name
+        return sorted(counts, key=lambda v: (-counts[v], v))[:k]
+
+    found = client.get("/api/search", params={"q": "li wei", "limit": 50}).json()["persons"]
+    assert len(found) > 1  # namesakes to tell apart
+    for p in found:
+        assert p["institutions"] == "; ".join(top(insts[p["person_id"]], 2))
+        assert p["country"] == top(countries[p["person_id"]], 1)[0]
+        assert p["first_year"] <= p["last_year"]
+    # The page shows them beside each name.
+    page = client.get("/search", params={"q": "li wei"}).text
+    first = found[0]
+    assert first["institutions"].split("; ")[0] in page
+    assert f"{first['first_year']}–{first['last_year']}" in page

@@ -635,9 +635,11 @@ class Queries:
                 for c in ("person_id", "display_name", "first_year", "last_year", "n_papers")
                 if c in p.columns
             ]
-            out["persons"] = self._run(
-                p.filter(cond).select(*cols).order_by([ibis.desc("n_papers"), "person_id"]),
-                limit=limit,
+            out["persons"] = self._places(
+                self._run(
+                    p.filter(cond).select(*cols).order_by([ibis.desc("n_papers"), "person_id"]),
+                    limit=limit,
+                )
             )
         if self.has("person_years", "institution"):
             t = self._t("person_years")
@@ -653,6 +655,31 @@ class Queries:
                 limit=limit,
             )
         return out
+
+    def _places(self, found: pd.DataFrame, top: int = 2) -> pd.DataFrame:
+        """``found`` persons with ``institutions`` (their ``top`` institutions by years seen,
+        ``; ``-joined) and ``country`` (the most frequent), so namesakes can be told apart."""
+        if found.empty or not self.has("person_years", "institution", "country"):
+            return found
+        t = self._t("person_years")
+        mine = t.filter(t.person_id.isin(list(found.person_id)))
+        counts = (
+            mine.filter(mine.institution.notnull())
+            .group_by(["person_id", "institution"])
+            .aggregate(_n=ibis._.count())
+        )
+        w = ibis.window(group_by="person_id", order_by=[ibis.desc("_n"), "institution"])
+        ranked = counts.mutate(_rk=ibis.row_number().over(w))
+        insts = self._run(ranked.filter(ranked._rk < top).select("person_id", "institution", "_rk"))
+        joined = (
+            insts.sort_values(["person_id", "_rk"])
+            .groupby("person_id")["institution"]
+            .agg("; ".join)
+            .rename("institutions")
+        )
+        country = self._run(most_common(mine, ["person_id"], "country"))
+        out = found.merge(joined, on="person_id", how="left")
+        return out.merge(country, on="person_id", how="left")
 
     # -- methods and data ------------------------------------------------------------------------
 
