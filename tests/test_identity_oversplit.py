@@ -33,7 +33,7 @@ def test_sample_is_a_stable_hash_share_of_profile_holders() -> None:
 
 
 def test_scores_count_records_per_human_and_wrong_merges() -> None:
-    def r(aid, human, person, merged=None, name="X"):
+    def r(aid, human, person, merged=None, name="X", other=None):
         return {
             "authorship_id": aid,
             "author_name": name,
@@ -42,6 +42,7 @@ def test_scores_count_records_per_human_and_wrong_merges() -> None:
             "person_key": person,
             "rule": "splink",
             "merged_with": merged,
+            "other_key": other,
         }
 
     df = pd.DataFrame(
@@ -50,11 +51,11 @@ def test_scores_count_records_per_human_and_wrong_merges() -> None:
             r("a1", "h1", "P1"),
             r("a2", "h1", "P1"),
             r("a3", "h1", "P2"),
-            r("a4", "h1", "Q", "openreview"),
+            r("a4", "h1", "Q", "openreview", other="openreview:~Y1"),
             # h2: one record; h3: a single authorship with someone known by an ACL id.
             r("b1", "h2", "P3"),
             r("b2", "h2", "P3"),
-            r("c1", "h3", "R", "other ids"),
+            r("c1", "h3", "R", "other ids", other="acl:/x/y/"),
         ]
     )
     got = oversplit.scores_of(df)
@@ -64,6 +65,7 @@ def test_scores_count_records_per_human_and_wrong_merges() -> None:
     assert got["share of humans in one record"] == pytest.approx(2 / 3, abs=1e-3)
     assert got["wrong merges (truth)"] == pytest.approx(2 / 7, abs=1e-4)
     assert got["wrong merges: with openreview"] == pytest.approx(1 / 7, abs=1e-4)
+    assert got["wrong merges: with other ids, acl"] == pytest.approx(1 / 7, abs=1e-4)
     assert got["most records"][0] == "X (3 of 4)"
     labels = pd.DataFrame(
         {

@@ -24,6 +24,13 @@ Exact-name matching is scored the same way as a baseline: a hidden authorship jo
 identifier cluster (outside the hidden venue-years) with the same raw name and the most
 authorships; it can only attach to people with ids.
 
+A **time split** (``future``, ``--time-split``) links the hidden venue-years of one year as
+a later year would be linked: beside them only earlier years (other venues of that year and
+later years are left out), and the model trained on the earlier years alone, so the hidden
+records inform no parameter. Held out: :data:`TIME_SPLIT_HELD_OUT`; for development:
+:data:`TIME_SPLIT_DEVELOPMENT`. Over-splitting (``--oversplit``) is measured by
+:mod:`talentflow.identity.oversplit`.
+
 Run ``uv run python -m talentflow.identity.evaluate --db STORE``.
 """
 

@@ -63,7 +63,7 @@ def human_rows(
     """One row per authorship of a sampled human: its human (``cluster_key``), the person
     record it got (``person_key``, ``rule``) and ``merged_with``: ``openreview`` when that
     record also holds an authorship of another human with an OpenReview profile, ``other
-    ids`` when only of other humans without one, NULL when of no other human."""
+    ids`` when only of other humans without one, NULL when of no other human; ``other_key``: the smallest such other human's key."""
     spid = authorships.source_person_id.cast("string")
     has_profile = (
         truth.join(
@@ -84,7 +84,7 @@ def human_rows(
     other = members.rename(other_key="cluster_key", other_profile="profile")
     mixed = pairs.join(other, "person_key").filter(lambda x: x.other_key != x.cluster_key)
     mixed = mixed.group_by(["person_key", "cluster_key"]).aggregate(
-        with_profile=mixed.other_profile.max()
+        with_profile=mixed.other_profile.max(), other_key=mixed.other_key.min()
     )
     out = mine.left_join(mixed, ["person_key", "cluster_key"])
     out = out.drop("person_key_right", "cluster_key_right")
@@ -96,6 +96,7 @@ def human_rows(
         "cluster_key",
         "person_key",
         "rule",
+        "other_key",
         merged_with=ibis.cases(
             (named.with_profile, "openreview"),
             (named.with_profile.notnull(), "other ids"),
@@ -139,6 +140,12 @@ def scores_of(df: pd.DataFrame, labels: pd.DataFrame | None = None) -> dict[str,
         "wrong merges (truth)": round(sum(shares.values()), 4),
         **{f"wrong merges: with {k}": round(v, 4) for k, v in sorted(shares.items())},
     }
+    if "other_key" in df.columns:
+        # Which ids the other humans of "other ids" hold: hashed e-mails of old OpenReview
+        # records are mostly the same human's own earlier records (fragments of the truth).
+        others = df[df.merged_with == "other ids"].other_key.str.split(":").str[0]
+        for k, v in sorted(others.value_counts().to_dict().items()):
+            out[f"wrong merges: with other ids, {k}"] = round(v / n_rows, 4)
     if labels is not None:
         point, high = review.transferred(shares, labels)
         out["wrong merges, fragmentation-aware (review rates; upper 95%)"] = [
