@@ -36,11 +36,12 @@ NEWCOMERS = [
 ]
 
 
-def world_con():
-    """A connection holding the world of labs A-D and the newcomers (``authorships``,
-    ``papers``)."""
+def world_con(extra: list[dict[str, object]] | None = None):
+    """A connection holding the world of labs A-D and ``extra`` rows (by default the
+    newcomers) as ``authorships``, and ``papers``."""
     w = build_world(labs="ABCD")
-    authorships = pa.concat_tables([w.authorships, table(NEWCOMERS)]).drop_columns(["truth"])
+    rows = table(NEWCOMERS if extra is None else extra)
+    authorships = pa.concat_tables([w.authorships, rows]).drop_columns(["truth"])
     con = ibis.duckdb.connect()
     con.create_table("authorships", authorships)
     con.create_table("papers", w.papers)
@@ -195,12 +196,7 @@ FUTURE = [
 
 
 def future_con():
-    w = build_world(labs="ABCD")
-    authorships = pa.concat_tables([w.authorships, table(FUTURE)]).drop_columns(["truth"])
-    con = ibis.duckdb.connect()
-    con.create_table("authorships", authorships)
-    con.create_table("papers", w.papers)
-    return con
+    return world_con(FUTURE)
 
 
 def _ids(t: ibis.Table) -> set[str]:

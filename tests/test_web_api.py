@@ -159,17 +159,25 @@ def test_person_institution_and_search(client: TestClient) -> None:
     assert hit["institution"] == "Google"
 
 
-def test_search_gives_an_institution_its_most_frequent_country(
-    tmp_path_factory: pytest.TempPathFactory, client: TestClient
-) -> None:
+def _store_rows(tmp_path_factory: pytest.TempPathFactory, sql: str) -> list[tuple]:
+    """Rows of ``sql`` read straight from the test store (what the API must agree with)."""
     import duckdb
 
     con = duckdb.connect(str(shared_store(tmp_path_factory)), read_only=True)
-    counts = con.execute(
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_search_gives_an_institution_its_most_frequent_country(
+    tmp_path_factory: pytest.TempPathFactory, client: TestClient
+) -> None:
+    counts = _store_rows(
+        tmp_path_factory,
         "SELECT institution, country, count(*) FROM person_years WHERE country IS NOT NULL "
-        "AND lower(institution) LIKE '%univ%' GROUP BY ALL"
-    ).fetchall()
-    con.close()
+        "AND lower(institution) LIKE '%univ%' GROUP BY ALL",
+    )
     best: dict[str, tuple[int, str]] = {}
     for inst, country, n in counts:  # most rows, ties to the first country name
         if inst not in best or (-n, country) < (-best[inst][0], best[inst][1]):
@@ -287,23 +295,20 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
 def test_search_shows_each_person_main_institutions_country_and_years(
     tmp_path_factory: pytest.TempPathFactory, client: TestClient
 ) -> None:
-    import duckdb
-
-    con = duckdb.connect(str(shared_store(tmp_path_factory)), read_only=True)
-    rows = con.execute(
+    rows = _store_rows(
+        tmp_path_factory,
         "SELECT person_id, institution, country FROM person_years WHERE person_id IN "
-        "(SELECT person_id FROM persons WHERE lower(display_name) LIKE '%li wei%')"
-    ).fetchall()
-    con.close()
-    insts: dict[str, dict[str, int]] = {}
-    countries: dict[str, dict[str, int]] = {}
-    for pid, inst, country in rows:
-        if inst is not None:
-            insts.setdefault(pid, {})[inst] = insts.get(pid, {}).get(inst, 0) + 1
-        if country is not None:
-            countries.setdefault(pid, {})[country] = countries.get(pid, {}).get(country, 0) + 1
+        "(SELECT person_id FROM persons WHERE lower(display_name) LIKE '%li wei%')",
+    )
+    from collections import Counter, defaultdict
 
-    def top(counts: dict[str, int], k: int) -> list[str]:  # most years, ties to the name
+    insts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    countries: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for pid, inst, country in rows:
+        insts[pid].update([inst] if inst is not None else [])
+        countries[pid].update([country] if country is not None else [])
+
+    def top(counts: Counter[str], k: int) -> list[str]:  # most years, ties to the name
         return sorted(counts, key=lambda v: (-counts[v], v))[:k]
 
     found = client.get("/api/search", params={"q": "li wei", "limit": 50}).json()["persons"]

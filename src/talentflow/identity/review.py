@@ -83,12 +83,7 @@ def estimate(
     ``authorship_id`` and ``verdict``; labels of authorships not among the wrongly attached
     new people of ``rows`` are an error (a sheet from another run).
     """
-    missing = [c for c in ("authorship_id", "verdict") if c not in labels.columns]
-    if missing:
-        raise ValueError(f"the labels have no column {', '.join(missing)}")
-    bad = set(labels.verdict) - set(VERDICTS)
-    if bad:
-        raise ValueError(f"unknown verdicts {sorted(bad)}: use one of {VERDICTS}")
+    _check(labels, ("authorship_id", "verdict"))
     scored = rows[rows.profile.astype(bool)]
     n_new = int((~scored.known.astype(bool)).sum())
     w = wrong_new(rows)
@@ -112,6 +107,16 @@ def estimate(
     return point, high, strata
 
 
+def _check(labels: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """Refuse labels without ``columns`` or with a verdict not in :data:`VERDICTS`."""
+    missing = [c for c in columns if c not in labels.columns]
+    if missing:
+        raise ValueError(f"the labels have no column {', '.join(missing)}")
+    bad = set(labels.verdict) - set(VERDICTS)
+    if bad:
+        raise ValueError(f"unknown verdicts {sorted(bad)}: use one of {VERDICTS}")
+
+
 def stratum_rates(
     labels: pd.DataFrame, confidence: float = 0.95
 ) -> dict[str, tuple[int, int, float, float]]:
@@ -119,12 +124,7 @@ def stratum_rates(
     (``different`` or ``unsure``), their rate and its one-sided Clopper-Pearson upper bound
     at ``1 - (1 - confidence) / 3`` (Bonferroni over the strata). A stratum nobody reviewed
     has rate and bound 1 (all counted wrong)."""
-    missing = [c for c in ("attached_to", "verdict") if c not in labels.columns]
-    if missing:
-        raise ValueError(f"the labels have no column {', '.join(missing)}")
-    bad = set(labels.verdict) - set(VERDICTS)
-    if bad:
-        raise ValueError(f"unknown verdicts {sorted(bad)}: use one of {VERDICTS}")
+    _check(labels, ("attached_to", "verdict"))
     each = 1.0 - (1.0 - confidence) / len(STRATA)
     out = {}
     for s in STRATA:
