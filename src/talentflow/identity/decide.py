@@ -15,7 +15,8 @@ so such a cluster is often a fragment of a person). Rules, in order:
    runner-up is near-certain too, which in practice means two id fragments of one human,
    e.g. an ACL id and an OpenReview profile never seen together: joining the best beats
    leaving the record alone). Merged fragments are one candidate. A best candidate holding
-   exactly the entity's name, held by no other identified person, is enough from
+   exactly the entity's name, held by at most ``unique_name_holders`` identified people
+   (the runner-up margin applying), is enough from
    ``unique_name_threshold`` on when that person was seen on two papers or at the same
    venue (``unique_name_support``).
 2. A cluster never receives an entity that shares a paper with it (one slot per paper).
@@ -225,7 +226,7 @@ def decide(
     unique_l = unique_r = ibis.literal(False)
     if {"tf_name_fl_l", "tf_name_fl_r", "mw_tf_adj_name"} <= set(pairs.columns):
         # Term frequencies are the share of identified people with the name (see
-        # ``model.name_frequencies``): an exact name held by exactly one of them.
+        # ``model.name_frequencies``): an exact name held by at most ``unique_name_holders`` of them.
         n_people = int(members.filter(members.strong).entity_id.nunique().execute())
         exact = (pairs.tf_name_fl_l == pairs.tf_name_fl_r) & (pairs.mw_tf_adj_name != 0)
         most = p["unique_name_holders"]
