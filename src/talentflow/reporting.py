@@ -28,6 +28,26 @@ def ingest_summary(db: str | Path, limit: int = 20) -> list[str]:
     return lines
 
 
+def reference_notes(db: str | Path) -> list[str]:
+    """What the last build's resolver lacked in reference data, with how to get it."""
+    import json
+
+    con = open_store(db)
+    try:
+        if "build_params" not in con.list_tables():
+            return []
+        rows = con.con.execute(
+            """SELECT value FROM build_params
+            WHERE stage = 'resolve' AND name = 'reference_notes'"""
+        ).fetchall()
+    finally:
+        con.disconnect()
+    if not rows:
+        return []
+    notes = json.loads(rows[-1][0]) or []
+    return [str(n) for n in notes if str(n).startswith("reference data missing")]
+
+
 def print_stats(db: str | Path, console: Console) -> None:
     """Print counts and coverage by source, venue and year."""
     con = open_store(db)

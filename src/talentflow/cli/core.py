@@ -39,7 +39,7 @@ def run_build(
     """
     from talentflow.engine import EngineUnavailable
     from talentflow.pipeline import build
-    from talentflow.reporting import ingest_summary
+    from talentflow.reporting import ingest_summary, reference_notes
     from talentflow.sources.stage import SourceError
 
     try:
@@ -74,6 +74,8 @@ def run_build(
             return EXIT_FAILED
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     console.print(f"[green]built[/] {db} from {data_dir} ({timings})")
+    for line in reference_notes(db):
+        console.print(f"[yellow]warning:[/] {line}", highlight=False)
     problems = ingest_summary(db)
     for line in problems:
         console.print(f"[yellow]warning:[/] {line}")

@@ -41,6 +41,7 @@ PRIOR = {
     "inst+hint": 0.99,
     "inst>city": 0.9,
     "inst": 0.95,
+    "hq-fallback": 0.6,
     "hint": 0.95,
     "domain-inst": 0.9,
     "tld": 0.85,
@@ -65,6 +66,9 @@ class Resolution:
     confidence: float = 0.0
     evidence: list[str] = field(default_factory=list)
     method: str = "none"
+    #: The country is only the headquarters of an organisation with sites in several
+    #: countries ("Microsoft", microsoft.com): a low-confidence fallback.
+    hq_fallback: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready) of the resolution."""
@@ -77,6 +81,7 @@ class Resolution:
             "confidence": self.confidence,
             "evidence": list(self.evidence),
             "method": self.method,
+            "hq_fallback": self.hq_fallback,
         }
 
 
@@ -253,17 +258,22 @@ class Resolver:
         if dom_cc:
             evidence.append(f"domain {dom.domain if dom else ''} -> {dom_cc} ({dom_method})")
         ent_cc = gaz.entities[entity][1] if entity is not None else None
+        multisite = gaz.multisite
         if site_cc:
             country, method = site_cc, "site"
         elif entity is not None and hint is not None:
+            # a place beats the headquarters of a company or of a university with campuses
+            # abroad ("NYU, Shanghai"); for others only a country name does (branch campus)
+            sited = gaz.entities[entity][4] or entity in multisite
             if hint[0] == ent_cc:
                 country, method = ent_cc, "inst+hint"
-            elif gaz.entities[entity][4] or hint[1] >= 3:
-                country, method = hint[0], ("hint>hq" if gaz.entities[entity][4] else "hint>inst")
+            elif sited or hint[1] >= 3:
+                country, method = hint[0], ("hint>hq" if sited else "hint>inst")
             else:
                 country, method = ent_cc, "inst>city"
         elif entity is not None:
-            country, method = ent_cc, "inst"
+            # a bare name of an organisation with sites abroad says only where its HQ is
+            country, method = ent_cc, ("hq-fallback" if entity in multisite else "inst")
         elif hint is not None:
             country, method = hint[0], "hint"
             if dom_entity is not None and _same(dom_cc or "", country):
@@ -272,9 +282,15 @@ class Resolver:
             country, method = dom_cc, dom_method
             if dom_entity is not None:
                 entity = dom_entity
+                if entity in multisite:
+                    method = "hq-fallback"
         else:
             country, method = None, "none"
-        if country is not None and dom_cc is not None and method not in ("tld", "edu"):
+        if (
+            country is not None
+            and dom_cc is not None
+            and method not in ("tld", "edu", "hq-fallback")
+        ):
             method += "|dom-agree" if _same(dom_cc, country) else "|dom-conflict"
         return _Part(entity, country, method, evidence, entity is not None or bool(site_cc))
 
@@ -330,6 +346,11 @@ class Resolver:
             name, _cc, sector, iid, _m = gaz.entities[primary.entity]
             res.institution, res.institution_id, res.sector = name, iid, sector
         res.confidence = self.confidence(primary.method) if res.country else 0.0
+        if primary.method == "hq-fallback" and primary.entity is not None:
+            # at most the share of the organisation's labelled sightings at its headquarters
+            res.hq_fallback = True
+            share = gaz.hq_share.get(primary.entity, PRIOR["hq-fallback"])
+            res.confidence = round(min(res.confidence, share), 4)
         return res
 
     def _part_cached(self, part: str, dom: DomainInfo | None, use_domain: bool) -> _Part:

@@ -11,6 +11,8 @@ holds several estimates (``country_year``) and as ``ci_low``/``ci_high`` otherwi
 
 from __future__ import annotations
 
+import json
+
 import functools
 import threading
 import warnings
@@ -689,6 +691,16 @@ class Queries:
             return pd.DataFrame(columns=["stage", "name", "value"])
         t = self._t("build_params")
         return self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
+
+    @_cached
+    def reference_notes(self) -> list[str]:
+        """What reference data the resolver used or lacked (``build_params`` resolve notes)."""
+        df = self.build_params()
+        rows = df[(df["stage"] == "resolve") & (df["name"] == "reference_notes")]
+        if rows.empty:
+            return []
+        notes = json.loads(str(rows["value"].iloc[-1])) or []
+        return [str(n) for n in notes]
 
     @_cached
     def build_info(self) -> dict[str, str]:
