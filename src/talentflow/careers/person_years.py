@@ -25,8 +25,19 @@ _STAGE_RANK = ibis.cases(
 
 
 def observations(authorships: Any) -> Any:
-    """The linked author slots the careers stage reads, one row per authorship."""
-    return authorships.filter(_.person_id.notnull(), _.year.notnull()).select(
+    """The linked author slots the careers stage reads, one row per authorship.
+
+    A headquarters fallback (``hq_fallback``: the slot named only an organisation with sites
+    in several countries) takes the person's known site country there; see
+    :func:`carry_site_country`.
+    """
+    # stores resolved before the flag existed have no fallbacks
+    fallback = (
+        authorships.hq_fallback.fill_null(False)
+        if "hq_fallback" in authorships.columns
+        else ibis.literal(False)
+    )
+    obs = authorships.filter(_.person_id.notnull(), _.year.notnull()).select(
         "person_id",
         year=_.year.cast("int64"),
         paper_id=_.paper_id,
@@ -34,7 +45,53 @@ def observations(authorships: Any) -> Any:
         country=_.country,
         sector=_.sector,
         career_position=_.career_position,
+        hq_fallback=fallback,
     )
+    return carry_site_country(obs)
+
+
+def carry_site_country(obs: Any) -> Any:
+    """Replace a headquarters-fallback country by the person's known site country.
+
+    For every (person, organisation, year) resolved only to the organisation's headquarters,
+    the country comes from the person's nearest year with a *known* site of the same
+    organisation (a lab or campus named, or a place given); at equal distance the earlier year
+    wins (the site carries over), then the more frequent country. Without any known site the
+    headquarters stays. So a stayer at Microsoft Research Asia who sometimes writes only
+    "Microsoft" stays in China, while a move from Beijing to Redmond (named) remains a move.
+    """
+    known = (
+        obs.filter(~_.hq_fallback, _.institution.notnull(), _.country.notnull())
+        .group_by(["person_id", "institution", "year", "country"])
+        .agg(k_n=_.count())
+        .rename(k_year="year", k_country="country")
+    )
+    fallback = obs.filter(_.hq_fallback, _.institution.notnull())
+    fallback = fallback.select("person_id", "institution", "year").distinct()
+    cand = fallback.inner_join(known, ["person_id", "institution"])
+    cand = cand.mutate(dist=(_.year - _.k_year).abs())
+    w = ibis.window(
+        group_by=["person_id", "institution", "year"],
+        order_by=[
+            _.dist,
+            ibis.desc((_.k_year < _.year).cast("int8")),
+            ibis.desc("k_n"),
+            _.k_country,
+        ],
+    )
+    site = (
+        cand.mutate(_r=ibis.row_number().over(w))
+        .filter(_._r == 0)
+        .select("person_id", "institution", "year", site_country=_.k_country)
+    )
+    cols = obs.columns
+    joined = obs.left_join(site, ["person_id", "institution", "year"])
+    return joined.select(
+        *[c for c in cols if c != "country"],
+        country=ibis.ifelse(
+            joined.hq_fallback & joined.site_country.notnull(), joined.site_country, joined.country
+        ),
+    ).select(*cols)
 
 
 def main_affiliation(obs: Any) -> Any:
