@@ -1,10 +1,11 @@
 """Person-years: one row per person and year with papers (plus backfilled gap years).
 
-The main affiliation of a person-year is the institution on most of that year's author slots.
-Ties are broken, in order, by (1) a named institution before a country-only resolution, (2) the
-institution seen in more distinct years of the person's career (the stable home beats a visit),
-(3) a resolved country before an unresolved one, (4) alphabetical order, so the choice is
-deterministic. All other institutions and countries of the year are kept as secondary.
+The main affiliation of a person-year is the institution listed on most of that year's author
+slots (every ``+`` part of a slot counts). Ties are broken, in order, by (1) a named institution
+before a country-only resolution, (2) the affiliation listed *first* on more papers (the
+author's main one), (3) the institution seen in more distinct years of the person's career (the
+stable home beats a visit), (4) a resolved country before an unresolved one, (5) alphabetical
+order, so the choice is deterministic. All other institutions and countries of the year are kept as secondary.
 
 Gap years of at most ``b`` years between two observed years are added with ``observed = false``
 and carry the main affiliation of the last observed year before the gap.
@@ -18,6 +19,8 @@ import ibis
 from ibis import _
 
 from talentflow.careers.positions import _SENIORITY, resolve_stage
+
+_PARTS_TYPE = "array<struct<institution: string, country: string, sector: string>>"
 
 _STAGE_RANK = ibis.cases(
     *[(_.career_stage == s, r) for s, r in _SENIORITY.items() if s != "staff"], else_=-1
@@ -37,6 +40,11 @@ def observations(authorships: Any) -> Any:
         if "hq_fallback" in authorships.columns
         else ibis.literal(False)
     )
+    parts = (
+        authorships.other_parts
+        if "other_parts" in authorships.columns
+        else ibis.null(_PARTS_TYPE)
+    )
     obs = authorships.filter(_.person_id.notnull(), _.year.notnull()).select(
         "person_id",
         year=_.year.cast("int64"),
@@ -46,6 +54,7 @@ def observations(authorships: Any) -> Any:
         sector=_.sector,
         career_position=_.career_position,
         hq_fallback=fallback,
+        other_parts=parts,
     )
     return carry_site_country(obs)
 
@@ -94,11 +103,31 @@ def carry_site_country(obs: Any) -> Any:
     ).select(*cols)
 
 
+def listed_affiliations(obs: Any) -> Any:
+    """Every affiliation each slot lists: the first (``first = true``) and the others."""
+    keep = ["person_id", "year", "paper_id"]
+    first = obs.select(*keep, "institution", "country", "sector", first=ibis.literal(True))
+    others = obs.filter(_.other_parts.notnull()).select(*keep, "other_parts").unnest("other_parts")
+    others = others.select(
+        *keep,
+        institution=_.other_parts.institution,
+        country=_.other_parts.country,
+        sector=_.other_parts.sector,
+        first=ibis.literal(False),
+    )
+    return first.union(others)
+
+
 def main_affiliation(obs: Any) -> Any:
-    """Per person-year, every (institution, country, sector) with its rank (1 = main)."""
-    named = obs.filter(_.institution.notnull() | _.country.notnull())
+    """Per person-year, every (institution, country, sector) with its rank (1 = main).
+
+    Every listed affiliation counts (a joint "A + B" slot is a paper at A and at B); among
+    places listed on as many papers, the one listed first more often is the main one.
+    """
+    named = listed_affiliations(obs).filter(_.institution.notnull() | _.country.notnull())
     per_aff = named.group_by(["person_id", "year", "institution", "country", "sector"]).agg(
-        n=_.paper_id.nunique()
+        n=_.paper_id.nunique(),
+        n_first=_.paper_id.nunique(where=_.first),
     )
     inst_years = (
         named.filter(_.institution.notnull())
@@ -113,13 +142,14 @@ def main_affiliation(obs: Any) -> Any:
         order_by=[
             _.institution.isnull(),
             ibis.desc("n"),
+            ibis.desc("n_first"),
             ibis.desc("inst_years"),
             _.country.isnull(),
             _.institution,
             _.country,
         ],
     )
-    return ranked.mutate(rank=ibis.row_number().over(w) + 1)
+    return ranked.mutate(rank=ibis.row_number().over(w) + 1).drop("n_first")
 
 
 def career_stages(obs: Any, stages: Any) -> Any:

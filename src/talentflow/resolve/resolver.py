@@ -69,6 +69,8 @@ class Resolution:
     #: The country is only the headquarters of an organisation with sites in several
     #: countries ("Microsoft", microsoft.com): a low-confidence fallback.
     hq_fallback: bool = False
+    #: The parts after the first: (institution, country, sector) each, in listed order.
+    other_parts: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready) of the resolution."""
@@ -82,6 +84,9 @@ class Resolution:
             "evidence": list(self.evidence),
             "method": self.method,
             "hq_fallback": self.hq_fallback,
+            "other_parts": [
+                {"institution": i, "country": c, "sector": s} for i, c, s in self.other_parts
+            ],
         }
 
 
@@ -342,6 +347,11 @@ class Resolver:
         res = Resolution(countries=[r.country for r in results], method=primary.method)
         res.country = primary.country
         res.evidence = primary.evidence or ["nothing recognised"]
+        for r in results[1:]:
+            ent = gaz.entities[r.entity] if r.entity is not None else None
+            res.other_parts.append(
+                (ent[0] if ent else None, r.country, ent[2] if ent else None)
+            )
         if primary.entity is not None:
             name, _cc, sector, iid, _m = gaz.entities[primary.entity]
             res.institution, res.institution_id, res.sector = name, iid, sector

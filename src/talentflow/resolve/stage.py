@@ -20,7 +20,9 @@ from talentflow.resolve.resolver import Resolver
 
 STAGE = "resolve"
 #: Columns the stage adds to ``authorships``.
-JOINED = ("institution", "institution_id", "country", "sector", "hq_fallback")
+JOINED = ("institution", "institution_id", "country", "sector", "hq_fallback", "other_parts")
+#: One resolved affiliation part after the first.
+PART = pa.struct([("institution", pa.string()), ("country", pa.string()), ("sector", pa.string())])
 
 SCHEMA = pa.schema(
     [
@@ -36,6 +38,7 @@ SCHEMA = pa.schema(
         ("evidence", pa.list_(pa.string())),
         ("method", pa.string()),
         ("hq_fallback", pa.bool_()),
+        ("other_parts", pa.list_(PART)),
     ]
 )
 _RESULT_COLS = SCHEMA.names[3:]
@@ -97,6 +100,7 @@ def resolve_pairs(
                 r.evidence,
                 r.method,
                 r.hq_fallback,
+                [{"institution": i, "country": c, "sector": s} for i, c, s in r.other_parts],
             )
             cached[key] = vals
             fresh += 1
