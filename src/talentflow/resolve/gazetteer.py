@@ -219,6 +219,7 @@ class _Builder:
         self.label_names: set[str] = set()
         self.hq_counts: dict[int, Counter[str]] = defaultdict(Counter)
         self.missing_parents: list[str] = []
+        self.shadowed_sites: list[str] = []
 
     def entity(
         self,
@@ -507,6 +508,12 @@ class _Builder:
                 # "alias=CC": an alias of a site in another country than the row's
                 alias, _, own_cc = alias.partition("=")
                 key = normalize(alias)
+                known = self.curated.get(key)
+                if known is not None and known[0] == ENTITY:
+                    # "Microsoft Research Ltd" normalises to the curated "microsoft research":
+                    # an organisation's own name never becomes one of its sites
+                    self.shadowed_sites.append(alias)
+                    continue
                 if key:
                     self.curated[key] = (SITE, idx, own_cc.strip() or cc)
 
