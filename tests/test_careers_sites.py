@@ -91,7 +91,11 @@ def test_bare_company_name_is_a_marked_headquarters_fallback(resolver: Resolver)
 @pytest.mark.parametrize(
     ("text", "country", "institution"),
     [
-        ("The Chinese University of Hong Kong, Shenzhen", "CN", "The Chinese University of Hong Kong"),
+        (
+            "The Chinese University of Hong Kong, Shenzhen",
+            "CN",
+            "The Chinese University of Hong Kong",
+        ),
         ("CUHK-Shenzhen", "CN", "The Chinese University of Hong Kong"),
         ("HKUST (Guangzhou)", "CN", "The Hong Kong University of Science and Technology"),
         ("NYU Shanghai", "CN", "New York University"),
@@ -124,7 +128,10 @@ def test_stayer_at_msra_writing_only_microsoft_sometimes_shows_no_move(resolver:
     assert set(py.country) == {"CN"}
     # Without the rule the same papers make a China -> US migration and a return.
     before = country_events(careers(data, honour_fallback=False), "stayer")
-    assert [(k, f, t) for k, _y, f, t in before] == [("migration", "CN", "US"), ("return", "US", "CN")]
+    assert [(k, f, t) for k, _y, f, t in before] == [
+        ("migration", "CN", "US"),
+        ("return", "US", "CN"),
+    ]
 
 
 def test_msra_to_redmond_mover_shows_one_move(resolver: Resolver):

@@ -70,7 +70,9 @@ def test_resolve_without_data_knows_universities(empty_cache: Path):
 
 
 def test_fetch_cache_registries_are_used_without_data(empty_cache: Path):
-    _write_registry(empty_cache / "registries", "Zyxland Institute of Technology", "NZ", "zit.ac.nz")
+    _write_registry(
+        empty_cache / "registries", "Zyxland Institute of Technology", "NZ", "zit.ac.nz"
+    )
     ref = find_reference(None)
     assert ref.registry_source == "cache"
     result = runner.invoke(app, ["resolve", "Zyxland Institute of Technology"])
@@ -128,7 +130,8 @@ def test_methods_page_shows_missing_reference_data(tmp_path_factory: pytest.Temp
     note = "reference data missing: no labelled paper lists; run `talentflow fetch`"
     with duckdb.connect(str(db)) as raw:
         raw.execute(
-            "INSERT INTO build_params VALUES ('resolve', 'reference_notes', ?)", [json.dumps([note])]
+            "INSERT INTO build_params VALUES ('resolve', 'reference_notes', ?)",
+            [json.dumps([note])],
         )
     with TestClient(create_app(db)) as client:
         page = client.get("/methods")

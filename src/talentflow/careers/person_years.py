@@ -41,9 +41,7 @@ def observations(authorships: Any) -> Any:
         else ibis.literal(False)
     )
     parts = (
-        authorships.other_parts
-        if "other_parts" in authorships.columns
-        else ibis.null(_PARTS_TYPE)
+        authorships.other_parts if "other_parts" in authorships.columns else ibis.null(_PARTS_TYPE)
     )
     obs = authorships.filter(_.person_id.notnull(), _.year.notnull()).select(
         "person_id",

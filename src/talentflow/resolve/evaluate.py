@@ -161,9 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     t_load = time.perf_counter() - t0
     slots = read_labelled(args.data / "paperlists")
     seen = {
-        normalize(s.affiliation.split("+")[0])
-        for s in slots
-        if s.split in ("train", "calibration")
+        normalize(s.affiliation.split("+")[0]) for s in slots if s.split in ("train", "calibration")
     }
     print(
         f"gazetteer (train+calibration evidence): {len(gaz.entities)} entities, "

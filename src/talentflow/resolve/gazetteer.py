@@ -504,9 +504,9 @@ class _Builder:
                 self.missing_parents.append(org)
                 sector = sector_from_name(org)
                 idx = self.entity(org, hq, sector, multinational=sector == "company")
-            for alias in [row["site"], *row["aliases"].split("|")]:
+            for entry in [row["site"], *row["aliases"].split("|")]:
                 # "alias=CC": an alias of a site in another country than the row's
-                alias, _, own_cc = alias.partition("=")
+                alias, _, own_cc = entry.partition("=")
                 key = normalize(alias)
                 known = self.curated.get(key)
                 if known is not None and known[0] == ENTITY:
@@ -553,9 +553,7 @@ class _Builder:
             keys[name] = (PLACE, cc, rank)
         keys.update(self.curated)
         multisite = frozenset(
-            val[1]
-            for val in keys.values()
-            if val[0] == SITE and val[2] != self.entities[val[1]][1]
+            val[1] for val in keys.values() if val[0] == SITE and val[2] != self.entities[val[1]][1]
         )
         hq_share = {}
         for idx in multisite:
@@ -746,21 +744,19 @@ def load_gazetteer(
     path = cache / f"gazetteer-{digest}.pickle"
     if reg is None:
         use_cache = False  # without registries compiling takes well under a second
-    if not use_cache:
-        gaz = compile_gazetteer(
-            None, registry_dir=reg, labels_dir=labels_dir, learn_splits=learn_splits
-        )
-    else:
-        gaz = _read_cache(path)
-        if gaz is None:
-            # One process compiles; concurrent builds wait for it instead of repeating it.
-            with _compile_lock(cache, digest):
-                gaz = _read_cache(path)
-                if gaz is None:
-                    gaz = compile_gazetteer(
-                        None, registry_dir=reg, labels_dir=labels_dir, learn_splits=learn_splits
-                    )
-                    _write_cache(path, gaz)
+    cached = _read_cache(path) if use_cache else None
+    if cached is None and use_cache:
+        # One process compiles; concurrent builds wait for it instead of repeating it.
+        with _compile_lock(cache, digest):
+            cached = _read_cache(path)
+            if cached is None:
+                cached = compile_gazetteer(
+                    None, registry_dir=reg, labels_dir=labels_dir, learn_splits=learn_splits
+                )
+                _write_cache(path, cached)
+    gaz = cached or compile_gazetteer(
+        None, registry_dir=reg, labels_dir=labels_dir, learn_splits=learn_splits
+    )
     gaz.meta["digest"] = digest
     gaz.meta["reference"] = ref.as_params()
     return gaz

@@ -257,11 +257,11 @@ def pack_registries(registry_dir: Path, output: Path) -> dict[str, int]:
     files["country-codes/country-codes.csv"] = buf.getvalue().encode("utf-8")
     counts["country-codes"] = len(rows)
     files["README"] = (
-        "Compact copy of talentflow's reference registries (fields the resolver reads only).\n"
-        "university-domains: github.com/Hipo/university-domains-list (MIT, LICENSE kept);\n"
-        "ror-parser: github.com/biocodellc/ror-parser, a 2021 ROR dump (CC0);\n"
-        "country-codes: github.com/datasets/country-codes (PDDL).\n"
-    ).encode()
+        b"Compact copy of talentflow's reference registries (fields the resolver reads only).\n"
+        b"university-domains: github.com/Hipo/university-domains-list (MIT, LICENSE kept);\n"
+        b"ror-parser: github.com/biocodellc/ror-parser, a 2021 ROR dump (CC0);\n"
+        b"country-codes: github.com/datasets/country-codes (PDDL).\n"
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(output, mode="w:xz", preset=9) as tar:
         for name in sorted(files):

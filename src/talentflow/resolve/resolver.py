@@ -106,13 +106,14 @@ class Resolver:
     ----------
     gazetteer
         A loaded :class:`~talentflow.resolve.gazetteer.Gazetteer`; by default the one of
-        ``data_dir`` (see :func:`~talentflow.resolve.gazetteer.load_gazetteer`).
+        ``data_dir`` (see :func:`~talentflow.resolve.gazetteer.load_gazetteer`), whose
+        reference data is found even when ``data_dir`` holds none.
     data_dir
         The build's data folder (``registries/``, ``paperlists/``).
 
     Examples
     --------
-    >>> r = Resolver()  # curated labs and place names only
+    >>> r = Resolver()  # reference data from the fetch cache or the copy shipped with talentflow
     >>> r.resolve("Tencent AI Lab, Seattle").country
     'US'
     """
@@ -349,9 +350,7 @@ class Resolver:
         res.evidence = primary.evidence or ["nothing recognised"]
         for r in results[1:]:
             ent = gaz.entities[r.entity] if r.entity is not None else None
-            res.other_parts.append(
-                (ent[0] if ent else None, r.country, ent[2] if ent else None)
-            )
+            res.other_parts.append((ent[0] if ent else None, r.country, ent[2] if ent else None))
         if primary.entity is not None:
             name, _cc, sector, iid, _m = gaz.entities[primary.entity]
             res.institution, res.institution_id, res.sector = name, iid, sector

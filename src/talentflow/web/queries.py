@@ -11,9 +11,8 @@ holds several estimates (``country_year``) and as ``ci_low``/``ci_high`` otherwi
 
 from __future__ import annotations
 
-import json
-
 import functools
+import json
 import threading
 import warnings
 from collections import OrderedDict
