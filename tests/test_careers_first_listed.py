@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import ibis
 import pandas as pd
 
-from talentflow.careers.build import build_careers
-from talentflow.careers.params import CareerParams
+from tests.test_careers_sites import SCHEMA, build
 
 ZETA = ("Zeta University", "US", "education")
 ALPHA = ("Alpha University", "CN", "education")
@@ -31,21 +29,9 @@ def slot(person: str, year: int, paper: str, *listed: tuple[str, str, str]) -> d
 
 
 def person_years(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    con = ibis.duckdb.connect()
-    schema = {
-        "paper_id": "string",
-        "year": "int64",
-        "person_id": "string",
-        "institution": "string",
-        "country": "string",
-        "sector": "string",
-        "career_position": "string",
-        "hq_fallback": "boolean",
-        "other_parts": f"array<{PART}>",
-    }
-    con.create_table("authorships", ibis.memtable(pd.DataFrame(rows), schema=schema))
-    out = build_careers(con, con.table("authorships"), CareerParams())
-    return out["person_years"].to_pandas().set_index(["person_id", "year"])
+    schema = SCHEMA | {"other_parts": f"array<{PART}>"}
+    out = build(pd.DataFrame(rows), schema)
+    return out["person_years"].set_index(["person_id", "year"])
 
 
 def test_first_listed_breaks_a_tie_before_alphabetical_order_and_stable_home():

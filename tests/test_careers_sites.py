@@ -49,24 +49,32 @@ def rows(resolver: Resolver, person: str, plan: dict[int, list[str]]) -> list[di
     return out
 
 
+#: The authorships columns the careers stage reads (``other_parts`` is optional).
+SCHEMA = {
+    "paper_id": "string",
+    "year": "int64",
+    "person_id": "string",
+    "institution": "string",
+    "country": "string",
+    "sector": "string",
+    "career_position": "string",
+    "hq_fallback": "boolean",
+}
+
+
+def build(frame: pd.DataFrame, schema: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """The careers tables of an authorships frame built in code (DuckDB)."""
+    con = ibis.duckdb.connect()
+    con.create_table("authorships", ibis.memtable(frame, schema=schema))
+    tables = build_careers(con, con.table("authorships"), CareerParams())
+    return {name: expr.to_pandas() for name, expr in tables.items()}
+
+
 def careers(data: list[dict[str, Any]], *, honour_fallback: bool = True) -> dict[str, pd.DataFrame]:
     frame = pd.DataFrame(data)
     if not honour_fallback:  # what the pipeline did before the flag existed
         frame["hq_fallback"] = False
-    con = ibis.duckdb.connect()
-    schema = {
-        "paper_id": "string",
-        "year": "int64",
-        "person_id": "string",
-        "institution": "string",
-        "country": "string",
-        "sector": "string",
-        "career_position": "string",
-        "hq_fallback": "boolean",
-    }
-    con.create_table("authorships", ibis.memtable(frame, schema=schema))
-    tables = build_careers(con, con.table("authorships"), CareerParams())
-    return {name: expr.to_pandas() for name, expr in tables.items()}
+    return build(frame, SCHEMA)
 
 
 def country_events(out: dict[str, pd.DataFrame], person: str) -> list[tuple[str, int, str, str]]:

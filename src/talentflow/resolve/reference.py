@@ -29,6 +29,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -135,13 +136,7 @@ def find_reference(
         else:
             notes.append(f"reference data missing: no registries in {registry_dir}; {FETCH_HINT}")
     else:
-        for source, cand in (
-            ("data", data / "registries" if data else None),
-            ("cache", cache / "registries" if cache else None),
-        ):
-            if cand is not None and _has_registries(cand):
-                reg, reg_source = cand, source
-                break
+        reg, reg_source = _first_of("registries", data, cache, _has_registries)
         if reg is None and use_package:
             reg = packaged_registries()
             if reg is not None:
@@ -152,15 +147,7 @@ def find_reference(
                 )
         if reg is None:
             notes.append(f"reference data missing: no registries found; {FETCH_HINT}")
-    labels: Path | None = None
-    labels_source = "missing"
-    for source, cand in (
-        ("data", data / "paperlists" if data else None),
-        ("cache", cache / "paperlists" if cache else None),
-    ):
-        if cand is not None and _has_labels(cand):
-            labels, labels_source = cand, source
-            break
+    labels, labels_source = _first_of("paperlists", data, cache, _has_labels)
     if labels is None:
         notes.append(
             "reference data missing: no labelled paper lists, so the gazetteer has no aliases, "
@@ -168,6 +155,16 @@ def find_reference(
             f"non-English names); {FETCH_HINT}"
         )
     return Reference(reg, reg_source, labels, labels_source, tuple(notes))
+
+
+def _first_of(
+    folder: str, data: Path | None, cache: Path | None, usable: Callable[[Path], bool]
+) -> tuple[Path | None, str]:
+    """``<data>/<folder>`` or ``<cache>/<folder>``, whichever is usable first, and its source."""
+    for source, root in (("data", data), ("cache", cache)):
+        if root is not None and usable(root / folder):
+            return root / folder, source
+    return None, "missing"
 
 
 def packaged_registries(cache_dir: Path | None = None) -> Path | None:
