@@ -5,7 +5,8 @@ slots (every ``+`` part of a slot counts). Ties are broken, in order, by (1) a n
 before a country-only resolution, (2) the affiliation listed *first* on more papers (the
 author's main one), (3) the institution seen in more distinct years of the person's career (the
 stable home beats a visit), (4) a resolved country before an unresolved one, (5) alphabetical
-order, so the choice is deterministic. All other institutions and countries of the year are kept as secondary.
+order, so the choice is deterministic. All other institutions and countries of the year are
+kept as secondary. Tenures and events read the first-listed affiliation of each slot only.
 
 Gap years of at most ``b`` years between two observed years are added with ``observed = false``
 and carry the main affiliation of the last observed year before the gap.
