@@ -43,7 +43,7 @@ def full_scan(files: list[SourceFile]) -> tuple[float, float]:
     """Reference: DuckDB reads every field of every record into memory (wall, CPU seconds)."""
 
     def work(con: duckdb.DuckDBPyConnection) -> None:
-        for folder in ("paperlists", "openreview"):
+        for folder in ("paperlists", "openreview", "openreview_venues"):
             paths = [str(f.path) for f in files if f.source == folder and f.path.stat().st_size]
             if paths:
                 con.execute(

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from talentflow.cli import app
 from talentflow.engine import connect
 from talentflow.pipeline import StageContext
-from talentflow.reporting import reference_notes
+from talentflow.reporting import build_notices
 from talentflow.resolve import stage
 from talentflow.resolve.reference import find_reference, packaged_registries
 from tests.test_resolve_stage import _authorships
@@ -112,7 +112,7 @@ def test_build_records_missing_reference_data(empty_cache: Path, tmp_path: Path)
     con.disconnect()
     assert json.loads(params["reference_registries"]) == "package"
     assert json.loads(params["reference_labels"]) == "missing"
-    notes = reference_notes(db)
+    notes = build_notices(db)
     assert len(notes) == 1 and "no labelled paper lists" in notes[0]
     assert {"hq_fallback", "other_parts"} <= set(aff.columns)
 

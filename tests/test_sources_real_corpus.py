@@ -36,7 +36,43 @@ def test_author_slot_counts_before_and_after_deduplication(real_sources_store, s
     assert merged < sum(slots.values())
     both = con.execute(
         "SELECT count(*) FROM papers WHERE list_contains(sources, 'paperlists') "
-        "AND list_contains(sources, 'openreview')").fetchone()[0]
+        "AND list_contains(sources, 'openreview')"
+    ).fetchone()[0]
     assert both > 10_000
     ids = con.execute("SELECT count(*), count(DISTINCT authorship_id) FROM authorships").fetchone()
     assert ids[0] == ids[1]
+
+
+def test_decisions_and_tiers_on_the_real_mirror(real_sources_store, shared_data):
+    con = duckdb.connect(str(real_sources_store), read_only=True)
+
+    def count(venue: str, year: int, where: str) -> int:
+        return con.execute(
+            f"SELECT count(*) FROM papers WHERE venue = ? AND year = ? AND {where}", [venue, year]
+        ).fetchone()[0]
+
+    # ICLR 2023: counted independently from the metadata file's statuses
+    statuses = [
+        r["status"]
+        for r in json.loads(
+            (shared_data / "openreview_venues/iclr/iclr2023.json").read_text(encoding="utf-8")
+        )
+    ]
+    accepted = sum(s in {"Poster", "Top-25%", "Top-5%"} for s in statuses)
+    assert count("iclr", 2023, "decision = 'accepted'") == accepted
+    assert 1_500 <= accepted <= 1_650
+    assert count("iclr", 2023, "decision IN ('rejected', 'withdrawn')") >= 3_200
+    # NeurIPS 2023: orals of both tracks are its top tier; metadata gives its titles
+    assert count("nips", 2023, "tier = 'top'") == 77
+    assert count("nips", 2023, "title IS NOT NULL") >= 0.95 * count("nips", 2023, "TRUE")
+    # a tier only for accepted papers, and every status value mapped
+    assert (
+        con.execute(
+            "SELECT count(*) FROM papers WHERE tier IS NOT NULL AND decision <> 'accepted'"
+        ).fetchone()[0]
+        == 0
+    )
+    (unmapped,) = con.execute(
+        "SELECT value FROM build_params WHERE stage = 'sources' AND name = 'unmapped_statuses'"
+    ).fetchone()
+    assert json.loads(unmapped) == {}

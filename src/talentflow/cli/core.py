@@ -39,7 +39,7 @@ def run_build(
     """
     from talentflow.engine import EngineUnavailable
     from talentflow.pipeline import build
-    from talentflow.reporting import ingest_summary, reference_notes
+    from talentflow.reporting import build_notices, ingest_summary
     from talentflow.sources.stage import SourceError
 
     try:
@@ -74,10 +74,8 @@ def run_build(
             return EXIT_FAILED
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     console.print(f"[green]built[/] {db} from {data_dir} ({timings})")
-    for line in reference_notes(db):
-        console.print(f"[yellow]warning:[/] {line}", highlight=False)
     problems = ingest_summary(db)
-    for line in problems:
+    for line in [*problems, *build_notices(db)]:
         console.print(f"[yellow]warning:[/] {line}")
     return EXIT_DATA_ERROR if problems else 0
 
@@ -107,6 +105,12 @@ def build(
     groupings: str = typer.Option(
         "all", "--groupings", help="Indicators: country groupings (comma-separated, all, none)."
     ),
+    population_papers: str = typer.Option(
+        "accepted",
+        "--population-papers",
+        help="Indicators: papers of the venue-year populations: accepted (all but rejected "
+        "and withdrawn) or all (submissions too). Careers use every paper either way.",
+    ),
     engine: str = typer.Option(
         "duckdb", "--engine", help="duckdb (default) or spark: where the table stages run."
     ),
@@ -131,7 +135,17 @@ def build(
     (``build_params``).
     """
     careers = {"backfill": backfill, "overlap": overlap, "temporary": temporary}
-    indicators = {"min_cell": min_cell, "replicates": bootstrap, "groupings": groupings}
+    indicators = {
+        "min_cell": min_cell,
+        "replicates": bootstrap,
+        "groupings": groupings,
+        "population_papers": population_papers,
+    }
+    if population_papers not in ("accepted", "all"):
+        console.print(
+            f"[red]error:[/] --population-papers takes accepted or all, got {population_papers!r}"
+        )
+        raise typer.Exit(EXIT_USAGE)
     params = {"careers": careers, "indicators": indicators}
     if engine not in ("duckdb", "spark"):
         console.print(f"[red]error:[/] --engine takes duckdb or spark, got {engine!r}")

@@ -138,8 +138,16 @@ def backtest_cmd(
     ),
     draws: int = typer.Option(200, "--draws", min=10, help="Parameter draws."),
     seed: int = typer.Option(0, "--seed"),
+    measure: str = typer.Option(
+        "count",
+        "--measure",
+        help="count (net flows) or rate (net flow per 1,000 researchers: the consistent basis).",
+    ),
 ) -> None:
-    """Fit on years <= T, forecast net flows T+1..T+h, compare with persistence and 3-year mean."""
+    """Fit on years <= T, forecast net flows T+1..T+h, compare with persistence and 3-year mean.
+
+    Years the store's coverage table calls incomplete are neither origins nor scored.
+    """
     from talentflow.scenarios import MissingInputs, backtest
 
     con = _open(db)
@@ -152,6 +160,7 @@ def backtest_cmd(
             last_year=last_year,
             draws=draws,
             seed=seed,
+            measure=measure,
         )
     except (MissingInputs, ValueError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
@@ -160,7 +169,8 @@ def backtest_cmd(
         con.disconnect()
     t = Table(
         title=(
-            f"Backtest of yearly net flows: origins {', '.join(map(str, res.origins))}, "
+            f"Backtest of yearly net {'migration rates' if measure == 'rate' else 'flows'}: "
+            f"origins {', '.join(map(str, res.origins))}, "
             f"horizon 1-{res.horizon} (mean absolute error)"
         )
     )
@@ -182,7 +192,8 @@ def backtest_cmd(
         f"{o.loc['persistence', 'mae']:.2f}, 3-year mean {o.loc['avg3', 'mae']:.2f} "
         f"(RMSE {o.loc['model', 'rmse']:.2f} / {o.loc['persistence', 'rmse']:.2f} / "
         f"{o.loc['avg3', 'rmse']:.2f}); model beats persistence: "
-        f"{'yes' if res.beats_persistence else 'no'}"
+        f"{'yes' if res.beats_persistence else 'no'} "
+        f"({1 - o.loc['model', 'mae'] / o.loc['persistence', 'mae']:+.1%} of persistence's MAE)"
     )
     for n in res.notes:
         console.print(f"[dim]note: {n}[/]")

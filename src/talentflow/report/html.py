@@ -32,8 +32,11 @@ def _script_safe(text: str) -> str:
 
 
 def report_charts(q: Queries, country: str, start: int, end: int) -> dict[str, list[ch.Chart]]:
-    """The report's sections: overview, map (one frame per year), flows, methods."""
-    hi = q.year_range()[1]
+    """The report's sections: overview, map (one frame per year), flows, methods.
+
+    The map opens on the last complete year (``coverage``); incomplete years stay on its slider.
+    """
+    hi = q.last_complete_year()
     pop = population(q, None)
     flows = [] if pop is None else [ch.pathways_chart(q, pop), ch.sankey_chart(q, pop)]
     flows += [ch.top_pairs_chart(q, start, end), ch.sector_chart(q, country, start, end)]
@@ -45,8 +48,9 @@ def report_charts(q: Queries, country: str, start: int, end: int) -> dict[str, l
     }
 
 
-def _map_with_slider(q: Queries, years: list[int]) -> dict[str, Any]:
-    """The map figure with a Plotly year slider (frames precomputed, no server needed)."""
+def _map_with_slider(q: Queries, years: list[int], active: int | None = None) -> dict[str, Any]:
+    """The map figure with a Plotly year slider (frames precomputed, no server needed),
+    opened on ``active`` (default: the last year)."""
     frames = []
     base: dict[str, Any] | None = None
     for y in years:
@@ -54,12 +58,13 @@ def _map_with_slider(q: Queries, years: list[int]) -> dict[str, Any]:
         base = base or fig
         frames.append({"name": str(y), "data": fig["data"]})
     assert base is not None
-    last = frames[-1]
+    at = years.index(active) if active in years else len(frames) - 1
+    last = frames[at]
     layout = dict(base["layout"])
     layout["height"] = 520
     layout["sliders"] = [
         {
-            "active": len(frames) - 1,
+            "active": at,
             "currentvalue": {"prefix": "Year: "},
             "pad": {"t": 10},
             "steps": [
@@ -97,7 +102,7 @@ def write_report(
     country
         Country of the overview (default China, else the largest).
     start, end
-        Period of the overview and flows (default: every year of the store).
+        Period of the overview and flows (default: 15 years up to the last complete year).
 
     Examples
     --------
@@ -110,7 +115,7 @@ def write_report(
         s, e = period(q, start, end)
         sections = report_charts(q, c, s, e)
         map_years = list(range(max(lo, hi - 14), hi + 1))
-        sections["map"][0].figure = _map_with_slider(q, map_years)
+        sections["map"][0].figure = _map_with_slider(q, map_years, q.last_complete_year())
         sections["map"][0].title = "Share of the world's active researchers (slider: year)"
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([TEMPLATES, STATIC.parent / "templates"]),

@@ -23,6 +23,7 @@ STRING_FIELDS = (
     "author", "aff", "aff_domain", "authorids", "position", "title", "abstract", "keywords",
     "track", "status", "openreview", "dblp", "orcid", "or_profile",
     "aff_unique_norm", "aff_unique_index", "aff_country_unique", "aff_country_unique_index",
+    "primary_area",
 )  # fmt: skip
 #: Per-author fields whose lists must align with ``author``.
 PER_AUTHOR = ("aff", "aff_domain", "authorids", "position", "dblp", "orcid",
@@ -33,7 +34,10 @@ PER_AUTHOR = ("aff", "aff_domain", "authorids", "position", "dblp", "orcid",
 class AuthorListFormat:
     """How one source names and ranks things."""
 
-    source: str  # "paperlists" | "openreview"
+    source: str  # "paperlists" | "openreview" | "openreview_venues"
+    #: False for paper metadata without authors (``openreview_venues``): no ``author`` field
+    #: is required and the records give papers without author slots.
+    has_authors: bool = True
 
 
 #: Every field read, in one list so each record's JSON is parsed once for types and once for values.
@@ -73,8 +77,14 @@ def _type_checks() -> str:
     return ", ".join(checks)
 
 
-def validate_sql(records: str) -> str:
-    """SQL giving ``record_index, rel_file, vals, problem`` (problem NULL when the record is usable)."""
+def validate_sql(records: str, *, has_authors: bool = True) -> str:
+    """SQL giving ``record_index, rel_file, vals, problem`` (problem NULL when the record is usable).
+
+    ``has_authors`` False (paper metadata) drops the check that an ``author`` list is present.
+    """
+    missing_author = (
+        f"coalesce(types[{_AT['author']}], 'NULL') = 'NULL'" if has_authors else "FALSE"
+    )
     paths = "[" + ", ".join(f"'$.{f}'" for f in FIELDS) + "]"
     return f"""
     WITH parsed AS (
@@ -86,22 +96,25 @@ def validate_sql(records: str) -> str:
     SELECT record_index, rel_file, vals,
       CASE
         WHEN jt <> 'OBJECT' THEN 'record is not a JSON object (found ' || jt || ')'
-        WHEN coalesce(types[{_AT["author"]}], 'NULL') = 'NULL' THEN 'missing field "author"'
+        WHEN {missing_author} THEN 'missing field "author"'
         ELSE nullif(concat_ws('; ', {_type_checks()}), '')
       END AS problem
     FROM parsed"""
 
 
-def _clean_record_sql() -> str:
+def _clean_record_sql(has_authors: bool = True) -> str:
     """SQL true when a typed-read record needs no quarantine (mirrors ``validate_sql``)."""
     checks = [f"coalesce(json_type({f}), 'NULL') IN ('VARCHAR', 'NULL')" for f in STRING_FIELDS]
     checks.append("coalesce(json_type(id), 'NULL') IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL')")
     # a missing author list is a NULL type: compare with a coalesce, or bool_and skips it
-    checks.append("coalesce(json_type(author), 'NULL') = 'VARCHAR'")
+    if has_authors:
+        checks.append("coalesce(json_type(author), 'NULL') = 'VARCHAR'")
     return " AND ".join(checks)
 
 
-def load_clean_files(db: Any, files: list[tuple[str, str, str, int]], table: str) -> set[str]:
+def load_clean_files(
+    db: Any, files: list[tuple[str, str, str, int]], table: str, *, has_authors: bool = True
+) -> set[str]:
     """Read whole files with DuckDB's typed JSON reader into a new table ``table``.
 
     ``files`` holds ``(path, rel_file, venue, year)``. This is the fast path: one pass over
@@ -132,7 +145,7 @@ def load_clean_files(db: Any, files: list[tuple[str, str, str, int]], table: str
         "maximum_object_size=1073741824)"
     )
     insert = f"""INSERT INTO {table}
-        SELECT NULL, m.rel_file, m.venue, m.year, {key}, {_clean_record_sql()}, {values}
+        SELECT NULL, m.rel_file, m.venue, m.year, {key}, {_clean_record_sql(has_authors)}, {values}
         FROM {read} t JOIN _fast_files m ON m.path = t.filename"""
     db.execute(
         f"CREATE OR REPLACE TABLE {table} (record_index BIGINT, rel_file VARCHAR, "
@@ -224,7 +237,7 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
     SELECT '{source}:' || venue || year || ':' || record_id AS rec_key, '{source}' AS source,
       venue, year, record_id,
       CASE
-        WHEN '{source}' = 'openreview' THEN {_v("id")}
+        WHEN '{source}' IN ('openreview', 'openreview_venues') THEN {_v("id")}
         WHEN nullif(regexp_extract({_v("openreview")}, '[?&]id=([^&#]+)', 1), '') IS NOT NULL
           THEN regexp_extract({_v("openreview")}, '[?&]id=([^&#]+)', 1)
         WHEN venue = 'iclr' OR coalesce({_v("authorids")}, '') LIKE '%~%' THEN {_v("id")}
@@ -232,7 +245,7 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
       {_v("title")} AS title,
       nullif(regexp_replace(lower({_v("title")}), '[^\\pL\\pN]+', '', 'g'), '') AS norm_title,
       {_v("abstract")} AS abstract, {_v("keywords")} AS keywords, {_v("track")} AS track,
-      {_v("status")} AS status, NULL AS doi, NULL AS openalex_id, NULL AS venue_name,
+      {_v("status")} AS status, {_v("primary_area")} AS primary_area, NULL AS doi, NULL AS openalex_id, NULL AS venue_name,
       n_authors::INTEGER AS n_authors, rel_file AS source_file, record_index
     FROM r"""
     aligned = {f: f"(n_{f} IS NULL OR n_{f} = n_authors)" for f in PER_AUTHOR}

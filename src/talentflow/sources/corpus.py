@@ -10,6 +10,8 @@ Upstreams (raw files on GitHub's raw-content host):
   file ``<venue>/<venue><year>.json``.
 - ``openreview/<venue>/<venue><year>.json``: github.com/jingyangcarl/openreview, branch ``main``,
   file ``authors/<venue>/<venue><year>.json``.
+- ``openreview_venues/<venue>/<venue><year>.json``: the same repository, file
+  ``venues/<venue>/<venue><year>.json`` (title, keywords, track and decision per forum id).
 - ``registries/...``: Hipo/university-domains-list, datasets/country-codes, datasets/population,
   biocodellc/ror-parser, at each repository's default branch (``HEAD``).
 - ``openalex/works-sample-tu9-2022.json``: a sample of OpenAlex API pages; upstream keeps it only
@@ -28,6 +30,7 @@ Kind = Literal["json-array", "json", "csv", "raw"]
 RAW_HOST = "https://raw.githubusercontent.com"
 PAPERLISTS_URL = RAW_HOST + "/papercopilot/paperlists/main/{venue}/{venue}{year}.json"
 OPENREVIEW_URL = RAW_HOST + "/jingyangcarl/openreview/main/authors/{venue}/{venue}{year}.json"
+VENUES_URL = RAW_HOST + "/jingyangcarl/openreview/main/venues/{venue}/{venue}{year}.json"
 
 #: Paper Copilot paper lists: venue -> years (files of 4 MiB and more upstream are left out).
 PAPERLISTS: dict[str, tuple[int, ...]] = {
@@ -69,6 +72,23 @@ OPENREVIEW: dict[str, tuple[int, ...]] = {
     "icml": (2023, 2024),
     "nips": (2021, 2022, 2023, 2024),
     "www": (2025,),
+}
+
+#: OpenReview paper metadata (jingyangcarl/openreview ``venues/``): venue -> years. Upstream
+#: files of 4 MiB and more (current NeurIPS/ICML/ICLR) are left out, as in the mirror.
+OPENREVIEW_VENUES: dict[str, tuple[int, ...]] = {
+    "3dv": (2025,),
+    "acmmm": (2024,),
+    "ai4x": (2025,),
+    "aistats": (2025,),
+    "alt": (2025,),
+    "colm": (2024, 2025),
+    "corl": tuple(range(2021, 2026)),
+    "emnlp": (2023,),
+    "iclr": (2013, 2014, *range(2017, 2024)),
+    "icml": (2023, 2024),
+    "nips": (2021, 2022, 2023),
+    "www": (2024, 2025),
 }
 
 #: ISO 3166-1 alpha-2 codes (lower case) of the ror-parser per-country files.
@@ -143,7 +163,8 @@ def default_corpus() -> list[CorpusFile]:
     Returns
     -------
     list of CorpusFile
-        Paper lists, OpenReview author records, the OpenAlex sample, then the registries.
+        Paper lists, OpenReview author records, OpenReview paper metadata, the OpenAlex
+        sample, then the registries.
 
     Examples
     --------
@@ -167,6 +188,15 @@ def default_corpus() -> list[CorpusFile]:
             "json-array",
         )
         for venue, years in OPENREVIEW.items()
+        for year in years
+    ]
+    files += [
+        CorpusFile(
+            f"openreview_venues/{venue}/{venue}{year}.json",
+            VENUES_URL.format(venue=venue, year=year),
+            "json-array",
+        )
+        for venue, years in OPENREVIEW_VENUES.items()
         for year in years
     ]
     files.append(CorpusFile(OPENALEX_SAMPLE, None, "json-array"))

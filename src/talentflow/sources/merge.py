@@ -12,12 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from talentflow.sources import decisions
 from talentflow.sources.author_lists import SPLIT_PLUS
 
 MIN_TITLE = 12
 #: Lower is preferred. Titles/abstracts: paperlists; author slots: OpenReview (ids, positions).
 TEXT_RANK = "CASE source WHEN 'paperlists' THEN 0 WHEN 'openalex' THEN 1 ELSE 2 END"
 SLOT_RANK = "CASE source WHEN 'openreview' THEN 0 WHEN 'paperlists' THEN 1 ELSE 2 END"
+#: The decision is the venue's own: OpenReview's paper metadata first, then the paper lists.
+STATUS_RANK = (
+    "CASE source WHEN 'openreview_venues' THEN 0 WHEN 'paperlists' THEN 1 "
+    "WHEN 'openreview' THEN 2 ELSE 3 END"
+)
 FILLED = ("raw_affiliation", "email_domain", "career_position", "source_person_id", "orcid", "dblp")
 
 
@@ -54,25 +60,31 @@ def cluster(db: Any) -> int:
 
 def _pick(field: str, value: str | None = None) -> str:
     """The value (default: the field) from the best-ranked record that has ``field``."""
-    return f"arg_min({value or field}, text_order) FILTER (WHERE {field} IS NOT NULL)"
+    order = "status_order" if field == "status" else "text_order"
+    return f"arg_min({value or field}, {order}) FILTER (WHERE {field} IS NOT NULL)"
 
 
 def merge(db: Any) -> None:
     """Build ``papers`` and ``authorships`` from the raw tables."""
     rounds = cluster(db)
-    text_fields = ("title", "abstract", "keywords", "track", "status", "doi", "venue_name")
+    text_fields = (
+        "title", "abstract", "keywords", "track", "status", "primary_area", "doi", "venue_name"
+    )  # fmt: skip
     picks = ",\n".join(f"{_pick(f)} AS {f}, {_pick(f, 'source')} AS {f}_src" for f in text_fields)
     # Only keys and ranks: the wide text columns are read once, in the papers query.
     db.execute(f"""
     CREATE OR REPLACE TEMP TABLE _ranked AS
     SELECT k.rec_key, c.grp, p.n_authors,
       ({TEXT_RANK})::VARCHAR || p.rec_key AS text_order,
+      ({STATUS_RANK})::VARCHAR || p.rec_key AS status_order,
       ({SLOT_RANK})::VARCHAR || p.rec_key AS slot_order
     FROM raw_papers p JOIN _keys k USING (rec_key) JOIN _clusters c USING (rid)""")
     db.execute("""CREATE OR REPLACE TEMP TABLE _sizes AS
         SELECT grp, count(*) AS records FROM _ranked GROUP BY grp""")
     # Most papers come from one record: those are projected as they are; only papers found in
     # several records go through the per-field choice (arg_min copies the wide strings).
+    decisions.register(db)
+    key = decisions.STATUS_KEY.format(x="u.status")
     db.execute(f"""
     CREATE OR REPLACE TABLE papers AS
     WITH single AS (
@@ -88,12 +100,13 @@ def merge(db: Any) -> None:
         list_sort(list_distinct(list(source))) AS sources
       FROM raw_papers JOIN _ranked USING (rec_key, n_authors) JOIN _sizes USING (grp)
       WHERE records > 1 GROUP BY grp
-    )
+    ),
+    u AS (
     SELECT
       CASE WHEN openreview_id IS NOT NULL THEN 'openreview:' || openreview_id
            ELSE rec_key END AS paper_id,
-      title, abstract, keywords, venue, year, track, status, openreview_id, doi, openalex_id,
-      venue_name, [source] AS sources,
+      title, abstract, keywords, venue, year, track, status, primary_area, openreview_id, doi,
+      openalex_id, venue_name, [source] AS sources,
       json_object('title', CASE WHEN title IS NOT NULL THEN source END,
                   'abstract', CASE WHEN abstract IS NOT NULL THEN source END,
                   'keywords', CASE WHEN keywords IS NOT NULL THEN source END,
@@ -107,7 +120,8 @@ def merge(db: Any) -> None:
            ELSE g.text_key END AS paper_id,
       g.title, g.abstract, g.keywords,
       coalesce(rp.venue, tp.venue) AS venue, coalesce(rp.year, tp.year) AS year,
-      g.track, g.status, g.openreview_id, g.doi, g.openalex_id, g.venue_name, g.sources,
+      g.track, g.status, g.primary_area, g.openreview_id, g.doi, g.openalex_id, g.venue_name,
+      g.sources,
       json_object('title', g.title_src, 'abstract', g.abstract_src, 'keywords', g.keywords_src,
                   'status', g.status_src, 'authors', rp.source)::VARCHAR AS field_sources,
       coalesce(rp.n_authors, 0) AS n_authors,
@@ -115,7 +129,14 @@ def merge(db: Any) -> None:
     FROM g
     LEFT JOIN raw_papers rp ON rp.rec_key = g.slot_key
     LEFT JOIN raw_papers tp ON tp.rec_key = g.text_key
+    )
+    SELECT u.* EXCLUDE (grp, slot_key),
+      coalesce(d.decision, 'unknown') AS decision,
+      CASE WHEN d.decision = 'accepted' THEN d.tier END AS tier,
+      u.grp, u.slot_key
+    FROM u LEFT JOIN _decisions d ON d.status = {key}
     """)
+    db.unregister("_decisions")
     # Gap-filling partner: the best other record of the same paper with as many authors.
     fill = ",\n".join(f"coalesce(a.{f}, o.{f}) AS {f}" for f in FILLED)
     db.execute(f"""

@@ -6,7 +6,7 @@ RAW_PAPERS = """
 CREATE TABLE IF NOT EXISTS raw_papers (
   rec_key VARCHAR, source VARCHAR, venue VARCHAR, year INTEGER, record_id VARCHAR,
   openreview_id VARCHAR, title VARCHAR, norm_title VARCHAR, abstract VARCHAR, keywords VARCHAR,
-  track VARCHAR, status VARCHAR, doi VARCHAR, openalex_id VARCHAR, venue_name VARCHAR,
+  track VARCHAR, status VARCHAR, primary_area VARCHAR, doi VARCHAR, openalex_id VARCHAR, venue_name VARCHAR,
   n_authors INTEGER, source_file VARCHAR, record_index BIGINT
 )"""
 

@@ -20,7 +20,15 @@ import pyarrow as pa
 
 from talentflow.engine import unordered_inserts
 from talentflow.pipeline import StageContext
-from talentflow.sources import author_lists, openalex, openreview, paperlists, schema
+from talentflow.sources import (
+    author_lists,
+    decisions,
+    openalex,
+    openreview,
+    openreview_venues,
+    paperlists,
+    schema,
+)
 from talentflow.sources.merge import merge
 from talentflow.sources.records import (
     MAX_RAW,
@@ -32,7 +40,9 @@ from talentflow.sources.records import (
 )
 
 #: Folders under the data dir that hold sources; anything else (e.g. registries/) is not ingested.
-SOURCE_FOLDERS = (paperlists.FOLDER, openreview.FOLDER, openalex.FOLDER)
+SOURCE_FOLDERS = (paperlists.FOLDER, openreview.FOLDER, openreview_venues.FOLDER, openalex.FOLDER)
+#: Folders of ``<venue>/<venue><year>.json`` files in the author-list formats.
+VENUE_FOLDERS = (paperlists.FOLDER, openreview.FOLDER, openreview_venues.FOLDER)
 VENUE_FILE = re.compile(r"^(?P<venue>[a-z0-9_-]+?)(?P<year>(19|20)\d\d)\.json$")
 
 
@@ -63,7 +73,7 @@ def discover(data_dir: Path) -> list[SourceFile]:
             + ", ".join(f"{f}/" for f in SOURCE_FOLDERS)
         )
     files: list[SourceFile] = []
-    for folder in (paperlists.FOLDER, openreview.FOLDER):
+    for folder in VENUE_FOLDERS:
         for path in sorted((data_dir / folder).glob("*/*")) if folder in present else []:
             if not path.is_file():
                 continue
@@ -155,7 +165,11 @@ def _batches(files: list[SourceFile], budget: int) -> list[list[SourceFile]]:
 #: In-memory database of the author lists' records between reading and splitting: unlike
 #: temp tables, its tables are seen by the other connections that split them side by side.
 STAGING = "_tf_staging"
-_FORMATS = {paperlists.FOLDER: paperlists.FORMAT, openreview.FOLDER: openreview.FORMAT}
+_FORMATS = {
+    paperlists.FOLDER: paperlists.FORMAT,
+    openreview.FOLDER: openreview.FORMAT,
+    openreview_venues.FOLDER: openreview_venues.FORMAT,
+}
 
 
 def _fast_table(source: str) -> str:
@@ -200,7 +214,7 @@ def _split_source(
     validate = (
         openalex.validate_sql(records)
         if source == openalex.SOURCE
-        else author_lists.validate_sql(records)
+        else author_lists.validate_sql(records, has_authors=_FORMATS[source].has_authors)
     )
     db.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validate}")
     valid = """(SELECT c.* EXCLUDE (problem), f.venue, f.year
@@ -246,7 +260,7 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
     loaded: dict[str, LoadedFile] = {}
     fast_counts: dict[str, int] = {}
     careful: list[SourceFile] = []
-    for source in (paperlists.FOLDER, openreview.FOLDER):
+    for source, fmt in _FORMATS.items():
         mine = [f for f in files if f.source == source]
         clean = [f for f in mine if f.path.stat().st_size > 0]
         progress(f"read {source}: {len(clean)} files")
@@ -256,6 +270,7 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
             db,
             [(str(f.path), f.rel, f.venue or "", f.year or 0) for f in clean],
             _fast_table(source),
+            has_authors=fmt.has_authors,
         )
         careful += [f for f in mine if f.rel in slow or f not in clean]
         fast_counts.update(
@@ -279,7 +294,7 @@ def ingest_files(db: Any, files: list[SourceFile], progress: Any) -> dict[str, F
     db.unregister("_files_arrow")
     counts: dict[str, tuple[int, int]] = {rel: (n, 0) for rel, n in fast_counts.items()}
     bad_rows: dict[str, list[Problem]] = {}
-    for source in (paperlists.FOLDER, openreview.FOLDER):
+    for source in _FORMATS:
         progress(f"validate {source}")
         _split_source(db, source, counts, bad_rows)
     progress("split the author lists")
@@ -461,6 +476,8 @@ def run(ctx: StageContext) -> None:
     _write_log(db, log)
     ctx.progress("merge sources")
     merge(db)
+    # never guessed: such papers' decision is 'unknown'; the CLI warns after the build
+    unmapped = decisions.unmapped(db)
     for temp in ("_recs", "_checked", "_files", "_clusters", "_next", "_ranked"):
         db.execute(f"DROP TABLE IF EXISTS {temp}")
     ctx.record_params(
@@ -470,5 +487,6 @@ def run(ctx: StageContext) -> None:
             "files": len(files),
             "files_reused": len(reuse),
             "title_dedup_min_chars": 12,
+            "unmapped_statuses": unmapped,
         },
     )

@@ -44,7 +44,13 @@ End = Annotated[
     int | None, Query(ge=1900, le=2100, description="last year (default: last in store)")
 ]
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
-Subset = Annotated[Literal["all", "llm"], Query(description="all work, or LLM-era work only")]
+Subset = Annotated[
+    Literal["all", "llm", "top"],
+    Query(
+        description="all researchers; llm: authors of a language-model paper of the LLM era "
+        "(year >= llm_era_start); top: authors of a top-tier paper"
+    ),
+]
 Basis = Annotated[
     Literal["training", "first_observed"],
     Query(description="origin basis: country of training, or first observed country"),
@@ -125,7 +131,7 @@ def overview(
     part: Annotated[str | None, Query(max_length=20)] = None,
     format: Format = "json",
 ) -> Response:
-    """Retention, net flow with the US, returnees, world share and LLM-era work."""
+    """Retention, net flow with the US, returnees, world share and LLM researchers."""
     c = pv.country(q, country)
     s, e = pv.period(q, start, end)
     extra = {"country": c, "country_name": country_name(c), "start": s, "end": e}

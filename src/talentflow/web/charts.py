@@ -231,11 +231,35 @@ def _named(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
 # -- overview --------------------------------------------------------------------------------
 
 
+def _complete_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a value in complete years (a store without flags: every row with a value).
+
+    Headline readings use these, so a year whose venues differ markedly from its neighbours'
+    (``coverage.complete`` false) never makes a headline.
+    """
+    ok = df.dropna(subset=["value"])
+    if "complete_year" in ok.columns:
+        ok = ok[ok["complete_year"].fillna(True).astype(bool)]
+    return ok
+
+
+def _coverage_note(q: Queries, start: int, end: int) -> str:
+    """A sentence naming the incomplete years of the period (empty when there are none)."""
+    bad = [y for y in q.incomplete_years() if start <= y <= end]
+    if not bad:
+        return ""
+    years = ", ".join(str(y) for y in bad)
+    return (
+        f" Incomplete years (their venues differ markedly from the neighbouring years'; see "
+        f"the coverage table): {years}; readings use complete years only."
+    )
+
+
 def share_chart(q: Queries, country: str, start: int, end: int) -> Chart:
     """Share of the world's active researchers, by year."""
     df = q.country_series(country, start, end, "stock_share")
     name = country_name(country)
-    ok = df.dropna(subset=["value"])
+    ok = _complete_rows(df)
     if len(ok):
         last, first = ok.iloc[-1], ok.iloc[0]
         trend = "up" if last["value"] > first["value"] else "down"
@@ -255,7 +279,7 @@ def share_chart(q: Queries, country: str, start: int, end: int) -> Chart:
         api="/api/series",
         params={"country": country, "start": start, "end": end, "measure": "stock_share"},
         note="Active researcher: authored at least one paper in the covered venues that year "
-        "(or sits between two such years).",
+        "(or sits between two such years)." + _coverage_note(q, start, end),
     )
 
 
@@ -353,7 +377,7 @@ def returns_chart(q: Queries, country: str, start: int, end: int) -> Chart:
     """Returnees per year."""
     df = q.country_series(country, start, end, "returns")
     name = country_name(country)
-    ok = df.dropna(subset=["value"])
+    ok = _complete_rows(df)
     if len(ok):
         last = ok.iloc[-1]
         reading = (
@@ -370,44 +394,60 @@ def returns_chart(q: Queries, country: str, start: int, end: int) -> Chart:
         table=df,
         api="/api/series",
         params={"country": country, "start": start, "end": end, "measure": "returns"},
-        note="A returnee worked abroad and is observed back in the country of first observation.",
+        note="A returnee worked abroad and is observed back in the country of first observation."
+        + _coverage_note(q, start, end),
     )
 
 
 def llm_chart(q: Queries, country: str, start: int, end: int) -> Chart:
-    """Share of world researchers in LLM-era work vs all work."""
+    """Share of the world's LLM researchers against all AI researchers, in the LLM era.
+
+    ``llm`` means language-model papers; the LLM era is ``year >= llm_era_start`` (the build's
+    parameter). The ``llm`` series starts at the era: its persons (authors of an LLM paper of
+    the era) are not shown in earlier years.
+    """
+    era = q.llm_era_start()
+    s0 = max(start, era)
     all_ = q.country_series(country, start, end, "stock_share", subset="all")
-    llm = q.country_series(country, start, end, "stock_share", subset="llm")
+    llm = q.country_series(country, s0, end, "stock_share", subset="llm") if s0 <= end else None
+    if llm is None:
+        llm = all_.iloc[0:0]
     name = country_name(country)
     table = pd.concat([all_.assign(subset="all"), llm.assign(subset="llm")], ignore_index=True)
-    ok_llm, ok_all = llm.dropna(subset=["value"]), all_.dropna(subset=["value"])
+    ok_llm, ok_all = _complete_rows(llm), _complete_rows(all_)
     if len(ok_llm) and len(ok_all):
         row = ok_llm.iloc[-1]
         other = ok_all[ok_all["year"] == row["year"]]
-        base = f" against {other['value'].iloc[0]:.1%} of all AI work" if len(other) else ""
+        base = f" against {other['value'].iloc[0]:.1%} of all AI researchers" if len(other) else ""
         reading = (
             f"In {int(row['year'])}, {name} had {row['value']:.1%} of the world's researchers "
-            f"doing LLM-era work ({_interval(row, '.1%')}){base}."
+            f"with a language-model (LLM) paper since {era} ({_interval(row, '.1%')}){base}."
         )
     else:
-        reading = f"No LLM-era estimate for {name} in {start}–{end}."
+        reading = f"No LLM estimate for {name} in {s0}–{end} (the LLM era starts in {era})."
     return Chart(
         id="llm",
-        title=f"{name}: LLM-era work against all AI work",
+        title=f"{name}: LLM researchers (LLM era, {era} on) against all AI researchers",
         reading=reading,
         figure=line_figure(
-            [("All AI work", all_), ("LLM-era work", llm)], "year", "Year", "Share of world", ".1%"
+            [("All AI researchers", all_), (f"LLM researchers ({era} on)", llm)],
+            "year",
+            "Year",
+            "Share of world",
+            ".1%",
         ),
         table=table,
         api="/api/series",
         params={
             "country": country,
-            "start": start,
+            "start": s0,
             "end": end,
             "measure": "stock_share",
             "subset": "llm",
         },
-        note="LLM-era work: papers classified `llm` in paper_subfields (rule recorded per paper).",
+        note=f"LLM researchers: authors of at least one accepted paper classified `llm` "
+        f"(language models) in paper_subfields with year >= {era} (the LLM era); the series "
+        "starts at the era." + _coverage_note(q, start, end),
     )
 
 
@@ -552,14 +592,7 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
             link_colors.append(_rgba(color_of.get(r.a, "#9aa5b1"), 0.35))
     heads = [(BASIS_LABEL.get(basis, basis).capitalize(), 0, "left"), ("Works in", 1, "right")]
     figure = _sankey_figure(labels, colors, (src, dst, val, link_colors), heads, height=520)
-    total = df["n"].sum()
-    stay = df.loc[df["origin_country"] == df["work_country"], "n"].sum()
-    reading = (
-        f"{population}: {total:,.0f} researchers with a known origin; {stay / total:.0%} work in the "
-        f"country where they were {BASIS_LABEL.get(basis, basis).replace(' in', '')}."
-        if total
-        else f"No origin -> work data for {population}."
-    )
+    reading = _stay_reading(df, population, basis)
     return Chart(
         id="origin-work",
         title=f"{population}: origin -> work, with intervals",
@@ -570,6 +603,31 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
         params={"population": population, "basis": basis},
         note="Shares in the table carry 95% intervals; the diagram shows counts (top 10 countries, "
         "the rest as Other). Origin is an observed career fact, never nationality.",
+    )
+
+
+def _stay_reading(df: pd.DataFrame, population: str, basis: str) -> str:
+    """How many of the population work where their origin is, of those with a known origin.
+
+    The denominator is the persons whose origin is known (on this basis); the share with an
+    unknown origin is stated beside it, never folded into the denominator.
+    """
+    total = df["n"].sum()
+    if not total:
+        return f"No origin -> work data for {population}."
+    known = df[df["origin_country"] != "unknown"]
+    k = known["n"].sum()
+    stay = known.loc[known["origin_country"] == known["work_country"], "n"].sum()
+    word = BASIS_LABEL.get(basis, basis).replace(" in", "")
+    if not k:
+        return f"{population}: no researcher with a known origin ({basis.replace('_', ' ')})."
+    # the store's own unknown share (of the whole population, suppressed cells included)
+    stored = df["unknown_origin_share"].dropna() if "unknown_origin_share" in df else None
+    unknown = float(stored.iloc[0]) if stored is not None and len(stored) else 1 - k / total
+    return (
+        f"{population}: of the {k:,.0f} researchers whose origin ({basis.replace('_', ' ')}) "
+        f"is known, {stay / k:.0%} work in the country where they were {word}; the origin of "
+        f"{unknown:.0%} of the population is unknown (not counted in that share)."
     )
 
 
@@ -802,11 +860,19 @@ def alumni_chart(q: Queries, country: str) -> Chart:
     df = _named(df, "work_country")
     name = country_name(country)
     pops = sorted(df["population"].unique().tolist()) if len(df) else []
+    # every venue of the last complete year, else the last population
+    pooled = f"all{q.last_complete_year()}"
+    if pooled in pops:
+        pops = [p for p in pops if p != pooled] + [pooled]
     last = df[df["population"] == pops[-1]] if pops else df
     if len(last):
+        # of the persons of this origin (a known origin), all with a work country
         share = last["n"] / last["n"].sum()
         stay = share[last["work_country"] == country].sum()
-        reading = f"{pops[-1]}: {stay:.0%} of researchers {BASIS_LABEL[basis]} {name} work there; the rest abroad."
+        reading = (
+            f"{pops[-1]}: of the {last['n'].sum():,.0f} researchers {BASIS_LABEL[basis]} {name} "
+            f"(all with a known work country), {stay:.0%} work there; the rest abroad."
+        )
     else:
         reading = f"No alumni outcomes for {name}."
     plot = last.head(10).assign(label=last.head(10)["work_country_name"])
@@ -818,7 +884,8 @@ def alumni_chart(q: Queries, country: str) -> Chart:
         table=df,
         api=f"/api/countries/{country}",
         params={"part": "alumni"},
-        note="Bars: share of the whole venue-year population, with 95% intervals.",
+        note="Bars: share of the researchers of this origin (known origin; every one has a "
+        "work country), with 95% intervals. Population: all<year> = every venue of that year.",
     )
 
 

@@ -62,9 +62,10 @@ DEFAULT_SPAN = 15
 
 
 def period(q: Queries, start: int | None, end: int | None) -> tuple[int, int]:
-    """A start/end year pair (default: the store's last 15 years); start after end is an error."""
+    """A start/end year pair (default: the 15 years up to the last complete year, see
+    ``coverage``); start after end is an error."""
     lo, hi = q.year_range()
-    e = hi if end is None else end
+    e = q.last_complete_year() if end is None else end
     s = max(lo, min(e, hi) - DEFAULT_SPAN + 1) if start is None else start
     if s > e:
         raise ParamError("start", f"inverted year range: start {s} is after end {e}")
@@ -72,25 +73,48 @@ def period(q: Queries, start: int | None, end: int | None) -> tuple[int, int]:
 
 
 def year(q: Queries, value: int | None, name: str = "year") -> int:
-    """A year inside the store's range (default: the last year)."""
+    """A year inside the store's range (default: the last complete year)."""
     lo, hi = q.year_range()
     if value is None:
-        return hi
+        return q.last_complete_year()
     if not lo <= value <= hi:
         raise ParamError(name, f"year {value} is outside the years of this store ({lo}–{hi})")
     return value
 
 
 def population(q: Queries, value: str | None) -> str | None:
-    """A venue-year population of ``origin_work`` (default: the latest)."""
+    """A population of ``origin_work`` (default: the largest venue-year of the last complete
+    year, else the last population)."""
     pops = q.populations()
     if value is None or value == "":
-        return pops[-1] if pops else None
+        return default_population(q)
     if value not in pops:
         raise ParamError(
             "population", f"unknown population {value[:20]!r}; GET /api/meta lists them"
         )
     return value
+
+
+def default_population(q: Queries) -> str | None:
+    """The venue-year population with most persons in the last complete year, among those
+    whose papers mostly carry a decision (so that it counts accepted papers)."""
+    pops = q.populations()
+    if not pops:
+        return None
+    sizes = q.population_sizes()
+    last = str(q.last_complete_year())
+    # a single venue-year (``nips2023``), not a pool (``all2023``, ``nips2021-2024``)
+    mine = sizes[
+        sizes["population"].str.endswith(last)
+        & ~sizes["population"].str.startswith("all")
+        & ~sizes["population"].str.contains("-")
+    ]
+    decided = q.decided_populations()
+    if decided is not None and mine["population"].isin(decided).any():
+        mine = mine[mine["population"].isin(decided)]
+    if len(mine):
+        return str(mine.sort_values("persons").iloc[-1]["population"])
+    return pops[-1]
 
 
 def sector(q: Queries, value: str) -> str:

@@ -193,6 +193,73 @@ class Queries:
         return (2000, 2000)
 
     @_cached
+    def complete_years(self) -> list[int] | None:
+        """Years the ``coverage`` table calls complete (None: a store without it)."""
+        if not self.has("coverage", "complete"):
+            return None
+        t = self._t("coverage")
+        df = self._run(t.filter((t.venue == "all") & t.complete).select("year"))
+        return sorted(int(y) for y in df["year"])
+
+    @_cached
+    def last_complete_year(self) -> int:
+        """The last complete year (headline readings and defaults), else the last year."""
+        lo, hi = self.year_range()
+        done = [y for y in self.complete_years() or [] if lo <= y <= hi]
+        return done[-1] if done else hi
+
+    @_cached
+    def incomplete_years(self) -> list[int]:
+        """Years of the store's range the ``coverage`` table calls incomplete."""
+        done = self.complete_years()
+        if done is None:
+            return []
+        lo, hi = self.year_range()
+        return [y for y in range(lo, hi + 1) if y not in set(done)]
+
+    @_cached
+    def llm_era_start(self) -> int:
+        """First year of the LLM era as built (``build_params``; the default otherwise)."""
+        from talentflow.indicators.subfields import LLM_ERA_START
+
+        df = self.build_params()
+        row = df[(df["stage"] == "indicators") & (df["name"] == "llm_era_start")]
+        try:
+            return int(row["value"].iloc[0]) if len(row) else LLM_ERA_START
+        except (TypeError, ValueError):
+            return LLM_ERA_START
+
+    @_cached
+    def decided_populations(self) -> list[str] | None:
+        """Venue-year labels (``nips2023``) whose papers mostly carry a decision (``coverage``
+        share_with_decision >= 0.5); None for a store without the table."""
+        if not self.has("coverage", "share_with_decision"):
+            return None
+        t = self._t("coverage")
+        df = self._run(
+            t.filter((t.venue != "all") & (t.share_with_decision >= 0.5)).select("venue", "year"),
+            limit=1_000_000,
+        )
+        return [f"{v}{int(y)}" for v, y in zip(df["venue"], df["year"], strict=True)]
+
+    @_cached
+    def population_sizes(self) -> pd.DataFrame:
+        """Persons with a work country per ``origin_work`` population (subset ``all``)."""
+        if not self.has("origin_work", "population"):
+            return pd.DataFrame(columns=["population", "persons"])
+        t = self._t("origin_work")
+        expr = (
+            t.filter(
+                (t.subset == "all")
+                & (t.origin_basis == "first_observed")
+                & (t.origin_country == "ALL")
+            )
+            .group_by("population")
+            .aggregate(persons=t.n.sum())
+        )
+        return self._run(expr.order_by("population"))
+
+    @_cached
     def populations(self) -> list[str]:
         """Venue-year populations of ``origin_work``."""
         if not self.has("origin_work", "population"):
@@ -231,7 +298,8 @@ class Queries:
             & (t.subset == subset)
             & (t.sector == sector)
         )
-        expr = expr.select(year=expr.year, **self._estimate(expr, "country_year", measure))
+        flag = {"complete_year": expr.complete_year} if "complete_year" in expr.columns else {}
+        expr = expr.select(year=expr.year, **self._estimate(expr, "country_year", measure), **flag)
         return self._hide_suppressed(self._run(expr.order_by("year")))
 
     @_cached
@@ -407,6 +475,14 @@ class Queries:
             if "training_country" in expr.columns
             else {}
         )
+        for col in (
+            "origin_share",
+            "origin_share_ci_low",
+            "origin_share_ci_high",
+            "unknown_origin_share",
+        ):
+            if col in expr.columns:
+                extra[col] = expr[col]
         expr = expr.select(
             origin_country=expr.origin_country.fill_null("unknown"),
             work_country=expr.work_country,
@@ -441,6 +517,11 @@ class Queries:
         ):
             return pd.DataFrame(columns=cols)
         a = self._t("authorships")
+        if self.population_rule() == "accepted" and self.has("papers", "decision"):
+            # the venue-year population: authors of the papers the build's rule admits
+            p = self._t("papers")
+            out = p.filter(p.decision.isin(["rejected", "withdrawn"])).select("paper_id")
+            a = a.anti_join(out, "paper_id")
         who = (
             a.filter(a.person_id.notnull() & a.venue.notnull() & a.year.notnull())
             .select("person_id", "year", population=a.venue.concat(a.year.cast("string")))
@@ -472,6 +553,13 @@ class Queries:
         return self._run(expr, limit=10_000_000)[cols]
 
     @_cached
+    def population_rule(self) -> str:
+        """The build's ``population_papers`` rule (``accepted`` when not recorded)."""
+        df = self.build_params()
+        row = df[(df["stage"] == "indicators") & (df["name"] == "population_papers")]
+        return str(row["value"].iloc[0]).strip('"') if len(row) else "accepted"
+
+    @_cached
     def min_cell(self) -> int:
         """The indicators' minimum cell size (``build_params``; 5 when not recorded)."""
         df = self.build_params()
@@ -488,11 +576,13 @@ class Queries:
             return pd.DataFrame(columns=["population", "work_country", "n", "value"])
         t = self._subset(self._t("origin_work"), "origin_work")
         expr = t.filter((t.origin_country == country) & (t.origin_basis == basis) & (t.n > 0))
+        # of the persons of this origin (conditional on the origin), when the store has it
+        measure = "origin_share" if "origin_share" in expr.columns else "share"
         expr = expr.select(
             population=expr.population,
             work_country=expr.work_country,
             n=expr.n.cast("float64"),
-            **self._estimate(expr, "origin_work", "share"),
+            **self._estimate(expr, "origin_work", measure),
         )
         return self._hide_suppressed(self._run(expr.order_by(["population", ibis.desc("n")])))
 
