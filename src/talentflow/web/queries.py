@@ -1239,6 +1239,17 @@ class Queries:
         return df
 
     @_cached
+    def reference_notes(self) -> list[str]:
+        """What reference data the resolver used or lacked (``build_params`` resolve notes)."""
+        df = self.build_params()
+        rows = df[(df["stage"] == "resolve") & (df["name"] == "reference_notes")]
+        if rows.empty:
+            return []
+        notes = json.loads(str(rows["value"].iloc[-1])) or []
+        # a note may name the folder the builder passed: no absolute paths in what we serve
+        return [" ".join(_public(word) for word in str(n).split(" ")) for n in notes]
+
+    @_cached
     def build_info(self) -> dict[str, str]:
         """Key/value facts of the build (version, engine, times)."""
         if not self.has("build_info"):
