@@ -29,7 +29,7 @@ from talentflow.sources import (
     paperlists,
     schema,
 )
-from talentflow.sources.merge import merge
+from talentflow.sources.merge import MIN_TITLE, merge
 from talentflow.sources.records import (
     MAX_RAW,
     RECORDS_DDL,
@@ -518,7 +518,7 @@ def run(ctx: StageContext) -> None:
             "data_dir": str(ctx.data_dir),
             "files": len(files),
             "files_reused": len(reuse),
-            "title_dedup_min_chars": 12,
+            "title_dedup_min_chars": MIN_TITLE,
             "unmapped_statuses": unmapped,
         },
     )
