@@ -14,7 +14,7 @@ import pytest
 
 from talentflow.careers.build import build_careers
 from talentflow.careers.params import CareerParams
-from talentflow.resolve.gazetteer import build_gazetteer
+from talentflow.resolve.builder import build_gazetteer
 from talentflow.resolve.normalize import normalize
 from talentflow.resolve.resolver import Resolver
 

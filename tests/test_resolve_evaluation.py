@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from talentflow.resolve.builder import build_gazetteer
 from talentflow.resolve.calibration import calibrate_gazetteer, country_correct
 from talentflow.resolve.evaluate import Baseline, evaluate, same_institution
-from talentflow.resolve.gazetteer import build_gazetteer
 from talentflow.resolve.labels import read_labelled, split_of
 
 

@@ -52,7 +52,7 @@ def resolve(
     `talentflow fetch` fills, else (registries only) from the copy shipped with talentflow;
     what is missing is said on stderr.
     """
-    from talentflow.resolve.gazetteer import load_gazetteer
+    from talentflow.resolve.compile import load_gazetteer
     from talentflow.resolve.jsonl import resolve_lines
     from talentflow.resolve.reference import find_reference
     from talentflow.resolve.resolver import Resolver

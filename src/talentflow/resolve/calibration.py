@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from talentflow.resolve.normalize import normalize
+from talentflow.resolve.resolver import Resolver
 
 GREATER_CHINA = frozenset({"HK", "MO", "TW"})
 #: Paths seen fewer times than this fall back to their base path (before "|").
@@ -32,8 +33,6 @@ def calibrate_gazetteer(gaz: Any, slots: list[Any]) -> dict[str, float]:
     ``gaz`` must not have learned from ``slots``. Returns ``{method: accuracy}`` for full paths
     (``inst|dom-agree``) seen at least :data:`MIN_COUNT` times and for base paths (``inst``).
     """
-    from talentflow.resolve.resolver import Resolver
-
     resolver = Resolver(gaz)
     hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for slot in slots:

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from talentflow.resolve.calibration import country_correct, label_country
+from talentflow.resolve.compile import load_gazetteer
 from talentflow.resolve.domains import parse_domain
-from talentflow.resolve.gazetteer import ENTITY, SITE, Gazetteer, load_gazetteer
+from talentflow.resolve.gazetteer import ENTITY, SITE, Gazetteer
 from talentflow.resolve.labels import read_labelled
 from talentflow.resolve.normalize import normalize
 from talentflow.resolve.resolver import Resolver

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from talentflow.resolve.domains import DomainInfo, domain_keys, parse_domain
@@ -21,7 +20,6 @@ from talentflow.resolve.gazetteer import (
     PLACE,
     SITE,
     Gazetteer,
-    load_gazetteer,
 )
 from talentflow.resolve.normalize import clean, has_cjk, segments, split_parts, tokens
 from talentflow.resolve.places import CONTEXT_CODES, SEGMENT_COUNTRY_CODES
@@ -105,23 +103,20 @@ class Resolver:
     Parameters
     ----------
     gazetteer
-        A loaded :class:`~talentflow.resolve.gazetteer.Gazetteer`; by default the one of
-        ``data_dir`` (see :func:`~talentflow.resolve.gazetteer.load_gazetteer`), whose
-        reference data is found even when ``data_dir`` holds none.
-    data_dir
-        The build's data folder (``registries/``, ``paperlists/``).
+        A loaded :class:`~talentflow.resolve.gazetteer.Gazetteer`
+        (:func:`~talentflow.resolve.compile.load_gazetteer`, or
+        :func:`~talentflow.resolve.compile.load_resolver` for both in one call).
 
     Examples
     --------
-    >>> r = Resolver()  # reference data from the fetch cache or the copy shipped with talentflow
+    >>> from talentflow.resolve.compile import load_gazetteer
+    >>> r = Resolver(load_gazetteer())  # reference data from the fetch cache or the package
     >>> r.resolve("Tencent AI Lab, Seattle").country
     'US'
     """
 
-    def __init__(
-        self, gazetteer: Gazetteer | None = None, *, data_dir: str | Path | None = None
-    ) -> None:
-        self.gaz = gazetteer if gazetteer is not None else load_gazetteer(data_dir)
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gaz = gazetteer
         self._part_cache: dict[str, tuple[list[tuple[int, Any, Any, str]], list[str]]] = {}
         self._decided: dict[tuple[str, str | None], _Part] = {}
         self._prefixes = key_prefixes(self.gaz)

@@ -18,7 +18,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from talentflow.resolve.gazetteer import ENTITY, SITE, Gazetteer, compile_gazetteer
+from talentflow.resolve.compile import compile_gazetteer
+from talentflow.resolve.gazetteer import ENTITY, SITE, Gazetteer
 from talentflow.resolve.normalize import normalize, segments
 
 #: Splits a site table may learn from.

@@ -13,7 +13,7 @@ import ibis
 import pyarrow as pa
 
 from talentflow.engine import replace_table
-from talentflow.resolve.gazetteer import load_gazetteer
+from talentflow.resolve.compile import load_gazetteer
 from talentflow.resolve.normalize import normalize
 from talentflow.resolve.reference import find_reference
 from talentflow.resolve.resolver import Resolver
