@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from talentflow.web.charts import clean
+from talentflow.web.charts.figures import clean
 
 
 def cell(value: Any, column: str = "") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from talentflow.web import marks
-from talentflow.web.charts import (
+from talentflow.web.charts.figures import (
     MIN_AT_RISK,
     Chart,
     _interval,

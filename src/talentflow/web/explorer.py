@@ -24,7 +24,7 @@ from talentflow.scenarios import Lever, MoveModel, Scenario, fit_from_store, pro
 from talentflow.scenarios.model import OTHER
 from talentflow.scenarios.project import base_assumptions
 from talentflow.store import open_store
-from talentflow.web.charts import PALETTE, Chart, _layout, _rgba, _vals, bar_figure
+from talentflow.web.charts.figures import PALETTE, Chart, _layout, _rgba, _vals, bar_figure
 from talentflow.web.names import country_name
 
 #: Odds factors a slider can take (1 = no change).

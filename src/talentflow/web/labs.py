@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from talentflow.web import marks
-from talentflow.web.charts import Chart, bar_figure, line_figure, with_years
+from talentflow.web.charts.figures import Chart, bar_figure, line_figure, with_years
 from talentflow.web.names import country_name
 from talentflow.web.queries import Queries
 
