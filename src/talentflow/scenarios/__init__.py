@@ -11,12 +11,12 @@ Public face (see ``docs/scenarios.md``)::
 
 from __future__ import annotations
 
-from talentflow.scenarios.api import fit_from_store, run_scenario
 from talentflow.scenarios.backtest import BacktestResult, backtest
 from talentflow.scenarios.frames import MissingInputs, Panel, load_panel
 from talentflow.scenarios.levers import LEVER_KINDS, Lever, Scenario, ScenarioError
 from talentflow.scenarios.model import FitOptions, MoveModel, PolicyTerm, fit_model
 from talentflow.scenarios.project import MEASURES, ScenarioResult, compare, project
+from talentflow.scenarios.service import fit_from_store, run_scenario
 
 __all__ = [
     "LEVER_KINDS",

@@ -26,7 +26,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from talentflow import __version__
-from talentflow.web import api, pages
+from talentflow.web import json_api, pages
 from talentflow.web.assets import CSP, PLOTLY_JS, STATIC
 from talentflow.web.explorer import ModelUnavailable
 from talentflow.web.params import ParamError
@@ -220,7 +220,7 @@ def create_app(db_path: str | Path, *, warm: bool = False) -> FastAPI:
     # StaticFiles resolves paths inside this folder only (no traversal out of it).
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_UI), name="docs-assets")
-    app.include_router(api.router)
+    app.include_router(json_api.router)
     app.include_router(pages.router)
     return app
 

@@ -24,9 +24,9 @@ from talentflow.web import compare as cmp
 from talentflow.web import explorer as ex_
 from talentflow.web import labs as lb
 from talentflow.web import params as pv
-from talentflow.web.api import Ex, State, country_profile_charts
 from talentflow.web.assets import CSP
 from talentflow.web.cells import cell
+from talentflow.web.json_api import Ex, State, country_profile_charts
 from talentflow.web.methods import LIMITATIONS
 from talentflow.web.names import country_name
 from talentflow.web.queries import Queries

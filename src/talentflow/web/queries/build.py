@@ -1,0 +1,91 @@
+"""Queries over the build's own records (build_params, build_info, ingest_log, coverage)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from talentflow.web.queries.base import (
+    QueriesBase,
+    _cached,
+    _public,
+    _public_json,
+)
+
+
+class BuildQueries(QueriesBase):
+    """What the build recorded: parameters, notes, ingest log, coverage, resolved share."""
+
+    # -- methods and data ------------------------------------------------------------------------
+
+    @_cached
+    def coverage(self) -> pd.DataFrame:
+        """Papers and author slots by venue and year (what the build saw)."""
+        if not self.has("papers", "venue", "year"):
+            return pd.DataFrame(columns=["venue", "year", "papers"])
+        p = self._t("papers")
+        agg = {"papers": p.count()}
+        if "n_authors" in p.columns:
+            agg["author_slots"] = p.n_authors.sum()
+        expr = p.group_by(["venue", "year"]).aggregate(**agg).order_by(["venue", "year"])
+        return self._run(expr)
+
+    @_cached
+    def resolved_share(self) -> pd.DataFrame:
+        """Share of author slots with a resolved country, by year."""
+        if not self.has("authorships", "country", "year"):
+            return pd.DataFrame(columns=["year", "slots", "with_country"])
+        a = self._t("authorships")
+        expr = (
+            a.group_by("year")
+            .aggregate(slots=a.count(), with_country=a.country.notnull().sum())
+            .mutate(share=ibis._.with_country / ibis._.slots)
+            .order_by("year")
+        )
+        return self._run(expr)
+
+    @_cached
+    def build_params(self) -> pd.DataFrame:
+        """Every parameter of the build (stage, name, JSON value); paths by their last part."""
+        if not self.has("build_params"):
+            return pd.DataFrame(columns=["stage", "name", "value"])
+        t = self._t("build_params")
+        df = self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
+        df["value"] = [_public_json(v) for v in df["value"]]
+        return df
+
+    @_cached
+    def reference_notes(self) -> list[str]:
+        """What reference data the resolver used or lacked (``build_params`` resolve notes)."""
+        df = self.build_params()
+        rows = df[(df["stage"] == "resolve") & (df["name"] == "reference_notes")]
+        if rows.empty:
+            return []
+        notes = json.loads(str(rows["value"].iloc[-1])) or []
+        # a note may name the folder the builder passed: no absolute paths in what we serve
+        return [" ".join(_public(word) for word in str(n).split(" ")) for n in notes]
+
+    @_cached
+    def build_info(self) -> dict[str, str]:
+        """Key/value facts of the build (version, engine, times)."""
+        if not self.has("build_info"):
+            return {}
+        df = self._run(self._t("build_info"))
+        return {str(k): _public(str(v)) for k, v in zip(df["key"], df["value"], strict=True)}
+
+    @_cached
+    def ingest_summary(self) -> pd.DataFrame:
+        """Files read per source and status, with record counts."""
+        if not self.has("ingest_log"):
+            return pd.DataFrame(columns=["source", "status", "files"])
+        t = self._t("ingest_log")
+        agg: dict[str, Any] = {"files": t.count()}
+        for col in ("records_read", "records_kept", "records_quarantined"):
+            if col in t.columns:
+                agg[col] = t[col].sum()
+        return self._run(
+            t.group_by(["source", "status"]).aggregate(**agg).order_by(["source", "status"])
+        )
