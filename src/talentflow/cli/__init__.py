@@ -8,6 +8,7 @@ from __future__ import annotations
 from talentflow.cli import (
     careers,  # noqa: F401  (registers commands)
     core,  # noqa: F401  (registers commands)
+    evaluate,  # noqa: F401  (registers commands)
     fetch,  # noqa: F401  (registers commands)
     identity,  # noqa: F401  (registers commands)
     indicators,  # noqa: F401  (registers commands)

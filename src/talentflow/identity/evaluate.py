@@ -31,7 +31,7 @@ records inform no parameter. Held out: :data:`TIME_SPLIT_HELD_OUT`; for developm
 :data:`TIME_SPLIT_DEVELOPMENT`. Over-splitting (``--oversplit``) is measured by
 :mod:`talentflow.identity.oversplit`.
 
-Run ``uv run python -m talentflow.identity.evaluate --db STORE``.
+Run ``uv run talentflow evaluate identity --db STORE``.
 """
 
 from __future__ import annotations

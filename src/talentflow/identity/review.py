@@ -18,13 +18,13 @@ count as wrong.
 
 Make a sheet to label (the evaluation's rows and the people behind them)::
 
-    uv run python -m talentflow.identity.evaluate --db STORE --dump rows.parquet \\
+    uv run talentflow evaluate identity --db STORE --dump rows.parquet \\
         --review-sheet sheet.txt
 
 then fill a CSV with ``authorship_id`` and ``verdict`` (``same``, ``different``, ``unsure``)
 and read the estimate::
 
-    uv run python -m talentflow.identity.review --rows rows.parquet --labels labels.csv
+    uv run talentflow evaluate review --rows rows.parquet --labels labels.csv
 """
 
 from __future__ import annotations

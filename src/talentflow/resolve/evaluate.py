@@ -2,7 +2,7 @@
 
 Run::
 
-    uv run python -m talentflow.resolve.evaluate --data ../shared/data
+    uv run talentflow evaluate resolve --data ../shared/data
 
 The gazetteer used here learns only from the ``train`` and ``calibration`` splits
 (see :mod:`talentflow.resolve.labels`). Two held-out splits are scored: ``test`` (the

@@ -8,7 +8,7 @@ held-out venue-years (``test``, ``fresh``) never inform the site table.
 
 Run::
 
-    uv run python -m talentflow.resolve.sites --data ../shared/data
+    uv run talentflow evaluate sites --data ../shared/data
 """
 
 from __future__ import annotations
