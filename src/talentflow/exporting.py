@@ -18,7 +18,9 @@ class ExportError(ValueError):
     """Unknown table or output format."""
 
 
-def export_table(db: str | Path, table: str, output: str, *, stdout: IO[bytes] | None = None) -> int:
+def export_table(
+    db: str | Path, table: str, output: str, *, stdout: IO[bytes] | None = None
+) -> int:
     """Write ``table`` of store ``db`` to ``output`` (``-``: JSON Lines on ``stdout``).
 
     Returns the number of rows written.
@@ -40,7 +42,7 @@ def export_table(db: str | Path, table: str, output: str, *, stdout: IO[bytes] |
         if output == "-":
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "out.jsonl"
-                raw.execute(f'COPY "{table}" TO \'{path}\' ({options})')
+                raw.execute(f"COPY \"{table}\" TO '{path}' ({options})")
                 with path.open("rb") as handle:
                     assert stdout is not None
                     shutil.copyfileobj(handle, stdout)

@@ -16,6 +16,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from talentflow.careers.histories import recorded_evidence
 from talentflow.indicators.compute import GROUP_TABLES, IndicatorParams, compute
 
 _READ = {
@@ -94,3 +95,5 @@ def run(ctx: Any) -> None:
         if name in ctx.con.list_tables():
             ctx.con.drop_table(name)
     ctx.record_params("indicators", params.__dict__ | {"panel": "padded", "bootstrap": "poisson"})
+    # which careers evidence (papers, papers+histories) these figures read
+    ctx.record_params("indicators", {"careers_evidence": recorded_evidence(ctx.con)})
