@@ -1,0 +1,190 @@
+"""Author histories as career evidence: a small replayed example, before and after.
+
+Six persons publish in the covered venues (2014-2022); four are linked to OpenAlex authors
+(by ``openalex:`` id or by ORCID) whose histories are fetched from the loopback API
+(tests/openalex_replay.py) and read by the sources code into ``author_affiliations``. The
+careers and indicators stages then run with ``evidence="papers"`` and
+``evidence="papers+histories"``; docs/openalex_api.md quotes the figures this test asserts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+import pytest
+
+from talentflow.careers import stage as careers_stage
+from talentflow.careers.timeline import person_timeline
+from talentflow.indicators import stage as indicators_stage
+from talentflow.indicators.compute import IndicatorParams, compute
+from talentflow.pipeline import StageContext
+from talentflow.sources import openalex_authors
+from talentflow.sources.openalex_api import Client, Politeness, fetch_authors
+from tests.openalex_replay import Replay, author, replay_server
+
+CN, US = ("I1", "Tsinghua University", "CN"), ("I2", "Stanford University", "US")
+
+#: person -> (known ids, papers as (year, country)); papers name the same institutions.
+PERSONS: dict[str, tuple[list[str], list[tuple[int, str]]]] = {
+    # left for the US, went home after 2019 (seen only outside the covered venues)
+    "P1": (["openalex:A1"], [(2014, "CN"), (2015, "CN"), (2017, "US"), (2018, "US"), (2019, "US")]),
+    # left for the US and stayed
+    "P2": (["openalex:A2"], [(2014, "CN"), (2016, "US"), (2017, "US"), (2018, "US")]),
+    # stayed (papers every year up to the last year of the data)
+    "P3": ([], [(y, "CN") for y in range(2014, 2023)]),
+    # left, no OpenAlex link: what the venues show stays all we know
+    "P4": ([], [(2015, "CN"), (2017, "US"), (2018, "US")]),
+    # linked by ORCID only; went home in 2019
+    "P5": (["orcid:0000-0002-1825-0097"], [(2014, "CN"), (2016, "US"), (2017, "US")]),
+    # last covered paper in China in 2016; the history shows a move to the US in 2018
+    "P6": (["openalex:A6"], [(2014, "CN"), (2015, "CN"), (2016, "CN")]),
+}
+
+HISTORIES = [
+    author("A1", "P One", [(*CN, [2014, 2015, 2020, 2021, 2022]), (*US, [2017, 2018, 2019])], None),
+    author("A2", "P Two", [(*CN, [2014]), (*US, [2016, 2017, 2018, 2019, 2020, 2021])], None),
+    author(
+        "A5",
+        "P Five",
+        [(*CN, [2014, 2019, 2020, 2021]), (*US, [2016, 2017])],
+        "0000-0002-1825-0097",
+    ),
+    author("A6", "P Six", [(*CN, [2014, 2015, 2016]), (*US, [2018, 2019, 2020])], None),
+]
+
+NAMES = {"CN": CN[1], "US": US[1]}
+
+
+def _authorships() -> pd.DataFrame:
+    rows = [
+        {
+            "person_id": pid,
+            "paper_id": f"{pid}-{year}",
+            "year": year,
+            "institution": NAMES[cc],
+            "country": cc,
+            "sector": "education",
+            "career_position": None,
+            "venue": "nips",
+        }
+        for pid, (_, papers) in PERSONS.items()
+        for year, cc in papers
+    ]
+    return pd.DataFrame(rows).astype({"career_position": "string"})
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Author pages fetched from the loopback API, as `fetch openalex-authors --db` does."""
+    root = tmp_path_factory.mktemp("histories")
+    ids = [k.removeprefix("openalex:") for ks, _ in PERSONS.values() for k in ks if "openalex" in k]
+    orcids = [k.removeprefix("orcid:") for ks, _ in PERSONS.values() for k in ks if "orcid" in k]
+    state = Replay({"authors": HISTORIES})
+    with replay_server(state), Client(state.url, Politeness(base_delay=0.0)) as client:
+        report = fetch_authors(client, root, ids, orcids, name="example")
+    assert report.complete and report.records == 4
+    return root
+
+
+def _store(data_dir: Path, evidence: str) -> Any:
+    con = ibis.duckdb.connect()
+    con.create_table("authorships", ibis.memtable(_authorships()))
+    persons = pd.DataFrame(
+        {"person_id": list(PERSONS), "known_ids": [k for k, _ in PERSONS.values()]}
+    )
+    con.create_table(
+        "persons",
+        ibis.memtable(persons, schema={"person_id": "string", "known_ids": "array<string>"}),
+    )
+    openalex_authors.ingest(con.con, data_dir)
+    ctx = StageContext(con=con, previous=None, data_dir=None, params={"b": 2, "evidence": evidence})
+    careers_stage.run(ctx)
+    return con
+
+
+def _figures(con: Any) -> dict[str, float]:
+    out = compute(
+        indicators_stage.read_inputs(con),
+        IndicatorParams(replicates=0, min_cell=0, groupings=(), stages=False),
+    )
+    ret = out["returns"]
+    ret = ret[(ret["country"] == "CN") & (ret["subset"] == "all")].set_index("k")
+    keep = out["retention"]
+    keep = keep[
+        (keep["country"] == "CN")
+        & (keep["basis"] == "first_observed")
+        & (keep["subset"] == "all")
+        & keep["cohort_year"].isna()  # pooled over cohorts
+    ].set_index("k")
+    events = con.table("events").filter(ibis._.level == "country").to_pandas()
+    return {
+        "returns": int((events["kind"] == "return").sum()),
+        "migrations": int((events["kind"] == "migration").sum()),
+        # Kaplan-Meier shares at the last horizon with persons at risk in both readings
+        "return_share_k2": round(float(ret.loc[2, "return_share"]), 3),
+        "return_share_k3": round(float(ret.loc[3, "return_share"]), 3) if 3 in ret.index else None,
+        "retained_share_k4": round(float(keep.loc[4, "retained_share"]), 3),
+    }
+
+
+def test_histories_fill_years_and_show_returns_outside_the_venues(data_dir: Path) -> None:
+    rows = ibis.duckdb.connect()
+    openalex_authors.ingest(rows.con, data_dir)
+    assert rows.table("author_affiliations").count().execute() == 8 + 7 + 6 + 6
+
+    before = _store(data_dir, "papers")
+    after = _store(data_dir, "papers+histories")
+    b, a = _figures(before), _figures(after)
+    # venues only: four persons left China, nobody is seen coming back (and nobody is at
+    # risk of a return 3 years after leaving: the venues lose sight of them first)
+    assert b == {
+        "returns": 0,
+        "migrations": 4,
+        "return_share_k2": 0.0,
+        "return_share_k3": None,
+        "retained_share_k4": 0.25,
+    }
+    # with histories: P1 and P5 return after 3 years, P6 leaves (seen only in the history)
+    assert a == {
+        "returns": 2,
+        "migrations": 5,
+        "return_share_k2": 0.0,
+        "return_share_k3": 0.667,
+        "retained_share_k4": 0.167,
+    }
+
+    py = after.table("person_years").to_pandas().set_index(["person_id", "year"])
+    assert py.loc[("P1", 2020), "evidence"] == "openalex_history"
+    assert py.loc[("P1", 2020), "country"] == "CN" and py.loc[("P1", 2020), "n_papers"] == 0
+    assert py.loc[("P1", 2017), "evidence"] == "paper"
+    assert py.loc[("P4", 2016), "evidence"] == "backfill"  # no history: the gap year is filled
+    # P3 (no link) and paper years are untouched; history years stop at the data's last year
+    assert set(py.loc["P3", "evidence"]) == {"paper"}
+    assert py.index.get_level_values("year").max() == 2022
+    # the venue-only reading labels every year too, and has no history year
+    assert set(before.table("person_years").to_pandas()["evidence"]) == {"paper", "backfill"}
+
+    ev = after.table("events").filter(ibis._.level == "country").to_pandas()
+    ret = ev[ev["kind"] == "return"].set_index("person_id")
+    assert sorted(ret.index) == ["P1", "P5"]
+    assert list(ret.loc["P1", "flags"]).count("openalex_history") == 1
+    assert ret.loc["P1", "year"] == 2020 and ret.loc["P5", "year"] == 2019
+
+    tl = person_timeline(after, "P1")
+    assert (
+        list(tl.years["evidence"])
+        == ["paper"] * 2 + ["backfill"] + ["paper"] * 3 + ["openalex_history"] * 3
+    )
+
+    params = after.table("build_params").to_pandas()
+    assert params[(params.stage == "careers") & (params.name == "evidence")].value.tolist() == [
+        '"papers+histories"'
+    ]
+
+
+def test_unknown_evidence_is_refused(data_dir: Path) -> None:
+    with pytest.raises(ValueError, match="papers, papers\\+histories"):
+        _store(data_dir, "histories")
