@@ -9,6 +9,7 @@ careers and indicators stages then run with ``evidence="papers"`` and
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -89,16 +90,20 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _store(data_dir: Path, evidence: str) -> Any:
-    con = ibis.duckdb.connect()
+def _store(data_dir: Path, evidence: str, path: Path | None = None) -> Any:
+    con = ibis.duckdb.connect(str(path) if path else ":memory:")
     con.create_table("authorships", ibis.memtable(_authorships()))
     persons = pd.DataFrame(
-        {"person_id": list(PERSONS), "known_ids": [k for k, _ in PERSONS.values()]}
+        {
+            "person_id": list(PERSONS),
+            "display_name": [f"Person {p}" for p in PERSONS],
+            "known_ids": [k for k, _ in PERSONS.values()],
+            "first_year": [min(y for y, _ in papers) for _, papers in PERSONS.values()],
+            "last_year": [max(y for y, _ in papers) for _, papers in PERSONS.values()],
+            "n_papers": [len(papers) for _, papers in PERSONS.values()],
+        }
     )
-    con.create_table(
-        "persons",
-        ibis.memtable(persons, schema={"person_id": "string", "known_ids": "array<string>"}),
-    )
+    con.create_table("persons", ibis.memtable(persons).mutate(n_authorships=ibis._.n_papers))
     openalex_authors.ingest(con.con, data_dir)
     ctx = StageContext(con=con, previous=None, data_dir=None, params={"b": 2, "evidence": evidence})
     careers_stage.run(ctx)
@@ -188,3 +193,25 @@ def test_histories_fill_years_and_show_returns_outside_the_venues(data_dir: Path
 def test_unknown_evidence_is_refused(data_dir: Path) -> None:
     with pytest.raises(ValueError, match="papers, papers\\+histories"):
         _store(data_dir, "histories")
+
+
+def test_web_labels_the_evidence(data_dir: Path, tmp_path: Path) -> None:
+    from talentflow.web import create_app
+
+    with warnings.catch_warnings():
+        # Starlette warns (at import) that its TestClient moves off httpx; it works as documented.
+        warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
+
+    db = tmp_path / "store.duckdb"
+    _store(data_dir, "papers+histories", db).disconnect()
+    client = TestClient(create_app(db))
+    methods = client.get("/api/methods").json()
+    assert methods["careers_evidence"] == "papers+histories"
+    counts = {r["evidence"]: r["person_years"] for r in methods["evidence"]}
+    # P1 2020-22, P2 2019-21 (2022: no history), P5 2019-21, P6 2018-20
+    assert counts["openalex_history"] == 3 + 3 + 3 + 3
+    page = client.get("/methods").text
+    assert "papers in the covered venues and OpenAlex author histories" in page
+    person = client.get("/person/P1").text
+    assert "square-open" in person and "openalex_history" in person

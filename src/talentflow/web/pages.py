@@ -19,7 +19,7 @@ from talentflow.web import charts as ch
 from talentflow.web import explorer as ex_
 from talentflow.web import params as pv
 from talentflow.web.api import Ex, State, country_profile_charts
-from talentflow.web.methods import LIMITATIONS
+from talentflow.web.methods import EVIDENCE_NOTES, LIMITATIONS
 from talentflow.web.names import country_name
 from talentflow.web.queries import Queries
 
@@ -325,6 +325,9 @@ def methods(request: Request, q: Q) -> Response:
             "ingest": q.ingest_summary(),
             "build_params": q.build_params(),
             "build_info": q.build_info(),
+            "evidence": q.evidence_summary(),
+            "careers_evidence": q.careers_evidence(),
+            "evidence_notes": EVIDENCE_NOTES,
             "limitations": LIMITATIONS,
             "title": "Methods and data",
         },
