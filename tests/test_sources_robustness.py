@@ -25,8 +25,13 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 
 def _good(i: int) -> dict:
-    return {"id": f"p{i}", "title": f"Paper number {i}", "author": f"A{i}; B{i}",
-            "aff": "MIT; Tsinghua University", "aff_domain": "mit.edu; tsinghua.edu.cn"}
+    return {
+        "id": f"p{i}",
+        "title": f"Paper number {i}",
+        "author": f"A{i}; B{i}",
+        "aff": "MIT; Tsinghua University",
+        "aff_domain": "mit.edu; tsinghua.edu.cn",
+    }
 
 
 def _write(data: Path, rel: str, content: str | bytes) -> Path:
@@ -55,8 +60,11 @@ def test_truncated_json_keeps_records_before_the_cut(tmp_path, corpus):
     _write(corpus, "paperlists/icml/icml2021.json", text[: len(text) - 30])
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    log = _rows(db, "SELECT status, records_kept, records_quarantined, message FROM ingest_log "
-                    "WHERE file = 'paperlists/icml/icml2021.json'")[0]
+    log = _rows(
+        db,
+        "SELECT status, records_kept, records_quarantined, message FROM ingest_log "
+        "WHERE file = 'paperlists/icml/icml2021.json'",
+    )[0]
     assert log[0] == "partial" and log[1] == 3 and log[2] == 1
     assert "truncated" in log[3] and "record 3" in log[3]
     q = _rows(db, "SELECT file, record_index, reason FROM quarantine")
@@ -68,13 +76,21 @@ def test_object_where_array_expected(tmp_path, corpus):
     _write(corpus, "paperlists/icml/icml2021.json", json.dumps(_good(1)))
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    status, message = _rows(db, "SELECT status, message FROM ingest_log WHERE file LIKE '%2021%'")[0]
+    status, message = _rows(db, "SELECT status, message FROM ingest_log WHERE file LIKE '%2021%'")[
+        0
+    ]
     assert status == "failed" and "expected a JSON array" in message
     assert _rows(db, "SELECT count(*) FROM papers")[0][0] == 5  # the good file is kept
 
 
 def test_wrong_field_types_are_quarantined_with_the_field_named(tmp_path, corpus):
-    records = [_good(20), {**_good(21), "author": ["A", "B"]}, {**_good(22), "aff": 7}, "x", _good(23)]
+    records = [
+        _good(20),
+        {**_good(21), "author": ["A", "B"]},
+        {**_good(22), "aff": 7},
+        "x",
+        _good(23),
+    ]
     _write(corpus, "paperlists/icml/icml2021.json", _array(records))
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
@@ -92,7 +108,9 @@ def test_record_without_author_list_is_quarantined_in_an_otherwise_clean_file(tm
     _write(corpus, "paperlists/icml/icml2021.json", _array([_good(40), no_author, _good(42)]))
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    assert _rows(db, "SELECT record_index, reason FROM quarantine") == [(1, 'missing field "author"')]
+    assert _rows(db, "SELECT record_index, reason FROM quarantine") == [
+        (1, 'missing field "author"')
+    ]
     assert _rows(db, "SELECT status, records_kept FROM ingest_log WHERE file LIKE '%2021%'") == [
         ("partial", 2)
     ]
@@ -101,7 +119,11 @@ def test_record_without_author_list_is_quarantined_in_an_otherwise_clean_file(tm
 def test_invalid_utf8_quarantines_only_that_record(tmp_path, corpus):
     good = _array([_good(30)])[1:-1].encode()
     bad = _array([_good(31)])[1:-1].encode().replace(b"Paper", b"Pap\xff\xfer")
-    _write(corpus, "paperlists/icml/icml2021.json", b"[" + good + b"," + bad + b"," + good.replace(b"30", b"32") + b"]")
+    _write(
+        corpus,
+        "paperlists/icml/icml2021.json",
+        b"[" + good + b"," + bad + b"," + good.replace(b"30", b"32") + b"]",
+    )
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
     q = _rows(db, "SELECT record_index, reason FROM quarantine")
@@ -124,18 +146,20 @@ def test_directory_that_is_not_a_source(tmp_path):
     (tmp_path / "nothing").mkdir()
     with pytest.raises(SourceError, match="not a source directory"):
         build(tmp_path / "nothing", tmp_path / "s.duckdb", stages=["sources"])
-    result = CliRunner().invoke(app, ["build", "--data", str(tmp_path / "nothing"),
-                                      "--db", str(tmp_path / "s.duckdb")])
+    result = CliRunner().invoke(
+        app, ["build", "--data", str(tmp_path / "nothing"), "--db", str(tmp_path / "s.duckdb")]
+    )
     assert result.exit_code == 4
     assert "not a source directory" in result.output
     assert "Traceback" not in result.output
 
 
 def test_cli_build_reports_quarantine_with_exit_code_1(tmp_path, corpus):
-    _write(corpus, "paperlists/icml/icml2021.json", "[{\"id\": 1, \"author\": 5}]")
+    _write(corpus, "paperlists/icml/icml2021.json", '[{"id": 1, "author": 5}]')
     db = tmp_path / "s.duckdb"
-    result = CliRunner().invoke(app, ["build", "--data", str(corpus), "--db", str(db),
-                                      "--stage", "sources"])
+    result = CliRunner().invoke(
+        app, ["build", "--data", str(corpus), "--db", str(db), "--stage", "sources"]
+    )
     assert result.exit_code == 1, result.output
     assert "paperlists/icml/icml2021.json" in result.output and "record 0" in result.output
 
@@ -151,8 +175,10 @@ def test_incremental_rebuild_reparses_only_changed_files(tmp_path, corpus):
     _write(corpus, "paperlists/icml/icml2021.json", _array([_good(40), _good(41)]))
     build(corpus, db, stages=["sources"])
     status = dict(_rows(db, "SELECT file, status FROM ingest_log"))
-    assert status == {"paperlists/icml/icml2020.json": "unchanged",
-                      "paperlists/icml/icml2021.json": "ok"}
+    assert status == {
+        "paperlists/icml/icml2020.json": "unchanged",
+        "paperlists/icml/icml2021.json": "ok",
+    }
     assert _rows(db, "SELECT count(*) FROM papers")[0][0] == 7
 
 
@@ -165,7 +191,9 @@ def test_failed_build_leaves_previous_store_intact(tmp_path, corpus, monkeypatch
     def crash(ctx):
         raise RuntimeError("simulated crash in a later stage")
 
-    monkeypatch.setattr(pipeline, "STAGES", [pipeline.STAGES[0], ("boom", "tests.test_sources_robustness")])
+    monkeypatch.setattr(
+        pipeline, "STAGES", [pipeline.STAGES[0], ("boom", "tests.test_sources_robustness")]
+    )
     monkeypatch.setattr("tests.test_sources_robustness.run", crash, raising=False)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build(corpus, db)
@@ -190,7 +218,9 @@ def test_export_formats_and_stdout(tmp_path, corpus):
     runner = CliRunner()
     for ext in ("jsonl", "csv", "parquet"):
         out = tmp_path / f"a.{ext}"
-        result = runner.invoke(app, ["export", "authorships", "--db", str(db), "--output", str(out)])
+        result = runner.invoke(
+            app, ["export", "authorships", "--db", str(db), "--output", str(out)]
+        )
         assert result.exit_code == 0, result.output
         reader = {"jsonl": "read_json_auto", "csv": "read_csv_auto", "parquet": "read_parquet"}[ext]
         assert duckdb.sql(f"SELECT count(*) FROM {reader}('{out}')").fetchone()[0] == 10
@@ -215,8 +245,15 @@ def test_cut_short_gzip_keeps_the_records_before_the_cut(tmp_path, corpus):
     import gzip
 
     lines = "".join(
-        json.dumps({"id": f"https://openalex.org/W{i}", "title": f"Work {i} on learning",
-                    "publication_year": 2023, "authorships": []}) + "\n"
+        json.dumps(
+            {
+                "id": f"https://openalex.org/W{i}",
+                "title": f"Work {i} on learning",
+                "publication_year": 2023,
+                "authorships": [],
+            }
+        )
+        + "\n"
         for i in range(200)
     )
     packed = gzip.compress(lines.encode())

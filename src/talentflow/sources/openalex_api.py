@@ -281,11 +281,11 @@ class WorkFilter:
             ("--topic", "topics.id", "T", self.topics),
         ):
             if values:
-                ids = [short_id(v, kind) for v in values]
-                bad = [v for v, i in zip(values, ids, strict=True) if i is None]
+                found = {v: short_id(v, kind) for v in values}
+                bad = [v for v, i in found.items() if i is None]
                 if bad:
                     raise ValueError(f"{option} takes {kind}... ids, got {', '.join(bad)}")
-                parts.append(f"{key}:" + "|".join(i for i in ids if i))
+                parts.append(f"{key}:" + "|".join(i for i in found.values() if i))
         if self.institutions:
             ids = [self._id(client, "institutions", "I", s) for s in self.institutions]
             parts.append("authorships.institutions.id:" + "|".join(ids))

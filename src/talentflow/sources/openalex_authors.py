@@ -65,7 +65,11 @@ SELECT record_index, rel_file,
 FROM _oa_authors_recs"""
 
 
-def ingest(db: Any, data_dir: Path) -> list[tuple[str, int, int, list[Problem], str | None]]:
+#: Per author file: relative path, records read, records kept, problems, fatal message.
+FileResult = tuple[str, int, int, list[Problem], str | None]
+
+
+def ingest(db: Any, data_dir: Path) -> list[FileResult]:
     """Read every author file into ``author_affiliations``; per file (rel, read, kept, problems,
     fatal). The table is rebuilt from the files at each build (they are small)."""
     db.execute(DDL)
@@ -116,7 +120,7 @@ def ingest(db: Any, data_dir: Path) -> list[tuple[str, int, int, list[Problem], 
         "ORDER BY c.rel_file, c.record_index"
     ).fetchall():
         bad_rows.setdefault(rel, []).append(Problem(index, reason, raw[:MAX_RAW]))
-    out = []
+    out: list[FileResult] = []
     for rel, load in loaded.items():
         if load.fatal is not None:
             out.append((rel, 0, 0, load.problems or [Problem(None, load.fatal, "")], load.fatal))
