@@ -185,16 +185,23 @@ def _handler(state: Replay) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def replay_server(state: Replay) -> Iterator[Replay]:
-    """Serve ``state`` on 127.0.0.1 (a thread, port 0) for the duration of the block."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 (a thread, port 0); yield the base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield state
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+@contextmanager
+def replay_server(state: Replay) -> Iterator[Replay]:
+    """Serve ``state`` on loopback for the duration of the block (``state.url`` is set)."""
+    with loopback(_handler(state)) as url:
+        state.url = url
+        yield state

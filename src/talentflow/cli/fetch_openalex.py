@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -77,6 +78,27 @@ def _report(console: Console, report: PagesReport, what: str) -> None:
         console.print("nothing new")
 
 
+def _store_or_exit(console: Console, db: Path) -> Path:
+    if not db.is_file():
+        console.print(f"[red]error:[/] store not found: {db}")
+        raise typer.Exit(EXIT_USAGE)
+    return db
+
+
+def _fetch_and_exit(
+    console: Console, client: Client, fetch: Callable[[Client], PagesReport], what: str
+) -> NoReturn:
+    """Run ``fetch``, print its report, exit 0 (complete), 1 (stopped early) or 2 (usage)."""
+    with client:
+        try:
+            report = fetch(client)
+        except (ValueError, OpenAlexError) as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(EXIT_USAGE) from None
+    _report(console, report, what)
+    raise typer.Exit(EXIT_OK if report.complete else EXIT_DATA_ERROR)
+
+
 @fetch_app.command("openalex")
 def fetch_openalex(
     data: DataDirOption,
@@ -121,10 +143,7 @@ def fetch_openalex(
     console = Console(stderr=True)
     authors: tuple[str, ...] = ()
     if db is not None:
-        if not db.is_file():
-            console.print(f"[red]error:[/] store not found: {db}")
-            raise typer.Exit(EXIT_USAGE)
-        ids, _ = store_authors(db)
+        ids, _ = store_authors(_store_or_exit(console, db))
         if not ids:
             console.print(f"[red]error:[/] no person in {db} has an OpenAlex author id")
             raise typer.Exit(EXIT_USAGE)
@@ -138,14 +157,8 @@ def fetch_openalex(
         institutions=tuple(institution or ()),
         authors=authors,
     )
-    with _client(api_url, mailto, api_key, max_requests, retry_delay) as client:
-        try:
-            report = fetch_works(client, data, works, name=name)
-        except (ValueError, OpenAlexError) as exc:
-            console.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(EXIT_USAGE) from None
-    _report(console, report, "works")
-    raise typer.Exit(EXIT_OK if report.complete else EXIT_DATA_ERROR)
+    client = _client(api_url, mailto, api_key, max_requests, retry_delay)
+    _fetch_and_exit(console, client, lambda c: fetch_works(c, data, works, name=name), "works")
 
 
 @fetch_app.command("openalex-authors")
@@ -176,16 +189,9 @@ def fetch_openalex_authors(
     ids = list(author or [])
     orcids: list[str] = []
     if db is not None:
-        if not db.is_file():
-            console.print(f"[red]error:[/] store not found: {db}")
-            raise typer.Exit(EXIT_USAGE)
-        stored, orcids = store_authors(db)
+        stored, orcids = store_authors(_store_or_exit(console, db))
         ids += stored
-    with _client(api_url, mailto, api_key, max_requests, retry_delay) as client:
-        try:
-            report = fetch_authors(client, data, ids, orcids, name=name)
-        except (ValueError, OpenAlexError) as exc:
-            console.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(EXIT_USAGE) from None
-    _report(console, report, "authors")
-    raise typer.Exit(EXIT_OK if report.complete else EXIT_DATA_ERROR)
+    client = _client(api_url, mailto, api_key, max_requests, retry_delay)
+    _fetch_and_exit(
+        console, client, lambda c: fetch_authors(c, data, ids, orcids, name=name), "authors"
+    )
