@@ -215,3 +215,41 @@ def test_web_labels_the_evidence(data_dir: Path, tmp_path: Path) -> None:
     assert "papers in the covered venues and OpenAlex author histories" in page
     person = client.get("/person/P1").text
     assert "square-open" in person and "openalex_history" in person
+
+
+@pytest.mark.spark
+def test_histories_agree_on_duckdb_and_spark(data_dir: Path, spark_session_shared: Any) -> None:
+    duck = _store(data_dir, "papers+histories")
+    from talentflow.spark import copy_tables
+
+    spark = ibis.pyspark.connect(spark_session_shared)
+    # the stage reads the store's own names: a database of its own keeps them apart
+    spark.raw_sql("CREATE DATABASE IF NOT EXISTS histories_parity")
+    spark_session_shared.catalog.setCurrentDatabase("histories_parity")
+    try:
+        copy_tables(duck, spark, ["authorships", "persons", "author_affiliations"])
+        ctx = StageContext(
+            con=spark,
+            previous=None,
+            data_dir=None,
+            params={"b": 2, "evidence": "papers+histories"},
+            engine="spark",
+        )
+        careers_stage.run(ctx)
+        cols = ["person_id", "year", "country", "evidence"]
+
+        def rows(con: Any) -> list[tuple]:
+            df = con.table("person_years").select(*cols).to_pandas()
+            return sorted(map(tuple, df.astype(str).to_numpy().tolist()))
+
+        assert rows(spark) == rows(duck)
+        ev = ["person_id", "year", "kind", "to_country"]
+        on_spark = spark.table("events").filter(ibis._.level == "country").to_pandas()
+        on_duck = duck.table("events").filter(ibis._.level == "country").to_pandas()
+        assert sorted(map(tuple, on_spark[ev].astype(str).to_numpy().tolist())) == sorted(
+            map(tuple, on_duck[ev].astype(str).to_numpy().tolist())
+        )
+        flagged = on_spark[on_spark["flags"].map(lambda f: "openalex_history" in list(f))]
+        assert sorted(flagged["person_id"]) == ["P1", "P5", "P6"]
+    finally:
+        spark_session_shared.catalog.setCurrentDatabase("default")
