@@ -215,6 +215,15 @@ def test_web_labels_the_evidence(data_dir: Path, tmp_path: Path) -> None:
     assert "papers in the covered venues and OpenAlex author histories" in page
     person = client.get("/person/P1").text
     assert "square-open" in person and "openalex_history" in person
+    from typer.testing import CliRunner
+
+    from talentflow.cli import app
+
+    shown = CliRunner().invoke(app, ["person", "P1", "--db", str(db)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    years = {line.split()[1]: line for line in shown.output.splitlines() if line.startswith("│ 20")}
+    assert "(OpenAlex history)" in years["2020"] and "(gap)" in years["2016"]
+    assert "return US->CN" in shown.output and "openalex_history" in shown.output
 
 
 @pytest.mark.spark
