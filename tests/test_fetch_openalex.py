@@ -296,3 +296,26 @@ def test_cli_fetch_openalex_budget_then_resume(tmp_path: Path) -> None:
         )
         assert bad.exit_code == 2 and "give a filter" in bad.output
     assert len(_ids(tmp_path / "openalex/api/cli")) == 25
+
+
+def test_a_record_two_queries_find_is_written_once(tmp_path: Path) -> None:
+    # A2 is asked for by id and by ORCID: two queries, one record
+    state = Replay({"authors": AUTHORS})
+    with replay_server(state), _client(state.url) as client:
+        report = fetch_authors(client, tmp_path, ["A1", "A2"], ["0000-0002-1825-0097"], name="d")
+    assert report.complete and report.repeated == 1 and report.records == 2
+    assert report.pages_written == ["run-0001/q000-p00001.json"]  # the second page was all repeats
+    assert sorted(_ids(tmp_path / AUTHORS_FOLDER / "d")) == [
+        "https://openalex.org/A1",
+        "https://openalex.org/A2",
+    ]
+    # works of authors in two chunks: a work of both is kept in the first chunk's page only
+    works = sample_works(N_WORKS)
+    state = Replay({"works": works})
+    two = [FILTER, FILTER + ",publication_year:2017-2023"]  # the server returns the same works
+    from talentflow.sources.openalex_api import fetch_pages
+
+    with replay_server(state), _client(state.url) as client:
+        again = fetch_pages(client, "works", two, tmp_path / "w")
+    assert again.complete and again.repeated == N_WORKS and again.records == N_WORKS
+    assert len(_ids(tmp_path / "w")) == N_WORKS

@@ -70,6 +70,8 @@ def _report(console: Console, report: PagesReport, what: str) -> None:
         f"{report.records} {what}, {report.requests} request(s), "
         f"{len(report.waits)} retry wait(s) -> {report.folder}"
     )
+    if report.repeated:
+        console.print(f"{report.repeated} record(s) already written by an earlier query, kept once")
     if report.superseded:
         console.print(f"{report.superseded} older copies replaced by their updated records")
     if report.stopped:

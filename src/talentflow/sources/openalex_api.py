@@ -355,6 +355,7 @@ class PagesReport:
     records: int = 0
     requests: int = 0
     superseded: int = 0
+    repeated: int = 0  # records an earlier query of the same run had written (left out)
     complete: bool = False
     stopped: str | None = None  # why the run stopped before its end (budget, error)
     waits: list[tuple[str, float]] = field(default_factory=list)
@@ -391,6 +392,12 @@ def _save_state(folder: Path, state: dict[str, Any]) -> None:
 
 def _ids_of(path: Path) -> list[str]:
     return [str(r.get("id")) for r in json.loads(path.read_bytes())["results"]]
+
+
+def _ids_before(folder: Path, run: int, query: int) -> set[str]:
+    """Ids of the records the queries before ``query`` of run ``run`` wrote."""
+    pages = sorted((folder / f"run-{run:04d}").glob("q*.json"))
+    return {i for p in pages if int(p.name[1:4]) < query for i in _ids_of(p)}
 
 
 def _supersede(folder: Path, run: int) -> int:
@@ -450,6 +457,7 @@ def fetch_pages(
     run = runs[-1]
     report = PagesReport(folder, run["run"], run["from_updated_date"])
     start = client.requests
+    earlier: tuple[int, set[str]] = (-1, set())
     try:
         while run["query"] < len(queries):
             query = queries[run["query"]]
@@ -457,7 +465,17 @@ def fetch_pages(
                 query += f",from_updated_date:{run['from_updated_date']}"
             params = {"filter": query, "per-page": PER_PAGE, "cursor": run["cursor"]}
             body, page = client.get_page(f"/{entity}", params)
-            results = page["results"]
+            served = page["results"]
+            results = served
+            if served and run["query"] > 0:
+                # a record that an earlier query of this run wrote (a work of authors in two
+                # chunks) is kept once: the page is written without it
+                if earlier[0] != run["query"]:
+                    earlier = (run["query"], _ids_before(folder, run["run"], run["query"]))
+                results = [r for r in served if str(r.get("id")) not in earlier[1]]
+                if len(results) < len(served):
+                    report.repeated += len(served) - len(results)
+                    body = json.dumps(dict(page, results=results)).encode()
             if results:
                 name = f"run-{run['run']:04d}/q{run['query']:03d}-p{run['page'] + 1:05d}.json"
                 _write_atomic(folder / name, body)
@@ -465,7 +483,7 @@ def fetch_pages(
                 report.records += len(results)
                 run["page"] += 1
             cursor = page["meta"].get("next_cursor")
-            if results and cursor:
+            if served and cursor:
                 run["cursor"] = cursor
             else:  # this query is done
                 run.update(query=run["query"] + 1, page=0, cursor="*")
