@@ -3,9 +3,10 @@
 ``papers`` (the default) reads careers from the covered venues' author slots only.
 ``papers+histories`` adds, for persons linked to an OpenAlex author, the institutions OpenAlex
 lists by year (``author_affiliations``, from ``affiliations[].years``), but only for years in
-which the person has no paper in the covered venues and within the years the papers span:
-a history fills the years between conference papers and shows a return (or any move) that
-happened outside the covered venues; it never overrides what a paper says.
+which the person has no paper in the covered venues and within the data's years (first to last
+year of any paper): a history fills the years between conference papers and shows a return (or
+any move) that happened outside the covered venues; it never overrides what a paper says. A
+history year before a person's first paper can change their first observed country.
 
 A person is linked to an OpenAlex author when ``persons.known_ids`` holds ``openalex:A...``
 (given by a source, directly or through identity linking) or the author's ORCID iD as
