@@ -231,6 +231,31 @@ def test_author_histories_fetched_and_read_by_a_build(tmp_path: Path) -> None:
             con.execute("SELECT count(*) FROM raw_papers WHERE source='openalex'").fetchone()[0]
             == 12
         )
+        # the current schema's fields reach the raw tables (raw strings for our resolver,
+        # OpenAlex's own institutions kept apart)
+        slots = con.execute(
+            "SELECT count(*), count(raw_affiliation), count(source_country) FROM raw_authorships "
+            "WHERE source = 'openalex'"
+        ).fetchone()
+        expected = [
+            (
+                len(a["raw_affiliation_strings"]) > 0,
+                any(i.get("country_code") for i in a["institutions"]),
+            )
+            for w in sample_works(12)
+            for a in w["authorships"]
+        ]
+        assert slots == (
+            len(expected),
+            sum(r for r, _ in expected),
+            sum(i for _, i in expected),
+        )
+        venues = con.execute(
+            "SELECT count(*) FROM raw_papers WHERE source = 'openalex' AND venue_name IS NOT NULL"
+        ).fetchone()[0]
+        assert venues == sum(
+            1 for w in sample_works(12) if w["primary_location"]["source"]["display_name"]
+        )
         rows = con.execute(
             "SELECT author_id, country, year, institution_type, orcid FROM author_affiliations "
             "ORDER BY author_id, year"
