@@ -344,3 +344,41 @@ def test_a_record_two_queries_find_is_written_once(tmp_path: Path) -> None:
         again = fetch_pages(client, "works", two, tmp_path / "w")
     assert again.complete and again.repeated == N_WORKS and again.records == N_WORKS
     assert len(_ids(tmp_path / "w")) == N_WORKS
+
+
+def test_cli_takes_the_authors_of_a_store(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE persons (person_id VARCHAR, known_ids VARCHAR[])")
+    con.execute(
+        "INSERT INTO persons VALUES ('P1', ['openalex:A2', 'dblp:x']), "
+        "('P2', ['orcid:0000-0002-1825-0097']), ('P3', ['openreview:~X1']), ('P4', [])"
+    )
+    con.close()
+    state = Replay({"authors": AUTHORS, "works": sample_works(5)})
+    runner = CliRunner()
+    with replay_server(state):
+        common = ["--data", str(tmp_path / "d"), "--api-url", state.url, "--db", str(db)]
+        works = runner.invoke(app, ["fetch", "openalex", *common, "--year", "2017-2023"])
+        authors = runner.invoke(app, ["fetch", "openalex-authors", *common, "--author", "A1"])
+        missing = runner.invoke(
+            app,
+            [
+                "fetch",
+                "openalex-authors",
+                "--data",
+                str(tmp_path),
+                "--db",
+                str(tmp_path / "none.duckdb"),
+            ],
+        )
+    assert works.exit_code == 0, works.output
+    assert authors.exit_code == 0, authors.output
+    filters = [(entity, p["filter"]) for entity, p in state.requests]
+    assert filters == [
+        ("works", "publication_year:2017-2023,authorships.author.id:A2"),
+        ("authors", "openalex:A1|A2"),
+        ("authors", "orcid:0000-0002-1825-0097"),
+    ]
+    assert "2 authors" in authors.output and "1 record(s) already written" in authors.output
+    assert missing.exit_code == 2 and "store not found" in missing.output
