@@ -382,3 +382,15 @@ def test_cli_takes_the_authors_of_a_store(tmp_path: Path) -> None:
     ]
     assert "2 authors" in authors.output and "1 record(s) already written" in authors.output
     assert missing.exit_code == 2 and "store not found" in missing.output
+
+
+def test_retry_after_in_seconds_or_as_a_date() -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from talentflow.sources.openalex_api import _retry_after
+
+    assert _retry_after("7") == 7.0 and _retry_after("-3") == 0.0
+    assert _retry_after(None) is None and _retry_after("soon") is None
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= (_retry_after(later) or 0) <= 30
