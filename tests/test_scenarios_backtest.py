@@ -51,3 +51,31 @@ def test_no_room_for_a_backtest_is_an_error():
     py, ev = synthetic_careers(300, seed=1, start_year=2018, end_year=2022)
     with pytest.raises(ValueError, match="no forecast origin"):
         backtest(panel_from_frames(py, ev), horizon=3)
+
+
+def test_rate_basis_and_skipped_years(result):
+    panel, _ = result
+    res = backtest(
+        panel, horizon=3, top=5, n_origins=2, draws=40, measure="rate", skip_years=[2021]
+    )
+    # 2021 is neither an origin nor scored; the origins are the last two others with room
+    assert res.origins == [2019, 2020]
+    fc = res.forecasts
+    assert 2021 not in set(fc["year"]) and len(fc)
+    net = observed_net_flows(panel).set_index(["country", "year"])["net_flow"]
+    stock = panel.rows.groupby(["country", "year"]).size()
+    for r in fc.itertuples():
+        rate = 1000.0 * net.get((r.country, r.year), 0.0) / stock[(r.country, r.year)]
+        assert r.observed == pytest.approx(rate)
+        assert r.persistence == pytest.approx(
+            1000.0 * net.get((r.country, r.origin), 0.0) / stock[(r.country, r.origin)]
+        )
+        # the three-year mean leaves the skipped year out
+        years = [y for y in range(r.origin - 2, r.origin + 1) if y != 2021]
+        avg = np.mean(
+            [1000.0 * net.get((r.country, y), 0.0) / stock[(r.country, y)] for y in years]
+        )
+        assert r.avg3 == pytest.approx(avg)
+    assert any("Incomplete years" in n for n in res.notes)
+    with pytest.raises(ValueError, match="measure"):
+        backtest(panel, measure="share")

@@ -93,6 +93,7 @@ def build(
     spark_conf: dict[str, str] | None = None,
     memory_limit: str | None = None,
     temp_dir: str | Path | None = None,
+    wait: bool = False,
 ) -> BuildReport:
     """Build the store at ``db_path`` from the source folders under ``data_dir``.
 
@@ -114,6 +115,9 @@ def build(
         DuckDB's ``memory_limit`` (e.g. ``"8GB"``; default 80% of RAM) and where it spills
         what does not fit (default: beside the store). A stage that still runs out of memory
         raises :class:`OutOfMemory`, which names the stage and the settings to change.
+    wait
+        When another build into ``db_path`` is running, wait for it instead of raising
+        :class:`talentflow.store.StoreBusy`.
     """
     from talentflow.engine import ENGINES
 
@@ -123,7 +127,7 @@ def build(
     report = BuildReport(Path(db_path))
     started = datetime.now(UTC).isoformat()
     spark: _SparkRun | None = None
-    with atomic_build(db_path) as (con, previous), ExitStack() as cleanup:
+    with atomic_build(db_path, wait=wait) as (con, previous), ExitStack() as cleanup:
         if memory_limit:
             con.raw_sql(f"SET memory_limit = '{_setting(memory_limit)}'")
         if temp_dir:

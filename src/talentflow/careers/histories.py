@@ -91,7 +91,7 @@ def history_observations(obs: Any, persons: Any, author_affiliations: Any) -> An
     hist = hist.filter((_.year >= first) & (_.year <= last)).anti_join(
         paper_years, ["person_id", "year"]
     )
-    return hist.select(
+    hist = hist.select(
         "person_id",
         "year",
         paper_id=ibis.null("string"),
@@ -100,6 +100,13 @@ def history_observations(obs: Any, persons: Any, author_affiliations: Any) -> An
         sector=_.sector,
         career_position=ibis.null("string"),
     )
+    # any other column of the observations (flags of the resolver) is empty: false or NULL
+    extra = {
+        c: ibis.literal(False) if obs[c].type().is_boolean() else ibis.null(obs[c].type())
+        for c in obs.columns
+        if c not in hist.columns
+    }
+    return hist.mutate(**extra).select(*obs.columns)
 
 
 def with_histories(con: Any, obs: Any, evidence: str) -> Any:

@@ -24,7 +24,11 @@ from talentflow.sources.openalex_api import (
 )
 
 DataDirOption = Annotated[
-    Path, typer.Option("--data", help="Data folder (pages go under openalex/ in it).")
+    Path,
+    typer.Option(
+        "--data",
+        help="Data folder (a --data folder of build; pages go under openalex/api/ or openalex_authors/).",
+    ),
 ]
 MailtoOption = Annotated[
     str | None,

@@ -1,8 +1,10 @@
-"""``talentflow validate``, ``subfields`` and ``groupings``: indicator checks and options."""
+"""``talentflow validate``, ``coverage``, ``subfields`` and ``groupings``: indicator checks."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -32,6 +34,50 @@ def validate(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     console.print(f"[green]wrote[/] {out}")
+
+
+@app.command()
+def coverage(
+    db: Path = typer.Option(DEFAULT_DB, "--db", help="The built DuckDB store."),  # noqa: B008
+    venues: bool = typer.Option(
+        False, "--venues", help="One row per venue-year, not only the yearly totals."
+    ),
+) -> None:
+    """What each year (or venue-year) of the store holds, and which years are complete."""
+    from talentflow.indicators.coverage import read_coverage
+
+    con: Any = open_store_or_exit(db, console)
+    try:
+        df = read_coverage(con, venues=venues)
+    finally:
+        con.disconnect()
+    if df is None:
+        console.print("[red]error:[/] no coverage table in this store (rebuild it)")
+        raise typer.Exit(3)
+    table = Table(
+        "venue", "year", "papers", "accepted", "population", "top", "authorships",
+        "country", "decision", "subfield", "complete", "fixed panel",
+    )  # fmt: skip
+    for r in df.itertuples():
+        table.add_row(
+            r.venue,
+            str(r.year),
+            f"{r.papers:,}",
+            f"{r.accepted_papers:,}",
+            f"{r.population_papers:,}",
+            f"{r.top_papers:,}",
+            f"{r.authorships:,}",
+            _pct(r.share_with_country),
+            _pct(r.share_with_decision),
+            _pct(r.share_classified),
+            "yes" if r.complete else "NO",
+            "yes" if r.in_fixed_panel else "",
+        )
+    Console(width=max(Console().width, 140)).print(table)
+
+
+def _pct(v: float) -> str:
+    return "" if math.isnan(v) else f"{v:.0%}"
 
 
 @app.command()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from talentflow.cli.app import EXIT_DATA_ERROR, EXIT_NO_STORE, EXIT_USAGE, app
@@ -32,7 +33,7 @@ def _open(db: Path):
     try:
         return open_store(db)
     except StoreError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_NO_STORE) from exc
 
 
@@ -55,13 +56,13 @@ def run(
     try:
         scenario = Scenario.from_toml(file)
     except ScenarioError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from exc
     con = _open(db)
     try:
         result = run_scenario(con, scenario, years=years, draws=draws, seed=seed)
     except MissingInputs as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_DATA_ERROR) from exc
     finally:
         con.disconnect()
@@ -138,8 +139,16 @@ def backtest_cmd(
     ),
     draws: int = typer.Option(200, "--draws", min=10, help="Parameter draws."),
     seed: int = typer.Option(0, "--seed"),
+    measure: str = typer.Option(
+        "count",
+        "--measure",
+        help="count (net flows) or rate (net flow per 1,000 researchers: the consistent basis).",
+    ),
 ) -> None:
-    """Fit on years <= T, forecast net flows T+1..T+h, compare with persistence and 3-year mean."""
+    """Fit on years <= T, forecast net flows T+1..T+h, compare with persistence and 3-year mean.
+
+    Years the store's coverage table calls incomplete are neither origins nor scored.
+    """
     from talentflow.scenarios import MissingInputs, backtest
 
     con = _open(db)
@@ -152,15 +161,17 @@ def backtest_cmd(
             last_year=last_year,
             draws=draws,
             seed=seed,
+            measure=measure,
         )
     except (MissingInputs, ValueError) as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_DATA_ERROR) from exc
     finally:
         con.disconnect()
     t = Table(
         title=(
-            f"Backtest of yearly net flows: origins {', '.join(map(str, res.origins))}, "
+            f"Backtest of yearly net {'migration rates' if measure == 'rate' else 'flows'}: "
+            f"origins {', '.join(map(str, res.origins))}, "
             f"horizon 1-{res.horizon} (mean absolute error)"
         )
     )
@@ -182,7 +193,8 @@ def backtest_cmd(
         f"{o.loc['persistence', 'mae']:.2f}, 3-year mean {o.loc['avg3', 'mae']:.2f} "
         f"(RMSE {o.loc['model', 'rmse']:.2f} / {o.loc['persistence', 'rmse']:.2f} / "
         f"{o.loc['avg3', 'rmse']:.2f}); model beats persistence: "
-        f"{'yes' if res.beats_persistence else 'no'}"
+        f"{'yes' if res.beats_persistence else 'no'} "
+        f"({1 - o.loc['model', 'mae'] / o.loc['persistence', 'mae']:+.1%} of persistence's MAE)"
     )
     for n in res.notes:
         console.print(f"[dim]note: {n}[/]")

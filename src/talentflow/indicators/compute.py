@@ -12,14 +12,19 @@ Definitions (see docs/indicators.md for the full text):
   data is censoring, not leaving the country.
 - ``returns``: of persons who left a country (first departure), cumulative share back within k
   years (1 - Kaplan-Meier of the time to return), censored at the last observation.
-- ``origin_work``: persons authoring in a venue-year by observed origin (first observed country,
-  or training country) and work country that year.
+- ``origin_work``: persons authoring the papers of a population (a venue-year such as
+  ``nips2022``, a pooled venue such as ``nips2021-2024``, or every venue of a year, ``all2023``)
+  by observed origin (first observed country, or training country) and work country. Only the
+  papers the population rule admits count (``population_papers``: ``accepted`` leaves out
+  rejected and withdrawn submissions, which still feed the careers and so the panel).
 - ``sector_flows``: changes of sector group between consecutive years, domestic or international.
 
 Subsets (the ``subset`` column): ``all``; ``llm`` = persons with at least one LLM paper of the
-LLM era; one per other subfield (``nlp``, ``vision``, ``rl``, ``robotics``, ``theory``,
-``other_ml``) = persons with at least one paper of that subfield (any year); in ``origin_work``
-the authors of the population's papers of that subfield. In ``country_year`` only,
+LLM era; ``top`` = persons with at least one top-tier paper (``papers.tier = 'top'``); one per
+other subfield (``nlp``, ``vision``, ``rl``, ``robotics``, ``theory``, ``other_ml``) = persons
+with at least one paper of that subfield (any year); in ``origin_work`` the authors of the
+population's papers of that subset. Papers count only when the population rule admits them.
+In ``country_year`` only,
 ``stage:<career stage>`` = the person-years whose careers stage that year is that stage
 (``unknown`` when the source did not say), a partition of ``all``.
 
@@ -38,8 +43,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from talentflow.indicators import bootstrap as bs
+from talentflow.indicators.coverage import FixedPanel, year_flags
 from talentflow.indicators.groupings import GROUPINGS, grouping, groupings_table
 from talentflow.indicators.panel import Panel, build_panel, regroup
 from talentflow.indicators.subfields import LLM_ERA_START, SUBFIELDS, classify
@@ -48,6 +55,11 @@ POOLED = -1  # sentinel for "all years / all cohorts" (NULL in the output)
 UNKNOWN = "??"  # sentinel for an unknown origin (NULL in the output)
 ALL = "ALL"  # origin_work margin: all origins
 STAGE_PREFIX = "stage:"  # country_year subsets by career stage
+TOP = "top"  # the subset of authors of top-tier papers
+#: Population rules: which papers make a venue-year population (``population_papers``).
+POPULATION_RULES = ("accepted", "all")
+#: Decisions that keep a paper out of the populations under the ``accepted`` rule.
+NOT_ACCEPTED = ("rejected", "withdrawn")
 #: Subfields that get a person subset besides ``llm`` (which keeps its LLM-era condition).
 SUBFIELD_SUBSETS = tuple(s for s in SUBFIELDS if s != "llm")
 
@@ -75,6 +87,22 @@ class IndicatorParams:
     groupings
         Country groupings (names in ``groupings.GROUPINGS``) computed into
         ``country_year_groups`` and ``flows_groups``.
+    population_papers
+        ``accepted`` (default): populations and person subsets count the papers whose decision
+        is not ``rejected``/``withdrawn`` (accepted, or unknown: paper lists without a status
+        list accepted papers); ``all``: every paper, submissions included. The careers (and so
+        the panel behind stocks and flows) use every paper either way.
+    pools
+        Add pooled ``origin_work`` populations: ``all<year>`` (every venue of a year) and
+        ``<venue><first>-<last>`` over the venue's years among the last ``pool_years`` years
+        up to ``pool_end`` (default: the last year with authorships).
+    pool_years, pool_end
+        The window of the pooled venue populations.
+    complete_threshold
+        A year is complete when its venues hold at least this share of its adjacent years'
+        population papers together (``coverage.completeness``).
+    panel_years
+        Most years in the fixed venue panel's window (``coverage.fixed_panel``).
     """
 
     replicates: int = 200
@@ -85,8 +113,23 @@ class IndicatorParams:
     subfields: tuple[str, ...] = SUBFIELD_SUBSETS
     stages: bool = True
     groupings: tuple[str, ...] = tuple(GROUPINGS)
+    population_papers: str = "accepted"
+    pools: bool = True
+    pool_years: int = 4
+    pool_end: int | None = None
+    complete_threshold: float = 0.5
+    panel_years: int = 4
 
     def __post_init__(self) -> None:
+        if self.population_papers not in POPULATION_RULES:
+            raise ValueError(
+                f"population_papers must be one of {POPULATION_RULES}, "
+                f"got {self.population_papers!r}"
+            )
+        if self.pool_years < 1 or self.panel_years < 1:
+            raise ValueError("pool_years and panel_years must be >= 1")
+        if not 0 <= self.complete_threshold <= 1:
+            raise ValueError("complete_threshold must be between 0 and 1")
         if self.replicates < 0 or self.min_cell < 0 or self.k_max < 1:
             raise ValueError("replicates and min_cell must be >= 0 and k_max >= 1")
         bad = set(self.subfields) - set(SUBFIELD_SUBSETS)
@@ -101,9 +144,15 @@ class IndicatorParams:
         """Build from ``ctx.params`` (``bootstrap``/``min-cell`` accepted as aliases).
 
         ``subfields`` and ``groupings`` take a list or a comma-separated string (``all``:
-        every one, ``none`` or empty: none); ``stages`` a bool or ``true``/``false``.
+        every one, ``none`` or empty: none); ``stages`` and ``pools`` a bool or
+        ``true``/``false``; ``population_papers`` ``accepted`` or ``all``.
         """
-        aliases = {"bootstrap": "replicates", "min-cell": "min_cell", "k": "k_max"}
+        aliases = {
+            "bootstrap": "replicates",
+            "min-cell": "min_cell",
+            "k": "k_max",
+            "population-papers": "population_papers",
+        }
         known = {aliases.get(k, k): v for k, v in params.items()}
         unknown = set(known) - set(asdict(cls()))
         if unknown:
@@ -113,8 +162,14 @@ class IndicatorParams:
         for k, v in known.items():
             if k in choices:
                 values[k] = _names(v, choices[k])
-            elif k == "stages":
+            elif k in ("stages", "pools"):
                 values[k] = v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
+            elif k == "population_papers":
+                values[k] = str(v)
+            elif k == "pool_end":
+                values[k] = None if v is None else int(v)
+            elif k == "complete_threshold":
+                values[k] = float(v)
             else:
                 values[k] = int(v)
         return cls(**values)
@@ -132,6 +187,7 @@ def _names(value: Any, every: tuple[str, ...]) -> tuple[str, ...]:
 
 
 TABLES = ("country_year", "flows", "retention", "returns", "origin_work", "sector_flows")
+PANEL_TABLES = ("country_year_panel", "flows_panel")
 GROUP_TABLES = ("country_year_groups", "flows_groups", "country_groups")
 
 
@@ -140,6 +196,8 @@ def compute(
     params: IndicatorParams | None = None,
     *,
     consume: bool = False,
+    complete_years: set[int] | None = None,
+    fixed: FixedPanel | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Compute every indicator table.
 
@@ -154,6 +212,13 @@ def compute(
         Remove each input from ``tables`` once it has been used, so that its memory is freed
         while the rest is computed (the stage does this; at 10M author slots the inputs are
         gigabytes).
+    complete_years
+        Years the coverage rule calls complete (``coverage.completeness``): every table with
+        a year (``cohort_year``, or a population's years) gets a ``complete_year`` column.
+    fixed
+        The fixed venue panel (``coverage.fixed_panel``): adds ``country_year_panel`` and
+        ``flows_panel``, the same indicators on the careers seen only at the panel's venues
+        in its window (subsets ``all``, ``llm``, ``top``).
 
     Returns
     -------
@@ -170,12 +235,20 @@ def compute(
         subfields = pd.DataFrame(
             {"paper_id": [], "subfield": [], "is_llm_era": [], "rule": []}
         ).astype({"paper_id": str, "subfield": str, "is_llm_era": bool, "rule": str})
+    flags = paper_flags(papers, params.population_papers)
     del papers
     if "person_years" not in tables:
         raise KeyError("person_years")
-    panel = build_panel(take("person_years", None))
-    auth = _authorships(take("authorships", None), panel, subfields)
+    person_years = take("person_years", None)
+    panel = build_panel(person_years)
+    auth = _authorships(take("authorships", None), panel, subfields, flags)
     subsets = _person_subsets(auth, panel.n_persons, params.subfields)
+    extra: dict[str, pd.DataFrame] = {}
+    if fixed is not None and fixed.venues:
+        extra = _fixed_panel_tables(person_years, panel, auth, subsets, fixed, params)
+    del person_years
+    if params.pools:
+        auth = _with_pools(auth, params.pool_years, params.pool_end)
     origins = _origins(panel, take("person_profile", None))
     totals = _Totals.of(panel, subsets, params.stages)
 
@@ -209,21 +282,177 @@ def compute(
     if groups:
         out |= _grouped_tables(out, groups)
     out["paper_subfields"] = subfields.reset_index(drop=True)
+    out |= extra
+    if complete_years is not None:
+        _flag_complete_years(out, complete_years)
     return out
+
+
+#: The column each table's completeness flag is read from.
+_YEAR_COLUMN = {
+    "country_year": "year",
+    "flows": "year",
+    "sector_flows": "year",
+    "country_year_groups": "year",
+    "flows_groups": "year",
+    "country_year_panel": "year",
+    "flows_panel": "year",
+    "retention": "cohort_year",
+    "origin_work": "population",
+}
+
+
+def _flag_complete_years(out: dict[str, pd.DataFrame], complete_years: set[int]) -> None:
+    """Add ``complete_year`` to every table with a year (NULL on pooled rows)."""
+    for name, col in _YEAR_COLUMN.items():
+        if name in out and col in out[name].columns:
+            out[name]["complete_year"] = year_flags(out[name], complete_years, col)
+
+
+def _fixed_panel_tables(
+    person_years: pd.DataFrame,
+    panel: Panel,
+    auth: pd.DataFrame,
+    subsets: dict[str, np.ndarray],
+    fixed: FixedPanel,
+    params: IndicatorParams,
+) -> dict[str, pd.DataFrame]:
+    """``country_year`` and ``flows`` on the careers seen at the fixed panel's venues.
+
+    A person-year enters when the person authored a population paper at a panel venue that
+    year (within the window); the padded panel is built from those person-years only, so a
+    series on it moves when persons move, not when venues enter or leave the corpus.
+    """
+    window = set(fixed.years)
+    labels = [f"{v}{y}" for v in fixed.venues for y in fixed.years]
+    at = auth["population"].isin(labels).to_numpy() & auth["in_population"].to_numpy(bool)
+    seen = pd.DataFrame(
+        {
+            "person_id": panel.persons[auth.loc[at, "pidx"].to_numpy(np.int64)],
+            "year": auth.loc[at, "year"].to_numpy(np.int64),
+        }
+    ).drop_duplicates()
+    seen = seen[seen["year"].isin(window)]
+    py = person_years.drop(columns=["person_key"], errors="ignore")
+    py = py[py["year"].isin(window)].merge(seen, on=["person_id", "year"])
+    if not len(py):
+        return {}
+    fpanel = build_panel(py)
+    # the panel's persons are a subset of the full panel's (sorted ids in both)
+    at_full = np.searchsorted(panel.persons, fpanel.persons)
+    keep = ("all", "llm", TOP)
+    fsubsets = {k: subsets[k][at_full] for k in keep if k in subsets}
+    builders = {
+        "country_year_panel": _country_year(fpanel, fsubsets),
+        "flows_panel": _flows(fpanel, fsubsets),
+    }
+    specs = {name: b.spec for name, b in builders.items()}
+    results = bs.run(specs, fpanel.n_persons, replicates=params.replicates, seed=params.seed)
+    out = {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
+    for frame in out.values():
+        frame["basis"] = "fixed_panel"
+    cy = out["country_year_panel"]
+    out["country_year_panel"] = cy[cy["sector"] == "all"].reset_index(drop=True)
+    return out
+
+
+def paper_flags(papers: pd.DataFrame | None, rule: str = "accepted") -> pd.DataFrame:
+    """Per paper: ``in_population`` (the population rule admits it) and ``is_top``.
+
+    ``rule`` ``accepted`` admits every paper whose ``decision`` is not ``rejected`` or
+    ``withdrawn`` (an ``unknown`` decision is admitted: paper lists without a status are lists
+    of accepted papers); ``all`` admits every paper. ``is_top`` is ``tier = 'top'`` (top-tier
+    papers are accepted by definition). Without a ``decision`` column every decision is
+    unknown (and without ``tier`` no paper is top-tier).
+    """
+    if papers is None or not len(papers):
+        return pd.DataFrame({"paper_id": [], "in_population": [], "is_top": []}).astype(
+            {"paper_id": object, "in_population": bool, "is_top": bool}
+        )
+    n = len(papers)
+    if "decision" in papers.columns and rule == "accepted":
+        keep = ~papers["decision"].isin(NOT_ACCEPTED).to_numpy(bool)
+    else:
+        keep = np.ones(n, dtype=bool)
+    top = (
+        (papers["tier"] == TOP).fillna(False).to_numpy(bool)
+        if "tier" in papers.columns
+        else np.zeros(n, dtype=bool)
+    )
+    return pd.DataFrame(
+        {"paper_id": papers["paper_id"].to_numpy(), "in_population": keep, "is_top": top & keep}
+    )
 
 
 def _person_subsets(
     auth: pd.DataFrame, n_persons: int, subfields: tuple[str, ...]
 ) -> dict[str, np.ndarray]:
-    """Person masks: ``all``, ``llm`` (an LLM paper of the LLM era), one per subfield."""
+    """Person masks: ``all``, ``llm`` (an LLM paper of the LLM era), ``top`` (a top-tier
+    paper), one per subfield; papers count only when the population rule admits them."""
     subsets = {"all": np.ones(n_persons, dtype=bool)}
-    for name in ("llm", *subfields):
+    for name in ("llm", TOP, *subfields):
         mask = np.zeros(n_persons, dtype=bool)
         if len(auth):
-            hit = auth["is_llm"] if name == "llm" else auth["subfield"] == name
-            mask[auth.loc[hit.to_numpy(bool), "pidx"].to_numpy(np.int64)] = True
+            hit = auth[_HIT_COLUMN[name]] if name in _HIT_COLUMN else auth["subfield"] == name
+            hit = hit.to_numpy(bool) & auth["in_population"].to_numpy(bool)
+            mask[auth.loc[hit, "pidx"].to_numpy(np.int64)] = True
         subsets[name] = mask
     return subsets
+
+
+#: Subsets read from a boolean column of the authorships (the others from ``subfield``).
+_HIT_COLUMN = {"llm": "is_llm", TOP: "is_top"}
+
+
+def _with_pools(auth: pd.DataFrame, pool_years: int, pool_end: int | None) -> pd.DataFrame:
+    """``auth`` plus the rows of the pooled populations (see :class:`IndicatorParams`).
+
+    A pooled population counts each person once: their rows take the last year of the pool in
+    which they authored one of its papers, so the work country is the one of that year.
+    """
+    base = auth[auth["in_population"].to_numpy(bool)]
+    if not len(base):
+        return auth
+    # venue and year of each population label (one label per distinct venue-year)
+    code = base["population"].cat.codes.to_numpy()
+    year = base["year"].to_numpy(np.int64)
+    labels = base["population"].cat.categories.astype(str)
+    label_year = pd.Series(year).groupby(code).first()
+    label_venue = {
+        c: labels[c][: -len(str(y))] for c, y in label_year.items()
+    }  # per label, not per row
+    pairs = pd.DataFrame(
+        {"venue": [label_venue[c] for c in label_year.index], "year": label_year.to_numpy()}
+    )
+    venue_code = np.full(len(labels), -1, dtype=np.int64)
+    venue_names = sorted(set(pairs["venue"]))
+    for c, v in label_venue.items():
+        venue_code[c] = venue_names.index(v)
+    row_venue = venue_code[code]
+    end = int(pool_end) if pool_end is not None else int(pairs["year"].max())
+    window = pairs[(pairs["year"] <= end) & (pairs["year"] > end - pool_years)]
+    pools: dict[str, np.ndarray] = {}
+    for y in sorted(pairs["year"].unique()):
+        pools[f"all{int(y)}"] = year == y
+    for v, g in window.groupby("venue"):
+        if len(g) >= 2:
+            lo, hi = int(g["year"].min()), int(g["year"].max())
+            at = venue_names.index(str(v))
+            pools[f"{v}{lo}-{hi}"] = (row_venue == at) & (year >= lo) & (year <= hi)
+    parts = [auth]
+    for name, mask in pools.items():
+        rows = base[mask].copy()
+        last = rows.groupby("pidx")["year"].transform("max")
+        rows["year"] = last.to_numpy(np.int64)
+        rows["population"] = pd.Categorical.from_codes(
+            np.zeros(len(rows), dtype=np.int8), categories=[name]
+        )
+        parts.append(rows)
+    # one categorical over every label (codes, not a string per row)
+    population = union_categoricals([p["population"] for p in parts])
+    out = pd.concat([p.drop(columns="population") for p in parts], ignore_index=True)
+    out["population"] = population
+    return out
 
 
 def _grouped_tables(
@@ -342,14 +571,19 @@ def _panel_pidx(frame: pd.DataFrame, panel: Panel) -> np.ndarray:
 
 
 def _authorships(
-    authorships: pd.DataFrame | None, panel: Panel, subfields: pd.DataFrame
+    authorships: pd.DataFrame | None,
+    panel: Panel,
+    subfields: pd.DataFrame,
+    flags: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Authorships of panel persons: ``pidx, population, year, is_llm, subfield``.
+    """Authorships of panel persons: ``pidx, population, year, is_llm, subfield,
+    in_population, is_top`` (``flags`` from :func:`paper_flags`; a paper it does not list
+    is admitted and not top-tier).
 
     ``population`` (venue and year) and ``subfield`` are categoricals: a few labels over
     millions of rows.
     """
-    cols = ["pidx", "population", "year", "is_llm", "subfield"]
+    cols = ["pidx", "population", "year", "is_llm", "subfield", "in_population", "is_top"]
     if authorships is None or len(authorships) == 0 or "person_id" not in authorships.columns:
         return pd.DataFrame({c: [] for c in cols})
     a = authorships[authorships["person_id"].notna()]
@@ -371,6 +605,13 @@ def _authorships(
     is_llm = (subfields["subfield"].to_numpy() == "llm") & subfields["is_llm_era"].to_numpy(bool)
     found = at >= 0
     safe = np.maximum(at, 0)
+    in_population = np.ones(len(a), dtype=bool)
+    is_top = np.zeros(len(a), dtype=bool)
+    if flags is not None and len(flags):
+        fat = _lookup(a["paper_id"], flags["paper_id"].to_numpy())
+        known, fsafe = fat >= 0, np.maximum(fat, 0)
+        in_population = np.where(known, flags["in_population"].to_numpy(bool)[fsafe], True)
+        is_top = known & flags["is_top"].to_numpy(bool)[fsafe]
     return pd.DataFrame(
         {
             "pidx": pidx,
@@ -381,6 +622,8 @@ def _authorships(
                 np.where(found, tag[safe], -1) if len(tag) else np.full(len(a), -1),
                 categories=pd.Index(tags, dtype=object),
             ),
+            "in_population": in_population,
+            "is_top": is_top,
         }
     )
 
@@ -876,16 +1119,26 @@ def _origin_work(
     panel: Panel, auth: pd.DataFrame, origins: pd.DataFrame, subfields: tuple[str, ...] = ()
 ) -> _Builder:
     keys = ["population", "subset", "origin_basis", "origin_country", "work_country"]
+    if len(auth):
+        # only the papers the population rule admits (rejected/withdrawn submissions are
+        # careers evidence, not members of a venue-year's population)
+        auth = auth[auth["in_population"].to_numpy(bool)]
     if len(auth) == 0:
         empty = pd.DataFrame({k: pd.Series([], dtype=object) for k in keys}).assign(pidx=[])
         b = _count_table(empty, keys, panel.n_persons)
-        b.order, b.ci_names = ["n", "share"], {"n": "n_", "share": ""}
-        b.spec = bs.Spec(b.spec.matrices, lambda s: {"n": s["n"], "share": s["n"]}, ("n", "share"))
+        b.order = ["n", "share", "origin_share", "unknown_origin_share"]
+        b.ci_names = {"n": "n_", "share": "", "origin_share": "origin_share_"}
+        stats = dict.fromkeys(b.order, "n")
+        b.spec = bs.Spec(
+            b.spec.matrices,
+            lambda s: {k: s[v] for k, v in stats.items()},
+            ("n", "share", "origin_share"),
+        )
         return b
     # the row keys are categoricals (codes over a few labels): rows are twice the authorships
     # times the subsets, and string columns of that length cost gigabytes at 10M slots
-    subsets = sorted({"all", "llm", *subfields})
-    hits = {"all": None, "llm": auth["is_llm"].to_numpy(bool)}
+    subsets = sorted({"all", "llm", TOP, *subfields})
+    hits = {"all": None, "llm": auth["is_llm"].to_numpy(bool), TOP: auth["is_top"].to_numpy(bool)}
     hits |= {name: (auth["subfield"] == name).to_numpy(bool) for name in subfields}
     # one integer per (person, year, population); a subset's rows are its distinct numbers
     population = auth["population"].array
@@ -944,11 +1197,24 @@ def _origin_work(
     margin = (universe["origin_country"] == ALL).to_numpy()
     group_keys, groups = bs.cells(universe, ["population", "subset", "origin_basis"])
     pop_total = bs.grouper(groups, len(group_keys))
+    origin_keys, origin_groups = bs.cells(
+        universe, ["population", "subset", "origin_basis", "origin_country"]
+    )
+    origin_total = bs.grouper(origin_groups, len(origin_keys))
+    unknown = (universe["origin_country"] == UNKNOWN).to_numpy()
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         n = np.vstack([s["n"], np.asarray(agg @ s["n"])])[perm]
         den = pop_total(n * margin[:, None])
-        return {"n": n, "share": bs.safe_div(n, den)}
+        return {
+            "n": n,
+            "share": bs.safe_div(n, den),
+            # conditional on the origin: of the persons of this origin (all work countries)
+            "origin_share": bs.safe_div(n, origin_total(n)),
+            "unknown_origin_share": bs.safe_div(pop_total(n * unknown[:, None]), den),
+        }
 
-    spec = bs.Spec({"n": m}, combine, ("n", "share"))
-    return _Builder(universe, spec, "n", ["n", "share"], {"n": "n_", "share": ""})
+    spec = bs.Spec({"n": m}, combine, ("n", "share", "origin_share"))
+    order = ["n", "share", "origin_share", "unknown_origin_share"]
+    names = {"n": "n_", "share": "", "origin_share": "origin_share_"}
+    return _Builder(universe, spec, "n", order, names)

@@ -3,13 +3,16 @@
 Reads ``person_years``, ``person_profile``, ``authorships``, ``papers`` (``events`` and
 ``tenures`` are not needed: moves are taken from the padded person-year panel so that stocks
 and flows add up; see docs/indicators.md), writes ``country_year``, ``flows``, ``retention``,
-``returns``, ``origin_work``, ``sector_flows`` and ``paper_subfields``, and for the country
+``returns``, ``origin_work``, ``sector_flows``, ``paper_subfields``, ``coverage`` (what each
+venue-year holds, which years are complete), ``country_year_panel`` and ``flows_panel`` (the
+coverage-consistent basis of a fixed venue panel), and for the country
 groupings asked for (parameter ``groupings``, default all) ``country_year_groups``,
 ``flows_groups`` and ``country_groups``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import ibis
@@ -17,7 +20,15 @@ import pandas as pd
 import pyarrow as pa
 
 from talentflow.careers.histories import recorded_evidence
-from talentflow.indicators.compute import GROUP_TABLES, IndicatorParams, compute
+from talentflow.indicators.compute import GROUP_TABLES, PANEL_TABLES, IndicatorParams, compute
+from talentflow.indicators.coverage import (
+    FixedPanel,
+    classified_counts,
+    completeness,
+    coverage_table,
+    fixed_panel,
+    venue_year_counts,
+)
 
 _READ = {
     "person_years": [
@@ -31,7 +42,7 @@ _READ = {
     ],
     "person_profile": ["person_id", "first_country", "training_country"],
     "authorships": ["paper_id", "person_id", "venue", "year"],
-    "papers": ["paper_id", "title", "keywords", "abstract", "venue", "year"],
+    "papers": ["paper_id", "title", "keywords", "abstract", "venue", "year", "decision", "tier"],
 }
 
 
@@ -68,11 +79,44 @@ def read_inputs(con: Any) -> dict[str, pd.DataFrame]:
     return out
 
 
+#: Types of the indicator tables' non-numeric columns: an empty frame cannot tell them (pandas
+#: makes an empty column float64), and a store whose ``flows`` has a float ``from_country``
+#: breaks every reader that compares it with a country code.
+LABEL_TYPES = {
+    **dict.fromkeys(
+        (
+            "subset",
+            "country",
+            "from_country",
+            "to_country",
+            "origin_country",
+            "work_country",
+            "basis",
+            "origin_basis",
+            "population",
+            "from_sector",
+            "to_sector",
+            "sector",
+            "grouping",
+            "group_name",
+        ),
+        pa.string(),
+    ),
+    "domestic": pa.bool_(),
+}
+
+
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
-    """Arrow table with a concrete type for every column (all-NULL/empty columns: string)."""
+    """Arrow table with a concrete type for every column (all-NULL/empty columns: string).
+
+    In an empty frame the columns of :data:`LABEL_TYPES` get their own type.
+    """
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for i, f in enumerate(table.schema):
-        if pa.types.is_null(f.type):
+        label = LABEL_TYPES.get(f.name) if table.num_rows == 0 else None
+        if label is not None and f.type != label:
+            table = table.set_column(i, f.name, pa.array([], label))
+        elif pa.types.is_null(f.type):
             table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
     return table
 
@@ -86,14 +130,46 @@ def run(ctx: Any) -> None:
         # a build without the careers stage (e.g. `--stage sources`): nothing to compute
         ctx.record_params("indicators", {"skipped": "no person_years table"})
         return
+    ctx.progress("indicators: coverage of venue-years")
+    counts = venue_year_counts(ctx.con, params.population_papers)
+    complete = completeness(counts, params.complete_threshold)
+    fixed = fixed_panel(counts, complete, params.panel_years)
+    done = set(complete.loc[complete["complete"].astype(bool), "year"].astype(int))
+    if params.pool_end is None and done:
+        # pooled venue populations end at the last complete year
+        params = dataclasses.replace(params, pool_end=max(done))
     ctx.progress(f"indicators: computing with {params.replicates} bootstrap replicates")
-    tables = compute(inputs, params, consume=True)
+    tables = compute(inputs, params, consume=True, complete_years=done, fixed=fixed)
     for name, frame in tables.items():
         ctx.con.create_table(name, to_arrow(frame), overwrite=True)
-    for name in set(GROUP_TABLES) - set(tables):
-        # no groupings this time: leave no grouped tables of an earlier build behind
+    for name in set(GROUP_TABLES + PANEL_TABLES) - set(tables):
+        # no groupings (or no fixed panel) this time: leave no tables of an earlier build
         if name in ctx.con.list_tables():
             ctx.con.drop_table(name)
-    ctx.record_params("indicators", params.__dict__ | {"panel": "padded", "bootstrap": "poisson"})
+    cov = coverage_table(counts, complete, classified_counts(ctx.con), fixed)
+    ctx.con.create_table("coverage", to_arrow(cov), overwrite=True)
+    ctx.record_params(
+        "indicators",
+        params.__dict__
+        | {"panel": "padded", "bootstrap": "poisson"}
+        | _coverage_params(counts, complete, fixed),
+    )
     # which careers evidence (papers, papers+histories) these figures read
     ctx.record_params("indicators", {"careers_evidence": recorded_evidence(ctx.con)})
+
+
+def _coverage_params(counts: Any, complete: Any, fixed: FixedPanel) -> dict[str, Any]:
+    """What the build knew about decisions and coverage (recorded in ``build_params``)."""
+    unknown = counts[counts["unknown_decision_papers"] > 0]
+    with_decision = bool(counts["with_decision"].all()) if len(counts) else False
+    return {
+        "decision_column": "present" if with_decision else "missing (every decision unknown)",
+        "papers_without_decision": int(counts["unknown_decision_papers"].sum()),
+        "venue_years_without_decision": {
+            f"{r.venue}{r.year}": int(r.unknown_decision_papers) for r in unknown.itertuples()
+        },
+        "complete_years": sorted(int(y) for y in complete.loc[complete["complete"], "year"]),
+        "incomplete_years": sorted(int(y) for y in complete.loc[~complete["complete"], "year"]),
+        "fixed_panel_years": list(fixed.years),
+        "fixed_panel_venues": list(fixed.venues),
+    }

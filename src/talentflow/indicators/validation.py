@@ -153,6 +153,53 @@ def _coverage_section(con: Any, tables: set[str]) -> list[str]:
             f"- {int(py.persons):,} persons, {int(py.rows):,} person-years "
             f"({_fmt(py.with_country / max(py.rows, 1))} with a country)."
         )
+    if "coverage" in tables:
+        cov = _q(
+            con,
+            """select * from coverage where venue = 'all' and year >= 2010 order by year""",
+        )
+        out += [
+            "",
+            "Per year (`talentflow coverage --db PATH`; `population` = papers the population",
+            "rule admits, `classified` = papers the subfield rules could read a text or venue",
+            "for). A year is **complete** when the venues it covers hold at least half of its",
+            "adjacent years' population papers together (`overlap`; `overlap_prev` and",
+            "`overlap_next` are the shares of each neighbour's papers, for reading):",
+            "",
+            _table(
+                [
+                    "year",
+                    "venues",
+                    "papers",
+                    "accepted",
+                    "population",
+                    "top-tier",
+                    "with country",
+                    "with decision",
+                    "classified",
+                    "overlap (prev / next)",
+                    "complete",
+                ],
+                [
+                    [
+                        str(r.year),
+                        str(r.n_venues),
+                        f"{r.papers:,}",
+                        f"{r.accepted_papers:,}",
+                        f"{r.population_papers:,}",
+                        f"{r.top_papers:,}",
+                        _fmt(r.share_with_country, digits=0),
+                        _fmt(r.share_with_decision, digits=0),
+                        _fmt(r.share_classified, digits=0),
+                        f"{_fmt(r.overlap, digits=0)} ({_fmt(r.overlap_prev, digits=0)} / "
+                        f"{_fmt(r.overlap_next, digits=0)})",
+                        "yes" if r.complete else "**no**",
+                    ]
+                    for r in cov.itertuples()
+                ],
+            ),
+            "",
+        ]
     if "country_year" in tables:
         s = _q(
             con,
@@ -184,9 +231,12 @@ def _macropolo_section(con: Any, tables: set[str]) -> list[str]:
                     where population like 'nips%' and origin_basis = 'first_observed'
                       and origin_country = 'ALL'""",
     )
+    # the years MacroPolo looked at and ours around them; pooled NeurIPS rows last
+    keep = [p for p in sorted(ow.population.unique()) if "-" in p or p[-4:] >= "2017"]
+    keep = sorted(keep, key=lambda p: ("-" in p, p))
     rows = []
-    for pop in sorted(ow.population.unique()):
-        for subset in ("all", "llm"):
+    for pop in keep:
+        for subset in ("all", "top", "llm"):
             cell = ow[(ow.population == pop) & (ow.subset == subset)]
             if cell.empty:
                 continue
@@ -220,8 +270,16 @@ def _macropolo_section(con: Any, tables: set[str]) -> list[str]:
     )
     out += [
         "",
-        "Shares are of distinct persons with a resolved work country in that venue-year (every",
-        "accepted paper, not a sample). `llm` = authors of that year's LLM papers.",
+        "Shares are of distinct persons with a resolved work country in that venue-year,",
+        "counting the authors of accepted papers only (`population_papers = accepted`:",
+        "rejected and withdrawn submissions are left out; papers without a decision count,",
+        "see the coverage table's `with decision`). `top` = authors of that year's top-tier",
+        "papers (orals and equivalents, `papers.tier = 'top'`), the population MacroPolo",
+        "sampled; `llm` = authors of that year's language-model papers. `nips2021-2024`-style",
+        "rows pool the years (each person once, at their last year in the pool), because",
+        "top-tier cells are small. A venue-year without top rows has no tier in the sources",
+        "(NeurIPS 2022's records say only Accept; NeurIPS 2024 has no decisions in the mirror, so all",
+        "its author records count, as the coverage table's `with decision` shows).",
         "",
         "**Why ours differ.** (1) MacroPolo coded the authors of a sample of accepted papers by",
         "hand; we use every author of every paper we have, and only those whose",
@@ -361,9 +419,64 @@ def _mpidr_section(con: Any, tables: set[str]) -> list[str]:
         "not China here.",
         "",
     ]
+    if "flows_panel" in tables:
+        out += _fixed_panel_flows(con)
     if "events" in tables:
         out += _events_check(con)
     return out
+
+
+def _fixed_panel_flows(con: Any) -> list[str]:
+    """US <-> China flows on the coverage-consistent basis (the fixed venue panel)."""
+    p = _q(
+        con,
+        """select value from build_params where stage = 'indicators'
+           and name in ('fixed_panel_years', 'fixed_panel_venues') order by name desc""",
+    )
+    years, venues = (json.loads(v) for v in p.value) if len(p) == 2 else ([], [])
+    f = _q(
+        con,
+        """select * from flows_panel where subset = 'all'
+           and ((from_country = 'US' and to_country = 'CN')
+             or (from_country = 'CN' and to_country = 'US'))""",
+    )
+    rows = []
+    for year in [None, *sorted({int(y) for y in f.year.dropna()})]:
+        sel = f[f.year.isna()] if year is None else f[f.year == year]
+        cells = {}
+        for src in ("US", "CN"):
+            r = sel[sel.from_country == src]
+            if not len(r):
+                cells[src] = "0"
+            elif r.iloc[0].suppressed:
+                cells[src] = "suppressed"
+            else:
+                x = r.iloc[0]
+                cells[src] = f"{x.n:.0f} [{x.ci_low:.0f}, {x.ci_high:.0f}]"
+        a = sel[(sel.from_country == "US") & ~sel.suppressed.astype(bool)]
+        net = "—"
+        if len(a) and np.isfinite(a.iloc[0].net):
+            x = a.iloc[0]
+            net = f"{x.net:+.0f} [{x.net_ci_low:+.0f}, {x.net_ci_high:+.0f}]"
+        rows.append(["pooled" if year is None else str(year), cells["US"], cells["CN"], net])
+    span = f"{years[0]}-{years[-1]}" if years else "none"
+    return [
+        "**On the coverage-consistent basis** (`flows_panel`: careers seen only at the venues",
+        f"present in every year of {span} — {', '.join(venues) or 'none'}; a move is dated to",
+        "its arrival year inside the window):",
+        "",
+        _table(
+            ["arrival year", "US -> CN [95% CI]", "CN -> US [95% CI]", "net US -> CN [95% CI]"],
+            rows,
+        ),
+        "",
+        "Read our direction from the net column: an interval that excludes 0 gives a",
+        "direction, one that contains it does not. MPIDR's US-China pair is in their",
+        "published bilateral series (1998-2020), which is not in the offline mirror and whose",
+        "figures this report therefore does not restate; their window ends before ours starts,",
+        "so the comparison is of direction only.",
+        "",
+    ]
 
 
 def _events_check(con: Any) -> list[str]:

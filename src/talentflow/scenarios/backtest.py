@@ -4,6 +4,11 @@ Against two naive forecasts of a country's net flow: **persistence** (the net fl
 and the **last-three-year average** (T-2..T). Errors are absolute errors of yearly net flows
 (inflow minus outflow of international moves, as counted from ``events``), per country, averaged
 over forecast origins and horizons.
+
+``measure="rate"`` scores the coverage-consistent basis instead: the net migration rate per
+1,000 researchers (net flow over the country's person-years that year), so that a country whose
+count of researchers jumps because venues entered the corpus is not scored on that jump; and
+years the ``coverage`` table calls incomplete are neither origins nor scored years.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from talentflow.scenarios.model import FitOptions, fit_model
 from talentflow.scenarios.project import project
 
 METHODS = ("model", "persistence", "avg3")
+MEASURES = ("count", "rate")
 
 
 @dataclass
@@ -64,6 +70,21 @@ def observed_net_flows(panel: Panel) -> pd.DataFrame:
     return out
 
 
+def observed_stock(panel: Panel) -> pd.DataFrame:
+    """Person-years with a known country per ``country, year`` (the rate's denominator)."""
+    r = panel.rows
+    return r.groupby(["country", "year"]).size().rename("stock").reset_index()
+
+
+def incomplete_years(con: Any) -> list[int]:
+    """Years the store's ``coverage`` table calls incomplete (none without the table)."""
+    if not hasattr(con, "list_tables") or "coverage" not in con.list_tables():
+        return []
+    t = con.table("coverage")
+    df = t.filter((t.venue == "all") & ~t.complete).select("year").to_pyarrow().to_pandas()
+    return sorted(int(y) for y in df["year"])
+
+
 def top_countries(panel: Panel, n: int, last_year: int) -> list[str]:
     """The ``n`` countries with most person-years in the five years up to ``last_year``."""
     r = panel.rows
@@ -82,6 +103,8 @@ def backtest(
     last_year: int | None = None,
     n_origins: int = 4,
     options: FitOptions | None = None,
+    measure: str = "count",
+    skip_years: list[int] | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of yearly net flows of the ``top`` countries.
 
@@ -101,20 +124,42 @@ def backtest(
     last_year
         Last year treated as observed (default: the last year of the data). Set it below the
         data's end when the final year is only partly covered.
+    measure
+        ``count`` (yearly net flows) or ``rate`` (net migration rate per 1,000 person-years
+        of the country that year: the coverage-consistent basis).
+    skip_years
+        Years that are neither origins nor scored (default, when ``source`` is a store: the
+        years its ``coverage`` table calls incomplete; a Panel: none). The last year is capped
+        below the first incomplete year after the last complete one.
     """
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+    if skip_years is None:
+        skip_years = [] if isinstance(source, Panel) else incomplete_years(source)
+    skip = set(skip_years)
     panel = source if isinstance(source, Panel) else load_panel(source)
     end = panel.last_year if last_year is None else min(last_year, panel.last_year)
+    while end in skip and end > panel.first_year:
+        end -= 1  # an incomplete final year is not observed truth
     if origins is None:
-        origins = list(range(end - horizon - n_origins + 1, end - horizon + 1))
-    origins = [t for t in origins if t + horizon <= end and t - 5 > panel.first_year]
+        pool = [t for t in range(panel.first_year, end - horizon + 1) if t not in skip]
+        origins = pool[-n_origins:]
+    origins = [
+        t for t in origins if t + horizon <= end and t - 5 > panel.first_year and t not in skip
+    ]
     if not origins:
         raise ValueError("no forecast origin leaves room for the fitting window and the horizon")
     countries = top_countries(panel, top, max(origins))
     obs = observed_net_flows(panel)
-    net = obs.pivot_table(index="year", columns="country", values="net_flow", fill_value=0.0)
-    net = net.reindex(columns=countries, fill_value=0.0)
     years_all = range(panel.first_year, end + 1)
-    net = net.reindex(years_all, fill_value=0.0)
+    net = obs.pivot_table(index="year", columns="country", values="net_flow", fill_value=0.0)
+    net = net.reindex(columns=countries, fill_value=0.0).reindex(years_all, fill_value=0.0)
+    stock = observed_stock(panel).pivot_table(
+        index="year", columns="country", values="stock", fill_value=0.0
+    )
+    stock = stock.reindex(columns=countries, fill_value=0.0).reindex(years_all, fill_value=0.0)
+    if measure == "rate":
+        net = net.where(stock > 0) / stock.where(stock > 0) * 1000.0
 
     rows = []
     for T in origins:
@@ -122,14 +167,21 @@ def backtest(
         model = fit_model(cut, options=options, include_countries=tuple(countries))
         res = project(model, [], years=horizon, draws=draws, seed=seed)
         nf = res["net_flow"]  # (draws, horizon, groups)
+        if measure == "rate":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                nf = np.where(res["stock"] > 0, nf / res["stock"] * 1000.0, np.nan)
         for c in countries:
             if c not in model.groups:
                 continue
             gi = model.groups.index(c)
             persistence = float(net.loc[T, c])
-            avg3 = float(net.loc[T - 2 : T, c].mean())
+            # the mean of the origin's complete years among T-2..T
+            recent = [t for t in range(T - 2, T + 1) if t not in skip]
+            avg3 = float(net.loc[recent, c].mean())
             for k in range(horizon):
                 y = T + k + 1
+                if y in skip or not np.isfinite(net.loc[y, c]):
+                    continue
                 rows.append(
                     {
                         "origin": T,
@@ -137,9 +189,9 @@ def backtest(
                         "country": c,
                         "year": y,
                         "observed": float(net.loc[y, c]),
-                        "model": float(nf[:, k, gi].mean()),
-                        "model_low": float(np.quantile(nf[:, k, gi], 0.05)),
-                        "model_high": float(np.quantile(nf[:, k, gi], 0.95)),
+                        "model": float(np.nanmean(nf[:, k, gi])),
+                        "model_low": float(np.nanquantile(nf[:, k, gi], 0.05)),
+                        "model_high": float(np.nanquantile(nf[:, k, gi], 0.95)),
                         "persistence": persistence,
                         "avg3": avg3,
                     }
@@ -171,7 +223,13 @@ def backtest(
     )
     notes = [
         "Observed net flows count international moves (events of kind migration or return, "
-        "level country) into minus out of each country per year.",
+        "level country) into minus out of each country per year."
+        + (
+            " Scored as rates: net flow per 1,000 person-years of the country that year "
+            "(the model: its projected net flow over its projected stock)."
+            if measure == "rate"
+            else ""
+        ),
         "The careers tables are built on the whole corpus, so events near each origin may use "
         "later papers (e.g. to tell a visit from a move); the fit itself sees only years <= T.",
     ]
@@ -180,6 +238,12 @@ def backtest(
             "Left out as only partly covered: "
             + ", ".join(map(str, panel.dropped_years))
             + f" (the last observed year is {end})."
+        )
+    if skip:
+        notes.append(
+            "Incomplete years (coverage), neither origins nor scored: "
+            + ", ".join(str(y) for y in sorted(skip))
+            + "."
         )
     return BacktestResult(
         countries=countries,
