@@ -89,6 +89,7 @@ class BuildQueries(QueriesBase):
         row = df[(df["stage"] == "careers") & (df["name"] == "evidence")]
         return str(row["value"].iloc[-1]).strip('"') if len(row) else "papers"
 
+    @_cached
     def build_info(self) -> dict[str, str]:
         """Key/value facts of the build (version, engine, times)."""
         if not self.has("build_info"):
