@@ -40,10 +40,10 @@ def real_sources_store(tmp_path_factory: pytest.TempPathFactory, shared_data: Pa
 def spark_session_shared(tmp_path_factory: pytest.TempPathFactory):
     """The one cheap local Spark session of a test run (every Spark test shares it).
 
-    Opened by :func:`talentflow.spark.spark_session`, so it carries splink's similarity jar;
+    Opened by :func:`talentflow.engines.spark.spark_session`, so it carries splink's similarity jar;
     managed tables go to a fresh warehouse, never to ``./spark-warehouse`` of the checkout.
     """
-    from talentflow.spark import TEST_CONF, spark_session
+    from talentflow.engines.spark import TEST_CONF, spark_session
 
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
     session = spark_session("local[1]", {**TEST_CONF, "spark.sql.warehouse.dir": str(warehouse)})

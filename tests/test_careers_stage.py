@@ -13,7 +13,8 @@ from talentflow.careers import stage
 from talentflow.careers.positions import position_stage
 from talentflow.careers.simulate import simulate_careers
 from talentflow.cli import app
-from talentflow.pipeline import STAGES, StageContext
+from talentflow.context import StageContext
+from talentflow.pipeline import STAGES
 
 CONTRACT = {
     "person_years": [

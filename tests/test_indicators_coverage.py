@@ -16,7 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from talentflow.cli import app
-from talentflow.engine import connect
+from talentflow.context import StageContext
+from talentflow.engines import connect
 from talentflow.indicators import stage
 from talentflow.indicators.compute import IndicatorParams, compute, paper_flags
 from talentflow.indicators.coverage import (
@@ -27,7 +28,6 @@ from talentflow.indicators.coverage import (
     population_years,
     year_flags,
 )
-from talentflow.pipeline import StageContext
 
 PARAMS = {"replicates": 0, "min_cell": 0, "groupings": (), "stages": False, "llm_era_start": 2019}
 

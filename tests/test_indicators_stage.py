@@ -11,10 +11,11 @@ from typer.testing import CliRunner
 
 import talentflow
 from talentflow.cli import app
-from talentflow.engine import connect
+from talentflow.context import StageContext
+from talentflow.engines import connect
 from talentflow.indicators import stage
 from talentflow.indicators.synthetic import worked_example as fixture_tables
-from talentflow.pipeline import STAGES, StageContext
+from talentflow.pipeline import STAGES
 
 CONTRACT = {
     "country_year": [

@@ -9,8 +9,9 @@ import ibis
 import pyarrow as pa
 import pytest
 
-from talentflow.engine import connect
-from talentflow.pipeline import STAGES, StageContext
+from talentflow.context import StageContext
+from talentflow.engines import connect
+from talentflow.pipeline import STAGES
 from talentflow.resolve import stage
 from talentflow.resolve.stage import norm_key
 

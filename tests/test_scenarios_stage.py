@@ -7,8 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from talentflow.engine import connect
-from talentflow.pipeline import STAGES, StageContext
+from talentflow.context import StageContext
+from talentflow.engines import connect
+from talentflow.pipeline import STAGES
 from talentflow.scenarios import fit_model, load_panel, stage
 from talentflow.scenarios.frames import panel_from_frames, partial_final_years
 from talentflow.scenarios.synthetic import synthetic_careers

@@ -9,7 +9,7 @@ import ibis
 
 from talentflow.careers.build import build_careers
 from talentflow.careers.params import CareerParams
-from talentflow.pipeline import StageContext
+from talentflow.context import StageContext
 
 #: Tables this stage writes, in order.
 OUTPUTS = ("person_years", "tenures", "events", "person_profile")
