@@ -65,12 +65,11 @@ def _ctx(con, previous=None) -> StageContext:
 
 
 @pytest.fixture
-def built(tmp_path):
-    con = connect(tmp_path / "a.duckdb")
+def built(con):
+    """The stage run on ``authorships`` on each engine (``con`` of tests/conftest.py)."""
     con.create_table("authorships", _authorships())
     stage.run(_ctx(con))
-    yield con
-    con.disconnect()
+    return con
 
 
 def test_stage_is_registered_after_sources():

@@ -42,13 +42,6 @@ def spark_shared(spark_session_shared: Any) -> Any:
     return spark_session_shared
 
 
-@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
-def con(request: pytest.FixtureRequest) -> Any:
-    if request.param == "duckdb":
-        return ibis.duckdb.connect()
-    return ibis.pyspark.connect(request.getfixturevalue("spark_shared"))
-
-
 def test_tables_round_trip(con: Any) -> None:
     data = pa.table({"a": [1, 2, 3], "b": ["x", None, "z"]})
     con.create_table("t_round", data, overwrite=True)

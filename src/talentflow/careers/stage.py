@@ -7,7 +7,7 @@ from typing import Any
 
 import ibis
 
-from talentflow.careers.build import build_careers
+from talentflow.careers.build import TEMP_PREFIX, build_careers
 from talentflow.careers.params import CareerParams
 from talentflow.context import StageContext
 
@@ -41,3 +41,4 @@ def run(ctx: StageContext) -> None:
     tables = build_careers(ctx.con, authorships, params)
     for name in OUTPUTS:
         ctx.con.create_table(name, tables[name], overwrite=True)
+    ctx.engine.drop_tables(TEMP_PREFIX)

@@ -56,6 +56,17 @@ class Engine(ABC):
         nothing to do)."""
         yield
 
+    def temp_table(self, name: str, expr: Any) -> Any:
+        """Materialise ``expr`` as an intermediate table ``name`` (gone with the session where
+        the engine has temporary tables; otherwise drop it with :meth:`drop_tables`)."""
+        return self.con.create_table(name, expr, overwrite=True)
+
+    def drop_tables(self, prefix: str) -> None:
+        """Drop every table whose name starts with ``prefix`` (a stage's intermediates)."""
+        for name in self.con.list_tables():
+            if name.startswith(prefix):
+                self.con.drop_table(name, force=True)
+
     @abstractmethod
     def splink_api(self) -> Any:
         """splink's database API on this engine's own session/connection."""

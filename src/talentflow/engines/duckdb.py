@@ -63,6 +63,9 @@ class DuckDBEngine(Engine):
         with unordered_inserts(self.connection):
             yield
 
+    def temp_table(self, name: str, expr: Any) -> Any:
+        return self.con.create_table(name, expr, temp=True)
+
     def splink_api(self) -> Any:
         from splink import DuckDBAPI
 
