@@ -311,6 +311,12 @@ def test_resolve_data_dir_raises_when_nothing_could_be_fetched(
         resolve_data_dir(None)
     assert info.value.report is not None
     assert len(info.value.report.failed) == 1
+    # the offline way out is named
+    assert "--data DIR" in str(info.value) and "TALENTFLOW_MIRROR=DIR" in str(info.value)
+    result = CliRunner().invoke(app, ["demo", "--no-serve", "--db", str(tmp_path / "d.duckdb")])
+    assert result.exit_code == 4
+    text = " ".join(result.output.split())
+    assert "--data DIR" in text and "TALENTFLOW_MIRROR=DIR" in text
 
 
 def test_cli_fetch_over_http_exit_codes(server: Loopback, tmp_path: Path) -> None:

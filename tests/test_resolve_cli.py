@@ -78,3 +78,22 @@ def test_usage_errors():
     assert result.exit_code == 2
     result = runner.invoke(app, ["resolve", "--input", "/nonexistent/file.jsonl"])
     assert result.exit_code == 2
+
+
+def test_deeply_nested_line_is_reported_and_later_lines_still_resolved(tmp_path):
+    src = tmp_path / "in.jsonl"
+    lines = [
+        json.dumps({"id": 1, "affiliation": "MIT", "domain": "mit.edu"}),
+        "[" * 100_000 + "]" * 100_000,
+        '{"id": 3, "affiliation": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        json.dumps({"id": 4, "affiliation": "Tsinghua University", "domain": None}),
+    ]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["resolve", "--input", str(src), "--output", str(out)])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "line 2: JSON nested too deep to read" in text
+    assert "line 3: JSON nested too deep to read" in text
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [1, 4]

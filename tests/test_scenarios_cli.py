@@ -94,3 +94,19 @@ def test_errors_have_exit_codes(store, tmp_path):
         app, ["scenario", "run", str(EXAMPLES / "startup_funding.toml"), "--db", str(empty)]
     )
     assert r.exit_code == 1 and "careers" in r.output
+
+
+def test_bad_scenario_files_exit_2_with_a_readable_message(store, tmp_path):
+    nolever = tmp_path / "nolever.toml"
+    nolever.write_text("name = 'x'\n")
+    r = CliRunner().invoke(app, ["scenario", "run", str(nolever), "--db", str(store)])
+    assert r.exit_code == 2 and "at least one [[lever]] table" in " ".join(r.output.split())
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"name = '\xff\xfe'\n")
+    r = CliRunner().invoke(app, ["scenario", "run", str(binary), "--db", str(store)])
+    assert r.exit_code == 2 and "not UTF-8" in " ".join(r.output.split())
+    assert "Traceback" not in r.output
+    huge = tmp_path / "huge.toml"
+    huge.write_text("[[lever]]\nkind='retention'\ncountry='DE'\nfactor=1e308\n")
+    r = CliRunner().invoke(app, ["scenario", "run", str(huge), "--db", str(store)])
+    assert r.exit_code == 2 and "between 0.01 and 100" in " ".join(r.output.split())

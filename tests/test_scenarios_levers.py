@@ -44,7 +44,11 @@ def test_roundtrip_and_describe(tmp_path):
     [
         ("[[lever]]\nkind='teleport'\ncountry='US'\nfactor=2\n", "unknown lever kind"),
         ("[[lever]]\nkind='inflow'\ncountry='USA'\nfactor=2\n", "alpha-2"),
-        ("[[lever]]\nkind='inflow'\ncountry='US'\nfactor=-1\n", "> 0"),
+        ("[[lever]]\nkind='inflow'\ncountry='US'\nfactor=-1\n", "between 0.01 and 100"),
+        ("[[lever]]\nkind='inflow'\ncountry='US'\nfactor=1e308\n", "between 0.01 and 100"),
+        ("[[lever]]\nkind='inflow'\ncountry='US'\nfactor=1.2\nfrom_year=99999\n", "between 1900"),
+        ("[[lever]]\nkind='inflow'\ncountry='US'\nfactor=1.2\nfrom_year='x'\n", "whole year"),
+        ("[[lever]]\nkind='inflow'\ncountry='US'\nfactor=1.2\norigins='CN'\n", "list of"),
         ("[[lever]]\nkind='inflow'\ncountry='US'\n", "missing"),
         ("[[lever]]\nkind='retention'\ncountry='US'\nfactor=1.2\nsector='space'\n", "sector"),
         ("[[lever]]\nkind='retention'\ncountry='US'\nfactor=1.2\nstages=['king']\n", "stage"),
@@ -57,6 +61,13 @@ def test_invalid_files_say_what_is_wrong(tmp_path, body, message):
     f = tmp_path / "bad.toml"
     f.write_text(body)
     with pytest.raises(ScenarioError, match=message):
+        Scenario.from_toml(f)
+
+
+def test_scenario_file_that_is_not_utf8_is_refused_with_the_byte_named(tmp_path):
+    f = tmp_path / "bad.toml"
+    f.write_bytes(b"name = '\xff'\n")
+    with pytest.raises(ScenarioError, match=r"not UTF-8 text \(byte b'\\xff' at offset 8\)"):
         Scenario.from_toml(f)
 
 

@@ -268,3 +268,22 @@ def test_cut_short_gzip_keeps_the_records_before_the_cut(tmp_path, corpus):
     assert any("truncated gzip" in r for r in reasons)
     works = _rows(db, "SELECT count(*) FROM papers WHERE paper_id LIKE 'openalex:%'")[0][0]
     assert works == kept  # every record before the cut is kept
+
+
+def test_unreadable_file_is_logged_not_read(tmp_path, corpus, monkeypatch):
+    """A file without read permission (simulated: the tests run as root, who may read all)."""
+    from talentflow.sources import records
+
+    secret = _write(corpus, "paperlists/icml/icml2021.json", _array([_good(50)]))
+    real_access = records.os.access
+    monkeypatch.setattr(
+        records.os, "access", lambda p, mode: Path(p) != secret and real_access(p, mode)
+    )
+    db = tmp_path / "s.duckdb"
+    build(corpus, db, stages=["sources"])
+    log = _rows(db, "SELECT status, message FROM ingest_log WHERE file LIKE '%2021%'")
+    assert log == [("failed", "cannot read: permission denied")]
+    assert _rows(db, "SELECT record_index, reason FROM quarantine") == [
+        (None, "cannot read: permission denied")
+    ]
+    assert _rows(db, "SELECT count(*) FROM papers")[0][0] == 5

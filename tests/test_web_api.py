@@ -30,13 +30,14 @@ def test_meta_lists_what_the_store_has(client: TestClient) -> None:
     meta = client.get("/api/meta").json()
     assert {c["code"] for c in meta["countries"]} == set(COUNTRIES)
     assert meta["years"] == [YEARS[0], YEARS[-1]]
-    assert meta["populations"] == ["iclr2021", "nips2021"]
+    assert meta["populations"] == ["iclr2021", "nips2020-2022", "nips2021", "nips2023"]
     assert {"code": "CN", "name": "China"} in meta["countries"]
 
 
 def test_overview_defaults_to_china_and_has_five_answers(client: TestClient) -> None:
     body = client.get("/api/overview").json()
-    assert body["country"] == "CN" and (body["start"], body["end"]) == (YEARS[0], YEARS[-1])
+    # the default period ends at the last complete year (the store's last year is incomplete)
+    assert body["country"] == "CN" and (body["start"], body["end"]) == (YEARS[0], YEARS[-2])
     ids = [c["id"] for c in body["charts"]]
     assert ids == ["retention", "bilateral", "returns", "share", "llm"]
     for chart in body["charts"]:
@@ -44,7 +45,7 @@ def test_overview_defaults_to_china_and_has_five_answers(client: TestClient) -> 
         assert {"value", "ci_low", "ci_high"} <= set(chart["columns"]), chart["id"]
     share = next(c for c in body["charts"] if c["id"] == "share")
     assert "China" in share["reading"]
-    assert [r["year"] for r in share["rows"]] == YEARS
+    assert [r["year"] for r in share["rows"]] == YEARS[:-1]
     for r in share["rows"]:
         assert r["ci_low"] <= r["value"] <= r["ci_high"]
 
@@ -98,7 +99,17 @@ def test_csv_download_matches_json(client: TestClient) -> None:
     r = client.get("/api/series", params={**params, "format": "csv"})
     assert r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
-    parsed = list(csv.DictReader(io.StringIO(r.text)))
+    # named by its parameters, with '#' metadata lines before the header row
+    assert (
+        'filename="talentflow-series-net_rate-country-US-start-2014-end-2016'
+        in (r.headers["content-disposition"])
+    )
+    meta = [line for line in r.text.splitlines() if line.startswith("#")]
+    assert any(line.startswith("# parameters: country=US, start=2014, end=2016") for line in meta)
+    assert any(line.startswith("# store years: 2012-2023") for line in meta)
+    assert any("talentflow_version=0.1.0" in line for line in meta)
+    body = "\n".join(line for line in r.text.splitlines() if not line.startswith("#"))
+    parsed = list(csv.DictReader(io.StringIO(body)))
     assert [int(p["year"]) for p in parsed] == [row["year"] for row in rows]
     assert [float(p["value"]) for p in parsed] == pytest.approx([row["value"] for row in rows])
 

@@ -51,16 +51,27 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 PAGES = {
     "overview": "/",
+    "overview-incomplete": "/?end=2023",
     "map": "/map",
     "map-retention": "/map?metric=retention",
+    "map-net-rate": "/map?metric=net_rate",
     "flows": "/flows",
     "scenarios": "/scenarios",
+    "countries": "/country",
     "country": "/country/CN",
+    "compare": "/compare?a=CN&b=DE",
+    "labs": "/labs?group=frontier",
     "institution": "/institution?name=Google",
     "person": "/person/P00003",
     "search": "/search?q=li",
     "methods": "/methods",
+    "error": "/map?year=1800",
 }
+#: Pages that answer an error status on purpose (the bad-URL page).
+STATUS = {"error": 422}
+AXE = Path(__file__).parent / "assets" / "axe" / "axe.min.js"
+#: The last complete year of the test store (its last year, 2023, is incomplete).
+LAST_COMPLETE = 2022
 
 
 def _free_port() -> int:
@@ -159,14 +170,16 @@ def test_page_loads_and_draws_without_errors(
 ) -> None:
     pg, watch = page
     response = pg.goto(base_url + PAGES[name])
-    assert response is not None and response.status == 200
+    assert response is not None and response.status == STATUS.get(name, 200)
     n = _rendered(pg)
-    if name != "search":
+    if name not in ("search", "error"):
         assert n >= 1
         # plotly drew an SVG for each figure
         assert pg.locator(".plot .main-svg").count() >= n
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if name in STATUS:  # the browser logs the error status itself; nothing else may fail
+        watch.errors[:] = [e for e in watch.errors if "status of 4" not in e]
     assert watch.errors == []
 
 
@@ -186,8 +199,9 @@ def test_changing_country_updates_overview(base_url: str, page: tuple[Page, Watc
     _rendered(pg)
     before = _readings(pg)
     assert "China" in pg.locator("#share .reading").inner_text()
+    pg.select_option("select[name=country]", "DE")
     with pg.expect_navigation():
-        pg.select_option("select[name=country]", "DE")
+        pg.click("form.filters button[type=submit]")
     _rendered(pg)
     after = _readings(pg)
     assert parse_qs(urlsplit(pg.url).query)["country"] == ["DE"]
@@ -200,12 +214,13 @@ def test_year_slider_updates_map(base_url: str, page: tuple[Page, Watch]) -> Non
     pg, watch = page
     pg.goto(base_url + "/map")
     _rendered(pg)
-    assert "2023" in pg.locator("#map h2").inner_text()
+    assert str(LAST_COMPLETE) in pg.locator("#map h2").inner_text()
     before = pg.locator("#map .reading").inner_text()
+    pg.eval_on_selector("#year", "e => { e.value = 2015; e.dispatchEvent(new Event('change')); }")
+    pg.wait_for_timeout(300)
+    assert parse_qs(urlsplit(pg.url).query)["year"] == [str(LAST_COMPLETE)]  # no reload yet
     with pg.expect_navigation():
-        pg.eval_on_selector(
-            "#year", "e => { e.value = 2015; e.dispatchEvent(new Event('change')); }"
-        )
+        pg.click("form.filters button[type=submit]")
     _rendered(pg)
     assert parse_qs(urlsplit(pg.url).query)["year"] == ["2015"]
     assert "2015" in pg.locator("#map h2").inner_text()
@@ -228,11 +243,10 @@ def test_shared_url_reproduces_view(base_url: str, browser: Browser) -> None:
     pg = first.new_page()
     pg.goto(base_url + "/flows")
     _rendered(pg)
+    pg.select_option("select[name=a]", "GB")
+    pg.select_option("select[name=start]", "2016")
     with pg.expect_navigation():
-        pg.select_option("select[name=a]", "GB")
-    _rendered(pg)
-    with pg.expect_navigation():
-        pg.select_option("select[name=start]", "2016")
+        pg.click("form.filters button[type=submit]")
     _rendered(pg)
     shared = pg.url  # the address bar carries every filter
     query = parse_qs(urlsplit(shared).query)
@@ -257,6 +271,7 @@ def test_default_view_url_is_complete(base_url: str, page: tuple[Page, Watch]) -
     query = parse_qs(urlsplit(pg.url).query)
     assert query["country"] == ["CN"]
     assert {"start", "end"} <= set(query)
+    assert query["end"] == [str(LAST_COMPLETE)]  # the last complete year, not the partial one
 
 
 def test_data_table_and_csv_link(base_url: str, page: tuple[Page, Watch]) -> None:
@@ -270,8 +285,9 @@ def test_data_table_and_csv_link(base_url: str, page: tuple[Page, Watch]) -> Non
     assert href is not None
     csv = pg.request.get(base_url + href)
     assert csv.ok
-    assert csv.text().splitlines()[0].startswith("year,value,ci_low,ci_high")
-    assert len(csv.text().splitlines()) == 8
+    lines = [line for line in csv.text().splitlines() if not line.startswith("#")]
+    assert lines[0].startswith("year,value,ci_low,ci_high")
+    assert len(lines) == 8
     assert watch.errors == []
 
 
@@ -338,7 +354,8 @@ def test_scenario_slider_updates_chart_and_url(base_url: str, page: tuple[Page, 
     href = pg.locator("#scenario-stock a[download]").get_attribute("href")
     assert href is not None and "visa=0.5" in href
     csv = pg.request.get(base_url + href)
-    assert csv.ok and csv.text().startswith("year,observed,baseline")
+    lines = [line for line in csv.text().splitlines() if not line.startswith("#")]
+    assert csv.ok and lines[0].startswith("year,observed,baseline")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "scenarios-visa.png"), full_page=True)
     assert watch.errors == []
@@ -376,3 +393,164 @@ def test_scenario_shared_url_reproduces_view(base_url: str, browser: Browser) ->
     _rendered(pg2)
     assert _explorer_view(pg2) == view
     second.close()
+
+
+def test_defaults_open_on_complete_years_and_the_flagship(
+    base_url: str, page: tuple[Page, Watch]
+) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/flows")
+    _rendered(pg)
+    assert pg.eval_on_selector("select[name=population]", "e => e.value") == "nips2020-2022"
+    groups = pg.eval_on_selector_all(
+        "select[name=population] optgroup", "gs => gs.map(g => g.label)"
+    )
+    assert groups[0] == "Pooled" and "NeurIPS" in groups
+    pg.goto(base_url + "/map")
+    _rendered(pg)
+    assert pg.eval_on_selector("#year", "e => e.value") == str(LAST_COMPLETE)
+    # an incomplete year asked for explicitly is greyed and labelled on the chart
+    pg.goto(base_url + "/?country=CN&end=2023")
+    _rendered(pg)
+    shapes = pg.evaluate("() => document.getElementById('plot-share').layout.shapes")
+    grey = [s for s in shapes if s["type"] == "rect"]
+    assert [(s["x0"], s["x1"]) for s in grey] == [(2022.5, 2023.5)]
+    notes = pg.evaluate(
+        "() => document.getElementById('plot-share').layout.annotations.map(a => [a.x, a.text])"
+    )
+    assert [2023, "incomplete"] in notes
+    assert pg.locator("#plot-share svg text", has_text="incomplete").count() == 1
+    assert "2022" in pg.locator("#share .reading").inner_text()
+    assert pg.locator("select[name=end] option[value='2023']").inner_text() == "2023 (incomplete)"
+    assert watch.errors == []
+
+
+def test_comparison_view(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/compare?a=CN&b=DE")
+    n = _rendered(pg)
+    assert n == 4
+    names = pg.evaluate("() => document.getElementById('plot-cmp-share').data.map(t => t.name)")
+    assert names == ["China", "Germany"]
+    assert "China" in pg.locator("#cmp-share .reading").inner_text()
+    pg.select_option("select[name=b]", "JP")
+    with pg.expect_navigation():
+        pg.click("form.filters button[type=submit]")
+    _rendered(pg)
+    assert parse_qs(urlsplit(pg.url).query)["b"] == ["JP"]
+    names = pg.evaluate("() => document.getElementById('plot-cmp-share').data.map(t => t.name)")
+    assert names == ["China", "Japan"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "compare-cn-jp.png"), full_page=True)
+    assert watch.errors == []
+
+
+def test_keyboard_arrows_on_a_select_keep_page_and_focus(
+    base_url: str, page: tuple[Page, Watch]
+) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/")
+    _rendered(pg)
+    pg.evaluate("() => { window.__stay = 1; }")  # gone if the page reloads
+    url = pg.url
+    select = pg.locator("select[name=country]")
+    select.focus()
+    before = select.input_value()
+    pg.keyboard.press("ArrowDown")
+    pg.keyboard.press("ArrowDown")
+    pg.wait_for_timeout(500)
+    assert select.input_value() != before  # the value moved
+    assert pg.url == url and pg.evaluate("() => window.__stay") == 1  # no reload
+    assert pg.evaluate("() => document.activeElement.name") == "country"  # focus stays
+    chosen = select.input_value()
+    # the Apply button is reached with the keyboard and applies the choice
+    pg.locator("form.filters button[type=submit]").focus()
+    with pg.expect_navigation():
+        pg.keyboard.press("Enter")
+    _rendered(pg)
+    assert parse_qs(urlsplit(pg.url).query)["country"] == [chosen]
+    assert watch.errors == []
+
+
+def test_skip_link_goes_to_main(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, _ = page
+    pg.goto(base_url + "/map")
+    _rendered(pg)
+    pg.keyboard.press("Tab")
+    assert pg.evaluate("() => document.activeElement.className") == "skip"
+    pg.keyboard.press("Enter")
+    pg.wait_for_function("() => document.activeElement.id === 'main'")
+    assert urlsplit(pg.url).fragment == "main"
+
+
+def test_toolbar_covers_no_legend(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, _ = page
+    pg.goto(base_url + "/compare?a=CN&b=DE")
+    _rendered(pg)
+    card = pg.locator("#plot-cmp-share")
+    card.hover()  # the toolbar shows on hover
+    bar = pg.locator("#plot-cmp-share .modebar").bounding_box()
+    legend = pg.locator("#plot-cmp-share .legend").bounding_box()
+    plot = pg.locator("#plot-cmp-share .nsewdrag").first.bounding_box()
+    assert bar is not None and legend is not None and plot is not None
+
+    def overlap(a: dict, b: dict) -> bool:
+        return not (
+            a["x"] + a["width"] <= b["x"]
+            or b["x"] + b["width"] <= a["x"]
+            or a["y"] + a["height"] <= b["y"]
+            or b["y"] + b["height"] <= a["y"]
+        )
+
+    assert not overlap(bar, legend)
+    assert bar["y"] + bar["height"] <= plot["y"] + 1  # above the plotting area
+
+
+@pytest.fixture(scope="module")
+def axe_context(browser: Browser) -> Iterator[BrowserContext]:
+    # the page's CSP refuses injected scripts; the audit bypasses it (the pages do not)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.route(
+        "**/*",
+        lambda r: (
+            r.continue_() if (urlsplit(r.request.url).hostname or "") in LOOPBACK else r.abort()
+        ),
+    )
+    yield context
+    context.close()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_accessibility_axe(base_url: str, axe_context: BrowserContext, name: str) -> None:
+    pg = axe_context.new_page()
+    try:
+        pg.goto(base_url + PAGES[name])
+        _rendered(pg)
+        pg.add_script_tag(path=str(AXE))
+        result = pg.evaluate(
+            "() => axe.run(document, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+        )
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} -- "
+            + "; ".join(n["target"][0] for n in v["nodes"][:3])
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert bad == [], "\n".join(bad)
+    finally:
+        pg.close()
+
+
+def test_api_docs_render_from_local_files(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    response = pg.goto(base_url + "/docs")
+    assert response is not None and response.status == 200
+    # Swagger UI drew the operations from /openapi.json (nothing blocked by the CSP)
+    pg.wait_for_selector(".opblock-summary-path", timeout=TIMEOUT_MS)
+    assert pg.locator(".opblock").count() >= 12
+    assert any(u.endswith("/openapi.json") for u in watch.requests)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "docs.png"))
+    assert watch.errors == []

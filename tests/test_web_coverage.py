@@ -25,7 +25,7 @@ INCOMPLETE = {2016, 2023}
 
 @pytest.fixture(scope="module")
 def q(tmp_path_factory: pytest.TempPathFactory) -> Queries:
-    path = make_store(tmp_path_factory.mktemp("cov") / "store.duckdb")
+    path = make_store(tmp_path_factory.mktemp("cov") / "store.duckdb", coverage=False)
     con = connect(path)
     cov = pd.DataFrame(
         {
@@ -100,34 +100,28 @@ def test_stay_reading_divides_by_a_known_origin() -> None:
     assert "60% of the population is unknown" in text
 
 
-class _Store:
-    """The four answers :func:`params.default_population` reads, as a store would give them."""
-
-    def __init__(self, decided: list[str] | None) -> None:
-        self.decided = decided
-
-    def populations(self) -> list[str]:
-        return ["all2024", "icml2024", "nips2021-2024", "nips2024", "www2025"]
-
-    def population_sizes(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "population": self.populations(),
-                "persons": [30000.0, 5000.0, 32000.0, 17000.0, 900.0],
-            }
-        )
-
-    def last_complete_year(self) -> int:
-        return 2024
-
-    def decided_populations(self) -> list[str] | None:
-        return self.decided
+SIZES = pd.DataFrame(
+    {
+        "population": ["all2024", "icml2024", "nips2021-2024", "nips2024", "www2025"],
+        "persons": [30000.0, 5000.0, 32000.0, 17000.0, 900.0],
+    }
+)
+POPS = list(SIZES["population"])
 
 
-def test_default_population_is_a_decided_venue_year_of_the_last_complete_year() -> None:
-    # the largest single venue-year of 2024 (pools and 2025 left out) ...
-    assert pv.default_population(_Store(None)) == "nips2024"  # type: ignore[arg-type]
-    # ... among those whose papers carry decisions (NeurIPS 2024 has none in the mirror)
-    assert pv.default_population(_Store(["icml2024"])) == "icml2024"  # type: ignore[arg-type]
-    # no decided venue-year that year: the largest one still
-    assert pv.default_population(_Store([])) == "nips2024"  # type: ignore[arg-type]
+def test_default_population_is_a_decided_population_of_complete_years() -> None:
+    from talentflow.web.queries import flagship_population
+
+    done = [2021, 2022, 2023, 2024]
+    # no decisions in the store: the pooled NeurIPS population of complete years (flagship)
+    assert flagship_population(POPS, done, 2024, SIZES, None) == "nips2021-2024"
+    # NeurIPS without decisions: the largest decided venue-year of the last complete year
+    assert flagship_population(POPS, done, 2024, SIZES, ["icml2024"]) == "icml2024"
+    # decided venue-years, none of them in the last complete year: the largest one still
+    assert flagship_population(POPS, done, 2024, SIZES, ["icml2021"]) == "nips2024"
+    # a store with no decision at all does not restrict
+    assert flagship_population(POPS, done, 2024, SIZES, []) == "nips2021-2024"
+    # NeurIPS decided in every year: the pool; a pool with an incomplete year is not used
+    decided = [f"nips{y}" for y in done]
+    assert flagship_population(POPS, done, 2024, SIZES, decided) == "nips2021-2024"
+    assert flagship_population(POPS, [2022, 2023, 2024], 2024, SIZES, decided) == "nips2024"

@@ -139,7 +139,12 @@ def test_csv_download_matches_json(client: TestClient) -> None:
     r = client.get("/api/scenario", params={**params, "format": "csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert r.text.startswith("# talentflow: ")  # metadata lines first
+    rows = list(
+        csv.DictReader(
+            io.StringIO("\n".join(x for x in r.text.splitlines() if not x.startswith("#")))
+        )
+    )
     assert list(rows[0]) == js["columns"]
     assert len(rows) == len(js["rows"])
     assert float(rows[-1]["scenario"]) == pytest.approx(js["rows"][-1]["scenario"])

@@ -200,6 +200,62 @@ def _origin_work(rng: np.random.Generator) -> pd.DataFrame:
     return df
 
 
+#: The test store's last year is incomplete (as a build's partial current year is), and the
+#: venues change between 2015 and 2016.
+INCOMPLETE_YEAR = YEARS[-1]
+COVERAGE_CHANGE_YEAR = 2016
+
+
+def _coverage() -> pd.DataFrame:
+    """``coverage`` rows (``venue = 'all'`` per year, as the indicators stage writes them)."""
+    rows = []
+    for y in YEARS:
+        papers = 100 + 10 * (y - YEARS[0])
+        if y == INCOMPLETE_YEAR:
+            papers = 30
+        rows.append(
+            {
+                "venue": "all",
+                "year": y,
+                "n_venues": 2,
+                "papers": papers,
+                "population_papers": papers,
+                "complete": y != INCOMPLETE_YEAR,
+                "overlap_prev": None
+                if y == YEARS[0]
+                else (0.5 if y == COVERAGE_CHANGE_YEAR else 1.0),
+                "overlap_next": None
+                if y == YEARS[-1]
+                else (0.3 if y + 1 == INCOMPLETE_YEAR else 1.0),
+            }
+        )
+    df = pd.DataFrame(rows)
+    for col in ("overlap_prev", "overlap_next"):
+        df[col] = df[col].astype(float)
+    return df
+
+
+def _pooled(origin_work: pd.DataFrame) -> pd.DataFrame:
+    """Pooled and later populations (``nips2020-2022``, ``nips2023``) with origin shares."""
+    base = origin_work[origin_work["population"] == "nips2021"]
+    out = pd.concat(
+        [origin_work, base.assign(population="nips2020-2022"), base.assign(population="nips2023")],
+        ignore_index=True,
+    )
+    known = out[out["origin_country"].notna() & (out["origin_country"] != "ALL")]
+    by_origin = known.groupby(["population", "origin_basis", "origin_country"])["n"].transform(
+        "sum"
+    )
+    out["origin_share"] = np.nan
+    out.loc[known.index, "origin_share"] = known["n"] / by_origin.replace(0, np.nan)
+    out["origin_share_ci_low"] = (out["origin_share"] - 0.02).clip(lower=0)
+    out["origin_share_ci_high"] = (out["origin_share"] + 0.02).clip(upper=1)
+    unknown = out[out["origin_country"].isna()].groupby(["population", "origin_basis"])["n"].sum()
+    total = out[out["origin_country"] == "ALL"].groupby(["population", "origin_basis"])["n"].sum()
+    share = (unknown / total).rename("unknown_origin_share").reset_index()
+    return out.merge(share, on=["population", "origin_basis"], how="left")
+
+
 def _sector_flows(rng: np.random.Generator) -> pd.DataFrame:
     rows = [
         {
@@ -238,7 +294,8 @@ def _people(rng: np.random.Generator, n_persons: int = 40) -> dict[str, pd.DataF
             {
                 "person_id": pid,
                 "display_name": f"{names[i % len(names)]} {i}",
-                "known_ids": [f"openreview:~Person{i}1"],
+                # a hashed e-mail identifier, as identity writes them (never shown on pages)
+                "known_ids": [f"openreview:~Person{i}1", f"email:{i:02d}" + "ab" * 31],
                 "first_year": first,
                 "last_year": last,
                 "n_papers": last - first + 1,
@@ -289,6 +346,23 @@ def _people(rng: np.random.Generator, n_persons: int = 40) -> dict[str, pd.DataF
                 }
             )
         if move_year is not None:
+            # the same move at institution level (as the careers stage writes both levels)
+            events.append(
+                {
+                    "event_id": f"E{i}i",
+                    "person_id": pid,
+                    "year": move_year,
+                    "level": "institution",
+                    "kind": "migration",
+                    "from_country": home,
+                    "to_country": away,
+                    "from_institution": INSTITUTIONS[home][i % 2],
+                    "to_institution": INSTITUTIONS[away][i % 2],
+                    "from_sector": "education",
+                    "to_sector": "education",
+                    "flags": [],
+                }
+            )
             events.append(
                 {
                     "event_id": f"E{i}",
@@ -351,8 +425,12 @@ def _typed(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def make_store(path: Path, seed: int = 7, n_persons: int = 40) -> Path:
-    """Write a small store with every table the web app reads; return its path."""
+def make_store(path: Path, seed: int = 7, n_persons: int = 40, *, coverage: bool = True) -> Path:
+    """Write a small store with every table the web app reads; return its path.
+
+    ``coverage=False`` leaves out the ``coverage`` table (a store built before it existed) and
+    the pooled populations.
+    """
     rng = np.random.default_rng(seed)
     tables: dict[str, pd.DataFrame] = {
         "country_year": _country_year(rng),
@@ -390,6 +468,9 @@ def make_store(path: Path, seed: int = 7, n_persons: int = 40) -> Path:
             }
         ),
     }
+    if coverage:
+        tables["coverage"] = _coverage()
+        tables["origin_work"] = _pooled(tables["origin_work"])
     con = connect(path)
     for name, df in tables.items():
         # Through Arrow: Ibis' pandas inference warns under pandas 3.

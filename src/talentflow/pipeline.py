@@ -126,6 +126,7 @@ def build(
     spark_conf: dict[str, str] | None = None,
     memory_limit: str | None = None,
     temp_dir: str | Path | None = None,
+    wait: bool = False,
 ) -> BuildReport:
     """Build the store at ``db_path`` from the source folders under ``data_dir``.
 
@@ -147,13 +148,16 @@ def build(
         DuckDB's ``memory_limit`` (e.g. ``"8GB"``; default 80% of RAM) and where it spills
         what does not fit (default: beside the store). A stage that still runs out of memory
         raises :class:`OutOfMemory`, which names the stage and the settings to change.
+    wait
+        When another build into ``db_path`` is running, wait for it instead of raising
+        :class:`talentflow.store.StoreBusy`.
     """
     check_engine(engine)
     params = params or {}
     report = BuildReport(Path(db_path))
     started = datetime.now(UTC).isoformat()
     spark: Engine | None = None
-    with atomic_build(db_path) as (con, previous), ExitStack() as cleanup:
+    with atomic_build(db_path, wait=wait) as (con, previous), ExitStack() as cleanup:
         store = DuckDBEngine(con)
         store.set_limits(memory_limit, str(temp_dir) if temp_dir else None)
         for name, _ in STAGES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 app = typer.Typer(
     name="talentflow",
@@ -18,6 +19,7 @@ EXIT_DATA_ERROR = 1  # the input had problems (details printed); valid records w
 EXIT_USAGE = 2  # bad arguments (Typer's own)
 EXIT_NO_STORE = 3  # the store is missing or unreadable
 EXIT_FAILED = 4  # the build failed; the previous store is untouched
+EXIT_INTERNAL = 5  # an unexpected error (a bug): traceback printed, never reported as 1
 
 
 def open_store_or_exit(db: object, console: object) -> object:
@@ -27,5 +29,5 @@ def open_store_or_exit(db: object, console: object) -> object:
     try:
         return open_store(db)  # type: ignore[arg-type]
     except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")  # type: ignore[attr-defined]
+        console.print(f"[red]error:[/] {escape(str(exc))}")  # type: ignore[attr-defined]
         raise typer.Exit(EXIT_NO_STORE) from None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from talentflow.cli.app import EXIT_DATA_ERROR, EXIT_FAILED, EXIT_NO_STORE, EXIT_USAGE, app
@@ -32,6 +33,7 @@ def run_build(
     stages: list[str] | None = None,
     params: dict[str, dict[str, object]] | None = None,
     engine: dict[str, object] | None = None,
+    wait: bool = False,
 ) -> int:
     """Run the build with a progress display; return an exit code.
 
@@ -41,11 +43,12 @@ def run_build(
     from talentflow.pipeline import build
     from talentflow.reporting import build_notices, ingest_summary
     from talentflow.sources.stage import SourceError
+    from talentflow.store import StoreBusy
 
     try:
         data_dir = _data_dir(data)
     except Exception as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         return EXIT_FAILED
     with Progress(
         SpinnerColumn(),
@@ -62,14 +65,18 @@ def run_build(
                 stages=stages,
                 params=params,
                 progress=lambda message: progress.update(task, description=message),
+                wait=wait,
                 **(engine or {}),  # type: ignore[arg-type]
             )
+        except StoreBusy as exc:
+            console.print(f"[red]not built:[/] {escape(str(exc))}")
+            return EXIT_FAILED
         except (SourceError, EngineUnavailable) as exc:
-            console.print(f"[red]error:[/] {exc}")
+            console.print(f"[red]error:[/] {escape(str(exc))}")
             return EXIT_FAILED
         except Exception as exc:
             console.print(
-                f"[red]build failed, previous store left intact:[/] {type(exc).__name__}: {exc}"
+                f"[red]build failed, previous store left intact:[/] {type(exc).__name__}: {escape(str(exc))}"
             )
             return EXIT_FAILED
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
@@ -126,11 +133,16 @@ def build(
     temp_dir: Path | None = typer.Option(  # noqa: B008
         None, "--temp-dir", help="Where DuckDB spills what does not fit in memory."
     ),
+    wait: bool = typer.Option(
+        False, "--wait", help="If another build into DB is running, wait for it (else refuse)."
+    ),
 ) -> None:
     """Ingest every known source folder under DATA and run all stages into DB.
 
     The store is replaced only when the whole build succeeds. Exit code 1 means the build
-    finished but some files or records were quarantined (listed); 4 means it failed.
+    finished but some files or records were quarantined (listed); 4 means it failed, or was
+    refused because another build into DB is running (one build per store at a time;
+    --wait waits for it instead). Readers of DB keep working during a build.
     The careers parameters b, o, d and the indicators options are recorded in the store
     (``build_params``).
     """
@@ -164,7 +176,7 @@ def build(
         "memory_limit": memory_limit,
         "temp_dir": temp_dir,
     }
-    raise typer.Exit(run_build(data, db, stage, params=params, engine=options))
+    raise typer.Exit(run_build(data, db, stage, params=params, engine=options, wait=wait))
 
 
 @app.command()
@@ -179,10 +191,10 @@ def export(
     try:
         count = export_table(db, table, output, stdout=sys.stdout.buffer)
     except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_NO_STORE) from None
     except ExportError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     if output != "-":
         console.print(f"wrote {count} rows of {table} to {output}")
@@ -196,7 +208,7 @@ def stats(db: Path = DbOption) -> None:
     try:
         print_stats(db, Console())
     except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_NO_STORE) from None
 
 

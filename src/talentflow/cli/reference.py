@@ -19,7 +19,8 @@ HEADER = """# CLI reference
 Generated from the commands' own definitions by
 `uv run python -m talentflow.cli.reference > docs/cli.md`; do not edit by hand.
 Exit codes: 0 success; 1 the build finished but input was quarantined; 2 bad arguments;
-3 no store; 4 the build failed (the previous store is untouched).
+3 no store; 4 the build failed or was refused (another build into the same store is running;
+the previous store is untouched); 5 an unexpected error (a bug).
 """
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from talentflow.cli.app import EXIT_DATA_ERROR, EXIT_USAGE, app
@@ -68,12 +69,12 @@ def resolve(
     try:
         src = sys.stdin if input == "-" else open(input, encoding="utf-8", errors="replace")  # noqa: SIM115
     except OSError as exc:
-        console.print(f"[red]error:[/] cannot read {input}: {exc}")
+        console.print(f"[red]error:[/] cannot read {input}: {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from exc
     try:
         dst = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
-        console.print(f"[red]error:[/] cannot write {output}: {exc}")
+        console.print(f"[red]error:[/] cannot write {output}: {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from exc
     try:
         written, errors = resolve_lines(src, dst, resolver)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from talentflow.cli.app import EXIT_FAILED, app
 
@@ -39,7 +40,7 @@ def synth(
             progress=lambda message: console.print(f"[dim]{message}[/]"),
         )
     except (FileNotFoundError, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_FAILED) from exc
     console.print(
         f"[green]wrote[/] {report.n_authorships:,} author slots, {report.n_works:,} works, "

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from talentflow.cli.app import EXIT_DATA_ERROR, EXIT_NO_STORE, EXIT_USAGE, app
@@ -32,7 +33,7 @@ def _open(db: Path):
     try:
         return open_store(db)
     except StoreError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_NO_STORE) from exc
 
 
@@ -55,13 +56,13 @@ def run(
     try:
         scenario = Scenario.from_toml(file)
     except ScenarioError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from exc
     con = _open(db)
     try:
         result = run_scenario(con, scenario, years=years, draws=draws, seed=seed)
     except MissingInputs as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_DATA_ERROR) from exc
     finally:
         con.disconnect()
@@ -163,7 +164,7 @@ def backtest_cmd(
             measure=measure,
         )
     except (MissingInputs, ValueError) as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_DATA_ERROR) from exc
     finally:
         con.disconnect()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from talentflow.cli.app import EXIT_NO_STORE, app
 from talentflow.store import DEFAULT_DB, StoreError
@@ -39,7 +40,7 @@ def serve(
     try:
         run(db, host=host, port=port)
     except StoreError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_NO_STORE) from exc
 
 

@@ -24,6 +24,7 @@ import ibis
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator
+from splink.internals.exceptions import EMTrainingException
 
 # The features of linkage use strip/split, which Ibis compiles wrongly for Spark; fix first.
 import talentflow.engines.pyspark_compiler  # noqa: F401
@@ -297,9 +298,10 @@ def score(
                 linker.training.estimate_parameters_using_expectation_maximisation(
                     rule, estimate_without_term_frequencies=True
                 )
-            except (ValueError, ZeroDivisionError) as exc:
-                # Tiny or degenerate inputs: a level never seen in the block. Keep the
-                # starting values of this session's comparisons and say so in the build.
+            except (ValueError, ZeroDivisionError, EMTrainingException) as exc:
+                # Tiny or degenerate inputs: a level never seen in the block, or no pair at
+                # all in it (a small corpus). Keep the starting values of this session's
+                # comparisons and say so in the build.
                 failed.append(f"{rule}: {exc}"[:200])
         # EM's float sums differ in the last digits between engines: score with the rounded
         # model, so both engines score with the same numbers.

@@ -78,11 +78,44 @@ def read_inputs(con: Any) -> dict[str, pd.DataFrame]:
     return out
 
 
+#: Types of the indicator tables' non-numeric columns: an empty frame cannot tell them (pandas
+#: makes an empty column float64), and a store whose ``flows`` has a float ``from_country``
+#: breaks every reader that compares it with a country code.
+LABEL_TYPES = {
+    **dict.fromkeys(
+        (
+            "subset",
+            "country",
+            "from_country",
+            "to_country",
+            "origin_country",
+            "work_country",
+            "basis",
+            "origin_basis",
+            "population",
+            "from_sector",
+            "to_sector",
+            "sector",
+            "grouping",
+            "group_name",
+        ),
+        pa.string(),
+    ),
+    "domestic": pa.bool_(),
+}
+
+
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
-    """Arrow table with a concrete type for every column (all-NULL/empty columns: string)."""
+    """Arrow table with a concrete type for every column (all-NULL/empty columns: string).
+
+    In an empty frame the columns of :data:`LABEL_TYPES` get their own type.
+    """
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for i, f in enumerate(table.schema):
-        if pa.types.is_null(f.type):
+        label = LABEL_TYPES.get(f.name) if table.num_rows == 0 else None
+        if label is not None and f.type != label:
+            table = table.set_column(i, f.name, pa.array([], label))
+        elif pa.types.is_null(f.type):
             table = table.set_column(i, f.name, table.column(i).cast(pa.string()))
     return table
 

@@ -15,10 +15,10 @@ import jinja2
 
 from talentflow import __version__
 from talentflow.web import charts as ch
-from talentflow.web.app import PLOTLY_JS, STATIC
+from talentflow.web.assets import PLOTLY_JS, STATIC
+from talentflow.web.cells import cell
 from talentflow.web.methods import LIMITATIONS
 from talentflow.web.names import country_name
-from talentflow.web.pages import cell
 from talentflow.web.params import country as validate_country
 from talentflow.web.params import period, population
 from talentflow.web.queries import Queries
@@ -32,17 +32,13 @@ def _script_safe(text: str) -> str:
 
 
 def report_charts(q: Queries, country: str, start: int, end: int) -> dict[str, list[ch.Chart]]:
-    """The report's sections: overview, map (one frame per year), flows, methods.
-
-    The map opens on the last complete year (``coverage``); incomplete years stay on its slider.
-    """
-    hi = q.last_complete_year()
+    """The report's sections: overview, map (one frame per year), flows, methods."""
     pop = population(q, None)
     flows = [] if pop is None else [ch.pathways_chart(q, pop), ch.sankey_chart(q, pop)]
     flows += [ch.top_pairs_chart(q, start, end), ch.sector_chart(q, country, start, end)]
     return {
         "overview": ch.overview_charts(q, country, start, end),
-        "map": [ch.map_chart(q, "stock_share", hi)],
+        "map": [ch.map_chart(q, "stock_share", q.last_complete_year())],
         "flows": flows,
         "methods": [ch.coverage_chart(q)],
     }
@@ -110,37 +106,45 @@ def write_report(
     """
     q = Queries(db_path)
     try:
-        lo, hi = q.year_range()
-        c = validate_country(q, country)
-        s, e = period(q, start, end)
-        sections = report_charts(q, c, s, e)
-        map_years = list(range(max(lo, hi - 14), hi + 1))
-        sections["map"][0].figure = _map_with_slider(q, map_years, q.last_complete_year())
-        sections["map"][0].title = "Share of the world's active researchers (slider: year)"
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([TEMPLATES, STATIC.parent / "templates"]),
-            autoescape=True,
-        )
-        env.filters["cell"] = cell
-        html = env.get_template("report.html").render(
-            sections=sections,
-            country_name=country_name(c),
-            start=s,
-            end=e,
-            build_info=q.build_info(),
-            build_params=q.build_params(),
-            limitations=LIMITATIONS,
-            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            version=__version__,
-            plotly_js=_script_safe(PLOTLY_JS.read_text(encoding="utf-8")),
-            topojson=_script_safe(
-                json.dumps(json.loads((STATIC / "topojson" / "world_110m.json").read_text()))
-            ),
-            css=(STATIC / "style.css").read_text(encoding="utf-8"),
-        )
+        html = render_report(q, country=country, start=start, end=end)
     finally:
         q.close()
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out
+
+
+def render_report(
+    q: Queries, *, country: str | None = None, start: int | None = None, end: int | None = None
+) -> str:
+    """The report's HTML for the store behind ``q`` (see :func:`write_report`)."""
+    lo, hi = q.year_range()
+    c = validate_country(q, country)
+    s, e = period(q, start, end)
+    sections = report_charts(q, c, s, e)
+    map_years = list(range(max(lo, hi - 14), hi + 1))
+    sections["map"][0].figure = _map_with_slider(q, map_years, q.last_complete_year())
+    sections["map"][0].title = "Share of the world's active researchers (slider: year)"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([TEMPLATES, STATIC.parent / "templates"]),
+        autoescape=True,
+    )
+    env.filters["cell"] = cell
+    html: str = env.get_template("report.html").render(
+        sections=sections,
+        country_name=country_name(c),
+        start=s,
+        end=e,
+        build_info=q.build_info(),
+        build_params=q.build_params(),
+        limitations=LIMITATIONS,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+        plotly_js=_script_safe(PLOTLY_JS.read_text(encoding="utf-8")),
+        topojson=_script_safe(
+            json.dumps(json.loads((STATIC / "topojson" / "world_110m.json").read_text()))
+        ),
+        css=(STATIC / "style.css").read_text(encoding="utf-8"),
+    )
+    return html

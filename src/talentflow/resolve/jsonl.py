@@ -42,6 +42,9 @@ def resolve_lines(
         except json.JSONDecodeError as exc:
             errors.append(LineError(number, f"not JSON: {exc.msg} (column {exc.colno})"))
             continue
+        except RecursionError:
+            errors.append(LineError(number, "JSON nested too deep to read"))
+            continue
         if not isinstance(record, dict):
             errors.append(LineError(number, "not a JSON object"))
             continue

@@ -9,11 +9,13 @@ venue-years; the confidence calibration uses :data:`CALIBRATION` venue-years onl
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from talentflow.sources.records import RECORDS_DDL, load_records
+from talentflow.sources.stage import SourceFile, venue_files
 
 #: Venue families held out whole, and (family, year) pairs held out, for the evaluation.
 HELD_OUT_FAMILIES = frozenset({"iccv", "naacl", "uai", "colt"})
@@ -21,8 +23,6 @@ HELD_OUT_YEARS = frozenset({("aistats", 2024), ("ijcai", 2023), ("wacv", 2024), 
 #: Venue-years used to calibrate confidence (never learned from when calibrating).
 CALIBRATION_FAMILIES = frozenset({"coling", "acml"})
 CALIBRATION_YEARS = frozenset({("icml", 2019), ("cvpr", 2017), ("aaai", 2022)})
-
-_FILE = re.compile(r"([a-z0-9]+?)(\d{4})\.json$")
 
 
 def split_of(venue: str, year: int) -> str:
@@ -58,46 +58,99 @@ def _pick(values: list[str], index: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: Fields of a paper the labels come from.
+LABEL_FIELDS = (
+    "author",
+    "aff",
+    "aff_domain",
+    "aff_unique_norm",
+    "aff_unique_index",
+    "aff_country_unique",
+    "aff_country_unique_index",
+)
+#: SQL (over the JSON columns or paths ``{f}``) keeping papers whose label fields are strings
+#: (the sources stage quarantines the others) and that carry labels.
+_STRINGS = " AND ".join(
+    f"coalesce(json_type({{{f}}}), 'NULL') IN ('VARCHAR', 'NULL')" for f in LABEL_FIELDS
+)
+_LABELLED = "json_type({aff_unique_norm}) = 'VARCHAR' AND json_type({aff}) = 'VARCHAR'"
+
+
+def _label_rows(con: duckdb.DuckDBPyConnection, files: list[SourceFile]) -> list[tuple]:
+    """``(rel, venue, year, *LABEL_FIELDS)`` of the labelled papers of ``files``.
+
+    The files are read as the sources stage reads them: all at once while every file is a
+    clean JSON array, else file by file, and a file DuckDB rejects through the same tolerant
+    reader (:func:`talentflow.sources.records.load_records`), which keeps each record that
+    parses and skips the rest (the sources stage quarantines and logs them).
+    """
+    by_path = {str(f.path): f for f in files}
+    columns = ", ".join(f"{c}: 'JSON'" for c in LABEL_FIELDS)
+    cols = {c: c for c in LABEL_FIELDS}
+    fast = f"""SELECT filename, {", ".join(f"{c} ->> '$'" for c in LABEL_FIELDS)}
+        FROM read_json(?, filename = true, union_by_name = true, format = 'array',
+                       maximum_object_size = 1073741824, columns = {{{columns}}})
+        WHERE {_LABELLED.format(**cols)} AND {_STRINGS.format(**cols)}"""
+
+    def typed(rows: list[tuple]) -> list[tuple]:
+        out = []
+        for filename, *values in rows:
+            f = by_path[filename]
+            out.append((f.rel, f.venue, f.year, *values))
+        return out
+
+    try:
+        return typed(con.execute(fast, [list(by_path)]).fetchall())
+    except duckdb.Error:
+        pass
+    rows: list[tuple] = []
+    paths = {c: f"j -> '$.{c}'" for c in LABEL_FIELDS}
+    for f in files:
+        try:
+            rows += typed(con.execute(fast, [[str(f.path)]]).fetchall())
+            continue
+        except duckdb.Error:
+            pass
+        con.execute("DROP TABLE IF EXISTS _recs")
+        con.execute(RECORDS_DDL.format(table="_recs"))
+        load_records(con, f.path, "_recs", f.rel)
+        rows += [
+            (f.rel, f.venue, f.year, *values)
+            for _, *values in con.execute(
+                f"""SELECT record_index, {", ".join(f"j ->> '$.{c}'" for c in LABEL_FIELDS)}
+                FROM _recs WHERE json_type(j) = 'OBJECT' AND {_LABELLED.format(**paths)}
+                  AND {_STRINGS.format(**paths)}
+                ORDER BY record_index"""
+            ).fetchall()
+        ]
+    return rows
+
+
 def read_labelled(paperlists_dir: Path) -> list[LabelledSlot]:
     """All labelled, aligned author slots with a non-empty affiliation under ``paperlists_dir``.
 
     Papers whose author, affiliation and index lists do not align are skipped (no guessing).
     The country index list of some files skips authors without an affiliation; it is then
-    aligned with the non-empty affiliations.
+    aligned with the non-empty affiliations. Files and records the sources stage would
+    quarantine are skipped (:func:`_label_rows`), so a bad file never stops a build here.
     """
-    files = sorted(paperlists_dir.glob("*/*.json"))
+    files = [
+        f
+        for f in venue_files(paperlists_dir, "paperlists", paperlists_dir)
+        if f.problem is None and f.path.stat().st_size > 0
+    ]
     if not files:
         return []
-    cols = [
-        "author",
-        "aff",
-        "aff_domain",
-        "aff_unique_norm",
-        "aff_unique_index",
-        "aff_country_unique",
-        "aff_country_unique_index",
-    ]
-    columns = ", ".join(f"{c}: 'VARCHAR'" for c in cols)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:
-        rows = con.execute(
-            f"""
-            SELECT filename, {", ".join(cols)}
-            FROM read_json(?, filename = true, union_by_name = true,
-                           maximum_object_size = 536870912, columns = {{{columns}}})
-            WHERE aff_unique_norm IS NOT NULL AND aff IS NOT NULL
-            """,
-            [[str(f) for f in files]],
-        ).fetchall()
+        rows = _label_rows(con, files)
     finally:
         con.close()
     out: list[LabelledSlot] = []
-    for filename, author, aff, dom, u_norm, u_idx, c_norm, c_idx in rows:
-        m = _FILE.search(Path(filename).name)
-        if not m or not author:
+    for _, venue, year, author, aff, dom, u_norm, u_idx, c_norm, c_idx in rows:
+        if not author:
             continue
-        venue, year = m.group(1), int(m.group(2))
         authors = author.split(";")
         affs = aff.split(";")
         doms = (dom or "").split(";")

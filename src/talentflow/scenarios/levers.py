@@ -36,6 +36,13 @@ class ScenarioError(ValueError):
     """A scenario file or lever is invalid (the message says what and where)."""
 
 
+#: Accepted range of a lever's odds multiplier: beyond 100x either way a projection is
+#: no longer about a policy (and the exponentials of the model overflow).
+FACTOR_RANGE = (0.01, 100.0)
+#: Accepted range of ``from_year``.
+YEAR_RANGE = (1900, 2200)
+
+
 @dataclass(frozen=True)
 class Lever:
     """One policy lever.
@@ -85,11 +92,25 @@ class Lever:
         if len(country) != 2 or not country.isalpha():
             raise ScenarioError(f"lever country must be an ISO alpha-2 code, got {self.country!r}")
         object.__setattr__(self, "country", country)
-        if not (isinstance(self.factor, int | float) and math.isfinite(self.factor)):
+        if isinstance(self.factor, bool) or not (
+            isinstance(self.factor, int | float) and math.isfinite(self.factor)
+        ):
             raise ScenarioError(f"lever factor must be a number, got {self.factor!r}")
-        if self.factor <= 0:
-            raise ScenarioError(f"lever factor must be > 0, got {self.factor}")
+        lo, hi = FACTOR_RANGE
+        if not lo <= self.factor <= hi:
+            raise ScenarioError(
+                f"lever factor must be between {lo:g} and {hi:g} (an odds multiplier; 1 is no "
+                f"change), got {self.factor:g}"
+            )
         object.__setattr__(self, "factor", float(self.factor))
+        if self.from_year is not None:
+            first, last = YEAR_RANGE
+            if isinstance(self.from_year, bool) or not isinstance(self.from_year, int):
+                raise ScenarioError(f"from_year must be a whole year, got {self.from_year!r}")
+            if not first <= self.from_year <= last:
+                raise ScenarioError(
+                    f"from_year must be a year between {first} and {last}, got {self.from_year}"
+                )
         stages = tuple(str(s).lower() for s in self.stages)
         bad = [s for s in stages if s not in STAGES]
         if bad:
@@ -159,15 +180,22 @@ class Lever:
         missing = {"kind", "country", "factor"} - set(data)
         if missing:
             raise ScenarioError(f"lever is missing {sorted(missing)}")
+        for key in ("stages", "origins"):
+            value = data.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ScenarioError(f"{key} must be a list of strings, got {value!r}")
+        for key in ("kind", "country", "sector", "origin_basis"):
+            if key in data and not isinstance(data[key], str):
+                raise ScenarioError(f"{key} must be a string, got {data[key]!r}")
         return cls(
-            kind=str(data["kind"]),
-            country=str(data["country"]),
+            kind=data["kind"],
+            country=data["country"],
             factor=data["factor"],
             stages=tuple(data.get("stages", ())),
             sector=data.get("sector"),
             origins=tuple(data.get("origins", ())),
-            origin_basis=str(data.get("origin_basis", "sending")),
-            from_year=int(data["from_year"]) if data.get("from_year") is not None else None,
+            origin_basis=data.get("origin_basis", "sending"),
+            from_year=data.get("from_year"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,6 +234,11 @@ class Scenario:
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(
+                f"{path}: not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} at "
+                f"offset {exc.start}); TOML files are UTF-8"
+            ) from exc
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(f"{path}: not valid TOML: {exc}") from exc
         except OSError as exc:
@@ -224,6 +257,9 @@ class Scenario:
         raw = data.get("lever", data.get("levers", []))
         if not isinstance(raw, list) or not raw:
             raise ScenarioError("a scenario needs at least one [[lever]] table")
+        for key in ("name", "description"):
+            if key in data and not isinstance(data[key], str):
+                raise ScenarioError(f"{key} must be a string, got {data[key]!r}")
         levers = []
         for i, item in enumerate(raw):
             if not isinstance(item, dict):

@@ -497,5 +497,10 @@ def resolve_data_dir(data: Path | None, *, progress: ProgressCallback | None = N
         sources = [cache / "paperlists", cache / "openreview"]
         if not any(any(d.rglob("*.json")) for d in sources if d.is_dir()):
             failed = "; ".join(f"{r.path}: {r.reason}" for r in report.failed[:3])
-            raise FetchError(f"could not fetch the corpus into {cache}: {failed}", report)
+            raise FetchError(
+                f"could not fetch the corpus into {cache}: {failed}. Offline, build from a "
+                "local copy of the data instead: pass --data DIR, or set TALENTFLOW_MIRROR=DIR "
+                "(a folder holding paperlists/, openreview/ ...)",
+                report,
+            )
     return cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from talentflow.sources.records import (
     RECORDS_DDL,
     LoadedFile,
     Problem,
+    file_problem,
     load_records,
     sha256_of,
 )
@@ -62,8 +63,48 @@ class SourceFile:
     problem: str | None = None
 
 
+def venue_files(folder: Path, source: str, root: Path) -> list[SourceFile]:
+    """The entries of one author-list folder (``<venue>/<venue><year>.json``), sorted.
+
+    Every entry is listed: one that is not a readable regular file, or whose name does not
+    follow the layout, carries its ``problem`` (logged, never read). ``rel`` is relative to
+    ``root``.
+    """
+    files: list[SourceFile] = []
+    entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    for top in entries:
+        if top.name.startswith("."):
+            continue
+        inside = (
+            sorted(p for p in top.iterdir() if not p.name.startswith(".")) if _is_dir(top) else []
+        )
+        for path in inside if _is_dir(top) else [top]:
+            rel = path.relative_to(root).as_posix()
+            problem = file_problem(path)
+            match = VENUE_FILE.match(path.name)
+            if problem is None and (match is None or match["venue"] != path.parent.name):
+                problem = f"file name does not follow {source}/<venue>/<venue><year>.json"
+            if problem is not None or match is None:
+                files.append(SourceFile(path, rel, source, problem=problem))
+            else:
+                files.append(SourceFile(path, rel, source, match["venue"], int(match["year"])))
+    return files
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # e.g. a symbolic link loop on some Python versions
+        return False
+
+
 def discover(data_dir: Path) -> list[SourceFile]:
-    """List the input files under ``data_dir`` (sorted, so builds are deterministic)."""
+    """List the input files under ``data_dir`` (sorted, so builds are deterministic).
+
+    Entries that cannot be read as files (a directory named like a source file, a symbolic
+    link loop, a file without read permission, a FIFO) are listed with their ``problem``, so
+    the log names them instead of the build failing on them.
+    """
     if not data_dir.is_dir():
         raise SourceError(f"data dir {data_dir} does not exist or is not a directory")
     present = [f for f in SOURCE_FOLDERS if (data_dir / f).is_dir()]
@@ -74,30 +115,17 @@ def discover(data_dir: Path) -> list[SourceFile]:
         )
     files: list[SourceFile] = []
     for folder in VENUE_FOLDERS:
-        for path in sorted((data_dir / folder).glob("*/*")) if folder in present else []:
-            if not path.is_file():
-                continue
-            rel = path.relative_to(data_dir).as_posix()
-            match = VENUE_FILE.match(path.name)
-            if match is None or match["venue"] != path.parent.name:
-                files.append(
-                    SourceFile(
-                        path,
-                        rel,
-                        folder,
-                        problem=(f"file name does not follow {folder}/<venue>/<venue><year>.json"),
-                    )
-                )
-                continue
-            files.append(SourceFile(path, rel, folder, match["venue"], int(match["year"])))
+        if folder in present:
+            files += venue_files(data_dir / folder, folder, data_dir)
     if openalex.FOLDER in present:
         seen: set[Path] = set()
         for pattern in openalex.PATTERNS:
             for path in sorted((data_dir / openalex.FOLDER).rglob(pattern)):
-                if path.is_file() and path not in seen:
+                if path not in seen:
                     seen.add(path)
                     rel = path.relative_to(data_dir).as_posix()
-                    files.append(SourceFile(path, rel, openalex.SOURCE))
+                    problem = file_problem(path)
+                    files.append(SourceFile(path, rel, openalex.SOURCE, problem=problem))
     return sorted(files, key=lambda f: f.rel)
 
 
@@ -449,9 +477,13 @@ def run(ctx: StageContext) -> None:
     known = _previous_hashes(ctx.previous)
     reuse: list[str] = []
     todo: list[tuple[SourceFile, int, str]] = []
-    for f in files:
-        size = f.path.stat().st_size
-        sha = sha256_of(f.path)
+    for found in files:
+        f, size, sha = found, 0, ""
+        if f.problem is None:
+            try:
+                size, sha = f.path.stat().st_size, sha256_of(f.path)
+            except OSError as exc:  # unreadable after all: logged, not read
+                f = replace(f, problem=f"cannot read: {exc.strerror or exc}")
         if f.problem is None and known.get(f.rel) == sha:
             reuse.append(f.rel)
         else:

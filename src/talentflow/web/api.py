@@ -7,6 +7,7 @@ an inverted year range or a year outside the store is a 422 with a message sayin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from talentflow.web import charts as ch
+from talentflow.web import compare as cmp
+from talentflow.web import labs as lb
 from talentflow.web import params as pv
 from talentflow.web.explorer import (
     DEFAULT_YEARS,
@@ -80,19 +83,62 @@ def cached(q: Queries, key: tuple[Any, ...], build: Callable[[], Response]) -> R
     return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
-def respond(chart: ch.Chart, fmt: str) -> Response:
-    """A chart as JSON or as a CSV download."""
+def csv_name(chart: ch.Chart) -> str:
+    """``talentflow-<chart>-<param>-<value>...csv``: the file says which view it holds."""
+    parts = [chart.id] + [
+        f"{k}-{v}" for k, v in chart.params.items() if v is not None and k != "part"
+    ]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(str(p) for p in parts))
+    return f"talentflow-{name[:150]}.csv"
+
+
+def csv_header(chart: ch.Chart, q: Queries | None) -> str:
+    """``#`` lines before a CSV's header row: what, which population and years, which build."""
+    lines = [f"talentflow: {chart.title}"]
+    params = ", ".join(f"{k}={v}" for k, v in chart.params.items() if v is not None)
+    if params:
+        lines.append(f"parameters: {params}")
+    if q is not None:
+        lo, hi = q.year_range()
+        done = q.complete_years()
+        lines.append(f"store years: {lo}-{hi}")
+        lines.append(
+            "complete years: coverage unknown"
+            if done is None
+            else f"incomplete years: {', '.join(map(str, q.incomplete_years())) or 'none'}"
+        )
+        info = q.build_info()
+        build = ", ".join(
+            f"{k}={info[k]}" for k in ("talentflow_version", "engine", "finished") if k in info
+        )
+        if build:
+            lines.append(f"build: {build}")
+    if chart.reading:
+        lines.append(f"reading: {chart.reading}")
+    if chart.note:
+        lines.append(f"note: {chart.note}")
+    lines.append("intervals: 95% (ci_low, ci_high); empty = suppressed or not available")
+    return "".join("# " + line.replace("\n", " ") + "\n" for line in lines)
+
+
+def respond(chart: ch.Chart, fmt: str, q: Queries | None = None) -> Response:
+    """A chart as JSON or as a CSV download (named by its parameters, ``#`` metadata lines
+    first: read it with ``pandas.read_csv(..., comment="#")``)."""
     if fmt == "csv":
         return Response(
-            chart.table.to_csv(index=False),
+            csv_header(chart, q) + chart.table.to_csv(index=False),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="talentflow-{chart.id}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="{csv_name(chart)}"'},
         )
     return JSONResponse(chart.to_json())
 
 
 def respond_many(
-    charts: list[ch.Chart], fmt: str, part: str | None, extra: dict[str, Any]
+    charts: list[ch.Chart],
+    fmt: str,
+    part: str | None,
+    extra: dict[str, Any],
+    q: Queries | None = None,
 ) -> Response:
     """Several charts as JSON, or one of them (``part``) as CSV."""
     if part is not None:
@@ -101,7 +147,7 @@ def respond_many(
             raise pv.ParamError(
                 "part", f"unknown part {part[:20]!r}; choose one of {[c.id for c in charts]}"
             )
-        return respond(chosen[0], fmt)
+        return respond(chosen[0], fmt, q)
     if fmt == "csv":
         raise pv.ParamError("part", f"CSV needs one part: one of {[c.id for c in charts]}")
     return JSONResponse({**extra, "charts": [c.to_json() for c in charts]})
@@ -111,10 +157,23 @@ def respond_many(
 def meta(q: Q) -> dict[str, Any]:
     """What the filters may take."""
     lo, hi = q.year_range()
+    done = q.complete_years()
     return {
         "countries": [{"code": c, "name": country_name(c)} for c in q.countries()],
         "years": [lo, hi],
+        # the year pages open on: the last complete year (coverage unknown: the last year)
+        "default_year": q.last_complete_year(),
+        # null when the store has no coverage table (coverage unknown)
+        "complete_years": done,
+        "incomplete_years": None if done is None else q.incomplete_years(),
+        "coverage_changes": q.coverage_changes(),
+        "default_population": q.default_population(),
         "populations": q.populations(),
+        "population_groups": [
+            {"label": label, "populations": [{"id": p, "label": text} for p, text in items]}
+            for label, items in q.population_groups()
+        ],
+        "origin_subsets": q.origin_subsets(),
         "measures": MEASURES,
         "sectors": q.sectors(),
         "map_metrics": {k: v[0] for k, v in ch.MAP_METRICS.items()},
@@ -138,7 +197,7 @@ def overview(
     return cached(
         q,
         ("overview", c, s, e, part, format),
-        lambda: respond_many(ch.overview_charts(q, c, s, e), format, part, extra),
+        lambda: respond_many(ch.overview_charts(q, c, s, e), format, part, extra, q),
     )
 
 
@@ -175,7 +234,7 @@ def series(
         },
     )
     return cached(
-        q, ("series", c, s, e, measure, subset, sec, format), lambda: respond(chart, format)
+        q, ("series", c, s, e, measure, subset, sec, format), lambda: respond(chart, format, q)
     )
 
 
@@ -194,7 +253,7 @@ def retention(
     return cached(
         q,
         ("retention", c, s, e, basis, format),
-        lambda: respond(ch.retention_chart(q, c, s, e, basis), format),
+        lambda: respond(ch.retention_chart(q, c, s, e, basis), format, q),
     )
 
 
@@ -212,7 +271,7 @@ def returns(q: Q, country: Country = None, format: Format = "json") -> Response:
         api="/api/returns",
         params={"country": c},
     )
-    return respond(chart, format)
+    return respond(chart, format, q)
 
 
 @router.get("/map", summary="One metric for every country in one year")
@@ -220,13 +279,13 @@ def world_map(
     q: Q,
     metric: Annotated[Literal["stock_share", "net_rate", "retention"], Query()] = "stock_share",
     year: Year = None,
-    k: Annotated[int, Query(ge=1, le=20, description="years after the cohort (retention)")] = 5,
+    k: Annotated[int, Query(ge=1, le=20, description="years after the cohort (retention)")] = 3,
     format: Format = "json",
 ) -> Response:
     """The world map's data."""
     y = pv.year(q, year)
     return cached(
-        q, ("map", metric, y, k, format), lambda: respond(ch.map_chart(q, metric, y, k), format)
+        q, ("map", metric, y, k, format), lambda: respond(ch.map_chart(q, metric, y, k), format, q)
     )
 
 
@@ -247,7 +306,7 @@ def bilateral(
     return cached(
         q,
         ("bilateral", ca, cb, s, e, subset, format),
-        lambda: respond(ch.bilateral_chart(q, ca, cb, s, e, subset), format),
+        lambda: respond(ch.bilateral_chart(q, ca, cb, s, e, subset), format, q),
     )
 
 
@@ -260,7 +319,7 @@ def top_flows(
     return cached(
         q,
         ("top", s, e, subset, format),
-        lambda: respond(ch.top_pairs_chart(q, s, e, subset), format),
+        lambda: respond(ch.top_pairs_chart(q, s, e, subset), format, q),
     )
 
 
@@ -269,14 +328,20 @@ def origin_work(
     q: Q,
     population: Annotated[str | None, Query(max_length=40, examples=["nips2021"])] = None,
     basis: Annotated[Literal["first_observed", "training"], Query()] = "first_observed",
+    subset: Annotated[
+        str | None, Query(max_length=20, description="all (default), top (top-tier authors), ...")
+    ] = None,
     format: Format = "json",
 ) -> Response:
-    """The Sankey's data."""
+    """The Sankey's data (shares of the whole population and of each known origin)."""
     pop = pv.population(q, population)
     if pop is None:
         raise pv.ParamError("population", "this store has no origin -> work populations")
+    sub = pv.origin_subset(q, subset)
     return cached(
-        q, ("sankey", pop, basis, format), lambda: respond(ch.sankey_chart(q, pop, basis), format)
+        q,
+        ("sankey", pop, basis, sub, format),
+        lambda: respond(ch.sankey_chart(q, pop, basis, sub), format, q),
     )
 
 
@@ -292,7 +357,9 @@ def pathways(
     pop = pv.population(q, population)
     if pop is None:
         raise pv.ParamError("population", "this store has no venue-year populations")
-    return cached(q, ("pathways", pop, format), lambda: respond(ch.pathways_chart(q, pop), format))
+    return cached(
+        q, ("pathways", pop, format), lambda: respond(ch.pathways_chart(q, pop), format, q)
+    )
 
 
 @router.get("/flows/sectors", summary="Academia <-> industry moves by year")
@@ -303,16 +370,18 @@ def sector_flows(
     c = pv.country(q, country)
     s, e = pv.period(q, start, end)
     return cached(
-        q, ("sectors", c, s, e, format), lambda: respond(ch.sector_chart(q, c, s, e), format)
+        q, ("sectors", c, s, e, format), lambda: respond(ch.sector_chart(q, c, s, e), format, q)
     )
 
 
-def country_profile_charts(q: Queries, c: str, y: int) -> list[ch.Chart]:
-    """Charts of a country profile."""
+def country_profile_charts(
+    q: Queries, c: str, y: int, population: str | None = None, subset: str = "all"
+) -> list[ch.Chart]:
+    """Charts of a country profile (alumni of ``population``, default the flagship)."""
     return [
         ch.partners_chart(q, c, y, "out"),
         ch.partners_chart(q, c, y, "in"),
-        ch.alumni_chart(q, c),
+        ch.alumni_chart(q, c, population, subset),
         ch.sector_mix_chart(q, c, y),
         ch.stages_chart(
             q.career_stages(c, y),
@@ -329,17 +398,85 @@ def country_profile(
     q: Q,
     code: str,
     year: Year = None,
+    population: Annotated[str | None, Query(max_length=40)] = None,
+    subset: Annotated[str | None, Query(max_length=20)] = None,
     part: Annotated[str | None, Query(max_length=20)] = None,
     format: Format = "json",
 ) -> Response:
     """Top destinations and sources, alumni outcomes, sector mix, career stages."""
     c = pv.country(q, code[:8], "code")
     y = pv.year(q, year)
-    extra = {"country": c, "country_name": country_name(c), "year": y}
+    pop = pv.population(q, population)
+    sub = pv.origin_subset(q, subset)
+    extra = {"country": c, "country_name": country_name(c), "year": y, "population": pop}
     return cached(
         q,
-        ("country", c, y, part, format),
-        lambda: respond_many(country_profile_charts(q, c, y), format, part, extra),
+        ("country", c, y, pop, sub, part, format),
+        lambda: respond_many(country_profile_charts(q, c, y, pop, sub), format, part, extra, q),
+    )
+
+
+@router.get("/countries", summary="Every country ranked by active researchers in one year")
+def countries(q: Q, year: Year = None, format: Format = "json") -> Response:
+    """Stock, share, arrivals, departures, net rate and returnees of every country."""
+    y = pv.year(q, year)
+    return cached(
+        q, ("countries", y, format), lambda: respond(cmp.country_table_chart(q, y), format, q)
+    )
+
+
+@router.get("/compare", summary="Two countries side by side")
+def compare(
+    q: Q,
+    a: Country = None,
+    b: Country = None,
+    start: Start = None,
+    end: End = None,
+    part: Annotated[str | None, Query(max_length=20)] = None,
+    format: Format = "json",
+) -> Response:
+    """Share of the world, net migration rate, returnees and retention of two countries."""
+    ca = pv.country(q, a, "a")
+    cb = pv.country(q, b or ch.partner_for(ca), "b")
+    s, e = pv.period(q, start, end)
+    extra = {"a": ca, "b": cb, "start": s, "end": e}
+    return cached(
+        q,
+        ("compare", ca, cb, s, e, part, format),
+        lambda: respond_many(cmp.compare_charts(q, ca, cb, s, e), format, part, extra, q),
+    )
+
+
+@router.get("/labs", summary="Who joins the frontier and Chinese LLM labs, from where")
+def llm_labs(
+    q: Q,
+    group: Annotated[Literal["chinese", "frontier", "all"], Query()] = "chinese",
+    start: Start = None,
+    end: End = None,
+    part: Annotated[str | None, Query(max_length=20)] = None,
+    format: Format = "json",
+) -> Response:
+    """Joins per year, source countries, sectors and institutions, returnees, staff."""
+    s, e = pv.period(q, start, end)
+    extra = {
+        "group": group,
+        "start": s,
+        "end": e,
+        "labs": [lab.__dict__ for lab in lb.labs() if group in ("all", lab.group)],
+    }
+    return cached(
+        q,
+        ("labs", group, s, e, part, format),
+        lambda: respond_many(lb.lab_charts(q, group, s, e), format, part, extra, q),
+    )
+
+
+@router.get("/flows/companies", summary="The largest company-to-company moves")
+def company_flows(q: Q, start: Start = None, end: End = None, format: Format = "json") -> Response:
+    """Institution-level moves between two companies over a period."""
+    s, e = pv.period(q, start, end)
+    return cached(
+        q, ("companies", s, e, format), lambda: respond(lb.company_flows_chart(q, s, e), format, q)
     )
 
 
@@ -347,14 +484,19 @@ def country_profile(
 def institution(
     q: Q,
     name: Annotated[str, Query(min_length=1, max_length=200)],
+    year: Year = None,
     part: Annotated[str | None, Query(max_length=20)] = None,
     format: Format = "json",
 ) -> Response:
     """Researchers by year, career stages, destinations and sources of moves."""
+    n = pv.institution(q, name)
+    y = pv.year(q, year) if year is not None else None
     return cached(
         q,
-        ("institution", name, part, format),
-        lambda: respond_many(ch.institution_charts(q, name), format, part, {"institution": name}),
+        ("institution", n, y, part, format),
+        lambda: respond_many(
+            ch.institution_charts(q, n, y), format, part, {"institution": n, "year": y}, q
+        ),
     )
 
 
@@ -401,7 +543,7 @@ def methods(
 
     cov = ch.coverage_chart(q)
     if part is not None or format == "csv":
-        return respond(cov, format)
+        return respond(cov, format, q)
     return JSONResponse(
         {
             "coverage": cov.records(),
@@ -504,7 +646,7 @@ def scenario(
         if part is not None:
             chosen = next(c for c in charts if c.params.get("part") == part)
             if format == "csv":
-                return respond(chosen, format)
+                return respond(chosen, format, q)
             return JSONResponse(chosen.to_json(with_figure=figure))
         if format == "csv":
             raise pv.ParamError("part", "CSV needs one part: stock, net_flow or effect")

@@ -17,11 +17,14 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from talentflow.web import marks
 from talentflow.web.names import country_name, iso3
 from talentflow.web.queries import MEASURES, Queries
 
 PALETTE = ["#1f5f8b", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2e4057", "#c97c5d"]
 BASIS_LABEL = {"training": "trained in", "first_observed": "first observed in"}
+#: Fewest persons at risk behind a retention figure a reading (or the map) leads with.
+MIN_AT_RISK = 20
 
 
 @dataclass
@@ -117,12 +120,14 @@ def _error(df: pd.DataFrame) -> dict[str, Any]:
 def _layout(x_title: str, y_title: str, y_format: str = "", height: int = 340) -> dict[str, Any]:
     return {
         "height": height,
-        "margin": {"l": 64, "r": 16, "t": 16, "b": 48},
+        "margin": {"l": 64, "r": 16, "t": 34, "b": 48},
         "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "hovermode": "closest",
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        # legend under the plot: the Plotly toolbar (top right, above the plot area) covers
+        # neither legend nor data
+        "legend": {"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top"},
         "xaxis": {"title": {"text": x_title}, "gridcolor": "#eeeeee", "zeroline": False},
         "yaxis": {
             "title": {"text": y_title},
@@ -158,12 +163,21 @@ def line_figure(
         )
     layout = _layout(x_title, y_title, y_format)
     layout["showlegend"] = len(series) > 1
+    if x in ("year", "k", "cohort_year"):
+        # whole years only: no 1.5-year ticks, no thousands separator in 2021
+        layout["xaxis"].update(tickformat="d", dtick=1 if _span(series, x) <= 16 else 2)
     if len(series) > 1:
-        # Legend above the plot: one row per three series.
+        # Legend below the plot: one row per three series.
         rows = (len(series) + 2) // 3
-        layout["margin"]["t"] = 16 + 22 * rows
+        layout["margin"]["b"] = 64 + 22 * rows
         layout["height"] += 22 * rows
     return {"data": data, "layout": layout}
+
+
+def _span(series: list[tuple[str, pd.DataFrame]], x: str) -> float:
+    values = pd.concat([df[x] for _, df in series]) if series else pd.Series([], dtype=float)
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    return float(values.max() - values.min()) if len(values) else 0.0
 
 
 def bar_figure(
@@ -172,18 +186,40 @@ def bar_figure(
     """Horizontal bars (largest on top) with interval error bars."""
     df = df.iloc[::-1]
     err = _error(df)
-    return {
-        "data": [
+    hidden = (
+        df["suppressed"].fillna(False).astype(bool)
+        if "suppressed" in df.columns
+        else pd.Series(False, index=df.index)
+    )
+    data: list[dict[str, Any]] = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": _vals(df[label]),
+            "x": _vals(df["value"]),
+            "error_x": err,
+            "marker": {"color": PALETTE[0]},
+            "hovertemplate": f"%{{y}}: %{{x:{value_format}}}<extra></extra>",
+            "showlegend": False,
+        }
+    ]
+    if hidden.any():
+        # a suppressed cell is not an empty bar: say so on its row
+        data.append(
             {
-                "type": "bar",
-                "orientation": "h",
-                "y": _vals(df[label]),
-                "x": _vals(df["value"]),
-                "error_x": err,
-                "marker": {"color": PALETTE[0]},
-                "hovertemplate": f"%{{y}}: %{{x:{value_format}}}<extra></extra>",
+                "type": "scatter",
+                "mode": "text",
+                "y": _vals(df.loc[hidden, label]),
+                "x": [0] * int(hidden.sum()),
+                "text": ["suppressed (too few persons)"] * int(hidden.sum()),
+                "textposition": "middle right",
+                "textfont": {"color": "#555555", "size": 11},
+                "hoverinfo": "skip",
+                "showlegend": False,
             }
-        ],
+        )
+    return {
+        "data": data,
         "layout": {
             **_layout(x_title, "", ""),
             "height": max(220, 34 * len(df) + 80),
@@ -211,10 +247,7 @@ def _fmt(v: Any, fmt: str) -> str:
 
 
 def _interval(row: pd.Series | dict[str, Any], fmt: str) -> str:
-    lo, hi = row["ci_low"], row["ci_high"]
-    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
-        return "no interval available"
-    return f"95% interval {format(lo, fmt)}–{format(hi, fmt)}"
+    return marks.interval_text(row["ci_low"], row["ci_high"], row.get("value"), fmt)
 
 
 def _label(code: str) -> str:
@@ -228,58 +261,59 @@ def _named(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
     return df
 
 
-# -- overview --------------------------------------------------------------------------------
+def with_years(chart: Chart, q: Queries, years: list[int] | None = None) -> Chart:
+    """Mark incomplete years and coverage changes on a chart whose x axis is years, flag its
+    table's rows (``complete_year``) and say so in its note."""
+    if years is None:
+        years = [int(y) for y in pd.to_numeric(chart.table.get("year"), errors="coerce").dropna()]
+    marks.mark_years(chart.figure, q, years)
+    chart.table = marks.flag_years(q, chart.table)
+    note = marks.year_note(q, sorted(set(years)))
+    if note:
+        chart.note = f"{chart.note} {note}".strip()
+    return chart
 
 
-def _complete_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows with a value in complete years (a store without flags: every row with a value).
-
-    Headline readings use these, so a year whose venues differ markedly from its neighbours'
-    (``coverage.complete`` false) never makes a headline.
-    """
-    ok = df.dropna(subset=["value"])
-    if "complete_year" in ok.columns:
-        ok = ok[ok["complete_year"].fillna(True).astype(bool)]
-    return ok
-
-
-def _coverage_note(q: Queries, start: int, end: int) -> str:
-    """A sentence naming the incomplete years of the period (empty when there are none)."""
-    bad = [y for y in q.incomplete_years() if start <= y <= end]
-    if not bad:
+def _lead_note(q: Queries, ok: pd.DataFrame, lead: pd.DataFrame) -> str:
+    """`` (YYYY is incomplete and not used here)`` when the last rows shown are incomplete."""
+    if not len(ok) or not len(lead) or ok["year"].max() == lead["year"].max():
         return ""
-    years = ", ".join(str(y) for y in bad)
-    return (
-        f" Incomplete years (their venues differ markedly from the neighbouring years'; see "
-        f"the coverage table): {years}; readings use complete years only."
-    )
+    later = sorted(int(y) for y in ok["year"] if y > lead["year"].max())
+    return f" ({', '.join(map(str, later))}: incomplete coverage, not used for this reading)"
+
+
+# -- overview --------------------------------------------------------------------------------
 
 
 def share_chart(q: Queries, country: str, start: int, end: int) -> Chart:
     """Share of the world's active researchers, by year."""
     df = q.country_series(country, start, end, "stock_share")
     name = country_name(country)
-    ok = _complete_rows(df)
-    if len(ok):
-        last, first = ok.iloc[-1], ok.iloc[0]
+    ok = df.dropna(subset=["value"])
+    lead = marks.complete_rows(q, ok)
+    if len(lead):
+        last, first = lead.iloc[-1], lead.iloc[0]
         trend = "up" if last["value"] > first["value"] else "down"
         reading = (
             f"In {int(last['year'])}, {name} was home to {last['value']:.1%} of the world's active "
             f"AI researchers in these venues ({_interval(last, '.1%')}), {trend} from "
-            f"{first['value']:.1%} in {int(first['year'])}."
+            f"{first['value']:.1%} in {int(first['year'])}{_lead_note(q, ok, lead)}."
         )
     else:
-        reading = f"No share of active researchers is available for {name} in {start}–{end}."
-    return Chart(
-        id="share",
-        title=f"{name}: share of the world's active AI researchers",
-        reading=reading,
-        figure=line_figure([(name, df)], "year", "Year", "Share of world", ".1%"),
-        table=df,
-        api="/api/series",
-        params={"country": country, "start": start, "end": end, "measure": "stock_share"},
-        note="Active researcher: authored at least one paper in the covered venues that year "
-        "(or sits between two such years)." + _coverage_note(q, start, end),
+        reading = f"No share of active researchers is available for {name} in complete years of {start}–{end}."
+    return with_years(
+        Chart(
+            id="share",
+            title=f"{name}: share of the world's active AI researchers",
+            reading=reading,
+            figure=line_figure([(name, df)], "year", "Year", "Share of world", ".1%"),
+            table=df,
+            api="/api/series",
+            params={"country": country, "start": start, "end": end, "measure": "stock_share"},
+            note="Active researcher: authored at least one paper in the covered venues that year "
+            "(or sits between two such years).",
+        ),
+        q,
     )
 
 
@@ -301,19 +335,32 @@ def retention_chart(
     # The chart stays readable with the pooled curve and the last three cohorts; the table has all.
     series = [("all cohorts", pooled)] if len(pooled) else []
     series += [(f"cohort {int(c)}", df[df["cohort_year"] == c]) for c in cohorts[-3:]]
+    if "at_risk" in df.columns:
+        df = df.assign(cohort_year=df["cohort_year"].astype("Int64"))
     who = f"researchers {BASIS_LABEL.get(basis, basis)} {name}"
-    reading = f"No retention estimate for {who} in {start}–{end}."
-    for frame, label in ((pooled, "all cohorts"), (df[df["cohort_year"].notna()], None)):
+    reading = (
+        f"No retention estimate for {who} in {start}–{end} rests on at least "
+        f"{MIN_AT_RISK} persons at risk."
+    )
+    cohort_rows = marks.complete_rows(q, df[df["cohort_year"].notna()], "cohort_year")
+    for frame, label in ((pooled, "all cohorts"), (cohort_rows, None)):
+        # a headline never rests on a thin cell: at least MIN_AT_RISK persons still followed
         ok = frame.dropna(subset=["value"])
+        ok = ok[ok["at_risk"].fillna(0) >= MIN_AT_RISK] if "at_risk" in ok.columns else ok
         if not len(ok):
             continue
         k5 = ok[ok["k"] == 5]
         pick = k5 if len(k5) else ok[ok["k"] == ok["k"].max()]
         row = pick.sort_values("cohort_year").iloc[-1]
         cohort = label or f"the {int(row['cohort_year'])} cohort"
+        at_risk = (
+            f"; {int(row['at_risk']):,} still followed at {int(row['k'])} years"
+            if "at_risk" in row and pd.notna(row["at_risk"])
+            else ""
+        )
         reading = (
             f"Of {who} ({cohort}), {row['value']:.0%} were still working there "
-            f"{int(row['k'])} years later ({_interval(row, '.0%')})."
+            f"{int(row['k'])} years later ({_interval(row, '.0%')}{at_risk})."
         )
         break
     return Chart(
@@ -325,7 +372,8 @@ def retention_chart(
         api="/api/retention",
         params={"country": country, "start": start, "end": end, "basis": basis},
         note=f"Kaplan-Meier estimate; origin = observed career fact ({basis.replace('_', ' ')}), "
-        "never nationality. Empty cohort_year = all cohorts pooled.",
+        "never nationality. Empty cohort_year = all cohorts pooled; at_risk = persons still "
+        f"followed at k years (readings use cells with at least {MIN_AT_RISK}).",
     )
 
 
@@ -344,58 +392,70 @@ def bilateral_chart(
     chart_id: str = "bilateral",
 ) -> Chart:
     """Flows a -> b and b -> a by year."""
-    df = _named(q.bilateral(a, b, start, end, subset), "from_country", "to_country")
+    df = _named(
+        marks.zero_upper(q.bilateral(a, b, start, end, subset)), "from_country", "to_country"
+    )
     ab = df[(df["from_country"] == a)]
     ba = df[(df["from_country"] == b)]
     na, nb = country_name(a), country_name(b)
-    out_total, in_total = ab["value"].sum(), ba["value"].sum()
-    if len(df.dropna(subset=["value"])):
+    lead = marks.complete_rows(q, df)
+    out_total = lead.loc[lead["from_country"] == a, "value"].sum()
+    in_total = lead.loc[lead["from_country"] == b, "value"].sum()
+    if len(lead.dropna(subset=["value"])):
         net = in_total - out_total
+        years = "the complete years of " if len(lead) < len(df) else ""
         reading = (
-            f"Over {start}–{end}, about {out_total:,.0f} researchers moved from {na} to {nb} and "
-            f"{in_total:,.0f} the other way: a net {'gain' if net >= 0 else 'loss'} of "
+            f"Over {years}{start}–{end}, about {out_total:,.0f} researchers moved from {na} to "
+            f"{nb} and {in_total:,.0f} the other way: a net {'gain' if net >= 0 else 'loss'} of "
             f"{abs(net):,.0f} for {na}."
         )
     else:
         reading = f"No flows recorded between {na} and {nb} in {start}–{end}."
-    return Chart(
-        id=chart_id,
-        title=f"Researchers moving between {na} and {nb}",
-        reading=reading,
-        figure=line_figure(
-            [(f"{na} → {nb}", ab), (f"{nb} → {na}", ba)], "year", "Year", "Researchers moving"
+    return with_years(
+        Chart(
+            id=chart_id,
+            title=f"Researchers moving between {na} and {nb}",
+            reading=reading,
+            figure=line_figure(
+                [(f"{na} → {nb}", ab), (f"{nb} → {na}", ba)], "year", "Year", "Researchers moving"
+            ),
+            table=df,
+            api="/api/flows/bilateral",
+            params={"a": a, "b": b, "start": start, "end": end, "subset": subset},
+            note="Yearly totals are estimates with their own intervals; the period sums in the reading "
+            "are of the point estimates.",
         ),
-        table=df,
-        api="/api/flows/bilateral",
-        params={"a": a, "b": b, "start": start, "end": end, "subset": subset},
-        note="Yearly totals are estimates with their own intervals; the period sums in the reading "
-        "are of the point estimates.",
+        q,
     )
 
 
 def returns_chart(q: Queries, country: str, start: int, end: int) -> Chart:
     """Returnees per year."""
-    df = q.country_series(country, start, end, "returns")
+    df = marks.zero_upper(q.country_series(country, start, end, "returns"))
     name = country_name(country)
-    ok = _complete_rows(df)
-    if len(ok):
-        last = ok.iloc[-1]
+    ok = df.dropna(subset=["value"])
+    lead = marks.complete_rows(q, ok)
+    if len(lead):
+        last = lead.iloc[-1]
         reading = (
             f"{int(last['year'])}: {last['value']:,.0f} researchers returned to {name} "
-            f"({_interval(last, ',.0f')}); {ok['value'].sum():,.0f} over {start}–{end}."
+            f"({_interval(last, ',.0f')}); {lead['value'].sum():,.0f} over the complete years of "
+            f"{start}–{end}{_lead_note(q, ok, lead)}."
         )
     else:
-        reading = f"No returnee counts for {name} in {start}–{end}."
-    return Chart(
-        id="returns",
-        title=f"Returnees to {name} per year",
-        reading=reading,
-        figure=line_figure([(name, df)], "year", "Year", "Returnees"),
-        table=df,
-        api="/api/series",
-        params={"country": country, "start": start, "end": end, "measure": "returns"},
-        note="A returnee worked abroad and is observed back in the country of first observation."
-        + _coverage_note(q, start, end),
+        reading = f"No returnee counts for {name} in complete years of {start}–{end}."
+    return with_years(
+        Chart(
+            id="returns",
+            title=f"Returnees to {name} per year",
+            reading=reading,
+            figure=line_figure([(name, df)], "year", "Year", "Returnees"),
+            table=df,
+            api="/api/series",
+            params={"country": country, "start": start, "end": end, "measure": "returns"},
+            note="A returnee worked abroad and is observed back in the country of first observation.",
+        ),
+        q,
     )
 
 
@@ -414,7 +474,8 @@ def llm_chart(q: Queries, country: str, start: int, end: int) -> Chart:
         llm = all_.iloc[0:0]
     name = country_name(country)
     table = pd.concat([all_.assign(subset="all"), llm.assign(subset="llm")], ignore_index=True)
-    ok_llm, ok_all = _complete_rows(llm), _complete_rows(all_)
+    ok_llm = marks.complete_rows(q, llm.dropna(subset=["value"]))
+    ok_all = all_.dropna(subset=["value"])
     if len(ok_llm) and len(ok_all):
         row = ok_llm.iloc[-1]
         other = ok_all[ok_all["year"] == row["year"]]
@@ -425,29 +486,32 @@ def llm_chart(q: Queries, country: str, start: int, end: int) -> Chart:
         )
     else:
         reading = f"No LLM estimate for {name} in {s0}–{end} (the LLM era starts in {era})."
-    return Chart(
-        id="llm",
-        title=f"{name}: LLM researchers (LLM era, {era} on) against all AI researchers",
-        reading=reading,
-        figure=line_figure(
-            [("All AI researchers", all_), (f"LLM researchers ({era} on)", llm)],
-            "year",
-            "Year",
-            "Share of world",
-            ".1%",
+    return with_years(
+        Chart(
+            id="llm",
+            title=f"{name}: LLM researchers (LLM era, {era} on) against all AI researchers",
+            reading=reading,
+            figure=line_figure(
+                [("All AI researchers", all_), (f"LLM researchers ({era} on)", llm)],
+                "year",
+                "Year",
+                "Share of world",
+                ".1%",
+            ),
+            table=table,
+            api="/api/series",
+            params={
+                "country": country,
+                "start": s0,
+                "end": end,
+                "measure": "stock_share",
+                "subset": "llm",
+            },
+            note=f"LLM researchers: authors of at least one accepted paper classified `llm` "
+            f"(language models) in paper_subfields with year >= {era} (the LLM era); the series "
+            "starts at the era.",
         ),
-        table=table,
-        api="/api/series",
-        params={
-            "country": country,
-            "start": s0,
-            "end": end,
-            "measure": "stock_share",
-            "subset": "llm",
-        },
-        note=f"LLM researchers: authors of at least one accepted paper classified `llm` "
-        f"(language models) in paper_subfields with year >= {era} (the LLM era); the series "
-        "starts at the era." + _coverage_note(q, start, end),
+        q,
     )
 
 
@@ -467,51 +531,104 @@ def overview_charts(q: Queries, country: str, start: int, end: int) -> list[Char
 MAP_METRICS = {
     "stock_share": ("Share of the world's active researchers", ".1%"),
     "net_rate": ("Net migration rate (per 1,000 researchers)", ",.1f"),
-    "retention": ("Retention after k years (cohort of the year)", ".0%"),
+    "retention": ("Retention after k years (cohort k years before the year)", ".0%"),
+}
+#: Fewest active researchers a country needs for its rate to be coloured on the map.
+MAP_MIN_STOCK = 100
+#: Share-of-world ticks of the map's log colour scale.
+SHARE_TICKS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+#: Places with no shape at 1:110m, drawn as dots (latitude, longitude) so they do not vanish.
+SMALL_PLACES = {
+    "SG": (1.35, 103.82),
+    "HK": (22.32, 114.17),
+    "MO": (22.2, 113.55),
+    "BH": (26.07, 50.55),
+    "MT": (35.9, 14.45),
+    "LU": (49.8, 6.13),
+    "MU": (-20.3, 57.55),
 }
 
 
-def map_chart(q: Queries, metric: str, year: int, k: int = 5) -> Chart:
-    """Choropleth of one metric in one year."""
+def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
+    """Choropleth of one metric in one year.
+
+    Shares use a log colour scale (so mid-sized countries are visible beside the largest);
+    rates are coloured only for countries with at least ``MAP_MIN_STOCK`` active researchers
+    and retention only for cells with at least ``MIN_AT_RISK`` persons at risk; readings rank
+    by the interval (the clearest gain is the highest lower bound), not by the point estimate.
+    """
     label, fmt = MAP_METRICS[metric]
+    floor_note = ""
     if metric == "retention":
-        bases = {b for c in q.countries()[:1] for b in q.retention_bases(c)}
-        basis = "training" if "training" in bases or not bases else sorted(bases)[0]
-        df = q.retention_world(year, k, basis)
-        label = f"Retention after {k} years, {year} cohort ({BASIS_LABEL[basis]} the country)"
+        cohort = year - k
+        # the basis with more countries past the at-risk floor (training known for few years)
+        options = []
+        for b in ("training", "first_observed"):
+            frame = q.retention_world(cohort, k, b)
+            n_ok = int((frame["at_risk"].fillna(0) >= MIN_AT_RISK).sum()) if len(frame) else 0
+            options.append((n_ok, b == "training", b, frame))
+        _, _, basis, df = max(options, key=lambda o: (o[0], o[1]))
+        label = (
+            f"Retention after {k} years of the {cohort} cohort, by {year} "
+            f"({BASIS_LABEL[basis]} the country)"
+        )
+        eligible = df["at_risk"].fillna(0) >= MIN_AT_RISK if "at_risk" in df else True
+        floor_note = f"Coloured: at least {MIN_AT_RISK} persons still followed at {k} years."
     else:
         df = q.world_year(year, metric)
+        eligible = pd.Series(True, index=df.index)
+        if metric == "net_rate":
+            stock = q.world_year(year, "stock")[["country", "value"]].rename(
+                columns={"value": "stock"}
+            )
+            df = df.merge(stock, on="country", how="left")
+            eligible = df["stock"].fillna(0) >= MAP_MIN_STOCK
+            floor_note = (
+                f"Coloured: countries with at least {MAP_MIN_STOCK} active researchers (rates of "
+                "smaller countries swing on a handful of moves; they are in the table)."
+            )
     df = _named(df, "country")
     df["iso3"] = [iso3(str(c)) for c in df["country"]]
-    shown = df.dropna(subset=["value", "iso3"])
+    df["shown_on_map"] = pd.Series(eligible, index=df.index).astype(bool) & df["value"].notna()
+    shown = df[df["shown_on_map"] & df["iso3"].notna()]
     text = [
         f"{r.country_name}: {format(r.value, fmt)}<br>{_interval(r._asdict(), fmt)}"
         for r in shown.itertuples()
     ]
-    diverging = metric == "net_rate"
+    z = shown["value"].astype(float)
+    colorbar: dict[str, Any] = {"title": {"text": ""}, "tickformat": fmt.replace(",", "")}
     trace: dict[str, Any] = {
         "type": "choropleth",
         "locationmode": "ISO-3",
         "locations": _vals(shown["iso3"]),
-        "z": _vals(shown["value"]),
         "text": text,
         "hovertemplate": "%{text}<extra></extra>",
-        "colorscale": (
-            [[0, "#b2182b"], [0.5, "#f7f7f7"], [1, "#2166ac"]]
-            if diverging
-            else [[0, "#deebf7"], [1, "#08306b"]]
-        ),
         "marker": {"line": {"color": "#ffffff", "width": 0.5}},
-        "colorbar": {"title": {"text": ""}, "tickformat": fmt.replace(",", "")},
     }
-    if diverging and len(shown):
-        m = float(shown["value"].abs().max()) or 1.0
-        trace.update(zmin=-m, zmax=m, zmid=0)
+    if metric == "stock_share":
+        # log scale: the US does not wash out Singapore or Switzerland
+        z = z.clip(lower=SHARE_TICKS[0] / 3).map(math.log10)
+        colorbar.update(
+            tickvals=[math.log10(t) for t in SHARE_TICKS],
+            ticktext=[format(t, ".1%") for t in SHARE_TICKS],
+            tickformat="",
+        )
+        trace["colorscale"] = [[0, "#deebf7"], [1, "#08306b"]]
+    elif metric == "net_rate":
+        trace["colorscale"] = [[0, "#b2182b"], [0.5, "#f7f7f7"], [1, "#2166ac"]]
+        if len(z):
+            # clip at the 90th percentile of |rate| so one extreme country does not flatten
+            m = float(z.abs().quantile(0.9)) or float(z.abs().max()) or 1.0
+            trace.update(zmin=-m, zmax=m, zmid=0)
+    else:
+        trace["colorscale"] = [[0, "#deebf7"], [1, "#08306b"]]
+    trace["z"] = _vals(z)
+    trace["colorbar"] = colorbar
     figure = {
         "data": [trace],
         "layout": {
             "height": 460,
-            "margin": {"l": 0, "r": 0, "t": 8, "b": 0},
+            "margin": {"l": 0, "r": 0, "t": 34, "b": 0},
             "font": {"family": "system-ui, sans-serif", "size": 13},
             "geo": {
                 "projection": {"type": "natural earth"},
@@ -525,39 +642,93 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 5) -> Chart:
             },
         },
     }
-    ok = shown.sort_values("value", ascending=False)
-    if len(ok):
-        top = ok.iloc[0]
-        reading = (
-            f"{year}: highest {label.lower()} in {top['country_name']} "
-            f"({format(top['value'], fmt)}, {_interval(top, fmt)}); {len(ok)} countries have an estimate."
+    dots = shown[shown["country"].isin(list(SMALL_PLACES))]
+    if len(dots):
+        # the same colours as the shapes (same scale and range)
+        zs = z.loc[dots.index]
+        lo = trace.get("zmin", float(z.min()))
+        hi = trace.get("zmax", float(z.max()))
+        figure["data"].append(
+            {
+                "type": "scattergeo",
+                "lat": [SMALL_PLACES[c][0] for c in dots["country"]],
+                "lon": [SMALL_PLACES[c][1] for c in dots["country"]],
+                "text": [
+                    t for t, keep in zip(text, shown.index.isin(dots.index), strict=True) if keep
+                ],
+                "hovertemplate": "%{text}<extra></extra>",
+                "mode": "markers",
+                "marker": {
+                    "size": 9,
+                    "color": _vals(zs),
+                    "colorscale": trace["colorscale"],
+                    "cmin": lo,
+                    "cmax": hi,
+                    "line": {"color": "#333333", "width": 0.8},
+                },
+                "showlegend": False,
+            }
         )
-    else:
-        reading = f"No estimates of {label.lower()} for {year}."
+    reading = _map_reading(q, shown, label, fmt, year, metric)
     params: dict[str, Any] = {"metric": metric, "year": year}
     if metric == "retention":
         params["k"] = k
+    notes = [floor_note] if floor_note else []
+    if metric == "stock_share":
+        notes.append("Log colour scale.")
+    notes.append(
+        "Places too small for the 1:110m map (Singapore, Hong Kong, Macao, Bahrain, Malta, "
+        "Luxembourg, Mauritius) are dots in the same colours."
+    )
     return Chart(
         id="map",
         title=f"{label}, {year}",
         reading=reading,
         figure=figure,
-        table=df.drop(columns=["iso3"]),
+        table=marks.flag_years(q, df.drop(columns=["iso3"]).assign(year=year)),
         api="/api/map",
         params=params,
-        note="Countries too small for the 1:110m map (e.g. Singapore, Hong Kong) are in the table only.",
+        note=" ".join(notes),
     )
+
+
+def _map_reading(
+    q: Queries, shown: pd.DataFrame, label: str, fmt: str, year: int, metric: str
+) -> str:
+    """The map's reading: ranked by interval bounds among the countries coloured."""
+    done = q.complete_years()
+    prefix = ""
+    if done is not None and year not in done:
+        prefix = f"{year} has incomplete coverage (its counts reflect missing venues). "
+    if not len(shown):
+        return f"{prefix}No estimates of {label.lower()} for {year}."
+    bound = shown["ci_low"].fillna(shown["value"])
+    top = shown.loc[bound.idxmax()]
+    text = (
+        f"{prefix}{year}: highest {label.lower()} with confidence (highest lower bound of the 95% "
+        f"interval) in {top['country_name']} ({format(top['value'], fmt)}, {_interval(top, fmt)})"
+    )
+    if metric == "net_rate":
+        upper = shown["ci_high"].fillna(shown["value"])
+        low = shown.loc[upper.idxmin()]
+        text += (
+            f"; clearest net loss in {low['country_name']} ({format(low['value'], fmt)}, "
+            f"{_interval(low, fmt)})"
+        )
+    return f"{text}; {len(shown)} countries coloured."
 
 
 # -- flows -----------------------------------------------------------------------------------
 
 
-def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> Chart:
+def sankey_chart(
+    q: Queries, population: str, basis: str = "first_observed", subset: str = "all"
+) -> Chart:
     """Sankey origin -> work of one venue-year population, from ``origin_work`` (with intervals).
 
     The three-stage origin -> training -> work diagram is :func:`pathways_chart`.
     """
-    df = q.origin_work(population, basis)
+    df = q.origin_work(population, basis, subset)
     df = _named(df, "origin_country", "work_country")
     top_o = df.groupby("origin_country")["n"].sum().nlargest(10).index
     top_w = df.groupby("work_country")["n"].sum().nlargest(10).index
@@ -590,7 +761,10 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
             dst.append(index[(s2, r.b)])
             val.append(float(r.n))
             link_colors.append(_rgba(color_of.get(r.a, "#9aa5b1"), 0.35))
-    heads = [(BASIS_LABEL.get(basis, basis).capitalize(), 0, "left"), ("Works in", 1, "right")]
+    heads: list[tuple[str, float, str]] = [
+        (BASIS_LABEL.get(basis, basis).capitalize(), 0, "left"),
+        ("Works in", 1, "right"),
+    ]
     figure = _sankey_figure(labels, colors, (src, dst, val, link_colors), heads, height=520)
     reading = _stay_reading(df, population, basis)
     return Chart(
@@ -600,7 +774,7 @@ def sankey_chart(q: Queries, population: str, basis: str = "first_observed") -> 
         figure=figure,
         table=df,
         api="/api/flows/origin-work",
-        params={"population": population, "basis": basis},
+        params={"population": population, "basis": basis, "subset": subset},
         note="Shares in the table carry 95% intervals; the diagram shows counts (top 10 countries, "
         "the rest as Other). Origin is an observed career fact, never nationality.",
     )
@@ -753,7 +927,9 @@ def pathways_chart(q: Queries, population: str) -> Chart:
 
 def top_pairs_chart(q: Queries, start: int, end: int, subset: str = "all") -> Chart:
     """Yearly flows of the largest pairs among the top countries."""
-    df = _named(q.top_pairs(start, end, subset, n=6), "from_country", "to_country")
+    df = _named(
+        marks.zero_upper(q.top_pairs(start, end, subset, n=6)), "from_country", "to_country"
+    )
     pairs = df.groupby(["from_country", "to_country"])["value"].sum().sort_values(ascending=False)
     series = [
         (
@@ -767,16 +943,19 @@ def top_pairs_chart(q: Queries, start: int, end: int, subset: str = "all") -> Ch
         reading = f"The largest flow among the top countries in {start}–{end}: {country_name(a)} → {country_name(b)}, about {n:,.0f} moves in all."
     else:
         reading = f"No flows among the top countries in {start}–{end}."
-    return Chart(
-        id="pairs",
-        title="Bilateral flows between the top countries",
-        reading=reading,
-        figure=line_figure(series, "year", "Year", "Researchers moving"),
-        table=df,
-        api="/api/flows/top",
-        params={"start": start, "end": end, "subset": subset},
-        note="Top ten countries by active researchers over the period; the six largest directed "
-        "pairs among them.",
+    return with_years(
+        Chart(
+            id="pairs",
+            title="Bilateral flows between the top countries",
+            reading=reading,
+            figure=line_figure(series, "year", "Year", "Researchers moving"),
+            table=df,
+            api="/api/flows/top",
+            params={"start": start, "end": end, "subset": subset},
+            note="Top ten countries by active researchers over the period; the six largest directed "
+            "pairs among them.",
+        ),
+        q,
     )
 
 
@@ -790,7 +969,7 @@ SECTOR_WORDS = {
 
 def sector_chart(q: Queries, country: str, start: int, end: int) -> Chart:
     """Moves between academia and industry by year."""
-    df = q.sector_flows(country, start, end)
+    df = marks.zero_upper(q.sector_flows(country, start, end))
     name = country_name(country)
     df = df[df["from_sector"].isin(SECTOR_WORDS) & df["to_sector"].isin(SECTOR_WORDS)]
     keys = ["from_sector", "to_sector", *(["domestic"] if "domestic" in df.columns else [])]
@@ -812,16 +991,19 @@ def sector_chart(q: Queries, country: str, start: int, end: int) -> Chart:
         if len(df)
         else f"No academia ↔ industry moves recorded for {name} in {start}–{end}."
     )
-    return Chart(
-        id="sectors",
-        title=f"Academia ↔ industry: {name}",
-        reading=reading,
-        figure=line_figure(series, "year", "Year", "Researchers"),
-        table=df,
-        api="/api/flows/sectors",
-        params={"country": country, "start": start, "end": end},
-        note="Sector groups as resolved from affiliations. Yearly counts carry intervals; the "
-        "period sums in the reading are of the point estimates.",
+    return with_years(
+        Chart(
+            id="sectors",
+            title=f"Academia ↔ industry: {name}",
+            reading=reading,
+            figure=line_figure(series, "year", "Year", "Researchers"),
+            table=df,
+            api="/api/flows/sectors",
+            params={"country": country, "start": start, "end": end},
+            note="Sector groups as resolved from affiliations. Yearly counts carry intervals; the "
+            "period sums in the reading are of the point estimates.",
+        ),
+        q,
     )
 
 
@@ -830,7 +1012,7 @@ def sector_chart(q: Queries, country: str, start: int, end: int) -> Chart:
 
 def partners_chart(q: Queries, country: str, year: int, direction: str) -> Chart:
     """Top destinations (out) or sources (in) of a country in one year."""
-    df = _named(q.partners(country, year, direction), "partner")
+    df = _named(marks.zero_upper(q.partners(country, year, direction)), "partner")
     name = country_name(country)
     word = "destinations" if direction == "out" else "sources"
     if len(df.dropna(subset=["value"])):
@@ -850,42 +1032,72 @@ def partners_chart(q: Queries, country: str, year: int, direction: str) -> Chart
     )
 
 
-def alumni_chart(q: Queries, country: str) -> Chart:
-    """Where those trained in (or first observed in) a country work."""
-    basis = "training"
-    df = q.alumni(country, basis)
-    if not len(df):
-        basis = "first_observed"
-        df = q.alumni(country, basis)
-    df = _named(df, "work_country")
+def alumni_chart(
+    q: Queries, country: str, population: str | None = None, subset: str = "all"
+) -> Chart:
+    """Where those trained in (or first observed in) a country work, in one population.
+
+    Bars and reading are the same number: the share of the persons of that origin (known
+    origin only) working in each country, with a 95% interval (the indicators' bootstrap
+    ``origin_share`` when the store has it, else a Wilson interval on the counts).
+    """
     name = country_name(country)
-    pops = sorted(df["population"].unique().tolist()) if len(df) else []
-    # every venue of the last complete year, else the last population
-    pooled = f"all{q.last_complete_year()}"
-    if pooled in pops:
-        pops = [p for p in pops if p != pooled] + [pooled]
-    last = df[df["population"] == pops[-1]] if pops else df
-    if len(last):
-        # of the persons of this origin (a known origin), all with a work country
-        share = last["n"] / last["n"].sum()
-        stay = share[last["work_country"] == country].sum()
+    pop = population if population is not None else q.default_population()
+    basis = "training"
+    df = q.alumni(country, basis, pop, subset) if pop else pd.DataFrame()
+    if not len(df) and pop:
+        basis = "first_observed"
+        df = q.alumni(country, basis, pop, subset)
+    if not len(df):
+        df = pd.DataFrame(columns=["population", "work_country", "n", "value", "ci_low", "ci_high"])
+    df = _named(df.copy(), "work_country")
+    total = float(df["n"].sum())
+    if "origin_share" in df.columns:
+        df["value"] = df["origin_share"]
+        df["ci_low"] = df["origin_share_ci_low"]
+        df["ci_high"] = df["origin_share_ci_high"]
+    elif total:
+        df["value"] = df["n"] / total
+        df["ci_low"], df["ci_high"] = marks.wilson(df["n"], total)
+    if "suppressed" in df.columns:
+        df.loc[df["suppressed"].fillna(False).astype(bool), ["value", "ci_low", "ci_high"]] = None
+    df = df.drop(columns=[c for c in df.columns if c.startswith("origin_share")], errors="ignore")
+    unknown = ""
+    if "unknown_origin_share" in df.columns and df["unknown_origin_share"].notna().any():
+        u = float(df["unknown_origin_share"].dropna().iloc[0])
+        what = "training" if basis == "training" else "first observation"
+        unknown = (
+            f" The country of {what} is unknown for {u:.0%} of the population's researchers; "
+            "they are not in these shares."
+        )
+    stay = df[df["work_country"] == country]
+    if total and len(stay) and pd.notna(stay["value"].iloc[0]):
+        row = stay.iloc[0]
         reading = (
-            f"{pops[-1]}: of the {last['n'].sum():,.0f} researchers {BASIS_LABEL[basis]} {name} "
-            f"(all with a known work country), {stay:.0%} work there; the rest abroad."
+            f"{pop}: of the {total:,.0f} researchers {BASIS_LABEL[basis]} {name}, "
+            f"{row['value']:.0%} work there ({_interval(row, '.0%')}); the rest abroad.{unknown}"
+        )
+    elif total:
+        reading = (
+            f"{pop}: none of the {total:,.0f} researchers {BASIS_LABEL[basis]} {name} works there."
         )
     else:
-        reading = f"No alumni outcomes for {name}."
-    plot = last.head(10).assign(label=last.head(10)["work_country_name"])
+        reading = f"No researchers {BASIS_LABEL[basis]} {name} in {pop or 'any population'}."
+    top = df.head(10)
+    plot = top.assign(label=top["work_country_name"])
     return Chart(
         id="alumni",
-        title=f"Where researchers {BASIS_LABEL[basis]} {name} work",
+        title=f"Where researchers {BASIS_LABEL[basis]} {name} work ({pop})",
         reading=reading,
-        figure=bar_figure(plot, "label", "Share of the population", ".0%"),
+        figure=bar_figure(
+            plot, "label", f"Share of researchers {BASIS_LABEL[basis]} {name}", ".0%"
+        ),
         table=df,
         api=f"/api/countries/{country}",
-        params={"part": "alumni"},
-        note="Bars: share of the researchers of this origin (known origin; every one has a "
-        "work country), with 95% intervals. Population: all<year> = every venue of that year.",
+        params={"population": pop, "subset": subset, "part": "alumni"},
+        note=f"Bars: share of the researchers {BASIS_LABEL[basis]} {name} (known origin only) "
+        "working in each country, with 95% intervals; origin is an observed career fact, never "
+        "nationality.",
     )
 
 
@@ -934,9 +1146,9 @@ def stages_chart(
     )
 
 
-def institution_charts(q: Queries, name: str) -> list[Chart]:
-    """Profile of one institution."""
-    prof = q.institution(name)
+def institution_charts(q: Queries, name: str, year: int | None = None) -> list[Chart]:
+    """Profile of one institution (``year``: career stages of that year only)."""
+    prof = q.institution(name, year)
     charts = []
     by_year = prof.get("by_year", pd.DataFrame(columns=["year", "persons"]))
     plot = by_year.rename(columns={"persons": "value"}).assign(
@@ -960,13 +1172,14 @@ def institution_charts(q: Queries, name: str) -> list[Chart]:
             note="Observed counts (no interval).",
         )
     )
+    charts[-1] = with_years(charts[-1], q)
     charts.append(
         stages_chart(
             prof.get("stages", pd.DataFrame(columns=["stage", "persons"])),
-            name,
+            name if year is None else f"{name}, {year}",
             "inst_stages",
             "/api/institutions",
-            {"name": name, "part": "stages"},
+            {"name": name, "year": year, "part": "stages"},
         )
     )
     for key, word in (

@@ -34,7 +34,7 @@ MAX_YEARS, DEFAULT_YEARS = 15, 10
 #: Parameter draws per projection: modest, so a slider move answers in about a second.
 DRAWS = 100
 #: Interval level of the bands (the scenarios package's default).
-LEVEL = 0.90
+LEVEL = 0.95
 #: Observed years drawn before the projection.
 HISTORY_YEARS = 10
 #: Scenario projections kept in memory (each a few MB).
@@ -60,7 +60,7 @@ class Slider:
 SLIDERS: tuple[Slider, ...] = (
     Slider(
         "grants",
-        "Early-career research grants",
+        "Odds for students and postdocs (e.g. early-career grants)",
         "attractiveness of the country for students and postdocs (odds of moving there x "
         "factor, odds of its own students and postdocs leaving / factor)",
         "attractiveness",
@@ -68,28 +68,28 @@ SLIDERS: tuple[Slider, ...] = (
     ),
     Slider(
         "industry",
-        "Tax incentives in AI zones",
+        "Odds that industry researchers stay (e.g. tax incentives)",
         "industry retention: odds of leaving the country for researchers in industry / factor",
         "retention",
         sector="industry",
     ),
     Slider(
         "visa",
-        "Visa rules for inflows",
+        "Odds of moving in (e.g. visa rules)",
         "odds of moving to the country for movers leaving the chosen origin (or any origin) "
         "x factor; below 1 is a restriction",
         "inflow",
     ),
     Slider(
         "returns",
-        "Return incentives",
+        "Odds of a return move (e.g. return incentives)",
         "odds of a return move to the country for researchers first observed there and now "
         "abroad x factor",
         "return",
     ),
     Slider(
         "startup",
-        "Startup funding",
+        "Odds of academia → industry (e.g. startup funding)",
         "odds of a domestic academia -> industry switch in the country x factor",
         "academia_to_industry",
     ),
@@ -186,6 +186,10 @@ class Explorer:
     def ready(self) -> bool:
         """Whether the model is fitted (without fitting it)."""
         return self._model is not None
+
+    def busy(self) -> bool:
+        """Whether the model is being fitted (the store is open for it meanwhile)."""
+        return self._lock.locked()
 
     def groups(self) -> list[str]:
         """Country groups with their own parameters (without the pooled OTHER)."""

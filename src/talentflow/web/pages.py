@@ -6,6 +6,9 @@ the address bar, so any view can be shared as a URL and reproduced exactly.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,10 +18,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from talentflow.report.html import render_report
 from talentflow.web import charts as ch
+from talentflow.web import compare as cmp
 from talentflow.web import explorer as ex_
+from talentflow.web import labs as lb
 from talentflow.web import params as pv
 from talentflow.web.api import Ex, State, country_profile_charts
+from talentflow.web.assets import CSP
+from talentflow.web.cells import cell
 from talentflow.web.methods import LIMITATIONS
 from talentflow.web.names import country_name
 from talentflow.web.queries import Queries
@@ -29,26 +37,6 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 Q = Annotated[Queries, Depends(pv.queries)]
 Text = Annotated[str | None, Query(max_length=40)]
 YearQ = Annotated[int | None, Query(ge=1900, le=2100)]
-
-
-def cell(value: Any) -> str:
-    """A table cell: numbers readable, missing values as n/a."""
-    value = ch.clean(value)
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) >= 1:
-            return f"{value:,.0f}"
-        if abs(value) < 1:
-            return f"{value:.3f}"
-        return f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10000 else str(value)
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    return str(value)
 
 
 templates.env.filters["cell"] = cell
@@ -69,9 +57,12 @@ def page_html(
 
     def html() -> str:
         lo, hi = q.year_range()
+        done = q.complete_years()
         context = {
             "countries": sorted(((c, country_name(c)) for c in q.countries()), key=lambda x: x[1]),
             "years": list(range(lo, hi + 1)),
+            # None: coverage unknown (no coverage table)
+            "complete_years": None if done is None else set(done),
             "canonical": canonical,
             "params": params,
             "path": path,
@@ -145,7 +136,7 @@ def world_map(
     q: Q,
     metric: Text = "stock_share",
     year: YearQ = None,
-    k: Annotated[int, Query(ge=1, le=20)] = 5,
+    k: Annotated[int, Query(ge=1, le=20)] = 3,
 ) -> Response:
     """Choropleth with a year slider."""
     if metric not in ch.MAP_METRICS:
@@ -179,8 +170,9 @@ def flows(
     b: Text = None,
     start: YearQ = None,
     end: YearQ = None,
+    subset: Text = None,
 ) -> Response:
-    """Sankey, bilateral flows, academia <-> industry."""
+    """Sankey, bilateral flows, company-to-company moves, academia <-> industry."""
     if basis not in ch.BASIS_LABEL:
         raise pv.ParamError("basis", "basis is training or first_observed")
     pop = pv.population(q, population)
@@ -188,61 +180,167 @@ def flows(
     cb = pv.country(q, b or ch.partner_for(ca), "b")
     s, e = pv.period(q, start, end)
 
+    sub = pv.origin_subset(q, subset)
+
     def build() -> dict[str, Any]:
         charts = (
-            [] if pop is None else [ch.pathways_chart(q, pop), ch.sankey_chart(q, pop, str(basis))]
+            []
+            if pop is None
+            else [ch.pathways_chart(q, pop), ch.sankey_chart(q, pop, str(basis), sub)]
         )
         charts += [
             ch.bilateral_chart(q, ca, cb, s, e),
             ch.top_pairs_chart(q, s, e),
+            lb.company_flows_chart(q, s, e),
             ch.sector_chart(q, ca, s, e),
         ]
-        return {"charts": charts, "populations": q.populations(), "title": "Flows"}
+        return {
+            "charts": charts,
+            "population_groups": q.population_groups(),
+            "subsets": q.origin_subsets(),
+            "title": "Flows",
+        }
 
-    params = {"population": pop, "basis": basis, "a": ca, "b": cb, "start": s, "end": e}
+    params = {
+        "population": pop,
+        "basis": basis,
+        "subset": sub,
+        "a": ca,
+        "b": cb,
+        "start": s,
+        "end": e,
+    }
     return render(request, "flows.html", "/flows", params, build)
 
 
 @router.get("/country", response_class=HTMLResponse)
-def country_default(q: Q, code: Text = None, year: YearQ = None) -> Response:
-    """Redirect to a country profile (default China)."""
-    c = pv.country(q, code, "code")
-    suffix = f"?year={pv.year(q, year)}" if year is not None else ""
-    return RedirectResponse(f"/country/{c}{suffix}", status_code=303)
+def countries(request: Request, q: Q, code: Text = None, year: YearQ = None) -> Response:
+    """Every country ranked (``code`` given: that country's profile)."""
+    if code:
+        c = pv.country(q, code, "code")
+        suffix = f"?year={pv.year(q, year)}" if year is not None else ""
+        return RedirectResponse(f"/country/{c}{suffix}", status_code=303)
+    y = pv.year(q, year)
+    return render(
+        request,
+        "countries.html",
+        "/country",
+        {"year": y},
+        lambda: {"the_chart": cmp.country_table_chart(q, y), "title": "Countries"},
+    )
 
 
 @router.get("/country/{code}", response_class=HTMLResponse)
-def country_profile(request: Request, q: Q, code: str, year: YearQ = None) -> Response:
-    """Destinations, sources, alumni, sector mix, career stages."""
+def country_profile(
+    request: Request,
+    q: Q,
+    code: str,
+    year: YearQ = None,
+    population: Text = None,
+    subset: Text = None,
+) -> Response:
+    """Destinations, sources, alumni, sector mix, career stages, top institutions."""
     c = pv.country(q, code[:8], "code")
     y = pv.year(q, year)
+    pop = pv.population(q, population)
+    sub = pv.origin_subset(q, subset)
     return render(
         request,
         "country.html",
         f"/country/{c}",
-        {"year": y},
+        {"year": y, "population": pop, "subset": sub},
         lambda: {
-            "charts": country_profile_charts(q, c, y),
+            "charts": country_profile_charts(q, c, y, pop, sub),
+            "institutions": q.top_institutions(c, y),
+            "population_groups": q.population_groups(),
+            "subsets": q.origin_subsets(),
             "country": c,
             "title": f"Country profile: {country_name(c)}",
         },
     )
 
 
+@router.get("/compare", response_class=HTMLResponse)
+def compare(
+    request: Request, q: Q, a: Text = None, b: Text = None, start: YearQ = None, end: YearQ = None
+) -> Response:
+    """Two countries side by side."""
+    ca = pv.country(q, a, "a")
+    cb = pv.country(q, b or ch.partner_for(ca), "b")
+    s, e = pv.period(q, start, end)
+    return render(
+        request,
+        "compare.html",
+        "/compare",
+        {"a": ca, "b": cb, "start": s, "end": e},
+        lambda: {
+            "charts": cmp.compare_charts(q, ca, cb, s, e),
+            "title": f"{country_name(ca)} and {country_name(cb)} side by side",
+        },
+    )
+
+
+@router.get("/labs", response_class=HTMLResponse)
+def llm_labs(
+    request: Request,
+    q: Q,
+    group: Text = "chinese",
+    start: YearQ = None,
+    end: YearQ = None,
+) -> Response:
+    """Who joins the frontier and Chinese LLM labs, from where."""
+    g = pv.lab_group(group)
+    s, e = pv.period(q, start, end)
+    return render(
+        request,
+        "labs.html",
+        "/labs",
+        {"group": g, "start": s, "end": e},
+        lambda: {
+            "charts": lb.lab_charts(q, g, s, e),
+            "labs": [lab for lab in lb.labs() if g in ("all", lab.group)],
+            "groups": {"all": "All listed LLM labs", **lb.GROUPS},
+            "title": "LLM labs: who joins them, from where",
+        },
+    )
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report(request: Request, q: Q, country: Text = None) -> Response:
+    """The self-contained report (the file ``talentflow report`` writes)."""
+    c = pv.country(q, country)
+    html: str = q.memo(("report", c), lambda: render_report(q, country=c))
+    return HTMLResponse(html, headers={"Content-Security-Policy": report_csp(html)})
+
+
+def report_csp(html: str) -> str:
+    """The dashboard's policy with the report's own inline scripts allowed by their hashes."""
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+    ]
+    return CSP.replace("script-src 'self'", "script-src 'self' " + " ".join(hashes))
+
+
 @router.get("/institution", response_class=HTMLResponse)
 def institution(
-    request: Request, q: Q, name: Annotated[str, Query(min_length=1, max_length=200)]
+    request: Request,
+    q: Q,
+    name: Annotated[str, Query(min_length=1, max_length=200)],
+    year: YearQ = None,
 ) -> Response:
-    """One institution's profile."""
+    """One institution's profile (``year``: its career stages that year)."""
+    n = pv.institution(q, name)
+    y = pv.year(q, year) if year is not None else None
     return render(
         request,
         "institution.html",
         "/institution",
-        {"name": name},
+        {"name": n, "year": y},
         lambda: {
-            "charts": ch.institution_charts(q, name),
-            "name": name,
-            "title": f"Institution: {name}",
+            "charts": ch.institution_charts(q, n, y),
+            "name": n,
+            "title": f"Institution: {n}",
         },
     )
 
@@ -253,7 +351,7 @@ def person(request: Request, q: Q, person_id: str) -> Response:
     pid = pv.person_id(person_id)
     data = q.person(pid)
     if not data.get("person"):
-        raise pv.ParamError("person_id", f"no person {pid!r} in this store")
+        raise pv.ParamError("person_id", f"no person {pid!r} in this store", status=404)
     return render(
         request,
         "person.html",
@@ -328,4 +426,48 @@ def methods(request: Request, q: Q) -> Response:
             "limitations": LIMITATIONS,
             "title": "Methods and data",
         },
+    )
+
+
+#: Path prefixes that are not pages (their errors stay JSON or plain).
+NOT_PAGES = ("/api", "/static", "/assets", "/docs", "/openapi.json", "/healthz", "/redoc")
+
+
+def is_page(path: str) -> bool:
+    """Whether ``path`` is an HTML page (errors as an HTML page) rather than data."""
+    return not path.startswith(NOT_PAGES)
+
+
+def explain_invalid(q: Queries, errors: Any) -> tuple[str, str]:
+    """The first invalid parameter of a request and a message saying what is valid."""
+    err: dict[str, Any] = next(iter(errors), {})
+    loc = err.get("loc") or ("query", "?")
+    name = str(loc[-1])
+    got = err.get("input")
+    lo, hi = q.year_range()
+    valid = {
+        "year": f"a year of this store, {lo}–{hi}",
+        "start": f"a year of this store, {lo}–{hi}",
+        "end": f"a year of this store, {lo}–{hi}",
+        "k": "a whole number of years from 1 to 20",
+        "name": "an institution name (find one at /search)",
+        "q": "up to 100 characters",
+    }.get(name, "see the API documentation at /docs")
+    shown = "" if got is None else f" (got {str(got)[:40]!r})"
+    return name, f"{name}: {err.get('msg', 'invalid value')}{shown}. Valid: {valid}."
+
+
+def error_page(request: Request, name: str, message: str, status: int) -> Response:
+    """An HTML page saying what was wrong with a parameter, with the given 4xx status."""
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "title": "Cannot show this view",
+            "message": message,
+            "param": name,
+            "countries": [],
+            "canonical": "",
+        },
+        status_code=status,
     )

@@ -16,10 +16,12 @@ PERSON_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 class ParamError(ValueError):
     """A filter the store cannot answer (unknown country, inverted years, ...)."""
 
-    def __init__(self, name: str, message: str) -> None:
+    def __init__(self, name: str, message: str, status: int = 422) -> None:
         super().__init__(message)
         self.name = name
         self.message = message
+        #: HTTP status of a page answering this error (the JSON API always answers 422).
+        self.status = status
 
     def detail(self) -> list[dict[str, Any]]:
         """FastAPI-style validation detail."""
@@ -62,11 +64,16 @@ DEFAULT_SPAN = 15
 
 
 def period(q: Queries, start: int | None, end: int | None) -> tuple[int, int]:
-    """A start/end year pair (default: the 15 years up to the last complete year, see
-    ``coverage``); start after end is an error."""
+    """A start/end year pair inside the store's years (default: the 15 years up to the last
+    complete year); start after end, or a year outside the store, is an error."""
     lo, hi = q.year_range()
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and not lo <= value <= hi:
+            raise ParamError(
+                name, f"{name} year {value} is outside the years of this store ({lo}–{hi})"
+            )
     e = q.last_complete_year() if end is None else end
-    s = max(lo, min(e, hi) - DEFAULT_SPAN + 1) if start is None else start
+    s = max(lo, e - DEFAULT_SPAN + 1) if start is None else start
     if s > e:
         raise ParamError("start", f"inverted year range: start {s} is after end {e}")
     return s, e
@@ -83,38 +90,48 @@ def year(q: Queries, value: int | None, name: str = "year") -> int:
 
 
 def population(q: Queries, value: str | None) -> str | None:
-    """A population of ``origin_work`` (default: the largest venue-year of the last complete
-    year, else the last population)."""
+    """A population of ``origin_work`` (default: the flagship, ``Queries.default_population``)."""
     pops = q.populations()
     if value is None or value == "":
-        return default_population(q)
+        return q.default_population()
     if value not in pops:
+        shown = ", ".join(pops[:8]) + (", ..." if len(pops) > 8 else "")
         raise ParamError(
-            "population", f"unknown population {value[:20]!r}; GET /api/meta lists them"
+            "population",
+            f"unknown population {value[:20]!r}; valid ids are venue+year such as {shown} "
+            "(GET /api/meta lists them all)",
         )
     return value
 
 
+def origin_subset(q: Queries, value: str | None) -> str:
+    """A subset of ``origin_work`` (``all``, ``top``, ``llm``, a subfield)."""
+    subsets = q.origin_subsets()
+    if value is None or value == "":
+        return "all"
+    if value not in subsets:
+        raise ParamError("subset", f"unknown subset {value[:20]!r}; choose one of {subsets}")
+    return value
+
+
+def institution(q: Queries, name: str) -> str:
+    """An institution name observed in ``person_years`` (404 on a page when unknown)."""
+    name = name.strip()
+    if not name:
+        raise ParamError("name", "an institution name is needed (search for one at /search)")
+    if not q.has_institution(name):
+        raise ParamError(
+            "name",
+            f"no institution named {name[:60]!r} in this store; names are as resolved "
+            "(search at /search?q=...)",
+            status=404,
+        )
+    return name
+
+
 def default_population(q: Queries) -> str | None:
-    """The venue-year population with most persons in the last complete year, among those
-    whose papers mostly carry a decision (so that it counts accepted papers)."""
-    pops = q.populations()
-    if not pops:
-        return None
-    sizes = q.population_sizes()
-    last = str(q.last_complete_year())
-    # a single venue-year (``nips2023``), not a pool (``all2023``, ``nips2021-2024``)
-    mine = sizes[
-        sizes["population"].str.endswith(last)
-        & ~sizes["population"].str.startswith("all")
-        & ~sizes["population"].str.contains("-")
-    ]
-    decided = q.decided_populations()
-    if decided is not None and mine["population"].isin(decided).any():
-        mine = mine[mine["population"].isin(decided)]
-    if len(mine):
-        return str(mine.sort_values("persons").iloc[-1]["population"])
-    return pops[-1]
+    """The population pages open on (``Queries.default_population``: the flagship)."""
+    return q.default_population()
 
 
 def sector(q: Queries, value: str) -> str:
@@ -165,3 +182,11 @@ def scenario_setting(
     # Snap to the slider grid: a bounded set of states (and of cached projections).
     snapped = {k: round(round(v / FACTOR_STEP) * FACTOR_STEP, 4) for k, v in factors.items()}
     return Setting(country=c, factors=snapped, visa_from=origin, years=years)
+
+
+def lab_group(value: str | None) -> str:
+    """``chinese`` (default), ``frontier`` or ``all``: which LLM labs the labs view shows."""
+    v = (value or "chinese").strip().lower()
+    if v not in ("chinese", "frontier", "all"):
+        raise ParamError("group", f"unknown group {v[:20]!r}; choose chinese, frontier or all")
+    return v

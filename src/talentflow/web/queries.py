@@ -12,11 +12,13 @@ holds several estimates (``country_year``) and as ``ci_low``/``ci_high`` otherwi
 from __future__ import annotations
 
 import functools
+import json
+import re
 import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, TypeVar
 
 import ibis
@@ -44,7 +46,125 @@ MEASURES: dict[str, str] = {
     "outflow_rate": "Departure rate (per 1,000)",
 }
 
+#: Below this share of the year before's papers at the venues a year covers, the year is a
+#: coverage change (its trend mixes venues entering or leaving with people moving).
+COVERAGE_CHANGE = 0.75
+#: Venues whose populations are the flagship default (NeurIPS).
+FLAGSHIP_VENUES = ("nips", "neurips")
+#: Readable names of common venue ids (others are shown as they are).
+VENUE_LABELS = {
+    "nips": "NeurIPS",
+    "neurips": "NeurIPS",
+    "iclr": "ICLR",
+    "icml": "ICML",
+    "cvpr": "CVPR",
+    "iccv": "ICCV",
+    "eccv": "ECCV",
+    "acl": "ACL",
+    "emnlp": "EMNLP",
+    "naacl": "NAACL",
+    "aaai": "AAAI",
+    "ijcai": "IJCAI",
+    "aistats": "AISTATS",
+    "colt": "COLT",
+    "corl": "CoRL",
+    "uai": "UAI",
+    "kdd": "KDD",
+    "www": "WWW",
+    "sigir": "SIGIR",
+    "colm": "COLM",
+    "tmlr": "TMLR",
+    "mlsys": "MLSys",
+    "all": "Every venue",
+}
+_POPULATION = re.compile(r"^(.*?)(\d{4})(?:-(\d{4}))?$")
+
+
+def population_parts(population: str) -> tuple[str, int, int] | None:
+    """``nips2021-2024`` -> ("nips", 2021, 2024); ``all2023`` -> ("all", 2023, 2023)."""
+    m = _POPULATION.match(population)
+    if m is None or not m.group(1):
+        return None
+    lo = int(m.group(2))
+    return m.group(1), lo, int(m.group(3) or lo)
+
+
+def venue_label(venue: str) -> str:
+    """A readable venue name (``nips`` -> NeurIPS)."""
+    return VENUE_LABELS.get(venue.lower(), venue)
+
+
+def flagship_population(
+    populations: list[str],
+    complete_years: list[int] | None,
+    last_complete: int,
+    sizes: pd.DataFrame,
+    decided: list[str] | None,
+) -> str | None:
+    """The population pages open on.
+
+    In order: a pooled NeurIPS population (``nips<first>-<last>``) whose years are all complete
+    and carry decisions; the newest such NeurIPS year; the venue-year of ``last_complete`` with
+    most persons (``sizes``: population, persons) among those whose papers mostly carry a
+    decision (``decided``; any venue-year when none does); every venue of that year
+    (``all<year>``); the newest population. ``complete_years`` None (coverage unknown) and
+    ``decided`` None or empty (no decisions in the store) do not restrict.
+    """
+    if not populations:
+        return None
+    done = set(complete_years or [])
+    # no venue-year with decisions (a store built before them): decisions do not restrict
+    have = set(decided) if decided else None
+
+    def usable(venue: str, lo: int, hi: int) -> bool:
+        years = range(lo, hi + 1)
+        return (complete_years is None or all(y in done for y in years)) and (
+            have is None or all(f"{venue}{y}" in have for y in years)
+        )
+
+    parts = [(p, population_parts(p)) for p in populations]
+    nips = [(p, x) for p, x in parts if x and x[0] in FLAGSHIP_VENUES and usable(*x)]
+    pooled = sorted((x[2], x[2] - x[1], p) for p, x in nips if x[2] > x[1])
+    if pooled:
+        return pooled[-1][2]
+    single = sorted((x[1], p) for p, x in nips)
+    if single:
+        return single[-1][1]
+    last = str(last_complete)
+    # a single venue-year (``icml2024``), not a pool (``all2024``, ``nips2021-2024``)
+    mine = sizes[
+        sizes["population"].astype(str).str.endswith(last)
+        & ~sizes["population"].astype(str).str.startswith("all")
+        & ~sizes["population"].astype(str).str.contains("-")
+    ]
+    if have is not None and mine["population"].isin(list(have)).any():
+        mine = mine[mine["population"].isin(list(have))]
+    if len(mine):
+        return str(mine.sort_values("persons").iloc[-1]["population"])
+    alls = f"all{last_complete}"
+    return alls if alls in populations else populations[-1]
+
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _public(value: str) -> str:
+    """``value``, or only the last part of it when it is an absolute path of the build's
+    machine (where the builder keeps the data is no reader's business)."""
+    if value.startswith("~") or PurePosixPath(value).is_absolute():
+        return PurePosixPath(value).name
+    if PureWindowsPath(value).is_absolute():
+        return PureWindowsPath(value).name
+    return value
+
+
+def _public_json(value: Any) -> Any:
+    """A JSON-encoded build parameter with :func:`_public` applied to a string value."""
+    try:
+        decoded = json.loads(value)
+    except (TypeError, ValueError):
+        return value
+    return json.dumps(_public(decoded)) if isinstance(decoded, str) else value
 
 
 def _cached(fn: F) -> F:
@@ -85,10 +205,13 @@ class Queries:
 
     def __init__(self, db_path: str | Path, cache_size: int = 2048) -> None:
         self.db_path = Path(db_path)
-        self.con = open_store(self.db_path)
         self._lock = threading.RLock()
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._cache_size = cache_size
+        self._open()
+
+    def _open(self) -> None:
+        self.con = open_store(self.db_path)
         with warnings.catch_warnings():
             # Ibis 12 reads schemas with DuckDB 1.5's deprecated ``fetch_arrow_table``; the
             # table expressions are built once here (queries then skip the schema lookups).
@@ -100,6 +223,19 @@ class Queries:
     def close(self) -> None:
         """Close the store."""
         self.con.disconnect()
+
+    def reopen(self) -> None:
+        """Read the file at ``db_path`` anew (a build replaced it), with an empty cache.
+
+        The same object keeps serving: queries already running finish on the old file first
+        (they hold the lock), later ones read the new one. The old connection is closed
+        before the new one opens, since DuckDB would otherwise hand back the database it
+        already has open under that name.
+        """
+        with self._lock:
+            self.con.disconnect()
+            self._cache.clear()
+            self._open()
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -274,6 +410,110 @@ class Queries:
         t = self._t("country_year")
         df = self._run(t.filter(t.sector != "all").select("sector").distinct())
         return sorted(df["sector"].dropna().astype(str))
+
+    # -- coverage and defaults -------------------------------------------------------------------
+
+    @_cached
+    def coverage_years(self) -> pd.DataFrame | None:
+        """The ``coverage`` table's ``venue = 'all'`` rows (one per year), or None without it.
+
+        None means *coverage unknown*: the surfaces then say so rather than guess which years
+        are complete.
+        """
+        if not self.has("coverage", "venue", "year", "complete"):
+            return None
+        t = self._t("coverage")
+        cols = [
+            c
+            for c in (
+                "year",
+                "n_venues",
+                "papers",
+                "population_papers",
+                "overlap_prev",
+                "overlap_next",
+            )
+            if c in self._columns["coverage"]
+        ]
+        df = self._run(
+            t.filter(t.venue == "all").select(*cols, "complete").order_by("year"), limit=500
+        )
+        df["year"] = df["year"].astype(int)
+        df["complete"] = df["complete"].fillna(False).astype(bool)
+        return df
+
+    @_cached
+    def coverage_changes(self) -> list[int]:
+        """Years ``y`` where the venues changed from ``y - 1``: either year's venues hold less
+        than ``COVERAGE_CHANGE`` of the other's papers.
+
+        Read from ``coverage.overlap_prev`` (share of year ``y - 1``'s papers at venues year
+        ``y`` covers) and the year before's ``overlap_next``: below the threshold, a trend
+        across ``y - 1 -> y`` mixes a change of corpus with moves of people.
+        """
+        cov = self.coverage_years()
+        if cov is None or not {"overlap_prev", "overlap_next"} <= set(cov.columns):
+            return []
+        prev_next = cov["overlap_next"].shift(1).where(cov["year"].diff() == 1)
+        worst = pd.concat([cov["overlap_prev"], prev_next], axis=1).min(axis=1, skipna=True)
+        low = worst.notna() & (worst < COVERAGE_CHANGE)
+        return [int(y) for y in cov.loc[low, "year"]]
+
+    @_cached
+    def default_population(self) -> str | None:
+        """The flagship population of ``origin_work`` (see :func:`flagship_population`)."""
+        return flagship_population(
+            self.populations(),
+            self.complete_years(),
+            self.last_complete_year(),
+            self.population_sizes(),
+            self.decided_populations(),
+        )
+
+    @_cached
+    def population_groups(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Populations grouped for a selector: pooled groups first, then one group per venue.
+
+        Each group is ``(label, [(population id, option label), ...])``, newest first.
+        """
+        pooled: list[tuple[tuple[bool, bool, int, str], str, str]] = []
+        venues: dict[str, list[tuple[int, str, str]]] = {}
+        other: list[tuple[str, str]] = []
+        done = self.complete_years()
+        for p in self.populations():
+            parts = population_parts(p)
+            if parts is None:
+                other.append((p, p))
+                continue
+            venue, lo, hi = parts
+            span = f"{lo}" if lo == hi else f"{lo}–{hi}"
+            flag = ""
+            if done is not None and not all(y in done for y in range(lo, hi + 1)):
+                flag = " (incomplete year)"
+            name = "every venue" if venue == "all" else venue_label(venue)
+            if venue == "all" or hi > lo:
+                key = (venue not in FLAGSHIP_VENUES, venue == "all", -hi, name.lower())
+                pooled.append((key, p, f"{name} {span}, pooled{flag}"))
+            else:
+                venues.setdefault(venue, []).append((lo, p, f"{name} {span}{flag}"))
+        groups: list[tuple[str, list[tuple[str, str]]]] = []
+        if pooled:
+            groups.append(("Pooled", [(p, label) for _, p, label in sorted(pooled)]))
+        for venue in sorted(venues, key=lambda v: (v not in FLAGSHIP_VENUES, venue_label(v))):
+            rows = sorted(venues[venue], reverse=True)
+            groups.append((venue_label(venue), [(p, label) for _, p, label in rows]))
+        if other:
+            groups.append(("Other", other))
+        return groups
+
+    @_cached
+    def origin_subsets(self) -> list[str]:
+        """Subsets of ``origin_work`` (``all``, ``top``, ``llm``, subfields)."""
+        if not self.has("origin_work", "subset"):
+            return ["all"]
+        t = self._t("origin_work")
+        found = set(self._run(t.select("subset").distinct())["subset"].astype(str))
+        return sorted(found, key=lambda s: (s != "all", s != "top", s))
 
     # -- country indicators ----------------------------------------------------------------------
 
@@ -501,31 +741,61 @@ class Queries:
         facts: first observed country, country of a student position when the source says).
         Columns: origin_country, training_country (NULL = not known), work_country, n.
         """
+        parts = population_parts(population)
+        if parts is not None and (parts[0] == "all" or parts[1] != parts[2]):
+            return self._pooled_pathways(*parts)
         paths = self.all_pathways()
         sel = paths[paths["population"] == population]
         return sel.drop(columns="population").reset_index(drop=True)
+
+    def _pooled_pathways(self, venue: str, first: int, last: int) -> pd.DataFrame:
+        """:meth:`pathways` of a pooled population (``nips2021-2023``: the venue's authors over
+        those years; ``all2023``: every venue's authors that year), each person counted once
+        with the work country of the last year of the pool they authored in."""
+        cols = ["origin_country", "training_country", "work_country", "n"]
+        a = self._population_authorships()
+        if a is None:
+            return pd.DataFrame(columns=cols)
+        cond = a.year.between(first, last)
+        if venue != "all":
+            cond = cond & (a.venue == venue)
+        a = a.filter(cond)
+        who = a.group_by("person_id").aggregate(year=a.year.max())
+        return self._run(self._paths(who, []), limit=1_000_000)[cols]
 
     @_cached
     def all_pathways(self) -> pd.DataFrame:
         """:meth:`pathways` of every population in one pass (kept in memory; small)."""
         cols = ["population", "origin_country", "training_country", "work_country", "n"]
+        a = self._population_authorships()
+        if a is None:
+            return pd.DataFrame(columns=cols)
+        who = a.select(
+            "person_id", "year", population=a.venue.concat(a.year.cast("string"))
+        ).distinct()
+        # every population's paths (tens of thousands of rows); answers are one population each
+        return self._run(self._paths(who, ["population"]), limit=10_000_000)[cols]
+
+    def _population_authorships(self) -> Any | None:
+        """Linked authorships of the papers the build's population rule admits (None when the
+        store lacks a table the paths need)."""
         if not (
             self.has("authorships", "person_id", "venue", "year")
             and self.has("person_years", "country")
             and self.has("person_profile", "first_country", "training_country")
         ):
-            return pd.DataFrame(columns=cols)
+            return None
         a = self._t("authorships")
         if self.population_rule() == "accepted" and self.has("papers", "decision"):
             # the venue-year population: authors of the papers the build's rule admits
             p = self._t("papers")
             out = p.filter(p.decision.isin(["rejected", "withdrawn"])).select("paper_id")
             a = a.anti_join(out, "paper_id")
-        who = (
-            a.filter(a.person_id.notnull() & a.venue.notnull() & a.year.notnull())
-            .select("person_id", "year", population=a.venue.concat(a.year.cast("string")))
-            .distinct()
-        )
+        return a.filter(a.person_id.notnull() & a.venue.notnull() & a.year.notnull())
+
+    def _paths(self, who: Any, by: list[str]) -> Any:
+        """Persons of ``who`` (person_id, year[, by...]) counted by first observed -> training
+        -> work country (their ``person_years`` country that year)."""
         py = self._t("person_years")
         py = py.filter(py.country.notnull()).select(
             pid=py.person_id, yr=py.year, work_country=py.country
@@ -538,18 +808,16 @@ class Queries:
         joined = who.join(py, (who.person_id == py.pid) & (who.year == py.yr)).left_join(
             pp, ibis._.person_id == pp.ppid
         )
-        expr = (
+        return (
             joined.group_by(
-                population=joined.population,
+                *[joined[c] for c in by],
                 origin_country=joined.origin_country.fill_null("unknown"),
                 training_country=joined.training_country,
                 work_country=joined.work_country,
             )
             .aggregate(n=joined.person_id.nunique().cast("float64"))
-            .order_by(["population", ibis.desc("n"), "origin_country", "work_country"])
+            .order_by([*by, ibis.desc("n"), "origin_country", "work_country"])
         )
-        # every population's paths (tens of thousands of rows); answers are one population each
-        return self._run(expr, limit=10_000_000)[cols]
 
     @_cached
     def population_rule(self) -> str:
@@ -569,21 +837,44 @@ class Queries:
             return 5
 
     @_cached
-    def alumni(self, country: str, basis: str = "training") -> pd.DataFrame:
-        """Where researchers whose origin is ``country`` work, across populations."""
+    def alumni(
+        self,
+        country: str,
+        basis: str = "training",
+        population: str | None = None,
+        subset: str = "all",
+    ) -> pd.DataFrame:
+        """Where researchers whose origin is ``country`` work (one population, or all).
+
+        ``origin_share`` (with ``origin_share_ci_low``/``_high``) is the share of the persons
+        of that origin, when the store has it; ``value`` is the share of the whole population.
+        """
         if not self.has("origin_work"):
             return pd.DataFrame(columns=["population", "work_country", "n", "value"])
-        t = self._subset(self._t("origin_work"), "origin_work")
-        expr = t.filter((t.origin_country == country) & (t.origin_basis == basis) & (t.n > 0))
-        # of the persons of this origin (conditional on the origin), when the store has it
-        measure = "origin_share" if "origin_share" in expr.columns else "share"
+        t = self._subset(self._t("origin_work"), "origin_work", subset)
+        cond = (t.origin_country == country) & (t.origin_basis == basis) & (t.n > 0)
+        if population is not None:
+            cond = cond & (t.population == population)
+        expr = t.filter(cond)
         expr = expr.select(
             population=expr.population,
             work_country=expr.work_country,
             n=expr.n.cast("float64"),
-            **self._estimate(expr, "origin_work", measure),
+            **self._origin_share(expr),
+            **self._estimate(expr, "origin_work", "share"),
         )
         return self._hide_suppressed(self._run(expr.order_by(["population", ibis.desc("n")])))
+
+    def _origin_share(self, t: Any) -> dict[str, Any]:
+        """``origin_share`` columns of ``origin_work`` when present (h19's conditional shares)."""
+        cols = (
+            "origin_share",
+            "origin_share_ci_low",
+            "origin_share_ci_high",
+            "unknown_origin_share",
+        )
+        have = self._columns.get("origin_work", frozenset())
+        return {c: t[c].cast("float64") for c in cols if c in have}
 
     @_cached
     def sector_flows(self, country: str, start: int, end: int) -> pd.DataFrame:
@@ -643,17 +934,19 @@ class Queries:
     # -- institutions, persons, search ---------------------------------------------------------
 
     @_cached
-    def institution(self, name: str) -> dict[str, pd.DataFrame]:
-        """Profile of one institution from person-years and events (observed counts)."""
+    def institution(self, name: str, year: int | None = None) -> dict[str, pd.DataFrame]:
+        """Profile of one institution from person-years and events (observed counts);
+        ``year`` limits the career stages to that year."""
         out: dict[str, pd.DataFrame] = {}
         if self.has("person_years", "institution"):
             t = self._t("person_years").filter(ibis._.institution == name)
             out["by_year"] = self._run(
                 t.group_by("year").aggregate(persons=t.person_id.nunique()).order_by("year")
             )
+            ty = t if year is None else t.filter(t.year == year)
             out["stages"] = self._run(
-                t.group_by(stage=t.career_stage.fill_null("unknown"))
-                .aggregate(persons=t.person_id.nunique())
+                ty.group_by(stage=ty.career_stage.fill_null("unknown"))
+                .aggregate(persons=ty.person_id.nunique())
                 .order_by(ibis.desc("persons"))
             )
             out["where"] = self._run(
@@ -678,6 +971,140 @@ class Queries:
         return out
 
     @_cached
+    def country_table(self, year: int) -> pd.DataFrame:
+        """Every country in ``year``: stock, share, arrivals, departures, net rate, returnees.
+
+        One row per country with the interval of each estimate (``<measure>_ci_low/high``).
+        """
+        cols = ["stock", "stock_share", "inflow", "outflow", "net_rate", "returns"]
+        if not self.has("country_year", *cols):
+            return pd.DataFrame(columns=["country", *cols])
+        t = self._t("country_year")
+        expr = t.filter((t.year == year) & (t.subset == "all") & (t.sector == "all"))
+        sel: dict[str, Any] = {"country": expr.country}
+        for m in cols:
+            sel[m] = expr[m].cast("float64")
+            low, high = self._ci_names("country_year", m)
+            if low and high:
+                sel[f"{m}_ci_low"] = expr[low].cast("float64")
+                sel[f"{m}_ci_high"] = expr[high].cast("float64")
+        if "suppressed" in self._columns["country_year"]:
+            sel["suppressed"] = expr.suppressed.fill_null(False)
+        return self._run(expr.select(**sel).order_by([ibis.desc("stock"), "country"]))
+
+    @_cached
+    def top_institutions(self, country: str, year: int, n: int = 15) -> pd.DataFrame:
+        """Institutions of ``country`` with most observed researchers in ``year`` (a count)."""
+        if not self.has("person_years", "institution", "country"):
+            return pd.DataFrame(columns=["institution", "sector", "persons"])
+        t = self._t("person_years")
+        sel = t.filter((t.country == country) & (t.year == year) & t.institution.notnull())
+        sector = most_common(sel, ["institution"], "sector") if "sector" in t.columns else None
+        agg = sel.group_by("institution").aggregate(persons=sel.person_id.nunique())
+        if sector is not None:
+            agg = agg.left_join(sector, "institution").select("institution", "sector", "persons")
+        return self._run(agg.order_by([ibis.desc("persons"), "institution"]), limit=n)
+
+    @_cached
+    def institution_moves(
+        self, start: int, end: int, sector: str | None = "company", n: int = 15
+    ) -> pd.DataFrame:
+        """The largest institution-to-institution moves (``events`` at institution level) over
+        ``start``-``end``, between institutions of ``sector`` on both sides (None: any)."""
+        cols = ["from_institution", "to_institution", "from_country", "to_country", "moves"]
+        if not self.has("events", "from_institution", "to_institution", "level"):
+            return pd.DataFrame(columns=cols)
+        e = self._t("events")
+        cond = (
+            (e.level == "institution")
+            & e.year.between(start, end)
+            & e.from_institution.notnull()
+            & e.to_institution.notnull()
+            & (e.from_institution != e.to_institution)
+            & (e.kind != "temporary")
+        )
+        if sector is not None and "from_sector" in e.columns:
+            cond = cond & (e.from_sector == sector) & (e.to_sector == sector)
+        sel = e.filter(cond)
+        expr = (
+            sel.group_by(["from_institution", "to_institution"])
+            .aggregate(
+                from_country=sel.from_country.mode(),
+                to_country=sel.to_country.mode(),
+                moves=sel.person_id.nunique(),
+            )
+            .order_by([ibis.desc("moves"), "from_institution", "to_institution"])
+        )
+        return self._run(expr, limit=n)[cols]
+
+    @_cached
+    def joins(self, institutions: tuple[str, ...], start: int, end: int) -> pd.DataFrame:
+        """Persons joining one of ``institutions`` (institution-level moves, not visits).
+
+        One row per (person, year, institution joined): where they came from (institution,
+        country, sector) and their first observed country (``first_country``).
+        """
+        cols = [
+            "person_id",
+            "year",
+            "institution",
+            "from_institution",
+            "from_country",
+            "from_sector",
+            "to_country",
+            "first_country",
+        ]
+        if not self.has("events", "from_institution", "to_institution", "level"):
+            return pd.DataFrame(columns=cols)
+        e = self._t("events")
+        sel = e.filter(
+            (e.level == "institution")
+            & e.to_institution.isin(list(institutions))
+            & e.year.between(start, end)
+            & (e.kind != "temporary")
+        )
+        expr = sel.select(
+            person_id=sel.person_id,
+            year=sel.year,
+            institution=sel.to_institution,
+            from_institution=sel.from_institution,
+            from_country=sel.from_country,
+            from_sector=sel.from_sector if "from_sector" in sel.columns else ibis.null("string"),
+            to_country=sel.to_country,
+        ).distinct()
+        if self.has("person_profile", "first_country"):
+            pp = self._t("person_profile").select(
+                ppid=ibis._.person_id, first_country=ibis._.first_country
+            )
+            expr = expr.left_join(pp, expr.person_id == pp.ppid).drop("ppid")
+        else:
+            expr = expr.mutate(first_country=ibis.null("string"))
+        return self._run(expr.order_by(["year", "institution", "person_id"]), limit=MAX_ROWS * 4)[
+            cols
+        ]
+
+    @_cached
+    def staff(self, institutions: tuple[str, ...], start: int, end: int) -> pd.DataFrame:
+        """Observed researchers at each of ``institutions`` per year (a count)."""
+        if not self.has("person_years", "institution"):
+            return pd.DataFrame(columns=["institution", "year", "persons"])
+        t = self._t("person_years")
+        sel = t.filter(t.institution.isin(list(institutions)) & t.year.between(start, end))
+        return self._run(
+            sel.group_by(["institution", "year"])
+            .aggregate(persons=sel.person_id.nunique())
+            .order_by(["institution", "year"])
+        )
+
+    @_cached
+    def has_institution(self, name: str) -> bool:
+        """Whether ``name`` is an institution of ``person_years``."""
+        if not self.has("person_years", "institution"):
+            return False
+        t = self._t("person_years")
+        return len(self._run(t.filter(t.institution == name).select("institution"), limit=1)) > 0
+
+    @_cached
     def person(self, person_id: str) -> dict[str, Any]:
         """One person's profile, yearly career, moves and papers."""
         out: dict[str, Any] = {}
@@ -685,6 +1112,8 @@ class Queries:
             p = self._t("persons")
             df = self._run(p.filter(p.person_id == person_id), limit=1)
             out["person"] = df.iloc[0].to_dict() if len(df) else None
+            if out["person"] is not None:
+                out["person"] = _without_emails(out["person"])
         if self.has("person_profile"):
             p = self._t("person_profile")
             df = self._run(p.filter(p.person_id == person_id), limit=1)
@@ -725,10 +1154,11 @@ class Queries:
                 for c in ("person_id", "display_name", "first_year", "last_year", "n_papers")
                 if c in p.columns
             ]
-            out["persons"] = self._run(
+            found = self._run(
                 p.filter(cond).select(*cols).order_by([ibis.desc("n_papers"), "person_id"]),
                 limit=limit,
             )
+            out["persons"] = self._latest_affiliation(found)
         if self.has("person_years", "institution"):
             t = self._t("person_years")
             hits = t.filter(t.institution.lower().contains(needle))
@@ -742,6 +1172,27 @@ class Queries:
                 .order_by([ibis.desc("persons"), "institution"]),
                 limit=limit,
             )
+        return out
+
+    def _latest_affiliation(self, persons: pd.DataFrame) -> pd.DataFrame:
+        """``persons`` with the institution and country of their last observed year (so
+        namesakes can be told apart)."""
+        if not len(persons) or not self.has("person_years", "institution", "country"):
+            return persons.assign(institution=None, country=None)
+        t = self._t("person_years")
+        ids = persons["person_id"].astype(str).tolist()
+        sel = t.filter(t.person_id.isin(ids) & t.institution.notnull())
+        last = sel.group_by("person_id").aggregate(year=sel.year.max())
+        at = sel.join(last, ["person_id", "year"])
+        df = self._run(
+            at.group_by("person_id").aggregate(
+                institution=at.institution.min(), country=at.country.min()
+            )
+        )
+        out = persons.merge(df, on="person_id", how="left")
+        for col in ("institution", "country"):
+            # a person never seen with an institution: None, not NaN (templates test truth)
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
         return out
 
     # -- methods and data ------------------------------------------------------------------------
@@ -774,11 +1225,13 @@ class Queries:
 
     @_cached
     def build_params(self) -> pd.DataFrame:
-        """Every parameter of the build (stage, name, JSON value)."""
+        """Every parameter of the build (stage, name, JSON value); paths by their last part."""
         if not self.has("build_params"):
             return pd.DataFrame(columns=["stage", "name", "value"])
         t = self._t("build_params")
-        return self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
+        df = self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
+        df["value"] = [_public_json(v) for v in df["value"]]
+        return df
 
     @_cached
     def build_info(self) -> dict[str, str]:
@@ -786,7 +1239,7 @@ class Queries:
         if not self.has("build_info"):
             return {}
         df = self._run(self._t("build_info"))
-        return {str(k): str(v) for k, v in zip(df["key"], df["value"], strict=True)}
+        return {str(k): _public(str(v)) for k, v in zip(df["key"], df["value"], strict=True)}
 
     @_cached
     def ingest_summary(self) -> pd.DataFrame:
@@ -801,3 +1254,14 @@ class Queries:
         return self._run(
             t.group_by(["source", "status"]).aggregate(**agg).order_by(["source", "status"])
         )
+
+
+def _without_emails(person: dict[str, Any]) -> dict[str, Any]:
+    """A person's record without hashed e-mail identifiers (``email:<hash>``): they identify
+    nobody to a reader and need not be shown; the count of them is kept."""
+    ids = person.get("known_ids")
+    if ids is None or isinstance(ids, str):
+        return person
+    ids = list(ids)
+    kept = [i for i in ids if not str(i).startswith("email:")]
+    return {**person, "known_ids": kept, "email_ids_hidden": len(ids) - len(kept)}

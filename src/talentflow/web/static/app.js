@@ -22,11 +22,8 @@
     history.replaceState(null, "", canonical + location.hash);
   }
 
-  document.querySelectorAll("[data-autosubmit]").forEach(function (input) {
-    input.addEventListener("change", function () {
-      input.form.requestSubmit();
-    });
-  });
+  // Filters apply with their Apply button only (WCAG 3.2.2: changing a select or a slider,
+  // e.g. with arrow keys, never reloads the page or moves the focus).
   document.querySelectorAll("input[type=range]").forEach(function (range) {
     var out = document.getElementById(range.id + "-out");
     range.addEventListener("input", function () {

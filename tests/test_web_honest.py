@@ -1,0 +1,315 @@
+"""The dashboard answers honestly: defaults on complete years, marked coverage, conditional
+shares, readings that match their bars, zero bounds, bad URLs answered with what is valid."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from talentflow.web import create_app
+from talentflow.web.marks import ZERO_UPPER
+from tests.test_web_store import (
+    COVERAGE_CHANGE_YEAR,
+    INCOMPLETE_YEAR,
+    YEARS,
+    make_store,
+    shared_store,
+)
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with TestClient(create_app(shared_store(tmp_path_factory))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def no_coverage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    db = make_store(tmp_path_factory.mktemp("web-nocov") / "s.duckdb", coverage=False)
+    with TestClient(create_app(db)) as c:
+        yield c
+
+
+def _chart(body: dict, cid: str) -> dict:
+    return next(c for c in body["charts"] if c["id"] == cid)
+
+
+def test_meta_defaults_are_the_last_complete_year_and_the_flagship(client: TestClient) -> None:
+    meta = client.get("/api/meta").json()
+    assert meta["default_year"] == INCOMPLETE_YEAR - 1
+    assert meta["complete_years"] == [y for y in YEARS if y != INCOMPLETE_YEAR]
+    assert meta["incomplete_years"] == [INCOMPLETE_YEAR]
+    assert COVERAGE_CHANGE_YEAR in meta["coverage_changes"]
+    # a pooled NeurIPS population whose years are all complete beats nips2023 (incomplete)
+    assert meta["default_population"] == "nips2020-2022"
+    groups = meta["population_groups"]
+    assert groups[0]["label"] == "Pooled"
+    assert groups[0]["populations"][0]["id"] == "nips2020-2022"
+    neurips = next(g for g in groups if g["label"] == "NeurIPS")
+    assert [p["id"] for p in neurips["populations"]] == ["nips2023", "nips2021"]  # newest first
+    assert "incomplete" in neurips["populations"][0]["label"]
+
+
+def test_without_coverage_the_store_says_coverage_unknown(no_coverage: TestClient) -> None:
+    meta = no_coverage.get("/api/meta").json()
+    assert meta["complete_years"] is None and meta["incomplete_years"] is None
+    assert meta["default_year"] == YEARS[-1]  # nothing to say a year is partial
+    page = no_coverage.get("/")
+    assert page.status_code == 200 and "Coverage unknown" in page.text
+    csv = no_coverage.get("/api/series?country=CN&format=csv").text
+    assert "# complete years: coverage unknown" in csv
+
+
+def test_pages_open_on_the_defaults(client: TestClient) -> None:
+    last = str(INCOMPLETE_YEAR - 1)
+    assert f'data-canonical="/map?metric=stock_share&amp;year={last}"' in client.get("/map").text
+    country = client.get("/country/CN").text
+    assert f"year={last}&amp;population=nips2020-2022" in country
+    flows = client.get("/flows").text
+    assert 'value="nips2020-2022" selected' in flows
+    assert '<optgroup label="Pooled">' in flows and '<optgroup label="NeurIPS">' in flows
+
+
+def test_readings_never_lead_with_an_incomplete_year(client: TestClient) -> None:
+    body = client.get("/api/overview", params={"country": "CN", "end": INCOMPLETE_YEAR}).json()
+    share = _chart(body, "share")
+    assert share["reading"].startswith(f"In {INCOMPLETE_YEAR - 1}, China")
+    assert f"{INCOMPLETE_YEAR}: incomplete coverage, not used" in share["reading"]
+    flags = {r["year"]: r["complete_year"] for r in share["rows"]}
+    assert flags[INCOMPLETE_YEAR] is False and flags[INCOMPLETE_YEAR - 1] is True
+    returns = _chart(body, "returns")
+    assert returns["reading"].startswith(f"{INCOMPLETE_YEAR - 1}:")
+    # and the chart marks the incomplete year and the coverage change
+    page = client.get(f"/?country=CN&end={INCOMPLETE_YEAR}").text
+    assert "Incomplete years (greyed, open markers): " + str(INCOMPLETE_YEAR) in page
+    assert f"Venue coverage changes before {COVERAGE_CHANGE_YEAR}" in page
+
+
+def test_map_of_an_incomplete_year_says_so(client: TestClient) -> None:
+    body = client.get("/api/map", params={"year": INCOMPLETE_YEAR}).json()
+    assert body["reading"].startswith(f"{INCOMPLETE_YEAR} has incomplete coverage")
+
+
+def test_alumni_reading_is_the_bar(client: TestClient) -> None:
+    body = client.get("/api/countries/CN", params={"population": "nips2021"}).json()
+    alumni = _chart(body, "alumni")
+    own = next(r for r in alumni["rows"] if r["work_country"] == "CN")
+    pct = int(re.search(r"(\d+)% work there", alumni["reading"]).group(1))  # type: ignore[union-attr]
+    assert pct == round(100 * own["value"])
+    # a share of the persons of that origin: the work countries add up to one
+    assert sum(r["value"] for r in alumni["rows"] if r["value"] is not None) == pytest.approx(1)
+    assert "unknown for" in alumni["reading"]  # the unknown-origin share is stated
+    # the chart follows the population chosen
+    other = _chart(client.get("/api/countries/CN?population=iclr2021").json(), "alumni")
+    assert {r["population"] for r in other["rows"]} == {"iclr2021"}
+
+
+def test_top_institutions_link_to_institution_pages(client: TestClient) -> None:
+    html = client.get("/country/CN?year=2018").text
+    links = re.findall(r'href="(/institution\?name=[^"]+)"', html)
+    assert links and all("year=2018" in unescape(link) for link in links)
+    r = client.get(unescape(links[0]))
+    assert r.status_code == 200 and "Career stages" in r.text
+
+
+def test_countries_lists_countries_ranked(client: TestClient) -> None:
+    r = client.get("/country")
+    assert r.status_code == 200  # a table, not a redirect to China
+    body = client.get("/api/countries").json()
+    stocks = [row["stock"] for row in body["rows"]]
+    assert stocks == sorted(stocks, reverse=True) and len(stocks) == 8
+    assert [row["rank"] for row in body["rows"]] == list(range(1, 9))
+
+
+def test_retention_reading_states_persons_at_risk(client: TestClient) -> None:
+    body = client.get("/api/overview", params={"country": "US"}).json()
+    reading = _chart(body, "retention")["reading"]
+    assert re.search(r"[\d,]+ still followed at \d+ years", reading)
+    page = client.get("/?country=US").text
+    assert '"tickformat": "d"' in page  # integer years on the x axes
+
+
+def test_cohort_years_print_without_thousands_separator(client: TestClient) -> None:
+    html = client.get("/?country=US").text
+    assert "<td>2,0" not in html
+
+
+def test_zero_counts_have_an_upper_bound(client: TestClient) -> None:
+    body = client.get("/api/flows/bilateral", params={"a": "DE", "b": "FR"}).json()
+    zeros = [r for r in body["rows"] if r["value"] == 0]
+    assert zeros, "the store has zero flows between DE and FR"
+    assert all(r["ci_high"] == pytest.approx(ZERO_UPPER) for r in zeros)
+    assert pytest.approx(3.689, abs=1e-3) == ZERO_UPPER
+
+
+def test_map_rates_need_a_minimum_size_and_rank_by_interval(client: TestClient) -> None:
+    body = client.get("/api/map", params={"metric": "net_rate", "year": 2016}).json()
+    rows = body["rows"]
+    small = [r for r in rows if (r["stock"] or 0) < 100]
+    assert small and not any(r["shown_on_map"] for r in small)
+    shown = [r for r in rows if r["shown_on_map"]]
+    best = max(shown, key=lambda r: r["ci_low"])
+    assert best["country_name"] in body["reading"].split(";")[0]
+
+
+def test_compare_view_shows_both_countries(client: TestClient) -> None:
+    body = client.get("/api/compare", params={"a": "CN", "b": "DE"}).json()
+    assert [c["id"] for c in body["charts"]] == [
+        "cmp-share",
+        "cmp-net-rate",
+        "cmp-returns",
+        "cmp-retention",
+    ]
+    for chart in body["charts"]:
+        assert {r["country"] for r in chart["rows"]} == {"CN", "DE"}
+        assert "China" in chart["reading"] and "Germany" in chart["reading"]
+    assert client.get("/compare?a=CN&b=DE").status_code == 200
+
+
+def test_company_flows_and_llm_labs(client: TestClient) -> None:
+    companies = client.get("/api/flows/companies").json()
+    assert companies["columns"][:2] == ["from_institution", "to_institution"]
+    labs = client.get("/api/labs", params={"group": "frontier"}).json()
+    assert any(lab["institution"] == "DeepMind" for lab in labs["labs"])
+    joins = _chart(labs, "lab-joins")
+    assert all(r["ci_low"] <= r["value"] <= r["ci_high"] for r in joins["rows"])
+    # the test store's persons moving to GB at even indices join DeepMind
+    countries = _chart(labs, "lab-countries")
+    assert sum(r["joiners"] for r in countries["rows"]) >= 1
+    assert client.get("/labs?group=frontier").status_code == 200
+    assert client.get("/api/labs?group=nobody").status_code == 422
+
+
+def test_report_is_served_with_its_scripts_hashed(client: TestClient) -> None:
+    r = client.get("/report")
+    assert r.status_code == 200 and "plotly.js v" in r.text
+    csp = r.headers["content-security-policy"]
+    assert "'sha256-" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+
+
+def test_person_pages_hide_hashed_email_ids(client: TestClient) -> None:
+    html = client.get("/person/P00003").text
+    assert "openreview:~Person31" in html
+    assert "email:" not in html and "ab" * 31 not in html
+    assert "hashed e-mail identifier" in html
+
+
+def test_search_results_show_affiliation(client: TestClient) -> None:
+    html = client.get("/search?q=li").text
+    assert "(last seen)" in html
+
+
+def test_scenario_bands_are_95_percent() -> None:
+    from talentflow.web.explorer import LEVEL
+
+    assert LEVEL == 0.95
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "says"),
+    [
+        ("/map?year=1800", 422, f"a year of this store, {YEARS[0]}–{YEARS[-1]}"),
+        ("/institution?name=", 422, "an institution name"),
+        ("/?start=1900&end=2100", 422, f"outside the years of this store ({YEARS[0]}–{YEARS[-1]})"),
+        ("/institution?name=Nowhere%20University", 404, "no institution named"),
+        ("/flows?population=nips1999", 422, "unknown population"),
+        ("/map?metric=nonsense", 422, "unknown metric"),
+        ("/person/NOBODY", 404, "no person"),
+        ("/labs?group=x", 422, "choose chinese, frontier or all"),
+    ],
+)
+def test_bad_page_urls_answer_an_html_page(
+    client: TestClient, url: str, status: int, says: str
+) -> None:
+    r = client.get(url)
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("text/html")
+    assert says in unescape(r.text)
+    assert "Cannot show this view" in r.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/map?year=1800",
+        "/api/overview?start=1900&end=2100",
+        "/api/institutions?name=",
+        "/api/institutions?name=Nowhere%20University",
+        "/api/flows/origin-work?population=nips1999",
+    ],
+)
+def test_bad_api_urls_keep_their_422(client: TestClient, url: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"][0] == "query"
+
+
+def test_csv_is_named_by_its_parameters(client: TestClient, tmp_path: Path) -> None:
+    r = client.get("/api/flows/bilateral?a=CN&b=US&start=2015&end=2018&format=csv")
+    name = re.search(r'filename="([^"]+)"', r.headers["content-disposition"]).group(1)  # type: ignore[union-attr]
+    assert name == "talentflow-bilateral-a-CN-b-US-start-2015-end-2018-subset-all.csv"
+    (tmp_path / name).write_text(r.text)
+    import pandas as pd
+
+    df = pd.read_csv(tmp_path / name, comment="#")
+    assert set(df["year"]) == {2015, 2016, 2017, 2018}
+
+
+def test_suppressed_bars_are_labelled_not_empty() -> None:
+    import pandas as pd
+
+    from talentflow.web.charts import bar_figure
+
+    df = pd.DataFrame(
+        {
+            "label": ["US", "GB", "FR"],
+            "value": [12.0, None, 6.0],
+            "ci_low": [10.0, None, 4.0],
+            "ci_high": [14.0, None, 8.0],
+            "suppressed": [False, True, False],
+        }
+    )
+    fig = bar_figure(df, "label", "Researchers")
+    marks = [t for t in fig["data"] if t["type"] == "scatter"]
+    assert len(marks) == 1 and marks[0]["y"] == ["GB"]
+    assert marks[0]["text"] == ["suppressed (too few persons)"]
+
+
+def test_small_places_are_dots_on_the_map(tmp_path: Path) -> None:
+    from talentflow.engines import connect
+    from talentflow.web import charts as ch
+    from talentflow.web.queries import Queries
+
+    db = make_store(tmp_path / "s.duckdb")
+    con = connect(db)
+    con.raw_sql(
+        "INSERT INTO country_year SELECT * REPLACE ('SG' AS country) FROM country_year "
+        "WHERE country = 'JP'"
+    )
+    con.disconnect()
+    q = Queries(db)
+    try:
+        fig = ch.map_chart(q, "stock_share", 2016).figure
+    finally:
+        q.close()
+    dots = [t for t in fig["data"] if t["type"] == "scattergeo"]
+    assert len(dots) == 1 and dots[0]["text"][0].startswith("Singapore:")
+    shapes = fig["data"][0]
+    assert dots[0]["marker"]["colorscale"] == shapes["colorscale"]
+
+
+def test_zero_reads_as_none_observed_with_its_bound() -> None:
+    from talentflow.web.marks import interval_text
+
+    assert interval_text(0.0, ZERO_UPPER, 0.0, ",.0f") == "none observed; 95% upper bound 3.7"
+    assert interval_text(30.0, 49.0, 39.0, ",.0f") == "95% interval 30–49"
+    assert interval_text(None, None, 5.0, ",.0f") == "no interval available"
