@@ -501,7 +501,7 @@ def test_consume_frees_inputs_and_changes_nothing(subfield_tables):
 
 
 def test_panel_row_and_lookup():
-    from talentflow.indicators.compute import _lookup, _panel_row
+    from talentflow.indicators.cells import _lookup, _panel_row
     from talentflow.indicators.panel import build_panel
 
     py = pd.DataFrame(
