@@ -147,7 +147,7 @@ def test_a_unique_name_joins_its_only_holder() -> None:
 
 
 def test_a_shared_name_or_a_weak_score_does_not_join_by_name_alone() -> None:
-    shared = _unique_name_case(2, 0.05)
+    shared = _unique_name_case(3, 0.05)
     assert shared["f1#0"]["rule"] == "singleton"
     weak = _unique_name_case(1, decide.DEFAULTS["unique_name_threshold"] / 2)
     assert weak["f1#0"]["rule"] == "singleton"
@@ -230,3 +230,15 @@ def test_openreview_numbers_count_the_holders_of_a_name() -> None:
     ]
     counts = _name_counts(misaligned)
     assert (counts["kartik ahuja"], counts["omar haddad"]) == (1, 9)
+
+
+def test_unique_name_holders_bounds_how_many_people_may_hold_the_name() -> None:
+    # Two identified people hold the name: enough by default (the best of them, the margin
+    # applying), not with holders 1; a name three people hold never.
+    two = _unique_name_case(2, 0.05)
+    assert two["f1#0"]["person_key"] == "openreview:~Kartik_Ahuja1"
+    assert two["f1#0"]["cluster_evidence"].startswith("unique name")
+    strict = _unique_name_case(2, 0.05, params={"unique_name_holders": 1})
+    assert strict["f1#0"]["rule"] == "singleton"
+    three = _unique_name_case(3, 0.05)
+    assert three["f1#0"]["rule"] == "singleton"

@@ -36,11 +36,12 @@ NEWCOMERS = [
 ]
 
 
-def world_con():
-    """A connection holding the world of labs A-D and the newcomers (``authorships``,
-    ``papers``)."""
+def world_con(extra: list[dict[str, object]] | None = None):
+    """A connection holding the world of labs A-D and ``extra`` rows (by default the
+    newcomers) as ``authorships``, and ``papers``."""
     w = build_world(labs="ABCD")
-    authorships = pa.concat_tables([w.authorships, table(NEWCOMERS)]).drop_columns(["truth"])
+    rows = table(NEWCOMERS if extra is None else extra)
+    authorships = pa.concat_tables([w.authorships, rows]).drop_columns(["truth"])
     con = ibis.duckdb.connect()
     con.create_table("authorships", authorships)
     con.create_table("papers", w.papers)
@@ -166,3 +167,119 @@ def test_unscored_years_stand_for_unidentified_records() -> None:
     # (22 of 24 here: fewer ids to learn from than with 2021 visible)
     assert ours.recall_known >= 0.9
     assert ours.false_attach_new == 0.0
+
+
+# --- time split: the newest year linked with earlier years only -------------------------
+
+#: Newcomers of 2023 (the hidden year), a record of another venue of 2023 and one of 2024:
+#: the last two are neither earlier nor hidden, so a time split leaves them out.
+FUTURE = [
+    row(
+        "f1#0",
+        "Wei Wang",
+        year=2023,
+        spid="openreview:~Wei_Wang9",
+        aff="Fudan University",
+        domain="fudan.edu.cn",
+    ),
+    row(
+        "f1#1",
+        "Qiang Zhao",
+        year=2023,
+        spid="openreview:~Qiang_Zhao1",
+        aff="Fudan University",
+        domain="fudan.edu.cn",
+    ),
+    row("e1#0", "Amelia Hart", year=2023, venue="emnlp", spid="openreview:~Amelia_Hart1"),
+    row("l1#0", "Amelia Hart", year=2024, venue="iclr", spid="openreview:~Amelia_Hart1"),
+]
+
+
+def future_con():
+    return world_con(FUTURE)
+
+
+def _ids(t: ibis.Table) -> set[str]:
+    return set(t.select("authorship_id").to_pyarrow()["authorship_id"].to_pylist())
+
+
+def test_time_split_keeps_earlier_years_and_the_hidden_venue_years_only() -> None:
+    con = future_con()
+    a = con.table("authorships")
+    earlier, corpus, year = evaluate.time_split(a, ("iclr2023",))
+    assert year == 2023
+    every = a.to_pyarrow().to_pylist()
+    assert _ids(earlier) == {r["authorship_id"] for r in every if r["year"] < 2023}
+    hidden = {r["authorship_id"] for r in every if (r["venue"], r["year"]) == ("iclr", 2023)}
+    assert _ids(corpus) == _ids(earlier) | hidden
+    # Another venue of the same year and a later year are in neither.
+    assert not {"e1#0", "l1#0"} & _ids(corpus)
+    with pytest.raises(ValueError, match="one year"):
+        evaluate.time_split(a, ("iclr2023", "iclr2022"))
+
+
+def _without_uid(model: dict) -> dict:
+    return {k: v for k, v in model.items() if k != "linker_uid"}
+
+
+@pytest.fixture(scope="module")
+def future_run():
+    con = future_con()
+    a = con.table("authorships")
+    scores, info = evaluate.evaluate(con, a, con.table("papers"), hide=("iclr2023",), future=True)
+    return {s.method: s for s in scores}, info, con
+
+
+def test_time_split_scores_the_hidden_year_against_earlier_people(future_run) -> None:
+    scores, info, con = future_run
+    ours = scores["splink linkage"]
+    every = con.table("authorships").to_pyarrow().to_pylist()
+    # Known: a hidden (iclr2023) profile seen with its id before 2023. Amelia Hart's emnlp2023
+    # and 2024 records do not make anyone known (not earlier), and are not scored.
+    seen = {r["source_person_id"] for r in every if r["year"] < 2023 and r["source_person_id"]}
+    hidden = [r for r in every if (r["venue"], r["year"]) == ("iclr", 2023)]
+    known = sum(r["source_person_id"] in seen for r in hidden)
+    assert (ours.n_known, ours.n_new) == (known, len(hidden) - known)
+    assert len(hidden) - known > 0
+    assert info["time split: linked with years before"] == 2023
+    assert info["time split: training authorships"] == 4 * 5 * 2 * 3
+    assert ours.recall_known >= 0.9
+    # No new person goes to someone with ids (the new Wei Wang stays apart); lab members new
+    # to ids join their own unidentified papers of 2018-2020 ("no ids", the same human).
+    assert ours.false_attach_new_ids == 0.0
+    assert scores["exact name"].false_attach_new_ids > 0.0
+
+
+def test_time_split_model_is_trained_on_earlier_years_alone(future_run) -> None:
+    from talentflow.identity.link import link
+
+    _, info, con = future_run
+    a = con.table("authorships")
+    earlier, _, _ = evaluate.time_split(a, ("iclr2023",))
+    alone = link(con, earlier, con.table("papers"))
+    trained = alone.model
+    alone.drop(con)
+    assert _without_uid(info["model"]) == _without_uid(trained)
+    # Training on the masked corpus with the hidden year (the plain evaluation) gives
+    # another model: the time split's is not that one.
+    _, plain = evaluate.evaluate(con, a, con.table("papers"), hide=("iclr2023",))
+    assert _without_uid(plain["model"]) != _without_uid(trained)
+
+
+def test_review_labels_give_the_fragmentation_aware_reading() -> None:
+    import pandas as pd
+
+    con = world_con()
+    a = con.table("authorships")
+    # Every reviewed link to another profile was wrong, none of the others: the reading
+    # is the share attached to another profile (here none) and at most its bound.
+    labels = pd.DataFrame(
+        {
+            "attached_to": ["openreview", "other ids", "no ids"],
+            "verdict": ["different", "same", "same"],
+        }
+    )
+    scores, info = evaluate.evaluate(con, a, con.table("papers"), hide=("iclr2022",), labels=labels)
+    point, high = info["new wrongly attached, fragmentation-aware (review rates; upper 95%)"]
+    assert point == 0.0 and high == 0.0
+    assert scores[0].false_attach_new == 0.0

@@ -23,7 +23,10 @@ def test_split_holds_out_families_and_years():
     assert split_of("nips", 2017) == "test"
     assert split_of("nips", 2018) == "train"
     assert split_of("coling", 2020) == "calibration"
-    assert split_of("cvpr", 2019) == "train"
+    assert split_of("cvpr", 2018) == "train"
+    # the fresh held-out split: the newest labelled year of two venues
+    assert split_of("cvpr", 2019) == "fresh" and split_of("acl", 2022) == "fresh"
+    assert split_of("acl", 2021) == "train"
 
 
 def test_read_labelled_aligns_indices(tmp_path):

@@ -170,17 +170,25 @@ def test_person_institution_and_search(client: TestClient) -> None:
     assert hit["institution"] == "Google"
 
 
-def test_search_gives_an_institution_its_most_frequent_country(
-    tmp_path_factory: pytest.TempPathFactory, client: TestClient
-) -> None:
+def _store_rows(tmp_path_factory: pytest.TempPathFactory, sql: str) -> list[tuple]:
+    """Rows of ``sql`` read straight from the test store (what the API must agree with)."""
     import duckdb
 
     con = duckdb.connect(str(shared_store(tmp_path_factory)), read_only=True)
-    counts = con.execute(
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_search_gives_an_institution_its_most_frequent_country(
+    tmp_path_factory: pytest.TempPathFactory, client: TestClient
+) -> None:
+    counts = _store_rows(
+        tmp_path_factory,
         "SELECT institution, country, count(*) FROM person_years WHERE country IS NOT NULL "
-        "AND lower(institution) LIKE '%univ%' GROUP BY ALL"
-    ).fetchall()
-    con.close()
+        "AND lower(institution) LIKE '%univ%' GROUP BY ALL",
+    )
     best: dict[str, tuple[int, str]] = {}
     for inst, country, n in counts:  # most rows, ties to the first country name
         if inst not in best or (-n, country) < (-best[inst][0], best[inst][1]):
@@ -293,3 +301,35 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(StoreError, match="no store"):
         create_app(tmp_path / "missing.duckdb")
+
+
+def test_search_shows_each_person_main_institutions_country_and_years(
+    tmp_path_factory: pytest.TempPathFactory, client: TestClient
+) -> None:
+    rows = _store_rows(
+        tmp_path_factory,
+        "SELECT person_id, institution, country FROM person_years WHERE person_id IN "
+        "(SELECT person_id FROM persons WHERE lower(display_name) LIKE '%li wei%')",
+    )
+    from collections import Counter, defaultdict
+
+    insts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    countries: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for pid, inst, country in rows:
+        insts[pid].update([inst] if inst is not None else [])
+        countries[pid].update([country] if country is not None else [])
+
+    def top(counts: Counter[str], k: int) -> list[str]:  # most years, ties to the name
+        return sorted(counts, key=lambda v: (-counts[v], v))[:k]
+
+    found = client.get("/api/search", params={"q": "li wei", "limit": 50}).json()["persons"]
+    assert len(found) > 1  # namesakes to tell apart
+    for p in found:
+        assert p["institutions"] == "; ".join(top(insts[p["person_id"]], 2))
+        assert p["country"] == top(countries[p["person_id"]], 1)[0]
+        assert p["first_year"] <= p["last_year"]
+    # The page shows them beside each name.
+    page = client.get("/search", params={"q": "li wei"}).text
+    first = found[0]
+    assert first["institutions"].split("; ")[0] in page
+    assert f"{first['first_year']}–{first['last_year']}" in page

@@ -204,8 +204,14 @@ def test_person_pages_hide_hashed_email_ids(client: TestClient) -> None:
 
 
 def test_search_results_show_affiliation(client: TestClient) -> None:
-    html = client.get("/search?q=li").text
-    assert "(last seen)" in html
+    import html as html_lib
+
+    page = html_lib.unescape(client.get("/search?q=li").text)
+    persons = client.get("/api/search", params={"q": "li"}).json()["persons"]
+    placed = [p for p in persons if p.get("institutions")]
+    assert placed, "the fixture has persons named li with an institution"
+    for p in placed:
+        assert f"{p['institutions']} · " in page
 
 
 def test_scenario_bands_are_95_percent() -> None:

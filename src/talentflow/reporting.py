@@ -30,7 +30,8 @@ def ingest_summary(db: str | Path, limit: int = 20) -> list[str]:
 
 
 def build_notices(db: str | Path) -> list[str]:
-    """Warnings of the last build that are not quarantined input (e.g. unmapped statuses)."""
+    """Warnings of the last build that are not quarantined input: unmapped statuses, and
+    reference data the resolver lacked (with how to get it)."""
     con = open_store(db)
     try:
         if "build_params" not in con.list_tables():
@@ -38,16 +39,22 @@ def build_notices(db: str | Path) -> list[str]:
         row = con.con.execute(
             "SELECT value FROM build_params WHERE stage = 'sources' AND name = 'unmapped_statuses'"
         ).fetchone()
+        ref = con.con.execute(
+            "SELECT value FROM build_params WHERE stage = 'resolve' AND name = 'reference_notes'"
+        ).fetchall()
     finally:
         con.disconnect()
+    notices = []
     unmapped = json.loads(row[0]) if row else {}
-    if not unmapped:
-        return []
-    listed = ", ".join(f"{status!r} ({n})" for status, n in list(unmapped.items())[:10])
-    return [
-        f"{sum(unmapped.values())} paper(s) have a status the decision table does not know, so "
-        f"their decision is 'unknown': {listed}; see docs/sources.md (Decisions and tiers)"
-    ]
+    if unmapped:
+        listed = ", ".join(f"{status!r} ({n})" for status, n in list(unmapped.items())[:10])
+        notices.append(
+            f"{sum(unmapped.values())} paper(s) have a status the decision table does not know, "
+            f"so their decision is 'unknown': {listed}; see docs/sources.md (Decisions and tiers)"
+        )
+    notes = json.loads(ref[-1][0]) if ref else []
+    notices.extend(str(n) for n in notes or [] if str(n).startswith("reference data missing"))
+    return notices
 
 
 def print_stats(db: str | Path, console: Console) -> None:

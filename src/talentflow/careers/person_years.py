@@ -1,10 +1,12 @@
 """Person-years: one row per person and year with papers (plus backfilled gap years).
 
-The main affiliation of a person-year is the institution on most of that year's author slots.
-Ties are broken, in order, by (1) a named institution before a country-only resolution, (2) the
-institution seen in more distinct years of the person's career (the stable home beats a visit),
-(3) a resolved country before an unresolved one, (4) alphabetical order, so the choice is
-deterministic. All other institutions and countries of the year are kept as secondary.
+The main affiliation of a person-year is the institution listed on most of that year's author
+slots (every ``+`` part of a slot counts). Ties are broken, in order, by (1) a named institution
+before a country-only resolution, (2) the affiliation listed *first* on more papers (the
+author's main one), (3) the institution seen in more distinct years of the person's career (the
+stable home beats a visit), (4) a resolved country before an unresolved one, (5) alphabetical
+order, so the choice is deterministic. All other institutions and countries of the year are
+kept as secondary. Tenures and events read the first-listed affiliation of each slot only.
 
 Gap years of at most ``b`` years between two observed years are added with ``observed = false``
 and carry the main affiliation of the last observed year before the gap.
@@ -19,14 +21,30 @@ from ibis import _
 
 from talentflow.careers.positions import _SENIORITY, resolve_stage
 
+_PARTS_TYPE = "array<struct<institution: string, country: string, sector: string>>"
+
 _STAGE_RANK = ibis.cases(
     *[(_.career_stage == s, r) for s, r in _SENIORITY.items() if s != "staff"], else_=-1
 )
 
 
 def observations(authorships: Any) -> Any:
-    """The linked author slots the careers stage reads, one row per authorship."""
-    return authorships.filter(_.person_id.notnull(), _.year.notnull()).select(
+    """The linked author slots the careers stage reads, one row per authorship.
+
+    A headquarters fallback (``hq_fallback``: the slot named only an organisation with sites
+    in several countries) takes the person's known site country there; see
+    :func:`carry_site_country`.
+    """
+    # stores resolved before the flag existed have no fallbacks
+    fallback = (
+        authorships.hq_fallback.fill_null(False)
+        if "hq_fallback" in authorships.columns
+        else ibis.literal(False)
+    )
+    parts = (
+        authorships.other_parts if "other_parts" in authorships.columns else ibis.null(_PARTS_TYPE)
+    )
+    obs = authorships.filter(_.person_id.notnull(), _.year.notnull()).select(
         "person_id",
         year=_.year.cast("int64"),
         paper_id=_.paper_id,
@@ -34,14 +52,81 @@ def observations(authorships: Any) -> Any:
         country=_.country,
         sector=_.sector,
         career_position=_.career_position,
+        hq_fallback=fallback,
+        other_parts=parts,
     )
+    return carry_site_country(obs)
+
+
+def carry_site_country(obs: Any) -> Any:
+    """Replace a headquarters-fallback country by the person's known site country.
+
+    For every (person, organisation, year) resolved only to the organisation's headquarters,
+    the country comes from the person's nearest year with a *known* site of the same
+    organisation (a lab or campus named, or a place given); at equal distance the earlier year
+    wins (the site carries over), then the more frequent country. Without any known site the
+    headquarters stays. So a stayer at Microsoft Research Asia who sometimes writes only
+    "Microsoft" stays in China, while a move from Beijing to Redmond (named) remains a move.
+    """
+    known = (
+        obs.filter(~_.hq_fallback, _.institution.notnull(), _.country.notnull())
+        .group_by(["person_id", "institution", "year", "country"])
+        .agg(k_n=_.count())
+        .rename(k_year="year", k_country="country")
+    )
+    fallback = obs.filter(_.hq_fallback, _.institution.notnull())
+    fallback = fallback.select("person_id", "institution", "year").distinct()
+    cand = fallback.inner_join(known, ["person_id", "institution"])
+    cand = cand.mutate(dist=(_.year - _.k_year).abs())
+    w = ibis.window(
+        group_by=["person_id", "institution", "year"],
+        order_by=[
+            _.dist,
+            ibis.desc((_.k_year < _.year).cast("int8")),
+            ibis.desc("k_n"),
+            _.k_country,
+        ],
+    )
+    site = (
+        cand.mutate(_r=ibis.row_number().over(w))
+        .filter(_._r == 0)
+        .select("person_id", "institution", "year", site_country=_.k_country)
+    )
+    cols = obs.columns
+    joined = obs.left_join(site, ["person_id", "institution", "year"])
+    return joined.select(
+        *[c for c in cols if c != "country"],
+        country=ibis.ifelse(
+            joined.hq_fallback & joined.site_country.notnull(), joined.site_country, joined.country
+        ),
+    ).select(*cols)
+
+
+def listed_affiliations(obs: Any) -> Any:
+    """Every affiliation each slot lists: the first (``first = true``) and the others."""
+    keep = ["person_id", "year", "paper_id"]
+    first = obs.select(*keep, "institution", "country", "sector", first=ibis.literal(True))
+    others = obs.filter(_.other_parts.notnull()).select(*keep, "other_parts").unnest("other_parts")
+    others = others.select(
+        *keep,
+        institution=_.other_parts.institution,
+        country=_.other_parts.country,
+        sector=_.other_parts.sector,
+        first=ibis.literal(False),
+    )
+    return first.union(others)
 
 
 def main_affiliation(obs: Any) -> Any:
-    """Per person-year, every (institution, country, sector) with its rank (1 = main)."""
-    named = obs.filter(_.institution.notnull() | _.country.notnull())
+    """Per person-year, every (institution, country, sector) with its rank (1 = main).
+
+    Every listed affiliation counts (a joint "A + B" slot is a paper at A and at B); among
+    places listed on as many papers, the one listed first more often is the main one.
+    """
+    named = listed_affiliations(obs).filter(_.institution.notnull() | _.country.notnull())
     per_aff = named.group_by(["person_id", "year", "institution", "country", "sector"]).agg(
-        n=_.paper_id.nunique()
+        n=_.paper_id.nunique(),
+        n_first=_.paper_id.nunique(where=_.first),
     )
     inst_years = (
         named.filter(_.institution.notnull())
@@ -56,13 +141,14 @@ def main_affiliation(obs: Any) -> Any:
         order_by=[
             _.institution.isnull(),
             ibis.desc("n"),
+            ibis.desc("n_first"),
             ibis.desc("inst_years"),
             _.country.isnull(),
             _.institution,
             _.country,
         ],
     )
-    return ranked.mutate(rank=ibis.row_number().over(w) + 1)
+    return ranked.mutate(rank=ibis.row_number().over(w) + 1).drop("n_first")
 
 
 def career_stages(obs: Any, stages: Any) -> Any:

@@ -15,7 +15,7 @@ from talentflow.context import StageContext
 OUTPUTS = ("person_years", "tenures", "events", "person_profile")
 
 #: Columns the stage reads from ``authorships`` (added by resolve and identity).
-INPUT_COLUMNS = ("person_id", "institution", "country", "sector", "career_position")
+INPUT_COLUMNS = ("person_id", "institution", "country", "sector", "career_position", "hq_fallback")
 
 
 def careers_input(authorships: Any) -> tuple[Any, list[str]]:
@@ -26,7 +26,9 @@ def careers_input(authorships: Any) -> tuple[Any, list[str]]:
     """
     missing = [c for c in INPUT_COLUMNS if c not in authorships.columns]
     if missing:
-        authorships = authorships.mutate(**{c: ibis.null("string") for c in missing})
+        authorships = authorships.mutate(
+            **{c: ibis.null("boolean" if c == "hq_fallback" else "string") for c in missing}
+        )
     return authorships, missing
 
 

@@ -37,6 +37,9 @@ def resolve(
     data: Path | None = typer.Option(  # noqa: B008
         None, "--data", help="Data folder with registries/ and paperlists/ (gazetteer)."
     ),
+    registries: Path | None = typer.Option(  # noqa: B008
+        None, "--registries", help="Registries folder, when not DATA/registries."
+    ),
 ) -> None:
     """Resolve affiliation strings to institution, country (ISO2), sector and confidence.
 
@@ -44,14 +47,24 @@ def resolve(
     write each with institution, institution_id, country, countries, sector, confidence and
     evidence added; bad lines are reported with their line number (exit code 1) and the
     others are still resolved.
+
+    Reference data (registries, labelled paper lists) comes from --data, else from the cache
+    `talentflow fetch` fills, else (registries only) from the copy shipped with talentflow;
+    what is missing is said on stderr.
     """
+    from talentflow.resolve.gazetteer import load_gazetteer
     from talentflow.resolve.jsonl import resolve_lines
+    from talentflow.resolve.reference import find_reference
     from talentflow.resolve.resolver import Resolver
 
     if (text is None) == (input is None):
         console.print("[red]error:[/] give either one TEXT or --input (not both)")
         raise typer.Exit(EXIT_USAGE)
-    resolver = Resolver(data_dir=_data_dir(data))
+    reference = find_reference(_data_dir(data), registries)
+    for note in reference.notes:
+        level = "warning" if note.startswith("reference data missing") else "note"
+        console.print(f"[yellow]{level}:[/] {note}", highlight=False, soft_wrap=True)
+    resolver = Resolver(load_gazetteer(_data_dir(data), reference=reference))
     if text is not None:
         res = resolver.resolve(text, domain)
         out = Console()

@@ -24,6 +24,13 @@ Exact-name matching is scored the same way as a baseline: a hidden authorship jo
 identifier cluster (outside the hidden venue-years) with the same raw name and the most
 authorships; it can only attach to people with ids.
 
+A **time split** (``future``, ``--time-split``) links the hidden venue-years of one year as
+a later year would be linked: beside them only earlier years (other venues of that year and
+later years are left out), and the model trained on the earlier years alone, so the hidden
+records inform no parameter. Held out: :data:`TIME_SPLIT_HELD_OUT`; for development:
+:data:`TIME_SPLIT_DEVELOPMENT`. Over-splitting (``--oversplit``) is measured by
+:mod:`talentflow.identity.oversplit`.
+
 Run ``uv run python -m talentflow.identity.evaluate --db STORE``.
 """
 
@@ -36,12 +43,19 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import pandas as pd
 
-from talentflow.identity import features, identifiers, review
+from talentflow.identity import identifiers, oversplit, review
 from talentflow.identity.link import link
+from talentflow.identity.truth import mask, write_truth
 
 #: Venue-years hidden by default: OpenReview venue-years with many returning authors.
 DEFAULT_HIDE = ("iclr2022", "nips2023", "corl2024")
+#: The time split's held-out venue-years: the newest OpenReview year of NeurIPS and of ICML,
+#: chosen before any measurement and never tuned on (``--time-split``).
+TIME_SPLIT_HELD_OUT = ("nips2024", "icml2024")
+#: The time split for development: the newest OpenReview year of ICLR.
+TIME_SPLIT_DEVELOPMENT = ("iclr2023",)
 
 
 @dataclass
@@ -67,29 +81,42 @@ def _venue_year(t: ibis.Table) -> ibis.Value:
 
 
 def prepare(
-    con: Any, authorships: ibis.Table, *, hide: tuple[str, ...] = DEFAULT_HIDE
+    con: Any,
+    authorships: ibis.Table,
+    *,
+    hide: tuple[str, ...] = DEFAULT_HIDE,
+    truth_from: ibis.Table | None = None,
 ) -> ibis.Table:
     """Write the truth (``_eval_truth``) and return the authorships with ``hide`` ids removed.
 
     The truth is the identifier clusters of the *unmasked* corpus (after the same trust
-    guards the stage applies); the masked copy is ``_eval_masked`` on ``con``.
+    guards the stage applies), of ``truth_from`` when given (a time split links part of the
+    corpus but reads the truth from all of it); the masked copy is ``_eval_masked`` on
+    ``con``.
     """
-    names = features.name_table(con, authorships)
-    con.create_table("_eval_names", names, overwrite=True)
-    feats = features.authorship_features(authorships, con.table("_eval_names"), None)
-    con.create_table("_eval_feats", feats, overwrite=True)
-    truth = identifiers.identifier_clusters(con, authorships, con.table("_eval_feats"))
-    con.create_table("_eval_truth", truth, overwrite=True)
-    hidden_flag = _venue_year(authorships).isin(list(hide))
-    id_cols = [c for c in identifiers.ID_COLUMNS if c in authorships.columns]
-    masked = authorships.mutate(
-        **{
-            c: ibis.ifelse(hidden_flag, ibis.null(authorships[c].type()), authorships[c])
-            for c in id_cols
-        }
+    write_truth(con, authorships if truth_from is None else truth_from)
+    return mask(con, authorships, _venue_year(authorships).isin(list(hide)))
+
+
+def time_split(
+    authorships: ibis.Table, hide: tuple[str, ...]
+) -> tuple[ibis.Table, ibis.Table, int]:
+    """``(earlier, corpus, year)`` for linking the venue-years ``hide`` of one ``year`` as
+    the future: ``earlier`` holds every authorship of an earlier year (the model trains on
+    it alone), ``corpus`` those and the ``hide`` venue-years (what is linked). Authorships of
+    that year at other venues and of later years are in neither.
+    """
+    years = sorted({v[-4:] for v in hide})
+    if not hide or len(years) != 1 or not years[0].isdigit():
+        raise ValueError(
+            f"a time split hides venue-years of one year (e.g. nips2024,icml2024), got {hide}"
+        )
+    year = int(years[0])
+    earlier = authorships.filter(authorships.year < year)
+    corpus = authorships.filter(
+        (authorships.year < year) | _venue_year(authorships).isin(list(hide))
     )
-    con.create_table("_eval_masked", masked, overwrite=True)
-    return con.table("_eval_masked")
+    return earlier, corpus, year
 
 
 def hidden_rows(
@@ -290,6 +317,8 @@ def evaluate(
     review_sheet: str | Path | None = None,
     review_per_stratum: int = 25,
     review_seed: int = 20261130,
+    future: bool = False,
+    labels: Any = None,
 ) -> tuple[list[Scores], dict[str, Any]]:
     """Hide ids of ``hide`` venue-years, relink, and score linkage and the exact-name baseline.
 
@@ -299,12 +328,38 @@ def evaluate(
     ``review_sheet`` writes a sample of the new people the truth calls wrongly attached, with
     the people they were attached to, for a clerical review (:mod:`talentflow.identity.review`),
     and a CSV beside it (same name, ``.csv``) to fill in the verdicts.
+
+    ``future`` makes it a time split (:func:`time_split`): the ``hide`` venue-years (of one
+    year) are linked as a later year would be, with only earlier years beside them, and with
+    the model (u, m, prior) trained on those earlier years alone; the hidden records inform no
+    parameter. The truth is still read from the whole unmasked corpus.
+
+    ``labels`` (a clerical review's labels, pandas: ``attached_to``, ``verdict``) adds the
+    fragmentation-aware reading of new people wrongly attached: this run's shares per
+    stratum times the review's rates (:func:`review.transferred`).
     """
     if identified_only:
         authorships = identified(authorships)
-    masked = prepare(con, authorships, hide=(*hide, *unscored))
+    trained = None
+    split: dict[str, Any] = {}
+    truth_from = None
+    if future:
+        earlier, corpus, year = time_split(authorships, hide)
+        t0 = time.perf_counter()
+        training = link(con, earlier, papers, params=params)
+        trained = training.model
+        training.drop(con)
+        if trained is None:
+            raise ValueError(f"a time split found nothing to train on before {year}")
+        split = {
+            "time split: linked with years before": year,
+            "time split: training seconds": round(time.perf_counter() - t0, 1),
+            "time split: training authorships": int(earlier.count().execute()),
+        }
+        truth_from, authorships = authorships, corpus
+    masked = prepare(con, authorships, hide=(*hide, *unscored), truth_from=truth_from)
     t0 = time.perf_counter()
-    result = link(con, masked, papers, params=params)
+    result = link(con, masked, papers, params=params, trained_model=trained)
     seconds = time.perf_counter() - t0
     rows = hidden_rows(con, authorships, result.assignments, hide=hide, unscored=unscored)
     if dump is not None:
@@ -322,16 +377,28 @@ def evaluate(
         )
     scores, breakdown = scores_of(df)
     every, _ = scores_of(df, profiles_only=False)
+    if labels is not None:
+        scored = df[df.profile]
+        n_new = int((~scored.known.astype(bool)).sum())
+        counts = scored.attached_to.value_counts().to_dict()
+        shares = {k: v / n_new for k, v in counts.items()} if n_new else {}
+        point, high = review.transferred(shares, labels)
+        breakdown["new wrongly attached, fragmentation-aware (review rates; upper 95%)"] = [
+            round(point, 4),
+            round(high, 4),
+        ]
     info = {
         "hidden": list(hide),
         "corpus": "identified authorships only" if identified_only else "every authorship",
         "unscored": list(unscored),
         "link_seconds": round(seconds, 1),
+        **split,
         "all hidden ids (e-mails too), known/new": {
             s.method: [round(s.recall_known, 3), round(s.false_attach_new, 3)] for s in every
         },
         **breakdown,
         **result.stats,
+        "model": result.model,
     }
     result.drop(con)
     for name in ("_eval_names", "_eval_feats", "_eval_truth", "_eval_masked", "_eval_lab"):
@@ -379,7 +446,34 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="a talentflow store (read only)")
     parser.add_argument(
-        "--hide", default=",".join(DEFAULT_HIDE), help="venue-years to hide, comma-separated"
+        "--hide",
+        help="venue-years to hide, comma-separated (default: "
+        f"{','.join(DEFAULT_HIDE)}; with --time-split {','.join(TIME_SPLIT_HELD_OUT)})",
+    )
+    parser.add_argument(
+        "--time-split",
+        action="store_true",
+        help="link the hidden venue-years (of one year) with earlier years only, the model "
+        "trained on earlier years only",
+    )
+    parser.add_argument(
+        "--oversplit",
+        type=float,
+        metavar="FRACTION",
+        help="instead: hide every id of this fraction of OpenReview humans in every year and "
+        "count the person records each ends up in (e.g. 0.1)",
+    )
+    parser.add_argument(
+        "--oversplit-seed",
+        type=int,
+        default=oversplit.HELD_OUT_SEED,
+        help=f"the over-split sample's seed ({oversplit.DEVELOPMENT_SEED}: development, "
+        f"{oversplit.HELD_OUT_SEED}: held out)",
+    )
+    parser.add_argument(
+        "--review-labels",
+        help="a clerical review's labels (CSV with attached_to, verdict): adds the "
+        "fragmentation-aware reading from its per-stratum rates",
     )
     parser.add_argument(
         "--set",
@@ -407,12 +501,30 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     params = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    labels = pd.read_csv(args.review_labels) if args.review_labels else None
     con, a, papers = load_store(args.db)
+    console = Console()
+    if args.oversplit is not None:
+        found = oversplit.evaluate(
+            con,
+            a,
+            papers,
+            fraction=args.oversplit,
+            seed=args.oversplit_seed,
+            params=params,
+            dump=args.dump,
+            labels=labels,
+        )
+        console.print(found)
+        return
+    hide = args.hide or ",".join(TIME_SPLIT_HELD_OUT if args.time_split else DEFAULT_HIDE)
     scores, info = evaluate(
         con,
         a,
         papers,
-        hide=tuple(args.hide.split(",")),
+        hide=tuple(hide.split(",")),
+        future=args.time_split,
+        labels=labels,
         params=params,
         dump=args.dump,
         identified_only=args.identified_only,
@@ -422,7 +534,8 @@ def main(argv: list[str] | None = None) -> None:
         review_seed=args.review_seed,
     )
     table = Table(
-        title=f"identity evaluation (hidden: {', '.join(info['hidden'])}; {info['corpus']}"
+        title=("time split, " if args.time_split else "")
+        + f"identity evaluation (hidden: {', '.join(info['hidden'])}; {info['corpus']}"
         + (f"; unscored: {', '.join(info['unscored'])})" if info["unscored"] else ")")
     )
     for col in (
@@ -445,9 +558,9 @@ def main(argv: list[str] | None = None) -> None:
             f"{s.false_attach_new_profile:.3f}",
             str(s.n_new),
         )
-    console = Console()
     console.print(table)
-    console.print({k: v for k, v in info.items() if k not in ("hidden", "corpus", "unscored")})
+    skip = ("hidden", "corpus", "unscored", "model")
+    console.print({k: v for k, v in info.items() if k not in skip})
 
 
 if __name__ == "__main__":

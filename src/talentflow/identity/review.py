@@ -83,12 +83,7 @@ def estimate(
     ``authorship_id`` and ``verdict``; labels of authorships not among the wrongly attached
     new people of ``rows`` are an error (a sheet from another run).
     """
-    missing = [c for c in ("authorship_id", "verdict") if c not in labels.columns]
-    if missing:
-        raise ValueError(f"the labels have no column {', '.join(missing)}")
-    bad = set(labels.verdict) - set(VERDICTS)
-    if bad:
-        raise ValueError(f"unknown verdicts {sorted(bad)}: use one of {VERDICTS}")
+    _check(labels, ("authorship_id", "verdict"))
     scored = rows[rows.profile.astype(bool)]
     n_new = int((~scored.known.astype(bool)).sum())
     w = wrong_new(rows)
@@ -98,23 +93,65 @@ def estimate(
             f"{len(stray)} labelled authorships are not wrongly attached new people of these "
             f"rows (e.g. {sorted(stray)[0]}): labels and rows come from different runs"
         )
-    # Bonferroni over the strata: every stratum's bound at once with ``confidence``.
-    each = 1.0 - (1.0 - confidence) / len(STRATA)
     lab = labels[["authorship_id", "verdict"]].merge(
         w[["authorship_id", "attached_to"]], on="authorship_id"
     )
+    rates = stratum_rates(lab, confidence)
     strata = []
     for s in STRATA:
         share = float((w.attached_to == s).sum()) / n_new if n_new else 0.0
-        mine = lab[lab.attached_to == s]
-        n = len(mine)
-        k = int((mine.verdict != "same").sum())
-        rate = k / n if n else 1.0
-        upper = float(beta.ppf(each, k + 1, n - k)) if n and k < n else 1.0
+        n, k, rate, upper = rates[s]
         strata.append(Stratum(s, share, n, k, rate, upper))
     point = sum(s.share_of_new * s.rate for s in strata)
     high = sum(s.share_of_new * s.upper for s in strata)
     return point, high, strata
+
+
+def _check(labels: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """Refuse labels without ``columns`` or with a verdict not in :data:`VERDICTS`."""
+    missing = [c for c in columns if c not in labels.columns]
+    if missing:
+        raise ValueError(f"the labels have no column {', '.join(missing)}")
+    bad = set(labels.verdict) - set(VERDICTS)
+    if bad:
+        raise ValueError(f"unknown verdicts {sorted(bad)}: use one of {VERDICTS}")
+
+
+def stratum_rates(
+    labels: pd.DataFrame, confidence: float = 0.95
+) -> dict[str, tuple[int, int, float, float]]:
+    """Per stratum (``attached_to``) of labelled links: reviewed, labelled not the same human
+    (``different`` or ``unsure``), their rate and its one-sided Clopper-Pearson upper bound
+    at ``1 - (1 - confidence) / 3`` (Bonferroni over the strata). A stratum nobody reviewed
+    has rate and bound 1 (all counted wrong)."""
+    _check(labels, ("attached_to", "verdict"))
+    each = 1.0 - (1.0 - confidence) / len(STRATA)
+    out = {}
+    for s in STRATA:
+        mine = labels[labels.attached_to == s]
+        n = len(mine)
+        k = int((mine.verdict != "same").sum())
+        rate = k / n if n else 1.0
+        upper = float(beta.ppf(each, k + 1, n - k)) if n and k < n else 1.0
+        out[s] = (n, k, rate, upper)
+    return out
+
+
+def transferred(
+    shares: dict[str, float], labels: pd.DataFrame, confidence: float = 0.95
+) -> tuple[float, float]:
+    """The share truly wrong, estimated by applying a clerical review's per-stratum rates
+    (``labels``: its ``attached_to`` and ``verdict``, usually of *another* run) to this
+    run's shares of links per stratum (``shares``: stratum -> share of the population):
+    the point estimate and the upper bound (see :func:`stratum_rates`).
+
+    It assumes the review's strata hold the same mix of right and wrong links here, which is
+    an extrapolation: say so next to the figure.
+    """
+    rates = stratum_rates(labels, confidence)
+    point = sum(shares.get(s, 0.0) * rates[s][2] for s in STRATA)
+    high = sum(shares.get(s, 0.0) * rates[s][3] for s in STRATA)
+    return point, high
 
 
 def sheet(

@@ -32,11 +32,12 @@ from typing import Any
 from talentflow.resolve import places
 from talentflow.resolve.domains import WEBMAIL, parse_domain
 from talentflow.resolve.normalize import fold, normalize, segments
+from talentflow.resolve.reference import Reference, default_cache_dir, find_reference
 from talentflow.resolve.sectors import ROR_TYPES, sector_from_name
 
 ENTITY, AMBIGUOUS, SITE, PLACE = 0, 1, 2, 3
 #: Bump when the compiled format or the build rules change (invalidates caches).
-FORMAT_VERSION = 14
+FORMAT_VERSION = 15
 
 #: Tokens that say nothing about which organisation is meant.
 GENERIC = frozenset(
@@ -178,6 +179,11 @@ class Gazetteer:
     country_names: dict[str, str]
     calibration: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Entities with sites in other countries than their own (multinationals, universities
+    #: with campuses abroad): their bare name is only a headquarters fallback.
+    multisite: frozenset[int] = frozenset()
+    #: Per multisite entity, the share of its labelled sightings placed at its headquarters.
+    hq_share: dict[int, float] = field(default_factory=dict)
 
 
 def _slug(text: str) -> str:
@@ -211,6 +217,9 @@ class _Builder:
         self.country_names = places.country_names(registry_dir)
         self.common: set[str] = set()
         self.label_names: set[str] = set()
+        self.hq_counts: dict[int, Counter[str]] = defaultdict(Counter)
+        self.missing_parents: list[str] = []
+        self.shadowed_sites: list[str] = []
 
     def entity(
         self,
@@ -346,6 +355,7 @@ class _Builder:
             if curated is not None and curated[0] == ENTITY:
                 label_entity[inst_key] = curated[1]
                 self.support[curated[1]] += total
+                self.hq_counts[curated[1]].update(ccs)
                 continue
             sector = self._sector_for(inst_key, name, top_cc)
             chosen = [
@@ -361,6 +371,7 @@ class _Builder:
                 if cc == top_cc:
                     best = idx
             assert best is not None
+            self.hq_counts[best].update(ccs)
             label_entity[inst_key] = best
         for member, head in rep.items():
             if head in label_entity:
@@ -479,6 +490,33 @@ class _Builder:
                 idx = self.entity(row["name"], cc, sector_from_name(row["name"]))
             self.curated[normalize(row["alias"])] = (ENTITY, idx, None)
 
+    def add_sites(self) -> None:
+        """Sites of multinationals and campuses abroad (``data/sites.csv``): each alias is a
+        SITE key of its parent organisation, placed in the site's country."""
+        text = resources.files("talentflow.resolve").joinpath("data/sites.csv").read_text("utf-8")
+        for row in csv.DictReader(text.splitlines()):
+            org, hq, cc = row["organisation"], row["hq_country"].strip(), row["country"].strip()
+            idx = self.by_key.get((normalize(org), hq))
+            if idx is None:
+                same = [i for i in self.names.get(normalize(org), ()) if self.entities[i][1] == hq]
+                idx = same[0] if same else None
+            if idx is None:
+                self.missing_parents.append(org)
+                sector = sector_from_name(org)
+                idx = self.entity(org, hq, sector, multinational=sector == "company")
+            for entry in [row["site"], *row["aliases"].split("|")]:
+                # "alias=CC": an alias of a site in another country than the row's
+                alias, _, own_cc = entry.partition("=")
+                key = normalize(alias)
+                known = self.curated.get(key)
+                if known is not None and known[0] == ENTITY:
+                    # "Microsoft Research Ltd" normalises to the curated "microsoft research":
+                    # an organisation's own name never becomes one of its sites
+                    self.shadowed_sites.append(alias)
+                    continue
+                if key:
+                    self.curated[key] = (SITE, idx, own_cc.strip() or cc)
+
     def _too_generic(self, name: str, toks: list[str]) -> bool:
         """Whether a name is made only of generic words ("Department of Computer Science",
         "Public Health") and so would match inside countless strings."""
@@ -514,6 +552,17 @@ class _Builder:
         for name, (cc, rank) in self.place_keys.items():
             keys[name] = (PLACE, cc, rank)
         keys.update(self.curated)
+        multisite = frozenset(
+            val[1] for val in keys.values() if val[0] == SITE and val[2] != self.entities[val[1]][1]
+        )
+        hq_share = {}
+        for idx in multisite:
+            counts = self.hq_counts.get(idx)
+            if counts:
+                hq = self.entities[idx][1]
+                # the labels call Hong Kong, Macao and Taiwan "China"
+                at_hq = counts[hq] + (counts["CN"] if hq in ("HK", "MO", "TW") else 0)
+                hq_share[idx] = at_hq / sum(counts.values())
         first: dict[str, int] = {}
         for key in keys:
             toks = key.split(" ")
@@ -528,6 +577,8 @@ class _Builder:
             region_codes=dict(places.REGION_CODES),
             tlds=places.tld_countries(self.registry_dir),
             country_names=self.country_names,
+            multisite=multisite,
+            hq_share=hq_share,
         )
 
 
@@ -558,6 +609,7 @@ def build_gazetteer(registry_dir: Path | None, slots: list[Any] | None = None) -
     if slots:
         builder.add_labels(slots)
     builder.add_aliases()
+    builder.add_sites()
     return builder.finish()
 
 
@@ -572,33 +624,32 @@ def _fingerprint(paths: list[Path]) -> list[tuple[str, int, int]]:
     return out
 
 
-def default_cache_dir() -> Path:
-    """``$TALENTFLOW_CACHE/resolve`` or ``$XDG_CACHE_HOME/talentflow/resolve`` (~/.cache)."""
-    base = os.environ.get("TALENTFLOW_CACHE")
-    if base:
-        return Path(base) / "resolve"
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "talentflow" / "resolve"
+#: Every labelled split; the production gazetteer learns from all of them.
+ALL_SPLITS = ("train", "calibration", "test", "fresh")
 
 
 def compile_gazetteer(
     data_dir: Path | None,
     *,
     registry_dir: Path | None = None,
-    learn_splits: tuple[str, ...] = ("train", "calibration", "test"),
+    labels_dir: Path | None = None,
+    learn_splits: tuple[str, ...] = ALL_SPLITS,
     calibrate: bool = True,
 ) -> Gazetteer:
-    """Build the gazetteer from ``data_dir`` (``registries/`` and ``paperlists/`` in it).
+    """Build the gazetteer from registries and labelled paper lists.
 
-    ``learn_splits`` says which labelled splits are training evidence (the evaluation passes
-    ``("train", "calibration")`` so held-out venue-years are never learned from). Confidence
-    is calibrated on the calibration split with a gazetteer learned from ``train`` only.
+    ``registry_dir`` defaults to ``data_dir / "registries"`` and ``labels_dir`` to
+    ``data_dir / "paperlists"``. ``learn_splits`` says which labelled splits are training
+    evidence (the evaluation passes ``("train", "calibration")`` so held-out venue-years are
+    never learned from). Confidence is calibrated on the calibration split with a gazetteer
+    learned from ``train`` only.
     """
     from talentflow.resolve.calibration import calibrate_gazetteer
     from talentflow.resolve.labels import read_labelled
 
     registry_dir = registry_dir or (data_dir / "registries" if data_dir else None)
-    slots = read_labelled(data_dir / "paperlists") if data_dir is not None else []
+    labels_dir = labels_dir or (data_dir / "paperlists" if data_dir else None)
+    slots = read_labelled(labels_dir) if labels_dir is not None else []
     learn = [s for s in slots if s.split in learn_splits]
     base = _Builder(registry_dir)
     base.add_labs()
@@ -608,11 +659,13 @@ def compile_gazetteer(
     if learn:
         builder.add_labels(learn)
     builder.add_aliases()
+    builder.add_sites()
     gaz = builder.finish()
     if calibrate and slots:
         builder = pickle.loads(snapshot)
         builder.add_labels([s for s in slots if s.split == "train"])
         builder.add_aliases()
+        builder.add_sites()
         train_only = builder.finish()
         gaz.calibration = calibrate_gazetteer(
             train_only, [s for s in slots if s.split == "calibration"]
@@ -632,35 +685,42 @@ def load_gazetteer(
     data_dir: str | Path | None = None,
     *,
     registry_dir: str | Path | None = None,
-    learn_splits: tuple[str, ...] = ("train", "calibration", "test"),
+    learn_splits: tuple[str, ...] = ALL_SPLITS,
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
+    reference: Reference | None = None,
 ) -> Gazetteer:
     """Load the gazetteer for ``data_dir``, compiling it once into a cache file.
+
+    Reference data (registries, labelled paper lists) is found by
+    :func:`~talentflow.resolve.reference.find_reference`: in ``data_dir``, else in the cache
+    ``talentflow fetch`` fills, else (registries only) in the copy shipped with the package.
+    What was used, and what is missing, is in ``gaz.meta["reference"]``.
 
     Parameters
     ----------
     data_dir
-        The build's data folder (holding ``registries/`` and ``paperlists/``); ``None`` gives
-        a gazetteer of the curated labs and place names only.
+        The build's data folder (may hold ``registries/`` and ``paperlists/``), or ``None``.
     registry_dir
-        Registries folder when it is not ``data_dir / "registries"``.
+        Registries folder when it is not ``data_dir / "registries"`` (no fallback then).
     learn_splits
         Labelled splits used as training evidence (see :mod:`talentflow.resolve.labels`).
     cache_dir
         Where compiled gazetteers are kept (default :func:`default_cache_dir`).
+    reference
+        Reference folders already located (default: located here).
     """
     data = Path(data_dir) if data_dir is not None else None
-    reg = (
-        Path(registry_dir) if registry_dir is not None else (data / "registries" if data else None)
-    )
+    ref = reference if reference is not None else find_reference(data, registry_dir)
+    reg = ref.registry_dir
+    labels_dir = ref.labels_dir
     inputs: list[Path] = []
-    for root, pattern in ((reg, "**/*"), (data / "paperlists" if data else None, "*/*.json")):
+    for root, pattern in ((reg, "**/*"), (labels_dir, "*/*.json")):
         if root is not None and root.exists():
             inputs.extend(sorted(p for p in root.glob(pattern) if p.is_file()))
     labs = b"".join(
         resources.files("talentflow.resolve").joinpath(f"data/{f}").read_bytes()
-        for f in ("labs.csv", "aliases.csv")
+        for f in ("labs.csv", "aliases.csv", "sites.csv")
     )
     code = b"".join(
         resources.files("talentflow.resolve").joinpath(m).read_bytes()
@@ -675,26 +735,30 @@ def load_gazetteer(
         )
     )
     digest = hashlib.sha256(
-        json.dumps([FORMAT_VERSION, _fingerprint(inputs), list(learn_splits), str(reg)]).encode()
+        json.dumps(
+            [FORMAT_VERSION, _fingerprint(inputs), list(learn_splits), str(reg), str(labels_dir)]
+        ).encode()
         + hashlib.sha256(labs + code).digest()
     ).hexdigest()[:24]
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache / f"gazetteer-{digest}.pickle"
-    if reg is None or not reg.exists():
+    if reg is None:
         use_cache = False  # without registries compiling takes well under a second
-    if not use_cache:
-        gaz = compile_gazetteer(data, registry_dir=reg, learn_splits=learn_splits)
-        gaz.meta["digest"] = digest
-        return gaz
-    gaz = _read_cache(path)
-    if gaz is None:
-        # One process compiles; concurrent builds wait for it instead of repeating the work.
+    cached = _read_cache(path) if use_cache else None
+    if cached is None and use_cache:
+        # One process compiles; concurrent builds wait for it instead of repeating it.
         with _compile_lock(cache, digest):
-            gaz = _read_cache(path)
-            if gaz is None:
-                gaz = compile_gazetteer(data, registry_dir=reg, learn_splits=learn_splits)
-                _write_cache(path, gaz)
+            cached = _read_cache(path)
+            if cached is None:
+                cached = compile_gazetteer(
+                    None, registry_dir=reg, labels_dir=labels_dir, learn_splits=learn_splits
+                )
+                _write_cache(path, cached)
+    gaz = cached or compile_gazetteer(
+        None, registry_dir=reg, labels_dir=labels_dir, learn_splits=learn_splits
+    )
     gaz.meta["digest"] = digest
+    gaz.meta["reference"] = ref.as_params()
     return gaz
 
 

@@ -41,6 +41,7 @@ PRIOR = {
     "inst+hint": 0.99,
     "inst>city": 0.9,
     "inst": 0.95,
+    "hq-fallback": 0.6,
     "hint": 0.95,
     "domain-inst": 0.9,
     "tld": 0.85,
@@ -65,6 +66,11 @@ class Resolution:
     confidence: float = 0.0
     evidence: list[str] = field(default_factory=list)
     method: str = "none"
+    #: The country is only the headquarters of an organisation with sites in several
+    #: countries ("Microsoft", microsoft.com): a low-confidence fallback.
+    hq_fallback: bool = False
+    #: The parts after the first: (institution, country, sector) each, in listed order.
+    other_parts: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready) of the resolution."""
@@ -77,6 +83,10 @@ class Resolution:
             "confidence": self.confidence,
             "evidence": list(self.evidence),
             "method": self.method,
+            "hq_fallback": self.hq_fallback,
+            "other_parts": [
+                {"institution": i, "country": c, "sector": s} for i, c, s in self.other_parts
+            ],
         }
 
 
@@ -96,13 +106,14 @@ class Resolver:
     ----------
     gazetteer
         A loaded :class:`~talentflow.resolve.gazetteer.Gazetteer`; by default the one of
-        ``data_dir`` (see :func:`~talentflow.resolve.gazetteer.load_gazetteer`).
+        ``data_dir`` (see :func:`~talentflow.resolve.gazetteer.load_gazetteer`), whose
+        reference data is found even when ``data_dir`` holds none.
     data_dir
         The build's data folder (``registries/``, ``paperlists/``).
 
     Examples
     --------
-    >>> r = Resolver()  # curated labs and place names only
+    >>> r = Resolver()  # reference data from the fetch cache or the copy shipped with talentflow
     >>> r.resolve("Tencent AI Lab, Seattle").country
     'US'
     """
@@ -253,17 +264,22 @@ class Resolver:
         if dom_cc:
             evidence.append(f"domain {dom.domain if dom else ''} -> {dom_cc} ({dom_method})")
         ent_cc = gaz.entities[entity][1] if entity is not None else None
+        multisite = gaz.multisite
         if site_cc:
             country, method = site_cc, "site"
         elif entity is not None and hint is not None:
+            # a place beats the headquarters of a company or of a university with campuses
+            # abroad ("NYU, Shanghai"); for others only a country name does (branch campus)
+            sited = gaz.entities[entity][4] or entity in multisite
             if hint[0] == ent_cc:
                 country, method = ent_cc, "inst+hint"
-            elif gaz.entities[entity][4] or hint[1] >= 3:
-                country, method = hint[0], ("hint>hq" if gaz.entities[entity][4] else "hint>inst")
+            elif sited or hint[1] >= 3:
+                country, method = hint[0], ("hint>hq" if sited else "hint>inst")
             else:
                 country, method = ent_cc, "inst>city"
         elif entity is not None:
-            country, method = ent_cc, "inst"
+            # a bare name of an organisation with sites abroad says only where its HQ is
+            country, method = ent_cc, ("hq-fallback" if entity in multisite else "inst")
         elif hint is not None:
             country, method = hint[0], "hint"
             if dom_entity is not None and _same(dom_cc or "", country):
@@ -272,9 +288,15 @@ class Resolver:
             country, method = dom_cc, dom_method
             if dom_entity is not None:
                 entity = dom_entity
+                if entity in multisite:
+                    method = "hq-fallback"
         else:
             country, method = None, "none"
-        if country is not None and dom_cc is not None and method not in ("tld", "edu"):
+        if (
+            country is not None
+            and dom_cc is not None
+            and method not in ("tld", "edu", "hq-fallback")
+        ):
             method += "|dom-agree" if _same(dom_cc, country) else "|dom-conflict"
         return _Part(entity, country, method, evidence, entity is not None or bool(site_cc))
 
@@ -326,10 +348,18 @@ class Resolver:
         res = Resolution(countries=[r.country for r in results], method=primary.method)
         res.country = primary.country
         res.evidence = primary.evidence or ["nothing recognised"]
+        for r in results[1:]:
+            ent = gaz.entities[r.entity] if r.entity is not None else None
+            res.other_parts.append((ent[0] if ent else None, r.country, ent[2] if ent else None))
         if primary.entity is not None:
             name, _cc, sector, iid, _m = gaz.entities[primary.entity]
             res.institution, res.institution_id, res.sector = name, iid, sector
         res.confidence = self.confidence(primary.method) if res.country else 0.0
+        if primary.method == "hq-fallback" and primary.entity is not None:
+            # at most the share of the organisation's labelled sightings at its headquarters
+            res.hq_fallback = True
+            share = gaz.hq_share.get(primary.entity, PRIOR["hq-fallback"])
+            res.confidence = round(min(res.confidence, share), 4)
         return res
 
     def _part_cached(self, part: str, dom: DomainInfo | None, use_domain: bool) -> _Part:

@@ -7,7 +7,6 @@ the same gazetteer). The join back onto ``authorships`` is one Ibis expression.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import ibis
@@ -15,11 +14,14 @@ import pyarrow as pa
 
 from talentflow.resolve.gazetteer import load_gazetteer
 from talentflow.resolve.normalize import normalize
+from talentflow.resolve.reference import find_reference
 from talentflow.resolve.resolver import Resolver
 
 STAGE = "resolve"
 #: Columns the stage adds to ``authorships``.
-JOINED = ("institution", "institution_id", "country", "sector")
+JOINED = ("institution", "institution_id", "country", "sector", "hq_fallback", "other_parts")
+#: One resolved affiliation part after the first.
+PART = pa.struct([("institution", pa.string()), ("country", pa.string()), ("sector", pa.string())])
 
 SCHEMA = pa.schema(
     [
@@ -34,6 +36,8 @@ SCHEMA = pa.schema(
         ("confidence", pa.float64()),
         ("evidence", pa.list_(pa.string())),
         ("method", pa.string()),
+        ("hq_fallback", pa.bool_()),
+        ("other_parts", pa.list_(PART)),
     ]
 )
 _RESULT_COLS = SCHEMA.names[3:]
@@ -94,6 +98,8 @@ def resolve_pairs(
                 r.confidence,
                 r.evidence,
                 r.method,
+                r.hq_fallback,
+                [{"institution": i, "country": c, "sector": s} for i, c, s in r.other_parts],
             )
             cached[key] = vals
             fresh += 1
@@ -110,10 +116,10 @@ def run(ctx: Any) -> None:
     con = ctx.con
     params = ctx.params
     data_dir = params.get("data_dir", ctx.data_dir)
-    registry_dir = params.get("registry_dir")
-    if registry_dir is None and data_dir is not None:
-        registry_dir = Path(data_dir) / "registries"
-    gaz = load_gazetteer(data_dir, registry_dir=registry_dir)
+    reference = find_reference(data_dir, params.get("registry_dir"))
+    for note in reference.notes:
+        ctx.progress(f"resolve: {note}")
+    gaz = load_gazetteer(data_dir, reference=reference)
     gazetteer_id = str(gaz.meta.get("digest", ""))
     resolver = Resolver(gaz)
 
@@ -160,7 +166,9 @@ def run(ctx: Any) -> None:
         {
             "gazetteer": gazetteer_id,
             "data_dir": str(data_dir) if data_dir is not None else None,
-            "registry_dir": str(registry_dir) if registry_dir is not None else None,
+            "registry_dir": str(reference.registry_dir) if reference.registry_dir else None,
+            "labels_dir": str(reference.labels_dir) if reference.labels_dir else None,
+            **reference.as_params(),
             "learn_splits": gaz.meta.get("learn_splits"),
             "distinct_pairs": len(pairs),
             "keys_resolved": fresh,

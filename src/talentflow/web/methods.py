@@ -16,6 +16,10 @@ LIMITATIONS: list[str] = [
     "Intervals are 95% cluster bootstrap intervals over persons; they cover sampling noise in who "
     "publishes, not errors in affiliation resolution or identity linking.",
     "Cells below the build's minimum cell size are suppressed (shown as n/a).",
+    'A paper that names only a multinational ("Microsoft") or gives only its e-mail domain '
+    "is placed at the headquarters as a flagged low-confidence fallback; careers then carry the "
+    "person's known site at that organisation (a lab or campus named in other papers), so such "
+    "papers never make a move. Site tables list labs and campuses abroad as of 2024-2025.",
     "Hong Kong, Macao and Taiwan are kept distinct from mainland China (ISO codes HK, MO, TW), even "
     "where an upstream label says 'China'.",
 ]

@@ -423,6 +423,7 @@ def methods(request: Request, q: Q) -> Response:
             "ingest": q.ingest_summary(),
             "build_params": q.build_params(),
             "build_info": q.build_info(),
+            "reference_notes": q.reference_notes(),
             "limitations": LIMITATIONS,
             "title": "Methods and data",
         },

@@ -1154,11 +1154,12 @@ class Queries:
                 for c in ("person_id", "display_name", "first_year", "last_year", "n_papers")
                 if c in p.columns
             ]
-            found = self._run(
-                p.filter(cond).select(*cols).order_by([ibis.desc("n_papers"), "person_id"]),
-                limit=limit,
+            out["persons"] = self._places(
+                self._run(
+                    p.filter(cond).select(*cols).order_by([ibis.desc("n_papers"), "person_id"]),
+                    limit=limit,
+                )
             )
-            out["persons"] = self._latest_affiliation(found)
         if self.has("person_years", "institution"):
             t = self._t("person_years")
             hits = t.filter(t.institution.lower().contains(needle))
@@ -1174,26 +1175,30 @@ class Queries:
             )
         return out
 
-    def _latest_affiliation(self, persons: pd.DataFrame) -> pd.DataFrame:
-        """``persons`` with the institution and country of their last observed year (so
-        namesakes can be told apart)."""
-        if not len(persons) or not self.has("person_years", "institution", "country"):
-            return persons.assign(institution=None, country=None)
+    def _places(self, found: pd.DataFrame, top: int = 2) -> pd.DataFrame:
+        """``found`` persons with ``institutions`` (their ``top`` institutions by years seen,
+        ``; ``-joined) and ``country`` (the most frequent), so namesakes can be told apart."""
+        if found.empty or not self.has("person_years", "institution", "country"):
+            return found
         t = self._t("person_years")
-        ids = persons["person_id"].astype(str).tolist()
-        sel = t.filter(t.person_id.isin(ids) & t.institution.notnull())
-        last = sel.group_by("person_id").aggregate(year=sel.year.max())
-        at = sel.join(last, ["person_id", "year"])
-        df = self._run(
-            at.group_by("person_id").aggregate(
-                institution=at.institution.min(), country=at.country.min()
-            )
+        mine = t.filter(t.person_id.isin(list(found.person_id)))
+        counts = (
+            mine.filter(mine.institution.notnull())
+            .group_by(["person_id", "institution"])
+            .aggregate(_n=ibis._.count())
         )
-        out = persons.merge(df, on="person_id", how="left")
-        for col in ("institution", "country"):
-            # a person never seen with an institution: None, not NaN (templates test truth)
-            out[col] = out[col].astype(object).where(out[col].notna(), None)
-        return out
+        w = ibis.window(group_by="person_id", order_by=[ibis.desc("_n"), "institution"])
+        ranked = counts.mutate(_rk=ibis.row_number().over(w))
+        insts = self._run(ranked.filter(ranked._rk < top).select("person_id", "institution", "_rk"))
+        joined = (
+            insts.sort_values(["person_id", "_rk"])
+            .groupby("person_id")["institution"]
+            .agg("; ".join)
+            .rename("institutions")
+        )
+        country = self._run(most_common(mine, ["person_id"], "country"))
+        out = found.merge(joined, on="person_id", how="left")
+        return out.merge(country, on="person_id", how="left")
 
     # -- methods and data ------------------------------------------------------------------------
 
@@ -1232,6 +1237,17 @@ class Queries:
         df = self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
         df["value"] = [_public_json(v) for v in df["value"]]
         return df
+
+    @_cached
+    def reference_notes(self) -> list[str]:
+        """What reference data the resolver used or lacked (``build_params`` resolve notes)."""
+        df = self.build_params()
+        rows = df[(df["stage"] == "resolve") & (df["name"] == "reference_notes")]
+        if rows.empty:
+            return []
+        notes = json.loads(str(rows["value"].iloc[-1])) or []
+        # a note may name the folder the builder passed: no absolute paths in what we serve
+        return [" ".join(_public(word) for word in str(n).split(" ")) for n in notes]
 
     @_cached
     def build_info(self) -> dict[str, str]:

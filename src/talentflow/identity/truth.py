@@ -1,0 +1,37 @@
+"""The evaluations' truth and masks: identifier clusters of the unmasked corpus, and the
+corpus with some authorships' ids emptied (see :mod:`talentflow.identity.evaluate` and
+:mod:`talentflow.identity.oversplit`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+
+from talentflow.identity import features, identifiers
+
+
+def write_truth(con: Any, authorships: ibis.Table) -> ibis.Table:
+    """Write and return ``_eval_truth``: ``(authorship_id, cluster_key)``, the identifier
+    clusters of ``authorships`` with every id visible (after the stage's trust guards)."""
+    names = features.name_table(con, authorships)
+    con.create_table("_eval_names", names, overwrite=True)
+    feats = features.authorship_features(authorships, con.table("_eval_names"), None)
+    con.create_table("_eval_feats", feats, overwrite=True)
+    truth = identifiers.identifier_clusters(con, authorships, con.table("_eval_feats"))
+    con.create_table("_eval_truth", truth, overwrite=True)
+    return con.table("_eval_truth")
+
+
+def mask(con: Any, authorships: ibis.Table, hidden: ibis.Value) -> ibis.Table:
+    """Write and return ``_eval_masked``: ``authorships`` with every id column emptied where
+    the boolean ``hidden`` holds."""
+    id_cols = [c for c in identifiers.ID_COLUMNS if c in authorships.columns]
+    masked = authorships.mutate(
+        **{
+            c: ibis.ifelse(hidden, ibis.null(authorships[c].type()), authorships[c])
+            for c in id_cols
+        }
+    )
+    con.create_table("_eval_masked", masked, overwrite=True)
+    return con.table("_eval_masked")

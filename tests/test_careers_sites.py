@@ -1,0 +1,167 @@
+"""Multinational sites in careers: a headquarters fallback never becomes a move.
+
+Careers are built in code from raw affiliation strings resolved by the real resolver (with the
+curated labs and site tables only), so the test covers resolve and careers together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import pandas as pd
+import pytest
+
+from talentflow.careers.build import build_careers
+from talentflow.careers.params import CareerParams
+from talentflow.resolve.gazetteer import build_gazetteer
+from talentflow.resolve.normalize import normalize
+from talentflow.resolve.resolver import Resolver
+
+MSRA = "Microsoft Research Asia, Beijing, China"
+BARE = "Microsoft"
+REDMOND = "Microsoft Research, Redmond, WA, USA"
+
+
+@pytest.fixture(scope="module")
+def resolver() -> Resolver:
+    return Resolver(build_gazetteer(None))
+
+
+def rows(resolver: Resolver, person: str, plan: dict[int, list[str]]) -> list[dict[str, Any]]:
+    """Author slots of one person: year -> raw affiliation strings (one paper each)."""
+    out = []
+    for year, affs in plan.items():
+        for k, aff in enumerate(affs):
+            r = resolver.resolve(aff, "microsoft.com")
+            out.append(
+                {
+                    "paper_id": f"{person}:{year}:{k}",
+                    "year": year,
+                    "person_id": person,
+                    "institution": r.institution,
+                    "country": r.country,
+                    "sector": r.sector,
+                    "career_position": None,
+                    "hq_fallback": r.hq_fallback,
+                }
+            )
+    return out
+
+
+#: The authorships columns the careers stage reads (``other_parts`` is optional).
+SCHEMA = {
+    "paper_id": "string",
+    "year": "int64",
+    "person_id": "string",
+    "institution": "string",
+    "country": "string",
+    "sector": "string",
+    "career_position": "string",
+    "hq_fallback": "boolean",
+}
+
+
+def build(frame: pd.DataFrame, schema: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """The careers tables of an authorships frame built in code (DuckDB)."""
+    con = ibis.duckdb.connect()
+    con.create_table("authorships", ibis.memtable(frame, schema=schema))
+    tables = build_careers(con, con.table("authorships"), CareerParams())
+    return {name: expr.to_pandas() for name, expr in tables.items()}
+
+
+def careers(data: list[dict[str, Any]], *, honour_fallback: bool = True) -> dict[str, pd.DataFrame]:
+    frame = pd.DataFrame(data)
+    if not honour_fallback:  # what the pipeline did before the flag existed
+        frame["hq_fallback"] = False
+    return build(frame, SCHEMA)
+
+
+def country_events(out: dict[str, pd.DataFrame], person: str) -> list[tuple[str, int, str, str]]:
+    ev = out["events"]
+    ev = ev[(ev.level == "country") & (ev.person_id == person)].sort_values("year")
+    return [(r.kind, int(r.year), r.from_country, r.to_country) for r in ev.itertuples()]
+
+
+def test_bare_company_name_is_a_marked_headquarters_fallback(resolver: Resolver):
+    bare = resolver.resolve(BARE, "microsoft.com")
+    assert (bare.country, bare.method, bare.hq_fallback) == ("US", "hq-fallback", True)
+    assert bare.confidence < 0.9
+    only_domain = resolver.resolve("", "microsoft.com")
+    assert only_domain.hq_fallback and only_domain.country == "US"
+    for text, country in ((MSRA, "CN"), (REDMOND, "US"), ("Microsoft, Cambridge, UK", "GB")):
+        r = resolver.resolve(text, "microsoft.com")
+        assert (r.institution, r.country, r.hq_fallback) == ("Microsoft", country, False), text
+    # a company without sites abroad is no fallback
+    assert not resolver.resolve("Anthropic").hq_fallback
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "institution"),
+    [
+        (
+            "The Chinese University of Hong Kong, Shenzhen",
+            "CN",
+            "The Chinese University of Hong Kong",
+        ),
+        ("CUHK-Shenzhen", "CN", "The Chinese University of Hong Kong"),
+        ("HKUST (Guangzhou)", "CN", "The Hong Kong University of Science and Technology"),
+        ("NYU Shanghai", "CN", "New York University"),
+        ("New York University, Shanghai", "CN", "New York University"),
+        ("University of Nottingham Ningbo China", "CN", "University of Nottingham"),
+        ("Huawei Noah's Ark Lab, Montreal", "CA", "Huawei"),
+        ("Samsung AI Center Toronto", "CA", "Samsung"),
+        ("Futurewei Technologies", "US", "Huawei"),
+    ],
+)
+def test_sites_and_campuses_abroad(resolver: Resolver, text: str, country: str, institution: str):
+    r = resolver.resolve(text)
+    assert (r.country, r.hq_fallback) == (country, False)
+    assert normalize(r.institution or "") == normalize(institution)  # "The" is dropped
+
+
+def test_stayer_at_msra_writing_only_microsoft_sometimes_shows_no_move(resolver: Resolver):
+    plan = {
+        2014: [MSRA, MSRA],
+        2015: [MSRA, BARE],
+        2016: [BARE, BARE],
+        2017: [BARE, BARE],
+        2018: [BARE],
+        2019: [MSRA, BARE],
+    }
+    data = rows(resolver, "stayer", plan)
+    out = careers(data)
+    assert country_events(out, "stayer") == []
+    py = out["person_years"].set_index("year")
+    assert set(py.country) == {"CN"}
+    # Without the rule the same papers make a China -> US migration and a return.
+    before = country_events(careers(data, honour_fallback=False), "stayer")
+    assert [(k, f, t) for k, _y, f, t in before] == [
+        ("migration", "CN", "US"),
+        ("return", "US", "CN"),
+    ]
+
+
+def test_msra_to_redmond_mover_shows_one_move(resolver: Resolver):
+    plan = {
+        2014: [MSRA],
+        2015: [MSRA, BARE],
+        2016: [BARE],
+        2017: [MSRA],
+        2018: [REDMOND],
+        2019: [REDMOND, BARE],
+        2020: [BARE],
+        2021: [REDMOND],
+    }
+    out = careers(rows(resolver, "mover", plan))
+    assert country_events(out, "mover") == [("migration", 2018, "CN", "US")]
+    py = out["person_years"].set_index("year")
+    assert py.loc[2016, "country"] == "CN" and py.loc[2020, "country"] == "US"
+    inst = out["events"][(out["events"].level == "institution")]
+    assert inst.empty  # one organisation throughout
+
+
+def test_only_bare_name_keeps_the_headquarters(resolver: Resolver):
+    out = careers(rows(resolver, "hq", {2016: [BARE], 2017: [BARE], 2018: [BARE]}))
+    assert country_events(out, "hq") == []
+    assert set(out["person_years"].country) == {"US"}

@@ -1,0 +1,114 @@
+"""Over-splitting: hide every id of a sample of OpenReview humans and count their records."""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+import pytest
+
+from talentflow.identity import oversplit, review
+from talentflow.identity.truth import write_truth
+from tests.test_identity_evaluate import world_con
+
+
+def _humans(con, fraction: float, seed: int) -> set[str]:
+    a = con.table("authorships")
+    truth = write_truth(con, a)
+    picked = oversplit.sampled_humans(a, truth, fraction, seed).to_pyarrow()
+    return set(picked["cluster_key"].to_pylist())
+
+
+def test_sample_is_a_stable_hash_share_of_profile_holders() -> None:
+    con = world_con()
+    every = _humans(con, 1.0, 1)
+    # Labs A-D: 20 members with profiles (three Wei Wangs among them) and two newcomers.
+    assert len(every) == 22
+    assert _humans(con, 0.0, 1) == set()
+    half = _humans(con, 0.5, 1)
+    assert 0 < len(half) < 22
+    assert _humans(con, 0.5, 1) == half
+    assert _humans(con, 0.5, 2) != half
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        _humans(con, 1.5, 1)
+
+
+def test_scores_count_records_per_human_and_wrong_merges() -> None:
+    def r(aid, human, person, merged=None, name="X", other=None):
+        return {
+            "authorship_id": aid,
+            "author_name": name,
+            "year": 2022,
+            "cluster_key": human,
+            "person_key": person,
+            "rule": "splink",
+            "merged_with": merged,
+            "other_key": other,
+        }
+
+    df = pd.DataFrame(
+        [
+            # h1: four authorships in three records, one of them another profile holder's.
+            r("a1", "h1", "P1"),
+            r("a2", "h1", "P1"),
+            r("a3", "h1", "P2"),
+            r("a4", "h1", "Q", "openreview", other="openreview:~Y1"),
+            # h2: one record; h3: a single authorship with someone known by an ACL id.
+            r("b1", "h2", "P3"),
+            r("b2", "h2", "P3"),
+            r("c1", "h3", "R", "other ids", other="acl:/x/y/"),
+        ]
+    )
+    got = oversplit.scores_of(df)
+    assert got["humans"] == 3
+    assert got["records per human (mean)"] == pytest.approx((3 + 1 + 1) / 3, abs=1e-3)
+    assert got["records per human with 2+ authorships (mean)"] == pytest.approx(2.0)
+    assert got["share of humans in one record"] == pytest.approx(2 / 3, abs=1e-3)
+    assert got["wrong merges (truth)"] == pytest.approx(2 / 7, abs=1e-4)
+    assert got["wrong merges: with openreview"] == pytest.approx(1 / 7, abs=1e-4)
+    assert got["wrong merges: with other ids, acl"] == pytest.approx(1 / 7, abs=1e-4)
+    assert got["most records"][0] == "X (3 of 4)"
+    labels = pd.DataFrame(
+        {
+            "attached_to": ["openreview", "openreview", "other ids"],
+            "verdict": ["same", "different", "same"],
+        }
+    )
+    point, high = got_rates = oversplit.scores_of(df, labels)[
+        "wrong merges, fragmentation-aware (review rates; upper 95%)"
+    ]
+    assert point == pytest.approx(1 / 7 * 0.5, abs=1e-4)
+    assert high == pytest.approx(
+        review.transferred({"openreview": 1 / 7, "other ids": 1 / 7}, labels)[1], abs=1e-4
+    )
+    assert got_rates[0] < got_rates[1]
+
+
+def test_hidden_humans_are_relinked_without_wrong_merges() -> None:
+    con = world_con()
+    a = con.table("authorships")
+    found = oversplit.evaluate(con, a, con.table("papers"), fraction=0.5, seed=3)
+    left = [t for t in con.list_tables() if t.startswith(("_eval", "_identity"))]
+    assert left == []
+    hidden = _humans(con, 0.5, 3)
+    assert found["humans"] == len(hidden) > 0
+    # Every authorship of a hidden human is scored (all years, all venues).
+    assert found["authorships"] > found["humans"]
+    # The labs are far apart (no shared co-author, institution or domain across labs), and
+    # the three Wei Wangs never share a lab: a human's records are found, never merged.
+    assert found["wrong merges (truth)"] == 0.0
+    assert found["records per human (mean)"] <= 1.5
+
+
+def test_cli_prints_the_oversplit_figures(tmp_path, capsys) -> None:
+    from talentflow.identity import evaluate
+
+    db = tmp_path / "store.duckdb"
+    src = world_con()
+    con = ibis.duckdb.connect(str(db))
+    con.create_table("authorships", src.table("authorships").to_pyarrow())
+    con.create_table("papers", src.table("papers").to_pyarrow())
+    con.disconnect()
+    evaluate.main(["--db", str(db), "--oversplit", "0.5", "--oversplit-seed", "3"])
+    out = capsys.readouterr().out
+    assert "records per human (mean)" in out
+    assert "'seed': 3" in out
