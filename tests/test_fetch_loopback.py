@@ -12,7 +12,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from talentflow.cli import app
 from talentflow.sources import fetch as fetch_module
 from talentflow.sources.corpus import default_corpus, select
 from talentflow.sources.fetch import FetchError, FetchProgress, fetch, resolve_data_dir
+from tests.openalex_replay import loopback
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -120,17 +121,9 @@ def server(tmp_path: Path) -> Iterator[Loopback]:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(DATA / rel, root / rel)
     state = Loopback(root)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    httpd.daemon_threads = True
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with loopback(_handler(state)) as url:
+        state.url = url
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 def _same(dest: Path, rel: str) -> bool:

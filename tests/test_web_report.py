@@ -46,6 +46,8 @@ def test_report_is_one_self_contained_file(report: Path) -> None:
     for section in ("Overview", "World map", "Flows", "Methods and data"):
         assert f">{section}</h2>" in html
     assert "United States" in html
+    # a store without recorded evidence reads papers only, and says so
+    assert "Careers read from papers in the covered venues only" in html
 
 
 def test_report_rejects_bad_filters(

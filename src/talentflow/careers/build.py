@@ -10,6 +10,7 @@ import pandas as pd
 from ibis import _
 
 from talentflow.careers.events import detect_events
+from talentflow.careers.histories import label_events, label_person_years, with_histories
 from talentflow.careers.params import CareerParams
 from talentflow.careers.person_years import build_person_years, main_affiliation, observations
 from talentflow.careers.positions import stage_table
@@ -70,9 +71,12 @@ class CareerInputs:
         )
 
 
-def prepare(con: Any, authorships: Any) -> CareerInputs:
-    """Materialise the observations and per-year affiliation ranks once."""
-    obs = temp_table(con, observations(authorships), "obs")
+def prepare(con: Any, authorships: Any, evidence: str = "papers") -> CareerInputs:
+    """Materialise the observations and per-year affiliation ranks once.
+
+    ``evidence="papers+histories"`` adds author-history years (:mod:`careers.histories`).
+    """
+    obs = temp_table(con, with_histories(con, observations(authorships), evidence), "obs")
     ranked = temp_table(con, main_affiliation(obs), "ranked")
     span = temp_table(con, person_span(obs), "span")
     first = obs.year.min().execute()
@@ -107,17 +111,24 @@ def tenures_and_events(
     return tenures, events
 
 
-def build_careers(con: Any, authorships: Any, params: CareerParams) -> dict[str, Any]:
+def build_careers(
+    con: Any, authorships: Any, params: CareerParams, *, evidence: str = "papers"
+) -> dict[str, Any]:
     """All four careers tables as expressions over temporary tables on ``con``.
+
+    ``evidence``: ``papers`` (venue author slots only) or ``papers+histories`` (see
+    :mod:`talentflow.careers.histories`); ``person_years.evidence`` labels each year.
 
     Returns a mapping ``{"person_years", "tenures", "events", "person_profile"}`` to Ibis
     expressions; the caller writes them (the stage) or inspects them (tests, sweep).
     """
-    inputs = prepare(con, authorships)
+    inputs = prepare(con, authorships, evidence)
     positions = inputs.obs.select("career_position").distinct().to_pyarrow()
     stages = stage_table([p.as_py() for p in positions.column(0)])
     person_years = temp_table(
-        con, build_person_years(inputs.obs, stages, params.backfill), "person_years"
+        con,
+        label_person_years(build_person_years(inputs.obs, stages, params.backfill)),
+        "person_years",
     )
     tenures, events = tenures_and_events(inputs, params)
     tenure_table = (
@@ -126,7 +137,7 @@ def build_careers(con: Any, authorships: Any, params: CareerParams) -> dict[str,
         .union(tenures["institution"].select(TENURE_COLUMNS))
     )
     country_events = temp_table(con, events["country"], "events_country")
-    event_table = country_events.union(events["institution"])
+    event_table = label_events(country_events.union(events["institution"]), person_years)
     profile = build_profile(person_years, country_events)
     return {
         "person_years": person_years,

@@ -8,6 +8,7 @@ from typing import Any
 import ibis
 
 from talentflow.careers.build import TEMP_PREFIX, build_careers
+from talentflow.careers.histories import DEFAULT_EVIDENCE, check_evidence
 from talentflow.careers.params import CareerParams
 from talentflow.context import StageContext
 
@@ -33,14 +34,17 @@ def careers_input(authorships: Any) -> tuple[Any, list[str]]:
 
 
 def run(ctx: StageContext) -> None:
-    """Build the careers tables on ``ctx.con`` with parameters ``ctx.params`` (b, o, d)."""
-    params = CareerParams.from_mapping(ctx.params)
-    ctx.record_params("careers", params.as_dict())
+    """Build the careers tables on ``ctx.con`` with parameters ``ctx.params`` (b, o, d, and
+    ``evidence``: ``papers`` or ``papers+histories``)."""
+    given = dict(ctx.params)
+    evidence = check_evidence(str(given.pop("evidence", DEFAULT_EVIDENCE)))
+    params = CareerParams.from_mapping(given)
+    ctx.record_params("careers", params.as_dict() | {"evidence": evidence})
     authorships, missing = careers_input(ctx.con.table("authorships"))
     if missing:
         ctx.progress(f"careers: authorships lacks {', '.join(missing)} (treated as unknown)")
     ctx.progress("careers: person-years, tenures and events")
-    tables = build_careers(ctx.con, authorships, params)
+    tables = build_careers(ctx.con, authorships, params, evidence=evidence)
     for name in OUTPUTS:
         ctx.con.create_table(name, tables[name], overwrite=True)
     ctx.engine.drop_tables(TEMP_PREFIX)

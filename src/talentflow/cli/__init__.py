@@ -9,6 +9,7 @@ from talentflow.cli import (
     careers,  # noqa: F401  (registers commands)
     core,  # noqa: F401  (registers commands)
     fetch,  # noqa: F401  (registers commands)
+    fetch_openalex,  # noqa: F401  (registers commands)
     identity,  # noqa: F401  (registers commands)
     indicators,  # noqa: F401  (registers commands)
     resolve,  # noqa: F401  (registers commands)

@@ -158,6 +158,15 @@ def events(
     )
 
 
+def _papers_cell(y: Any) -> str:
+    """Papers of a person-year, or how a year without papers is known."""
+    if not y.observed:
+        return "(gap)"
+    if getattr(y, "evidence", "paper") == "openalex_history":
+        return "(OpenAlex history)"
+    return str(y.n_papers)
+
+
 @app.command()
 def person(
     person_id: str = typer.Argument(..., help="A person_id (see `talentflow export persons`)."),
@@ -189,7 +198,7 @@ def person(
         also = sorted({*(y.secondary_countries if y.secondary_countries is not None else [])})
         table.add_row(
             str(y.year),
-            str(y.n_papers) if y.observed else "(gap)",
+            _papers_cell(y),
             _s(y.institution, "?"),
             _s(y.country, "?"),
             _s(y.sector),
@@ -198,6 +207,11 @@ def person(
             style=None if y.observed else "dim",
         )
     console.print(table)
+    if "evidence" in tl.years and (tl.years["evidence"] == "openalex_history").any():
+        console.print("(OpenAlex history): a year without papers in the covered venues, placed")
+        console.print(
+            "by the person's OpenAlex author history (--careers-evidence papers+histories)."
+        )
     console.print("[bold]Events[/]" if len(tl.events) else "[bold]Events:[/] none")
     for ev in tl.events.itertuples(index=False):
         if ev.level == "institution" and ev.from_sector == ev.to_sector:

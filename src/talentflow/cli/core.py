@@ -103,6 +103,12 @@ def build(
     temporary: int = typer.Option(
         4, "--temporary", "-d", min=0, help="Careers: a visit lasts at most d years."
     ),
+    careers_evidence: str = typer.Option(
+        "papers",
+        "--careers-evidence",
+        help="Careers: papers (venue author slots only) or papers+histories (adds OpenAlex "
+        "author histories for years without papers; see docs/openalex_api.md).",
+    ),
     min_cell: int = typer.Option(
         5, "--min-cell", min=0, help="Indicators: suppress cells counting fewer persons."
     ),
@@ -146,7 +152,20 @@ def build(
     The careers parameters b, o, d and the indicators options are recorded in the store
     (``build_params``).
     """
-    careers = {"backfill": backfill, "overlap": overlap, "temporary": temporary}
+    from talentflow.careers.histories import EVIDENCE_CHOICES
+
+    if careers_evidence not in EVIDENCE_CHOICES:
+        console.print(
+            f"[red]error:[/] --careers-evidence takes {' or '.join(EVIDENCE_CHOICES)}, "
+            f"got {careers_evidence!r}"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    careers = {
+        "backfill": backfill,
+        "overlap": overlap,
+        "temporary": temporary,
+        "evidence": careers_evidence,
+    }
     indicators = {
         "min_cell": min_cell,
         "replicates": bootstrap,

@@ -1,4 +1,8 @@
-"""``talentflow fetch``: download the default corpus into the cache (or copy it from a mirror)."""
+"""``talentflow fetch``: download the default corpus into the cache (or copy it from a mirror).
+
+``talentflow fetch openalex`` and ``talentflow fetch openalex-authors`` (in
+:mod:`talentflow.cli.fetch_openalex`) fetch from the OpenAlex API.
+"""
 
 from __future__ import annotations
 
@@ -87,8 +91,17 @@ def _summary(console: Console, report: FetchReport) -> None:
         console.print(table)
 
 
-@app.command("fetch")
+fetch_app = typer.Typer(
+    help="Download the default corpus, or fetch OpenAlex works and author histories.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(fetch_app, name="fetch")
+
+
+@fetch_app.callback()
 def fetch_command(
+    ctx: typer.Context,
     dest: Annotated[
         Path | None,
         typer.Option(
@@ -126,7 +139,10 @@ def fetch_command(
     downloads resume after a dropped connection and each file is verified before it is kept.
 
     Exit codes: 0 all files fetched, 1 some files failed (listed), 2 usage error.
+    Subcommands (``talentflow fetch openalex ...``) fetch from the OpenAlex API instead.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     console = Console(stderr=True)
     try:
         selected = select(default_corpus(), only)

@@ -25,12 +25,14 @@ the previous store is untouched); 5 an unexpected error (a bug).
 
 
 def commands() -> Iterator[tuple[str, Any]]:
-    """Every leaf command as ``("talentflow sub cmd", command)``, sorted by name."""
+    """Every leaf command as ``("talentflow sub cmd", command)``, sorted by name; a group that
+    runs on its own (``talentflow fetch``) is listed too, before its subcommands."""
 
     def walk(command: Any, path: list[str]) -> Iterator[tuple[str, Any]]:
         subs = getattr(command, "commands", None)
-        if subs is None:
+        if subs is None or (len(path) > 1 and getattr(command, "invoke_without_command", False)):
             yield " ".join(path), command
+        if subs is None:
             return
         for name in sorted(subs):
             if not subs[name].hidden:

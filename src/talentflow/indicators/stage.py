@@ -19,6 +19,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from talentflow.careers.histories import recorded_evidence
 from talentflow.indicators.compute import GROUP_TABLES, PANEL_TABLES, IndicatorParams, compute
 from talentflow.indicators.coverage import (
     FixedPanel,
@@ -153,6 +154,8 @@ def run(ctx: Any) -> None:
         | {"panel": "padded", "bootstrap": "poisson"}
         | _coverage_params(counts, complete, fixed),
     )
+    # which careers evidence (papers, papers+histories) these figures read
+    ctx.record_params("indicators", {"careers_evidence": recorded_evidence(ctx.con)})
 
 
 def _coverage_params(counts: Any, complete: Any, fixed: FixedPanel) -> dict[str, Any]:

@@ -138,6 +138,7 @@ def render_report(
         end=e,
         build_info=q.build_info(),
         build_params=q.build_params(),
+        careers_evidence=q.careers_evidence(),
         limitations=LIMITATIONS,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,

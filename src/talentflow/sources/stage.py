@@ -24,6 +24,7 @@ from talentflow.sources import (
     author_lists,
     decisions,
     openalex,
+    openalex_authors,
     openreview,
     openreview_venues,
     paperlists,
@@ -463,6 +464,33 @@ def _copy_previous(db: Any, previous: Any, files: list[str]) -> None:
     db.unregister("_prev")
 
 
+def _author_histories(db: Any, data_dir: Path, now: datetime) -> list[tuple]:
+    """Read ``openalex_authors/`` into ``author_affiliations``; its ``ingest_log`` rows."""
+    log: list[tuple] = []
+    for rel, read, kept, problems, fatal in openalex_authors.ingest(db, data_dir):
+        _quarantine(db, rel, problems)
+        path = data_dir / rel
+        status = "ok" if not problems else ("partial" if kept else "failed")
+        message = fatal or (
+            f"{len(problems)} record(s) quarantined: {problems[0].reason}" if problems else None
+        )
+        log.append(
+            (
+                rel,
+                openalex_authors.SOURCE,
+                path.stat().st_size,
+                sha256_of(path),
+                read,
+                kept,
+                len(problems),
+                now,
+                status,
+                message,
+            )
+        )
+    return log
+
+
 def run(ctx: StageContext) -> None:
     """Ingest every file under ``ctx.data_dir`` and merge sources into papers/authorships."""
     if ctx.data_dir is None:
@@ -508,6 +536,7 @@ def run(ctx: StageContext) -> None:
             message = f"{len(problems)} record(s) quarantined; first{where}: {first.reason}"
         status = "ok" if not problems else ("partial" if kept else "failed")
         log.append((f.rel, f.source, size, sha, read, kept, len(problems), now, status, message))
+    log += _author_histories(db, ctx.data_dir, now)
     _write_log(db, log)
     ctx.progress("merge sources")
     merge(db)

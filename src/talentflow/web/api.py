@@ -559,6 +559,11 @@ def methods(
                 {k: ch.clean(v) for k, v in r.items()} for r in q.build_params().to_dict("records")
             ],
             "build_info": q.build_info(),
+            "careers_evidence": q.careers_evidence(),
+            "evidence": [
+                {k: ch.clean(v) for k, v in r.items()}
+                for r in q.evidence_summary().to_dict("records")
+            ],
             "limitations": LIMITATIONS,
         }
     )

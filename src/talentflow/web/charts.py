@@ -1209,6 +1209,15 @@ def institution_charts(q: Queries, name: str, year: int | None = None) -> list[C
     return charts
 
 
+#: ``person_years.evidence`` -> hover text and marker symbol on the timeline.
+EVIDENCE_LABEL = {
+    "paper": "papers in the covered venues",
+    "openalex_history": "OpenAlex author history (no paper in the covered venues)",
+    "backfill": "backfilled gap year",
+}
+EVIDENCE_SYMBOL = {"paper": "square", "openalex_history": "square-open", "backfill": "square-dot"}
+
+
 def person_chart(person: dict[str, Any]) -> Chart:
     """A person's career: country and institution by year."""
     years = person.get("years")
@@ -1226,6 +1235,7 @@ def person_chart(person: dict[str, Any]) -> Chart:
                 "y": [country_name(code)] * len(sub),
                 "customdata": [
                     f"{r.institution or 'unknown'} ({r.career_stage or 'stage unknown'})"
+                    + f" · {EVIDENCE_LABEL.get(getattr(r, 'evidence', 'paper'), 'papers')}"
                     for r in sub.itertuples()
                 ],
                 "text": [
@@ -1238,7 +1248,16 @@ def person_chart(person: dict[str, Any]) -> Chart:
                 "textposition": "top right",
                 "textfont": {"size": 11, "color": "#5b6773"},
                 "hovertemplate": "%{x}: %{customdata}<extra>%{y}</extra>",
-                "marker": {"size": 16, "symbol": "square", "color": PALETTE[i % len(PALETTE)]},
+                "marker": {
+                    "size": 16,
+                    # filled: a year with papers; open: an OpenAlex author history; dotted:
+                    # a backfilled gap year
+                    "symbol": [
+                        EVIDENCE_SYMBOL.get(e, "square")
+                        for e in (sub["evidence"] if "evidence" in sub else ["paper"] * len(sub))
+                    ],
+                    "color": PALETTE[i % len(PALETTE)],
+                },
             }
         )
     layout = _layout("Year", "", "", height=140 + 50 * max(1, len(codes)))
@@ -1254,6 +1273,7 @@ def person_chart(person: dict[str, Any]) -> Chart:
             "sector",
             "career_stage",
             "observed",
+            "evidence",
             "n_papers",
         )
         if c in years.columns
@@ -1271,7 +1291,10 @@ def person_chart(person: dict[str, Any]) -> Chart:
         table=years[table_cols],
         api=f"/api/persons/{pid}",
         params={},
-        note="Observed facts from the person's papers; backfilled gap years are marked observed = False.",
+        note="Observed facts from the person's papers (evidence = paper, filled squares); "
+        "years known only from the person's OpenAlex author history (evidence = "
+        "openalex_history, open squares; builds with --careers-evidence papers+histories); "
+        "backfilled gap years (evidence = backfill, observed = False).",
     )
 
 

@@ -23,3 +23,17 @@ LIMITATIONS: list[str] = [
     "Hong Kong, Macao and Taiwan are kept distinct from mainland China (ISO codes HK, MO, TW), even "
     "where an upstream label says 'China'.",
 ]
+
+#: What each ``person_years.evidence`` label means (methods page, report).
+EVIDENCE_NOTES: dict[str, str] = {
+    "paper": "The person has papers in the covered venues that year; place and sector come "
+    "from the resolved affiliations of those papers.",
+    "openalex_history": "No paper in the covered venues that year; the place is the "
+    "institution OpenAlex lists for the person's author profile that year "
+    "(affiliations[].years, drawn from all their works). Used only in builds with "
+    "--careers-evidence papers+histories, for persons linked to an OpenAlex author id, and "
+    "within the years the papers span. Moves into such a year carry the flag "
+    "openalex_history.",
+    "backfill": "A gap of at most b years between two observed years, filled with the last "
+    "observed place (observed = false).",
+}

@@ -27,7 +27,7 @@ from talentflow.web import params as pv
 from talentflow.web.api import Ex, State, country_profile_charts
 from talentflow.web.assets import CSP
 from talentflow.web.cells import cell
-from talentflow.web.methods import LIMITATIONS
+from talentflow.web.methods import EVIDENCE_NOTES, LIMITATIONS
 from talentflow.web.names import country_name
 from talentflow.web.queries import Queries
 
@@ -423,6 +423,9 @@ def methods(request: Request, q: Q) -> Response:
             "ingest": q.ingest_summary(),
             "build_params": q.build_params(),
             "build_info": q.build_info(),
+            "evidence": q.evidence_summary(),
+            "careers_evidence": q.careers_evidence(),
+            "evidence_notes": EVIDENCE_NOTES,
             "reference_notes": q.reference_notes(),
             "limitations": LIMITATIONS,
             "title": "Methods and data",

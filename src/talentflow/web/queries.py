@@ -1250,6 +1250,27 @@ class Queries:
         return [" ".join(_public(word) for word in str(n).split(" ")) for n in notes]
 
     @_cached
+    def evidence_summary(self) -> pd.DataFrame:
+        """Person-years and persons by career evidence (``paper``, ``openalex_history``,
+        ``backfill``), for the methods page; empty for a store without the column."""
+        if not self.has("person_years", "evidence"):
+            return pd.DataFrame(columns=["evidence", "person_years", "persons"])
+        t = self._t("person_years")
+        return self._run(
+            t.group_by("evidence")
+            .aggregate(person_years=t.count(), persons=t.person_id.nunique())
+            .order_by("evidence")
+        )
+
+    def careers_evidence(self) -> str:
+        """The careers evidence of this build (``build_params``), ``papers`` if not recorded."""
+        df = self.build_params()
+        if df.empty or "name" not in df.columns:
+            return "papers"
+        row = df[(df["stage"] == "careers") & (df["name"] == "evidence")]
+        return str(row["value"].iloc[-1]).strip('"') if len(row) else "papers"
+
+    @_cached
     def build_info(self) -> dict[str, str]:
         """Key/value facts of the build (version, engine, times)."""
         if not self.has("build_info"):
