@@ -25,7 +25,7 @@ from talentflow.careers.build import prepare, temp_table, tenures_and_events
 from talentflow.careers.evaluate import score_moves
 from talentflow.careers.params import CareerParams
 from talentflow.careers.simulate import simulate_careers
-from talentflow.pipeline import StageContext
+from talentflow.context import StageContext
 
 
 def main() -> None:

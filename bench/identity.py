@@ -22,9 +22,9 @@ import time
 
 import ibis
 
+from talentflow.context import StageContext
 from talentflow.identity import stage
 from talentflow.identity.evaluate import load_store
-from talentflow.pipeline import StageContext
 
 
 def main() -> None:

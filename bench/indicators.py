@@ -125,7 +125,7 @@ def main() -> None:
         f"(reading included) {peak:.2f} GiB"
     )
     if args.save:
-        from talentflow.engine import connect
+        from talentflow.engines import connect
         from talentflow.indicators.stage import to_arrow
 
         con = connect(args.save)

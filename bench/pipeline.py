@@ -116,7 +116,7 @@ def raw_scan(corpus: str, opts: dict[str, Any]) -> dict[str, Any]:
 def stage_duckdb(db_path: str, stage: str, data_dir: str, opts: dict[str, Any]) -> dict[str, Any]:
     import ibis
 
-    from talentflow.spark import run_stages
+    from talentflow.pipeline import run_stages
 
     con = ibis.duckdb.connect(db_path)
     con.raw_sql("SET enable_progress_bar = false")
@@ -132,20 +132,20 @@ def stages_spark(
 ) -> dict[str, Any]:
     import ibis
 
-    from talentflow.spark import copy_tables, run_stages, spark_connect
+    from talentflow.engines import engine_of
+    from talentflow.engines.spark import connect_spark
+    from talentflow.pipeline import run_stages
 
     duck = ibis.duckdb.connect(db_path, read_only=True)
-    con = spark_connect(
+    con = connect_spark(
         opts.get("warehouse"), master=opts.get("spark_master"), conf=opts.get("spark_conf", {})
     )
     t0 = time.perf_counter()
-    copy_tables(duck, con, ["papers", "authorships"])
+    engine_of(duck).copy_tables(engine_of(con), ["papers", "authorships"])
     copy_s = time.perf_counter() - t0
     timings = {}
     for stage in stages:
-        timings.update(
-            run_stages(con, [stage], data_dir=data_dir, params=opts.get("params"), engine="spark")
-        )
+        timings.update(run_stages(con, [stage], data_dir=data_dir, params=opts.get("params")))
     return {"timings": {"copy_to_spark": copy_s, **timings}}
 
 
@@ -185,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--bootstrap",
         type=int,
-        default=200,
-        help="indicators: bootstrap replicates (issue 8's 10M target is measured with 0)",
+        default=None,
+        help="indicators: bootstrap replicates (default: the stage's default, as a build runs)",
     )
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = ap.parse_args(argv)
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         "spark_master": args.spark_master,
         "spark_conf": dict(kv.split("=", 1) for kv in args.spark_conf),
         "warehouse": str(corpus / "spark-warehouse"),
-        "params": {"indicators": {"replicates": args.bootstrap}},
+        "params": {} if args.bootstrap is None else {"indicators": {"replicates": args.bootstrap}},
     }
     db_path = corpus / f"bench-{args.engine}.duckdb"
     db_path.unlink(missing_ok=True)

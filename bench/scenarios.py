@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from talentflow.engine import connect
+from talentflow.engines import connect
 from talentflow.scenarios import Lever, Scenario, compare, fit_model, load_panel
 from talentflow.scenarios.frames import panel_from_frames
 from talentflow.scenarios.synthetic import synthetic_careers

@@ -40,12 +40,44 @@ def real_sources_store(tmp_path_factory: pytest.TempPathFactory, shared_data: Pa
 def spark_session_shared(tmp_path_factory: pytest.TempPathFactory):
     """The one cheap local Spark session of a test run (every Spark test shares it).
 
-    Opened by :func:`talentflow.spark.spark_session`, so it carries splink's similarity jar;
+    Opened by :func:`talentflow.engines.spark.spark_session`, so it carries splink's similarity jar;
     managed tables go to a fresh warehouse, never to ``./spark-warehouse`` of the checkout.
     """
-    from talentflow.spark import TEST_CONF, spark_session
+    from talentflow.engines.spark import TEST_CONF, spark_session
 
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
     session = spark_session("local[1]", {**TEST_CONF, "spark.sql.warehouse.dir": str(warehouse)})
     yield session
     session.stop()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def engine(request: pytest.FixtureRequest):
+    """A fresh, empty store on each engine: in-memory DuckDB, or a database of its own in the
+    shared Spark session (dropped afterwards), so tests never see each other's tables."""
+    from talentflow.engines import connect, engine_of
+
+    if request.param == "duckdb":
+        con = connect()
+        yield engine_of(con)
+        con.disconnect()
+        return
+    import uuid
+
+    from talentflow.engines.spark import connect_spark
+
+    session = request.getfixturevalue("spark_session_shared")
+    con = connect_spark(session=session)
+    database = f"test_{uuid.uuid4().hex[:12]}"
+    previous = session.catalog.currentDatabase()
+    session.sql(f"CREATE DATABASE {database}")
+    session.catalog.setCurrentDatabase(database)
+    yield engine_of(con)
+    session.catalog.setCurrentDatabase(previous)
+    session.sql(f"DROP DATABASE IF EXISTS {database} CASCADE")
+
+
+@pytest.fixture()
+def con(engine):
+    """The Ibis backend of :func:`engine` (what stage tests read and write tables on)."""
+    return engine.con

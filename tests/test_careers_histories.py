@@ -19,9 +19,9 @@ import pytest
 
 from talentflow.careers import stage as careers_stage
 from talentflow.careers.timeline import person_timeline
+from talentflow.context import StageContext
 from talentflow.indicators import stage as indicators_stage
 from talentflow.indicators.compute import IndicatorParams, compute
-from talentflow.pipeline import StageContext
 from talentflow.sources import openalex_authors
 from talentflow.sources.openalex_api import Client, Politeness, fetch_authors
 from tests.openalex_replay import Replay, author, replay_server
@@ -229,20 +229,23 @@ def test_web_labels_the_evidence(data_dir: Path, tmp_path: Path) -> None:
 @pytest.mark.spark
 def test_histories_agree_on_duckdb_and_spark(data_dir: Path, spark_session_shared: Any) -> None:
     duck = _store(data_dir, "papers+histories")
-    from talentflow.spark import copy_tables
+    from talentflow.engines import engine_of
+    from talentflow.engines.spark import connect_spark
 
-    spark = ibis.pyspark.connect(spark_session_shared)
+    spark = connect_spark(session=spark_session_shared)
     # the stage reads the store's own names: a database of its own keeps them apart
     spark.raw_sql("CREATE DATABASE IF NOT EXISTS histories_parity")
     spark_session_shared.catalog.setCurrentDatabase("histories_parity")
     try:
-        copy_tables(duck, spark, ["authorships", "persons", "author_affiliations"])
+        engine_of(duck).copy_tables(
+            engine_of(spark), ["authorships", "persons", "author_affiliations"]
+        )
         ctx = StageContext(
             con=spark,
             previous=None,
             data_dir=None,
             params={"b": 2, "evidence": "papers+histories"},
-            engine="spark",
+            engine=engine_of(spark),
         )
         careers_stage.run(ctx)
         cols = ["person_id", "year", "country", "evidence"]

@@ -13,7 +13,8 @@ from talentflow.careers import stage
 from talentflow.careers.positions import position_stage
 from talentflow.careers.simulate import simulate_careers
 from talentflow.cli import app
-from talentflow.pipeline import STAGES, StageContext
+from talentflow.context import StageContext
+from talentflow.pipeline import STAGES
 
 CONTRACT = {
     "person_years": [
@@ -70,13 +71,18 @@ CONTRACT = {
 }
 
 
+def _run_on(con: Any, n_persons: int = 300) -> None:
+    """The stage on ``n_persons`` simulated careers, backfill 1."""
+    corpus = simulate_careers(n_persons, seed=2)
+    con.create_table("authorships", ibis.memtable(corpus.authorships))
+    stage.run(StageContext(con=con, previous=None, data_dir=None, params={"b": 1}))
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("careers") / "store.duckdb"
-    corpus = simulate_careers(300, seed=2)
     con = ibis.duckdb.connect(str(path))
-    con.create_table("authorships", ibis.memtable(corpus.authorships))
-    stage.run(StageContext(con=con, previous=None, data_dir=None, params={"b": 1}))
+    _run_on(con)
     con.disconnect()
     return path
 
@@ -91,27 +97,23 @@ def test_stage_is_registered_after_identity_and_before_indicators():
         assert names.index("identity") < names.index("careers")
 
 
-def test_stage_writes_the_contract_and_records_parameters(store):
-    con = ibis.duckdb.connect(str(store), read_only=True)
-    try:
-        for table, columns in CONTRACT.items():
-            schema = con.table(table).schema()
-            assert set(columns) <= set(schema.names), table
-            assert con.table(table).count().execute() > 0
-        events = con.table("events").to_pandas()
-        assert set(events["kind"]) <= {"migration", "temporary", "return", "move"}
-        assert events["event_id"].is_unique
-        assert set(events["level"]) == {"country", "institution"}
-        params = con.table("build_params").to_pandas()
-        got = dict(zip(params["name"], params["value"], strict=True))
-        assert (got["backfill"], got["overlap"], got["temporary"]) == ("1", "3", "4")
-        assert not any(t.startswith("_careers") for t in con.list_tables())
-    finally:
-        con.disconnect()
+def test_stage_writes_the_contract_and_records_parameters(con):
+    _run_on(con, 120)
+    for table, columns in CONTRACT.items():
+        schema = con.table(table).schema()
+        assert set(columns) <= set(schema.names), table
+        assert con.table(table).count().execute() > 0
+    events = con.table("events").to_pandas()
+    assert set(events["kind"]) <= {"migration", "temporary", "return", "move"}
+    assert events["event_id"].is_unique
+    assert set(events["level"]) == {"country", "institution"}
+    params = con.table("build_params").to_pandas()
+    got = dict(zip(params["name"], params["value"], strict=True))
+    assert (got["backfill"], got["overlap"], got["temporary"]) == ("1", "3", "4")
+    assert not any(t.startswith("_careers") for t in con.list_tables())
 
 
-def test_stage_without_person_ids_writes_empty_tables():
-    con = ibis.duckdb.connect()
+def test_stage_without_person_ids_writes_empty_tables(con):
     corpus = simulate_careers(20, seed=1)
     con.create_table(
         "authorships", ibis.memtable(corpus.authorships.drop(columns=["person_id", "sector"]))

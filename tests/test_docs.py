@@ -20,8 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SRC = ROOT / "src" / "talentflow"
 STAGES = ("sources", "resolve", "identity", "careers", "indicators", "scenarios")
-#: Pages owned by the engines issue (21), rewritten there; remove once it lands on main.
-H21_PENDING_PATHS = {"scale.md"}
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -115,7 +113,6 @@ def test_no_machine_local_paths() -> None:
     hits = [
         f"{f.relative_to(ROOT)}:{i}"
         for f in files
-        if f.name not in H21_PENDING_PATHS or f.parent != DOCS
         for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
         if re.search(r"(?<![\w.])/(tmp|work)/", line)
     ]

@@ -16,8 +16,8 @@ import ibis
 import pyarrow as pa
 import pytest
 
+from talentflow.context import StageContext
 from talentflow.identity import features, identifiers, stage
-from talentflow.pipeline import StageContext
 
 LABS = {
     "A": ("Tsinghua University", "tsinghua.edu.cn", "China"),

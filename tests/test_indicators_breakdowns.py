@@ -26,11 +26,11 @@ from typer.testing import CliRunner
 
 import talentflow
 from talentflow.cli import app
-from talentflow.engine import connect
+from talentflow.context import StageContext
+from talentflow.engines import connect
 from talentflow.indicators import stage
 from talentflow.indicators.compute import SUBFIELD_SUBSETS, IndicatorParams, compute
 from talentflow.indicators.groupings import EU27, GROUPINGS, grouping, groupings_table
-from talentflow.pipeline import StageContext
 
 REGISTRY = Path(__file__).resolve().parents[2] / "shared" / "data" / "registries"
 MEASURES = ["stock", "stock_frac", "inflow", "outflow", "returns", "entries", "exits"]
@@ -501,7 +501,7 @@ def test_consume_frees_inputs_and_changes_nothing(subfield_tables):
 
 
 def test_panel_row_and_lookup():
-    from talentflow.indicators.compute import _lookup, _panel_row
+    from talentflow.indicators.cells import _lookup, _panel_row
     from talentflow.indicators.panel import build_panel
 
     py = pd.DataFrame(

@@ -16,7 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from talentflow.cli import app
-from talentflow.engine import connect
+from talentflow.context import StageContext
+from talentflow.engines import connect
 from talentflow.indicators import stage
 from talentflow.indicators.compute import IndicatorParams, compute, paper_flags
 from talentflow.indicators.coverage import (
@@ -27,7 +28,6 @@ from talentflow.indicators.coverage import (
     population_years,
     year_flags,
 )
-from talentflow.pipeline import StageContext
 
 PARAMS = {"replicates": 0, "min_cell": 0, "groupings": (), "stages": False, "llm_era_start": 2019}
 
@@ -326,9 +326,7 @@ def test_fixed_panel_series_moves_only_when_people_do():
 # --------------------------------------------------------------------------- stage and CLI
 
 
-def test_stage_writes_coverage_and_records_decisions(tmp_path, population_tables):
-    path = tmp_path / "s.duckdb"
-    con = connect(path)
+def _run_stage(con, population_tables) -> None:
     tables = dict(population_tables)
     # one author slot of the seven has no resolved country
     tables["authorships"] = tables["authorships"].assign(
@@ -337,9 +335,12 @@ def test_stage_writes_coverage_and_records_decisions(tmp_path, population_tables
     for name, frame in tables.items():
         con.create_table(name, frame)
     stage.run(StageContext(con=con, previous=None, data_dir=None, params=dict(PARAMS)))
+
+
+def test_stage_writes_coverage_and_records_decisions(con, population_tables):
+    _run_stage(con, population_tables)
     cov = con.table("coverage").to_pyarrow().to_pandas()
     params = con.table("build_params").to_pyarrow().to_pandas()
-    con.disconnect()
     row = cov[(cov.venue == "conf") & (cov.year == 2021)].iloc[0]
     assert (row.papers, row.accepted_papers, row.rejected_papers, row.withdrawn_papers) == (
         3,
@@ -354,6 +355,13 @@ def test_stage_writes_coverage_and_records_decisions(tmp_path, population_tables
     recorded = dict(zip(params.name, params.value, strict=False))
     assert '"conf2021": 1' in recorded["venue_years_without_decision"]
     assert recorded["population_papers"] == '"accepted"'
+
+
+def test_coverage_command_lists_venues(tmp_path, population_tables):
+    path = tmp_path / "s.duckdb"
+    con = connect(path)
+    _run_stage(con, population_tables)
+    con.disconnect()
     result = CliRunner().invoke(app, ["coverage", "--db", str(path), "--venues"])
     assert result.exit_code == 0, result.output
     assert "conf" in result.output and "2021" in result.output

@@ -11,10 +11,11 @@ from typer.testing import CliRunner
 
 import talentflow
 from talentflow.cli import app
-from talentflow.engine import connect
+from talentflow.context import StageContext
+from talentflow.engines import connect
 from talentflow.indicators import stage
 from talentflow.indicators.synthetic import worked_example as fixture_tables
-from talentflow.pipeline import STAGES, StageContext
+from talentflow.pipeline import STAGES
 
 CONTRACT = {
     "country_year": [
@@ -83,10 +84,12 @@ CONTRACT = {
 }
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("ind") / "store.duckdb"
-    con = connect(path)
+#: The stage's parameters on the worked example.
+PARAMS = {"bootstrap": 20, "min_cell": 2, "k_max": 3, "llm_era_start": 2012}
+
+
+def _run_on(con) -> None:
+    """The stage on the worked example (plus one country move) on ``con``."""
     for name, frame in fixture_tables().items():
         con.create_table(name, frame)
     events = pd.DataFrame(
@@ -101,13 +104,14 @@ def store(tmp_path_factory) -> Path:
         }
     )
     con.create_table("events", events)
-    ctx = StageContext(
-        con=con,
-        previous=None,
-        data_dir=None,
-        params={"bootstrap": 20, "min_cell": 2, "k_max": 3, "llm_era_start": 2012},
-    )
-    stage.run(ctx)
+    stage.run(StageContext(con=con, previous=None, data_dir=None, params=dict(PARAMS)))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("ind") / "store.duckdb"
+    con = connect(path)
+    _run_on(con)
     con.disconnect()
     return path
 
@@ -119,30 +123,68 @@ def test_stage_is_registered_after_careers():
         assert names.index("careers") < names.index("indicators")
 
 
-def test_stage_writes_contract_tables(store):
-    con = connect(store, read_only=True)
-    try:
-        for name, cols in CONTRACT.items():
-            assert set(cols) <= set(con.table(name).columns), name
-        params = con.table("build_params").to_pandas()
-        ind = params[params.stage == "indicators"].set_index("name")["value"].map(json.loads)
-        assert ind["replicates"] == 20 and ind["min_cell"] == 2 and ind["llm_era_start"] == 2012
-        cy = con.table("country_year").to_pandas()
-        us = cy[
-            (cy.country == "US") & (cy.year == 2011) & (cy.subset == "all") & (cy.sector == "all")
-        ]
-        assert us.stock.tolist() == [3] and not us.suppressed.iloc[0]
-        assert cy[cy.suppressed].stock.isna().all()
-    finally:
-        con.disconnect()
+def test_stage_writes_contract_tables(con):
+    _run_on(con)
+    for name, cols in CONTRACT.items():
+        assert set(cols) <= set(con.table(name).columns), name
+    params = con.table("build_params").to_pandas()
+    ind = params[params.stage == "indicators"].set_index("name")["value"].map(json.loads)
+    assert ind["replicates"] == 20 and ind["min_cell"] == 2 and ind["llm_era_start"] == 2012
+    cy = con.table("country_year").to_pandas()
+    us = cy[(cy.country == "US") & (cy.year == 2011) & (cy.subset == "all") & (cy.sector == "all")]
+    assert us.stock.tolist() == [3] and not us.suppressed.iloc[0]
+    assert cy[cy.suppressed].stock.isna().all()
 
 
-def test_stage_skips_without_careers_tables(tmp_path):
-    con = connect(tmp_path / "empty.duckdb")
-    ctx = StageContext(con=con, previous=None, data_dir=None)
-    stage.run(ctx)
+def test_stage_skips_without_careers_tables(con):
+    stage.run(StageContext(con=con, previous=None, data_dir=None))
     assert "country_year" not in con.list_tables()
-    con.disconnect()
+
+
+def _stage_tables(con) -> dict[str, pd.DataFrame]:
+    """Every table the indicators stage wrote, rows in a canonical order."""
+    inputs = {*fixture_tables(), "events", "build_params"}
+    names = [t for t in con.list_tables() if t not in inputs and not t.startswith("ibis_")]
+    out = {}
+    for name in names:
+        frame = con.table(name).to_pandas()
+        for col in frame.columns[[d == "object" for d in frame.dtypes]]:  # lists as tuples
+            frame[col] = frame[col].map(
+                lambda v: tuple(v) if hasattr(v, "__len__") and not isinstance(v, str) else v
+            )
+        keys = [c for c in frame.columns if frame[c].dtype == object or frame[c].dtype == bool]
+        keys += [c for c in frame.columns if c not in keys]
+        out[name] = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+    return out
+
+
+@pytest.mark.spark
+def test_every_indicator_table_is_the_same_on_duckdb_and_spark(spark_session_shared):
+    """Parity: the stage on the same small input gives the same tables on both engines (point
+    estimates, flags and intervals; floats to 1e-9)."""
+    from talentflow.engines.spark import connect_spark
+
+    duck = connect()
+    _run_on(duck)
+    spark = connect_spark(session=spark_session_shared)
+    session = spark_session_shared
+    previous = session.catalog.currentDatabase()
+    session.sql("CREATE DATABASE IF NOT EXISTS test_indicator_parity")
+    session.catalog.setCurrentDatabase("test_indicator_parity")
+    try:
+        _run_on(spark)
+        a, b = _stage_tables(duck), _stage_tables(spark)
+    finally:
+        session.catalog.setCurrentDatabase(previous)
+        session.sql("DROP DATABASE IF EXISTS test_indicator_parity CASCADE")
+    assert set(a) == set(b) and {"country_year", "flows", "coverage"} <= set(a)
+    for name in a:
+        left, right = a[name], b[name]
+        assert list(left.columns) == list(right.columns), name
+        assert len(left) == len(right), name
+        pd.testing.assert_frame_equal(
+            left, right, check_dtype=False, check_exact=False, rtol=1e-9, atol=1e-9, obj=name
+        )
 
 
 def test_api_methods_return_frames(store):

@@ -8,19 +8,6 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "talentflow"
 MAX_LINES = 800
-#: The engine layer's cycle, removed by the engines issue (21); delete this once it lands.
-#: (``pipeline`` imports the package root, whose ``api`` imports ``store``: hence the two.)
-H21_ENGINE_CYCLE = {
-    "talentflow",
-    "talentflow.api",
-    "talentflow.engine",
-    "talentflow.pipeline",
-    "talentflow.spark",
-    "talentflow.store",
-    "talentflow.ibis_pyspark",
-}
-#: Split by the engines issue (21); delete this once it lands.
-H21_LARGE_MODULES = {"talentflow.indicators.compute"}
 #: Modules that are data tables, not code (allowed over the line limit).
 DATA_MODULES: set[str] = set()
 
@@ -112,7 +99,7 @@ def test_the_graph_sees_imports_inside_functions() -> None:
 def test_no_import_cycles() -> None:
     graph = import_graph()
     cycles = [
-        sorted(c) for c in strongly_connected(graph) if len(c) > 1 and not c <= H21_ENGINE_CYCLE
+        sorted(c) for c in strongly_connected(graph) if len(c) > 1
     ]
     assert not cycles, cycles
 
@@ -122,6 +109,6 @@ def test_no_module_over_800_lines() -> None:
         _module(p): n
         for p in PACKAGE.rglob("*.py")
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
-        and _module(p) not in DATA_MODULES | H21_LARGE_MODULES
+        and _module(p) not in DATA_MODULES
     }
     assert not big, big

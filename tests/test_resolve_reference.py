@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from talentflow.cli import app
-from talentflow.engine import connect
-from talentflow.pipeline import StageContext
+from talentflow.context import StageContext
+from talentflow.engines import connect
 from talentflow.reporting import build_notices
 from talentflow.resolve import stage
 from talentflow.resolve.reference import find_reference, packaged_registries

@@ -9,8 +9,9 @@ import ibis
 import pyarrow as pa
 import pytest
 
-from talentflow.engine import connect
-from talentflow.pipeline import STAGES, StageContext
+from talentflow.context import StageContext
+from talentflow.engines import connect
+from talentflow.pipeline import STAGES
 from talentflow.resolve import stage
 from talentflow.resolve.stage import norm_key
 
@@ -64,12 +65,11 @@ def _ctx(con, previous=None) -> StageContext:
 
 
 @pytest.fixture
-def built(tmp_path):
-    con = connect(tmp_path / "a.duckdb")
+def built(con):
+    """The stage run on ``authorships`` on each engine (``con`` of tests/conftest.py)."""
     con.create_table("authorships", _authorships())
     stage.run(_ctx(con))
-    yield con
-    con.disconnect()
+    return con
 
 
 def test_stage_is_registered_after_sources():

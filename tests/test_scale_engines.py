@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from talentflow.spark import run_stages
+from talentflow.pipeline import run_stages
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 #: A real slice of the mirror: small venue-years that share authors across years and sources.
@@ -40,13 +40,6 @@ SLICE = (
 @pytest.fixture(scope="session")
 def spark_shared(spark_session_shared: Any) -> Any:
     return spark_session_shared
-
-
-@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
-def con(request: pytest.FixtureRequest) -> Any:
-    if request.param == "duckdb":
-        return ibis.duckdb.connect()
-    return ibis.pyspark.connect(request.getfixturevalue("spark_shared"))
 
 
 def test_tables_round_trip(con: Any) -> None:
@@ -155,7 +148,7 @@ def test_build_on_spark_matches_duckdb_row_for_row(
     each norm_key from the first of its raw strings in sorted order (an unordered
     ``distinct()`` gave "Tel-Aviv University, Tel Aviv, Israel" 0.99 on one engine and 0.95 on
     the other). Linkage is engine-independent since issue 8: the features no longer hit Ibis's
-    PySpark ``strip``/``split`` bugs (:mod:`talentflow.ibis_pyspark`), names are compared by
+    PySpark ``strip``/``split`` bugs (:mod:`talentflow.engines.pyspark_compiler`), names are compared by
     edits instead of the engines' differing Jaro-Winkler, u comes from an MD5-chosen sample,
     and the trained model and the pair scores are rounded before decisions.
     """
@@ -213,7 +206,7 @@ def _parameters(model_json: str) -> list[Any]:
 def test_strip_and_split_mean_the_same_on_every_engine(con: Any) -> None:
     # Ibis 12 compiled these wrongly for Spark (trimmed the letters v and f; split on a regex);
     # the fix is applied on import (the identity stage imports it).
-    import talentflow.ibis_pyspark  # noqa: F401
+    import talentflow.engines.pyspark_compiler  # noqa: F401
 
     values = [" fujitsu\t", "fr", "cs.washington.edu", "a+b", "\x0bvfv\x0c", None]
     con.create_table("t_strings", pa.table({"v": values}), overwrite=True)
@@ -293,7 +286,7 @@ def test_out_of_memory_names_the_stage_and_keeps_the_previous_store(tmp_path: Pa
 def test_unordered_inserts_restores_the_previous_setting(before):
     import duckdb
 
-    from talentflow.engine import unordered_inserts
+    from talentflow.engines.duckdb import unordered_inserts
 
     db = duckdb.connect()
     db.execute(f"SET preserve_insertion_order = {str(before).lower()}")
@@ -306,15 +299,16 @@ def test_unordered_inserts_restores_the_previous_setting(before):
 
 
 def test_replace_table_renames_into_place():
-    from talentflow.engine import replace_table
+    from talentflow.engines import engine_of
 
     con = ibis.duckdb.connect()
+    replace_table = engine_of(con).replace_table
     con.create_table("t", pd.DataFrame({"x": [1]}))
     con.create_table("t__new", pd.DataFrame({"x": [2, 3]}))
-    replace_table(con, "t__new", "t")
+    replace_table("t__new", "t")
     assert "t__new" not in con.list_tables()
     assert sorted(con.table("t").x.execute()) == [2, 3]
     # a target that does not exist yet is no error
     con.create_table("u__new", pd.DataFrame({"x": [4]}))
-    replace_table(con, "u__new", "u")
+    replace_table("u__new", "u")
     assert con.table("u").x.execute().tolist() == [4]

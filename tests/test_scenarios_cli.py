@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from talentflow.cli import app
-from talentflow.engine import connect
+from talentflow.engines import connect
 from talentflow.scenarios.synthetic import synthetic_careers
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "talentflow" / "scenarios" / "examples"

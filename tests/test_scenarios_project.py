@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from talentflow.engine import connect
+from talentflow.engines import connect
 from talentflow.scenarios import (
     Lever,
     Scenario,

@@ -14,7 +14,7 @@ import pytest
 from talentflow.careers.build import build_careers
 from talentflow.careers.params import CareerParams
 from talentflow.careers.simulate import PolicyEffect, simulate_careers
-from talentflow.engine import connect
+from talentflow.engines import connect
 from talentflow.scenarios import PolicyTerm, fit_model, load_panel
 
 

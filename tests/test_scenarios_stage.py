@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from talentflow.engine import connect
-from talentflow.pipeline import STAGES, StageContext
+from talentflow.context import StageContext
+from talentflow.pipeline import STAGES
 from talentflow.scenarios import fit_model, load_panel, stage
 from talentflow.scenarios.frames import panel_from_frames, partial_final_years
 from talentflow.scenarios.synthetic import synthetic_careers
@@ -19,8 +19,7 @@ def frames():
     return synthetic_careers(1500, seed=3)
 
 
-def _store(py: pd.DataFrame, ev: pd.DataFrame):
-    con = connect()
+def _store(con, py: pd.DataFrame, ev: pd.DataFrame):
     con.create_table("person_years", py)
     con.create_table("events", ev)
     return con
@@ -42,13 +41,13 @@ def test_partial_final_years():
     assert partial_final_years(pd.Series({2022: 130, 2023: 65})) == []
 
 
-def test_stage_writes_model_and_baseline_and_drops_a_partial_year(frames):
+def test_stage_writes_model_and_baseline_and_drops_a_partial_year(con, frames):
     py, ev = frames
     last = int(py["year"].max())
     # Keep only a tenth of the last year's person-years: a year still being published.
     tail = py[py["year"] == last]
     thin = pd.concat([py[py["year"] < last], tail.iloc[: len(tail) // 10]], ignore_index=True)
-    con = _store(thin, ev)
+    _store(con, thin, ev)
     stage.run(StageContext(con=con, previous=None, data_dir=None, params={"draws": 50}))
     params = con.table("build_params").to_pandas()
     got = {r.name: json.loads(r.value) for r in params.itertuples() if r.stage == "scenarios"}
@@ -63,8 +62,7 @@ def test_stage_writes_model_and_baseline_and_drops_a_partial_year(frames):
     assert {"hazard", "choice"} <= set(pars["part"]) and pars["se"].notna().all()
 
 
-def test_stage_without_careers_tables_records_why():
-    con = connect()
+def test_stage_without_careers_tables_records_why(con):
     stage.run(StageContext(con=con, previous=None, data_dir=None))
     params = con.table("build_params").to_pandas()
     assert "skipped" in set(params["name"])
@@ -90,12 +88,12 @@ def test_last_year_moves_are_left_out_only_at_the_end_of_the_data(frames):
     assert not any("left out of the fit" in n for n in in_cut.notes)
 
 
-def test_load_panel_keeps_partial_years_when_asked(frames):
+def test_load_panel_keeps_partial_years_when_asked(con, frames):
     py, ev = frames
     last = int(py["year"].max())
     tail = py[py["year"] == last]
     thin = pd.concat([py[py["year"] < last], tail.iloc[:5]], ignore_index=True)
-    con = _store(thin, ev)
+    _store(con, thin, ev)
     assert load_panel(con).last_year == last - 1
     assert load_panel(con, drop_partial_years=False).last_year == last
     assert load_panel(con, max_year=last).last_year == last

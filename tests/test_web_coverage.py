@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from talentflow.engine import connect
+from talentflow.engines import connect
 from talentflow.web import charts as ch
 from talentflow.web import params as pv
 from talentflow.web.queries import Queries

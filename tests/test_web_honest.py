@@ -291,7 +291,7 @@ def test_suppressed_bars_are_labelled_not_empty() -> None:
 
 
 def test_small_places_are_dots_on_the_map(tmp_path: Path) -> None:
-    from talentflow.engine import connect
+    from talentflow.engines import connect
     from talentflow.web import charts as ch
     from talentflow.web.queries import Queries
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from talentflow.engine import connect
+from talentflow.engines import connect
 from talentflow.web import create_app
 from talentflow.web.charts import NOT_KNOWN, wilson
 from tests.test_web_store import make_store

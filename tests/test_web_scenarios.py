@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from talentflow.engine import connect
+from talentflow.engines import connect
 from talentflow.scenarios import LEVER_KINDS
 from talentflow.web import create_app
 from talentflow.web.explorer import SLIDERS, Explorer, Setting

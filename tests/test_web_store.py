@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from talentflow.engine import connect
+from talentflow.engines import connect
 from talentflow.web.queries import Queries
 
 # Ibis 12 calls DuckDB 1.5's deprecated ``fetch_arrow_table`` on every query.

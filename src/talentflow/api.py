@@ -212,7 +212,7 @@ class Observatory:
         (country). Returns ``{"persons", "moves", "papers"}`` frames; ``moves`` are the
         panel moves of those persons (with the careers ``events`` they match, when present).
         """
-        from talentflow.indicators.compute import _origins
+        from talentflow.indicators.cells import _origins
         from talentflow.indicators.panel import build_panel
         from talentflow.indicators.stage import read_inputs
 

@@ -7,18 +7,16 @@ files, which is their job); parameters are recorded in ``build_params``.
 With ``engine="spark"`` the stages of ``SPARK_STAGES`` run on a PySpark session through the
 same Ibis code; the sources stage (DuckDB's JSON reader) and the scenario fit (NumPy and
 statsmodels on small tables) stay on DuckDB, and every table the Spark stages write is copied
-back into the DuckDB store, which the surfaces read.
+back into the DuckDB store, which the surfaces read. :func:`run_stage` is the one place a stage
+runs; :func:`build` and :func:`run_stages` (stages on any connection, for the parity check and
+the benchmarks) both go through it.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
-import shutil
-import tempfile
 import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +27,9 @@ import duckdb
 import ibis
 
 from talentflow import __version__
+from talentflow.context import Progress, StageContext, _quiet
+from talentflow.engines import Engine, check_engine, engine_of
+from talentflow.engines.duckdb import DuckDBEngine
 from talentflow.store import atomic_build
 
 #: Stages in build order: (name, module holding ``run``).
@@ -45,32 +46,7 @@ SPARK_STAGES = ("resolve", "identity", "careers", "indicators")
 #: Store tables a Spark stage never reads (kept on DuckDB only).
 _DUCKDB_ONLY = ("raw_papers", "raw_authorships", "ingest_log", "quarantine")
 
-Progress = Callable[[str], None]
-
-
-@dataclass
-class StageContext:
-    """What a stage gets: the new store, the previous one (read-only), its parameters."""
-
-    con: Any
-    previous: Any | None
-    data_dir: Path | None
-    params: dict[str, Any] = field(default_factory=dict)
-    progress: Progress = lambda message: None
-    engine: str = "duckdb"
-
-    def record_params(self, stage: str, params: dict[str, Any]) -> None:
-        """Append ``params`` of ``stage`` to the ``build_params`` table."""
-        rows = {
-            "stage": [stage] * len(params),
-            "name": list(params),
-            "value": [json.dumps(v, default=str) for v in params.values()],
-        }
-        table = ibis.memtable(rows, schema={"stage": "string", "name": "string", "value": "string"})
-        if "build_params" in self.con.list_tables():
-            self.con.insert("build_params", table)
-        else:
-            self.con.create_table("build_params", table)
+__all__ = ["SPARK_STAGES", "STAGES", "BuildReport", "OutOfMemory", "StageContext", "build"]
 
 
 @dataclass
@@ -79,6 +55,63 @@ class BuildReport:
 
     db_path: Path
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def run_stage(name: str, ctx: StageContext) -> float:
+    """Run stage ``name`` with ``ctx``; its wall seconds. Out-of-memory becomes
+    :class:`OutOfMemory` naming the stage."""
+    modules = dict(STAGES)
+    if name not in modules:
+        raise ValueError(f"unknown stage {name!r}; choose from {', '.join(modules)}")
+    t0 = time.perf_counter()
+    try:
+        importlib.import_module(modules[name]).run(ctx)
+    except (MemoryError, duckdb.OutOfMemoryException) as exc:
+        raise OutOfMemory(name, ctx.engine.name, exc) from exc
+    return time.perf_counter() - t0
+
+
+def run_stages(
+    con: Any,
+    stages: Iterable[str],
+    *,
+    data_dir: str | Path | None,
+    params: dict[str, dict[str, Any]] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, float]:
+    """Run the named stages, in build order, on ``con`` (any engine); seconds per stage.
+
+    Unlike :func:`build` this neither swaps a store nor needs DuckDB: it is how the parity
+    check runs the same stage on both engines.
+    """
+    wanted = list(stages)
+    unknown = set(wanted) - {name for name, _ in STAGES}
+    if unknown:
+        raise ValueError(f"unknown stage(s): {', '.join(sorted(unknown))}")
+    engine = engine_of(con)
+    timings: dict[str, float] = {}
+    for name, _ in STAGES:
+        if name in wanted:
+            ctx = _context(engine, None, data_dir, (params or {}).get(name), progress)
+            timings[name] = run_stage(name, ctx)
+    return timings
+
+
+def _context(
+    engine: Engine,
+    previous: Any | None,
+    data_dir: str | Path | None,
+    params: dict[str, Any] | None,
+    progress: Progress | None,
+) -> StageContext:
+    return StageContext(
+        con=engine.con,
+        previous=previous,
+        data_dir=Path(data_dir) if data_dir is not None else None,
+        params=dict(params or {}),
+        progress=progress or _quiet,
+        engine=engine,
+    )
 
 
 def build(
@@ -119,42 +152,33 @@ def build(
         When another build into ``db_path`` is running, wait for it instead of raising
         :class:`talentflow.store.StoreBusy`.
     """
-    from talentflow.engine import ENGINES
-
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    check_engine(engine)
     params = params or {}
     report = BuildReport(Path(db_path))
     started = datetime.now(UTC).isoformat()
-    spark: _SparkRun | None = None
+    spark: Engine | None = None
     with atomic_build(db_path, wait=wait) as (con, previous), ExitStack() as cleanup:
-        if memory_limit:
-            con.raw_sql(f"SET memory_limit = '{_setting(memory_limit)}'")
-        if temp_dir:
-            con.raw_sql(f"SET temp_directory = '{_setting(str(temp_dir))}'")
-        for name, module_name in STAGES:
+        store = DuckDBEngine(con)
+        store.set_limits(memory_limit, str(temp_dir) if temp_dir else None)
+        for name, _ in STAGES:
             if stages is not None and name not in stages:
                 continue
             on_spark = engine == "spark" and name in SPARK_STAGES
             if on_spark and spark is None:
-                spark = _open_spark(con, db_path, spark_master, spark_conf)
-                cleanup.callback(spark.close)
-            ctx = StageContext(
-                con=spark.backend if on_spark and spark is not None else con,
-                previous=previous,
-                data_dir=Path(data_dir) if data_dir is not None else None,
-                params=dict(params.get(name, {})),
-                progress=progress or (lambda message: None),
-                engine="spark" if on_spark else "duckdb",
-            )
-            t0 = time.perf_counter()
-            try:
-                importlib.import_module(module_name).run(ctx)
-            except (MemoryError, duckdb.OutOfMemoryException) as exc:
-                raise OutOfMemory(name, engine, exc) from exc
-            if on_spark and spark is not None:
-                _copy_back(spark.backend, con)
-            report.timings[name] = time.perf_counter() - t0
+                from talentflow.engines.spark import BuildDatabase
+
+                database = BuildDatabase(Path(db_path).parent, master=spark_master, conf=spark_conf)
+                cleanup.callback(database.close)
+                spark = database.engine
+                # the store's tables so far, except those only the sources stage reads
+                store.copy_tables(spark, [t for t in store.user_tables() if t not in _DUCKDB_ONLY])
+            runner = spark if on_spark and spark is not None else store
+            ctx = _context(runner, previous, data_dir, params.get(name), progress)
+            report.timings[name] = run_stage(name, ctx)
+            if runner is not store:
+                t0 = time.perf_counter()
+                runner.copy_tables(store, runner.user_tables())
+                report.timings[name] += time.perf_counter() - t0
         info = ibis.memtable(
             {
                 "key": ["talentflow_version", "engine", "started", "finished", "data_dir"],
@@ -185,61 +209,3 @@ class OutOfMemory(RuntimeError):
             hint = "raise spark.driver.memory / spark.executor.memory with --spark-conf"
         super().__init__(f"stage {stage!r} ran out of memory ({cause}); {hint}")
         self.stage = stage
-
-
-def _setting(value: str) -> str:
-    """A DuckDB setting value as an SQL string literal body (quotes doubled)."""
-    return value.replace("'", "''")
-
-
-@dataclass
-class _SparkRun:
-    """The build's Spark backend, its own database and warehouse folder, and what to restore."""
-
-    backend: Any
-    database: str
-    previous_database: str
-    warehouse: Path
-
-    def close(self) -> None:
-        """Drop the build's database and warehouse (the session may be shared)."""
-        session = self.backend._session
-        session.catalog.setCurrentDatabase(self.previous_database)
-        session.sql(f"DROP DATABASE IF EXISTS {self.database} CASCADE")
-        shutil.rmtree(self.warehouse, ignore_errors=True)
-
-
-def _open_spark(
-    con: Any, db_path: str | Path, master: str | None, conf: dict[str, str] | None
-) -> _SparkRun:
-    """A Spark backend holding the store's tables so far, in a database of its own.
-
-    The build's own database (in a fresh warehouse folder beside the store) keeps its tables
-    apart from anything else in a shared session, and Spark refuses to create a managed table
-    where an older run left files. :meth:`_SparkRun.close` removes both.
-    """
-    from talentflow.engine import connect
-    from talentflow.spark import copy_tables
-
-    warehouse = Path(tempfile.mkdtemp(prefix=".spark-warehouse-", dir=Path(db_path).parent))
-    backend = connect(warehouse, engine="spark", spark_master=master, spark_conf=conf)
-    session = backend._session
-    run = _SparkRun(
-        backend=backend,
-        database=f"talentflow_build_{uuid.uuid4().hex[:12]}",
-        previous_database=session.catalog.currentDatabase(),
-        warehouse=warehouse,
-    )
-    session.sql(f"CREATE DATABASE {run.database} LOCATION '{(warehouse / run.database).as_uri()}'")
-    session.catalog.setCurrentDatabase(run.database)
-    names = [t for t in con.list_tables() if not t.startswith("_") and t not in _DUCKDB_ONLY]
-    copy_tables(con, backend, names)
-    return run
-
-
-def _copy_back(spark: Any, con: Any) -> None:
-    """Copy every table on Spark into the DuckDB store (replacing the older copies)."""
-    from talentflow.spark import copy_tables
-
-    names = [t for t in spark.list_tables() if not t.startswith(("_", "ibis_"))]
-    copy_tables(spark, con, names)

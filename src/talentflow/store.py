@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from talentflow.engine import connect
+from talentflow.engines import connect
 
 DEFAULT_DB = Path("talentflow.duckdb")
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
+import pandas as pd
 from ibis import _
 
 from talentflow.careers.events import detect_events
@@ -15,8 +16,11 @@ from talentflow.careers.person_years import build_person_years, main_affiliation
 from talentflow.careers.positions import stage_table
 from talentflow.careers.profile import build_profile
 from talentflow.careers.tenures import LEVELS, build_tenures, person_span
+from talentflow.engines import engine_of
 
 _TEMP_IDS = count()
+#: Name prefix of the stage's intermediate tables.
+TEMP_PREFIX = "_careers_"
 
 TENURE_COLUMNS = [
     "person_id",
@@ -35,16 +39,11 @@ TENURE_COLUMNS = [
 
 
 def temp_table(con: Any, expr: Any, stem: str) -> Any:
-    """Materialise an intermediate result as a temporary table (gone when the connection closes).
-
-    Ibis's PySpark backend has no temporary tables: there it is a table of the session's
-    warehouse, named with a leading underscore like every intermediate (never copied into
-    the store; the build removes its warehouse).
-    """
-    name = f"_careers_{stem}_{next(_TEMP_IDS)}"
-    if getattr(con, "name", "") == "pyspark":
-        return con.create_table(name, expr, overwrite=True)
-    return con.create_table(name, expr, temp=True)
+    """Materialise an intermediate result as a temporary table (see
+    :meth:`talentflow.engines.base.Engine.temp_table`), named ``_careers_...`` like every
+    intermediate (never copied into the store; the stage drops them when done)."""
+    name = f"{TEMP_PREFIX}{stem}_{next(_TEMP_IDS)}"
+    return engine_of(con).temp_table(name, expr)
 
 
 @dataclass
@@ -81,7 +80,8 @@ def prepare(con: Any, authorships: Any, evidence: str = "papers") -> CareerInput
     ranked = temp_table(con, main_affiliation(obs), "ranked")
     span = temp_table(con, person_span(obs), "span")
     first = obs.year.min().execute()
-    return CareerInputs(con, obs, ranked, span, int(first) if first is not None else 0)
+    # no observations: DuckDB returns None, Spark NaN
+    return CareerInputs(con, obs, ranked, span, 0 if pd.isna(first) else int(first))
 
 
 def tenures_and_events(

@@ -7,10 +7,10 @@ from typing import Any
 
 import ibis
 
-from talentflow.careers.build import build_careers
+from talentflow.careers.build import TEMP_PREFIX, build_careers
 from talentflow.careers.histories import DEFAULT_EVIDENCE, check_evidence
 from talentflow.careers.params import CareerParams
-from talentflow.pipeline import StageContext
+from talentflow.context import StageContext
 
 #: Tables this stage writes, in order.
 OUTPUTS = ("person_years", "tenures", "events", "person_profile")
@@ -47,3 +47,4 @@ def run(ctx: StageContext) -> None:
     tables = build_careers(ctx.con, authorships, params, evidence=evidence)
     for name in OUTPUTS:
         ctx.con.create_table(name, tables[name], overwrite=True)
+    ctx.engine.drop_tables(TEMP_PREFIX)

@@ -39,7 +39,7 @@ def run_build(
 
     ``engine`` holds :func:`talentflow.pipeline.build`'s engine, spark_master and spark_conf.
     """
-    from talentflow.engine import EngineUnavailable
+    from talentflow.engines import EngineUnavailable
     from talentflow.pipeline import build
     from talentflow.reporting import build_notices, ingest_summary
     from talentflow.sources.stage import SourceError

@@ -99,7 +99,6 @@ def link(
     authorships: ibis.Table,
     papers: ibis.Table | None = None,
     *,
-    engine: str = "duckdb",
     params: dict[str, Any] | None = None,
     trained_model: dict[str, Any] | None = None,
 ) -> LinkResult:
@@ -208,7 +207,6 @@ def link(
         scored = model.score(
             con,
             _PREFIX + "entities",
-            engine=engine,
             n_entities=n_entities,
             n_records=n_records,
             params=p,

@@ -27,7 +27,8 @@ from splink import Linker, SettingsCreator
 from splink.internals.exceptions import EMTrainingException
 
 # The features of linkage use strip/split, which Ibis compiles wrongly for Spark; fix first.
-import talentflow.ibis_pyspark  # noqa: F401
+import talentflow.engines.pyspark_compiler  # noqa: F401
+from talentflow.engines import engine_of
 from talentflow.identity import sampling
 
 #: Default model parameters (recorded with each build).
@@ -226,17 +227,9 @@ def name_frequencies(
     return name
 
 
-def db_api(con: Any, engine: str) -> Any:
+def db_api(con: Any) -> Any:
     """splink's database API on the same connection the stage uses."""
-    if engine == "duckdb":
-        from splink import DuckDBAPI
-
-        return DuckDBAPI(connection=con.con)
-    if engine == "spark":
-        from splink import SparkAPI
-
-        return SparkAPI(spark_session=con._session, break_lineage_method="persist")
-    raise ValueError(f"unknown engine {engine!r}")
+    return engine_of(con).splink_api()
 
 
 @dataclass
@@ -256,7 +249,6 @@ def score(
     con: Any,
     entities_table: str,
     *,
-    engine: str = "duckdb",
     n_entities: int,
     n_records: int,
     params: dict[str, Any] | None = None,
@@ -288,7 +280,7 @@ def score(
     cpu: dict[str, float] = {}
     t0, c0 = time.perf_counter(), time.process_time()
     logging.getLogger("splink").setLevel(logging.ERROR)
-    api = db_api(con, engine)
+    api = db_api(con)
     df = api.register(entities_table)
     tf_name = name_frequencies(con, entities_table, names_table=names_table)
     apis = [api]
@@ -296,7 +288,7 @@ def score(
     if model is None:
         total_pairs = max(n_entities * (n_entities - 1) / 2, 1.0)
         prior = min(max(p["prior_matches_per_record"] * max(n_records, 1) / total_pairs, 1e-9), 0.5)
-        model = _with_u(con, entities_table, engine, prior, p, apis, n_entities)
+        model = _with_u(con, entities_table, prior, p, apis, n_entities)
         seconds["splink_u"] = round(time.perf_counter() - t0, 2)
         cpu["splink_u"] = round(time.process_time() - c0, 2)
     linker = _linker(df, sampling.round_model(model), api, tf_name)
@@ -349,7 +341,6 @@ def _linker(df: Any, model: dict[str, Any], api: Any, tf_name: str) -> Any:
 def _with_u(
     con: Any,
     entities_table: str,
-    engine: str,
     prior: float,
     p: dict[str, Any],
     apis: list,
@@ -369,7 +360,7 @@ def _with_u(
     con.create_table(name, sample, overwrite=True)
     n = int(con.table(name).count().execute())
     # Its own API: splink caches intermediate tables per API, keyed by template names.
-    api = db_api(con, engine)
+    api = db_api(con)
     apis.append(api)
     trainer = Linker(api.register(name), settings(prior), log_level=None)
     # One chunk: the sample is small (about 1,400 rows), and splink's default of 10 chunks

@@ -14,7 +14,6 @@ from typing import Any
 
 import ibis
 
-from talentflow.engine import raw_duckdb, replace_table, unordered_inserts
 from talentflow.identity import decide, model
 from talentflow.identity.link import link
 
@@ -63,11 +62,8 @@ def run(ctx: Any) -> None:
     thresholds, model parameters and the trained splink model are recorded in
     ``build_params`` (stage ``identity``).
     """
-    if getattr(ctx.con, "name", None) != "duckdb":
-        _run(ctx)
-        return
     # nothing the stage computes depends on row order (every choice is ordered by values)
-    with unordered_inserts(raw_duckdb(ctx.con)):
+    with ctx.engine.unordered_inserts():
         _run(ctx)
 
 
@@ -79,9 +75,7 @@ def _run(ctx: Any) -> None:
         authorships = authorships.drop("person_id")
     papers = con.table("papers") if "papers" in tables else None
     ctx.progress("identity: linking authorships")
-    result = link(
-        con, authorships, papers, engine=getattr(ctx, "engine", "duckdb"), params=ctx.params
-    )
+    result = link(con, authorships, papers, params=ctx.params)
     t0, c0 = time.perf_counter(), time.process_time()
     asg = result.assignments
     links = asg.select(
@@ -99,7 +93,7 @@ def _run(ctx: Any) -> None:
     # Materialise first: the new table is computed from the old one. Then the new table
     # takes the old one's name (a rename, not a second copy of every row).
     con.create_table(_NEW_AUTHORSHIPS, linked, overwrite=True)
-    replace_table(con, _NEW_AUTHORSHIPS, "authorships")
+    ctx.engine.replace_table(_NEW_AUTHORSHIPS, "authorships")
     ids = con.table("_identity_ids")
     con.create_table("persons", persons_table(con.table("authorships"), ids), overwrite=True)
     result.drop(con)

@@ -12,7 +12,6 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from talentflow.engine import replace_table
 from talentflow.resolve.compile import load_gazetteer
 from talentflow.resolve.normalize import normalize
 from talentflow.resolve.reference import find_reference
@@ -161,7 +160,7 @@ def run(ctx: Any) -> None:
     # Materialise first (the new authorships is computed from the old one), then rename it
     # into place rather than copy it
     con.create_table("authorships__resolved", joined, overwrite=True)
-    replace_table(con, "authorships__resolved", "authorships")
+    ctx.engine.replace_table("authorships__resolved", "authorships")
     ctx.record_params(
         STAGE,
         {

@@ -11,7 +11,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from talentflow.pipeline import StageContext
+from talentflow.context import StageContext
 from talentflow.scenarios.frames import MissingInputs, load_panel
 from talentflow.scenarios.model import FitOptions, fit_model
 from talentflow.scenarios.project import MEASURES, project

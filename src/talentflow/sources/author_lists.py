@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from talentflow.engine import unordered_inserts
+from talentflow.engines.duckdb import unordered_inserts
 
 #: Fields that must be strings (or absent) in both formats.
 STRING_FIELDS = (

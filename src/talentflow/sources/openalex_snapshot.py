@@ -145,7 +145,7 @@ def ingest_snapshot(
     Parameters
     ----------
     db
-        A raw DuckDB connection (``ctx.con.con``); the raw tables are created if missing.
+        A raw DuckDB connection (``ctx.engine.connection``); the raw tables are created if missing.
     root
         The snapshot root, its ``data/`` folder or its ``works/`` folder.
     ai_filter

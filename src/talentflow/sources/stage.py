@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from talentflow.engine import unordered_inserts
-from talentflow.pipeline import StageContext
+from talentflow.context import StageContext
+from talentflow.engines.duckdb import DuckDBEngine, unordered_inserts
 from talentflow.sources import (
     author_lists,
     decisions,
@@ -495,7 +495,10 @@ def run(ctx: StageContext) -> None:
     """Ingest every file under ``ctx.data_dir`` and merge sources into papers/authorships."""
     if ctx.data_dir is None:
         raise SourceError("the sources stage needs a data dir")
-    db = ctx.con.con
+    if not isinstance(ctx.engine, DuckDBEngine):
+        # DuckDB's JSON reader parses the files; a Spark build copies the tables in after
+        raise SourceError(f"the sources stage runs on DuckDB, not on {ctx.engine.name}")
+    db = ctx.engine.connection
     for ddl in schema.ALL:
         db.execute(ddl)
     files = discover(ctx.data_dir)
