@@ -149,7 +149,7 @@ def test_directory_that_is_not_a_source(tmp_path):
     result = CliRunner().invoke(
         app, ["build", "--data", str(tmp_path / "nothing"), "--db", str(tmp_path / "s.duckdb")]
     )
-    assert result.exit_code == 4
+    assert result.exit_code == 2  # a bad --data is a bad argument, not a failed build
     assert "not a source directory" in result.output
     assert "Traceback" not in result.output
 

@@ -71,7 +71,10 @@ def run_build(
         except StoreBusy as exc:
             console.print(f"[red]not built:[/] {escape(str(exc))}")
             return EXIT_FAILED
-        except (SourceError, EngineUnavailable) as exc:
+        except SourceError as exc:  # --data names no source folder: a bad argument
+            console.print(f"[red]error:[/] {escape(str(exc))}")
+            return EXIT_USAGE
+        except EngineUnavailable as exc:
             console.print(f"[red]error:[/] {escape(str(exc))}")
             return EXIT_FAILED
         except Exception as exc:
