@@ -172,31 +172,19 @@ def default_corpus() -> list[CorpusFile]:
     >>> files[0].path
     'paperlists/3dv/3dv2025.json'
     """
+    per_venue_year = (
+        ("paperlists", PAPERLISTS, PAPERLISTS_URL),
+        ("openreview", OPENREVIEW, OPENREVIEW_URL),
+        ("openreview_venues", OPENREVIEW_VENUES, VENUES_URL),
+    )
     files = [
         CorpusFile(
-            f"paperlists/{venue}/{venue}{year}.json",
-            PAPERLISTS_URL.format(venue=venue, year=year),
+            f"{folder}/{venue}/{venue}{year}.json",
+            url.format(venue=venue, year=year),
             "json-array",
         )
-        for venue, years in PAPERLISTS.items()
-        for year in years
-    ]
-    files += [
-        CorpusFile(
-            f"openreview/{venue}/{venue}{year}.json",
-            OPENREVIEW_URL.format(venue=venue, year=year),
-            "json-array",
-        )
-        for venue, years in OPENREVIEW.items()
-        for year in years
-    ]
-    files += [
-        CorpusFile(
-            f"openreview_venues/{venue}/{venue}{year}.json",
-            VENUES_URL.format(venue=venue, year=year),
-            "json-array",
-        )
-        for venue, years in OPENREVIEW_VENUES.items()
+        for folder, table, url in per_venue_year
+        for venue, years in table.items()
         for year in years
     ]
     files.append(CorpusFile(OPENALEX_SAMPLE, None, "json-array"))
