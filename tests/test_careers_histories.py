@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 
 from talentflow.careers import stage as careers_stage
-from talentflow.careers.timeline import person_timeline
 from talentflow.context import StageContext
 from talentflow.indicators import stage as indicators_stage
 from talentflow.indicators.compute import IndicatorParams, compute
@@ -178,9 +177,9 @@ def test_histories_fill_years_and_show_returns_outside_the_venues(data_dir: Path
     assert list(ret.loc["P1", "flags"]).count("openalex_history") == 1
     assert ret.loc["P1", "year"] == 2020 and ret.loc["P5", "year"] == 2019
 
-    tl = person_timeline(after, "P1")
+    p1 = after.table("person_years").filter(ibis._.person_id == "P1").order_by("year")
     assert (
-        list(tl.years["evidence"])
+        list(p1.to_pandas()["evidence"])
         == ["paper"] * 2 + ["backfill"] + ["paper"] * 3 + ["openalex_history"] * 3
     )
 

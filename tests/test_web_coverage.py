@@ -110,7 +110,7 @@ POPS = list(SIZES["population"])
 
 
 def test_default_population_is_a_decided_population_of_complete_years() -> None:
-    from talentflow.web.queries import flagship_population
+    from talentflow.read import flagship_population
 
     done = [2021, 2022, 2023, 2024]
     # no decisions in the store: the pooled NeurIPS population of complete years (flagship)

@@ -1,4 +1,5 @@
-"""Export any store table to JSON Lines, CSV or Parquet (DuckDB's COPY, no Python row loops)."""
+"""Export any store table to JSON Lines, CSV or Parquet (DuckDB's COPY, no Python row loops),
+read through :class:`talentflow.read.StoreReader`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-from talentflow.store import open_store
+from talentflow.read import StoreReader
 
 FORMATS = {".jsonl": "JSON", ".json": "JSON", ".csv": "CSV", ".parquet": "PARQUET"}
 #: Working tables of the build that are not part of the public contract.
@@ -25,11 +26,10 @@ def export_table(
 
     Returns the number of rows written.
     """
-    con = open_store(db)
+    reader = StoreReader(db)
     try:
-        tables = sorted(con.list_tables())
-        if table not in tables:
-            public = ", ".join(t for t in tables if t not in INTERNAL)
+        if not reader.has(table):
+            public = ", ".join(t for t in sorted(reader.tables) if t not in INTERNAL)
             raise ExportError(f"no table {table!r} in {db}; tables: {public}")
         suffix = ".jsonl" if output == "-" else Path(output).suffix.lower()
         if suffix not in FORMATS:
@@ -37,21 +37,17 @@ def export_table(
                 f"cannot tell the format of {output!r}: use one of {', '.join(FORMATS)}"
             )
         options = f"FORMAT {FORMATS[suffix]}" + (", HEADER" if suffix == ".csv" else "")
-        raw = con.con
-        count = raw.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-        if output == "-":
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "out.jsonl"
-                raw.execute(f"COPY \"{table}\" TO '{path}' ({options})")
-                with path.open("rb") as handle:
-                    assert stdout is not None
-                    shutil.copyfileobj(handle, stdout)
-                    stdout.flush()
-        else:
+        if output != "-":
             target = Path(output)
             target.parent.mkdir(parents=True, exist_ok=True)
-            escaped = str(target).replace("'", "''")
-            raw.execute(f"COPY \"{table}\" TO '{escaped}' ({options})")
-        return int(count)
+            return reader.copy_to(table, target, options)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "out.jsonl"
+            count = reader.copy_to(table, path, options)
+            with path.open("rb") as handle:
+                assert stdout is not None
+                shutil.copyfileobj(handle, stdout)
+                stdout.flush()
+        return count
     finally:
-        con.disconnect()
+        reader.close()

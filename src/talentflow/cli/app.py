@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from talentflow.read import StoreReader
 
 app = typer.Typer(
     name="talentflow",
@@ -22,12 +27,14 @@ EXIT_FAILED = 4  # the build failed; the previous store is untouched
 EXIT_INTERNAL = 5  # an unexpected error (a bug): traceback printed, never reported as 1
 
 
-def open_store_or_exit(db: object, console: object) -> object:
-    """Open the store at ``db`` read-only, or print why not and exit with ``EXIT_NO_STORE``."""
-    from talentflow.store import StoreError, open_store
+def open_reader_or_exit(db: object, console: object) -> StoreReader:
+    """The read layer over the store at ``db``, or print why not and exit with
+    ``EXIT_NO_STORE``."""
+    from talentflow.read import StoreReader
+    from talentflow.store import StoreError
 
     try:
-        return open_store(db)  # type: ignore[arg-type]
+        return StoreReader(db)  # type: ignore[arg-type]
     except StoreError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")  # type: ignore[attr-defined]
         raise typer.Exit(EXIT_NO_STORE) from None

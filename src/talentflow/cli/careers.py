@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from talentflow.cli.app import EXIT_NO_STORE, EXIT_USAGE, app, open_store_or_exit
+from talentflow.cli.app import EXIT_NO_STORE, EXIT_USAGE, app, open_reader_or_exit
 from talentflow.store import DEFAULT_DB
 
 console = Console()
@@ -111,19 +111,19 @@ def events(
     since: int | None = typer.Option(None, "--since", help="First year shown (default: all)."),
 ) -> None:
     """Count mobility events by kind and year, with the share flagged (ambiguous or censored)."""
-    from talentflow.careers.summary import event_counts, flagged_shares
+    from talentflow.careers.summary import flagged_shares
 
     if level not in ("country", "institution"):
         err.print(f"[red]error:[/] --level takes country or institution, got {level!r}")
         raise typer.Exit(EXIT_USAGE)
-    con = open_store_or_exit(db, err)
+    reader = open_reader_or_exit(db, err)
     try:
-        if "events" not in con.list_tables():
+        if not reader.has("events"):
             err.print(f"[red]error:[/] {db} has no events table: run `talentflow build` first")
             raise typer.Exit(EXIT_NO_STORE)
-        counts = event_counts(con.table("events"), level=level, first_year=since)
+        counts = reader.event_counts(level=level, first_year=since)
     finally:
-        con.disconnect()
+        reader.close()
     kinds = sorted(counts["kind"].unique())
     wide = counts.pivot_table(index="year", columns="kind", values="n", fill_value=0)
     flagged = counts.groupby("year")[["n", "flagged"]].sum()
@@ -173,13 +173,11 @@ def person(
     db: Path = DbOption,
 ) -> None:
     """Print one person's career as a timeline: years, places, career stage and events."""
-    from talentflow.careers.timeline import person_timeline
-
-    con = open_store_or_exit(db, err)
+    reader = open_reader_or_exit(db, err)
     try:
-        tl = person_timeline(con, person_id)
+        tl = reader.timeline(person_id)
     finally:
-        con.disconnect()
+        reader.close()
     if tl.profile is None:
         err.print(f"[red]error:[/] no person {person_id!r} in {db}")
         raise typer.Exit(1)

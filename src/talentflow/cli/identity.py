@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from talentflow.cli.app import EXIT_USAGE, app, open_store_or_exit
+from talentflow.cli.app import EXIT_USAGE, app, open_reader_or_exit
 
 link_app = typer.Typer(help="Person linkage (identity stage).", no_args_is_help=True)
 app.add_typer(link_app, name="link")
@@ -23,12 +23,14 @@ def explain_cmd(
     from talentflow.identity.explain import UnknownPerson, explain
 
     err = Console(stderr=True)
-    con = open_store_or_exit(db, err)
+    reader = open_reader_or_exit(db, err)
     try:
-        ex = explain(con, person_id)
+        ex = explain(reader.con, person_id)
     except UnknownPerson:
         err.print(f"[red]error:[/] no person {person_id!r} in {db}")
         raise typer.Exit(EXIT_USAGE) from None
+    finally:
+        reader.close()
     out = Console()
     p = ex.person
     out.print(

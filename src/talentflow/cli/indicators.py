@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from talentflow.cli.app import app, open_store_or_exit
+from talentflow.cli.app import app, open_reader_or_exit
 from talentflow.store import DEFAULT_DB
 
 console = Console(stderr=True)
@@ -26,11 +25,11 @@ def validate(
     """Write the validation report (our figures beside MacroPolo, CSET, MPIDR) from DB."""
     from talentflow.indicators.validation import render
 
-    con = open_store_or_exit(db, console)
+    reader = open_reader_or_exit(db, console)
     try:
-        text = render(con)
+        text = render(reader.con)
     finally:
-        con.disconnect()
+        reader.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     console.print(f"[green]wrote[/] {out}")
@@ -44,13 +43,11 @@ def coverage(
     ),
 ) -> None:
     """What each year (or venue-year) of the store holds, and which years are complete."""
-    from talentflow.indicators.coverage import read_coverage
-
-    con: Any = open_store_or_exit(db, console)
+    reader = open_reader_or_exit(db, console)
     try:
-        df = read_coverage(con, venues=venues)
+        df = reader.coverage_table(venues=venues)
     finally:
-        con.disconnect()
+        reader.close()
     if df is None:
         console.print("[red]error:[/] no coverage table in this store (rebuild it)")
         raise typer.Exit(3)

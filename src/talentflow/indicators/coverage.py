@@ -280,13 +280,3 @@ def year_flags(frame: pd.DataFrame, complete_years: set[int], column: str = "yea
     year = frame[column]
     out = year.isin(list(complete_years)).astype("boolean")
     return out.mask(year.isna())
-
-
-def read_coverage(con: Any, *, venues: bool = False) -> pd.DataFrame | None:
-    """The ``coverage`` table of a store (``venue = 'all'`` rows unless ``venues``), or None."""
-    if "coverage" not in con.list_tables():
-        return None
-    t = con.table("coverage")
-    if not venues:
-        t = t.filter(t.venue == "all")
-    return t.order_by(["year", "venue"]).to_pyarrow().to_pandas()

@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 
 from talentflow import __version__
+from talentflow.read import StoreReader
 from talentflow.web import charts as ch
 from talentflow.web.assets import PLOTLY_JS, STATIC
 from talentflow.web.cells import cell
@@ -21,7 +22,6 @@ from talentflow.web.methods import LIMITATIONS
 from talentflow.web.names import country_name
 from talentflow.web.params import country as validate_country
 from talentflow.web.params import period, population
-from talentflow.web.queries import Queries
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -31,7 +31,7 @@ def _script_safe(text: str) -> str:
     return text.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
 
-def report_charts(q: Queries, country: str, start: int, end: int) -> dict[str, list[ch.Chart]]:
+def report_charts(q: StoreReader, country: str, start: int, end: int) -> dict[str, list[ch.Chart]]:
     """The report's sections: overview, map (one frame per year), flows, methods."""
     pop = population(q, None)
     flows = [] if pop is None else [ch.pathways_chart(q, pop), ch.sankey_chart(q, pop)]
@@ -44,7 +44,7 @@ def report_charts(q: Queries, country: str, start: int, end: int) -> dict[str, l
     }
 
 
-def _map_with_slider(q: Queries, years: list[int], active: int | None = None) -> dict[str, Any]:
+def _map_with_slider(q: StoreReader, years: list[int], active: int | None = None) -> dict[str, Any]:
     """The map figure with a Plotly year slider (frames precomputed, no server needed),
     opened on ``active`` (default: the last year)."""
     frames = []
@@ -104,7 +104,7 @@ def write_report(
     --------
     >>> write_report("talentflow.duckdb", "report.html")  # doctest: +SKIP
     """
-    q = Queries(db_path)
+    q = StoreReader(db_path)
     try:
         html = render_report(q, country=country, start=start, end=end)
     finally:
@@ -116,7 +116,7 @@ def write_report(
 
 
 def render_report(
-    q: Queries, *, country: str | None = None, start: int | None = None, end: int | None = None
+    q: StoreReader, *, country: str | None = None, start: int | None = None, end: int | None = None
 ) -> str:
     """The report's HTML for the store behind ``q`` (see :func:`write_report`)."""
     lo, hi = q.year_range()

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from talentflow.read import StoreReader
 from talentflow.web.explorer import Explorer
-from talentflow.web.queries import Queries
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -62,7 +62,7 @@ class LiveStore:
         check_every: float = 1.0,
     ) -> None:
         self.path = Path(db_path)
-        self.queries = Queries(self.path)
+        self.queries = StoreReader(self.path)
         self.explorer = Explorer(self.path)
         self.check_every = check_every
         self.on_reopen = on_reopen

@@ -7,17 +7,17 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from talentflow.web.queries.base import (
+from talentflow.read.base import (
     MEASURES,
     _cached,
 )
-from talentflow.web.queries.populations import (
-    PopulationQueries,
+from talentflow.read.populations import (
+    PopulationReader,
     population_parts,
 )
 
 
-class IndicatorQueries(PopulationQueries):
+class IndicatorReader(PopulationReader):
     """Indicator series: shares, retention, returns, flows, pathways, alumni, sectors, stages."""
 
     # -- country indicators ----------------------------------------------------------------------

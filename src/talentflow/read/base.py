@@ -1,4 +1,5 @@
-"""Read-only access to one store: the connection, the result cache, the shared helpers."""
+"""Read-only access to one store: the connection, the tables it has, the result cache, any
+table as a filtered frame, and the helpers every query uses."""
 
 from __future__ import annotations
 
@@ -65,24 +66,18 @@ def _cached(fn: F) -> F:
     """Memoise a query method per instance (bounded LRU; the store is immutable)."""
 
     @functools.wraps(fn)
-    def wrapper(self: QueriesBase, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: ReaderBase, *args: Any, **kwargs: Any) -> Any:
         key = (fn.__name__, args, tuple(sorted(kwargs.items())))
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        result = fn(self, *args, **kwargs)
-        with self._lock:
-            self._cache[key] = result
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return result
+        return self.memo(key, lambda: fn(self, *args, **kwargs))
 
     return wrapper  # type: ignore[return-value]
 
 
-class QueriesBase:
-    """The connection to one store (read-only), the result cache and the helpers every query uses."""
+class ReaderBase:
+    """The connection to one store (read-only), the result cache and the helpers every query uses.
+
+    ``con`` is the Ibis connection (read-only); ``tables`` the names of the store's tables.
+    """
 
     def __init__(self, db_path: str | Path, cache_size: int = 2048) -> None:
         self.db_path = Path(db_path)
@@ -118,6 +113,60 @@ class QueriesBase:
             self._cache.clear()
             self._open()
 
+    # -- any table ---------------------------------------------------------------------------
+
+    def columns(self, table: str) -> list[str]:
+        """Column names of ``table``, in the store's order."""
+        return list(self._table(table).columns)
+
+    def count(self, table: str) -> int:
+        """Rows of ``table``."""
+        t = self._table(table)
+        return int(self._run(t.aggregate(n=t.count()))["n"].iloc[0])
+
+    def frame(self, table: str, *, include_suppressed: bool = True, **filters: Any) -> pd.DataFrame:
+        """All rows of ``table`` filtered on its columns, as a DataFrame (not cached, no cap).
+
+        A filter value that is a list, tuple or set means "any of"; ``None`` leaves the column
+        unfiltered. Suppressed cells (``suppressed`` true, values NULL) are kept unless
+        ``include_suppressed=False``.
+        """
+        t = self._table(table)
+        for col, value in filters.items():
+            if value is None:
+                continue
+            if col not in t.columns:
+                raise KeyError(f"{table} has no column {col!r}; columns: {', '.join(t.columns)}")
+            if isinstance(value, list | tuple | set):
+                t = t.filter(t[col].isin(list(value)))
+            else:
+                t = t.filter(t[col] == value)
+        if not include_suppressed and "suppressed" in t.columns:
+            t = t.filter(~t.suppressed)
+        return self._pandas(t)
+
+    def _pandas(self, expr: Any) -> pd.DataFrame:
+        """Every row of ``expr`` through Ibis' own conversion (its column types)."""
+        with self._lock:
+            return expr.to_pandas()
+
+    def copy_to(self, table: str, path: Path, options: str) -> int:
+        """Write ``table`` to the file ``path`` with DuckDB's ``COPY`` (``options`` such as
+        ``FORMAT CSV, HEADER``); returns the rows written."""
+        self._table(table)
+        escaped = str(path).replace("'", "''")
+        with self._lock:
+            self.con.raw_sql(f"COPY \"{table}\" TO '{escaped}' ({options})")
+        return self.count(table)
+
+    def _table(self, name: str) -> Any:
+        """The table ``name``, or a :class:`KeyError` that lists the tables there are."""
+        if name not in self._tables:
+            raise KeyError(
+                f"no table {name!r} in {self.db_path}; tables: {', '.join(sorted(self.tables))}"
+            )
+        return self._tables[name]
+
     # -- helpers -----------------------------------------------------------------------------
 
     def memo(self, key: Any, build: Callable[[], Any]) -> Any:
@@ -140,15 +189,20 @@ class QueriesBase:
     def _t(self, name: str) -> Any:
         return self._tables[name]
 
-    def _run(self, expr: Any, limit: int = MAX_ROWS) -> pd.DataFrame:
+    def _run(self, expr: Any, limit: int | None = MAX_ROWS) -> pd.DataFrame:
         # Ibis compiles the expression (quoting every literal); DuckDB runs it. Going through
         # Arrow directly avoids Ibis' pandas path (warns under pandas 3) and its deprecated
         # DuckDB fetch call. One connection serves every thread: one query at a time.
-        sql = self.con.compile(expr.limit(limit))
+        sql = self.con.compile(expr if limit is None else expr.limit(limit))
         with self._lock:
-            cursor = self.con.con.execute(sql)
+            cursor = self.con.raw_sql(sql)
             fetch = getattr(cursor, "to_arrow_table", None) or cursor.fetch_arrow_table
             return fetch().to_pandas()
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of a fixed SQL text as Python tuples (no user input ever reaches ``sql``)."""
+        with self._lock:
+            return list(self.con.raw_sql(sql).fetchall())
 
     def _ci_names(self, table: str, measure: str) -> tuple[str | None, str | None]:
         cols = self._columns.get(table, frozenset())

@@ -1,19 +1,21 @@
-"""Queries about institutions and persons, and the search."""
+"""Queries about institutions and persons: profiles, timelines, events, search."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import pandas as pd
 
+from talentflow.careers.summary import event_counts
 from talentflow.careers.tenures import most_common
-from talentflow.web.queries.base import (
+from talentflow.read.base import (
     MAX_ROWS,
     MAX_SEARCH,
     _cached,
 )
-from talentflow.web.queries.indicators import IndicatorQueries
+from talentflow.read.indicators import IndicatorReader
 
 
 def _without_emails(person: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +29,18 @@ def _without_emails(person: dict[str, Any]) -> dict[str, Any]:
     return {**person, "known_ids": kept, "email_ids_hidden": len(ids) - len(kept)}
 
 
-class PeopleQueries(IndicatorQueries):
+@dataclass
+class Timeline:
+    """A person's profile row (None: no such person), person-years and events (country and
+    institution level), every row of each."""
+
+    person_id: str
+    profile: dict[str, Any] | None
+    years: pd.DataFrame
+    events: pd.DataFrame
+
+
+class PeopleReader(IndicatorReader):
     """Institutions, persons and search."""
 
     # -- institutions, persons, search ---------------------------------------------------------
@@ -236,6 +249,26 @@ class PeopleQueries(IndicatorQueries):
                 joined.select(*keep).order_by([ibis.desc("year"), "title"]), limit=200
             )
         return out
+
+    def timeline(self, person_id: str) -> Timeline:
+        """One person's whole career (``person_profile``, ``person_years``, ``events``)."""
+        prof = self._pandas(self._table("person_profile").filter(ibis._.person_id == person_id))
+        years = self._table("person_years").filter(ibis._.person_id == person_id)
+        events = self._table("events").filter(ibis._.person_id == person_id)
+        return Timeline(
+            person_id,
+            prof.iloc[0].to_dict() if len(prof) else None,
+            self._pandas(years.order_by("year")),
+            self._pandas(events.order_by(["year", "level"])),
+        )
+
+    def event_counts(
+        self, *, level: str = "country", first_year: int | None = None
+    ) -> pd.DataFrame:
+        """Events of one ``level`` by year and kind with the flagged counts
+        (:func:`talentflow.careers.summary.event_counts`)."""
+        with self._lock:
+            return event_counts(self._table("events"), level=level, first_year=first_year)
 
     @_cached
     def search(self, q: str, limit: int = 20) -> dict[str, pd.DataFrame]:

@@ -8,15 +8,15 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from talentflow.web.queries.base import (
-    QueriesBase,
+from talentflow.read.base import (
+    ReaderBase,
     _cached,
     _public,
     _public_json,
 )
 
 
-class BuildQueries(QueriesBase):
+class BuildReader(ReaderBase):
     """What the build recorded: parameters, notes, ingest log, coverage, resolved share."""
 
     # -- methods and data ------------------------------------------------------------------------
@@ -48,23 +48,37 @@ class BuildQueries(QueriesBase):
         return self._run(expr)
 
     @_cached
-    def build_params(self) -> pd.DataFrame:
-        """Every parameter of the build (stage, name, JSON value); paths by their last part."""
+    def _raw_params(self) -> pd.DataFrame:
         if not self.has("build_params"):
             return pd.DataFrame(columns=["stage", "name", "value"])
         t = self._t("build_params")
-        df = self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
+        return self._run(t.select("stage", "name", "value").order_by(["stage", "name"]))
+
+    def build_params(self) -> pd.DataFrame:
+        """Every parameter of the build (stage, name, JSON value); paths by their last part."""
+        df = self._raw_params().copy()
         df["value"] = [_public_json(v) for v in df["value"]]
         return df
 
-    @_cached
+    def param(self, stage: str, name: str, default: Any = None) -> Any:
+        """One build parameter, decoded from its JSON (``default`` when not recorded).
+
+        Values are as the builder wrote them (paths included): surfaces that serve them to
+        others use :meth:`build_params`.
+        """
+        df = self._raw_params()
+        rows = df[(df["stage"] == stage) & (df["name"] == name)]
+        if rows.empty:
+            return default
+        value = rows["value"].iloc[-1]
+        try:
+            return json.loads(value)
+        except (TypeError, ValueError):
+            return value
+
     def reference_notes(self) -> list[str]:
         """What reference data the resolver used or lacked (``build_params`` resolve notes)."""
-        df = self.build_params()
-        rows = df[(df["stage"] == "resolve") & (df["name"] == "reference_notes")]
-        if rows.empty:
-            return []
-        notes = json.loads(str(rows["value"].iloc[-1])) or []
+        notes = self.param("resolve", "reference_notes") or []
         # a note may name the folder the builder passed: no absolute paths in what we serve
         return [" ".join(_public(word) for word in str(n).split(" ")) for n in notes]
 
@@ -83,11 +97,7 @@ class BuildQueries(QueriesBase):
 
     def careers_evidence(self) -> str:
         """The careers evidence of this build (``build_params``), ``papers`` if not recorded."""
-        df = self.build_params()
-        if df.empty or "name" not in df.columns:
-            return "papers"
-        row = df[(df["stage"] == "careers") & (df["name"] == "evidence")]
-        return str(row["value"].iloc[-1]).strip('"') if len(row) else "papers"
+        return str(self.param("careers", "evidence", "papers"))
 
     @_cached
     def build_info(self) -> dict[str, str]:
@@ -110,3 +120,50 @@ class BuildQueries(QueriesBase):
         return self._run(
             t.group_by(["source", "status"]).aggregate(**agg).order_by(["source", "status"])
         )
+
+    # -- the CLI's summaries ---------------------------------------------------------------------
+
+    def ingest_problems(self) -> list[tuple[Any, ...]]:
+        """Files of the last build that were ``partial`` or ``failed``: (file, status,
+        records quarantined, message), by file."""
+        if not self.has("ingest_log"):
+            return []
+        return self._rows(
+            """SELECT file, status, records_quarantined, message FROM ingest_log
+            WHERE status IN ('partial', 'failed') ORDER BY file"""
+        )
+
+    def slots_by_source(self) -> list[tuple[str, int]]:
+        """Author slots read per source before deduplication (``raw_authorships``)."""
+        if not self.has("raw_authorships", "source"):
+            return []
+        return [
+            (str(s), int(n))
+            for s, n in self._rows(
+                "SELECT source, count(*) FROM raw_authorships GROUP BY 1 ORDER BY 1"
+            )
+        ]
+
+    def papers_by_decision(self) -> list[tuple[str, str, int]] | None:
+        """Papers by decision and tier (tier ``''`` when none); None without decisions."""
+        if not self.has("papers", "decision"):
+            return None
+        return [
+            (str(d), str(t), int(n))
+            for d, t, n in self._rows(
+                """SELECT decision, coalesce(tier, '') AS t, count(*) FROM papers GROUP BY ALL
+                ORDER BY decision, t"""
+            )
+        ]
+
+    def venue_coverage(self) -> list[tuple[Any, ...]]:
+        """Per venue of ``authorships``: years (``first-last``), papers, author slots, slots
+        with an affiliation, with a country and distinct persons (None when not built)."""
+        if not self.has("authorships", "venue", "year", "paper_id", "raw_affiliation"):
+            return []
+        country = "count(country)" if self.has("authorships", "country") else "NULL"
+        persons = "count(DISTINCT person_id)" if self.has("authorships", "person_id") else "NULL"
+        return self._rows(f"""
+            SELECT venue, min(year) || '-' || max(year) AS years, count(DISTINCT paper_id),
+              count(*), count(raw_affiliation), {country}, {persons}
+            FROM authorships GROUP BY venue ORDER BY venue""")

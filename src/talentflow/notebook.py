@@ -1,4 +1,5 @@
-"""The notebook API: ``talentflow.open(db)`` and DataFrames out.
+"""The notebook API: ``talentflow.open(db)`` and DataFrames out, read through
+:class:`talentflow.read.StoreReader`.
 
 Examples
 --------
@@ -18,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from talentflow.store import open_store
+from talentflow.read import StoreReader
 
 
 class Observatory:
@@ -31,28 +32,17 @@ class Observatory:
 
     def __init__(self, db: str | Path) -> None:
         self.path = Path(db)
-        self.con = open_store(self.path)
+        self.reader = StoreReader(self.path)
 
     # -- tables ----------------------------------------------------------------------------
     def tables(self) -> list[str]:
         """Names of the tables in the store."""
-        return sorted(self.con.list_tables())
+        return sorted(self.reader.tables)
 
     def table(self, name: str, *, include_suppressed: bool = True, **filters: Any) -> pd.DataFrame:
-        """Any table of the store, filtered on its columns."""
-        t = self.con.table(name)
-        for col, value in filters.items():
-            if value is None:
-                continue
-            if col not in t.columns:
-                raise KeyError(f"{name} has no column {col!r}; columns: {', '.join(t.columns)}")
-            if isinstance(value, list | tuple | set):
-                t = t.filter(t[col].isin(list(value)))
-            else:
-                t = t.filter(t[col] == value)
-        if not include_suppressed and "suppressed" in t.columns:
-            t = t.filter(~t.suppressed)
-        return t.to_pandas()
+        """Any table of the store, filtered on its columns (see
+        :meth:`talentflow.read.StoreReader.frame`)."""
+        return self.reader.frame(name, include_suppressed=include_suppressed, **filters)
 
     def country_year(
         self,
@@ -80,7 +70,7 @@ class Observatory:
 
     def groupings(self, grouping: str | None = None) -> pd.DataFrame:
         """Member countries of each grouping in the store (``grouping, country, group_name``)."""
-        if "country_groups" not in self.tables():
+        if not self.reader.has("country_groups"):
             return pd.DataFrame({"grouping": [], "country": [], "group_name": []}, dtype=object)
         return self.table("country_groups", grouping=grouping)
 
@@ -216,7 +206,7 @@ class Observatory:
         from talentflow.indicators.panel import build_panel
         from talentflow.indicators.stage import read_inputs
 
-        inputs = read_inputs(self.con)
+        inputs = read_inputs(self.reader.con)
         panel = build_panel(inputs["person_years"])
         y = panel.years.assign(person_id=panel.persons[panel.years["pidx"].to_numpy()])
         mv = panel.moves.assign(person_id=panel.persons[panel.moves["pidx"].to_numpy()])
@@ -255,11 +245,11 @@ class Observatory:
         ids = sorted(set(ids))
         persons = (
             self.table("persons", person_id=ids)
-            if "persons" in self.tables()
+            if self.reader.has("persons")
             else (pd.DataFrame({"person_id": ids}))
         )
         moves = mv[mv.person_id.isin(ids)].drop(columns="pidx")
-        if "events" in self.tables():
+        if self.reader.has("events"):
             ev = self.table("events", person_id=ids, level="country")
             if len(ev):
                 moves = moves.merge(
@@ -274,7 +264,7 @@ class Observatory:
             if year is not None:
                 a = a[a.year.between(year - 1, year)]
             papers = a
-            if "papers" in self.tables() and len(a):
+            if self.reader.has("papers") and len(a):
                 p = self.table("papers", paper_id=sorted(set(a.paper_id)))
                 papers = a.merge(p[["paper_id", "title"]], on="paper_id", how="left")
         return {
@@ -285,7 +275,7 @@ class Observatory:
 
     def close(self) -> None:
         """Release the store."""
-        self.con.disconnect()
+        self.reader.close()
 
     def __enter__(self) -> Observatory:
         return self

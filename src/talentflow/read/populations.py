@@ -7,10 +7,10 @@ import re
 import ibis
 import pandas as pd
 
-from talentflow.web.queries.base import (
+from talentflow.read.base import (
     _cached,
 )
-from talentflow.web.queries.build import BuildQueries
+from talentflow.read.build import BuildReader
 
 #: Below this share of the year before's papers at the venues a year covers, the year is a
 #: coverage change (its trend mixes venues entering or leaving with people moving).
@@ -117,7 +117,7 @@ def flagship_population(
     return alls if alls in populations else populations[-1]
 
 
-class PopulationQueries(BuildQueries):
+class PopulationReader(BuildReader):
     """Countries, years, populations and their completeness: what a page may ask for."""
 
     # -- dimensions ----------------------------------------------------------------------------
@@ -173,10 +173,8 @@ class PopulationQueries(BuildQueries):
         """First year of the LLM era as built (``build_params``; the default otherwise)."""
         from talentflow.indicators.subfields import LLM_ERA_START
 
-        df = self.build_params()
-        row = df[(df["stage"] == "indicators") & (df["name"] == "llm_era_start")]
         try:
-            return int(row["value"].iloc[0]) if len(row) else LLM_ERA_START
+            return int(self.param("indicators", "llm_era_start", LLM_ERA_START))
         except (TypeError, ValueError):
             return LLM_ERA_START
 
@@ -258,6 +256,16 @@ class PopulationQueries(BuildQueries):
         df["complete"] = df["complete"].fillna(False).astype(bool)
         return df
 
+    def coverage_table(self, *, venues: bool = False) -> pd.DataFrame | None:
+        """The ``coverage`` table (``venue = 'all'`` rows unless ``venues``) by year and venue,
+        or None for a store without it."""
+        if not self.has("coverage"):
+            return None
+        t = self._t("coverage")
+        if not venues:
+            t = t.filter(t.venue == "all")
+        return self._run(t.order_by(["year", "venue"]), limit=None)
+
     @_cached
     def coverage_changes(self) -> list[int]:
         """Years ``y`` where the venues changed from ``y - 1``: either year's venues hold less
@@ -334,16 +342,12 @@ class PopulationQueries(BuildQueries):
     @_cached
     def population_rule(self) -> str:
         """The build's ``population_papers`` rule (``accepted`` when not recorded)."""
-        df = self.build_params()
-        row = df[(df["stage"] == "indicators") & (df["name"] == "population_papers")]
-        return str(row["value"].iloc[0]).strip('"') if len(row) else "accepted"
+        return str(self.param("indicators", "population_papers", "accepted"))
 
     @_cached
     def min_cell(self) -> int:
         """The indicators' minimum cell size (``build_params``; 5 when not recorded)."""
-        df = self.build_params()
-        row = df[(df["stage"] == "indicators") & (df["name"] == "min_cell")]
         try:
-            return int(row["value"].iloc[0]) if len(row) else 5
+            return int(self.param("indicators", "min_cell", 5))
         except (TypeError, ValueError):
             return 5
