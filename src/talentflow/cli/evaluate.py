@@ -1,21 +1,29 @@
-"""`talentflow evaluate resolve|identity|review|sites`: the evaluation tools.
+"""`talentflow evaluate resolve|identity|review|sites|stores`: the evaluation tools.
 
-Each command hands its arguments to the tool's own parser (``main(argv)`` of the module named
-in its help), so ``talentflow evaluate resolve --help`` lists the tool's options and the
-output is the same as ``python -m`` of that module.
+``resolve``, ``identity``, ``review`` and ``sites`` hand their arguments to the tool's own
+parser (``main(argv)`` of the module named in its help), so ``talentflow evaluate resolve
+--help`` lists the tool's options and the output is the same as ``python -m`` of that module.
+``stores`` compares two built stores table by table (:mod:`talentflow.read.compare`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
-from talentflow.cli.app import app
+from talentflow.cli.app import EXIT_NO_STORE, app
 
 evaluate_app = typer.Typer(
-    help="Evaluation tools: the resolver and the person linkage against labelled truth.",
+    help=(
+        "Evaluation tools: the resolver and the person linkage against labelled truth; "
+        "two stores compared table by table."
+    ),
     no_args_is_help=True,
 )
 app.add_typer(evaluate_app, name="evaluate")
@@ -67,3 +75,64 @@ def sites(ctx: typer.Context) -> None:
     from talentflow.resolve.sites import main
 
     _run(main, ctx)
+
+
+@evaluate_app.command("stores")
+def stores(
+    before: Path = typer.Argument(..., help="The first store (e.g. built from main)."),  # noqa: B008
+    after: Path = typer.Argument(..., help="The second store (e.g. built from a branch)."),  # noqa: B008
+    tolerance: float = typer.Option(
+        0.0, "--tolerance", help="Compare float columns rounded to multiples of this (0: exactly)."
+    ),
+    ignore: list[str] = typer.Option(  # noqa: B008
+        [], "--ignore", help="TABLE or TABLE.COLUMN to leave out of the content (repeatable)."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Compare build times and timings too (no column left out)."
+    ),
+    every: bool = typer.Option(False, "--all", help="List identical tables too."),
+) -> None:
+    """Compare every table of two stores: row counts, schema and content (order-independent);
+    exit 1 when any table differs. Left out unless --strict: build_info.value,
+    ingest_log.ingested_at and timings inside build_params values."""
+    from talentflow.read.compare import VOLATILE, compare_stores
+    from talentflow.store import StoreError
+
+    console = Console()
+    try:
+        diffs = compare_stores(
+            before, after, tolerance=tolerance, ignore=tuple(ignore), strict=strict
+        )
+    except StoreError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_NO_STORE) from None
+    table = Table(title=f"{before.name} -> {after.name}")
+    for col in ("table", "rows before", "rows after", "schema", "only before", "only after"):
+        table.add_column(col, justify="left" if col in ("table", "schema") else "right")
+    table.add_column("columns that differ")
+    for d in diffs:
+        if d.same and not every:
+            continue
+        table.add_row(
+            d.table,
+            "-" if d.rows_a is None else f"{d.rows_a:,}",
+            "-" if d.rows_b is None else f"{d.rows_b:,}",
+            "; ".join(d.schema) or "same",
+            f"{d.only_a:,}",
+            f"{d.only_b:,}",
+            ", ".join(d.columns),
+            style=None if d.same else "bold",
+        )
+    differ = [d.table for d in diffs if not d.same]
+    if table.rows:
+        console.print(table)
+    left_out = sorted({f"{d.table}.{c}" for d in diffs for c in d.ignored})
+    if not strict:
+        left_out.append("timings in build_params values")
+    console.print(
+        f"{len(diffs)} tables compared, {len(diffs) - len(differ)} identical"
+        + (f"; differ: {', '.join(differ)}" if differ else "")
+        + (f"; left out (--strict compares them): {', '.join(left_out)}" if left_out else "")
+    )
+    if differ:
+        raise typer.Exit(1)
