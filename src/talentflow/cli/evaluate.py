@@ -95,7 +95,7 @@ def stores(
     """Compare every table of two stores: row counts, schema and content (order-independent);
     exit 1 when any table differs. Left out unless --strict: build_info.value,
     ingest_log.ingested_at and timings inside build_params values."""
-    from talentflow.read.compare import VOLATILE, compare_stores
+    from talentflow.read.compare import compare_stores
     from talentflow.store import StoreError
 
     console = Console()
@@ -108,7 +108,9 @@ def stores(
         raise typer.Exit(EXIT_NO_STORE) from None
     table = Table(title=f"{before.name} -> {after.name}")
     for col in ("table", "rows before", "rows after", "schema", "only before", "only after"):
-        table.add_column(col, justify="left" if col in ("table", "schema") else "right")
+        table.add_column(
+            col, justify="left" if col in ("table", "schema") else "right", no_wrap=col == "table"
+        )
     table.add_column("columns that differ")
     for d in diffs:
         if d.same and not every:

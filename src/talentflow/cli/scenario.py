@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from talentflow.cli.app import EXIT_DATA_ERROR, EXIT_NO_STORE, EXIT_USAGE, app
-from talentflow.store import DEFAULT_DB, StoreError
+from talentflow.cli.app import EXIT_DATA_ERROR, EXIT_USAGE, app, open_reader_or_exit
+from talentflow.store import DEFAULT_DB
 
 scenario_app = typer.Typer(
     help="What would a policy change? Scenarios and backtests of the move model.",
@@ -25,16 +25,6 @@ err_console = Console(stderr=True)
 
 def _fmt(x: float, lo: float, hi: float) -> str:
     return f"{x:,.1f} [dim]({lo:,.1f} to {hi:,.1f})[/]"
-
-
-def _open(db: Path):
-    from talentflow.store import open_store
-
-    try:
-        return open_store(db)
-    except StoreError as exc:
-        err_console.print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(EXIT_NO_STORE) from exc
 
 
 @scenario_app.command("run")
@@ -58,14 +48,14 @@ def run(
     except ScenarioError as exc:
         err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from exc
-    con = _open(db)
+    reader = open_reader_or_exit(db, err_console)
     try:
-        result = run_scenario(con, scenario, years=years, draws=draws, seed=seed)
+        result = run_scenario(reader.con, scenario, years=years, draws=draws, seed=seed)
     except MissingInputs as exc:
         err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_DATA_ERROR) from exc
     finally:
-        con.disconnect()
+        reader.close()
 
     console.print(f"[bold]{scenario.name}[/] {scenario.description}".rstrip())
     stock = result.summary("stock").sort_values("baseline", ascending=False)
@@ -151,10 +141,10 @@ def backtest_cmd(
     """
     from talentflow.scenarios import MissingInputs, backtest
 
-    con = _open(db)
+    reader = open_reader_or_exit(db, err_console)
     try:
         res = backtest(
-            con,
+            reader.con,
             horizon=horizon,
             top=top,
             n_origins=origins,
@@ -167,7 +157,7 @@ def backtest_cmd(
         err_console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_DATA_ERROR) from exc
     finally:
-        con.disconnect()
+        reader.close()
     t = Table(
         title=(
             f"Backtest of yearly net {'migration rates' if measure == 'rate' else 'flows'}: "
