@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 #: ../shared/data beside the repository (as laid out for developers and CI).
@@ -24,6 +25,15 @@ def cut(src: Path, dest: Path, n: int) -> list[dict]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(records), encoding="utf-8")
     return records
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    """The rows of ``sql`` on the store ``db`` (opened read-only)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 @pytest.fixture(scope="session")

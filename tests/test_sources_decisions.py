@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from talentflow.pipeline import build
 from talentflow.sources import decisions
+from tests.conftest import rows
 
 #: What each status value means, written out here independently of the package's CSV.
 EXPECTED: dict[str, tuple[str, str | None]] = {
@@ -82,14 +82,6 @@ def _write(path: Path, records: list[dict]) -> None:
     path.write_text(json.dumps(records), encoding="utf-8")
 
 
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _authors(forum: str, name: str) -> dict:
     return {"id": forum, "author": name, "authorids": f"~{name.replace(' ', '_')}1",
             "aff": "MIT", "aff_domain": "mit.edu"}  # fmt: skip
@@ -118,7 +110,7 @@ def venue_build(tmp_path: Path) -> Path:
 
 
 def test_metadata_joins_the_author_records_on_the_forum_id(venue_build):
-    got = {r[0]: r[1:] for r in _rows(venue_build, """
+    got = {r[0]: r[1:] for r in rows(venue_build, """
         SELECT paper_id, title, keywords, status, decision, tier, primary_area, n_authors
         FROM papers""")}  # fmt: skip
     assert set(got) == {f"openreview:f{i}" for i in range(1, 6)}
@@ -133,11 +125,11 @@ def test_metadata_joins_the_author_records_on_the_forum_id(venue_build):
     # no metadata: no title, no decision
     assert got["openreview:f5"][0] is None and got["openreview:f5"][3] == "unknown"
     # metadata adds no author slots: one slot per author record
-    assert _rows(venue_build, "SELECT count(*) FROM authorships")[0][0] == 5
+    assert rows(venue_build, "SELECT count(*) FROM authorships")[0][0] == 5
 
 
 def test_unmapped_statuses_are_counted_in_the_build_params(venue_build):
-    (value,) = _rows(venue_build, """SELECT value FROM build_params
+    (value,) = rows(venue_build, """SELECT value FROM build_params
         WHERE stage = 'sources' AND name = 'unmapped_statuses'""")[0]  # fmt: skip
     assert json.loads(value) == {"Maybe Later": 1}
 
@@ -173,7 +165,7 @@ def test_the_venue_decision_wins_over_the_paper_list_status(tmp_path):
     ])  # fmt: skip
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
-    assert _rows(db, "SELECT status, decision, tier, sources FROM papers") == [
+    assert rows(db, "SELECT status, decision, tier, sources FROM papers") == [
         ("Spotlight", "accepted", "highlight", ["openreview_venues", "paperlists"])
     ]
 
@@ -187,21 +179,23 @@ def test_a_bad_metadata_record_is_quarantined_and_the_rest_kept(tmp_path):
     ])  # fmt: skip
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
-    assert _rows(db, "SELECT paper_id, decision FROM papers ORDER BY 1") == [
+    assert rows(db, "SELECT paper_id, decision FROM papers ORDER BY 1") == [
         ("openreview:a", "accepted"), ("openreview:c", "accepted"),
     ]  # fmt: skip
-    (bad,) = _rows(db, "SELECT file, record_index, reason FROM quarantine")
+    (bad,) = rows(db, "SELECT file, record_index, reason FROM quarantine")
     assert bad[0] == "openreview_venues/corl/corl2023.json" and bad[1] == 1
     assert '"title"' in bad[2]
-    assert _rows(db, "SELECT status FROM ingest_log")[0][0] == "partial"
+    assert rows(db, "SELECT status FROM ingest_log")[0][0] == "partial"
 
 
 def test_docs_list_every_status_value_of_the_table():
     docs = (Path(__file__).resolve().parents[1] / "docs" / "sources.md").read_text("utf-8")
     section = docs.split("## Decisions and tiers", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    table_rows = [
+        line for line in section.splitlines() if line.startswith("| ") and "---" not in line
+    ]
     documented: dict[str, tuple[str, str | None]] = {}
-    for row in rows[1:]:
+    for row in table_rows[1:]:
         values, decision, tier = (cell.strip() for cell in row.strip("|").split("|"))
         for value in values.split(", "):
             documented[decisions.normalise(value)] = (decision, tier or None)

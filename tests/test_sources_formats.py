@@ -10,15 +10,7 @@ import duckdb
 import pytest
 
 from talentflow.pipeline import build
-from tests.conftest import cut
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+from tests.conftest import cut, rows
 
 
 def _paper(author: str, aff: str, **fields: str) -> dict:
@@ -57,11 +49,11 @@ def test_paperlists_real_file_splits_authors_and_keeps_raw_strings(tmp_path, sha
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
     expected = sum(len(r["author"].split(";")) for r in records)
-    assert _rows(db, "SELECT count(*) FROM authorships")[0][0] == expected
+    assert rows(db, "SELECT count(*) FROM authorships")[0][0] == expected
     first = records[0]
     names = [n.strip() for n in first["author"].split(";")]
     affs = [a.strip() for a in first["aff"].split(";")]
-    got = _rows(
+    got = rows(
         db,
         f"""SELECT author_position, author_name, raw_affiliation, email_domain, venue, year
                        FROM authorships WHERE paper_id = 'paperlists:nips2018:{first["id"]}'
@@ -72,7 +64,7 @@ def test_paperlists_real_file_splits_authors_and_keeps_raw_strings(tmp_path, sha
     assert {(g[4], g[5]) for g in got} == {("nips", 2018)}
     assert [g[0] for g in got] == list(range(len(names)))
     # upstream labels are kept beside the raw string (evaluation data for the resolver)
-    labelled = _rows(db, "SELECT count(label_country) FROM authorships")[0][0]
+    labelled = rows(db, "SELECT count(label_country) FROM authorships")[0][0]
     assert labelled > 0
 
 
@@ -93,7 +85,7 @@ def test_identifiers_are_namespaced(tmp_path):
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
     ids = [
-        r[0] for r in _rows(db, "SELECT source_person_id FROM authorships ORDER BY author_position")
+        r[0] for r in rows(db, "SELECT source_person_id FROM authorships ORDER BY author_position")
     ]
     assert ids[:3] == ["acl:/a/a-b/", "openreview:~C_D1", "ieee:12345"]
     assert ids[3].startswith("email:") and "example.org" not in ids[3]
@@ -128,7 +120,7 @@ def test_one_dblp_page_or_orcid_written_several_ways_is_one_id(tmp_path):
     )
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
-    got = _rows(db, "SELECT dblp, orcid FROM authorships ORDER BY author_position")
+    got = rows(db, "SELECT dblp, orcid FROM authorships ORDER BY author_position")
     assert [g[0] for g in got] == (
         ["dblp:175/8873"] * 4 + ["dblp:pers/z/Zhang:Quanshi"] * 2 + ["dblp:145/0008", None]
     )
@@ -149,14 +141,14 @@ def test_plus_splits_multi_affiliations_and_misaligned_lists_are_marked(tmp_path
     )
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
-    ok = _rows(
+    ok = rows(
         db,
         """SELECT affiliations, aligned, email_domain FROM authorships
                       WHERE paper_id LIKE '%:ok' ORDER BY author_position""",
     )
     assert ok[0] == (["MIT", "Google"], True, "mit.edu")
     assert ok[1] == (["Stanford"], True, "stanford.edu")
-    bad = _rows(
+    bad = rows(
         db,
         """SELECT raw_affiliation, aligned, misaligned_fields, email_domain
                        FROM authorships WHERE paper_id LIKE '%:bad' ORDER BY author_position""",
@@ -170,9 +162,9 @@ def test_same_openreview_id_is_one_paper_with_field_sources(tmp_path, iclr_pair)
     assert orv, "the cut should find the same papers in OpenReview"
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
-    assert _rows(db, "SELECT count(*) FROM papers")[0][0] == len(pl)
+    assert rows(db, "SELECT count(*) FROM papers")[0][0] == len(pl)
     paper = orv[0]
-    row = _rows(
+    row = rows(
         db,
         f"""SELECT title, sources, field_sources, n_authors FROM papers
                         WHERE paper_id = 'openreview:{paper["id"]}'""",
@@ -183,7 +175,7 @@ def test_same_openreview_id_is_one_paper_with_field_sources(tmp_path, iclr_pair)
     provenance = json.loads(row[2])
     assert provenance["title"] == "paperlists" and provenance["authors"] == "openreview"
     assert row[3] == len(paper["author"].split(";"))
-    slots = _rows(
+    slots = rows(
         db,
         f"""SELECT source_person_id FROM authorships
                           WHERE paper_id = 'openreview:{paper["id"]}' ORDER BY author_position""",
@@ -226,7 +218,7 @@ def test_same_title_and_year_is_one_paper_across_sources(tmp_path):
     )
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
-    papers = _rows(db, "SELECT paper_id, sources, openalex_id FROM papers")
+    papers = rows(db, "SELECT paper_id, sources, openalex_id FROM papers")
     assert len(papers) == 1
     assert sorted(papers[0][1]) == ["openalex", "paperlists"] and papers[0][2] == "W1"
 
@@ -278,8 +270,8 @@ def test_openalex_current_schema_jsonl_gz_and_api_page(tmp_path):
     )
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
-    assert _rows(db, "SELECT count(*) FROM papers")[0][0] == 3
-    row = _rows(
+    assert rows(db, "SELECT count(*) FROM papers")[0][0] == 3
+    row = rows(
         db,
         """SELECT source_person_id, orcid, affiliations, source_country, source_ror
                        FROM authorships WHERE paper_id = 'openalex:W10' AND author_position = 0""",
@@ -287,9 +279,10 @@ def test_openalex_current_schema_jsonl_gz_and_api_page(tmp_path):
     assert row[0] == "openalex:A1" and row[1] == "0000-0002-1825-0097"
     assert row[2] == ["Tsinghua University, Beijing", "Microsoft Research Asia"]
     assert row[3] == "CN+CN" and row[4] == "https://ror.org/03cve4549"
-    assert _rows(db, "SELECT venue_name, keywords FROM papers WHERE paper_id='openalex:W11'")[
-        0
-    ] == ("NeurIPS", "Machine learning")
+    assert rows(db, "SELECT venue_name, keywords FROM papers WHERE paper_id='openalex:W11'")[0] == (
+        "NeurIPS",
+        "Machine learning",
+    )
 
 
 def test_openalex_2022_sample(tmp_path, shared_data):
@@ -300,11 +293,11 @@ def test_openalex_2022_sample(tmp_path, shared_data):
     works = json.loads(sample.read_text())
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
-    assert _rows(db, "SELECT count(*) FROM raw_papers")[0][0] == len(works)
+    assert rows(db, "SELECT count(*) FROM raw_papers")[0][0] == len(works)
     slots = sum(len(w["authorships"]) for w in works)
-    assert _rows(db, "SELECT count(*) FROM raw_authorships")[0][0] == slots
+    assert rows(db, "SELECT count(*) FROM raw_authorships")[0][0] == slots
     first = works[0]["authorships"][0]
-    row = _rows(
+    row = rows(
         db,
         f"""SELECT raw_affiliation, source_country FROM raw_authorships
         WHERE rec_key = 'openalex:{works[0]["id"].rsplit("/", 1)[1]}' AND author_position = 0""",
@@ -343,9 +336,9 @@ def test_openalex_typed_read_and_record_by_record_give_the_same_rows(tmp_path, m
     typed, every = tmp_path / "typed.duckdb", tmp_path / "careful.duckdb"
     build(data, typed, stages=["sources"])
     assert sorted(careful) == ["bad.jsonl", "empty.json", "page.json", "shape.jsonl"]
-    status = dict(_rows(typed, "SELECT file, status FROM ingest_log"))
+    status = dict(rows(typed, "SELECT file, status FROM ingest_log"))
     assert status["openalex/empty.json"] == "failed" and status["openalex/clean.jsonl.gz"] == "ok"
-    assert _rows(typed, "SELECT file, record_index, reason FROM quarantine ORDER BY file") == [
+    assert rows(typed, "SELECT file, record_index, reason FROM quarantine ORDER BY file") == [
         ("openalex/bad.jsonl", 1, 'missing or non-string field "id"'),
         ("openalex/empty.json", None, "empty file (0 bytes): expected a JSON array of records"),
     ]
@@ -376,8 +369,7 @@ def test_openalex_typed_read_and_record_by_record_give_the_same_rows(tmp_path, m
     finally:
         con.close()
     assert (
-        _rows(typed, "SELECT count(*) FROM raw_papers WHERE rec_key LIKE 'openalex:W1~%'")[0][0]
-        == 1
+        rows(typed, "SELECT count(*) FROM raw_papers WHERE rec_key LIKE 'openalex:W1~%'")[0][0] == 1
     )
 
 
@@ -399,18 +391,18 @@ def test_openalex_files_in_batches_give_the_same_papers(tmp_path, monkeypatch, b
     )
     db = tmp_path / "s.duckdb"
     build(data, db, stages=["sources"])
-    keys = [k for (k,) in _rows(db, "SELECT rec_key FROM raw_papers ORDER BY rec_key")]
+    keys = [k for (k,) in rows(db, "SELECT rec_key FROM raw_papers ORDER BY rec_key")]
     assert len(keys) == len(set(keys)) == 5
     assert sum(k.startswith("openalex:W1") for k in keys) == 2
-    papers = _rows(db, "SELECT paper_id FROM papers ORDER BY paper_id")
+    papers = rows(db, "SELECT paper_id FROM papers ORDER BY paper_id")
     assert papers == [(f"openalex:W{i}",) for i in range(1, 5)]
-    assert _rows(db, "SELECT count(*) FROM authorships")[0][0] == 8
-    log = dict(_rows(db, "SELECT file, records_kept FROM ingest_log"))
+    assert rows(db, "SELECT count(*) FROM authorships")[0][0] == 8
+    log = dict(rows(db, "SELECT file, records_kept FROM ingest_log"))
     assert [log[f"openalex/works/updated_date=2025-01-01/part_{n:03d}.gz"] for n in range(4)] == [
         2,
         2,
         1,
         0,
     ]
-    quarantined = _rows(db, "SELECT file, record_index FROM quarantine ORDER BY record_index")
+    quarantined = rows(db, "SELECT file, record_index FROM quarantine ORDER BY record_index")
     assert [q[0].endswith("part_003.gz") for q in quarantined] == [True, True]

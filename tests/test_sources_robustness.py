@@ -14,14 +14,7 @@ from talentflow.cli import app
 from talentflow.pipeline import build
 from talentflow.sources.stage import SourceError
 from talentflow.store import building_path
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+from tests.conftest import rows
 
 
 def _good(i: int) -> dict:
@@ -60,27 +53,25 @@ def test_truncated_json_keeps_records_before_the_cut(tmp_path, corpus):
     _write(corpus, "paperlists/icml/icml2021.json", text[: len(text) - 30])
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    log = _rows(
+    log = rows(
         db,
         "SELECT status, records_kept, records_quarantined, message FROM ingest_log "
         "WHERE file = 'paperlists/icml/icml2021.json'",
     )[0]
     assert log[0] == "partial" and log[1] == 3 and log[2] == 1
     assert "truncated" in log[3] and "record 3" in log[3]
-    q = _rows(db, "SELECT file, record_index, reason FROM quarantine")
+    q = rows(db, "SELECT file, record_index, reason FROM quarantine")
     assert q == [("paperlists/icml/icml2021.json", 3, q[0][2])]
-    assert _rows(db, "SELECT count(*) FROM papers WHERE year = 2021")[0][0] == 3
+    assert rows(db, "SELECT count(*) FROM papers WHERE year = 2021")[0][0] == 3
 
 
 def test_object_where_array_expected(tmp_path, corpus):
     _write(corpus, "paperlists/icml/icml2021.json", json.dumps(_good(1)))
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    status, message = _rows(db, "SELECT status, message FROM ingest_log WHERE file LIKE '%2021%'")[
-        0
-    ]
+    status, message = rows(db, "SELECT status, message FROM ingest_log WHERE file LIKE '%2021%'")[0]
     assert status == "failed" and "expected a JSON array" in message
-    assert _rows(db, "SELECT count(*) FROM papers")[0][0] == 5  # the good file is kept
+    assert rows(db, "SELECT count(*) FROM papers")[0][0] == 5  # the good file is kept
 
 
 def test_wrong_field_types_are_quarantined_with_the_field_named(tmp_path, corpus):
@@ -94,12 +85,12 @@ def test_wrong_field_types_are_quarantined_with_the_field_named(tmp_path, corpus
     _write(corpus, "paperlists/icml/icml2021.json", _array(records))
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    q = _rows(db, "SELECT record_index, reason FROM quarantine ORDER BY record_index")
+    q = rows(db, "SELECT record_index, reason FROM quarantine ORDER BY record_index")
     assert [r[0] for r in q] == [1, 2, 3]
     assert 'field "author" is ARRAY' in q[0][1]
     assert 'field "aff" is' in q[1][1] and "expected a string" in q[1][1]
     assert "not a JSON object" in q[2][1]
-    assert _rows(db, "SELECT count(*) FROM papers WHERE year = 2021")[0][0] == 2
+    assert rows(db, "SELECT count(*) FROM papers WHERE year = 2021")[0][0] == 2
 
 
 def test_record_without_author_list_is_quarantined_in_an_otherwise_clean_file(tmp_path, corpus):
@@ -108,10 +99,10 @@ def test_record_without_author_list_is_quarantined_in_an_otherwise_clean_file(tm
     _write(corpus, "paperlists/icml/icml2021.json", _array([_good(40), no_author, _good(42)]))
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    assert _rows(db, "SELECT record_index, reason FROM quarantine") == [
+    assert rows(db, "SELECT record_index, reason FROM quarantine") == [
         (1, 'missing field "author"')
     ]
-    assert _rows(db, "SELECT status, records_kept FROM ingest_log WHERE file LIKE '%2021%'") == [
+    assert rows(db, "SELECT status, records_kept FROM ingest_log WHERE file LIKE '%2021%'") == [
         ("partial", 2)
     ]
 
@@ -126,9 +117,9 @@ def test_invalid_utf8_quarantines_only_that_record(tmp_path, corpus):
     )
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    q = _rows(db, "SELECT record_index, reason FROM quarantine")
+    q = rows(db, "SELECT record_index, reason FROM quarantine")
     assert len(q) == 1 and q[0][0] == 1 and "invalid UTF-8" in q[0][1]
-    ids = sorted(r[0] for r in _rows(db, "SELECT paper_id FROM papers WHERE year = 2021"))
+    ids = sorted(r[0] for r in rows(db, "SELECT paper_id FROM papers WHERE year = 2021"))
     assert ids == ["paperlists:icml2021:p30", "paperlists:icml2021:p32"]
 
 
@@ -137,7 +128,7 @@ def test_empty_file_and_badly_named_file(tmp_path, corpus):
     _write(corpus, "paperlists/icml/notes.json", "[]")
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    log = dict(_rows(db, "SELECT file, message FROM ingest_log WHERE status = 'failed'"))
+    log = dict(rows(db, "SELECT file, message FROM ingest_log WHERE status = 'failed'"))
     assert "empty file" in log["paperlists/icml/icml2021.json"]
     assert "does not follow" in log["paperlists/icml/notes.json"]
 
@@ -168,24 +159,24 @@ def test_incremental_rebuild_reparses_only_changed_files(tmp_path, corpus):
     _write(corpus, "paperlists/icml/icml2021.json", _array([_good(40)]))
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    before = _rows(db, "SELECT * FROM authorships ORDER BY authorship_id")
+    before = rows(db, "SELECT * FROM authorships ORDER BY authorship_id")
     build(corpus, db, stages=["sources"])
-    assert {r[0] for r in _rows(db, "SELECT status FROM ingest_log")} == {"unchanged"}
-    assert _rows(db, "SELECT * FROM authorships ORDER BY authorship_id") == before
+    assert {r[0] for r in rows(db, "SELECT status FROM ingest_log")} == {"unchanged"}
+    assert rows(db, "SELECT * FROM authorships ORDER BY authorship_id") == before
     _write(corpus, "paperlists/icml/icml2021.json", _array([_good(40), _good(41)]))
     build(corpus, db, stages=["sources"])
-    status = dict(_rows(db, "SELECT file, status FROM ingest_log"))
+    status = dict(rows(db, "SELECT file, status FROM ingest_log"))
     assert status == {
         "paperlists/icml/icml2020.json": "unchanged",
         "paperlists/icml/icml2021.json": "ok",
     }
-    assert _rows(db, "SELECT count(*) FROM papers")[0][0] == 7
+    assert rows(db, "SELECT count(*) FROM papers")[0][0] == 7
 
 
 def test_failed_build_leaves_previous_store_intact(tmp_path, corpus, monkeypatch):
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    before = _rows(db, "SELECT * FROM authorships ORDER BY authorship_id")
+    before = rows(db, "SELECT * FROM authorships ORDER BY authorship_id")
     _write(corpus, "paperlists/icml/icml2021.json", _array([_good(50)]))
 
     def crash(ctx):
@@ -197,7 +188,7 @@ def test_failed_build_leaves_previous_store_intact(tmp_path, corpus, monkeypatch
     monkeypatch.setattr("tests.test_sources_robustness.run", crash, raising=False)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build(corpus, db)
-    assert _rows(db, "SELECT * FROM authorships ORDER BY authorship_id") == before
+    assert rows(db, "SELECT * FROM authorships ORDER BY authorship_id") == before
     assert not building_path(db).exists()
 
 
@@ -206,9 +197,9 @@ def test_leftover_from_a_killed_build_is_ignored(tmp_path, corpus):
     build(corpus, db, stages=["sources"])
     # a hard kill leaves a half-written file behind; the store itself is untouched
     building_path(db).write_bytes(b"half-written garbage")
-    assert _rows(db, "SELECT count(*) FROM papers")[0][0] == 5
+    assert rows(db, "SELECT count(*) FROM papers")[0][0] == 5
     build(corpus, db, stages=["sources"])
-    assert _rows(db, "SELECT count(*) FROM papers")[0][0] == 5
+    assert rows(db, "SELECT count(*) FROM papers")[0][0] == 5
     assert not building_path(db).exists()
 
 
@@ -260,13 +251,13 @@ def test_cut_short_gzip_keeps_the_records_before_the_cut(tmp_path, corpus):
     _write(corpus, "openalex/works/part_000.gz", packed[: len(packed) * 2 // 3])
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    status, kept, message = _rows(
+    status, kept, message = rows(
         db, "SELECT status, records_kept, message FROM ingest_log WHERE source = 'openalex'"
     )[0]
     assert status == "partial" and 0 < kept < 200 and "record(s) quarantined" in message
-    reasons = [r for (r,) in _rows(db, "SELECT reason FROM quarantine")]
+    reasons = [r for (r,) in rows(db, "SELECT reason FROM quarantine")]
     assert any("truncated gzip" in r for r in reasons)
-    works = _rows(db, "SELECT count(*) FROM papers WHERE paper_id LIKE 'openalex:%'")[0][0]
+    works = rows(db, "SELECT count(*) FROM papers WHERE paper_id LIKE 'openalex:%'")[0][0]
     assert works == kept  # every record before the cut is kept
 
 
@@ -281,9 +272,9 @@ def test_unreadable_file_is_logged_not_read(tmp_path, corpus, monkeypatch):
     )
     db = tmp_path / "s.duckdb"
     build(corpus, db, stages=["sources"])
-    log = _rows(db, "SELECT status, message FROM ingest_log WHERE file LIKE '%2021%'")
+    log = rows(db, "SELECT status, message FROM ingest_log WHERE file LIKE '%2021%'")
     assert log == [("failed", "cannot read: permission denied")]
-    assert _rows(db, "SELECT record_index, reason FROM quarantine") == [
+    assert rows(db, "SELECT record_index, reason FROM quarantine") == [
         (None, "cannot read: permission denied")
     ]
-    assert _rows(db, "SELECT count(*) FROM papers")[0][0] == 5
+    assert rows(db, "SELECT count(*) FROM papers")[0][0] == 5
