@@ -50,8 +50,7 @@ def store(tmp_path: Path) -> Path:
 
 
 def test_tables_and_filtered_frames(store: Path) -> None:
-    reader = StoreReader(store)
-    try:
+    with StoreReader(store) as reader:
         assert "flows" in reader.tables and reader.has("flows", "n", "subset")
         assert not reader.has("flows", "share")
         us = reader.frame("flows", from_country="US", year=None)
@@ -66,24 +65,17 @@ def test_tables_and_filtered_frames(store: Path) -> None:
             reader.frame("nope")
         assert reader.count("flows") == 4
         assert reader.columns("flows")[:3] == ["from_country", "to_country", "year"]
-    finally:
-        reader.close()
 
 
 def test_the_store_is_opened_read_only(store: Path, tmp_path: Path) -> None:
-    reader = StoreReader(store)
-    try:
-        with pytest.raises(Exception, match=r"(?i)read.only"):
-            reader.con.raw_sql("CREATE TABLE x (a INT)")
-    finally:
-        reader.close()
+    with StoreReader(store) as reader, pytest.raises(Exception, match=r"(?i)read.only"):
+        reader.con.raw_sql("CREATE TABLE x (a INT)")
     with pytest.raises(StoreError, match="talentflow build"):
         StoreReader(tmp_path / "missing.duckdb")
 
 
 def test_build_parameters_decoded_and_paths_kept_private(store: Path) -> None:
-    reader = StoreReader(store)
-    try:
+    with StoreReader(store) as reader:
         assert reader.param("indicators", "min_cell") == 3
         assert reader.min_cell() == 3
         assert reader.population_rule() == "all"
@@ -93,24 +85,18 @@ def test_build_parameters_decoded_and_paths_kept_private(store: Path) -> None:
         assert reader.param("sources", "data_dir") == "/home/someone/data"
         served = reader.build_params().set_index("name")["value"]
         assert served["data_dir"] == '"data"'
-    finally:
-        reader.close()
 
 
 def test_coverage_and_complete_years(store: Path) -> None:
-    reader = StoreReader(store)
-    try:
+    with StoreReader(store) as reader:
         yearly = reader.coverage_table()
         assert list(yearly.year) == [2020, 2021] and set(yearly.venue) == {"all"}
         assert len(reader.coverage_table(venues=True)) == 3
         assert reader.complete_years() == [2021]
-    finally:
-        reader.close()
 
 
 def test_timeline_orders_a_persons_rows(store: Path) -> None:
-    reader = StoreReader(store)
-    try:
+    with StoreReader(store) as reader:
         tl = reader.timeline("P1")
         assert tl.profile is not None and tl.profile["first_country"] == "US"
         assert list(tl.years.year) == [2019, 2021]
@@ -121,16 +107,11 @@ def test_timeline_orders_a_persons_rows(store: Path) -> None:
         ]
         nobody = reader.timeline("P9")
         assert nobody.profile is None and nobody.years.empty
-    finally:
-        reader.close()
 
 
 def test_copy_to_writes_every_row(store: Path, tmp_path: Path) -> None:
-    reader = StoreReader(store)
-    try:
+    with StoreReader(store) as reader:
         out = tmp_path / "it's flows.csv"  # a quote in the path must not break the COPY
         assert reader.copy_to("flows", out, "FORMAT CSV, HEADER") == 4
-    finally:
-        reader.close()
     written = pd.read_csv(out)
     assert len(written) == 4 and written["n"].sum() == 12.0

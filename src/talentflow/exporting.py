@@ -26,8 +26,7 @@ def export_table(
 
     Returns the number of rows written.
     """
-    reader = StoreReader(db)
-    try:
+    with StoreReader(db) as reader:
         if not reader.has(table):
             public = ", ".join(t for t in sorted(reader.tables) if t not in INTERNAL)
             raise ExportError(f"no table {table!r} in {db}; tables: {public}")
@@ -49,5 +48,3 @@ def export_table(
                 shutil.copyfileobj(handle, stdout)
                 stdout.flush()
         return count
-    finally:
-        reader.close()

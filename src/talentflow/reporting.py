@@ -13,11 +13,8 @@ from talentflow.read import StoreReader
 
 def ingest_summary(db: str | Path, limit: int = 20) -> list[str]:
     """One line per file that had problems in the last build (file, status, first reason)."""
-    reader = StoreReader(db)
-    try:
+    with StoreReader(db) as reader:
         rows = reader.ingest_problems()
-    finally:
-        reader.close()
     lines = [f"{file}: {status}, {n} quarantined: {message}" for file, status, n, message in rows]
     if len(lines) > limit:
         lines = [*lines[:limit], f"... and {len(lines) - limit} more (see the quarantine table)"]
@@ -27,12 +24,9 @@ def ingest_summary(db: str | Path, limit: int = 20) -> list[str]:
 def build_notices(db: str | Path) -> list[str]:
     """Warnings of the last build that are not quarantined input: unmapped statuses, and
     reference data the resolver lacked (with how to get it)."""
-    reader = StoreReader(db)
-    try:
+    with StoreReader(db) as reader:
         unmapped = reader.param("sources", "unmapped_statuses") or {}
         notes = reader.param("resolve", "reference_notes") or []
-    finally:
-        reader.close()
     notices = []
     if unmapped:
         listed = ", ".join(f"{status!r} ({n})" for status, n in list(unmapped.items())[:10])
@@ -46,8 +40,7 @@ def build_notices(db: str | Path) -> list[str]:
 
 def print_stats(db: str | Path, console: Console) -> None:
     """Print counts and coverage by source, venue and year."""
-    reader = StoreReader(db)
-    try:
+    with StoreReader(db) as reader:
         totals = Table(title=f"talentflow store {db}")
         totals.add_column("what")
         totals.add_column("count", justify="right")
@@ -83,5 +76,3 @@ def print_stats(db: str | Path, console: Console) -> None:
                 *[("" if v is None else f"{v:,}" if isinstance(v, int) else str(v)) for v in row]
             )
         console.print(coverage)
-    finally:
-        reader.close()

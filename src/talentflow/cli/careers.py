@@ -116,14 +116,11 @@ def events(
     if level not in ("country", "institution"):
         err.print(f"[red]error:[/] --level takes country or institution, got {level!r}")
         raise typer.Exit(EXIT_USAGE)
-    reader = open_reader_or_exit(db, err)
-    try:
+    with open_reader_or_exit(db, err) as reader:
         if not reader.has("events"):
             err.print(f"[red]error:[/] {db} has no events table: run `talentflow build` first")
             raise typer.Exit(EXIT_NO_STORE)
         counts = reader.event_counts(level=level, first_year=since)
-    finally:
-        reader.close()
     kinds = sorted(counts["kind"].unique())
     wide = counts.pivot_table(index="year", columns="kind", values="n", fill_value=0)
     flagged = counts.groupby("year")[["n", "flagged"]].sum()
@@ -173,11 +170,8 @@ def person(
     db: Path = DbOption,
 ) -> None:
     """Print one person's career as a timeline: years, places, career stage and events."""
-    reader = open_reader_or_exit(db, err)
-    try:
+    with open_reader_or_exit(db, err) as reader:
         tl = reader.timeline(person_id)
-    finally:
-        reader.close()
     if tl.profile is None:
         err.print(f"[red]error:[/] no person {person_id!r} in {db}")
         raise typer.Exit(1)

@@ -25,11 +25,8 @@ def validate(
     """Write the validation report (our figures beside MacroPolo, CSET, MPIDR) from DB."""
     from talentflow.indicators.validation import render
 
-    reader = open_reader_or_exit(db, console)
-    try:
+    with open_reader_or_exit(db, console) as reader:
         text = render(reader.con)
-    finally:
-        reader.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     console.print(f"[green]wrote[/] {out}")
@@ -43,11 +40,8 @@ def coverage(
     ),
 ) -> None:
     """What each year (or venue-year) of the store holds, and which years are complete."""
-    reader = open_reader_or_exit(db, console)
-    try:
+    with open_reader_or_exit(db, console) as reader:
         df = reader.coverage_table(venues=venues)
-    finally:
-        reader.close()
     if df is None:
         console.print("[red]error:[/] no coverage table in this store (rebuild it)")
         raise typer.Exit(3)

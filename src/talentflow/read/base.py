@@ -10,7 +10,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import ibis
 import numpy as np
@@ -99,6 +99,12 @@ class ReaderBase:
     def close(self) -> None:
         """Close the store."""
         self.con.disconnect()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def reopen(self) -> None:
         """Read the file at ``db_path`` anew (a build replaced it), with an empty cache.
