@@ -11,7 +11,10 @@ from typer.testing import CliRunner
 from talentflow.cli import app
 from talentflow.read.compare import compare_stores
 
-TIMING = '{"pairs": 10, "seconds": {"features": 1.5}, "cpu_seconds": {"features": 2.5}}'
+TIMING = (
+    '{"pairs": 10, "seconds": {"features": 1.5}, "cpu_seconds": {"features": 2.5}, '
+    '"linker_uid": "abc"}'
+)
 
 
 def make_store(path: Path, *statements: str, timing: str = TIMING, started: str = "t0") -> Path:
@@ -48,7 +51,10 @@ def test_identical_stores_in_another_row_order(before: Path, tmp_path: Path) -> 
         tmp_path / "after.duckdb",
         "CREATE OR REPLACE TABLE flows AS SELECT * FROM flows ORDER BY n DESC, from_country",
         # another build's start time and timings: not what the build found
-        timing='{"pairs": 10, "seconds": {"features": 9.0}, "cpu_seconds": {"features": 8.1}}',
+        timing=(
+            '{"pairs": 10, "seconds": {"features": 9.0}, "cpu_seconds": {"features": 8.1}, '
+            '"linker_uid": "xyz"}'
+        ),
         started="t1",
     )
     code, out = run(before, after)
@@ -110,3 +116,11 @@ def test_tolerance_and_ignored_columns(before: Path, tmp_path: Path) -> None:
 def test_a_missing_store_is_named(before: Path, tmp_path: Path) -> None:
     code, out = run(before, tmp_path / "nowhere.duckdb")
     assert code == 3 and "nowhere.duckdb" in out
+
+
+def test_a_changed_count_beside_timings_is_reported(before: Path, tmp_path: Path) -> None:
+    after = make_store(
+        tmp_path / "after.duckdb", timing=TIMING.replace('"pairs": 10', '"pairs": 11')
+    )
+    diffs = {d.table: d for d in compare_stores(before, after)}
+    assert not diffs["build_params"].same and diffs["build_params"].columns == ["value"]

@@ -94,7 +94,7 @@ def stores(
 ) -> None:
     """Compare every table of two stores: row counts, schema and content (order-independent);
     exit 1 when any table differs. Left out unless --strict: build_info.value,
-    ingest_log.ingested_at and timings inside build_params values."""
+    ingest_log.ingested_at, and timings and splink's linker_uid inside build_params values."""
     from talentflow.read.compare import compare_stores
     from talentflow.store import StoreError
 
@@ -130,7 +130,7 @@ def stores(
         console.print(table)
     left_out = sorted({f"{d.table}.{c}" for d in diffs for c in d.ignored})
     if not strict:
-        left_out.append("timings in build_params values")
+        left_out.append("timings and splink's linker_uid in build_params values")
     console.print(
         f"{len(diffs)} tables compared, {len(diffs) - len(differ)} identical"
         + (f"; differ: {', '.join(differ)}" if differ else "")

@@ -7,7 +7,7 @@ count and duplicate rows do. When rows differ, each column is compared alone the
 say which columns changed.
 
 Some columns record *when* or *how fast* a build ran, not what it found; they are left out of
-the content comparison unless ``strict`` (see :data:`VOLATILE`).
+the content comparison unless ``strict`` (see :data:`VOLATILE` and :data:`RUN_SPECIFIC`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from talentflow.store import StoreError
 #: (``ingest_log.ingested_at``). Their tables are still compared on every other column.
 VOLATILE: tuple[str, ...] = ("build_info.value", "ingest_log.ingested_at")
 
-#: Timings inside ``build_params`` values (JSON objects under ``seconds``/``cpu_seconds``, as
-#: the identity stage's ``stats`` records them) are removed before comparing, unless strict.
-TIMINGS = r'"(cpu_)?seconds": \{[^}]*\}'
+#: Parts of ``build_params`` values that change from run to run, removed before comparing
+#: unless strict: timings (JSON objects under ``seconds``/``cpu_seconds``, as the identity
+#: stage's ``stats`` records them) and splink's random ``linker_uid`` (identity ``model``).
+RUN_SPECIFIC = (r'"(cpu_)?seconds": \{[^}]*\}', r'"linker_uid": "[^"]*"')
 
 FLOATS = ("FLOAT", "DOUBLE", "REAL")
 
@@ -95,7 +96,7 @@ def compare_stores(
         ``TABLE`` (compare only its row count and schema) or ``TABLE.COLUMN`` (leave the column
         out of the content), added to :data:`VOLATILE` unless ``strict``.
     strict
-        Compare every column, timings in ``build_params`` included.
+        Compare every column, the run-specific parts of ``build_params`` values included.
 
     Returns
     -------
@@ -177,7 +178,8 @@ def _value(
     if tolerance > 0 and kind_a in FLOATS:
         return f"round({col} / {tolerance!r}) * {tolerance!r}"
     if not strict and table == "build_params" and column == "value":
-        return f"regexp_replace({col}, '{TIMINGS}', '', 'g')"
+        for pattern in RUN_SPECIFIC:
+            col = f"regexp_replace({col}, '{pattern}', '', 'g')"
     return col
 
 
