@@ -123,11 +123,11 @@ class ReaderBase:
 
     def columns(self, table: str) -> list[str]:
         """Column names of ``table``, in the store's order."""
-        return list(self._table(table).columns)
+        return list(self._t(table).columns)
 
     def count(self, table: str) -> int:
         """Rows of ``table``."""
-        t = self._table(table)
+        t = self._t(table)
         return int(self._run(t.aggregate(n=t.count()))["n"].iloc[0])
 
     def frame(self, table: str, *, include_suppressed: bool = True, **filters: Any) -> pd.DataFrame:
@@ -137,7 +137,7 @@ class ReaderBase:
         unfiltered. Suppressed cells (``suppressed`` true, values NULL) are kept unless
         ``include_suppressed=False``.
         """
-        t = self._table(table)
+        t = self._t(table)
         for col, value in filters.items():
             if value is None:
                 continue
@@ -159,13 +159,13 @@ class ReaderBase:
     def copy_to(self, table: str, path: Path, options: str) -> int:
         """Write ``table`` to the file ``path`` with DuckDB's ``COPY`` (``options`` such as
         ``FORMAT CSV, HEADER``); returns the rows written."""
-        self._table(table)
+        self._t(table)
         escaped = str(path).replace("'", "''")
         with self._lock:
             self.con.raw_sql(f"COPY \"{table}\" TO '{escaped}' ({options})")
         return self.count(table)
 
-    def _table(self, name: str) -> Any:
+    def _t(self, name: str) -> Any:
         """The table ``name``, or a :class:`KeyError` that lists the tables there are."""
         if name not in self._tables:
             raise KeyError(
@@ -191,9 +191,6 @@ class ReaderBase:
     def has(self, table: str, *columns: str) -> bool:
         """Whether ``table`` exists (with all ``columns``)."""
         return table in self.tables and set(columns) <= self._columns[table]
-
-    def _t(self, name: str) -> Any:
-        return self._tables[name]
 
     def _run(self, expr: Any, limit: int | None = MAX_ROWS) -> pd.DataFrame:
         # Ibis compiles the expression (quoting every literal); DuckDB runs it. Going through

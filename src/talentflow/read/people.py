@@ -252,9 +252,9 @@ class PeopleReader(IndicatorReader):
 
     def timeline(self, person_id: str) -> Timeline:
         """One person's whole career (``person_profile``, ``person_years``, ``events``)."""
-        prof = self._pandas(self._table("person_profile").filter(ibis._.person_id == person_id))
-        years = self._table("person_years").filter(ibis._.person_id == person_id)
-        events = self._table("events").filter(ibis._.person_id == person_id)
+        prof = self._pandas(self._t("person_profile").filter(ibis._.person_id == person_id))
+        years = self._t("person_years").filter(ibis._.person_id == person_id)
+        events = self._t("events").filter(ibis._.person_id == person_id)
         return Timeline(
             person_id,
             prof.iloc[0].to_dict() if len(prof) else None,
@@ -268,7 +268,7 @@ class PeopleReader(IndicatorReader):
         """Events of one ``level`` by year and kind with the flagged counts
         (:func:`talentflow.careers.summary.event_counts`)."""
         with self._lock:
-            return event_counts(self._table("events"), level=level, first_year=first_year)
+            return event_counts(self._t("events"), level=level, first_year=first_year)
 
     @_cached
     def search(self, q: str, limit: int = 20) -> dict[str, pd.DataFrame]:
