@@ -351,14 +351,20 @@ def origin_work(
 def pathways(
     q: Q,
     population: Annotated[str | None, Query(max_length=40, examples=["nips2021"])] = None,
+    subset: Annotated[
+        str | None, Query(max_length=20, description="all (default), top (top-tier authors), ...")
+    ] = None,
     format: Format = "json",
 ) -> Response:
     """The three-stage Sankey's data: persons per path, share with a 95% interval."""
     pop = pv.population(q, population)
     if pop is None:
         raise pv.ParamError("population", "this store has no venue-year populations")
+    sub = pv.origin_subset(q, subset)
     return cached(
-        q, ("pathways", pop, format), lambda: respond(ch.pathways_chart(q, pop), format, q)
+        q,
+        ("pathways", pop, sub, format),
+        lambda: respond(ch.pathways_chart(q, pop, sub), format, q),
     )
 
 

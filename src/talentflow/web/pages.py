@@ -43,6 +43,11 @@ templates.env.filters["cell"] = cell
 templates.env.filters["country"] = country_name
 
 
+def subset_choices(q: Queries) -> list[tuple[str, str]]:
+    """The Authors selector: each subset of the store with what it counts, in words."""
+    return [(s, ch.subset_label(s)) for s in q.origin_subsets()]
+
+
 def page_html(
     q: Queries,
     template: str,
@@ -186,7 +191,7 @@ def flows(
         charts = (
             []
             if pop is None
-            else [ch.pathways_chart(q, pop), ch.sankey_chart(q, pop, str(basis), sub)]
+            else [ch.pathways_chart(q, pop, sub), ch.sankey_chart(q, pop, str(basis), sub)]
         )
         charts += [
             ch.bilateral_chart(q, ca, cb, s, e),
@@ -197,7 +202,7 @@ def flows(
         return {
             "charts": charts,
             "population_groups": q.population_groups(),
-            "subsets": q.origin_subsets(),
+            "subsets": subset_choices(q),
             "title": "Flows",
         }
 
@@ -253,7 +258,7 @@ def country_profile(
             "charts": country_profile_charts(q, c, y, pop, sub),
             "institutions": q.top_institutions(c, y),
             "population_groups": q.population_groups(),
-            "subsets": q.origin_subsets(),
+            "subsets": subset_choices(q),
             "country": c,
             "title": f"Country profile: {country_name(c)}",
         },

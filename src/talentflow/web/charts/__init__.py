@@ -46,6 +46,7 @@ from talentflow.web.charts.flows import (  # noqa: F401
     _stay_reading,
     pathways_chart,
     sankey_chart,
+    subset_label,
     top_pairs_chart,
 )
 from talentflow.web.charts.maps import (  # noqa: F401

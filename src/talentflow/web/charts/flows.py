@@ -115,15 +115,27 @@ PATHWAY_TOP = 10
 NOT_KNOWN = "not known"
 
 
-def pathways_chart(q: Queries, population: str) -> Chart:
+def subset_label(subset: str) -> str:
+    """Who a subset of ``origin_work`` counts, in words (as the Authors selector says)."""
+    if subset == "all":
+        return "all authors"
+    if subset == "top":
+        return "authors of top-tier papers"
+    if subset == "llm":
+        return "authors of LLM-era LLM papers"
+    return f"authors of {subset} papers"
+
+
+def pathways_chart(q: Queries, population: str, subset: str = "all") -> Chart:
     """Sankey first observed country -> country of training -> work country of a population.
 
-    Each author of the venue-year is one person; countries outside each stage's top ten are
+    ``subset`` keeps the authors of the population's papers of that subset (the Authors
+    selector, as for ``origin_work``). Each author of the venue-year is one person; countries outside each stage's top ten are
     pooled as Other; paths with fewer persons than the build's minimum cell are left out of
     the diagram and the table (and counted in the note). The table gives each path's share of
     the population with a 95% Wilson interval (persons are the sampling units).
     """
-    raw = q.pathways(population)
+    raw = q.pathways(population, subset)
     df = raw.copy()
     df["training_country"] = (
         df["training_country"].astype(object).where(df["training_country"].notna(), NOT_KNOWN)
@@ -194,21 +206,25 @@ def pathways_chart(q: Queries, population: str) -> Chart:
         stay = raw.loc[raw["origin_country"] == raw["work_country"], "n"].sum()
         known = raw.loc[raw["training_country"].notna(), "n"].sum()
         reading = (
-            f"{population}: {total:,.0f} authors with a known work country; {stay / total:.0%} "
+            f"{population}, {subset_label(subset)}: {total:,.0f} authors with a known work "
+            "country; {stay / total:.0%} "
             f"work in the country where they were first observed; the country of training is "
             f"known for {known / total:.0%} of them."
         )
     else:
-        reading = f"No linked authors with a work country for {population}."
+        reading = (
+            f"No linked authors with a work country for {population} ({subset_label(subset)})."
+        )
     table = _named(df, "origin_country", "work_country")
     return Chart(
         id="sankey",
-        title=f"Where the {population} researchers were first observed, trained and work",
+        title=f"Where the {population} researchers were first observed, trained and work"
+        + ("" if subset == "all" else f" ({subset_label(subset)})"),
         reading=reading,
         figure=figure,
         table=table,
         api="/api/flows/pathways",
-        params={"population": population},
+        params={"population": population, "subset": subset},
         note=(
             "Origin is the first observed country and training the country of a student "
             "position when the source says (observed career facts, never nationality). Top "
