@@ -65,6 +65,8 @@ def test_paths_count_each_author_once_with_three_stages(db: Path, client: TestCl
     assert f"{len(expected):,} authors" in body["reading"]
     known = expected["training_country"].notna().mean()
     assert f"known for {known:.0%}" in body["reading"]
+    stay = (expected["first_country"] == expected["country"]).mean()
+    assert f"{stay:.0%} work in the country where they were first observed" in body["reading"]
     rows = body["rows"]
     assert len(rows) >= 3
     assert {"origin_country", "training_country", "work_country", "n"} <= set(body["columns"])

@@ -207,8 +207,8 @@ def pathways_chart(q: Queries, population: str, subset: str = "all") -> Chart:
         known = raw.loc[raw["training_country"].notna(), "n"].sum()
         reading = (
             f"{population}, {subset_label(subset)}: {total:,.0f} authors with a known work "
-            "country; {stay / total:.0%} "
-            f"work in the country where they were first observed; the country of training is "
+            f"country; {stay / total:.0%} work in the country where they were first "
+            "observed; the country of training is "
             f"known for {known / total:.0%} of them."
         )
     else:
