@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -114,11 +115,91 @@ def test_alumni_reading_is_the_bar(client: TestClient) -> None:
 
 
 def test_top_institutions_link_to_institution_pages(client: TestClient) -> None:
-    html = client.get("/country/CN?year=2018").text
+    html = client.get("/country/US?year=2021").text
     links = re.findall(r'href="(/institution\?name=[^"]+)"', html)
-    assert links and all("year=2018" in unescape(link) for link in links)
+    assert links and all("year=2021" in unescape(link) for link in links)
     r = client.get(unescape(links[0]))
     assert r.status_code == 200 and "Career stages" in r.text
+
+
+def _selected(html: str, name: str) -> str:
+    """The selected option's value of the select ``name`` of a page."""
+    select = re.search(rf'<select name="{name}">(.*?)</select>', html, re.S)
+    assert select is not None, name
+    chosen = re.findall(r'<option value="([^"]*)" selected', select.group(1))
+    assert len(chosen) == 1, name
+    return unescape(chosen[0])
+
+
+def _inst_persons(client: TestClient, name: str, year: int, population: str) -> int:
+    body = client.get(
+        "/api/institutions", params={"name": name, "year": year, "population": population}
+    ).json()
+    rows = _chart(body, "inst_years")["rows"]
+    return next((int(r["persons"]) for r in rows if r["year"] == year), 0)
+
+
+def _population_counts(db: Path, year: int, venue: str, first: int, last: int) -> dict:
+    """Persons per institution in ``year`` among the authors of ``venue`` in first-last,
+    and among everyone, read straight from the store."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT institution, count(DISTINCT person_id), count(DISTINCT person_id) FILTER "
+            "(WHERE person_id IN (SELECT person_id FROM authorships WHERE venue = ? AND year "
+            "BETWEEN ? AND ?)) FROM person_years WHERE year = ? GROUP BY institution",
+            [venue, first, last, year],
+        ).fetchall()
+    finally:
+        con.close()
+    return {inst: (everyone, of_pop) for inst, everyone, of_pop in rows}
+
+
+def test_institution_pages_filter_by_year_and_population(
+    client: TestClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    meta = client.get("/api/meta").json()
+    pop, year = meta["default_population"], 2021
+    assert pop == "nips2020-2022"
+    truth = _population_counts(shared_store(tmp_path_factory), year, "nips", 2020, 2022)
+    html = client.get(f"/country/US?year={year}").text
+    rows = re.findall(
+        r'<td><a href="(/institution\?[^"]+)">([^<]+)</a></td><td>[^<]*</td><td>(\d+)</td>', html
+    )
+    assert rows, "the country page lists its top institutions"
+    for link, name, n in rows:
+        query = parse_qs(urlsplit(unescape(link)).query)
+        # the link carries the country page's year and population to the institution page
+        assert query["year"] == [str(year)] and query["population"] == [pop]
+        # the same persons are counted on both pages, and they are the population's
+        assert int(n) == _inst_persons(client, unescape(name), year, pop)
+        assert int(n) == truth[unescape(name)][1]
+    # in 2019 (before the pool) the population is a strict part of everyone observed at
+    # some institution: the filter changes the counts
+    year = 2019
+    truth = _population_counts(shared_store(tmp_path_factory), year, "nips", 2020, 2022)
+    name = next(n for n, (everyone, of_pop) in truth.items() if 0 < of_pop < everyone)
+    assert _inst_persons(client, name, year, "everyone") == truth[name][0]
+    assert _inst_persons(client, name, year, pop) == truth[name][1]
+    page = client.get("/institution", params={"name": name, "year": year, "population": pop})
+    assert page.status_code == 200
+    assert _selected(page.text, "year") == str(year) and _selected(page.text, "population") == pop
+    assert "NeurIPS 2020–2022" in page.text  # the charts say whose careers they count
+
+
+def test_institution_page_opens_on_the_meta_defaults(client: TestClient) -> None:
+    meta = client.get("/api/meta").json()
+    page = client.get("/institution", params={"name": "Google"})
+    assert page.status_code == 200
+    assert _selected(page.text, "year") == str(meta["default_year"])
+    assert _selected(page.text, "population") == meta["default_population"]
+    # and every researcher observed is one choice of the same selector
+    assert '<option value="everyone"' in page.text
+    everyone = client.get("/institution", params={"name": "Google", "population": "everyone"})
+    assert _selected(everyone.text, "population") == "everyone"
+    assert "every researcher observed" in everyone.text
 
 
 def test_countries_lists_countries_ranked(client: TestClient) -> None:
@@ -231,6 +312,12 @@ def test_scenario_bands_are_95_percent() -> None:
         ("/map?metric=nonsense", 422, "unknown metric"),
         ("/person/NOBODY", 404, "no person"),
         ("/labs?group=x", 422, "choose chinese, frontier or all"),
+        ("/institution?name=Google&population=nips1999", 422, "unknown population"),
+        ("/institution?name=Google&year=1800", 422, "a year of this store"),
+        ("/institution?name=Google&year=2099", 422, "outside the years of this store"),
+        ("/country/CN?population=nips1999", 422, "unknown population"),
+        ("/country/CN?subset=poetry", 422, "unknown subset"),
+        ("/flows?subset=poetry", 422, "unknown subset"),
     ],
 )
 def test_bad_page_urls_answer_an_html_page(
@@ -251,6 +338,9 @@ def test_bad_page_urls_answer_an_html_page(
         "/api/institutions?name=",
         "/api/institutions?name=Nowhere%20University",
         "/api/flows/origin-work?population=nips1999",
+        "/api/institutions?name=Google&population=nips1999",
+        "/api/institutions?name=Google&year=1800",
+        "/api/flows/pathways?subset=poetry",
     ],
 )
 def test_bad_api_urls_keep_their_422(client: TestClient, url: str) -> None:

@@ -121,7 +121,9 @@ def test_unknown_population_is_422(client: TestClient) -> None:
 
 
 def _figure(html: str, chart: str) -> dict:
-    found = re.search(rf'<script type="application/json" id="fig-{chart}">(.*?)</script>', html, re.S)
+    found = re.search(
+        rf'<script type="application/json" id="fig-{chart}">(.*?)</script>', html, re.S
+    )
     assert found is not None
     figure: dict = json.loads(found.group(1))
     return figure

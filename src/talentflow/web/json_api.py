@@ -491,17 +491,32 @@ def institution(
     q: Q,
     name: Annotated[str, Query(min_length=1, max_length=200)],
     year: Year = None,
+    population: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="whose careers count: a population id (default: the flagship of "
+            "/api/meta) or everyone",
+        ),
+    ] = None,
     part: Annotated[str | None, Query(max_length=20)] = None,
     format: Format = "json",
 ) -> Response:
-    """Researchers by year, career stages, destinations and sources of moves."""
+    """Researchers by year, career stages (of ``year``, default the last complete year),
+    destinations and sources of moves, of the persons of ``population``."""
     n = pv.institution(q, name)
-    y = pv.year(q, year) if year is not None else None
+    y = pv.year(q, year)
+    pop = pv.people_population(q, population)
+    shown = pop or pv.EVERYONE
     return cached(
         q,
-        ("institution", n, y, part, format),
+        ("institution", n, y, shown, part, format),
         lambda: respond_many(
-            ch.institution_charts(q, n, y), format, part, {"institution": n, "year": y}, q
+            ch.institution_charts(q, n, y, pop),
+            format,
+            part,
+            {"institution": n, "year": y, "population": shown},
+            q,
         ),
     )
 

@@ -256,7 +256,9 @@ def country_profile(
         {"year": y, "population": pop, "subset": sub},
         lambda: {
             "charts": country_profile_charts(q, c, y, pop, sub),
-            "institutions": q.top_institutions(c, y),
+            "institutions": q.top_institutions(c, y, population=pop),
+            "population_label": ch.population_label(q, pop),
+            "everyone": pv.EVERYONE,
             "population_groups": q.population_groups(),
             "subsets": subset_choices(q),
             "country": c,
@@ -333,17 +335,22 @@ def institution(
     q: Q,
     name: Annotated[str, Query(min_length=1, max_length=200)],
     year: YearQ = None,
+    population: Text = None,
 ) -> Response:
-    """One institution's profile (``year``: its career stages that year)."""
+    """One institution's profile: the persons of a population (default the flagship, or
+    everyone), its career stages in ``year`` (default the last complete year)."""
     n = pv.institution(q, name)
-    y = pv.year(q, year) if year is not None else None
+    y = pv.year(q, year)
+    pop = pv.people_population(q, population)
     return render(
         request,
         "institution.html",
         "/institution",
-        {"name": n, "year": y},
+        {"name": n, "year": y, "population": pop or pv.EVERYONE},
         lambda: {
-            "charts": ch.institution_charts(q, n, y),
+            "charts": ch.institution_charts(q, n, y, pop),
+            "population_groups": q.population_groups(),
+            "everyone": pv.EVERYONE,
             "name": n,
             "title": f"Institution: {n}",
         },

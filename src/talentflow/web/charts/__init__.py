@@ -67,4 +67,8 @@ from talentflow.web.charts.overview import (  # noqa: F401
     returns_chart,
     share_chart,
 )
-from talentflow.web.charts.profiles import institution_charts, person_chart  # noqa: F401
+from talentflow.web.charts.profiles import (  # noqa: F401
+    institution_charts,
+    person_chart,
+    population_label,
+)
