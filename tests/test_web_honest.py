@@ -270,6 +270,37 @@ def test_company_flows_and_llm_labs(client: TestClient) -> None:
     assert client.get("/api/labs?group=nobody").status_code == 422
 
 
+def test_labs_view_lists_every_lab_of_the_table_and_says_which_are_absent(
+    client: TestClient,
+) -> None:
+    from talentflow.web.labs import labs as lab_table
+
+    for group in ("chinese", "frontier"):
+        named = [lab.institution for lab in lab_table() if lab.group == group]
+        body = client.get("/api/labs", params={"group": group}).json()
+        listed = _chart(body, "lab-list")
+        assert [r["institution"] for r in listed["rows"]] == named
+        # the test store's institutions hold DeepMind only of all the labs
+        absent = [r["institution"] for r in listed["rows"] if r["in_corpus"] == "no"]
+        assert absent == [n for n in named if n != "DeepMind"]
+        for name in absent:
+            assert name in listed["reading"]
+        page = client.get("/labs", params={"group": group}).text
+        assert all(name in page for name in named)
+    chinese = _chart(client.get("/api/labs", params={"group": "chinese"}).json(), "lab-list")
+    assert {"Baichuan", "StepFun"} <= {r["institution"] for r in chinese["rows"]}
+    assert "no paper in this corpus lists" in chinese["reading"]
+    frontier = _chart(client.get("/api/labs", params={"group": "frontier"}).json(), "lab-list")
+    deepmind = next(r for r in frontier["rows"] if r["institution"] == "DeepMind")
+    assert deepmind["in_corpus"] == "yes" and deepmind["most_in_a_year"] > 0
+    assert deepmind["joiners"] == sum(
+        r["joiners"]
+        for r in _chart(
+            client.get("/api/labs", params={"group": "frontier"}).json(), "lab-countries"
+        )["rows"]
+    )
+
+
 def test_report_is_served_with_its_scripts_hashed(client: TestClient) -> None:
     r = client.get("/report")
     assert r.status_code == 200 and "plotly.js v" in r.text

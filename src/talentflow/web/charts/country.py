@@ -13,6 +13,7 @@ from talentflow.web.charts.figures import (
     _interval,
     _named,
     bar_figure,
+    counts_plot,
     line_figure,
     with_years,
 )
@@ -186,7 +187,7 @@ def stages_chart(
     df: pd.DataFrame, where: str, chart_id: str, api: str, params: dict[str, Any]
 ) -> Chart:
     """Observed persons by career stage (a full count of what the sources say)."""
-    plot = df.rename(columns={"persons": "value"}).assign(ci_low=float("nan"), ci_high=float("nan"))
+    plot = counts_plot(df, "persons")
     if len(df):
         total = df["persons"].sum()
         top = df.iloc[0]

@@ -272,15 +272,14 @@ def with_years(chart: Chart, q: Queries, years: list[int] | None = None) -> Char
     return chart
 
 
-def wilson(k: Any, n: float, z: float = 1.959964) -> tuple[Any, Any]:
-    """95% Wilson score interval of the proportion ``k / n`` (vectorised over ``k``)."""
-    if n <= 0:
-        return float("nan"), float("nan")
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / den
-    return centre - half, centre + half
+#: 95% Wilson score interval of ``k / n`` (one implementation, in :mod:`marks`).
+wilson = marks.wilson
+
+
+def counts_plot(df: pd.DataFrame, count: str) -> pd.DataFrame:
+    """``df`` with its column ``count`` as the plotted ``value`` and no interval (NaN): an
+    observed count of the corpus, drawn without error bars."""
+    return df.rename(columns={count: "value"}).assign(ci_low=float("nan"), ci_high=float("nan"))
 
 
 def measure_label(measure: str) -> str:

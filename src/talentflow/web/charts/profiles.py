@@ -13,6 +13,7 @@ from talentflow.web.charts.figures import (
     _layout,
     _vals,
     bar_figure,
+    counts_plot,
     line_figure,
     with_years,
 )
@@ -39,9 +40,7 @@ def institution_charts(
     base = {"name": name, "population": population or "everyone"}
     charts = []
     by_year = prof.get("by_year", pd.DataFrame(columns=["year", "persons"]))
-    plot = by_year.rename(columns={"persons": "value"}).assign(
-        ci_low=float("nan"), ci_high=float("nan")
-    )
+    plot = counts_plot(by_year, "persons")
     reading = (
         f"{name}, {who}: {int(by_year['persons'].max()):,} researchers at most in a year "
         f"({int(by_year.loc[by_year['persons'].idxmax(), 'year'])})."
@@ -75,9 +74,7 @@ def institution_charts(
         ("sources", "Where its arrivals came from"),
     ):
         df = prof.get(key, pd.DataFrame(columns=["institution", "moves"]))
-        plot = df.rename(columns={"moves": "value"}).assign(
-            ci_low=float("nan"), ci_high=float("nan")
-        )
+        plot = counts_plot(df, "moves")
         charts.append(
             Chart(
                 id=f"inst_{key}",
