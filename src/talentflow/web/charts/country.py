@@ -15,6 +15,7 @@ from talentflow.web.charts.figures import (
     bar_figure,
     counts_plot,
     line_figure,
+    population_name,
     with_years,
 )
 from talentflow.web.names import country_name
@@ -132,23 +133,22 @@ def alumni_chart(
             "they are not in these shares."
         )
     stay = df[df["work_country"] == country]
+    shown = population_name(q, pop) if pop else "no population"
     if total and len(stay) and pd.notna(stay["value"].iloc[0]):
         row = stay.iloc[0]
         reading = (
-            f"{pop}: of the {total:,.0f} researchers {BASIS_LABEL[basis]} {name}, "
+            f"{shown}: of the {total:,.0f} researchers {BASIS_LABEL[basis]} {name}, "
             f"{row['value']:.0%} work there ({_interval(row, '.0%')}); the rest abroad.{unknown}"
         )
     elif total:
-        reading = (
-            f"{pop}: none of the {total:,.0f} researchers {BASIS_LABEL[basis]} {name} works there."
-        )
+        reading = f"{shown}: none of the {total:,.0f} researchers {BASIS_LABEL[basis]} {name} works there."
     else:
-        reading = f"No researchers {BASIS_LABEL[basis]} {name} in {pop or 'any population'}."
+        reading = f"No researchers {BASIS_LABEL[basis]} {name} in {shown}."
     top = df.head(10)
     plot = top.assign(label=top["work_country_name"])
     return Chart(
         id="alumni",
-        title=f"Where researchers {BASIS_LABEL[basis]} {name} work ({pop})",
+        title=f"Where researchers {BASIS_LABEL[basis]} {name} work ({shown})",
         reading=reading,
         figure=bar_figure(
             plot, "label", f"Share of researchers {BASIS_LABEL[basis]} {name}", ".0%"

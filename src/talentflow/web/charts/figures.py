@@ -276,6 +276,13 @@ def with_years(chart: Chart, q: Queries, years: list[int] | None = None) -> Char
 wilson = marks.wilson
 
 
+def population_name(q: Queries, population: str) -> str:
+    """A population as its selector names it (``nips2021-2024`` -> "NeurIPS 2021–2024,
+    pooled"); the id itself when the selector does not list it."""
+    labels = dict(item for _, items in q.population_groups() for item in items)
+    return labels.get(population, population)
+
+
 def counts_plot(df: pd.DataFrame, count: str) -> pd.DataFrame:
     """``df`` with its column ``count`` as the plotted ``value`` and no interval (NaN): an
     observed count of the corpus, drawn without error bars."""

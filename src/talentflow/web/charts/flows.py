@@ -15,6 +15,7 @@ from talentflow.web.charts.figures import (
     _rgba,
     _sankey_figure,
     line_figure,
+    population_name,
     wilson,
     with_years,
 )
@@ -69,10 +70,10 @@ def sankey_chart(
         ("Works in", 1, "right"),
     ]
     figure = _sankey_figure(labels, colors, (src, dst, val, link_colors), heads, height=520)
-    reading = _stay_reading(df, population, basis)
+    reading = _stay_reading(df, population_name(q, population), basis)
     return Chart(
         id="origin-work",
-        title=f"{population}: origin -> work, with intervals",
+        title=f"{population_name(q, population)}: origin -> work, with intervals",
         reading=reading,
         figure=figure,
         table=df,
@@ -136,6 +137,7 @@ def pathways_chart(q: Queries, population: str, subset: str = "all") -> Chart:
     the population with a 95% Wilson interval (persons are the sampling units).
     """
     raw = q.pathways(population, subset)
+    shown = population_name(q, population)
     df = raw.copy()
     df["training_country"] = (
         df["training_country"].astype(object).where(df["training_country"].notna(), NOT_KNOWN)
@@ -197,7 +199,7 @@ def pathways_chart(q: Queries, population: str, subset: str = "all") -> Chart:
                         "xref": "paper",
                         "yref": "paper",
                         "showarrow": False,
-                        "text": f"No path with at least {floor} persons in {population}",
+                        "text": f"No path with at least {floor} persons in {shown}",
                     }
                 ],
             },
@@ -206,19 +208,17 @@ def pathways_chart(q: Queries, population: str, subset: str = "all") -> Chart:
         stay = raw.loc[raw["origin_country"] == raw["work_country"], "n"].sum()
         known = raw.loc[raw["training_country"].notna(), "n"].sum()
         reading = (
-            f"{population}, {subset_label(subset)}: {total:,.0f} authors with a known work "
+            f"{shown}, {subset_label(subset)}: {total:,.0f} authors with a known work "
             f"country; {stay / total:.0%} work in the country where they were first "
             "observed; the country of training is "
             f"known for {known / total:.0%} of them."
         )
     else:
-        reading = (
-            f"No linked authors with a work country for {population} ({subset_label(subset)})."
-        )
+        reading = f"No linked authors with a work country for {shown} ({subset_label(subset)})."
     table = _named(df, "origin_country", "work_country")
     return Chart(
         id="sankey",
-        title=f"Where the {population} researchers were first observed, trained and work"
+        title=f"Where the {shown} researchers were first observed, trained and work"
         + ("" if subset == "all" else f" ({subset_label(subset)})"),
         reading=reading,
         figure=figure,

@@ -174,7 +174,8 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
     )
     return Chart(
         id="map",
-        title=f"{label}, {year}",
+        # the retention label already names its years
+        title=label if metric == "retention" else f"{label}, {year}",
         reading=reading,
         figure=figure,
         table=marks.flag_years(q, df.drop(columns=["iso3"]).assign(year=year)),

@@ -15,6 +15,7 @@ from talentflow.web.charts.figures import (
     bar_figure,
     counts_plot,
     line_figure,
+    population_name,
     with_years,
 )
 from talentflow.web.names import country_name
@@ -26,8 +27,7 @@ def population_label(q: Queries, population: str | None) -> str:
     researcher observed (``population`` None)."""
     if population is None:
         return "every researcher observed"
-    labels = dict(item for _, items in q.population_groups() for item in items)
-    return f"authors of {labels.get(population, population)}"
+    return f"authors of {population_name(q, population)}"
 
 
 def institution_charts(
