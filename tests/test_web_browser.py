@@ -9,6 +9,7 @@ test. Screenshots of every page go to ``test-artifacts/web/`` (override with
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -56,19 +57,24 @@ PAGES = {
     "map-retention": "/map?metric=retention",
     "map-net-rate": "/map?metric=net_rate",
     "flows": "/flows",
+    "flows-llm": "/flows?subset=llm",
     "scenarios": "/scenarios",
     "countries": "/country",
     "country": "/country/CN",
     "compare": "/compare?a=CN&b=DE",
-    "labs": "/labs?group=frontier",
+    "labs": "/labs",
+    "labs-frontier": "/labs?group=frontier",
     "institution": "/institution?name=Google",
+    "institution-everyone": "/institution?name=Google&population=everyone&year=2019",
     "person": "/person/P00003",
     "search": "/search?q=li",
     "methods": "/methods",
+    "report": "/report?country=DE",
     "error": "/map?year=1800",
+    "not-found": "/institution?name=Nowhere",
 }
-#: Pages that answer an error status on purpose (the bad-URL page).
-STATUS = {"error": 422}
+#: Pages that answer an error status on purpose (the bad-URL pages).
+STATUS = {"error": 422, "not-found": 404}
 AXE = Path(__file__).parent / "assets" / "axe" / "axe.min.js"
 #: The last complete year of the test store (its last year, 2023, is incomplete).
 LAST_COMPLETE = 2022
@@ -172,7 +178,7 @@ def test_page_loads_and_draws_without_errors(
     response = pg.goto(base_url + PAGES[name])
     assert response is not None and response.status == STATUS.get(name, 200)
     n = _rendered(pg)
-    if name not in ("search", "error"):
+    if name not in ("search", *STATUS):
         assert n >= 1
         # plotly drew an SVG for each figure
         assert pg.locator(".plot .main-svg").count() >= n
@@ -181,6 +187,18 @@ def test_page_loads_and_draws_without_errors(
     if name in STATUS:  # the browser logs the error status itself; nothing else may fail
         watch.errors[:] = [e for e in watch.errors if "status of 4" not in e]
     assert watch.errors == []
+
+
+def test_every_page_route_is_drawn_audited_and_screenshotted() -> None:
+    # PAGES feeds the drawing test (a screenshot each) and the axe audit: every HTML route
+    # of the app must be in it (else a new page would go unaudited)
+    from talentflow.web import pages
+
+    routes = {r.path for r in pages.router.routes if "GET" in getattr(r, "methods", ())}
+    covered = {urlsplit(url).path for url in PAGES.values()}
+    templated = {"/country/{code}": "/country/CN", "/person/{person_id}": "/person/P00003"}
+    missing = [path for path in routes if templated.get(path, path) not in covered]
+    assert missing == []
 
 
 def test_map_draws_countries_from_local_geometry(base_url: str, page: tuple[Page, Watch]) -> None:
@@ -442,6 +460,62 @@ def test_comparison_view(base_url: str, page: tuple[Page, Watch]) -> None:
     assert names == ["China", "Japan"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "compare-cn-jp.png"), full_page=True)
+    assert watch.errors == []
+
+
+def _sankey(pg: Page) -> tuple[str, int]:
+    """The drawn Sankey (its traces as JSON) and the number of authors its reading counts."""
+    drawn = pg.evaluate(
+        "() => { const e = document.getElementById('plot-sankey');"
+        " return JSON.stringify([e.data, e.layout.annotations]); }"
+    )
+    reading = pg.locator("#sankey .reading").inner_text()
+    found = re.search(r"([\d,]+) authors with a known work country", reading)
+    assert found is not None, reading
+    return drawn, int(found.group(1).replace(",", ""))
+
+
+def test_authors_selector_redraws_the_three_stage_sankey(
+    base_url: str, page: tuple[Page, Watch]
+) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/flows?population=nips2021")
+    _rendered(pg)
+    before, n_before = _sankey(pg)
+    heading = pg.locator("#sankey h2").inner_text()
+    pg.select_option("select[name=subset]", "llm")
+    with pg.expect_navigation():
+        pg.click("form.filters button[type=submit]")
+    _rendered(pg)
+    assert parse_qs(urlsplit(pg.url).query)["subset"] == ["llm"]
+    after, n_after = _sankey(pg)
+    assert 0 < n_after < n_before  # fewer persons: the LLM papers' authors only
+    assert after != before  # and the diagram was drawn anew from them
+    assert pg.locator("#sankey h2").inner_text() != heading
+    assert "authors of LLM-era LLM papers" in pg.locator("#sankey .reading").inner_text()
+    assert watch.errors == []
+
+
+def test_institution_filters_from_a_country_page(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/country/US?year=2021")
+    _rendered(pg)
+    link = pg.locator("#institutions a").first
+    name = link.inner_text()
+    with pg.expect_navigation():
+        link.click()
+    _rendered(pg)
+    query = parse_qs(urlsplit(pg.url).query)
+    assert query["name"] == [name] and query["year"] == ["2021"]
+    assert query["population"] == ["nips2020-2022"]
+    assert pg.eval_on_selector("select[name=population]", "e => e.value") == "nips2020-2022"
+    title = pg.locator("#inst_years h2").inner_text()
+    pg.select_option("select[name=population]", "everyone")
+    with pg.expect_navigation():
+        pg.click("form.filters button[type=submit]")
+    _rendered(pg)
+    assert parse_qs(urlsplit(pg.url).query)["population"] == ["everyone"]
+    assert "every researcher observed" in pg.locator("#inst_years h2").inner_text() != title
     assert watch.errors == []
 
 

@@ -199,7 +199,8 @@ def pathways_chart(q: Queries, population: str, subset: str = "all") -> Chart:
                         "xref": "paper",
                         "yref": "paper",
                         "showarrow": False,
-                        "text": f"No path with at least {floor} persons in {shown}",
+                        "text": f"No path with at least {floor} persons in {shown} "
+                        f"({subset_label(subset)})",
                     }
                 ],
             },
