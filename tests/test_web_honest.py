@@ -440,3 +440,26 @@ def test_zero_reads_as_none_observed_with_its_bound() -> None:
     assert interval_text(0.0, ZERO_UPPER, 0.0, ",.0f") == "none observed; 95% upper bound 3.7"
     assert interval_text(30.0, 49.0, 39.0, ",.0f") == "95% interval 30–49"
     assert interval_text(None, None, 5.0, ",.0f") == "no interval available"
+
+
+def test_shares_at_zero_or_one_get_an_interval_of_their_persons() -> None:
+    import pandas as pd
+
+    from talentflow.web.marks import share_bounds
+
+    df = pd.DataFrame(
+        {
+            "value": [1.0, 0.0, 0.5, 1.0],
+            "ci_low": [1.0, 0.0, 0.4, 0.9],
+            "ci_high": [1.0, 0.0, 0.6, 1.0],
+            "at_risk": [20, 30, 20, 20],
+        }
+    )
+    out = share_bounds(df)
+    # 20 of 20 retained: not "100%-100%" but the Wilson interval of 20 persons
+    assert out.loc[0, "ci_low"] == pytest.approx(0.839, abs=1e-3)
+    assert out.loc[0, "ci_high"] == pytest.approx(1.0)
+    assert out.loc[1, "ci_low"] == pytest.approx(0.0, abs=1e-12)
+    assert out.loc[1, "ci_high"] == pytest.approx(0.114, abs=1e-3)
+    # proper intervals are kept as the indicators computed them
+    assert out.loc[2:].equals(df.loc[2:])

@@ -75,11 +75,11 @@ def compare_charts(q: Queries, a: str, b: str, start: int, end: int) -> list[Cha
     series = []
     frames = []
     for c in (a, b):
-        df = q.retention_curves(c, start, end, "training")
+        df = marks.share_bounds(q.retention_curves(c, start, end, "training"))
         basis = "training"
         if not df["value"].notna().any():
             basis = "first_observed"
-            df = q.retention_curves(c, start, end, basis)
+            df = marks.share_bounds(q.retention_curves(c, start, end, basis))
         pooled = df[df["cohort_year"].isna()].assign(country=c, basis=basis)
         series.append((f"{country_name(c)} ({basis.replace('_', ' ')})", pooled))
         frames.append(pooled)

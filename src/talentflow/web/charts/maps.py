@@ -56,7 +56,7 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
         # the basis with more countries past the at-risk floor (training known for few years)
         options = []
         for b in ("training", "first_observed"):
-            frame = q.retention_world(cohort, k, b)
+            frame = marks.share_bounds(q.retention_world(cohort, k, b))
             n_ok = int((frame["at_risk"].fillna(0) >= MIN_AT_RISK).sum()) if len(frame) else 0
             options.append((n_ok, b == "training", b, frame))
         _, _, basis, df = max(options, key=lambda o: (o[0], o[1]))

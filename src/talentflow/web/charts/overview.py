@@ -72,7 +72,7 @@ def retention_chart(
             b for b in bases if q.retention_curves(country, start, end, b)["value"].notna().any()
         ]
         basis = (usable or bases)[0]
-    df = q.retention_curves(country, start, end, basis)
+    df = marks.share_bounds(q.retention_curves(country, start, end, basis))
     name = country_name(country)
     pooled = df[df["cohort_year"].isna()]
     cohorts = sorted(df["cohort_year"].dropna().unique().tolist())
