@@ -54,6 +54,11 @@ Subset = Annotated[
         "(year >= llm_era_start); top: authors of a top-tier paper"
     ),
 ]
+Population = Annotated[str | None, Query(max_length=40, examples=["nips2021"])]
+#: A subset of ``origin_work`` (its subfield subsets too), checked against the store.
+OriginSubset = Annotated[
+    str | None, Query(max_length=20, description="all (default), top (top-tier authors), ...")
+]
 Basis = Annotated[
     Literal["training", "first_observed"],
     Query(description="origin basis: country of training, or first observed country"),
@@ -326,11 +331,9 @@ def top_flows(
 @router.get("/flows/origin-work", summary="Origin -> work of a venue-year population")
 def origin_work(
     q: Q,
-    population: Annotated[str | None, Query(max_length=40, examples=["nips2021"])] = None,
+    population: Population = None,
     basis: Annotated[Literal["first_observed", "training"], Query()] = "first_observed",
-    subset: Annotated[
-        str | None, Query(max_length=20, description="all (default), top (top-tier authors), ...")
-    ] = None,
+    subset: OriginSubset = None,
     format: Format = "json",
 ) -> Response:
     """The Sankey's data (shares of the whole population and of each known origin)."""
@@ -350,10 +353,8 @@ def origin_work(
 )
 def pathways(
     q: Q,
-    population: Annotated[str | None, Query(max_length=40, examples=["nips2021"])] = None,
-    subset: Annotated[
-        str | None, Query(max_length=20, description="all (default), top (top-tier authors), ...")
-    ] = None,
+    population: Population = None,
+    subset: OriginSubset = None,
     format: Format = "json",
 ) -> Response:
     """The three-stage Sankey's data: persons per path, share with a 95% interval."""
@@ -404,8 +405,8 @@ def country_profile(
     q: Q,
     code: str,
     year: Year = None,
-    population: Annotated[str | None, Query(max_length=40)] = None,
-    subset: Annotated[str | None, Query(max_length=20)] = None,
+    population: Population = None,
+    subset: OriginSubset = None,
     part: Annotated[str | None, Query(max_length=20)] = None,
     format: Format = "json",
 ) -> Response:

@@ -55,9 +55,14 @@ def group_names(group: str) -> tuple[str, ...]:
     return tuple(lab.institution for lab in labs() if group in ("all", lab.group))
 
 
+def _persons(df: pd.DataFrame, key: str) -> pd.Series:
+    """Distinct persons of ``df`` per value of ``key`` (a missing value is its own group)."""
+    return df.groupby(key, dropna=False)["person_id"].nunique()
+
+
 def _counts(df: pd.DataFrame, key: str, total: int) -> pd.DataFrame:
     """Joiners per value of ``key`` with the share of all joiners and a Wilson interval."""
-    g = df.groupby(key, dropna=False)["person_id"].nunique().sort_values(ascending=False)
+    g = _persons(df, key).sort_values(ascending=False)
     out = g.reset_index().rename(columns={"person_id": "joiners", key: key})
     out[key] = out[key].astype(object).where(out[key].notna(), "not known")
     out["value"] = out["joiners"] / total if total else float("nan")
@@ -89,7 +94,7 @@ def lab_list_chart(q: Queries, group: str, start: int, end: int, joins: pd.DataF
     ]
     most = period.groupby("institution")["persons"].max()
     df["most_in_a_year"] = df["institution"].map(most).fillna(0).astype(int)
-    df["joiners"] = df["institution"].map(joins.groupby("institution")["person_id"].nunique())
+    df["joiners"] = df["institution"].map(_persons(joins, "institution"))
     df["joiners"] = df["joiners"].fillna(0).astype(int)
     df["in_corpus"] = df["institution"].isin(years.index).map({True: "yes", False: "no"})
     missing = df.loc[df["in_corpus"] == "no", "institution"].tolist()
@@ -134,12 +139,7 @@ def lab_charts(q: Queries, group: str, start: int, end: int) -> list[Chart]:
     series = []
     table_parts = []
     for g in [g for g in GROUPS if group in ("all", g)]:
-        per_year = (
-            by_lab_group[by_lab_group["group"] == g]
-            .groupby("year")["person_id"]
-            .nunique()
-            .rename("value")
-        )
+        per_year = _persons(by_lab_group[by_lab_group["group"] == g], "year").rename("value")
         frame = years.merge(per_year, left_on="year", right_index=True, how="left").fillna(
             {"value": 0}
         )
@@ -211,10 +211,11 @@ def lab_charts(q: Queries, group: str, start: int, end: int) -> list[Chart]:
     k = int(ret["person_id"].nunique())
     lo, hi = marks.wilson([k], total) if total else ([float("nan")], [float("nan")])
     by_lab = (
-        joins.groupby("institution")
-        .agg(joiners=("person_id", "nunique"))
-        .join(ret.groupby("institution").agg(returnees=("person_id", "nunique")))
+        pd.DataFrame(
+            {"joiners": _persons(joins, "institution"), "returnees": _persons(ret, "institution")}
+        )
         .fillna({"returnees": 0})
+        .rename_axis("institution")
         .reset_index()
     )
     by_lab["value"] = by_lab["returnees"] / by_lab["joiners"]
