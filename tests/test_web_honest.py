@@ -3,6 +3,7 @@ shares, readings that match their bars, zero bounds, bad URLs answered with what
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Iterator
@@ -287,6 +288,13 @@ def test_labs_view_lists_every_lab_of_the_table_and_says_which_are_absent(
             assert name in listed["reading"]
         page = client.get("/labs", params={"group": group}).text
         assert all(name in page for name in named)
+    # with no joiner, the charts say so instead of drawing bare axes
+    page = client.get("/labs", params={"group": "chinese"}).text
+    found = re.search(r'id="fig-lab-countries">(.*?)</script>', page, re.S)
+    assert found is not None
+    figure = json.loads(found.group(1))
+    assert figure["data"] == []
+    assert "Nothing to draw" in figure["layout"]["annotations"][0]["text"]
     chinese = _chart(client.get("/api/labs", params={"group": "chinese"}).json(), "lab-list")
     assert {"Baichuan", "StepFun"} <= {r["institution"] for r in chinese["rows"]}
     assert "no paper in this corpus lists" in chinese["reading"]

@@ -136,6 +136,33 @@ def _layout(x_title: str, y_title: str, y_format: str = "", height: int = 340) -
     }
 
 
+#: What an empty chart says in place of bare axes.
+NOTHING_TO_DRAW = "Nothing to draw here: see the reading above"
+
+
+def empty_figure(text: str = NOTHING_TO_DRAW, height: int = 160) -> dict[str, Any]:
+    """A figure without axes that says ``text`` (a chart with no row to draw)."""
+    return {
+        "data": [],
+        "layout": {
+            "height": height,
+            "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "annotations": [
+                {
+                    "x": 0.5,
+                    "y": 0.5,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "text": text,
+                }
+            ],
+        },
+    }
+
+
 def line_figure(
     series: list[tuple[str, pd.DataFrame]],
     x: str,
@@ -144,6 +171,8 @@ def line_figure(
     y_format: str = "",
 ) -> dict[str, Any]:
     """Lines with interval error bars; one trace per (name, frame with x/value/ci)."""
+    if not any(len(df) for _, df in series):
+        return empty_figure()
     data = []
     for i, (name, df) in enumerate(series):
         data.append(
@@ -182,6 +211,8 @@ def bar_figure(
     df: pd.DataFrame, label: str, x_title: str, value_format: str = ",.0f"
 ) -> dict[str, Any]:
     """Horizontal bars (largest on top) with interval error bars."""
+    if not len(df):
+        return empty_figure()
     df = df.iloc[::-1]
     err = _error(df)
     hidden = (

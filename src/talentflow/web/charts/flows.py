@@ -14,6 +14,7 @@ from talentflow.web.charts.figures import (
     _named,
     _rgba,
     _sankey_figure,
+    empty_figure,
     line_figure,
     population_name,
     wilson,
@@ -185,26 +186,9 @@ def pathways_chart(q: Queries, population: str, subset: str = "all") -> Chart:
     figure = _sankey_figure(labels, colors, (src, dst, val, link_colors), heads, height=560)
     if not len(df):
         # Nothing passes the minimum cell: say so in place of an empty diagram.
-        figure = {
-            "data": [],
-            "layout": {
-                "height": 160,
-                "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-                "xaxis": {"visible": False},
-                "yaxis": {"visible": False},
-                "annotations": [
-                    {
-                        "x": 0.5,
-                        "y": 0.5,
-                        "xref": "paper",
-                        "yref": "paper",
-                        "showarrow": False,
-                        "text": f"No path with at least {floor} persons in {shown} "
-                        f"({subset_label(subset)})",
-                    }
-                ],
-            },
-        }
+        figure = empty_figure(
+            f"No path with at least {floor} persons in {shown} ({subset_label(subset)})"
+        )
     if total:
         stay = raw.loc[raw["origin_country"] == raw["work_country"], "n"].sum()
         known = raw.loc[raw["training_country"].notna(), "n"].sum()
