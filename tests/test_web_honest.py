@@ -471,3 +471,12 @@ def test_shares_at_zero_or_one_get_an_interval_of_their_persons() -> None:
     assert out.loc[1, "ci_high"] == pytest.approx(0.114, abs=1e-3)
     # proper intervals are kept as the indicators computed them
     assert out.loc[2:].equals(df.loc[2:])
+
+
+def test_readings_say_one_year_not_one_years(client: TestClient) -> None:
+    from talentflow.web.charts.figures import years_text
+
+    assert [years_text(k) for k in (1, 2)] == ["1 year", "2 years"]
+    body = client.get("/api/compare", params={"a": "CN", "b": "US"}).json()
+    reading = _chart(body, "cmp-retention")["reading"]
+    assert "1 years" not in reading

@@ -191,7 +191,10 @@ def stages_chart(
     if len(df):
         total = df["persons"].sum()
         top = df.iloc[0]
-        reading = f"{where}: {top['persons'] / total:.0%} of the {total:,} observed researchers are {top['stage']}."
+        reading = (
+            f"{where}: the most common career stage is {top['stage']}, "
+            f"{top['persons'] / total:.0%} of the {total:,} observed researchers."
+        )
     else:
         reading = f"{where}: no career stages observed."
     return Chart(

@@ -307,6 +307,11 @@ def with_years(chart: Chart, q: Queries, years: list[int] | None = None) -> Char
 wilson = marks.wilson
 
 
+def years_text(k: int) -> str:
+    """``1 year``, ``3 years``."""
+    return f"{k} year" if k == 1 else f"{k} years"
+
+
 def population_name(q: Queries, population: str) -> str:
     """A population as its selector names it (``nips2021-2024`` -> "NeurIPS 2021–2024,
     pooled"); the id itself when the selector does not list it."""

@@ -8,7 +8,15 @@ from typing import Any
 import pandas as pd
 
 from talentflow.web import marks
-from talentflow.web.charts.figures import BASIS_LABEL, MIN_AT_RISK, Chart, _interval, _named, _vals
+from talentflow.web.charts.figures import (
+    BASIS_LABEL,
+    MIN_AT_RISK,
+    Chart,
+    _interval,
+    _named,
+    _vals,
+    years_text,
+)
 from talentflow.web.names import iso3
 from talentflow.web.queries import Queries
 
@@ -61,7 +69,7 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
             options.append((n_ok, b == "training", b, frame))
         _, _, basis, df = max(options, key=lambda o: (o[0], o[1]))
         label = (
-            f"Retention after {k} years of the {cohort} cohort, by {year} "
+            f"Retention after {years_text(k)} of the {cohort} cohort, by {year} "
             f"({BASIS_LABEL[basis]} the country)"
         )
         eligible = df["at_risk"].fillna(0) >= MIN_AT_RISK if "at_risk" in df else True
