@@ -546,6 +546,33 @@ def test_keyboard_arrows_on_a_select_keep_page_and_focus(
     assert watch.errors == []
 
 
+@pytest.mark.parametrize(
+    ("url", "control", "key"),
+    [("/map", "#year", "ArrowLeft"), ("/scenarios?country=US", "#grants", "ArrowRight")],
+)
+def test_keyboard_arrows_on_a_slider_keep_page_and_focus(
+    base_url: str, page: tuple[Page, Watch], url: str, control: str, key: str
+) -> None:
+    pg, watch = page
+    pg.goto(base_url + url)
+    _rendered(pg)
+    pg.evaluate("() => { window.__stay = 1; }")  # gone if the page reloads
+    slider = pg.locator(control)
+    slider.focus()
+    before = slider.input_value()
+    pg.keyboard.press(key)
+    pg.keyboard.press(key)
+    pg.wait_for_timeout(800)
+    assert slider.input_value() != before  # the value moved
+    assert pg.evaluate("() => window.__stay") == 1  # no reload
+    assert pg.evaluate("() => '#' + document.activeElement.id") == control  # focus stays
+    if control == "#grants":  # the explorer redraws in place, the slider keeps the focus
+        _settled(pg, "grants", slider.input_value())
+        _rendered(pg)
+        assert pg.evaluate("() => '#' + document.activeElement.id") == control
+    assert watch.errors == []
+
+
 def test_skip_link_goes_to_main(base_url: str, page: tuple[Page, Watch]) -> None:
     pg, _ = page
     pg.goto(base_url + "/map")
