@@ -124,7 +124,7 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
         trace["colorscale"] = [[0, "#deebf7"], [1, "#08306b"]]
     trace["z"] = _vals(z)
     trace["colorbar"] = colorbar
-    figure = {
+    figure: dict[str, Any] = {
         "data": [trace],
         "layout": {
             "height": 460,
