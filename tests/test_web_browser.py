@@ -166,6 +166,13 @@ def _rendered(pg: Page) -> int:
     return n
 
 
+def _apply(pg: Page) -> None:
+    """Press the filter form's Apply button and wait for the new page's figures."""
+    with pg.expect_navigation():
+        pg.click("form.filters button[type=submit]")
+    _rendered(pg)
+
+
 def _readings(pg: Page) -> list[str]:
     return pg.locator(".reading").all_inner_texts()
 
@@ -218,9 +225,7 @@ def test_changing_country_updates_overview(base_url: str, page: tuple[Page, Watc
     before = _readings(pg)
     assert "China" in pg.locator("#share .reading").inner_text()
     pg.select_option("select[name=country]", "DE")
-    with pg.expect_navigation():
-        pg.click("form.filters button[type=submit]")
-    _rendered(pg)
+    _apply(pg)
     after = _readings(pg)
     assert parse_qs(urlsplit(pg.url).query)["country"] == ["DE"]
     assert "Germany" in pg.locator("#share .reading").inner_text()
@@ -237,9 +242,7 @@ def test_year_slider_updates_map(base_url: str, page: tuple[Page, Watch]) -> Non
     pg.eval_on_selector("#year", "e => { e.value = 2015; e.dispatchEvent(new Event('change')); }")
     pg.wait_for_timeout(300)
     assert parse_qs(urlsplit(pg.url).query)["year"] == [str(LAST_COMPLETE)]  # no reload yet
-    with pg.expect_navigation():
-        pg.click("form.filters button[type=submit]")
-    _rendered(pg)
+    _apply(pg)
     assert parse_qs(urlsplit(pg.url).query)["year"] == ["2015"]
     assert "2015" in pg.locator("#map h2").inner_text()
     assert pg.locator("#map .reading").inner_text() != before
@@ -263,9 +266,7 @@ def test_shared_url_reproduces_view(base_url: str, browser: Browser) -> None:
     _rendered(pg)
     pg.select_option("select[name=a]", "GB")
     pg.select_option("select[name=start]", "2016")
-    with pg.expect_navigation():
-        pg.click("form.filters button[type=submit]")
-    _rendered(pg)
+    _apply(pg)
     shared = pg.url  # the address bar carries every filter
     query = parse_qs(urlsplit(shared).query)
     assert query["a"] == ["GB"] and query["start"] == ["2016"] and "population" in query
@@ -452,9 +453,7 @@ def test_comparison_view(base_url: str, page: tuple[Page, Watch]) -> None:
     assert names == ["China", "Germany"]
     assert "China" in pg.locator("#cmp-share .reading").inner_text()
     pg.select_option("select[name=b]", "JP")
-    with pg.expect_navigation():
-        pg.click("form.filters button[type=submit]")
-    _rendered(pg)
+    _apply(pg)
     assert parse_qs(urlsplit(pg.url).query)["b"] == ["JP"]
     names = pg.evaluate("() => document.getElementById('plot-cmp-share').data.map(t => t.name)")
     assert names == ["China", "Japan"]
@@ -484,9 +483,7 @@ def test_authors_selector_redraws_the_three_stage_sankey(
     before, n_before = _sankey(pg)
     heading = pg.locator("#sankey h2").inner_text()
     pg.select_option("select[name=subset]", "llm")
-    with pg.expect_navigation():
-        pg.click("form.filters button[type=submit]")
-    _rendered(pg)
+    _apply(pg)
     assert parse_qs(urlsplit(pg.url).query)["subset"] == ["llm"]
     after, n_after = _sankey(pg)
     assert 0 < n_after < n_before  # fewer persons: the LLM papers' authors only
@@ -511,9 +508,7 @@ def test_institution_filters_from_a_country_page(base_url: str, page: tuple[Page
     assert pg.eval_on_selector("select[name=population]", "e => e.value") == "nips2020-2022"
     title = pg.locator("#inst_years h2").inner_text()
     pg.select_option("select[name=population]", "everyone")
-    with pg.expect_navigation():
-        pg.click("form.filters button[type=submit]")
-    _rendered(pg)
+    _apply(pg)
     assert parse_qs(urlsplit(pg.url).query)["population"] == ["everyone"]
     assert "every researcher observed" in pg.locator("#inst_years h2").inner_text() != title
     assert watch.errors == []
