@@ -4,6 +4,7 @@ shares, readings that match their bars, zero bounds, bad URLs answered with what
 from __future__ import annotations
 
 import json
+import math
 import re
 import warnings
 from collections.abc import Iterator
@@ -241,6 +242,41 @@ def test_map_rates_need_a_minimum_size_and_rank_by_interval(client: TestClient) 
     shown = [r for r in rows if r["shown_on_map"]]
     best = max(shown, key=lambda r: r["ci_low"])
     assert best["country_name"] in body["reading"].split(";")[0]
+
+
+def _figure(html: str, chart: str) -> dict:
+    found = re.search(rf'id="fig-{chart}">(.*?)</script>', html, re.S)
+    assert found is not None, chart
+    figure: dict = json.loads(found.group(1))
+    return figure
+
+
+def test_map_share_is_on_a_log_colour_scale_and_retention_is_coloured(
+    client: TestClient,
+) -> None:
+    body = client.get("/api/map", params={"metric": "stock_share"}).json()
+    trace = _figure(client.get("/map").text, "map")["data"][0]
+    shares = {r["country"]: r["value"] for r in body["rows"] if r["shown_on_map"]}
+    # the colour value is log10 of the share: the largest country does not wash out the rest
+    coloured = dict(zip(trace["locations"], trace["z"], strict=False))
+    big, small = max(shares, key=shares.get), min(shares, key=shares.get)
+    from talentflow.web.names import iso3
+
+    gap = coloured[iso3(big)] - coloured[iso3(small)]
+    assert gap == pytest.approx(math.log10(shares[big] / shares[small]))
+    assert trace["colorbar"]["ticktext"][0].endswith("%")
+    # the retention map (default k) colours the countries with enough persons followed
+    retention = client.get("/api/map", params={"metric": "retention"}).json()
+    assert any(r["shown_on_map"] for r in retention["rows"])
+    assert all(r["at_risk"] >= 20 for r in retention["rows"] if r["shown_on_map"])
+
+
+def test_scenario_sliders_are_named_for_the_odds_they_multiply(client: TestClient) -> None:
+    from talentflow.web.explorer import SLIDERS
+
+    for s in SLIDERS:
+        assert s.label.startswith("Odds") and "(e.g. " in s.label  # a policy only in brackets
+        assert "odds" in s.help
 
 
 def test_compare_view_shows_both_countries(client: TestClient) -> None:
