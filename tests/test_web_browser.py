@@ -9,6 +9,7 @@ test. Screenshots of every page go to ``test-artifacts/web/`` (override with
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -56,19 +57,24 @@ PAGES = {
     "map-retention": "/map?metric=retention",
     "map-net-rate": "/map?metric=net_rate",
     "flows": "/flows",
+    "flows-llm": "/flows?subset=llm",
     "scenarios": "/scenarios",
     "countries": "/country",
     "country": "/country/CN",
     "compare": "/compare?a=CN&b=DE",
-    "labs": "/labs?group=frontier",
+    "labs": "/labs",
+    "labs-frontier": "/labs?group=frontier",
     "institution": "/institution?name=Google",
+    "institution-everyone": "/institution?name=Google&population=everyone&year=2019",
     "person": "/person/P00003",
     "search": "/search?q=li",
     "methods": "/methods",
+    "report": "/report?country=DE",
     "error": "/map?year=1800",
+    "not-found": "/institution?name=Nowhere",
 }
-#: Pages that answer an error status on purpose (the bad-URL page).
-STATUS = {"error": 422}
+#: Pages that answer an error status on purpose (the bad-URL pages).
+STATUS = {"error": 422, "not-found": 404}
 AXE = Path(__file__).parent / "assets" / "axe" / "axe.min.js"
 #: The last complete year of the test store (its last year, 2023, is incomplete).
 LAST_COMPLETE = 2022
@@ -160,6 +166,13 @@ def _rendered(pg: Page) -> int:
     return n
 
 
+def _apply(pg: Page) -> None:
+    """Press the filter form's Apply button and wait for the new page's figures."""
+    with pg.expect_navigation():
+        pg.click("form.filters button[type=submit]")
+    _rendered(pg)
+
+
 def _readings(pg: Page) -> list[str]:
     return pg.locator(".reading").all_inner_texts()
 
@@ -172,7 +185,7 @@ def test_page_loads_and_draws_without_errors(
     response = pg.goto(base_url + PAGES[name])
     assert response is not None and response.status == STATUS.get(name, 200)
     n = _rendered(pg)
-    if name not in ("search", "error"):
+    if name not in ("search", *STATUS):
         assert n >= 1
         # plotly drew an SVG for each figure
         assert pg.locator(".plot .main-svg").count() >= n
@@ -181,6 +194,18 @@ def test_page_loads_and_draws_without_errors(
     if name in STATUS:  # the browser logs the error status itself; nothing else may fail
         watch.errors[:] = [e for e in watch.errors if "status of 4" not in e]
     assert watch.errors == []
+
+
+def test_every_page_route_is_drawn_audited_and_screenshotted() -> None:
+    # PAGES feeds the drawing test (a screenshot each) and the axe audit: every HTML route
+    # of the app must be in it (else a new page would go unaudited)
+    from talentflow.web import pages
+
+    routes = {r.path for r in pages.router.routes if "GET" in getattr(r, "methods", ())}
+    covered = {urlsplit(url).path for url in PAGES.values()}
+    templated = {"/country/{code}": "/country/CN", "/person/{person_id}": "/person/P00003"}
+    missing = [path for path in routes if templated.get(path, path) not in covered]
+    assert missing == []
 
 
 def test_map_draws_countries_from_local_geometry(base_url: str, page: tuple[Page, Watch]) -> None:
@@ -200,9 +225,7 @@ def test_changing_country_updates_overview(base_url: str, page: tuple[Page, Watc
     before = _readings(pg)
     assert "China" in pg.locator("#share .reading").inner_text()
     pg.select_option("select[name=country]", "DE")
-    with pg.expect_navigation():
-        pg.click("form.filters button[type=submit]")
-    _rendered(pg)
+    _apply(pg)
     after = _readings(pg)
     assert parse_qs(urlsplit(pg.url).query)["country"] == ["DE"]
     assert "Germany" in pg.locator("#share .reading").inner_text()
@@ -219,9 +242,7 @@ def test_year_slider_updates_map(base_url: str, page: tuple[Page, Watch]) -> Non
     pg.eval_on_selector("#year", "e => { e.value = 2015; e.dispatchEvent(new Event('change')); }")
     pg.wait_for_timeout(300)
     assert parse_qs(urlsplit(pg.url).query)["year"] == [str(LAST_COMPLETE)]  # no reload yet
-    with pg.expect_navigation():
-        pg.click("form.filters button[type=submit]")
-    _rendered(pg)
+    _apply(pg)
     assert parse_qs(urlsplit(pg.url).query)["year"] == ["2015"]
     assert "2015" in pg.locator("#map h2").inner_text()
     assert pg.locator("#map .reading").inner_text() != before
@@ -245,9 +266,7 @@ def test_shared_url_reproduces_view(base_url: str, browser: Browser) -> None:
     _rendered(pg)
     pg.select_option("select[name=a]", "GB")
     pg.select_option("select[name=start]", "2016")
-    with pg.expect_navigation():
-        pg.click("form.filters button[type=submit]")
-    _rendered(pg)
+    _apply(pg)
     shared = pg.url  # the address bar carries every filter
     query = parse_qs(urlsplit(shared).query)
     assert query["a"] == ["GB"] and query["start"] == ["2016"] and "population" in query
@@ -434,14 +453,64 @@ def test_comparison_view(base_url: str, page: tuple[Page, Watch]) -> None:
     assert names == ["China", "Germany"]
     assert "China" in pg.locator("#cmp-share .reading").inner_text()
     pg.select_option("select[name=b]", "JP")
-    with pg.expect_navigation():
-        pg.click("form.filters button[type=submit]")
-    _rendered(pg)
+    _apply(pg)
     assert parse_qs(urlsplit(pg.url).query)["b"] == ["JP"]
     names = pg.evaluate("() => document.getElementById('plot-cmp-share').data.map(t => t.name)")
     assert names == ["China", "Japan"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "compare-cn-jp.png"), full_page=True)
+    assert watch.errors == []
+
+
+def _sankey(pg: Page) -> tuple[str, int]:
+    """The drawn Sankey (its traces as JSON) and the number of authors its reading counts."""
+    drawn = pg.evaluate(
+        "() => { const e = document.getElementById('plot-sankey');"
+        " return JSON.stringify([e.data, e.layout.annotations]); }"
+    )
+    reading = pg.locator("#sankey .reading").inner_text()
+    found = re.search(r"([\d,]+) authors with a known work country", reading)
+    assert found is not None, reading
+    return drawn, int(found.group(1).replace(",", ""))
+
+
+def test_authors_selector_redraws_the_three_stage_sankey(
+    base_url: str, page: tuple[Page, Watch]
+) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/flows?population=nips2021")
+    _rendered(pg)
+    before, n_before = _sankey(pg)
+    heading = pg.locator("#sankey h2").inner_text()
+    pg.select_option("select[name=subset]", "llm")
+    _apply(pg)
+    assert parse_qs(urlsplit(pg.url).query)["subset"] == ["llm"]
+    after, n_after = _sankey(pg)
+    assert 0 < n_after < n_before  # fewer persons: the LLM papers' authors only
+    assert after != before  # and the diagram was drawn anew from them
+    assert pg.locator("#sankey h2").inner_text() != heading
+    assert "authors of LLM-era LLM papers" in pg.locator("#sankey .reading").inner_text()
+    assert watch.errors == []
+
+
+def test_institution_filters_from_a_country_page(base_url: str, page: tuple[Page, Watch]) -> None:
+    pg, watch = page
+    pg.goto(base_url + "/country/US?year=2021")
+    _rendered(pg)
+    link = pg.locator("#institutions a").first
+    name = link.inner_text()
+    with pg.expect_navigation():
+        link.click()
+    _rendered(pg)
+    query = parse_qs(urlsplit(pg.url).query)
+    assert query["name"] == [name] and query["year"] == ["2021"]
+    assert query["population"] == ["nips2020-2022"]
+    assert pg.eval_on_selector("select[name=population]", "e => e.value") == "nips2020-2022"
+    title = pg.locator("#inst_years h2").inner_text()
+    pg.select_option("select[name=population]", "everyone")
+    _apply(pg)
+    assert parse_qs(urlsplit(pg.url).query)["population"] == ["everyone"]
+    assert "every researcher observed" in pg.locator("#inst_years h2").inner_text() != title
     assert watch.errors == []
 
 
@@ -469,6 +538,33 @@ def test_keyboard_arrows_on_a_select_keep_page_and_focus(
         pg.keyboard.press("Enter")
     _rendered(pg)
     assert parse_qs(urlsplit(pg.url).query)["country"] == [chosen]
+    assert watch.errors == []
+
+
+@pytest.mark.parametrize(
+    ("url", "control", "key"),
+    [("/map", "#year", "ArrowLeft"), ("/scenarios?country=US", "#grants", "ArrowRight")],
+)
+def test_keyboard_arrows_on_a_slider_keep_page_and_focus(
+    base_url: str, page: tuple[Page, Watch], url: str, control: str, key: str
+) -> None:
+    pg, watch = page
+    pg.goto(base_url + url)
+    _rendered(pg)
+    pg.evaluate("() => { window.__stay = 1; }")  # gone if the page reloads
+    slider = pg.locator(control)
+    slider.focus()
+    before = slider.input_value()
+    pg.keyboard.press(key)
+    pg.keyboard.press(key)
+    pg.wait_for_timeout(800)
+    assert slider.input_value() != before  # the value moved
+    assert pg.evaluate("() => window.__stay") == 1  # no reload
+    assert pg.evaluate("() => '#' + document.activeElement.id") == control  # focus stays
+    if control == "#grants":  # the explorer redraws in place, the slider keeps the focus
+        _settled(pg, "grants", slider.input_value())
+        _rendered(pg)
+        assert pg.evaluate("() => '#' + document.activeElement.id") == control
     assert watch.errors == []
 
 
@@ -521,12 +617,16 @@ def axe_context(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
-@pytest.mark.parametrize("name", list(PAGES))
+@pytest.mark.parametrize("name", [*PAGES, "docs"])
 def test_accessibility_axe(base_url: str, axe_context: BrowserContext, name: str) -> None:
     pg = axe_context.new_page()
     try:
-        pg.goto(base_url + PAGES[name])
-        _rendered(pg)
+        if name == "docs":  # Swagger UI (the API documentation page) draws itself
+            pg.goto(base_url + "/docs")
+            pg.wait_for_selector(".opblock-summary-path", timeout=TIMEOUT_MS)
+        else:
+            pg.goto(base_url + PAGES[name])
+            _rendered(pg)
         pg.add_script_tag(path=str(AXE))
         result = pg.evaluate(
             "() => axe.run(document, {runOnly: {type: 'tag', values: "

@@ -3,11 +3,14 @@ shares, readings that match their bars, zero bounds, bad URLs answered with what
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import warnings
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -114,11 +117,91 @@ def test_alumni_reading_is_the_bar(client: TestClient) -> None:
 
 
 def test_top_institutions_link_to_institution_pages(client: TestClient) -> None:
-    html = client.get("/country/CN?year=2018").text
+    html = client.get("/country/US?year=2021").text
     links = re.findall(r'href="(/institution\?name=[^"]+)"', html)
-    assert links and all("year=2018" in unescape(link) for link in links)
+    assert links and all("year=2021" in unescape(link) for link in links)
     r = client.get(unescape(links[0]))
     assert r.status_code == 200 and "Career stages" in r.text
+
+
+def _selected(html: str, name: str) -> str:
+    """The selected option's value of the select ``name`` of a page."""
+    select = re.search(rf'<select name="{name}">(.*?)</select>', html, re.S)
+    assert select is not None, name
+    chosen = re.findall(r'<option value="([^"]*)" selected', select.group(1))
+    assert len(chosen) == 1, name
+    return unescape(chosen[0])
+
+
+def _inst_persons(client: TestClient, name: str, year: int, population: str) -> int:
+    body = client.get(
+        "/api/institutions", params={"name": name, "year": year, "population": population}
+    ).json()
+    rows = _chart(body, "inst_years")["rows"]
+    return next((int(r["persons"]) for r in rows if r["year"] == year), 0)
+
+
+def _population_counts(db: Path, year: int, venue: str, first: int, last: int) -> dict:
+    """Persons per institution in ``year`` among the authors of ``venue`` in first-last,
+    and among everyone, read straight from the store."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT institution, count(DISTINCT person_id), count(DISTINCT person_id) FILTER "
+            "(WHERE person_id IN (SELECT person_id FROM authorships WHERE venue = ? AND year "
+            "BETWEEN ? AND ?)) FROM person_years WHERE year = ? GROUP BY institution",
+            [venue, first, last, year],
+        ).fetchall()
+    finally:
+        con.close()
+    return {inst: (everyone, of_pop) for inst, everyone, of_pop in rows}
+
+
+def test_institution_pages_filter_by_year_and_population(
+    client: TestClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    meta = client.get("/api/meta").json()
+    pop, year = meta["default_population"], 2021
+    assert pop == "nips2020-2022"
+    truth = _population_counts(shared_store(tmp_path_factory), year, "nips", 2020, 2022)
+    html = client.get(f"/country/US?year={year}").text
+    rows = re.findall(
+        r'<td><a href="(/institution\?[^"]+)">([^<]+)</a></td><td>[^<]*</td><td>(\d+)</td>', html
+    )
+    assert rows, "the country page lists its top institutions"
+    for link, name, n in rows:
+        query = parse_qs(urlsplit(unescape(link)).query)
+        # the link carries the country page's year and population to the institution page
+        assert query["year"] == [str(year)] and query["population"] == [pop]
+        # the same persons are counted on both pages, and they are the population's
+        assert int(n) == _inst_persons(client, unescape(name), year, pop)
+        assert int(n) == truth[unescape(name)][1]
+    # in 2019 (before the pool) the population is a strict part of everyone observed at
+    # some institution: the filter changes the counts
+    year = 2019
+    truth = _population_counts(shared_store(tmp_path_factory), year, "nips", 2020, 2022)
+    name = next(n for n, (everyone, of_pop) in truth.items() if 0 < of_pop < everyone)
+    assert _inst_persons(client, name, year, "everyone") == truth[name][0]
+    assert _inst_persons(client, name, year, pop) == truth[name][1]
+    page = client.get("/institution", params={"name": name, "year": year, "population": pop})
+    assert page.status_code == 200
+    assert _selected(page.text, "year") == str(year) and _selected(page.text, "population") == pop
+    assert "NeurIPS 2020–2022" in page.text  # the charts say whose careers they count
+
+
+def test_institution_page_opens_on_the_meta_defaults(client: TestClient) -> None:
+    meta = client.get("/api/meta").json()
+    page = client.get("/institution", params={"name": "Google"})
+    assert page.status_code == 200
+    assert _selected(page.text, "year") == str(meta["default_year"])
+    assert _selected(page.text, "population") == meta["default_population"]
+    # and every researcher observed is one choice of the same selector
+    assert '<option value="everyone"' in page.text
+    everyone = client.get("/institution", params={"name": "Google", "population": "everyone"})
+    assert _selected(everyone.text, "population") == "everyone"
+    assert "every researcher observed" in everyone.text
 
 
 def test_countries_lists_countries_ranked(client: TestClient) -> None:
@@ -161,6 +244,41 @@ def test_map_rates_need_a_minimum_size_and_rank_by_interval(client: TestClient) 
     assert best["country_name"] in body["reading"].split(";")[0]
 
 
+def _figure(html: str, chart: str) -> dict:
+    found = re.search(rf'id="fig-{chart}">(.*?)</script>', html, re.S)
+    assert found is not None, chart
+    figure: dict = json.loads(found.group(1))
+    return figure
+
+
+def test_map_share_is_on_a_log_colour_scale_and_retention_is_coloured(
+    client: TestClient,
+) -> None:
+    body = client.get("/api/map", params={"metric": "stock_share"}).json()
+    trace = _figure(client.get("/map").text, "map")["data"][0]
+    shares = {r["country"]: r["value"] for r in body["rows"] if r["shown_on_map"]}
+    # the colour value is log10 of the share: the largest country does not wash out the rest
+    coloured = dict(zip(trace["locations"], trace["z"], strict=False))
+    big, small = max(shares, key=shares.get), min(shares, key=shares.get)
+    from talentflow.web.names import iso3
+
+    gap = coloured[iso3(big)] - coloured[iso3(small)]
+    assert gap == pytest.approx(math.log10(shares[big] / shares[small]))
+    assert trace["colorbar"]["ticktext"][0].endswith("%")
+    # the retention map (default k) colours the countries with enough persons followed
+    retention = client.get("/api/map", params={"metric": "retention"}).json()
+    assert any(r["shown_on_map"] for r in retention["rows"])
+    assert all(r["at_risk"] >= 20 for r in retention["rows"] if r["shown_on_map"])
+
+
+def test_scenario_sliders_are_named_for_the_odds_they_multiply(client: TestClient) -> None:
+    from talentflow.web.explorer import SLIDERS
+
+    for s in SLIDERS:
+        assert s.label.startswith("Odds") and "(e.g. " in s.label  # a policy only in brackets
+        assert "odds" in s.help
+
+
 def test_compare_view_shows_both_countries(client: TestClient) -> None:
     body = client.get("/api/compare", params={"a": "CN", "b": "DE"}).json()
     assert [c["id"] for c in body["charts"]] == [
@@ -187,6 +305,44 @@ def test_company_flows_and_llm_labs(client: TestClient) -> None:
     assert sum(r["joiners"] for r in countries["rows"]) >= 1
     assert client.get("/labs?group=frontier").status_code == 200
     assert client.get("/api/labs?group=nobody").status_code == 422
+
+
+def test_labs_view_lists_every_lab_of_the_table_and_says_which_are_absent(
+    client: TestClient,
+) -> None:
+    from talentflow.web.labs import labs as lab_table
+
+    for group in ("chinese", "frontier"):
+        named = [lab.institution for lab in lab_table() if lab.group == group]
+        body = client.get("/api/labs", params={"group": group}).json()
+        listed = _chart(body, "lab-list")
+        assert [r["institution"] for r in listed["rows"]] == named
+        # the test store's institutions hold DeepMind only of all the labs
+        absent = [r["institution"] for r in listed["rows"] if r["in_corpus"] == "no"]
+        assert absent == [n for n in named if n != "DeepMind"]
+        for name in absent:
+            assert name in listed["reading"]
+        page = client.get("/labs", params={"group": group}).text
+        assert all(name in page for name in named)
+    # with no joiner, the charts say so instead of drawing bare axes
+    page = client.get("/labs", params={"group": "chinese"}).text
+    found = re.search(r'id="fig-lab-countries">(.*?)</script>', page, re.S)
+    assert found is not None
+    figure = json.loads(found.group(1))
+    assert figure["data"] == []
+    assert "Nothing to draw" in figure["layout"]["annotations"][0]["text"]
+    chinese = _chart(client.get("/api/labs", params={"group": "chinese"}).json(), "lab-list")
+    assert {"Baichuan", "StepFun"} <= {r["institution"] for r in chinese["rows"]}
+    assert "no paper in this corpus lists" in chinese["reading"]
+    frontier = _chart(client.get("/api/labs", params={"group": "frontier"}).json(), "lab-list")
+    deepmind = next(r for r in frontier["rows"] if r["institution"] == "DeepMind")
+    assert deepmind["in_corpus"] == "yes" and deepmind["most_in_a_year"] > 0
+    assert deepmind["joiners"] == sum(
+        r["joiners"]
+        for r in _chart(
+            client.get("/api/labs", params={"group": "frontier"}).json(), "lab-countries"
+        )["rows"]
+    )
 
 
 def test_report_is_served_with_its_scripts_hashed(client: TestClient) -> None:
@@ -231,6 +387,12 @@ def test_scenario_bands_are_95_percent() -> None:
         ("/map?metric=nonsense", 422, "unknown metric"),
         ("/person/NOBODY", 404, "no person"),
         ("/labs?group=x", 422, "choose chinese, frontier or all"),
+        ("/institution?name=Google&population=nips1999", 422, "unknown population"),
+        ("/institution?name=Google&year=1800", 422, "a year of this store"),
+        ("/institution?name=Google&year=2099", 422, "outside the years of this store"),
+        ("/country/CN?population=nips1999", 422, "unknown population"),
+        ("/country/CN?subset=poetry", 422, "unknown subset"),
+        ("/flows?subset=poetry", 422, "unknown subset"),
     ],
 )
 def test_bad_page_urls_answer_an_html_page(
@@ -251,6 +413,9 @@ def test_bad_page_urls_answer_an_html_page(
         "/api/institutions?name=",
         "/api/institutions?name=Nowhere%20University",
         "/api/flows/origin-work?population=nips1999",
+        "/api/institutions?name=Google&population=nips1999",
+        "/api/institutions?name=Google&year=1800",
+        "/api/flows/pathways?subset=poetry",
     ],
 )
 def test_bad_api_urls_keep_their_422(client: TestClient, url: str) -> None:
@@ -319,3 +484,35 @@ def test_zero_reads_as_none_observed_with_its_bound() -> None:
     assert interval_text(0.0, ZERO_UPPER, 0.0, ",.0f") == "none observed; 95% upper bound 3.7"
     assert interval_text(30.0, 49.0, 39.0, ",.0f") == "95% interval 30–49"
     assert interval_text(None, None, 5.0, ",.0f") == "no interval available"
+
+
+def test_shares_at_zero_or_one_get_an_interval_of_their_persons() -> None:
+    import pandas as pd
+
+    from talentflow.web.marks import share_bounds
+
+    df = pd.DataFrame(
+        {
+            "value": [1.0, 0.0, 0.5, 1.0],
+            "ci_low": [1.0, 0.0, 0.4, 0.9],
+            "ci_high": [1.0, 0.0, 0.6, 1.0],
+            "at_risk": [20, 30, 20, 20],
+        }
+    )
+    out = share_bounds(df)
+    # 20 of 20 retained: not "100%-100%" but the Wilson interval of 20 persons
+    assert out.loc[0, "ci_low"] == pytest.approx(0.839, abs=1e-3)
+    assert out.loc[0, "ci_high"] == pytest.approx(1.0)
+    assert out.loc[1, "ci_low"] == pytest.approx(0.0, abs=1e-12)
+    assert out.loc[1, "ci_high"] == pytest.approx(0.114, abs=1e-3)
+    # proper intervals are kept as the indicators computed them
+    assert out.loc[2:].equals(df.loc[2:])
+
+
+def test_readings_say_one_year_not_one_years(client: TestClient) -> None:
+    from talentflow.web.charts.figures import years_text
+
+    assert [years_text(k) for k in (1, 2)] == ["1 year", "2 years"]
+    body = client.get("/api/compare", params={"a": "CN", "b": "US"}).json()
+    reading = _chart(body, "cmp-retention")["reading"]
+    assert "1 years" not in reading

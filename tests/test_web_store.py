@@ -235,6 +235,14 @@ def _coverage() -> pd.DataFrame:
     return df
 
 
+def _with_llm_subset(origin_work: pd.DataFrame) -> pd.DataFrame:
+    """``origin_work`` plus an ``llm`` subset (half of each cell), so pages offer a subset."""
+    llm = origin_work[origin_work["subset"] == "all"].assign(subset="llm")
+    for col in [c for c in llm.columns if c == "n" or c.startswith(("n_", "share", "ci_"))]:
+        llm[col] = np.floor(llm[col] / 2) if col.startswith("n") else llm[col] / 2
+    return pd.concat([origin_work, llm], ignore_index=True)
+
+
 def _pooled(origin_work: pd.DataFrame) -> pd.DataFrame:
     """Pooled and later populations (``nips2020-2022``, ``nips2023``) with origin shares."""
     base = origin_work[origin_work["population"] == "nips2021"]
@@ -396,7 +404,12 @@ def _people(rng: np.random.Generator, n_persons: int = 40) -> dict[str, pd.DataF
     subfields = pd.DataFrame(
         {
             "paper_id": [p["paper_id"] for p in papers],
-            "subfield": ["llm" if p["year"] >= 2020 else "other_ml" for p in papers],
+            # LLM papers from 2020 on, except those of every third person: the authors of
+            # LLM papers are a strict part of a population's authors
+            "subfield": [
+                "llm" if p["year"] >= 2020 and int(p["paper_id"].rsplit(":", 1)[1]) % 3 else "other_ml"
+                for p in papers
+            ],
             "is_llm_era": [p["year"] >= 2020 for p in papers],
             "rule": ["keyword" for _ in papers],
         }
@@ -471,6 +484,7 @@ def make_store(path: Path, seed: int = 7, n_persons: int = 40, *, coverage: bool
     if coverage:
         tables["coverage"] = _coverage()
         tables["origin_work"] = _pooled(tables["origin_work"])
+    tables["origin_work"] = _with_llm_subset(tables["origin_work"])
     con = connect(path)
     for name, df in tables.items():
         # Through Arrow: Ibis' pandas inference warns under pandas 3.

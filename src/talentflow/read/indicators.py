@@ -237,36 +237,69 @@ class IndicatorReader(PopulationReader):
         return self._hide_suppressed(self._run(expr.order_by(ibis.desc("n"))))
 
     @_cached
-    def pathways(self, population: str) -> pd.DataFrame:
+    def pathways(self, population: str, subset: str = "all") -> pd.DataFrame:
         """Persons of one venue-year population by first observed -> training -> work country.
 
         The population's authors (``authorships`` of that venue and year, linked to a person)
         are counted once each; the work country is their ``person_years`` country in the
         population's year, origin and training come from ``person_profile`` (observed career
         facts: first observed country, country of a student position when the source says).
+        ``subset`` keeps the authors of the population's papers of that subset, as
+        ``origin_work`` does (``top``, ``llm``, a subfield; :meth:`subset_papers`).
         Columns: origin_country, training_country (NULL = not known), work_country, n.
         """
         parts = population_parts(population)
-        if parts is not None and (parts[0] == "all" or parts[1] != parts[2]):
-            return self._pooled_pathways(*parts)
-        paths = self.all_pathways()
-        sel = paths[paths["population"] == population]
-        return sel.drop(columns="population").reset_index(drop=True)
-
-    def _pooled_pathways(self, venue: str, first: int, last: int) -> pd.DataFrame:
-        """:meth:`pathways` of a pooled population (``nips2021-2023``: the venue's authors over
-        those years; ``all2023``: every venue's authors that year), each person counted once
-        with the work country of the last year of the pool they authored in."""
+        if subset == "all" and parts is not None and parts[0] != "all" and parts[1] == parts[2]:
+            paths = self.all_pathways()
+            sel = paths[paths["population"] == population]
+            return sel.drop(columns="population").reset_index(drop=True)
         cols = ["origin_country", "training_country", "work_country", "n"]
-        a = self._population_authorships()
-        if a is None:
+        who = self.population_persons(population, subset)
+        if who is None:
             return pd.DataFrame(columns=cols)
+        return self._run(self._paths(who, []), limit=1_000_000)[cols]
+
+    def population_persons(self, population: str, subset: str = "all") -> Any | None:
+        """``(person_id, year)`` of each person of a population (an Ibis table; None when the
+        store lacks a table it needs or the label is not venue+year).
+
+        ``nips2021-2023``: the venue's authors over those years, ``all2023``: every venue's
+        authors that year; each person once, with the last year of the pool they authored in
+        (the year their work country is read from). ``subset``: authors of the population's
+        papers of that subset only.
+        """
+        parts = population_parts(population)
+        a = self._population_authorships()
+        if a is None or parts is None:
+            return None
+        venue, first, last = parts
         cond = a.year.between(first, last)
         if venue != "all":
             cond = cond & (a.venue == venue)
         a = a.filter(cond)
-        who = a.group_by("person_id").aggregate(year=a.year.max())
-        return self._run(self._paths(who, []), limit=1_000_000)[cols]
+        if subset != "all":
+            papers = self.subset_papers(subset)
+            if papers is None:
+                return None
+            a = a.semi_join(papers, "paper_id")
+        return a.group_by("person_id").aggregate(year=a.year.max())
+
+    def subset_papers(self, subset: str) -> Any | None:
+        """``paper_id`` of the papers of an ``origin_work`` subset, by the indicators' rule:
+        ``top`` = ``papers.tier = 'top'``, ``llm`` = LLM papers of the LLM era, any other
+        name = papers of that subfield (``paper_subfields``). None when the store cannot say."""
+        if subset == "top":
+            if not self.has("papers", "tier"):
+                return None
+            p = self._t("papers")
+            return p.filter(p.tier == "top").select("paper_id")
+        if not self.has("paper_subfields", "subfield", "is_llm_era"):
+            return None
+        s = self._t("paper_subfields")
+        cond = s.subfield == subset
+        if subset == "llm":
+            cond = cond & s.is_llm_era
+        return s.filter(cond).select("paper_id")
 
     @_cached
     def all_pathways(self) -> pd.DataFrame:

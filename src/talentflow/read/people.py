@@ -46,12 +46,17 @@ class PeopleReader(IndicatorReader):
     # -- institutions, persons, search ---------------------------------------------------------
 
     @_cached
-    def institution(self, name: str, year: int | None = None) -> dict[str, pd.DataFrame]:
+    def institution(
+        self, name: str, year: int | None = None, population: str | None = None
+    ) -> dict[str, pd.DataFrame]:
         """Profile of one institution from person-years and events (observed counts);
-        ``year`` limits the career stages to that year."""
+        ``year`` limits the career stages to that year, ``population`` counts only the
+        persons of that population (:meth:`population_persons`; None: every person)."""
         out: dict[str, pd.DataFrame] = {}
         if self.has("person_years", "institution"):
-            t = self._t("person_years").filter(ibis._.institution == name)
+            t = self._of_population(
+                self._t("person_years").filter(ibis._.institution == name), population
+            )
             out["by_year"] = self._run(
                 t.group_by("year").aggregate(persons=t.person_id.nunique()).order_by("year")
             )
@@ -68,7 +73,7 @@ class PeopleReader(IndicatorReader):
                 limit=5,
             )
         if self.has("events", "from_institution"):
-            e = self._t("events")
+            e = self._of_population(self._t("events"), population)
             for key, own, other in (
                 ("destinations", "from_institution", "to_institution"),
                 ("sources", "to_institution", "from_institution"),
@@ -104,13 +109,27 @@ class PeopleReader(IndicatorReader):
             sel["suppressed"] = expr.suppressed.fill_null(False)
         return self._run(expr.select(**sel).order_by([ibis.desc("stock"), "country"]))
 
+    def _of_population(self, t: Any, population: str | None) -> Any:
+        """Rows of ``t`` (with a ``person_id``) of the persons of ``population`` (None: all;
+        no row when the store cannot tell who the population is)."""
+        if population is None:
+            return t
+        who = self.population_persons(population)
+        if who is None:
+            return t.filter(ibis.literal(False))
+        return t.semi_join(who.select("person_id"), "person_id")
+
     @_cached
-    def top_institutions(self, country: str, year: int, n: int = 15) -> pd.DataFrame:
-        """Institutions of ``country`` with most observed researchers in ``year`` (a count)."""
+    def top_institutions(
+        self, country: str, year: int, n: int = 15, population: str | None = None
+    ) -> pd.DataFrame:
+        """Institutions of ``country`` with most observed researchers in ``year`` (a count;
+        ``population``: of the persons of that population only)."""
         if not self.has("person_years", "institution", "country"):
             return pd.DataFrame(columns=["institution", "sector", "persons"])
         t = self._t("person_years")
         sel = t.filter((t.country == country) & (t.year == year) & t.institution.notnull())
+        sel = self._of_population(sel, population)
         sector = most_common(sel, ["institution"], "sector") if "sector" in t.columns else None
         agg = sel.group_by("institution").aggregate(persons=sel.person_id.nunique())
         if sector is not None:

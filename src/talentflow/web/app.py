@@ -102,7 +102,8 @@ class Guard:
 #: script of our own (the CSP allows no inline script).
 DOCS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>talentflow API</title>
-<link rel="stylesheet" href="/docs-assets/swagger-ui.css"></head>
+<link rel="stylesheet" href="/docs-assets/swagger-ui.css">
+<link rel="stylesheet" href="/static/docs.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs-assets/swagger-ui-bundle.js"></script>
 <script src="/static/docs.js"></script></body></html>

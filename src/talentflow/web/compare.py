@@ -12,6 +12,7 @@ from talentflow.web.charts.figures import (
     bar_figure,
     line_figure,
     with_years,
+    years_text,
 )
 from talentflow.web.names import country_name
 from talentflow.web.queries import Queries
@@ -75,11 +76,11 @@ def compare_charts(q: Queries, a: str, b: str, start: int, end: int) -> list[Cha
     series = []
     frames = []
     for c in (a, b):
-        df = q.retention_curves(c, start, end, "training")
+        df = marks.share_bounds(q.retention_curves(c, start, end, "training"))
         basis = "training"
         if not df["value"].notna().any():
             basis = "first_observed"
-            df = q.retention_curves(c, start, end, basis)
+            df = marks.share_bounds(q.retention_curves(c, start, end, basis))
         pooled = df[df["cohort_year"].isna()].assign(country=c, basis=basis)
         series.append((f"{country_name(c)} ({basis.replace('_', ' ')})", pooled))
         frames.append(pooled)
@@ -92,7 +93,7 @@ def compare_charts(q: Queries, a: str, b: str, start: int, end: int) -> list[Cha
             return f"no estimate with at least {MIN_AT_RISK} persons at risk"
         r = ok.sort_values("k").iloc[-1]  # the longest horizon with enough persons followed
         return (
-            f"{r['value']:.0%} after {int(r['k'])} years ({_interval(r, '.0%')}; "
+            f"{r['value']:.0%} after {years_text(int(r['k']))} ({_interval(r, '.0%')}; "
             f"{int(r['at_risk']):,} at risk)"
         )
 

@@ -54,6 +54,11 @@ Subset = Annotated[
         "(year >= llm_era_start); top: authors of a top-tier paper"
     ),
 ]
+Population = Annotated[str | None, Query(max_length=40, examples=["nips2021"])]
+#: A subset of ``origin_work`` (its subfield subsets too), checked against the store.
+OriginSubset = Annotated[
+    str | None, Query(max_length=20, description="all (default), top (top-tier authors), ...")
+]
 Basis = Annotated[
     Literal["training", "first_observed"],
     Query(description="origin basis: country of training, or first observed country"),
@@ -326,11 +331,9 @@ def top_flows(
 @router.get("/flows/origin-work", summary="Origin -> work of a venue-year population")
 def origin_work(
     q: Q,
-    population: Annotated[str | None, Query(max_length=40, examples=["nips2021"])] = None,
+    population: Population = None,
     basis: Annotated[Literal["first_observed", "training"], Query()] = "first_observed",
-    subset: Annotated[
-        str | None, Query(max_length=20, description="all (default), top (top-tier authors), ...")
-    ] = None,
+    subset: OriginSubset = None,
     format: Format = "json",
 ) -> Response:
     """The Sankey's data (shares of the whole population and of each known origin)."""
@@ -350,15 +353,19 @@ def origin_work(
 )
 def pathways(
     q: Q,
-    population: Annotated[str | None, Query(max_length=40, examples=["nips2021"])] = None,
+    population: Population = None,
+    subset: OriginSubset = None,
     format: Format = "json",
 ) -> Response:
     """The three-stage Sankey's data: persons per path, share with a 95% interval."""
     pop = pv.population(q, population)
     if pop is None:
         raise pv.ParamError("population", "this store has no venue-year populations")
+    sub = pv.origin_subset(q, subset)
     return cached(
-        q, ("pathways", pop, format), lambda: respond(ch.pathways_chart(q, pop), format, q)
+        q,
+        ("pathways", pop, sub, format),
+        lambda: respond(ch.pathways_chart(q, pop, sub), format, q),
     )
 
 
@@ -398,8 +405,8 @@ def country_profile(
     q: Q,
     code: str,
     year: Year = None,
-    population: Annotated[str | None, Query(max_length=40)] = None,
-    subset: Annotated[str | None, Query(max_length=20)] = None,
+    population: Population = None,
+    subset: OriginSubset = None,
     part: Annotated[str | None, Query(max_length=20)] = None,
     format: Format = "json",
 ) -> Response:
@@ -485,17 +492,32 @@ def institution(
     q: Q,
     name: Annotated[str, Query(min_length=1, max_length=200)],
     year: Year = None,
+    population: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="whose careers count: a population id (default: the flagship of "
+            "/api/meta) or everyone",
+        ),
+    ] = None,
     part: Annotated[str | None, Query(max_length=20)] = None,
     format: Format = "json",
 ) -> Response:
-    """Researchers by year, career stages, destinations and sources of moves."""
+    """Researchers by year, career stages (of ``year``, default the last complete year),
+    destinations and sources of moves, of the persons of ``population``."""
     n = pv.institution(q, name)
-    y = pv.year(q, year) if year is not None else None
+    y = pv.year(q, year)
+    pop = pv.people_population(q, population)
+    shown = pop or pv.EVERYONE
     return cached(
         q,
-        ("institution", n, y, part, format),
+        ("institution", n, y, shown, part, format),
         lambda: respond_many(
-            ch.institution_charts(q, n, y), format, part, {"institution": n, "year": y}, q
+            ch.institution_charts(q, n, y, pop),
+            format,
+            part,
+            {"institution": n, "year": y, "population": shown},
+            q,
         ),
     )
 

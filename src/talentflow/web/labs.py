@@ -17,7 +17,14 @@ from pathlib import Path
 import pandas as pd
 
 from talentflow.web import marks
-from talentflow.web.charts.figures import Chart, bar_figure, line_figure, with_years
+from talentflow.web.charts.country import SECTOR_WORDS
+from talentflow.web.charts.figures import (
+    Chart,
+    bar_figure,
+    counts_plot,
+    line_figure,
+    with_years,
+)
 from talentflow.web.names import country_name
 from talentflow.web.queries import Queries
 
@@ -48,9 +55,14 @@ def group_names(group: str) -> tuple[str, ...]:
     return tuple(lab.institution for lab in labs() if group in ("all", lab.group))
 
 
+def _persons(df: pd.DataFrame, key: str) -> pd.Series:
+    """Distinct persons of ``df`` per value of ``key`` (a missing value is its own group)."""
+    return df.groupby(key, dropna=False)["person_id"].nunique()
+
+
 def _counts(df: pd.DataFrame, key: str, total: int) -> pd.DataFrame:
     """Joiners per value of ``key`` with the share of all joiners and a Wilson interval."""
-    g = df.groupby(key, dropna=False)["person_id"].nunique().sort_values(ascending=False)
+    g = _persons(df, key).sort_values(ascending=False)
     out = g.reset_index().rename(columns={"person_id": "joiners", key: key})
     out[key] = out[key].astype(object).where(out[key].notna(), "not known")
     out["value"] = out["joiners"] / total if total else float("nan")
@@ -58,14 +70,67 @@ def _counts(df: pd.DataFrame, key: str, total: int) -> pd.DataFrame:
     return out
 
 
+def lab_list_chart(q: Queries, group: str, start: int, end: int, joins: pd.DataFrame) -> Chart:
+    """Every lab of the group with what the corpus holds of it: researchers observed there
+    (any year, and most in a year of the period) and joiners in the period; a lab the
+    resolver's table names but no paper lists says so."""
+    chosen = [lab for lab in labs() if group in ("all", lab.group)]
+    names = tuple(lab.institution for lab in chosen)
+    lo, hi = q.year_range()
+    ever = q.staff(names, lo, hi)
+    period = ever[ever["year"].between(start, end)]
+    df = pd.DataFrame(
+        {
+            "institution": names,
+            "group": [lab.group for lab in chosen],
+            "country": [lab.country for lab in chosen],
+            "covers": [lab.covers for lab in chosen],
+        }
+    )
+    years = ever.groupby("institution")["year"].agg(["min", "max"])
+    df["years_observed"] = [
+        f"{years.loc[n, 'min']}–{years.loc[n, 'max']}" if n in years.index else "none"
+        for n in names
+    ]
+    most = period.groupby("institution")["persons"].max()
+    df["most_in_a_year"] = df["institution"].map(most).fillna(0).astype(int)
+    df["joiners"] = df["institution"].map(_persons(joins, "institution"))
+    df["joiners"] = df["joiners"].fillna(0).astype(int)
+    df["in_corpus"] = df["institution"].isin(years.index).map({True: "yes", False: "no"})
+    missing = df.loc[df["in_corpus"] == "no", "institution"].tolist()
+    reading = f"{len(df) - len(missing)} of the {len(df)} labs have researchers in this corpus" + (
+        f"; no paper in this corpus lists {', '.join(missing)} (not in the resolver's lab "
+        "table yet, or not among the affiliations of the covered venues), so the charts "
+        "below count nobody there."
+        if missing
+        else "."
+    )
+    return Chart(
+        id="lab-list",
+        title=f"The labs of this view ({GROUPS.get(group, 'all listed LLM labs')})",
+        reading=reading,
+        figure=bar_figure(
+            counts_plot(df, "most_in_a_year"),
+            "institution",
+            f"Most researchers in a year, {start}–{end}",
+        ),
+        table=df,
+        api="/api/labs",
+        params={"group": group, "start": start, "end": end, "part": "lab-list"},
+        note="Names as the resolver writes them (see what each covers); counts of the corpus "
+        "(no interval). A lab without researchers here has no row in the other charts.",
+    )
+
+
 def lab_charts(q: Queries, group: str, start: int, end: int) -> list[Chart]:
-    """Joins per year, where joiners came from (country, sector, institution), returnees."""
+    """The labs and what the corpus holds of them, joins per year, where joiners came from
+    (country, sector, institution), returnees, researchers observed at each lab."""
     names = group_names(group)
     joins = q.joins(names, start, end)
     title = GROUPS.get(group, "LLM labs")
     params = {"group": group, "start": start, "end": end}
     api = "/api/labs"
-    charts: list[Chart] = []
+    charts: list[Chart] = [lab_list_chart(q, group, start, end, joins)]
 
     years = pd.DataFrame({"year": range(start, end + 1)})
     by_lab_group = joins.assign(
@@ -74,12 +139,7 @@ def lab_charts(q: Queries, group: str, start: int, end: int) -> list[Chart]:
     series = []
     table_parts = []
     for g in [g for g in GROUPS if group in ("all", g)]:
-        per_year = (
-            by_lab_group[by_lab_group["group"] == g]
-            .groupby("year")["person_id"]
-            .nunique()
-            .rename("value")
-        )
+        per_year = _persons(by_lab_group[by_lab_group["group"] == g], "year").rename("value")
         frame = years.merge(per_year, left_on="year", right_index=True, how="left").fillna(
             {"value": 0}
         )
@@ -114,6 +174,8 @@ def lab_charts(q: Queries, group: str, start: int, end: int) -> list[Chart]:
 
     total = int(joins["person_id"].nunique()) if len(joins) else 0
     joins = joins.assign(
+        # the resolver's sector words as the other pages say them (education -> academia)
+        from_sector=joins["from_sector"].replace(SECTOR_WORDS),
         from_country_name=[
             country_name(c) if isinstance(c, str) else "not known" for c in joins["from_country"]
         ],
@@ -149,10 +211,11 @@ def lab_charts(q: Queries, group: str, start: int, end: int) -> list[Chart]:
     k = int(ret["person_id"].nunique())
     lo, hi = marks.wilson([k], total) if total else ([float("nan")], [float("nan")])
     by_lab = (
-        joins.groupby("institution")
-        .agg(joiners=("person_id", "nunique"))
-        .join(ret.groupby("institution").agg(returnees=("person_id", "nunique")))
+        pd.DataFrame(
+            {"joiners": _persons(joins, "institution"), "returnees": _persons(ret, "institution")}
+        )
         .fillna({"returnees": 0})
+        .rename_axis("institution")
         .reset_index()
     )
     by_lab["value"] = by_lab["returnees"] / by_lab["joiners"]
@@ -195,15 +258,7 @@ def lab_charts(q: Queries, group: str, start: int, end: int) -> list[Chart]:
                     else "No researcher observed at these labs."
                 ),
                 figure=line_figure(
-                    [
-                        (
-                            name,
-                            g.rename(columns={"persons": "value"}).assign(
-                                ci_low=float("nan"), ci_high=float("nan")
-                            ),
-                        )
-                        for name, g in staff.groupby("institution")
-                    ],
+                    [(name, counts_plot(g, "persons")) for name, g in staff.groupby("institution")],
                     "year",
                     "Year",
                     "Researchers",

@@ -153,6 +153,22 @@ def zero_upper(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def share_bounds(df: pd.DataFrame, n: str = "at_risk") -> pd.DataFrame:
+    """Shares of 0 or 1 whose interval collapsed to a point (a bootstrap of 20 of 20
+    retained resamples 20 of 20: "100%-100%") get the 95% Wilson interval of the ``n``
+    persons behind them instead."""
+    if not {"value", "ci_low", "ci_high", n} <= set(df.columns) or not len(df):
+        return df
+    size = pd.to_numeric(df[n], errors="coerce")
+    edge = df["value"].isin([0.0, 1.0]) & (df["ci_low"] == df["ci_high"]) & (size > 0)
+    if not edge.any():
+        return df
+    out = df.copy()
+    k = out.loc[edge, "value"].to_numpy(float) * size[edge].to_numpy(float)
+    out.loc[edge, "ci_low"], out.loc[edge, "ci_high"] = wilson(k, size[edge].to_numpy(float))
+    return out
+
+
 def poisson_interval(counts: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) 95% interval of Poisson means for observed counts."""
     k = np.asarray(counts, dtype=float)

@@ -43,6 +43,11 @@ templates.env.filters["cell"] = cell
 templates.env.filters["country"] = country_name
 
 
+def subset_choices(q: Queries) -> list[tuple[str, str]]:
+    """The Authors selector: each subset of the store with what it counts, in words."""
+    return [(s, ch.subset_label(s)) for s in q.origin_subsets()]
+
+
 def page_html(
     q: Queries,
     template: str,
@@ -186,7 +191,7 @@ def flows(
         charts = (
             []
             if pop is None
-            else [ch.pathways_chart(q, pop), ch.sankey_chart(q, pop, str(basis), sub)]
+            else [ch.pathways_chart(q, pop, sub), ch.sankey_chart(q, pop, str(basis), sub)]
         )
         charts += [
             ch.bilateral_chart(q, ca, cb, s, e),
@@ -197,7 +202,7 @@ def flows(
         return {
             "charts": charts,
             "population_groups": q.population_groups(),
-            "subsets": q.origin_subsets(),
+            "subsets": subset_choices(q),
             "title": "Flows",
         }
 
@@ -251,9 +256,11 @@ def country_profile(
         {"year": y, "population": pop, "subset": sub},
         lambda: {
             "charts": country_profile_charts(q, c, y, pop, sub),
-            "institutions": q.top_institutions(c, y),
+            "institutions": q.top_institutions(c, y, population=pop),
+            "population_label": ch.population_label(q, pop),
+            "everyone": pv.EVERYONE,
             "population_groups": q.population_groups(),
-            "subsets": q.origin_subsets(),
+            "subsets": subset_choices(q),
             "country": c,
             "title": f"Country profile: {country_name(c)}",
         },
@@ -328,17 +335,22 @@ def institution(
     q: Q,
     name: Annotated[str, Query(min_length=1, max_length=200)],
     year: YearQ = None,
+    population: Text = None,
 ) -> Response:
-    """One institution's profile (``year``: its career stages that year)."""
+    """One institution's profile: the persons of a population (default the flagship, or
+    everyone), its career stages in ``year`` (default the last complete year)."""
     n = pv.institution(q, name)
-    y = pv.year(q, year) if year is not None else None
+    y = pv.year(q, year)
+    pop = pv.people_population(q, population)
     return render(
         request,
         "institution.html",
         "/institution",
-        {"name": n, "year": y},
+        {"name": n, "year": y, "population": pop or pv.EVERYONE},
         lambda: {
-            "charts": ch.institution_charts(q, n, y),
+            "charts": ch.institution_charts(q, n, y, pop),
+            "population_groups": q.population_groups(),
+            "everyone": pv.EVERYONE,
             "name": n,
             "title": f"Institution: {n}",
         },

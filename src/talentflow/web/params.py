@@ -114,6 +114,18 @@ def origin_subset(q: Queries, value: str | None) -> str:
     return value
 
 
+#: The population choice that restricts nothing (every person observed), where a page has it.
+EVERYONE = "everyone"
+
+
+def people_population(q: Queries, value: str | None) -> str | None:
+    """A population whose persons a page counts: the flagship by default (:func:`population`),
+    :data:`EVERYONE` (None returned) for every person observed."""
+    if value == EVERYONE:
+        return None
+    return population(q, value)
+
+
 def institution(q: Queries, name: str) -> str:
     """An institution name observed in ``person_years`` (404 on a page when unknown)."""
     name = name.strip()

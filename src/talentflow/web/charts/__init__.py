@@ -46,6 +46,7 @@ from talentflow.web.charts.flows import (  # noqa: F401
     _stay_reading,
     pathways_chart,
     sankey_chart,
+    subset_label,
     top_pairs_chart,
 )
 from talentflow.web.charts.maps import (  # noqa: F401
@@ -66,4 +67,8 @@ from talentflow.web.charts.overview import (  # noqa: F401
     returns_chart,
     share_chart,
 )
-from talentflow.web.charts.profiles import institution_charts, person_chart  # noqa: F401
+from talentflow.web.charts.profiles import (  # noqa: F401
+    institution_charts,
+    person_chart,
+    population_label,
+)

@@ -13,7 +13,9 @@ from talentflow.web.charts.figures import (
     _interval,
     _named,
     bar_figure,
+    counts_plot,
     line_figure,
+    population_name,
     with_years,
 )
 from talentflow.web.names import country_name
@@ -131,23 +133,22 @@ def alumni_chart(
             "they are not in these shares."
         )
     stay = df[df["work_country"] == country]
+    shown = population_name(q, pop) if pop else "no population"
     if total and len(stay) and pd.notna(stay["value"].iloc[0]):
         row = stay.iloc[0]
         reading = (
-            f"{pop}: of the {total:,.0f} researchers {BASIS_LABEL[basis]} {name}, "
+            f"{shown}: of the {total:,.0f} researchers {BASIS_LABEL[basis]} {name}, "
             f"{row['value']:.0%} work there ({_interval(row, '.0%')}); the rest abroad.{unknown}"
         )
     elif total:
-        reading = (
-            f"{pop}: none of the {total:,.0f} researchers {BASIS_LABEL[basis]} {name} works there."
-        )
+        reading = f"{shown}: none of the {total:,.0f} researchers {BASIS_LABEL[basis]} {name} works there."
     else:
-        reading = f"No researchers {BASIS_LABEL[basis]} {name} in {pop or 'any population'}."
+        reading = f"No researchers {BASIS_LABEL[basis]} {name} in {shown}."
     top = df.head(10)
     plot = top.assign(label=top["work_country_name"])
     return Chart(
         id="alumni",
-        title=f"Where researchers {BASIS_LABEL[basis]} {name} work ({pop})",
+        title=f"Where researchers {BASIS_LABEL[basis]} {name} work ({shown})",
         reading=reading,
         figure=bar_figure(
             plot, "label", f"Share of researchers {BASIS_LABEL[basis]} {name}", ".0%"
@@ -186,11 +187,14 @@ def stages_chart(
     df: pd.DataFrame, where: str, chart_id: str, api: str, params: dict[str, Any]
 ) -> Chart:
     """Observed persons by career stage (a full count of what the sources say)."""
-    plot = df.rename(columns={"persons": "value"}).assign(ci_low=float("nan"), ci_high=float("nan"))
+    plot = counts_plot(df, "persons")
     if len(df):
         total = df["persons"].sum()
         top = df.iloc[0]
-        reading = f"{where}: {top['persons'] / total:.0%} of the {total:,} observed researchers are {top['stage']}."
+        reading = (
+            f"{where}: the most common career stage is {top['stage']}, "
+            f"{top['persons'] / total:.0%} of the {total:,} observed researchers."
+        )
     else:
         reading = f"{where}: no career stages observed."
     return Chart(

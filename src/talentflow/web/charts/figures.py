@@ -136,6 +136,33 @@ def _layout(x_title: str, y_title: str, y_format: str = "", height: int = 340) -
     }
 
 
+#: What an empty chart says in place of bare axes.
+NOTHING_TO_DRAW = "Nothing to draw here: see the reading above"
+
+
+def empty_figure(text: str = NOTHING_TO_DRAW, height: int = 160) -> dict[str, Any]:
+    """A figure without axes that says ``text`` (a chart with no row to draw)."""
+    return {
+        "data": [],
+        "layout": {
+            "height": height,
+            "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "annotations": [
+                {
+                    "x": 0.5,
+                    "y": 0.5,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "text": text,
+                }
+            ],
+        },
+    }
+
+
 def line_figure(
     series: list[tuple[str, pd.DataFrame]],
     x: str,
@@ -144,6 +171,8 @@ def line_figure(
     y_format: str = "",
 ) -> dict[str, Any]:
     """Lines with interval error bars; one trace per (name, frame with x/value/ci)."""
+    if not any(len(df) for _, df in series):
+        return empty_figure()
     data = []
     for i, (name, df) in enumerate(series):
         data.append(
@@ -182,6 +211,8 @@ def bar_figure(
     df: pd.DataFrame, label: str, x_title: str, value_format: str = ",.0f"
 ) -> dict[str, Any]:
     """Horizontal bars (largest on top) with interval error bars."""
+    if not len(df):
+        return empty_figure()
     df = df.iloc[::-1]
     err = _error(df)
     hidden = (
@@ -272,15 +303,26 @@ def with_years(chart: Chart, q: Queries, years: list[int] | None = None) -> Char
     return chart
 
 
-def wilson(k: Any, n: float, z: float = 1.959964) -> tuple[Any, Any]:
-    """95% Wilson score interval of the proportion ``k / n`` (vectorised over ``k``)."""
-    if n <= 0:
-        return float("nan"), float("nan")
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / den
-    return centre - half, centre + half
+#: 95% Wilson score interval of ``k / n`` (one implementation, in :mod:`marks`).
+wilson = marks.wilson
+
+
+def years_text(k: int) -> str:
+    """``1 year``, ``3 years``."""
+    return f"{k} year" if k == 1 else f"{k} years"
+
+
+def population_name(q: Queries, population: str) -> str:
+    """A population as its selector names it (``nips2021-2024`` -> "NeurIPS 2021–2024,
+    pooled"); the id itself when the selector does not list it."""
+    labels = dict(item for _, items in q.population_groups() for item in items)
+    return labels.get(population, population)
+
+
+def counts_plot(df: pd.DataFrame, count: str) -> pd.DataFrame:
+    """``df`` with its column ``count`` as the plotted ``value`` and no interval (NaN): an
+    observed count of the corpus, drawn without error bars."""
+    return df.rename(columns={count: "value"}).assign(ci_low=float("nan"), ci_high=float("nan"))
 
 
 def measure_label(measure: str) -> str:

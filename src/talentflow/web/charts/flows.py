@@ -14,7 +14,9 @@ from talentflow.web.charts.figures import (
     _named,
     _rgba,
     _sankey_figure,
+    empty_figure,
     line_figure,
+    population_name,
     wilson,
     with_years,
 )
@@ -69,10 +71,10 @@ def sankey_chart(
         ("Works in", 1, "right"),
     ]
     figure = _sankey_figure(labels, colors, (src, dst, val, link_colors), heads, height=520)
-    reading = _stay_reading(df, population, basis)
+    reading = _stay_reading(df, population_name(q, population), basis)
     return Chart(
         id="origin-work",
-        title=f"{population}: origin -> work, with intervals",
+        title=f"{population_name(q, population)}: origin -> work, with intervals",
         reading=reading,
         figure=figure,
         table=df,
@@ -115,15 +117,28 @@ PATHWAY_TOP = 10
 NOT_KNOWN = "not known"
 
 
-def pathways_chart(q: Queries, population: str) -> Chart:
+def subset_label(subset: str) -> str:
+    """Who a subset of ``origin_work`` counts, in words (as the Authors selector says)."""
+    if subset == "all":
+        return "all authors"
+    if subset == "top":
+        return "authors of top-tier papers"
+    if subset == "llm":
+        return "authors of LLM-era LLM papers"
+    return f"authors of {subset} papers"
+
+
+def pathways_chart(q: Queries, population: str, subset: str = "all") -> Chart:
     """Sankey first observed country -> country of training -> work country of a population.
 
-    Each author of the venue-year is one person; countries outside each stage's top ten are
+    ``subset`` keeps the authors of the population's papers of that subset (the Authors
+    selector, as for ``origin_work``). Each author of the venue-year is one person; countries outside each stage's top ten are
     pooled as Other; paths with fewer persons than the build's minimum cell are left out of
     the diagram and the table (and counted in the note). The table gives each path's share of
     the population with a 95% Wilson interval (persons are the sampling units).
     """
-    raw = q.pathways(population)
+    raw = q.pathways(population, subset)
+    shown = population_name(q, population)
     df = raw.copy()
     df["training_country"] = (
         df["training_country"].astype(object).where(df["training_country"].notna(), NOT_KNOWN)
@@ -171,44 +186,30 @@ def pathways_chart(q: Queries, population: str) -> Chart:
     figure = _sankey_figure(labels, colors, (src, dst, val, link_colors), heads, height=560)
     if not len(df):
         # Nothing passes the minimum cell: say so in place of an empty diagram.
-        figure = {
-            "data": [],
-            "layout": {
-                "height": 160,
-                "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-                "xaxis": {"visible": False},
-                "yaxis": {"visible": False},
-                "annotations": [
-                    {
-                        "x": 0.5,
-                        "y": 0.5,
-                        "xref": "paper",
-                        "yref": "paper",
-                        "showarrow": False,
-                        "text": f"No path with at least {floor} persons in {population}",
-                    }
-                ],
-            },
-        }
+        figure = empty_figure(
+            f"No path with at least {floor} persons in {shown} ({subset_label(subset)})"
+        )
     if total:
         stay = raw.loc[raw["origin_country"] == raw["work_country"], "n"].sum()
         known = raw.loc[raw["training_country"].notna(), "n"].sum()
         reading = (
-            f"{population}: {total:,.0f} authors with a known work country; {stay / total:.0%} "
-            f"work in the country where they were first observed; the country of training is "
+            f"{shown}, {subset_label(subset)}: {total:,.0f} authors with a known work "
+            f"country; {stay / total:.0%} work in the country where they were first "
+            "observed; the country of training is "
             f"known for {known / total:.0%} of them."
         )
     else:
-        reading = f"No linked authors with a work country for {population}."
+        reading = f"No linked authors with a work country for {shown} ({subset_label(subset)})."
     table = _named(df, "origin_country", "work_country")
     return Chart(
         id="sankey",
-        title=f"Where the {population} researchers were first observed, trained and work",
+        title=f"Where the {shown} researchers were first observed, trained and work"
+        + ("" if subset == "all" else f" ({subset_label(subset)})"),
         reading=reading,
         figure=figure,
         table=table,
         api="/api/flows/pathways",
-        params={"population": population},
+        params={"population": population, "subset": subset},
         note=(
             "Origin is the first observed country and training the country of a student "
             "position when the source says (observed career facts, never nationality). Top "

@@ -8,7 +8,15 @@ from typing import Any
 import pandas as pd
 
 from talentflow.web import marks
-from talentflow.web.charts.figures import BASIS_LABEL, MIN_AT_RISK, Chart, _interval, _named, _vals
+from talentflow.web.charts.figures import (
+    BASIS_LABEL,
+    MIN_AT_RISK,
+    Chart,
+    _interval,
+    _named,
+    _vals,
+    years_text,
+)
 from talentflow.web.names import iso3
 from talentflow.web.queries import Queries
 
@@ -56,12 +64,12 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
         # the basis with more countries past the at-risk floor (training known for few years)
         options = []
         for b in ("training", "first_observed"):
-            frame = q.retention_world(cohort, k, b)
+            frame = marks.share_bounds(q.retention_world(cohort, k, b))
             n_ok = int((frame["at_risk"].fillna(0) >= MIN_AT_RISK).sum()) if len(frame) else 0
             options.append((n_ok, b == "training", b, frame))
         _, _, basis, df = max(options, key=lambda o: (o[0], o[1]))
         label = (
-            f"Retention after {k} years of the {cohort} cohort, by {year} "
+            f"Retention after {years_text(k)} of the {cohort} cohort, by {year} "
             f"({BASIS_LABEL[basis]} the country)"
         )
         eligible = df["at_risk"].fillna(0) >= MIN_AT_RISK if "at_risk" in df else True
@@ -116,7 +124,7 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
         trace["colorscale"] = [[0, "#deebf7"], [1, "#08306b"]]
     trace["z"] = _vals(z)
     trace["colorbar"] = colorbar
-    figure = {
+    figure: dict[str, Any] = {
         "data": [trace],
         "layout": {
             "height": 460,
@@ -174,7 +182,8 @@ def map_chart(q: Queries, metric: str, year: int, k: int = 3) -> Chart:
     )
     return Chart(
         id="map",
-        title=f"{label}, {year}",
+        # the retention label already names its years
+        title=label if metric == "retention" else f"{label}, {year}",
         reading=reading,
         figure=figure,
         table=marks.flag_years(q, df.drop(columns=["iso3"]).assign(year=year)),

@@ -13,6 +13,7 @@ from talentflow.web.charts.figures import (
     _named,
     line_figure,
     with_years,
+    years_text,
 )
 from talentflow.web.names import country_name
 from talentflow.web.queries import Queries
@@ -72,7 +73,7 @@ def retention_chart(
             b for b in bases if q.retention_curves(country, start, end, b)["value"].notna().any()
         ]
         basis = (usable or bases)[0]
-    df = q.retention_curves(country, start, end, basis)
+    df = marks.share_bounds(q.retention_curves(country, start, end, basis))
     name = country_name(country)
     pooled = df[df["cohort_year"].isna()]
     cohorts = sorted(df["cohort_year"].dropna().unique().tolist())
@@ -104,7 +105,7 @@ def retention_chart(
         )
         reading = (
             f"Of {who} ({cohort}), {row['value']:.0%} were still working there "
-            f"{int(row['k'])} years later ({_interval(row, '.0%')}{at_risk})."
+            f"{years_text(int(row['k']))} later ({_interval(row, '.0%')}{at_risk})."
         )
         break
     return Chart(

@@ -13,36 +13,49 @@ from talentflow.web.charts.figures import (
     _layout,
     _vals,
     bar_figure,
+    counts_plot,
     line_figure,
+    population_name,
     with_years,
 )
 from talentflow.web.names import country_name
 from talentflow.web.queries import Queries
 
 
-def institution_charts(q: Queries, name: str, year: int | None = None) -> list[Chart]:
-    """Profile of one institution (``year``: career stages of that year only)."""
-    prof = q.institution(name, year)
+def population_label(q: Queries, population: str | None) -> str:
+    """Whose careers a page counts, in words: the population's selector label, or every
+    researcher observed (``population`` None)."""
+    if population is None:
+        return "every researcher observed"
+    return f"authors of {population_name(q, population)}"
+
+
+def institution_charts(
+    q: Queries, name: str, year: int | None = None, population: str | None = None
+) -> list[Chart]:
+    """Profile of one institution (``year``: career stages of that year only; ``population``:
+    the persons of that population only, None for every person observed)."""
+    prof = q.institution(name, year, population)
+    who = population_label(q, population)
+    base = {"name": name, "population": population or "everyone"}
     charts = []
     by_year = prof.get("by_year", pd.DataFrame(columns=["year", "persons"]))
-    plot = by_year.rename(columns={"persons": "value"}).assign(
-        ci_low=float("nan"), ci_high=float("nan")
-    )
+    plot = counts_plot(by_year, "persons")
     reading = (
-        f"{name}: {int(by_year['persons'].max()):,} researchers at most in a year "
+        f"{name}, {who}: {int(by_year['persons'].max()):,} researchers at most in a year "
         f"({int(by_year.loc[by_year['persons'].idxmax(), 'year'])})."
         if len(by_year)
-        else f"No researchers observed at {name}."
+        else f"No researchers observed at {name} ({who})."
     )
     charts.append(
         Chart(
             id="inst_years",
-            title=f"Researchers observed at {name}",
+            title=f"Researchers observed at {name} ({who})",
             reading=reading,
             figure=line_figure([(name, plot)], "year", "Year", "Researchers"),
             table=by_year,
             api="/api/institutions",
-            params={"name": name, "part": "by_year"},
+            params={**base, "year": year, "part": "by_year"},
             note="Observed counts (no interval).",
         )
     )
@@ -50,10 +63,10 @@ def institution_charts(q: Queries, name: str, year: int | None = None) -> list[C
     charts.append(
         stages_chart(
             prof.get("stages", pd.DataFrame(columns=["stage", "persons"])),
-            name if year is None else f"{name}, {year}",
+            f"{name}, {who}" if year is None else f"{name}, {year}, {who}",
             "inst_stages",
             "/api/institutions",
-            {"name": name, "year": year, "part": "stages"},
+            {**base, "year": year, "part": "stages"},
         )
     )
     for key, word in (
@@ -61,13 +74,11 @@ def institution_charts(q: Queries, name: str, year: int | None = None) -> list[C
         ("sources", "Where its arrivals came from"),
     ):
         df = prof.get(key, pd.DataFrame(columns=["institution", "moves"]))
-        plot = df.rename(columns={"moves": "value"}).assign(
-            ci_low=float("nan"), ci_high=float("nan")
-        )
+        plot = counts_plot(df, "moves")
         charts.append(
             Chart(
                 id=f"inst_{key}",
-                title=word,
+                title=f"{word} ({who}, every year)",
                 reading=(
                     f"Most frequent: {df.iloc[0]['institution']} ({int(df.iloc[0]['moves'])} moves)."
                     if len(df)
@@ -76,8 +87,8 @@ def institution_charts(q: Queries, name: str, year: int | None = None) -> list[C
                 figure=bar_figure(plot, "institution", "Moves"),
                 table=df,
                 api="/api/institutions",
-                params={"name": name, "part": key},
-                note="Observed moves (no interval).",
+                params={**base, "year": year, "part": key},
+                note="Observed moves of every year (no interval).",
             )
         )
     return charts
