@@ -126,6 +126,7 @@ class GazetteerBuilder:
         alias_inst: dict[str, Counter[str]] = defaultdict(Counter)
         alias_cc: dict[str, Counter[str]] = defaultdict(Counter)
         dom_inst: dict[str, Counter[str]] = defaultdict(Counter)
+        dom_cc: dict[str, Counter[str]] = defaultdict(Counter)
         parts_seen = 0
         token_insts: dict[str, Counter[str]] = defaultdict(Counter)
         for slot in slots:
@@ -158,6 +159,7 @@ class GazetteerBuilder:
                             inst_hint[inst_key].append(info.suffix)
                         for d in {info.domain, info.registered}:
                             dom_inst[d][inst_key] += 1
+                            dom_cc[d][cc] += 1
         # Words seen with many institutions, none dominant ("perception", "health").
         self.common = {
             tok
@@ -174,6 +176,10 @@ class GazetteerBuilder:
             dom_inst = {k: _remap_counter(v, rep) for k, v in dom_inst.items()}
         # Entities: one per label name (companies) or per name and country (others).
         label_entity: dict[str, int] = {}
+        # A label name placed in several countries has one entity per country (Northeastern
+        # University: Boston and Shenyang); an alias or a domain goes to the one of its own
+        # country ("Northeastern University, China", neu.edu.cn), not to the most seen.
+        label_entity_cc: dict[tuple[str, str], int] = {}
         self.label_names = set(inst_cc)
         for inst_key, ccs in inst_cc.items():
             name = inst_name[inst_key].most_common(1)[0][0]
@@ -197,6 +203,7 @@ class GazetteerBuilder:
                 real_cc = refine_china(name, cc, evidence if cc == "CN" else "")
                 idx = self.entity(name, real_cc, sector, multinational=sector == "company")
                 self.support[idx] += n
+                label_entity_cc[(inst_key, cc)] = idx
                 if cc == top_cc:
                     best = idx
             assert best is not None
@@ -206,6 +213,12 @@ class GazetteerBuilder:
             if head in label_entity:
                 label_entity[member] = label_entity[head]
                 self.names[member].add(label_entity[head])
+
+        def entity_in(inst_key: str, ccs: Counter[str]) -> int:
+            """The label entity of ``inst_key`` in the country most seen in ``ccs``."""
+            top = ccs.most_common(1)[0][0] if ccs else ""
+            return label_entity_cc.get((rep.get(inst_key, inst_key), top), label_entity[inst_key])
+
         # Aliases: a segment seen with one label institution (>= 80% of the time).
         for key, insts in alias_inst.items():
             if key in self.curated or key in self.place_keys:
@@ -237,7 +250,9 @@ class GazetteerBuilder:
                 continue
             if total == 1 and len(toks) > 12:
                 continue  # a one-off long string teaches nothing reusable
-            idx = label_entity[inst_key]
+            if toks[0] in _STOP:
+                continue  # "and Natural Resources": a piece of a longer name, no name itself
+            idx = entity_in(inst_key, alias_cc[key])
             ent_cc = self.entities[idx][1]
             cc, c_n = alias_cc[key].most_common(1)[0]
             cc = refine_china(key, cc, key) if cc == "CN" else cc
@@ -249,7 +264,7 @@ class GazetteerBuilder:
             total = sum(insts.values())
             inst_key, n = insts.most_common(1)[0]
             if total >= 2 and n >= 0.8 * total and inst_key in label_entity:
-                self.domains[d] = label_entity[inst_key]
+                self.domains[d] = entity_in(inst_key, dom_cc[d])
 
     def _merge_variants(
         self, alias_inst: dict[str, Counter[str]], inst_cc: dict[str, Counter[str]]
