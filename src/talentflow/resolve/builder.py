@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
@@ -49,6 +50,7 @@ class GazetteerBuilder:
         self.hq_counts: dict[int, Counter[str]] = defaultdict(Counter)
         self.missing_parents: list[str] = []
         self.shadowed_sites: list[str] = []
+        self.ror_plain: set[str] = set()
 
     def entity(
         self,
@@ -104,18 +106,47 @@ class GazetteerBuilder:
                 for d in doms:
                     self.domains.setdefault(d, idx)
         ror_dir = self.registry_dir / "ror-parser"
-        for path in sorted(ror_dir.glob("*.json")) if ror_dir.exists() else []:
-            for rec in json.loads(path.read_text("utf-8")):
-                cc = (rec.get("country_code") or "").upper()
-                name = rec.get("name") or ""
-                if len(cc) != 2 or not name:
-                    continue
-                cc = refine_china(name, cc)
-                types = rec.get("types") or []
-                sector = ROR_TYPES.get(types[0], "other") if types else sector_from_name(name)
-                known = self.by_key.get((normalize(name), cc))
-                if known is None:
-                    self.entity(name, cc, sector, multinational=sector == "company")
+        records = [
+            rec
+            for path in (sorted(ror_dir.glob("*.json")) if ror_dir.exists() else [])
+            for rec in json.loads(path.read_text("utf-8"))
+        ]
+        # ROR names a parent "Name" and its national records "Name (Country)": the bare
+        # name stays the parent's
+        self.ror_plain = {
+            normalize(rec.get("name") or "")
+            for rec in records
+            if _COUNTRY_SUFFIX.search(rec.get("name") or "") is None
+        }
+        for rec in records:
+            cc = (rec.get("country_code") or "").upper()
+            name = rec.get("name") or ""
+            if len(cc) != 2 or not name:
+                continue
+            cc = refine_china(name, cc)
+            name = self._strip_country(name)
+            types = rec.get("types") or []
+            sector = ROR_TYPES.get(types[0], "other") if types else sector_from_name(name)
+            known = self.by_key.get((normalize(name), cc))
+            if known is None:
+                self.entity(name, cc, sector, multinational=sector == "company")
+
+    def _strip_country(self, name: str) -> str:
+        """``"Chan Zuckerberg Initiative (United States)"`` -> ``"Chan Zuckerberg Initiative"``.
+
+        ROR names a company's national records "Name (Country)"; papers write the bare name.
+        The bare name of a company with records in several countries ("Cadence Design
+        Systems" in Germany, India, ...) becomes a name shared by several organisations,
+        decided by a place or a domain like any other. Kept whole when a parent record has
+        the bare name ("TomTom" would be the parent of "TomTom (Germany)")."""
+        m = _COUNTRY_SUFFIX.search(name)
+        if m is None or normalize(m.group(1)) not in self.country_names:
+            return name
+        bare = name[: m.start()].rstrip()
+        key = normalize(bare)
+        if key in self.ror_plain:
+            return name  # the bare name is the parent's
+        return bare
 
     def add_labels(self, slots: list[Any]) -> None:
         """Learn label entities, aliases and domains from labelled slots."""
@@ -426,6 +457,7 @@ class GazetteerBuilder:
         )
 
 
+_COUNTRY_SUFFIX = re.compile(r"\s*\(([^()]+)\)\s*$")
 _STOP = frozenset({"of", "at", "the", "and", "de", "di", "du", "der", "la", "le", "in"})
 
 
