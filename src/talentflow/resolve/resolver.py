@@ -472,7 +472,7 @@ class Resolver:
             if any(support[i] > 0 for i in idxs):
                 score += 1
             if not self._unit_alias(key, idxs):
-                score += 1
+                score += 2  # a name, even one no label has seen, says more than a unit
             if kind != AMBIGUOUS and named[a] > 1:
                 score += 1  # named twice ("BNRist Center, ..., Tsinghua University")
             if score > best_score:
