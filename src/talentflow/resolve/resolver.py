@@ -319,6 +319,7 @@ class Resolver:
             evidence.append(f"domain {dom.domain if dom else ''} -> {dom_cc} ({dom_method})")
         ent_cc = gaz.entities[entity][1] if entity is not None else None
         multisite = gaz.multisite
+        country: str | None
         if site_cc and hint is not None and hint[1] >= 3 and not _same(hint[0], site_cc):
             # a country named in the string beats a site brand ("IBM Research Europe,
             # Dublin, Ireland")
@@ -331,7 +332,7 @@ class Resolver:
             # campus); so do a city or a state code, unless the email domain's own country
             # agrees with the institution (_place_beats)
             sited = gaz.entities[entity][4] or entity in multisite
-            if _same(hint[0], ent_cc):
+            if _same(hint[0], ent_cc or ""):
                 country, method = ent_cc, "inst+hint"
             elif sited:
                 country, method = hint[0], "hint>hq"
