@@ -75,6 +75,13 @@ SLOTS = (
             "Northeastern University, Shenyang", "Northeastern University", "China", "neu.edu.cn"
         ),
         _slot("Northeastern University, China", "Northeastern University", "China", "neu.edu.cn"),
+        # labelled with the wrong campus: the .cn domain still says China
+        _slot(
+            "Northeastern University", "Northeastern University", "United States", "cse.neu.edu.cn"
+        ),
+        _slot(
+            "Northeastern University", "Northeastern University", "United States", "cse.neu.edu.cn"
+        ),
     ]
     + [
         _slot(
@@ -158,6 +165,7 @@ def test_shared_name_decided_by_domain_place_and_co_mentioned_parts(r: Resolver)
     assert (res.institution, res.country) == ("Northeastern University", "CN")
     assert r.resolve("Northeastern University", "neu.edu.cn").country == "CN"
     assert r.resolve("Northeastern University", "northeastern.edu").country == "US"
+    assert r.resolve("Northeastern University", "cse.neu.edu.cn").country == "CN"
     assert r.resolve("Northeastern University, Shenyang").country == "CN"
     # no hint at all: the most seen one
     assert r.resolve("Northeastern University").country == "US"

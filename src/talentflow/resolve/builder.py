@@ -291,11 +291,16 @@ class GazetteerBuilder:
                 self.curated.setdefault(key, (SITE, idx, cc))
             else:
                 self.names[key].add(idx)
+        tlds = places.tld_countries(self.registry_dir)
         for d, insts in dom_inst.items():
             total = sum(insts.values())
             inst_key, n = insts.most_common(1)[0]
             if total >= 2 and n >= 0.8 * total and inst_key in label_entity:
-                self.domains[d] = entity_in(inst_key, dom_cc[d])
+                # a country-code domain names its country even where the labels disagree
+                # (cse.neu.edu.cn labelled with Boston's Northeastern is Shenyang's)
+                tld_cc = tlds.get(d.rsplit(".", 1)[-1])
+                own = label_entity_cc.get((rep.get(inst_key, inst_key), tld_cc or ""))
+                self.domains[d] = own if own is not None else entity_in(inst_key, dom_cc[d])
 
     def _merge_variants(
         self, alias_inst: dict[str, Counter[str]], inst_cc: dict[str, Counter[str]]
