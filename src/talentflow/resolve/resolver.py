@@ -38,8 +38,9 @@ _WORD_CODES = frozenset({"co", "me", "or", "ok", "hi", "la", "mo", "ms"})
 #: Generic top-level domains used only in the United States.
 _US_TLDS = {"edu": "US", "gov": "US", "mil": "US"}
 
-#: First words of a unit's name (after normalisation: "Dept." is "department", "Lab" is
-#: "laboratory", "Centre" is "center").
+#: First or last words of a unit's name ("Department of ...", "Smart Robotics Lab"; after
+#: normalisation "Dept." is "department", "Lab" is "laboratory", "Centre" is "center"), and
+#: the small words a piece of a longer name starts with ("and Natural Resources").
 _UNIT_WORDS = frozenset(
     {"department", "school", "faculty", "laboratory", "center", "group", "division", "unit"}
     | {"program", "programme", "chair", "section", "and", "of", "the", "for"}
