@@ -21,12 +21,17 @@ def small_gaz():
 def test_split_holds_out_families_and_years():
     assert split_of("iccv", 2019) == "test"
     assert split_of("nips", 2017) == "test"
-    assert split_of("nips", 2018) == "train"
+    assert split_of("nips", 2016) == "train"
     assert split_of("coling", 2020) == "calibration"
     assert split_of("cvpr", 2018) == "train"
     # the fresh held-out split: the newest labelled year of two venues
     assert split_of("cvpr", 2019) == "fresh" and split_of("acl", 2022) == "fresh"
     assert split_of("acl", 2021) == "train"
+    # the second fresh split: newest year of the three largest families still in train
+    assert {split_of("nips", 2018), split_of("aistats", 2025), split_of("corl", 2025)} == {
+        "fresh2"
+    }
+    assert split_of("aistats", 2023) == "train" and split_of("corl", 2024) == "train"
 
 
 def test_read_labelled_aligns_indices(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
@@ -49,6 +50,7 @@ class GazetteerBuilder:
         self.hq_counts: dict[int, Counter[str]] = defaultdict(Counter)
         self.missing_parents: list[str] = []
         self.shadowed_sites: list[str] = []
+        self.ror_plain: set[str] = set()
 
     def entity(
         self,
@@ -104,18 +106,47 @@ class GazetteerBuilder:
                 for d in doms:
                     self.domains.setdefault(d, idx)
         ror_dir = self.registry_dir / "ror-parser"
-        for path in sorted(ror_dir.glob("*.json")) if ror_dir.exists() else []:
-            for rec in json.loads(path.read_text("utf-8")):
-                cc = (rec.get("country_code") or "").upper()
-                name = rec.get("name") or ""
-                if len(cc) != 2 or not name:
-                    continue
-                cc = refine_china(name, cc)
-                types = rec.get("types") or []
-                sector = ROR_TYPES.get(types[0], "other") if types else sector_from_name(name)
-                known = self.by_key.get((normalize(name), cc))
-                if known is None:
-                    self.entity(name, cc, sector, multinational=sector == "company")
+        records = [
+            rec
+            for path in (sorted(ror_dir.glob("*.json")) if ror_dir.exists() else [])
+            for rec in json.loads(path.read_text("utf-8"))
+        ]
+        # ROR names a parent "Name" and its national records "Name (Country)": the bare
+        # name stays the parent's
+        self.ror_plain = {
+            normalize(rec.get("name") or "")
+            for rec in records
+            if _COUNTRY_SUFFIX.search(rec.get("name") or "") is None
+        }
+        for rec in records:
+            cc = (rec.get("country_code") or "").upper()
+            name = rec.get("name") or ""
+            if len(cc) != 2 or not name:
+                continue
+            cc = refine_china(name, cc)
+            name = self._strip_country(name)
+            types = rec.get("types") or []
+            sector = ROR_TYPES.get(types[0], "other") if types else sector_from_name(name)
+            known = self.by_key.get((normalize(name), cc))
+            if known is None:
+                self.entity(name, cc, sector, multinational=sector == "company")
+
+    def _strip_country(self, name: str) -> str:
+        """``"Chan Zuckerberg Initiative (United States)"`` -> ``"Chan Zuckerberg Initiative"``.
+
+        ROR names a company's national records "Name (Country)"; papers write the bare name.
+        The bare name of a company with records in several countries ("Cadence Design
+        Systems" in Germany, India, ...) becomes a name shared by several organisations,
+        decided by a place or a domain like any other. Kept whole when a parent record has
+        the bare name ("TomTom" would be the parent of "TomTom (Germany)")."""
+        m = _COUNTRY_SUFFIX.search(name)
+        if m is None or normalize(m.group(1)) not in self.country_names:
+            return name
+        bare = name[: m.start()].rstrip()
+        key = normalize(bare)
+        if key in self.ror_plain:
+            return name  # the bare name is the parent's
+        return bare
 
     def add_labels(self, slots: list[Any]) -> None:
         """Learn label entities, aliases and domains from labelled slots."""
@@ -126,6 +157,7 @@ class GazetteerBuilder:
         alias_inst: dict[str, Counter[str]] = defaultdict(Counter)
         alias_cc: dict[str, Counter[str]] = defaultdict(Counter)
         dom_inst: dict[str, Counter[str]] = defaultdict(Counter)
+        dom_cc: dict[str, Counter[str]] = defaultdict(Counter)
         parts_seen = 0
         token_insts: dict[str, Counter[str]] = defaultdict(Counter)
         for slot in slots:
@@ -158,6 +190,7 @@ class GazetteerBuilder:
                             inst_hint[inst_key].append(info.suffix)
                         for d in {info.domain, info.registered}:
                             dom_inst[d][inst_key] += 1
+                            dom_cc[d][cc] += 1
         # Words seen with many institutions, none dominant ("perception", "health").
         self.common = {
             tok
@@ -174,6 +207,10 @@ class GazetteerBuilder:
             dom_inst = {k: _remap_counter(v, rep) for k, v in dom_inst.items()}
         # Entities: one per label name (companies) or per name and country (others).
         label_entity: dict[str, int] = {}
+        # A label name placed in several countries has one entity per country (Northeastern
+        # University: Boston and Shenyang); an alias or a domain goes to the one of its own
+        # country ("Northeastern University, China", neu.edu.cn), not to the most seen.
+        label_entity_cc: dict[tuple[str, str], int] = {}
         self.label_names = set(inst_cc)
         for inst_key, ccs in inst_cc.items():
             name = inst_name[inst_key].most_common(1)[0][0]
@@ -197,6 +234,7 @@ class GazetteerBuilder:
                 real_cc = refine_china(name, cc, evidence if cc == "CN" else "")
                 idx = self.entity(name, real_cc, sector, multinational=sector == "company")
                 self.support[idx] += n
+                label_entity_cc[(inst_key, cc)] = idx
                 if cc == top_cc:
                     best = idx
             assert best is not None
@@ -206,6 +244,12 @@ class GazetteerBuilder:
             if head in label_entity:
                 label_entity[member] = label_entity[head]
                 self.names[member].add(label_entity[head])
+
+        def entity_in(inst_key: str, ccs: Counter[str]) -> int:
+            """The label entity of ``inst_key`` in the country most seen in ``ccs``."""
+            top = ccs.most_common(1)[0][0] if ccs else ""
+            return label_entity_cc.get((rep.get(inst_key, inst_key), top), label_entity[inst_key])
+
         # Aliases: a segment seen with one label institution (>= 80% of the time).
         for key, insts in alias_inst.items():
             if key in self.curated or key in self.place_keys:
@@ -237,7 +281,9 @@ class GazetteerBuilder:
                 continue
             if total == 1 and len(toks) > 12:
                 continue  # a one-off long string teaches nothing reusable
-            idx = label_entity[inst_key]
+            if toks[0] in _STOP:
+                continue  # "and Natural Resources": a piece of a longer name, no name itself
+            idx = entity_in(inst_key, alias_cc[key])
             ent_cc = self.entities[idx][1]
             cc, c_n = alias_cc[key].most_common(1)[0]
             cc = refine_china(key, cc, key) if cc == "CN" else cc
@@ -245,11 +291,16 @@ class GazetteerBuilder:
                 self.curated.setdefault(key, (SITE, idx, cc))
             else:
                 self.names[key].add(idx)
+        tlds = places.tld_countries(self.registry_dir)
         for d, insts in dom_inst.items():
             total = sum(insts.values())
             inst_key, n = insts.most_common(1)[0]
             if total >= 2 and n >= 0.8 * total and inst_key in label_entity:
-                self.domains[d] = label_entity[inst_key]
+                # a country-code domain names its country even where the labels disagree
+                # (cse.neu.edu.cn labelled with Boston's Northeastern is Shenyang's)
+                tld_cc = tlds.get(d.rsplit(".", 1)[-1])
+                own = label_entity_cc.get((rep.get(inst_key, inst_key), tld_cc or ""))
+                self.domains[d] = own if own is not None else entity_in(inst_key, dom_cc[d])
 
     def _merge_variants(
         self, alias_inst: dict[str, Counter[str]], inst_cc: dict[str, Counter[str]]
@@ -411,6 +462,7 @@ class GazetteerBuilder:
         )
 
 
+_COUNTRY_SUFFIX = re.compile(r"\s*\(([^()]+)\)\s*$")
 _STOP = frozenset({"of", "at", "the", "and", "de", "di", "du", "der", "la", "le", "in"})
 
 

@@ -42,7 +42,7 @@ def _fingerprint(paths: list[Path]) -> list[tuple[str, int, int]]:
 
 
 #: Every labelled split; the production gazetteer learns from all of them.
-ALL_SPLITS = ("train", "calibration", "test", "fresh")
+ALL_SPLITS = ("train", "calibration", "test", "fresh", "fresh2")
 
 
 def compile_gazetteer(

@@ -5,9 +5,10 @@ Run::
     uv run talentflow evaluate resolve --data ../shared/data
 
 The gazetteer used here learns only from the ``train`` and ``calibration`` splits
-(see :mod:`talentflow.resolve.labels`). Two held-out splits are scored: ``test`` (the
-development split: never learned from, but its error lists shaped the rules) and ``fresh``
-(never learned from, tuned on or read for errors).
+(see :mod:`talentflow.resolve.labels`). Three held-out splits are scored: ``test`` (the
+development split: never learned from, but its error lists shaped the rules), ``fresh``
+(never learned from nor read for errors, but scored twice: spent) and ``fresh2`` (never learned
+from, tuned on or read for errors).
 """
 
 from __future__ import annotations
@@ -135,8 +136,12 @@ def evaluate(gaz: Gazetteer, slots: list[Any], seen: set[str] | None = None) -> 
 #: The scored splits and how they are named in the output.
 SCORED = {
     "test": "development (held out from learning; its error lists shaped the rules)",
-    "fresh": "fresh held-out (never learned from, tuned on or read for errors)",
+    "fresh": "fresh held-out, spent (never learned from; scored twice, may not be tuned on)",
+    "fresh2": "second fresh held-out (never learned from, tuned on or read for errors)",
 }
+
+#: Held-out splits whose error lists are never printed (reading them would spend the split).
+SEALED = frozenset({"fresh", "fresh2"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "--split",
         choices=sorted(SCORED),
         action="append",
-        help="score only this split (repeatable; default: both)",
+        help="score only this split (repeatable; default: all)",
     )
     ap.add_argument("--errors", type=int, default=0, help="print this many errors")
     ap.add_argument("--inst-errors", type=int, default=0, help="print institution mismatches")
@@ -169,12 +174,25 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(gaz.keys)} keys, loaded in {t_load:.2f}s"
     )
     for split in args.split or list(SCORED):
-        _report(gaz, [s for s in slots if s.split == split], seen, SCORED[split], args)
+        _report(
+            gaz,
+            [s for s in slots if s.split == split],
+            seen,
+            SCORED[split],
+            args,
+            show_errors=split not in SEALED,
+        )
     return 0
 
 
 def _report(
-    gaz: Gazetteer, slots: list[Any], seen: set[str], title: str, args: argparse.Namespace
+    gaz: Gazetteer,
+    slots: list[Any],
+    seen: set[str],
+    title: str,
+    args: argparse.Namespace,
+    *,
+    show_errors: bool,
 ) -> None:
     t1 = time.perf_counter()
     sc = evaluate(gaz, slots, seen)
@@ -204,6 +222,10 @@ def _report(
                 f"accuracy={sum(vals) / len(vals):.4f}"
             )
     print(f"evaluated in {t_eval:.1f}s")
+    if not show_errors:
+        if args.errors or args.inst_errors:
+            print("(error lists of a held-out split are never printed)")
+        return
     for err in sc.errors[: args.errors]:
         print("ERR", err)
     for err in sc.inst_errors[: args.inst_errors]:

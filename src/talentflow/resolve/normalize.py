@@ -54,6 +54,8 @@ _NON_WORD = re.compile(r"[^0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Segment boundaries inside one affiliation part.
 _SEGMENT = re.compile(r"[,;()\[\]/|\n\t]|\s[-–—]\s")
+# "Co., Ltd" / "Co.,Ltd." (a company suffix, like "Ltd" itself): its "Co." is dropped.
+_CO_LTD = re.compile(r"\bCo\.?\s*,\s*(?=(?:Ltd|Limited)\b)", re.IGNORECASE)
 _SPECIAL = str.maketrans(
     {
         "´": "",
@@ -142,7 +144,12 @@ def split_parts(raw: str) -> list[str]:
 
 
 def segments(part: str) -> list[str]:
-    """Comma-like segments of one affiliation part, raw (not yet normalised)."""
+    """Comma-like segments of one affiliation part, raw (not yet normalised).
+
+    The "Co." of "Co., Ltd" is dropped: a lone "Co" segment would read as Colorado.
+    """
+    if "," in part and _CO_LTD.search(part) is not None:
+        part = _CO_LTD.sub("", part)
     return [s for s in _SEGMENT.split(part) if s.strip()]
 
 

@@ -36,6 +36,9 @@ REGION_CODES: dict[str, str] = _TABLES["region_codes"]
 #: State codes that are also words or country codes: a state only before a ZIP code or after
 #: another US place ("Urbana, IL"); otherwise a country code (or nothing).
 CONTEXT_CODES: frozenset[str] = frozenset(_TABLES["context_codes"])
+#: Region codes that are also country codes (or a region's code elsewhere): a region of the
+#: first listed country named before them in the part ("University of Regina, SK").
+CONTEXT_REGION_CODES: dict[str, list[str]] = _TABLES["context_region_codes"]
 #: Country codes trusted when they form a segment of their own ("..., NL").
 SEGMENT_COUNTRY_CODES: dict[str, str] = _TABLES["segment_country_codes"]
 #: Cities (and campuses) that imply a country; unambiguous ones only.

@@ -22,7 +22,7 @@ from talentflow.resolve.gazetteer import (
     Gazetteer,
 )
 from talentflow.resolve.normalize import clean, has_cjk, segments, split_parts, tokens
-from talentflow.resolve.places import CONTEXT_CODES, SEGMENT_COUNTRY_CODES
+from talentflow.resolve.places import CONTEXT_CODES, CONTEXT_REGION_CODES, SEGMENT_COUNTRY_CODES
 
 #: Longest raw affiliation looked at (longer strings are cut; real ones are far shorter).
 MAX_CHARS = 2000
@@ -30,10 +30,26 @@ MAX_CHARS = 2000
 MAX_PARTS = 12
 _AND = re.compile(r"\s+(?:and|&)\s+|\s*;\s*", re.IGNORECASE)
 _ZIP = re.compile(r"^\d{4,6}$")
+#: Codes read as their country right after a place or institution of it ("Toronto, CA").
+_OWN_CODES = frozenset(SEGMENT_COUNTRY_CODES) | {"ca"}
+#: State codes that are also words or abbreviations ("Co., Ltd", "Ms", "or"): never a
+#: state just for ending the part.
+_WORD_CODES = frozenset({"co", "me", "or", "ok", "hi", "la", "mo", "ms"})
+#: Generic top-level domains used only in the United States.
+_US_TLDS = {"edu": "US", "gov": "US", "mil": "US"}
 
+#: First or last words of a unit's name ("Department of ...", "Smart Robotics Lab"; after
+#: normalisation "Dept." is "department", "Lab" is "laboratory", "Centre" is "center"), and
+#: the small words a piece of a longer name starts with ("and Natural Resources").
+_UNIT_WORDS = frozenset(
+    {"department", "school", "faculty", "laboratory", "center", "group", "division", "unit"}
+    | {"program", "programme", "chair", "section", "and", "of", "the", "for"}
+)
 #: Prior confidence per decision path, used when the calibration table lacks the path.
 PRIOR = {
     "site": 0.95,
+    "hint>site": 0.9,
+    "city>inst": 0.75,
     "hint>hq": 0.9,
     "hint>inst": 0.8,
     "inst+hint": 0.99,
@@ -95,6 +111,8 @@ class _Part:
     method: str
     evidence: list[str]
     matched: bool  # some institution or site was named
+    #: A shared name left open for want of any hint (co-mentioned parts may decide it).
+    open_name: tuple[int, ...] | None = None
 
 
 class Resolver:
@@ -120,6 +138,7 @@ class Resolver:
         self._part_cache: dict[str, tuple[list[tuple[int, Any, Any, str]], list[str]]] = {}
         self._decided: dict[tuple[str, str | None], _Part] = {}
         self._prefixes = key_prefixes(self.gaz)
+        self._name_words: dict[int, frozenset[str]] = {}
 
     # -- matching --------------------------------------------------------------------------
     def _match(self, part: str) -> tuple[list[tuple[int, Any, Any, str]], list[str]]:
@@ -132,7 +151,6 @@ class Resolver:
             return cached
         keys = self.gaz.keys
         prefixes = self._prefixes
-        region_codes = self.gaz.region_codes
         found: list[tuple[int, Any, Any, str]] = []
         segs: list[str] = []
         seg_toks = []
@@ -157,17 +175,9 @@ class Resolver:
                     continue
             # "CA 94305", "MA", "NL": a state or country code heading its own short segment.
             if len(toks) <= 2 and (len(toks) == 1 or _ZIP.match(toks[1])):
-                code = toks[0]
-                us_context = len(toks) == 2 or any(
-                    (f[0] == PLACE and f[1] == "US")
-                    or (f[0] == ENTITY and self.gaz.entities[f[1]][1] == "US")
-                    for f in found
-                )
-                if code in region_codes and (us_context or code not in CONTEXT_CODES):
-                    found.append((PLACE, region_codes[code], 2, code))
-                    continue
-                if code in SEGMENT_COUNTRY_CODES:
-                    found.append((PLACE, SEGMENT_COUNTRY_CODES[code], 3, code))
+                hit = self._code(toks[0], len(toks) == 2, found, 0 < j == len(seg_toks) - 1)
+                if hit is not None:
+                    found.append(hit)
                     continue
             # Longest key starting at each position: walk forward while the tokens so far
             # are the start of some key (a few lookups, not one per possible length).
@@ -195,8 +205,61 @@ class Resolver:
             self._part_cache[part] = result
         return result
 
+    def _code(
+        self, code: str, zip_code: bool, found: list[tuple[int, Any, Any, str]], last: bool
+    ) -> tuple[int, Any, Any, str] | None:
+        """A two- or three-letter code heading its own segment, read in the light of the
+        places and institutions named before it in the part: a place, or ``None``.
+
+        A country's own code after one of its places or institutions is that country
+        ("Toronto, CA", "Berlin, DE"); a province or state code shared with a country is the
+        region when its country was named before ("University of Regina, SK" is Saskatchewan,
+        "Adelaide, SA" South Australia); a US state code that is also a country code or a word
+        ("IN", "PA", "GA") is a state after a ZIP code, a US place or institution, or a city of
+        another country ("Athens, GA"), else the country code; one that is no country code we
+        trust ("MD", "PA", "GA") is a state too when it ends the part after some other
+        segment ("BlueHalo, Rockville, MD").
+        """
+        ents = self.gaz.entities
+        ctx: set[str] = set()
+        foreign_city = False
+        for kind, a, b, _key in found:
+            if kind == PLACE:
+                ctx.add(a)
+                foreign_city = foreign_city or (b == 1 and a != code.upper())
+            elif kind == ENTITY:
+                ctx.add(ents[a][1])
+            elif kind == SITE:
+                ctx.add(b)
+            elif kind == AMBIGUOUS:
+                ctx.update(ents[i][1] for i in a)
+        upper = code.upper()
+        if upper in ctx and code in _OWN_CODES:
+            return (PLACE, upper, 3, code)
+        for cc in CONTEXT_REGION_CODES.get(code, ()):
+            if cc in ctx:
+                return (PLACE, cc, 2, code)
+        region_codes = self.gaz.region_codes
+        if code in region_codes:
+            shared = code in CONTEXT_CODES
+            if not shared or zip_code or "US" in ctx or foreign_city:
+                return (PLACE, region_codes[code], 2, code)
+            if last and code not in SEGMENT_COUNTRY_CODES and code not in _WORD_CODES:
+                return (PLACE, region_codes[code], 2, code)
+        if code in SEGMENT_COUNTRY_CODES:
+            return (PLACE, SEGMENT_COUNTRY_CODES[code], 3, code)
+        return None
+
     # -- deciding --------------------------------------------------------------------------
-    def _part(self, part: str, dom: DomainInfo | None, use_domain: bool) -> _Part:
+    def _part(
+        self,
+        part: str,
+        dom: DomainInfo | None,
+        use_domain: bool,
+        context: frozenset[str] = frozenset(),
+    ) -> _Part:
+        """Decide one affiliation part; ``context`` holds the countries of the other parts
+        (used only for a name shared by organisations in several countries)."""
         gaz = self.gaz
         found, _ = self._match(part)
         entity: int | None = None
@@ -231,24 +294,21 @@ class Resolver:
             elif last == "edu":
                 dom_cc, dom_method = "US", "edu"
         if candidates:
-            kind, a, b, ent_key = self._best_candidate(candidates, hint, dom_entity, dom_cc)
+            pick_hint = hint
+            if hint is None and len(candidates) > 1:
+                pick_hint = self._key_country(candidates)
+            kind, a, b, ent_key = self._best_candidate(candidates, pick_hint, dom_entity, dom_cc)
             if kind == ENTITY:
                 entity = a
             elif kind == SITE:
                 entity, site_cc = a, b
             else:
                 ambiguous = a
+        open_name: tuple[int, ...] | None = None
         if ambiguous is not None:
-            want = hint[0] if hint else dom_cc
-            pick = [i for i in ambiguous if gaz.entities[i][1] == want]
-            if pick:
-                entity = pick[0]
-            elif dom_entity is not None and dom_entity in ambiguous:
-                entity = dom_entity
-            else:
-                sup = sorted(ambiguous, key=lambda i: -gaz.support[i])
-                if gaz.support[sup[0]] >= 2 * max(1, gaz.support[sup[1]]):
-                    entity = sup[0]
+            entity = self._pick_shared(ambiguous, hint, dom_entity, dom_cc, context)
+            if hint is None and dom_cc is None:
+                open_name = ambiguous  # co-mentioned parts may still tell (resolve())
         evidence: list[str] = []
         if entity is not None:
             evidence.append(f"institution '{ent_key}' -> {gaz.entities[entity][0]}")
@@ -260,16 +320,27 @@ class Resolver:
             evidence.append(f"domain {dom.domain if dom else ''} -> {dom_cc} ({dom_method})")
         ent_cc = gaz.entities[entity][1] if entity is not None else None
         multisite = gaz.multisite
-        if site_cc:
+        country: str | None
+        if site_cc and hint is not None and hint[1] >= 3 and not _same(hint[0], site_cc):
+            # a country named in the string beats a site brand ("IBM Research Europe,
+            # Dublin, Ireland")
+            country, method = hint[0], "hint>site"
+        elif site_cc:
             country, method = site_cc, "site"
         elif entity is not None and hint is not None:
             # a place beats the headquarters of a company or of a university with campuses
-            # abroad ("NYU, Shanghai"); for others only a country name does (branch campus)
+            # abroad ("NYU, Shanghai"); a country name beats any institution (a branch
+            # campus); so do a city or a state code, unless the email domain's own country
+            # agrees with the institution (_place_beats)
             sited = gaz.entities[entity][4] or entity in multisite
-            if hint[0] == ent_cc:
+            if _same(hint[0], ent_cc or ""):
                 country, method = ent_cc, "inst+hint"
-            elif sited or hint[1] >= 3:
-                country, method = hint[0], ("hint>hq" if sited else "hint>inst")
+            elif sited:
+                country, method = hint[0], "hint>hq"
+            elif hint[1] >= 3:
+                country, method = hint[0], "hint>inst"
+            elif self._place_beats(hint, ent_cc or "", dom):
+                country, method = hint[0], "city>inst"
             else:
                 country, method = ent_cc, "inst>city"
         elif entity is not None:
@@ -293,7 +364,81 @@ class Resolver:
             and method not in ("tld", "edu", "hq-fallback")
         ):
             method += "|dom-agree" if _same(dom_cc, country) else "|dom-conflict"
-        return _Part(entity, country, method, evidence, entity is not None or bool(site_cc))
+        return _Part(
+            entity, country, method, evidence, entity is not None or bool(site_cc), open_name
+        )
+
+    def _place_beats(self, hint: tuple[str, int, str], ent_cc: str, dom: DomainInfo | None) -> bool:
+        """Whether a city or a state code contradicting an institution's country wins.
+
+        It does ("Accenture Labs, Bengaluru", "Rakuten Institute of Technology, Boston, MA":
+        on the calibration split the institution's country was right in about a fifth of
+        such cases) unless the hint is a region's name, which is often part of another name
+        or a city elsewhere ("Georgia Tech Shenzhen", "New Brunswick NJ"), or the email
+        domain's own top-level domain agrees with the institution (sjtu.edu.cn for
+        "SJTU-Paris Elite Institute, Shanghai Jiao Tong University").
+        """
+        if (
+            hint[1] == 2
+            and hint[2] not in self.gaz.region_codes
+            and hint[2] not in CONTEXT_REGION_CODES
+        ):
+            return False
+        if dom is not None and not dom.webmail:
+            last = dom.suffix.rsplit(".", 1)[-1]
+            tld_cc = self.gaz.tlds.get(last) or _US_TLDS.get(last)
+            if tld_cc is not None and _same(tld_cc, ent_cc):
+                return False
+        return True
+
+    def _pick_shared(
+        self,
+        ambiguous: tuple[int, ...],
+        hint: tuple[str, int, str] | None,
+        dom_entity: int | None,
+        dom_cc: str | None,
+        context: frozenset[str],
+    ) -> int | None:
+        """Which of the organisations sharing a name is meant (Northeastern University:
+        Boston or Shenyang): the one in the place's country, then the email domain's
+        institution or country, then one in a co-mentioned part's country; else the most
+        seen one if it was seen twice as often as the next. A place, or a domain known only
+        by its country code, that contradicts every one of them leaves the name open (the
+        place or the domain decides); a domain of another known institution does not (it is
+        often that of another affiliation in the string)."""
+        ents = self.gaz.entities
+        for want in (hint[0] if hint else None, dom_cc):
+            if want is not None:
+                pick = [i for i in ambiguous if _same(ents[i][1], want)]
+                exact = [i for i in pick if ents[i][1] == want]
+                if exact or pick:
+                    return (exact or pick)[0]
+        if dom_entity is not None and dom_entity in ambiguous:
+            return dom_entity
+        if hint is not None or (dom_cc is not None and dom_entity is None):
+            return None
+        pick = [i for i in ambiguous if ents[i][1] in context]
+        if len(pick) == 1:
+            return pick[0]
+        sup = sorted(ambiguous, key=lambda i: -self.gaz.support[i])
+        if self.gaz.support[sup[0]] >= 2 * max(1, self.gaz.support[sup[1]]):
+            return sup[0]
+        return None
+
+    def _key_country(
+        self, candidates: list[tuple[int, Any, Any, str]]
+    ) -> tuple[str, int, str] | None:
+        """A country named at the end of a matched key ("Zhejiang University, China" is a
+        learned alias): a place hint for choosing among the named institutions."""
+        names = self.gaz.country_names
+        for cand in candidates:
+            toks = cand[3].split(" ")
+            for n in (1, 2, 3):
+                if len(toks) > n:
+                    tail = " ".join(toks[-n:])
+                    if tail in names:
+                        return (names[tail], 3, tail)
+        return None
 
     def _best_candidate(
         self,
@@ -303,15 +448,20 @@ class Resolver:
         dom_cc: str | None,
     ) -> tuple[int, Any, Any, str]:
         """The institution a part names: agreeing with the domain or place hint, known from
-        labelled data, then the first mentioned."""
+        labelled data, named by a name rather than by a unit's alias, named twice, then the
+        first mentioned."""
         if len(candidates) == 1:
             return candidates[0]
         ents = self.gaz.entities
         support = self.gaz.support
         hint_cc = hint[0] if hint else None
+        named: dict[int, int] = {}
+        for kind, a, _b, _key in candidates:
+            if kind != AMBIGUOUS:
+                named[a] = named.get(a, 0) + 1
         best, best_score = candidates[0], -1
         for cand in candidates:
-            kind, a, b, _key = cand
+            kind, a, b, key = cand
             idxs = a if kind == AMBIGUOUS else (a,)
             ccs = {b} if kind == SITE else {ents[i][1] for i in idxs}
             score = 0
@@ -323,9 +473,29 @@ class Resolver:
                 score += 2
             if any(support[i] > 0 for i in idxs):
                 score += 1
+            if not self._unit_alias(key, idxs):
+                score += 2  # a name, even one no label has seen, says more than a unit
+            if kind != AMBIGUOUS and named[a] > 1:
+                score += 1  # named twice ("BNRist Center, ..., Tsinghua University")
             if score > best_score:
                 best, best_score = cand, score
         return best
+
+    def _unit_alias(self, key: str, idxs: tuple[int, ...]) -> bool:
+        """Whether ``key`` names only a unit ("department of philosophy", "smart robotics
+        lab") and shares no word with its organisation's name: an alias learned from labels
+        that says less than a name does ("Dept. of Philosophy, Utrecht University" is
+        Utrecht, "Smart Robotics Lab, Imperial College London" is Imperial)."""
+        toks = key.split()
+        if toks[0] not in _UNIT_WORDS and toks[-1] not in _UNIT_WORDS:
+            return False
+        for i in idxs:
+            words = self._name_words.get(i)
+            if words is None:
+                words = self._name_words[i] = frozenset(tokens(self.gaz.entities[i][0]))
+            if any(t in words for t in toks if t not in GENERIC):
+                return False
+        return True
 
     def resolve(self, affiliation: str | None, domain: str | None = None) -> Resolution:
         """Resolve one affiliation string (``+`` joins several) with an optional email domain.
@@ -338,6 +508,16 @@ class Resolver:
             return Resolution(evidence=["empty affiliation"], countries=[])
         parts = self._split_and(parts) if parts else [""]
         results = [self._part_cached(p, dom, i == 0) for i, p in enumerate(parts)]
+        if len(results) > 1 and any(r.open_name for r in results):
+            # "Northeastern University + Shenyang Institute of Automation": a shared name with
+            # no hint of its own is read in the light of the other parts' countries
+            for i, r in enumerate(results):
+                if r.open_name:
+                    ctx = frozenset(
+                        o.country for j, o in enumerate(results) if j != i and o.country
+                    )
+                    if ctx:
+                        results[i] = self._part(parts[i], dom, i == 0, ctx)
         primary = results[0]
         gaz = self.gaz
         res = Resolution(countries=[r.country for r in results], method=primary.method)
@@ -368,7 +548,12 @@ class Resolver:
         return hit
 
     def _split_and(self, parts: list[str]) -> list[str]:
-        """Split parts joined by " and " / ";" where both sides name an organisation."""
+        """Split parts joined by " and " / ";" where both sides name an organisation.
+
+        The words right after each joiner (up to the next comma) must name one: "Google
+        Research and Kyoto University" splits, while "Department of Statistics and
+        Bioinformatics, Ghent University" stays whole.
+        """
         out: list[str] = []
         for part in parts:
             if ";" not in part and "&" not in part and " and " not in part.lower():
@@ -381,6 +566,7 @@ class Resolver:
                 and tokens(pieces[0])[0] not in GENERIC
                 and not any(" and " in f[3] for f in self._match(part)[0] if f[0] != PLACE)
                 and all(self._names_org(p) for p in pieces)
+                and all(self._names_org((segments(p) or [p])[0]) for p in pieces[1:])
             ):
                 out.extend(pieces)
             else:

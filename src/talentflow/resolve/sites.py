@@ -4,7 +4,7 @@ The upstream labels place a company's author slot in the site's country when the
 one ("Microsoft Research Asia" -> China). A raw segment seen at least ``min_n`` times with a
 multinational's label and almost always (``share``) with one country other than its
 headquarters is a candidate site. Only the ``train`` and ``calibration`` splits are read: the
-held-out venue-years (``test``, ``fresh``) never inform the site table.
+held-out venue-years (``test``, ``fresh``, ``fresh2``) never inform the site table.
 
 Run::
 
