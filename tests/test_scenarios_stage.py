@@ -78,12 +78,12 @@ def test_last_year_moves_are_left_out_only_at_the_end_of_the_data(frames):
     cut = full.cut(T - 1)
     assert cut.data_end == T
     in_cut = fit_model(cut)
-    rows = full.rows
+    rows = full.rows.to_pandas()
     dated_before_T = int(rows.loc[rows["year"] < T - 1, "moved"].sum())
     assert at_end.hazard.n_events == dated_before_T
     assert at_end.hazard.n_events < int(rows.loc[rows["year"] < T, "moved"].sum())
     # in the cut every move up to its last year T - 1 is used
-    assert in_cut.hazard.n_events == int(cut.rows["moved"].sum())
+    assert in_cut.hazard.n_events == int(cut.rows.to_pandas()["moved"].sum())
     assert any("left out of the fit" in n for n in at_end.notes)
     assert not any("left out of the fit" in n for n in in_cut.notes)
 
