@@ -294,6 +294,8 @@ class MoveModel:
         out = []
         cells = self._hazard_cells
         cd = self._choice_data
+        if cells is None or cd is None:
+            raise ValueError("this model keeps no fitting cells (fit it with fit_model)")
         for term in self.policy_terms:
             rr = np.ones(draws)
             if term.kind in ("outflow", "return") and term.name in self.hazard.names:
