@@ -11,16 +11,13 @@ choice_cells`), which gives the same sandwich as summing scores per person.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from talentflow.scenarios.choice import fit_conditional_logit, nearest_psd
-
-if TYPE_CHECKING:
-    from talentflow.scenarios.model import FitOptions, PolicyTerm
+from talentflow.scenarios.options import FitOptions, PolicyTerm
 
 CELL_KEYS = ["C", "O", "J", "year", "ties"]
 
