@@ -77,6 +77,8 @@ def fit_conditional_logit(
     """
     n, J = avail.shape
     k = X.shape[1]
+    if clusters is not None and weights is not None:
+        raise ValueError("clusters assume one observation per row: with weights use cluster_pairs")
     if not avail[np.arange(n), chosen].all():
         raise ValueError("a chosen alternative is not available")
     X = sp.csr_matrix(X)

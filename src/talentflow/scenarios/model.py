@@ -12,6 +12,9 @@ Three parts, fitted on the observed person-years up to the forecast origin ``T``
    (return) and a tie to any other country of earlier affiliation.
 3. **Domestic sector switches** (binomial logits): academia -> industry and back, for stayers.
 
+Every part is fitted on counts per covariate cell that the engine computes
+(:mod:`talentflow.scenarios.cells`); the driver never holds one row per person-year.
+
 Parameter uncertainty: each part has an asymptotic normal (estimate, inverse Hessian); draws from
 it are carried into projections (:mod:`talentflow.scenarios.project`).
 
