@@ -47,7 +47,8 @@ def main() -> int:
     t3 = time.perf_counter()
     total = t3 - t1
     print(f"source: {source}")
-    print(f"person-years {len(panel.rows):,}, moves {len(panel.moves):,}, groups {model.n_groups}")
+    person_years, moves = int(panel.stock()["n"].sum()), int(panel.flows()["n"].sum())
+    print(f"person-years {person_years:,}, moves {moves:,}, groups {model.n_groups}")
     print(
         f"load {t1 - t0:.1f}s | fit {t2 - t1:.1f}s | baseline+scenario {args.years} years x "
         f"{args.draws} draws {t3 - t2:.1f}s | fit+projection {total:.1f}s "

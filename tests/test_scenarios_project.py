@@ -31,7 +31,7 @@ def model(frames):
 def test_panel_marks_risk_set_and_outcomes(frames):
     py, ev = frames
     panel = panel_from_frames(py, ev)
-    r = panel.rows
+    r = panel.rows.to_pandas()
     # every move dated y is the outcome of the person-year y-1
     assert int(r["moved"].sum()) == len(
         ev.merge(py.assign(year=py["year"] + 1)[["person_id", "year"]], on=["person_id", "year"])

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from talentflow.context import StageContext
+from talentflow.engines import connect
 from talentflow.pipeline import STAGES
-from talentflow.scenarios import fit_model, load_panel, stage
+from talentflow.scenarios import backtest, fit_model, load_panel, stage
 from talentflow.scenarios.frames import panel_from_frames, partial_final_years
 from talentflow.scenarios.synthetic import synthetic_careers
 
@@ -78,12 +79,12 @@ def test_last_year_moves_are_left_out_only_at_the_end_of_the_data(frames):
     cut = full.cut(T - 1)
     assert cut.data_end == T
     in_cut = fit_model(cut)
-    rows = full.rows
+    rows = full.rows.to_pandas()
     dated_before_T = int(rows.loc[rows["year"] < T - 1, "moved"].sum())
     assert at_end.hazard.n_events == dated_before_T
     assert at_end.hazard.n_events < int(rows.loc[rows["year"] < T, "moved"].sum())
     # in the cut every move up to its last year T - 1 is used
-    assert in_cut.hazard.n_events == int(cut.rows["moved"].sum())
+    assert in_cut.hazard.n_events == int(cut.rows.to_pandas()["moved"].sum())
     assert any("left out of the fit" in n for n in at_end.notes)
     assert not any("left out of the fit" in n for n in in_cut.notes)
 
@@ -97,3 +98,30 @@ def test_load_panel_keeps_partial_years_when_asked(con, frames):
     assert load_panel(con).last_year == last - 1
     assert load_panel(con, drop_partial_years=False).last_year == last
     assert load_panel(con, max_year=last).last_year == last
+
+
+def test_stage_fits_the_same_model_on_every_engine(con, frames):
+    """The stage on ``con`` (DuckDB or Spark) gives the parameters and baseline of a fit on an
+    in-memory DuckDB store: the engines count the same cells."""
+    py, ev = frames
+    _store(con, py, ev)
+    stage.run(StageContext(con=con, previous=None, data_dir=None, params={"draws": 30}))
+    ref = connect()
+    _store(ref, py, ev)
+    stage.run(StageContext(con=ref, previous=None, data_dir=None, params={"draws": 30}))
+    for name, keys in (
+        ("scenario_parameters", ["part", "parameter"]),
+        ("scenario_baseline", ["country", "year", "measure"]),
+    ):
+        got = con.table(name).to_pandas().sort_values(keys).reset_index(drop=True)
+        want = ref.table(name).to_pandas().sort_values(keys).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-6)
+
+
+def test_backtest_on_the_engine_equals_the_backtest_on_frames(con, frames):
+    py, ev = frames
+    _store(con, py, ev)
+    on_engine = backtest(con, horizon=2, top=4, n_origins=1, draws=20)
+    on_frames = backtest(panel_from_frames(py, ev), horizon=2, top=4, n_origins=1, draws=20)
+    assert on_engine.origins == on_frames.origins and on_engine.countries == on_frames.countries
+    pd.testing.assert_frame_equal(on_engine.forecasts, on_frames.forecasts, rtol=1e-6)

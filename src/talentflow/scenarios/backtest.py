@@ -59,11 +59,12 @@ class BacktestResult:
 
 
 def observed_net_flows(panel: Panel) -> pd.DataFrame:
-    """Observed ``country, year, inflow, outflow, net_flow`` from the panel's moves."""
-    mv = panel.moves
-    inflow = mv.groupby(["to_country", "year"]).size().rename("inflow")
+    """Observed ``country, year, inflow, outflow, net_flow`` from the panel's moves (counted
+    per country-year in the engine)."""
+    mv = panel.flows()
+    inflow = mv.groupby(["to_country", "year"])["n"].sum().rename("inflow")
     inflow.index = inflow.index.set_names(["country", "year"])
-    outflow = mv.groupby(["from_country", "year"]).size().rename("outflow")
+    outflow = mv.groupby(["from_country", "year"])["n"].sum().rename("outflow")
     outflow.index = outflow.index.set_names(["country", "year"])
     out = pd.concat([inflow, outflow], axis=1).fillna(0).reset_index()
     out["net_flow"] = out["inflow"] - out["outflow"]
@@ -72,8 +73,7 @@ def observed_net_flows(panel: Panel) -> pd.DataFrame:
 
 def observed_stock(panel: Panel) -> pd.DataFrame:
     """Person-years with a known country per ``country, year`` (the rate's denominator)."""
-    r = panel.rows
-    return r.groupby(["country", "year"]).size().rename("stock").reset_index()
+    return panel.stock().rename(columns={"n": "stock"})[["country", "year", "stock"]]
 
 
 def incomplete_years(con: Any) -> list[int]:
@@ -86,10 +86,12 @@ def incomplete_years(con: Any) -> list[int]:
 
 
 def top_countries(panel: Panel, n: int, last_year: int) -> list[str]:
-    """The ``n`` countries with most person-years in the five years up to ``last_year``."""
-    r = panel.rows
-    recent = r[(r["year"] > last_year - 5) & (r["year"] <= last_year)]
-    return [str(c) for c in recent["country"].value_counts().index[:n]]
+    """The ``n`` countries with most person-years in the five years up to ``last_year`` (ties
+    broken by country code)."""
+    st = panel.stock()
+    recent = st[(st["year"] > last_year - 5) & (st["year"] <= last_year)]
+    counts = recent.groupby("country")["n"].sum().sort_index()
+    return [str(c) for c in counts.sort_values(ascending=False, kind="stable").index[:n]]
 
 
 def backtest(

@@ -1,28 +1,35 @@
-"""Read the careers tables into the person-year panel the move model is fitted on.
+"""The observed careers as the move model sees them: a handle on the careers tables.
 
-The reading and joining happen in the engine (Ibis); what comes back is one row per
-person-year (a few columns) and one row per international move, which the model then
-aggregates with vectorised pandas/NumPy. Nothing here loops over rows in Python.
+A :class:`Panel` holds Ibis expressions over ``person_years`` and ``events`` (and LLM tags when
+present) on the store's engine; the model asks it for counts per covariate cell
+(:mod:`talentflow.scenarios.cells`), so only aggregates ever reach the driver, on DuckDB as
+on Spark. Cutting the panel at an earlier year (the backtest) filters the inputs and derives
+everything again in the engine.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ibis
-import numpy as np
 import pandas as pd
 
-#: careers sector -> model sector.
-SECTOR_MAP = {"education": "academia", "company": "industry"}
-#: careers career_stage -> model stage (anything else, or NULL, is "other").
-STAGE_MAP = {
-    "student": "student",
-    "postdoc": "postdoc",
-    "faculty": "faculty",
-    "industry": "industry",
-}
+from talentflow.scenarios import cells
+from talentflow.scenarios.cells import SECTOR_MAP, STAGE_MAP
+
+__all__ = [
+    "MOVE_KINDS",
+    "PARTIAL_YEAR_SHARE",
+    "SECTOR_MAP",
+    "STAGE_MAP",
+    "MissingInputs",
+    "Panel",
+    "load_panel",
+    "panel_from_frames",
+    "partial_final_years",
+]
+
 #: Event kinds that count as international moves (visits, ``temporary``, do not).
 MOVE_KINDS = ("migration", "return")
 
@@ -33,47 +40,79 @@ class MissingInputs(RuntimeError):
 
 @dataclass
 class Panel:
-    """The observed careers, ready for the model.
+    """The observed careers, ready for the model (expressions on the store's engine).
 
     Attributes
     ----------
-    rows
-        One row per person-year with a known country: ``person_id, year, country, sector,
-        stage, llm, first_year, first_country, has_next, moved, to_country, kind``.
-        ``first_country`` is the first observed country (an observed career fact, not a
-        nationality). ``has_next``: the person has a row the next year (at risk of a move).
-        ``moved``: an international move (migration or return) is dated the next year.
+    person_years
+        Person-years with a country up to ``last_year`` (:func:`cells.person_year_input`).
     moves
-        One row per move: ``person_id, year, from_country, to_country, kind``.
+        International moves up to ``last_year``, one per person and year
+        (:func:`cells.move_input`).
     last_year
         The last year of the panel (the forecast origin ``T``).
+    first_year
+        The first year with a person-year.
+    dropped_years
+        Final years left out as only partly covered (see :func:`partial_final_years`).
+    data_end
+        The last year of the underlying data (later than ``last_year`` after a cut): moves
+        dated ``last_year`` were then detected with later papers to confirm them.
     """
 
-    rows: pd.DataFrame
-    moves: pd.DataFrame
+    person_years: ibis.Table
+    moves: ibis.Table
     last_year: int
-    #: the inputs as read (contract columns), for re-cutting at an earlier year
-    raw_rows: pd.DataFrame | None = None
-    raw_moves: pd.DataFrame | None = None
-    #: final years left out as only partly covered (see :func:`partial_final_years`)
+    first_year: int
     dropped_years: tuple[int, ...] = ()
-    #: the last year of the underlying data (later than ``last_year`` after a cut): moves
-    #: dated ``last_year`` were then detected with later papers to confirm them
     data_end: int | None = None
+    #: person-years per raw country-year and moves per (from, to, year), read once
+    _stock: pd.DataFrame | None = field(default=None, repr=False)
+    _flows: pd.DataFrame | None = field(default=None, repr=False)
+    _rows: ibis.Table | None = field(default=None, repr=False)
 
     @property
-    def first_year(self) -> int:
-        """The first year with a person-year."""
-        return int(self.rows["year"].min())
+    def rows(self) -> ibis.Table:
+        """One row per person-year with the derived columns (:func:`cells.derived_rows`),
+        cached in the engine (a temporary table, or a cached Spark frame) since every fit
+        counts several sets of cells on it; never brought to the driver."""
+        if self._rows is None:
+            self._rows = cells.derived_rows(self.person_years, self.moves).cache()
+        return self._rows
+
+    def stock(self) -> pd.DataFrame:
+        """Person-years per raw ``country, year`` (``n``)."""
+        if self._stock is None:
+            self._stock = cells.stock(self.person_years)
+        return self._stock
+
+    def flows(self) -> pd.DataFrame:
+        """Moves per raw ``from_country, to_country, year`` (``n``)."""
+        if self._flows is None:
+            self._flows = cells.move_flows(self.moves)
+        return self._flows
 
     def cut(self, last_year: int) -> Panel:
         """The panel as it would have been seen in ``last_year`` (later years dropped and the
-        risk set and outcomes recomputed)."""
-        if self.raw_rows is None or self.raw_moves is None:
-            raise ValueError("this panel keeps no raw inputs to cut")
-        rows = self.raw_rows[self.raw_rows["year"] <= last_year]
-        moves = self.raw_moves[self.raw_moves["year"] <= last_year]
-        return panel_from_frames(rows, moves, last_year=last_year, data_end=self.data_end)
+        risk set and outcomes derived again)."""
+        py = self.person_years.filter(self.person_years.year <= last_year)
+        mv = self.moves.filter(self.moves.year <= last_year)
+        stock = self.stock()
+        stock = stock[stock["year"] <= last_year].reset_index(drop=True)
+        if stock.empty:
+            raise MissingInputs(f"no person-years with a country up to {last_year}")
+        flows = self.flows()
+        return replace(
+            self,
+            person_years=py,
+            moves=mv,
+            last_year=int(min(last_year, stock["year"].max())),
+            first_year=int(stock["year"].min()),
+            dropped_years=(),
+            _rows=None,
+            _stock=stock,
+            _flows=flows[flows["year"] <= last_year].reset_index(drop=True),
+        )
 
 
 def _has(con: Any, name: str) -> bool:
@@ -125,12 +164,12 @@ def partial_final_years(counts: pd.Series, share: float = PARTIAL_YEAR_SHARE) ->
 
 
 def load_panel(con: Any, *, max_year: int | None = None, drop_partial_years: bool = True) -> Panel:
-    """Read ``person_years`` and ``events`` (and LLM tags when present) into a :class:`Panel`.
+    """A :class:`Panel` on ``person_years`` and ``events`` (and LLM tags when present).
 
     Parameters
     ----------
     con
-        An Ibis backend holding the careers tables (see ``docs/tables.md``).
+        An Ibis backend holding the careers tables (see ``docs/tables.md``), DuckDB or Spark.
     max_year
         Keep only years up to this one (the backtest's fitting window). Note the careers
         tables themselves were built on the whole corpus (see ``docs/scenarios.md``).
@@ -144,32 +183,34 @@ def load_panel(con: Any, *, max_year: int | None = None, drop_partial_years: boo
                 f"the store has no `{name}` table: build the careers stage first "
                 "(`talentflow build`)"
             )
-    py = con.table("person_years")
-    py = py.filter(py.country.notnull())
+    ev = con.table("events")
+    ev = ev.filter((ev.level == "country") & ev.kind.isin(MOVE_KINDS))
+    # Cached in the engine: every cut and fit starts from these (the LLM tags join the large
+    # authorship tables once).
+    py = cells.person_year_input(con.table("person_years"), _llm_person_years(con)).cache()
+    return _panel(py, cells.move_input(ev).cache(), max_year, drop_partial_years)
+
+
+def _panel(py: ibis.Table, mv: ibis.Table, max_year: int | None, drop_partial: bool) -> Panel:
+    stock = cells.stock(py)
+    if stock.empty:
+        raise MissingInputs("no person-years with a country: nothing to fit")
+    per_year = stock.groupby("year")["n"].sum()
+    data_end = int(per_year.index.max())
     dropped: list[int] = []
-    per_year = py.group_by("year").agg(n=py.count()).to_pandas().set_index("year")["n"]
-    data_end = int(per_year.index.max()) if len(per_year) else None
-    if max_year is None and drop_partial_years:
+    if max_year is None and drop_partial:
         dropped = partial_final_years(per_year)
         if dropped:
             max_year = min(dropped) - 1
-    if max_year is not None:
-        py = py.filter(py.year <= max_year)
-    py = py.select("person_id", "year", "country", "sector", "career_stage")
-    llm = _llm_person_years(con)
-    if llm is not None:
-        py = py.left_join(llm, ["person_id", "year"]).select(
-            "person_id", "year", "country", "sector", "career_stage", "llm"
-        )
-    ev = con.table("events")
-    ev = ev.filter((ev.level == "country") & ev.kind.isin(MOVE_KINDS))
-    if max_year is not None:
-        ev = ev.filter(ev.year <= max_year)
-    ev = ev.select("person_id", "year", "from_country", "to_country", "kind")
-
-    rows = py.to_pandas()
-    moves = ev.to_pandas()
-    panel = panel_from_frames(rows, moves, last_year=max_year, data_end=data_end)
+    full = Panel(
+        person_years=py,
+        moves=mv,
+        last_year=data_end,
+        first_year=int(per_year.index.min()),
+        data_end=data_end,
+        _stock=stock,
+    )
+    panel = full if max_year is None else full.cut(max_year)
     panel.dropped_years = tuple(sorted(dropped))
     return panel
 
@@ -180,53 +221,23 @@ def panel_from_frames(
     *,
     last_year: int | None = None,
     data_end: int | None = None,
+    con: Any | None = None,
 ) -> Panel:
-    """Build a :class:`Panel` from plain person-year and event frames (contract columns).
+    """A :class:`Panel` on plain person-year and event frames (contract columns: ``person_id,
+    year, country, sector, career_stage`` and optionally ``llm``; ``person_id, year,
+    from_country, to_country``), loaded into ``con`` (default: a new in-memory DuckDB).
 
-    ``data_end``: the last year of the data the careers tables were built from (default: the
-    last year of ``rows``); see :attr:`Panel.data_end`.
+    ``data_end``: the last year of the data the frames come from (default: the last year of
+    ``rows``); see :attr:`Panel.data_end`.
     """
-    raw_rows, raw_moves = rows, moves
-    rows = rows.copy()
-    if rows.empty:
-        raise MissingInputs("no person-years with a country: nothing to fit")
-    if "llm" not in rows.columns:
-        rows["llm"] = False
-    rows["llm"] = rows["llm"].astype("boolean").fillna(False).astype(bool)
-    rows["country"] = rows["country"].astype(str)
-    rows["sector"] = rows["sector"].map(SECTOR_MAP).fillna("other").astype(str)
-    rows["stage"] = rows["career_stage"].map(STAGE_MAP).fillna("other").astype(str)
-    rows["year"] = rows["year"].astype(np.int64)
-    rows = rows.drop(columns=["career_stage"])
-    # One row per person-year (the careers contract promises it; be safe).
-    rows = rows.sort_values(["person_id", "year", "country"]).drop_duplicates(
-        ["person_id", "year"], keep="first"
-    )
-    first = rows.groupby("person_id", sort=False).agg(
-        first_year=("year", "min"), first_country=("country", "first")
-    )
-    rows = rows.join(first, on="person_id")
-    nxt = rows[["person_id", "year"]].assign(year=lambda d: d["year"] - 1, has_next=True)
-    rows = rows.merge(nxt, on=["person_id", "year"], how="left")
-    rows["has_next"] = rows["has_next"].astype("boolean").fillna(False).astype(bool)
-
-    moves = moves.copy()
-    moves = moves[moves["to_country"].notna()]
-    moves["year"] = moves["year"].astype(np.int64)
-    moves = moves.sort_values(["person_id", "year", "to_country"]).drop_duplicates(
-        ["person_id", "year"], keep="first"
-    )
-    # A move dated year y is the outcome of the person-year y - 1.
-    m = moves[["person_id", "year", "to_country", "kind"]].assign(year=lambda d: d["year"] - 1)
-    rows = rows.merge(m, on=["person_id", "year"], how="left")
-    rows["moved"] = rows["to_country"].notna() & rows["has_next"]
-    rows = rows.reset_index(drop=True)
-    T = int(rows["year"].max()) if last_year is None else int(min(last_year, rows["year"].max()))
-    return Panel(
-        rows=rows,
-        moves=moves.reset_index(drop=True),
-        last_year=T,
-        raw_rows=raw_rows,
-        raw_moves=raw_moves,
-        data_end=int(rows["year"].max()) if data_end is None else int(data_end),
-    )
+    con = ibis.duckdb.connect() if con is None else con
+    cols = ["person_id", "year", "country", "sector", "career_stage"]
+    cols += ["llm"] if "llm" in rows.columns else []
+    py_t = con.create_table("_scenario_person_years", rows[cols], overwrite=True)
+    ev = moves[["person_id", "year", "from_country", "to_country"]].assign(kind="migration")
+    ev_t = con.create_table("_scenario_events", ev, overwrite=True)
+    py = cells.person_year_input(py_t, None)
+    panel = _panel(py, cells.move_input(ev_t), last_year, drop_partial=False)
+    if data_end is not None:
+        panel.data_end = int(data_end)
+    return panel

@@ -12,6 +12,9 @@ Three parts, fitted on the observed person-years up to the forecast origin ``T``
    (return) and a tie to any other country of earlier affiliation.
 3. **Domestic sector switches** (binomial logits): academia -> industry and back, for stayers.
 
+Every part is fitted on counts per covariate cell that the engine computes
+(:mod:`talentflow.scenarios.cells`); the driver never holds one row per person-year.
+
 Parameter uncertainty: each part has an asymptotic normal (estimate, inverse Hessian); draws from
 it are carried into projections (:mod:`talentflow.scenarios.project`).
 
@@ -26,72 +29,30 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import statsmodels.api as sm
 from scipy.special import expit
 
-from talentflow.scenarios.choice import fit_conditional_logit
+from talentflow.scenarios import cells as engine_cells
+from talentflow.scenarios.choice import nearest_psd
+from talentflow.scenarios.destination import ChoicePart, fit_choice, tie_share
 from talentflow.scenarios.frames import Panel
 from talentflow.scenarios.levers import SECTORS, STAGES
+from talentflow.scenarios.options import POLICY_KINDS, FitOptions, PolicyTerm
+
+__all__ = [
+    "OTHER",
+    "POLICY_KINDS",
+    "ChoicePart",
+    "FitOptions",
+    "GLMPart",
+    "MoveModel",
+    "PolicyTerm",
+    "fit_model",
+]
 
 OTHER = "OTHER"
-#: Career-age bins (years since first observed): 0-1, 2-4, 5-9, 10+.
-AGE_EDGES = (2, 5, 10)
+#: Career-age bins (years since first observed, ``cells.AGE_EDGES``): 0-1, 2-4, 5-9, 10+.
 AGE_LABELS = ("0-1", "2-4", "5-9", "10+")
-POLICY_KINDS = ("outflow", "inflow", "return")
-
-
-@dataclass(frozen=True)
-class FitOptions:
-    """Options of the model (recorded with every result).
-
-    Attributes
-    ----------
-    n_countries
-        Named country groups (the most active countries over the last five years); the rest
-        form ``OTHER``.
-    period_width, n_periods
-        Periods are bins of ``period_width`` outcome years ending at ``T``; the earliest bin
-        takes everything before. Projections use the last period's effects.
-    window
-        Years before ``T`` used for continuation (exit) rates and entrants.
-    min_events
-        A dummy level of the hazard with fewer events (or non-events) merges into its
-        reference, to avoid separation.
-    dev_sd
-        Prior standard deviation of the destination x period deviations (ridge penalty).
-    """
-
-    n_countries: int = 15
-    period_width: int = 3
-    n_periods: int = 4
-    window: int = 3
-    min_events: int = 3
-    dev_sd: float = 0.5
-
-
-@dataclass(frozen=True)
-class PolicyTerm:
-    """A known intervention to estimate: a dummy on from ``from_year``.
-
-    ``outflow``: hazard of leaving ``country``. ``inflow``: choice of ``country`` as destination
-    (optionally only for movers from ``origins``). ``return``: a return move to ``country`` by
-    researchers first observed there (hazard of abroad researchers from there, and their choice
-    of it).
-    """
-
-    kind: str
-    country: str
-    from_year: int
-    origins: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.kind not in POLICY_KINDS:
-            raise ValueError(f"policy term kind must be one of {POLICY_KINDS}")
-
-    @property
-    def name(self) -> str:
-        return f"policy:{self.kind}:{self.country}:{self.from_year}"
 
 
 @dataclass
@@ -108,7 +69,7 @@ class GLMPart:
 
     def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` draws of the coefficients plus a trailing zero column (for references)."""
-        d = rng.multivariate_normal(self.params, _psd(self.cov), size=n, method="cholesky")
+        d = rng.multivariate_normal(self.params, nearest_psd(self.cov), size=n, method="cholesky")
         return np.hstack([d, np.zeros((n, 1))])
 
     def point(self) -> np.ndarray:
@@ -122,38 +83,23 @@ class GLMPart:
         )
 
 
-def _psd(cov: np.ndarray) -> np.ndarray:
-    """Symmetrise and lift tiny negative eigenvalues so Cholesky works."""
-    c = (cov + cov.T) / 2
-    w, v = np.linalg.eigh(c)
-    w = np.clip(w, 1e-12, None)
-    return (v * w) @ v.T
-
-
-def _age_bin(age: np.ndarray) -> np.ndarray:
-    return np.searchsorted(np.asarray(AGE_EDGES), age, side="right")
-
-
 def _period(outcome_year: np.ndarray, T: int, opts: FitOptions) -> np.ndarray:
     back = (T - outcome_year) // opts.period_width
     return np.clip(opts.n_periods - 1 - back, 0, opts.n_periods - 1)
 
 
 def choose_groups(panel: Panel, n: int, include: tuple[str, ...] = ()) -> list[str]:
-    """The ``n`` countries with most person-years over the last five years, plus ``include``."""
-    r = panel.rows
-    recent = r[r["year"] > panel.last_year - 5]
-    counts = recent["country"].value_counts()
-    top = [str(c) for c in counts.index[:n]]
+    """The ``n`` countries with most person-years over the last five years, plus ``include``
+    (ties broken by country code)."""
+    st = panel.stock()
+    recent = st[st["year"] > panel.last_year - 5]
+    counts = recent.groupby("country")["n"].sum().sort_index()
+    top = [str(c) for c in counts.sort_values(ascending=False, kind="stable").index[:n]]
+    seen = set(st["country"])
     for c in include:
-        if c not in top and c in set(r["country"]):
+        if c not in top and c in seen:
             top.append(c)
     return [*top, OTHER]
-
-
-def _codes(values: pd.Series, levels: list[str] | tuple[str, ...], other: int) -> np.ndarray:
-    lookup = {v: i for i, v in enumerate(levels)}
-    return values.map(lookup).fillna(other).to_numpy(dtype=np.int64)
 
 
 def _fit_binomial(
@@ -241,35 +187,6 @@ def _independent_columns(X: np.ndarray) -> list[int]:
 
 
 @dataclass
-class ChoicePart:
-    """The fitted destination choice."""
-
-    names: list[str]
-    params: np.ndarray
-    cov: np.ndarray
-    n_moves: int
-    #: column index of each destination's constant (``k`` for the reference), and of
-    #: destination x period deviations, shape (J, n_periods).
-    asc: np.ndarray
-    dev: np.ndarray
-    tie_origin: int
-    tie_prior: int
-
-    def draw(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        d = rng.multivariate_normal(self.params, _psd(self.cov), size=n, method="cholesky")
-        return np.hstack([d, np.zeros((n, 1))])
-
-    def point(self) -> np.ndarray:
-        return np.hstack([self.params, [0.0]])[None, :]
-
-    def table(self) -> pd.DataFrame:
-        se = np.sqrt(np.clip(np.diag(self.cov), 0, None))
-        return pd.DataFrame(
-            {"part": "choice", "parameter": self.names, "estimate": self.params, "se": se}
-        )
-
-
-@dataclass
 class MoveModel:
     """A fitted model plus the state at ``T`` that projections start from.
 
@@ -336,6 +253,8 @@ class MoveModel:
         out = []
         cells = self._hazard_cells
         cd = self._choice_data
+        if cells is None or cd is None:
+            raise ValueError("this model keeps no fitting cells (fit it with fit_model)")
         for term in self.policy_terms:
             rr = np.ones(draws)
             if term.kind in ("outflow", "return") and term.name in self.hazard.names:
@@ -362,7 +281,10 @@ class MoveModel:
                     v = np.where(avail[rows][:, :, None], v, -np.inf)
                     v0 = v - col[rows][:, :, None] * ch[:, j][None, None, :]
 
-                    def share(u: np.ndarray, rows_col: np.ndarray = col[rows]) -> np.ndarray:
+                    # each row is a cell of moves: weight it by its count
+                    wcol = col[rows] * cd["weights"][rows][:, None]
+
+                    def share(u: np.ndarray, rows_col: np.ndarray = wcol) -> np.ndarray:
                         u = u - u.max(axis=1, keepdims=True)
                         e = np.exp(u)
                         q = e / e.sum(axis=1, keepdims=True)
@@ -386,16 +308,16 @@ class MoveModel:
 
 def _observed_history(panel: Panel, groups: list[str]) -> pd.DataFrame:
     """Observed stock (person-years) and move flows by country group and year."""
-    r = panel.rows
     gi = {g: g for g in groups}
-    grp = r["country"].map(gi).fillna(OTHER)
-    stock = r.assign(country=grp).groupby(["country", "year"]).size().rename("stock")
-    mv = panel.moves
+    st = panel.stock()
+    stock = st.assign(country=st["country"].map(gi).fillna(OTHER))
+    stock = stock.groupby(["country", "year"])["n"].sum().rename("stock")
+    mv = panel.flows()
     mv = mv[mv["year"] <= panel.last_year]
     fr = mv["from_country"].map(gi).fillna(OTHER)
     to = mv["to_country"].map(gi).fillna(OTHER)
-    inflow = mv.assign(country=to).groupby(["country", "year"]).size().rename("inflow")
-    outflow = mv.assign(country=fr).groupby(["country", "year"]).size().rename("outflow")
+    inflow = mv.assign(country=to).groupby(["country", "year"])["n"].sum().rename("inflow")
+    outflow = mv.assign(country=fr).groupby(["country", "year"])["n"].sum().rename("outflow")
     h = pd.concat([stock, inflow, outflow], axis=1).fillna(0).reset_index()
     h["net_flow"] = h["inflow"] - h["outflow"]
     return h
@@ -428,18 +350,13 @@ def fit_model(
     extra = tuple(dict.fromkeys([*include_countries, *(t.country for t in terms)]))
     groups = choose_groups(panel, opts.n_countries, extra)
     C = len(groups)
-    oth = C - 1
-    r = panel.rows
-    c_idx = _codes(r["country"], groups, oth)
-    o_idx = _codes(r["first_country"], groups, oth)
-    s_idx = _codes(r["sector"], SECTORS, len(SECTORS) - 1)
-    g_idx = _codes(r["stage"], STAGES, len(STAGES) - 1)
-    l_idx = r["llm"].to_numpy().astype(np.int64)
-    a_idx = _age_bin((r["year"] - r["first_year"]).to_numpy())
-    year = r["year"].to_numpy()
-    abroad = (r["country"].to_numpy() != r["first_country"].to_numpy()).astype(np.int64)
+    rows = panel.rows
+    # Person-years per covariate cell, counted in the engine (countries coded to groups).
+    cells = engine_cells.person_year_cells(rows, groups)
+    n = cells["n"].to_numpy()
+    year = cells["year"].to_numpy()
     p_idx = _period(year + 1, T, opts)
-    risk = r["has_next"].to_numpy() & (year < T)
+    risk = cells["has_next"].to_numpy() & (year < T)
     # Moves dated in the very last year of the data are undercounted (no later papers to tell
     # a move from a visit or a stale address): leave that outcome year out of the move fits
     # unless the data go on after T (a backtest cut, a partly covered final year).
@@ -447,39 +364,13 @@ def fit_model(
     fit_risk = risk & (year < fit_end)
 
     # --- 1. hazard on grouped person-years -------------------------------------------------
-    hz = pd.DataFrame(
-        {
-            "C": c_idx,
-            "abroad": abroad,
-            "S": s_idx,
-            "G": g_idx,
-            "L": l_idx,
-            "A": a_idx,
-            "P": p_idx,
-            "moved": r["moved"].to_numpy().astype(np.int64),
-        }
-    )
-    tnames = []
-    for t in terms:
-        if t.kind == "outflow":
-            hz[t.name] = (
-                (r["country"] == t.country).to_numpy() & (year + 1 >= t.from_year)
-            ).astype(np.int64)
-            tnames.append(t.name)
-        elif t.kind == "return":
-            from_there = (r["first_country"] == t.country).to_numpy() & abroad.astype(bool)
-            # The baseline hazard of those abroad from the country, before the policy: without
-            # it the common ``abroad`` effect stands in for it and the term is biased.
-            base = f"origin_abroad[{t.country}]"
-            if base not in hz:
-                hz[base] = from_there.astype(np.int64)
-                tnames.append(base)
-            hz[t.name] = (from_there & (year + 1 >= t.from_year)).astype(np.int64)
-            tnames.append(t.name)
+    hz, tnames = _hazard_frame(cells, p_idx, groups, terms)
     hz = hz[fit_risk]
     keys = ["C", "abroad", "S", "G", "L", "A", "P", *tnames]
-    cells = hz.groupby(keys, as_index=False).agg(events=("moved", "sum"), trials=("moved", "size"))
-    counts = np.bincount(c_idx[fit_risk], minlength=C)
+    hazard_cells = hz.groupby(keys, as_index=False).agg(
+        events=("events", "sum"), trials=("trials", "sum")
+    )
+    counts = np.bincount(cells["C"].to_numpy()[fit_risk], weights=n[fit_risk], minlength=C)
     hazard_axes = {
         "C": (C, int(np.argmax(counts))),
         "S": (len(SECTORS), 0),
@@ -488,39 +379,16 @@ def fit_model(
         "A": (len(AGE_LABELS), 0),
         "P": (opts.n_periods, opts.n_periods - 1),
     }
-    cells["abroad_"] = cells["abroad"]
-    hazard = _fit_binomial(cells, hazard_axes, ["abroad_", *tnames], opts.min_events)
-    hazard.names = [n.replace("abroad_", "abroad") for n in hazard.names]
-    if "abroad" not in hazard.names:
-        hazard.axes["abroad"] = np.array([len(hazard.params), len(hazard.params)])
-    else:
-        hazard.axes["abroad"] = np.array([len(hazard.params), hazard.names.index("abroad")])
-    # Per-cell design rows (for policy effects).
-    k = len(hazard.params)
-    Xcells = np.zeros((len(cells), k + 1))
-    Xcells[:, 0] = 1.0
-    for axis in ("C", "S", "G", "L", "A", "P"):
-        col = hazard.axes[axis][cells[axis].to_numpy()]
-        Xcells[np.arange(len(cells)), col] += 1.0
-    Xcells[np.arange(len(cells)), hazard.axes["abroad"][cells["abroad"].to_numpy()]] += 1.0
-    for name in tnames:
-        if name in hazard.names:
-            Xcells[:, hazard.names.index(name)] = cells[name].to_numpy(float)
-    Xcells[:, k] = 0.0
-    cells["_X"] = list(Xcells)
+    hazard = _fit_hazard(hazard_cells, hazard_axes, tnames, opts)
 
-    # --- 2. destination choice -------------------------------------------------------------
-    choice, choice_data = _fit_choice(
-        panel, groups, r, c_idx, o_idx, g_idx, year, terms, opts, fit_end
+    # --- 2. destination choice, on moves counted per cell in the engine --------------------
+    moves, pairs = engine_cells.choice_cells(rows, groups, fit_end)
+    choice, choice_data = fit_choice(
+        moves, pairs, groups, _period(moves["year"].to_numpy() + 1, T, opts), terms, opts
     )
 
     # --- 3. domestic sector switches -------------------------------------------------------
-    nxt = r[["person_id", "year", "sector", "country"]].assign(year=lambda d: d["year"] - 1)
-    nxt = nxt.rename(columns={"sector": "next_sector", "country": "next_country"})
-    sw = r[["person_id", "year", "sector", "country"]].merge(
-        nxt, on=["person_id", "year"], how="left"
-    )
-    stay = (sw["next_country"] == sw["country"]).to_numpy() & fit_risk
+    stay = cells["stay"].to_numpy() & fit_risk
     sw_axes = {
         "C": (C, int(np.argmax(counts))),
         "G": (len(STAGES), len(STAGES) - 1),
@@ -529,55 +397,53 @@ def fit_model(
     }
     parts = []
     for src, dst in (("academia", "industry"), ("industry", "academia")):
-        m = stay & (sw["sector"] == src).to_numpy()
-        d = pd.DataFrame(
-            {
-                "C": c_idx[m],
-                "G": g_idx[m],
-                "L": l_idx[m],
-                "P": p_idx[m],
-                "y": (sw["next_sector"].to_numpy()[m] == dst).astype(np.int64),
-            }
+        m = stay & (cells["S"].to_numpy() == SECTORS.index(src))
+        d = cells.loc[m, ["C", "G", "L"]].assign(
+            P=p_idx[m],
+            events=n[m] * (cells["NS"].to_numpy()[m] == SECTORS.index(dst)),
+            trials=n[m],
         )
-        sc = d.groupby(["C", "G", "L", "P"], as_index=False).agg(
-            events=("y", "sum"), trials=("y", "size")
-        )
+        sc = d.groupby(["C", "G", "L", "P"], as_index=False)[["events", "trials"]].sum()
         parts.append(_fit_binomial(sc, sw_axes, [], opts.min_events))
     a2i, i2a = parts
 
     # --- state at T, continuation, entrants -----------------------------------------------
     S, G = len(SECTORS), len(STAGES)
     A = len(AGE_LABELS)
+    c_idx, s_idx, g_idx, l_idx = (cells[k].to_numpy() for k in ("C", "S", "G", "L"))
     at_T = year == T
     state6 = np.zeros((C, C, S, G, 2, A))
+    at = cells[at_T]
     np.add.at(
-        state6, (c_idx[at_T], o_idx[at_T], s_idx[at_T], g_idx[at_T], l_idx[at_T], a_idx[at_T]), 1
+        state6,
+        tuple(at[k].to_numpy() for k in ("C", "O", "S", "G", "L", "A")),
+        at["n"].to_numpy(float),
     )
     state = state6.sum(axis=-1)
-    global_mix = np.bincount(a_idx[at_T], minlength=A).astype(float)
+    global_mix = np.bincount(at["A"].to_numpy(), weights=at["n"].to_numpy(float), minlength=A)
     global_mix = global_mix / max(global_mix.sum(), 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         age_mix = np.where(state[..., None] > 0, state6 / state[..., None], global_mix)
 
     win = risk & (year >= T - opts.window)
     num = np.zeros((C, S))
-    den = np.zeros((C, S))
-    np.add.at(den, (c_idx[win], s_idx[win]), 1)
+    np.add.at(num, (c_idx[win], s_idx[win]), n[win])
     win_all = (year >= T - opts.window) & (year < T)
-    np.add.at(num, (c_idx[win], s_idx[win]), 1)
     den_all = np.zeros((C, S))
-    np.add.at(den_all, (c_idx[win_all], s_idx[win_all]), 1)
+    np.add.at(den_all, (c_idx[win_all], s_idx[win_all]), n[win_all])
     # Shrink small cells towards the country's (then the global) continuation rate.
     prior_c = (num.sum(1) + 20 * num.sum() / max(den_all.sum(), 1)) / (den_all.sum(1) + 20)
     cont = (num + 20 * prior_c[:, None]) / (den_all + 20)
 
-    first_row = (year == r["first_year"].to_numpy()) & (year > panel.first_year)
+    first_row = cells["first"].to_numpy() & (year > panel.first_year)
     ent_win = first_row & (year > T - opts.window)
     entrants = np.zeros((C, S, G, 2))
-    np.add.at(entrants, (c_idx[ent_win], s_idx[ent_win], g_idx[ent_win], l_idx[ent_win]), 1)
+    np.add.at(
+        entrants, (c_idx[ent_win], s_idx[ent_win], g_idx[ent_win], l_idx[ent_win]), n[ent_win]
+    )
     entrants /= opts.window
 
-    tie_share = _tie_share(r, groups, c_idx, o_idx, at_T, T)
+    ties = tie_share(engine_cells.tie_cells(rows, groups, T), C)
 
     return MoveModel(
         groups=groups,
@@ -592,13 +458,74 @@ def fit_model(
         entrants=entrants,
         state=state,
         age_mix=age_mix,
-        tie_share=tie_share,
+        tie_share=ties,
         policy_terms=terms,
         history=_observed_history(panel, groups),
-        _hazard_cells=cells,
+        _hazard_cells=hazard_cells,
         _choice_data=choice_data,
         notes=_data_notes(panel, fit_end),
     )
+
+
+def _hazard_frame(
+    cells: pd.DataFrame, p_idx: np.ndarray, groups: list[str], terms: tuple[PolicyTerm, ...]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The hazard's covariates per person-year cell (policy dummies included), with the
+    cell's moves (``events``) and person-years (``trials``)."""
+    n = cells["n"].to_numpy()
+    year = cells["year"].to_numpy()
+    abroad = cells["abroad"].to_numpy()
+    hz = cells[["C", "abroad", "S", "G", "L", "A"]].assign(
+        P=p_idx, events=n * cells["moved"].to_numpy(), trials=n
+    )
+    tnames = []
+    code = {g: i for i, g in enumerate(groups[:-1])}
+    for t in terms:
+        here = cells["C"].to_numpy() == code.get(t.country, -1)
+        if t.kind == "outflow":
+            hz[t.name] = (here & (year + 1 >= t.from_year)).astype(np.int64)
+            tnames.append(t.name)
+        elif t.kind == "return":
+            from_there = (cells["O"].to_numpy() == code.get(t.country, -1)) & abroad.astype(bool)
+            # The baseline hazard of those abroad from the country, before the policy: without
+            # it the common ``abroad`` effect stands in for it and the term is biased.
+            base = f"origin_abroad[{t.country}]"
+            if base not in hz:
+                hz[base] = from_there.astype(np.int64)
+                tnames.append(base)
+            hz[t.name] = (from_there & (year + 1 >= t.from_year)).astype(np.int64)
+            tnames.append(t.name)
+    return hz, tnames
+
+
+def _fit_hazard(
+    cells: pd.DataFrame,
+    axes: dict[str, tuple[int, int]],
+    tnames: list[str],
+    opts: FitOptions,
+) -> GLMPart:
+    """The move hazard on its cells; ``cells`` gains each cell's design row (``_X``), which
+    :meth:`MoveModel.policy_effects` uses."""
+    cells["abroad_"] = cells["abroad"]
+    hazard = _fit_binomial(cells, axes, ["abroad_", *tnames], opts.min_events)
+    hazard.names = [n.replace("abroad_", "abroad") for n in hazard.names]
+    if "abroad" not in hazard.names:
+        hazard.axes["abroad"] = np.array([len(hazard.params), len(hazard.params)])
+    else:
+        hazard.axes["abroad"] = np.array([len(hazard.params), hazard.names.index("abroad")])
+    k = len(hazard.params)
+    Xcells = np.zeros((len(cells), k + 1))
+    Xcells[:, 0] = 1.0
+    for axis in ("C", "S", "G", "L", "A", "P"):
+        col = hazard.axes[axis][cells[axis].to_numpy()]
+        Xcells[np.arange(len(cells)), col] += 1.0
+    Xcells[np.arange(len(cells)), hazard.axes["abroad"][cells["abroad"].to_numpy()]] += 1.0
+    for name in tnames:
+        if name in hazard.names:
+            Xcells[:, hazard.names.index(name)] = cells[name].to_numpy(float)
+    Xcells[:, k] = 0.0
+    cells["_X"] = list(Xcells)
+    return hazard
 
 
 def _data_notes(panel: Panel, fit_end: int) -> list[str]:
@@ -615,180 +542,3 @@ def _data_notes(panel: Panel, fit_end: int) -> list[str]:
             "fit: without later papers the detector undercounts them."
         )
     return notes
-
-
-def _prior_sets(
-    r: pd.DataFrame, groups: list[str], who: pd.DataFrame, oth: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each row of ``who`` (person_id, year, _i), the groups the person was in up to year.
-
-    Returns (row index into ``who``, group index) pairs.
-    """
-    hist = r[["person_id", "year", "country"]].drop_duplicates(["person_id", "country"])
-    # earliest year per (person, country) is enough: "was there at or before year"
-    hist = (
-        r.groupby(["person_id", "country"], as_index=False)["year"]
-        .min()
-        .rename(columns={"year": "since"})
-    )
-    j = who[["person_id", "year", "_i"]].merge(hist, on="person_id")
-    j = j[j["since"] <= j["year"]]
-    return j["_i"].to_numpy(), _codes(j["country"], groups, oth)
-
-
-def _tie_share(
-    r: pd.DataFrame,
-    groups: list[str],
-    c_idx: np.ndarray,
-    o_idx: np.ndarray,
-    at_T: np.ndarray,
-    T: int,
-) -> np.ndarray:
-    C = len(groups)
-    oth = C - 1
-    who = r.loc[at_T, ["person_id", "year"]].reset_index(drop=True)
-    who["_i"] = np.arange(len(who))
-    ci, oi = c_idx[at_T], o_idx[at_T]
-    i, g = _prior_sets(r, groups, who, oth)
-    ties = np.zeros((len(who), C), dtype=bool)
-    ties[i, g] = True
-    n = len(who)
-    ties[np.arange(n), oi] = False
-    ties[np.arange(n), ci] = False
-    ties[:, oth] = False
-    num = np.zeros((C, C, C))
-    den = np.zeros((C, C))
-    np.add.at(den, (ci, oi), 1)
-    for jj in range(C):  # over groups (a handful), not rows
-        np.add.at(num[:, :, jj], (ci, oi), ties[:, jj])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den[..., None] > 0, num / den[..., None], 0.0)
-
-
-def _fit_choice(
-    panel: Panel,
-    groups: list[str],
-    r: pd.DataFrame,
-    c_idx: np.ndarray,
-    o_idx: np.ndarray,
-    g_idx: np.ndarray,
-    year: np.ndarray,
-    terms: tuple[PolicyTerm, ...],
-    opts: FitOptions,
-    fit_end: int,
-) -> tuple[ChoicePart, dict]:
-    C = len(groups)
-    oth = C - 1
-    T = panel.last_year
-    mv_mask = r["moved"].to_numpy() & (year < fit_end)
-    j_idx = _codes(r["to_country"], groups, oth)
-    ok = mv_mask & ~((j_idx == c_idx) & (c_idx != oth))
-    sel = np.flatnonzero(ok)
-    n = len(sel)
-    ci, oi, ji = c_idx[sel], o_idx[sel], j_idx[sel]
-    yr = year[sel] + 1
-    pi = _period(yr, T, opts)
-    who = r.loc[sel, ["person_id", "year"]].reset_index(drop=True)
-    who["_i"] = np.arange(n)
-    ii, gg = _prior_sets(r, groups, who, oth)
-    prior = np.zeros((n, C), dtype=bool)
-    prior[ii, gg] = True
-
-    J = C
-    avail = np.ones((n, J), dtype=bool)
-    avail[np.arange(n), ci] = ci == oth
-    rows_i = np.repeat(np.arange(n), J)
-    alt = np.tile(np.arange(J), n)
-    base = rows_i * J + alt
-
-    names: list[str] = []
-    data_r: list[np.ndarray] = []
-    data_c: list[np.ndarray] = []
-    data_v: list[np.ndarray] = []
-
-    def add(mask: np.ndarray, name: str) -> int:
-        col = len(names)
-        names.append(name)
-        idx = np.flatnonzero(mask)
-        data_r.append(base[idx])
-        data_c.append(np.full(len(idx), col))
-        data_v.append(np.ones(len(idx)))
-        return col
-
-    asc = np.full(J, -1, dtype=np.int64)
-    for j in range(J):
-        if j == oth:
-            continue
-        asc[j] = add(alt == j, f"asc[{groups[j]}]")
-    dev = np.full((J, opts.n_periods), -1, dtype=np.int64)
-    per_long = np.repeat(pi, J)
-    n_fixed = len(names)
-    # A policy term on a destination *is* a change of its attractiveness from a year on: leave
-    # that destination's period deviations out, or they would share the effect with it.
-    no_dev = {
-        groups.index(t.country)
-        for t in terms
-        if t.kind in ("inflow", "return") and t.country in groups
-    }
-    for j in range(J):
-        if j in no_dev:
-            continue
-        for p in range(opts.n_periods):
-            m = (alt == j) & (per_long == p)
-            if m.any():
-                dev[j, p] = add(m, f"dev[{groups[j]},{p}]")
-    n_dev_end = len(names)
-    o_long = np.repeat(oi, J)
-    c_long = np.repeat(ci, J)
-    tie_o = add((alt == o_long) & (c_long != o_long), "tie_origin")
-    pr = prior.ravel() & (alt != o_long) & (alt != c_long) & (alt != oth)
-    tie_p = add(pr, "tie_prior")
-    y_long = np.repeat(yr, J)
-    for t in terms:
-        if t.kind == "inflow" and t.country in groups:
-            tj = groups.index(t.country)
-            m = (alt == tj) & (y_long >= t.from_year)
-            if t.origins:
-                ok_o = np.isin(np.asarray(groups)[c_long], list(t.origins))
-                m &= ok_o
-            if m.any():
-                add(m, t.name)
-        elif t.kind == "return" and t.country in groups:
-            tj = groups.index(t.country)
-            ret = (alt == tj) & (o_long == tj) & (c_long != tj)
-            # The country's own return tie before the policy. The common ``tie_origin`` does
-            # not fit every origin (a return adds more to a rarely chosen destination), and the
-            # term would otherwise measure the post-policy tie against the common one.
-            own_tie = f"tie_origin[{t.country}]"
-            if own_tie not in names and ret.any():
-                add(ret, own_tie)
-            m = ret & (y_long >= t.from_year)
-            if m.any():
-                add(m, t.name)
-    k = len(names)
-    X = sp.csr_matrix(
-        (np.concatenate(data_v), (np.concatenate(data_r), np.concatenate(data_c))),
-        shape=(n * J, k),
-    )
-    pen = np.zeros(k)
-    pen[n_fixed:n_dev_end] = 1.0 / opts.dev_sd**2
-    # Weak prior (sd 10) on constants, ties and policy terms too: a destination or tie nobody
-    # chose stays finite instead of sending Newton off to -inf.
-    pen[:n_fixed] = 1e-2
-    pen[n_dev_end:] = 1e-2
-    # Moves of one person are not independent: person-clustered (sandwich) covariance.
-    clusters = pd.factorize(who["person_id"])[0]
-    fit = fit_conditional_logit(X, ji, avail, penalty=pen, clusters=clusters)
-    asc_idx = np.where(asc < 0, k, asc)
-    dev_idx = np.where(dev < 0, k, dev)
-    part = ChoicePart(
-        names=names,
-        params=fit.params,
-        cov=fit.cov,
-        n_moves=n,
-        asc=asc_idx,
-        dev=dev_idx,
-        tie_origin=tie_o,
-        tie_prior=tie_p,
-    )
-    return part, {"X": X, "avail": avail}

@@ -219,7 +219,7 @@ def _project_chunk(
     diag = np.arange(C)
     not_oth = np.arange(C) != oth
     out: dict[str, list[np.ndarray]] = {m: [] for m in MEASURES}
-    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    cache: dict[int, tuple[np.ndarray, bool]] = {}
     for off, off_ai, off_ia in offsets:
         key = hash(off.tobytes())
         if key not in cache:

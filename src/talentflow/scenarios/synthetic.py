@@ -87,7 +87,7 @@ def synthetic_careers(
                     "year": year,
                     "country": np.asarray(COUNTRIES)[country[a]],
                     "sector": sector[a],
-                    "career_stage": np.where(stage[a] == "", None, stage[a]),
+                    "career_stage": np.where(stage[a] == "", None, stage[a]),  # type: ignore[call-overload]
                 }
             )
         )
