@@ -70,6 +70,10 @@ DEFAULTS: dict[str, float] = {
     # them, the runner-up margin still applying; 2 from the time split's development year,
     # where names of two holders were most of the known people left alone).
     "unique_name_holders": 2.0,
+    # Score again the free entities placed with no identified person, against the persons
+    # summarised together with the records and fragments placed with them in the first round
+    # (``rescore.second_round``). 0 turns it off.
+    "second_round": 1.0,
 }
 
 _MW_PREFIX = "mw_"
