@@ -107,6 +107,31 @@ def second_round(
     con.create_table(name, unplaced, overwrite=True)
     temps.append(name)
     unplaced = con.table(name)
+    # Only persons and records that can meet in a block (every blocking rule asks for the
+    # same ``bk_init``, or a first-last name equal to the other's reversed one): the rest
+    # would be summarised and registered for nothing.
+    keys = con.table(names_table).select("entity_id", "name_fl", "name_fl_swapped", "bk_init")
+    uk = keys.join(unplaced, "entity_id")
+    gk = keys.join(gm.select(entity_id=gm.cluster_key).distinct(), "entity_id")
+    meets_u = (
+        gk.bk_init.isin(uk.bk_init)
+        | gk.name_fl.isin(uk.name_fl_swapped)
+        | gk.name_fl_swapped.isin(uk.name_fl)
+    )
+    gk = gk.filter(meets_u.fill_null(False))
+    meets_g = (
+        uk.bk_init.isin(gk.bk_init)
+        | uk.name_fl.isin(gk.name_fl_swapped)
+        | uk.name_fl_swapped.isin(gk.name_fl)
+    )
+    name = "_identity_round2_unplaced_meeting"
+    con.create_table(name, uk.filter(meets_g.fill_null(False)).select("entity_id"), overwrite=True)
+    temps.append(name)
+    unplaced = con.table(name)
+    name = "_identity_round2_members_meeting"
+    con.create_table(name, gm.filter(gm.cluster_key.isin(gk.entity_id)), overwrite=True)
+    temps.append(name)
+    gm = con.table(name)
     n_grown = int(gm.cluster_key.nunique().execute())
     n_unplaced = int(unplaced.count().execute())
     stats = {"round2_grown_persons": n_grown, "round2_unplaced": n_unplaced}
