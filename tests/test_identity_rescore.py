@@ -36,7 +36,16 @@ def _mover_rows() -> list[dict[str, object]]:
         pid = f"iclr{year}:mv{k}"
         # The third OpenReview "Lei Zhang": a name of three holders (the unique-name rule
         # does not apply).
-        rows.append(row(f"{pid}#0", MOVER, year=year, spid="openreview:~Lei_Zhang3", aff=OLD[0], domain=OLD[1]))
+        rows.append(
+            row(
+                f"{pid}#0",
+                MOVER,
+                year=year,
+                spid="openreview:~Lei_Zhang3",
+                aff=OLD[0],
+                domain=OLD[1],
+            )
+        )
         for j, name in enumerate(coauthors, start=1):
             spid = "openreview:~" + name.replace(" ", "_") + "1"
             rows.append(row(f"{pid}#{j}", name, year=year, spid=spid, aff=OLD[0], domain=OLD[1]))
@@ -55,7 +64,14 @@ def _mover_rows() -> list[dict[str, object]]:
     # A namesake elsewhere, with nothing shared.
     for j, name in enumerate([MOVER, "Qiang Zhao"]):
         rows.append(
-            row(f"nips2023:z1#{j}", name, year=2023, venue="nips", aff="Fudan University", domain="fudan.edu.cn")
+            row(
+                f"nips2023:z1#{j}",
+                name,
+                year=2023,
+                venue="nips",
+                aff="Fudan University",
+                domain="fudan.edu.cn",
+            )
         )
     return rows
 
@@ -145,7 +161,11 @@ def movers_model(mover_world) -> dict:
 
 def _persons(con, model: dict, second_round: float) -> dict[str, dict]:
     result = link(
-        con, con.table("a"), con.table("p"), params={"second_round": second_round}, trained_model=model
+        con,
+        con.table("a"),
+        con.table("p"),
+        params={"second_round": second_round},
+        trained_model=model,
     )
     rows = result.assignments.to_pyarrow().to_pylist()
     result.drop(con)

@@ -217,7 +217,9 @@ def fragments(
     pairs = _not_sharing_a_paper(pairs, "frag", "prof", ent_papers)
     n = pairs.group_by("frag").aggregate(n=pairs.prof.count())
     pairs = pairs.join(n.filter(n.n == 1), "frag")
-    return pairs.select(entity_id=pairs.frag, person_key=pairs.prof, cluster_evidence=pairs.evidence)
+    return pairs.select(
+        entity_id=pairs.frag, person_key=pairs.prof, cluster_evidence=pairs.evidence
+    )
 
 
 def _bridges(candidates: ibis.Table, scored: ibis.Table, min_p: float) -> ibis.Table:

@@ -32,13 +32,12 @@ _CROSS = "l.is_cluster <> r.is_cluster"
 def cross_only(trained: dict[str, Any]) -> dict[str, Any]:
     """The trained model with its blocking rules limited to pairs of a cluster and a free entity."""
     out = copy.deepcopy(trained)
-    rules = []
+    rules: list[Any] = []
     for rule in out.get("blocking_rules_to_generate_predictions", []):
         if isinstance(rule, dict):
-            rule = {**rule, "blocking_rule": f"({rule['blocking_rule']}) AND {_CROSS}"}
+            rules.append({**rule, "blocking_rule": f"({rule['blocking_rule']}) AND {_CROSS}"})
         else:
-            rule = f"({rule}) AND {_CROSS}"
-        rules.append(rule)
+            rules.append(f"({rule}) AND {_CROSS}")
     out["blocking_rules_to_generate_predictions"] = rules
     return out
 
@@ -200,6 +199,8 @@ def mark_second_round(second: ibis.Table, first: ibis.Table) -> ibis.Table:
     return s.select(
         *[c for c in second.columns if c != "cluster_evidence"],
         cluster_evidence=ibis.ifelse(
-            moved, ibis.literal("second round;") + s.cluster_evidence.fill_null(""), s.cluster_evidence
+            moved,
+            ibis.literal("second round;") + s.cluster_evidence.fill_null(""),
+            s.cluster_evidence,
         ),
     ).select(*second.columns)
