@@ -75,8 +75,9 @@ def second_round(
     temps: list[str],
 ) -> tuple[ibis.Table, dict[str, Any]] | None:
     """The first round's scored pairs with those of unplaced free entities against grown
-    persons scored again; ``None`` when nothing can change (no grown person, or no free
-    entity left unplaced).
+    persons scored again (a new score replaces the old one where the two share the exact
+    first-last name and a co-author); ``None`` when nothing can change (no grown person, or
+    no free entity left unplaced).
 
     ``assignments`` are the first round's (per authorship); ``members`` is
     ``(entity_id, authorship_id, paper_id)`` of every entity; ``listed`` the features with
@@ -172,19 +173,16 @@ def second_round(
     fresh = fresh.anti_join(lr, ["entity_id_l", "entity_id_r"]).anti_join(
         rl, ["entity_id_l", "entity_id_r"]
     )
-    grown_ids = gm.select(g=gm.cluster_key).distinct()
-    u_ids = unplaced.select(u=unplaced.entity_id)
+    # A new score counts only where what the person gained can speak: the same first-last
+    # name and a shared co-author. On the development over-split, second-round links
+    # without them (a given name a prefix of the other, or a place and topics only) were
+    # nearly all another human; elsewhere the first round's score stands.
+    speaks = fresh.mw_coauthors > 0 if "mw_coauthors" in fresh.columns else ibis.literal(True)
+    if {"tf_name_fl_l", "tf_name_fl_r", "mw_tf_adj_name"} <= set(fresh.columns):
+        speaks = speaks & (fresh.tf_name_fl_l == fresh.tf_name_fl_r) & (fresh.mw_tf_adj_name != 0)
+    fresh = fresh.filter(speaks.fill_null(False))
     old = pairs
-    stale_lr = old.join(u_ids, old.entity_id_l == u_ids.u).join(
-        grown_ids, old.entity_id_r == grown_ids.g
-    )
-    stale_rl = old.join(u_ids, old.entity_id_r == u_ids.u).join(
-        grown_ids, old.entity_id_l == grown_ids.g
-    )
-    stale = stale_lr.select("entity_id_l", "entity_id_r").union(
-        stale_rl.select("entity_id_l", "entity_id_r")
-    )
-    kept = old.anti_join(stale, ["entity_id_l", "entity_id_r"])
+    kept = old.anti_join(fresh.select("entity_id_l", "entity_id_r"), ["entity_id_l", "entity_id_r"])
     schema = old.schema()
     fresh = fresh.select(*[fresh[c].cast(schema[c]) for c in old.columns])
     return kept.union(fresh, distinct=False), stats
