@@ -2,7 +2,7 @@
 
 Usage::
 
-    uv run python bench/identity.py --db STORE [--threads 2]
+    uv run python bench/identity.py --db STORE [--threads 2] [--set second_round=0]
     uv run python bench/identity.py --db COPY --in-place --memory-limit 8GB --temp-dir DIR
 
 By default, copies ``authorships`` and ``papers`` of a built store (sources and resolve
@@ -36,6 +36,13 @@ def main() -> None:
     )
     parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 8GB")
     parser.add_argument("--temp-dir", default=None, help="DuckDB temp_directory for spilling")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a linkage parameter (repeatable), e.g. --set second_round=0",
+    )
     args = parser.parse_args()
     if args.in_place:
         con = ibis.duckdb.connect(args.db)
@@ -52,7 +59,8 @@ def main() -> None:
     n = con.table("authorships").count().execute()
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    stage.run(StageContext(con=con, previous=None, data_dir=None))
+    params = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    stage.run(StageContext(con=con, previous=None, data_dir=None, params=params))
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

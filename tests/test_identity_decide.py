@@ -110,6 +110,44 @@ def test_fragment_merging_can_be_turned_off() -> None:
     assert off["q1#0"]["person_key"] != off["r1#0"]["person_key"]
 
 
+def _bridge_case(bridges: int, p: float = 0.95, params=None) -> dict[str, dict[str, object]]:
+    """An ACL "Yoon Kim" and an OpenReview "Yoon Kim" with no co-author or place in common,
+    and ``bridges`` unidentified "Yoon Kim" records each scored ``p`` against both."""
+    rows = [
+        *_paper("a1", 2019, [("Yoon Kim", "acl:/y/yoon-kim/"), ("Alexander Rush", None)]),
+        *_paper("o1", 2022, [("Yoon Kim", "openreview:~Yoon_Kim1"), ("Jacob Andreas", None)]),
+        *[row(f"f{k}#0", "Yoon Kim", year=2023) for k in range(bridges)],
+    ]
+    free = [f"f{k}#0" for k in range(bridges)]
+    clusters = ["acl:/y/yoon-kim/", "openreview:~Yoon_Kim1"]
+    pairs = {
+        "entity_id_l": [f for f in free for _ in clusters],
+        "entity_id_r": clusters * bridges,
+        "is_cluster_l": [False] * 2 * bridges,
+        "is_cluster_r": [True] * 2 * bridges,
+        "match_probability": [p] * 2 * bridges,
+        "match_weight": [math.log2(p / (1 - p))] * 2 * bridges,
+    }
+    return _assign(rows, pairs, params)
+
+
+def test_a_fragment_and_a_profile_matching_the_same_records_are_one_person() -> None:
+    # Two records that match both ids (each other's runner-up): merged, and the records
+    # join the person instead of staying alone between two equal candidates.
+    two = _bridge_case(2)
+    assert two["a1#0"]["person_key"] == two["o1#0"]["person_key"] == "openreview:~Yoon_Kim1"
+    assert "2 records matching both" in two["a1#0"]["cluster_evidence"]
+    assert two["f0#0"]["person_key"] == "openreview:~Yoon_Kim1"
+    # One such record, a weak score, or the rule turned off: apart.
+    for case in (
+        _bridge_case(1),
+        _bridge_case(2, p=0.6),
+        _bridge_case(2, params={"fragment_bridges": 0}),
+    ):
+        assert case["a1#0"]["person_key"] != case["o1#0"]["person_key"]
+        assert case["f0#0"]["person_key"] not in {"openreview:~Yoon_Kim1", "acl:/y/yoon-kim/"}
+
+
 def _unique_name_case(
     n_people_with_name: int, p: float, *, seen_once: bool = False, params=None
 ) -> dict[str, dict[str, object]]:

@@ -58,6 +58,11 @@ DEFAULTS: dict[str, float] = {
     # ... twice that, or that many and a shared place, for a name held by this many
     # identified people or more.
     "fragment_common_name": 5.0,
+    # ... or this many unidentified records matching both clusters with probability
+    # ``fragment_bridge_probability`` or more (twice as many for a common name): the two are
+    # each other's runner-up for the same records. 0 turns it off.
+    "fragment_bridges": 2.0,
+    "fragment_bridge_probability": 0.9,
     # A free entity whose first-last name is exactly that of one identified person, and of
     # no other, joins that person from this probability on (name-only evidence scores low
     # under the global prior, yet on the development split such a link was the person's in
@@ -70,6 +75,10 @@ DEFAULTS: dict[str, float] = {
     # them, the runner-up margin still applying; 2 from the time split's development year,
     # where names of two holders were most of the known people left alone).
     "unique_name_holders": 2.0,
+    # Score again the free entities placed with no identified person, against the persons
+    # summarised together with the records and fragments placed with them in the first round
+    # (``rescore.second_round``). 0 turns it off.
+    "second_round": 1.0,
 }
 
 _MW_PREFIX = "mw_"
@@ -116,6 +125,9 @@ def fragments(
     min_coauthors: int = 2,
     common_name: int = 5,
     entities: ibis.Table | None = None,
+    scored: ibis.Table | None = None,
+    min_bridges: int = 0,
+    bridge_p: float = 0.9,
 ) -> ibis.Table:
     """``(entity_id, person_key, cluster_evidence)``: id fragments of one human, merged.
 
@@ -130,6 +142,11 @@ def fragments(
 
     ``entities`` (the linkage's entity table, if already built) supplies the strong
     clusters' summaries instead of computing them again.
+
+    ``scored`` (the scored pairs) with ``min_bridges`` > 0 adds a third kind of evidence:
+    that many unidentified records (twice as many for a common name) match both clusters
+    with probability ``bridge_p`` or more; the one-partner rule and the paper guard still
+    apply.
     """
     f = features.select("authorship_id", "profile").join(
         clusters.filter(clusters.strong), "authorship_id"
@@ -163,21 +180,65 @@ def fragments(
         place=place,
         common=pairs.holders_l >= common_name,
     )
-    rare_ok = (pairs.co >= min_coauthors) | ((pairs.co >= 1) & (pairs.place >= 1))
-    common_ok = (pairs.co >= 2 * min_coauthors) | ((pairs.co >= min_coauthors) & (pairs.place >= 1))
+    evidence = (
+        ibis.literal("id fragment: same name, ")
+        + pairs.co.cast("string")
+        + " shared co-authors, "
+        + pairs.place.cast("string")
+        + " shared places"
+    )
+    if scored is not None and min_bridges > 0:
+        counts = _bridges(pairs.select("frag", "prof"), scored, bridge_p)
+        pairs = pairs.left_join(counts, ["frag", "prof"]).drop("frag_right", "prof_right")
+        pairs = pairs.mutate(bridges=pairs.n_bridges.fill_null(0)).drop("n_bridges")
+        evidence = (
+            ibis.literal("id fragment: same name, ")
+            + pairs.co.cast("string")
+            + " shared co-authors, "
+            + pairs.place.cast("string")
+            + " shared places, "
+            + pairs.bridges.cast("string")
+            + " records matching both"
+        )
+    else:
+        pairs = pairs.mutate(bridges=ibis.literal(0))
+    rare_ok = (
+        (pairs.co >= min_coauthors)
+        | ((pairs.co >= 1) & (pairs.place >= 1))
+        | ((pairs.bridges >= min_bridges) & (min_bridges > 0))
+    )
+    common_ok = (
+        (pairs.co >= 2 * min_coauthors)
+        | ((pairs.co >= min_coauthors) & (pairs.place >= 1))
+        | ((pairs.bridges >= 2 * min_bridges) & (min_bridges > 0))
+    )
+    pairs = pairs.mutate(evidence=evidence)
     pairs = pairs.filter(ibis.ifelse(pairs.common, common_ok, rare_ok))
     pairs = _not_sharing_a_paper(pairs, "frag", "prof", ent_papers)
     n = pairs.group_by("frag").aggregate(n=pairs.prof.count())
     pairs = pairs.join(n.filter(n.n == 1), "frag")
     return pairs.select(
-        entity_id=pairs.frag,
-        person_key=pairs.prof,
-        cluster_evidence=ibis.literal("id fragment: same name, ")
-        + pairs.co.cast("string")
-        + " shared co-authors, "
-        + pairs.place.cast("string")
-        + " shared places",
+        entity_id=pairs.frag, person_key=pairs.prof, cluster_evidence=pairs.evidence
     )
+
+
+def _bridges(candidates: ibis.Table, scored: ibis.Table, min_p: float) -> ibis.Table:
+    """``(frag, prof, n_bridges)``: per candidate pair of ``candidates``, how many free
+    entities match both clusters with probability ``min_p`` or more (records the two ids'
+    holder wrote, as the scores see it: the two clusters are each other's runner-up).
+    Pairs without such a record are absent."""
+    s = scored.filter(scored.match_probability >= min_p)
+    links = s.filter(~s.is_cluster_l & s.is_cluster_r).select(
+        free=s.entity_id_l, cluster=s.entity_id_r
+    )
+    links = links.union(
+        s.filter(s.is_cluster_l & ~s.is_cluster_r).select(free=s.entity_id_r, cluster=s.entity_id_l)
+    ).distinct()
+    keys = candidates.select("frag", "prof").distinct()
+    a = keys.join(links, keys.frag == links.cluster).select("frag", "prof", "free")
+    b = links.select(free2=links.free, prof2=links.cluster)
+    both = a.join(b, (a.free == b.free2) & (a.prof == b.prof2))
+    return both.group_by(["frag", "prof"]).aggregate(n_bridges=both.free.nunique())
 
 
 def _not_sharing_a_paper(
@@ -373,6 +434,9 @@ def assign(
             min_coauthors=int(p["fragment_coauthors"]),
             common_name=int(p["fragment_common_name"]),
             entities=entities,
+            scored=pairs,
+            min_bridges=int(p["fragment_bridges"]),
+            bridge_p=float(p["fragment_bridge_probability"]),
         ).cache()
     if pairs is None:
         linked = ibis.memtable({k: [] for k in schema.names}, schema=schema)

@@ -12,7 +12,7 @@ from typing import Any
 
 import ibis
 
-from talentflow.identity import decide, features, identifiers, model
+from talentflow.identity import decide, features, identifiers, model, rescore
 
 _PREFIX = "_identity_"
 
@@ -228,6 +228,30 @@ def link(
         temps,
     )
     clock.lap("decide")
+    if pairs is not None and trained is not None and p["second_round"] > 0:
+        again = rescore.second_round(
+            con,
+            assignments=assignments,
+            pairs=pairs,
+            entities=entities,
+            listed=listed,
+            clusters=clusters,
+            cluster_names=cluster_names,
+            members=decide.members_table(feats, clusters),
+            trained=trained,
+            names_table=_PREFIX + "entity_keys",
+            params=p,
+            temps=temps,
+        )
+        if again is not None:
+            pairs2, round2 = again
+            stats.update(round2)
+            first = assignments
+            second = decide.assign(feats, clusters, pairs2, params=p, entities=entities)
+            assignments = _materialise(
+                con, "assignments_round2", rescore.mark_second_round(second, first), temps
+            )
+        clock.lap("second_round")
     if decide.GROUPS_TABLE in con.list_tables():
         temps.append(decide.GROUPS_TABLE)
     stats["seconds"] = clock.laps

@@ -73,7 +73,10 @@ def human_rows(
         .select("cluster_key")
         .distinct()
     )
-    t = truth.join(assignments.select("authorship_id", "person_key", "rule"), "authorship_id")
+    t = truth.join(
+        assignments.select("authorship_id", "person_key", "rule", "cluster_evidence"),
+        "authorship_id",
+    )
     members = t.select("person_key", "cluster_key").distinct()
     members = members.mutate(
         profile=members.cluster_key.isin(has_profile.cluster_key).fill_null(False)
@@ -96,6 +99,7 @@ def human_rows(
         "cluster_key",
         "person_key",
         "rule",
+        "cluster_evidence",
         "other_key",
         merged_with=ibis.cases(
             (named.with_profile, "openreview"),
