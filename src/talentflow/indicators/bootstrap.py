@@ -5,9 +5,10 @@ Every indicator is a function of per-cell *weighted sums over persons*: a sparse
 and replicate ``r`` is ``M @ w[:, r]``, where ``w`` holds Poisson(1) weights per person and
 replicate (the Poisson bootstrap: resampling persons, i.e. clusters of person-years, events and
 papers, with replacement). Ratios, rates and Kaplan-Meier products are computed from the
-replicated sums, so they respect the clustering. Weights are drawn in blocks of replicates from
-one seeded generator, in the order of the sorted person ids, so results are reproducible and do
-not depend on the order of input rows.
+replicated sums, so they respect the clustering. The weight of a person in a replicate is a
+hash of (person key, replicate, seed) (:mod:`talentflow.indicators.weights`): the same on every
+engine and in NumPy, independent of the order of input rows and of which other persons a panel
+holds. :class:`Weights` draws them once per build and every table reuses them.
 
 Intervals are percentile intervals (2.5%, 97.5%) over replicates; a replicate whose statistic is
 undefined (e.g. a zero denominator) is ignored for that cell.
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+from talentflow.indicators import weights as pw
 
 Combine = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
@@ -98,6 +101,34 @@ class Spec:
     point_only: Sequence[str] = field(default_factory=tuple)
 
 
+class Weights:
+    """Portable Poisson(1) weights of persons ``keys`` in replicates ``1..replicates``.
+
+    Drawn block by block on first use and kept (int8, ``len(keys) * replicates`` bytes), so
+    the tables estimated in separate :func:`run` calls (groupings, the fixed panel) reuse them.
+    """
+
+    def __init__(self, keys: np.ndarray, replicates: int, seed: int) -> None:
+        self.keys = np.asarray(keys, np.int64)
+        self.replicates = replicates
+        self.seed = seed
+        self._blocks: dict[tuple[int, int], np.ndarray] = {}
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """float32 weights of replicates ``start + 1 .. stop`` (persons x replicates)."""
+        if (start, stop) not in self._blocks:
+            reps = np.arange(start + 1, stop + 1, dtype=np.int64)
+            drawn = pw.weights(self.keys[:, None], reps[None, :], self.seed)
+            self._blocks[start, stop] = drawn.astype(np.int8)
+        return self._blocks[start, stop].astype(np.float32)
+
+    def of(self, at: np.ndarray) -> Weights:
+        """The weights of the persons at positions ``at`` (a panel of a subset of persons)."""
+        sub = Weights(self.keys[at], self.replicates, self.seed)
+        sub._blocks = {k: v[at] for k, v in self._blocks.items()}
+        return sub
+
+
 @dataclass
 class Result:
     """Point estimates and interval bounds, one array per output statistic."""
@@ -153,6 +184,7 @@ def run(
     replicates: int = 200,
     seed: int = 0,
     block: int = 25,
+    weights: Weights | None = None,
 ) -> dict[str, Result]:
     """Estimate every spec and its 95% percentile interval.
 
@@ -164,9 +196,12 @@ def run(
         Number of bootstrap replicates (0: no intervals, bounds are NaN, and no matrix is
         built).
     seed
-        Seed of the weight generator.
+        Seed of the weights.
     block
-        Replicates drawn at once (memory: ``n_persons * block`` float32 weights).
+        Replicates multiplied at once (memory: ``n_persons * block`` float32 weights).
+    weights
+        The persons' :class:`Weights` (drawn from their keys; ``replicates`` and ``seed``
+        are then taken from it). Default: weights keyed by the person index.
 
     Point estimates are direct sums in float64; replicates are products in float32 (they
     are stored as float32 anyway, and the products run faster).
@@ -175,12 +210,15 @@ def run(
     reps: dict[str, dict[str, list[np.ndarray]]] = {
         name: {k: [] for k in points[name]} for name in specs
     }
-    rng = np.random.default_rng(seed)
+    if weights is None:
+        weights = Weights(np.arange(n_persons), replicates, seed)
+    elif len(weights.keys) != n_persons or weights.replicates != replicates:
+        raise ValueError("weights do not match the persons or the replicates asked for")
     matrices = _replicate_matrices(specs) if replicates else {}
     done = 0
     while done < replicates:
         r = min(block, replicates - done)
-        w = rng.poisson(1.0, size=(n_persons, r)).astype(np.float32)
+        w = weights.block(done, done + r)
         cache: dict[int, np.ndarray] = {}
         for name, s in specs.items():
             for k, v in _replicate(s, w, matrices, cache).items():

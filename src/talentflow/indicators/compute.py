@@ -238,9 +238,11 @@ def compute(
     panel = build_panel(person_years)
     auth = _authorships(take("authorships", None), panel, subfields, flags)
     subsets = _person_subsets(auth, panel.n_persons, params.subfields)
+    # drawn once, shared by every table (and by the fixed panel's persons, by key)
+    weights = bs.Weights(_keys(panel), params.replicates, params.seed)
     extra: dict[str, pd.DataFrame] = {}
     if fixed is not None and fixed.venues:
-        extra = _fixed_panel_tables(person_years, panel, auth, subsets, fixed, params)
+        extra = _fixed_panel_tables(person_years, panel, auth, subsets, fixed, params, weights)
     del person_years
     if params.pools:
         auth = _with_pools(auth, params.pool_years, params.pool_end)
@@ -257,11 +259,13 @@ def compute(
     }
 
     def estimate(builders: dict[str, _Builder]) -> dict[str, pd.DataFrame]:
-        # Each call draws the same bootstrap weights (same seed, same person index), so
-        # tables estimated in separate calls agree as if estimated together; separate calls
-        # let each grouping's matrices be freed before the next is built.
+        # Every call uses the same bootstrap weights, so tables estimated in separate calls
+        # agree as if estimated together; separate calls let each grouping's matrices be
+        # freed before the next is built.
         specs = {name: b.spec for name, b in builders.items()}
-        results = bs.run(specs, panel.n_persons, replicates=params.replicates, seed=params.seed)
+        results = bs.run(
+            specs, panel.n_persons, replicates=params.replicates, seed=params.seed, weights=weights
+        )
         return {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
 
     out = estimate(builders)
@@ -281,6 +285,11 @@ def compute(
     if complete_years is not None:
         _flag_complete_years(out, complete_years)
     return out
+
+
+def _keys(panel: Panel) -> np.ndarray:
+    """Each panel person's key, which the bootstrap weights are drawn from."""
+    return panel.keys if panel.keys is not None else np.arange(panel.n_persons)
 
 
 #: The column each table's completeness flag is read from.
@@ -311,6 +320,7 @@ def _fixed_panel_tables(
     subsets: dict[str, np.ndarray],
     fixed: FixedPanel,
     params: IndicatorParams,
+    weights: bs.Weights,
 ) -> dict[str, pd.DataFrame]:
     """``country_year`` and ``flows`` on the careers seen at the fixed panel's venues.
 
@@ -342,7 +352,13 @@ def _fixed_panel_tables(
         "flows_panel": _flows(fpanel, fsubsets),
     }
     specs = {name: b.spec for name, b in builders.items()}
-    results = bs.run(specs, fpanel.n_persons, replicates=params.replicates, seed=params.seed)
+    results = bs.run(
+        specs,
+        fpanel.n_persons,
+        replicates=params.replicates,
+        seed=params.seed,
+        weights=weights.of(at_full),
+    )
     out = {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
     for frame in out.values():
         frame["basis"] = "fixed_panel"
