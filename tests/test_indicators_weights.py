@@ -67,3 +67,34 @@ def test_replicate_sums_name_missing_columns():
     t = ibis.memtable({"cell": [0], "key": [1]})
     with pytest.raises(ValueError, match="value"):
         replicate_sums(t, 1, 2, seed=0)
+
+
+def test_bootstrap_on_the_engine_gives_the_driver_intervals(con):
+    from talentflow.engines import engine_of
+
+    rng = np.random.default_rng(4)
+    n = 300
+    cell, pidx = rng.integers(0, 6, n), rng.integers(0, 40, n)
+    value = rng.random(n)
+    num = bs.PersonSums(cell, pidx, 6, 40, value)
+    den = bs.PersonSums(cell, pidx, 6, 40)
+
+    def spec() -> bs.Spec:
+        return bs.Spec(
+            {"num": num, "den": den},
+            lambda s: {"ratio": bs.safe_div(s["num"], s["den"]), "den": s["den"]},
+            ci=("ratio", "den"),
+        )
+
+    keys = np.arange(40) * 3 + 11
+    driver = bs.run({"t": spec()}, 40, replicates=30, seed=5, weights=bs.Weights(keys, 30, 5))
+    engine = engine_of(con)
+    there = bs.run(
+        {"t": spec()}, 40, replicates=30, seed=5, weights=bs.Weights(keys, 30, 5), engine=engine
+    )
+    for k in ("ratio", "den"):
+        np.testing.assert_array_equal(driver["t"].point[k], there["t"].point[k])
+        np.testing.assert_allclose(driver["t"].low[k], there["t"].low[k], rtol=1e-6)
+        np.testing.assert_allclose(driver["t"].high[k], there["t"].high[k], rtol=1e-6)
+    assert np.isfinite(there["t"].low["ratio"]).all()
+    assert not [t for t in con.list_tables() if t.startswith("_ind_contrib_")]  # dropped
