@@ -407,7 +407,9 @@ def _people(rng: np.random.Generator, n_persons: int = 40) -> dict[str, pd.DataF
             # LLM papers from 2020 on, except those of every third person: the authors of
             # LLM papers are a strict part of a population's authors
             "subfield": [
-                "llm" if p["year"] >= 2020 and int(p["paper_id"].rsplit(":", 1)[1]) % 3 else "other_ml"
+                "llm"
+                if p["year"] >= 2020 and int(p["paper_id"].rsplit(":", 1)[1]) % 3
+                else "other_ml"
                 for p in papers
             ],
             "is_llm_era": [p["year"] >= 2020 for p in papers],
