@@ -28,9 +28,7 @@ def test_split_holds_out_families_and_years():
     assert split_of("cvpr", 2019) == "fresh" and split_of("acl", 2022) == "fresh"
     assert split_of("acl", 2021) == "train"
     # the second fresh split: newest year of the three largest families still in train
-    assert {split_of("nips", 2018), split_of("aistats", 2025), split_of("corl", 2025)} == {
-        "fresh2"
-    }
+    assert {split_of("nips", 2018), split_of("aistats", 2025), split_of("corl", 2025)} == {"fresh2"}
     assert split_of("aistats", 2023) == "train" and split_of("corl", 2024) == "train"
 
 
