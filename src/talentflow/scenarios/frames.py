@@ -69,16 +69,13 @@ class Panel:
     #: person-years per raw country-year and moves per (from, to, year), read once
     _stock: pd.DataFrame | None = field(default=None, repr=False)
     _flows: pd.DataFrame | None = field(default=None, repr=False)
-    _rows: ibis.Table | None = field(default=None, repr=False)
 
     @property
     def rows(self) -> ibis.Table:
-        """One row per person-year with the derived columns (:func:`cells.derived_rows`),
-        cached in the engine (a temporary table, or a cached Spark frame) since every fit
-        counts several sets of cells on it; never brought to the driver."""
-        if self._rows is None:
-            self._rows = cells.derived_rows(self.person_years, self.moves).cache()
-        return self._rows
+        """One row per person-year with the derived columns (:func:`cells.derived_rows`): an
+        expression for the engine, never brought to the driver (a fit caches it in the engine
+        while it counts its cells)."""
+        return cells.derived_rows(self.person_years, self.moves)
 
     def stock(self) -> pd.DataFrame:
         """Person-years per raw ``country, year`` (``n``)."""
@@ -109,7 +106,6 @@ class Panel:
             last_year=int(min(last_year, stock["year"].max())),
             first_year=int(stock["year"].min()),
             dropped_years=(),
-            _rows=None,
             _stock=stock,
             _flows=flows[flows["year"] <= last_year].reset_index(drop=True),
         )
@@ -185,10 +181,8 @@ def load_panel(con: Any, *, max_year: int | None = None, drop_partial_years: boo
             )
     ev = con.table("events")
     ev = ev.filter((ev.level == "country") & ev.kind.isin(MOVE_KINDS))
-    # Cached in the engine: every cut and fit starts from these (the LLM tags join the large
-    # authorship tables once).
-    py = cells.person_year_input(con.table("person_years"), _llm_person_years(con)).cache()
-    return _panel(py, cells.move_input(ev).cache(), max_year, drop_partial_years)
+    py = cells.person_year_input(con.table("person_years"), _llm_person_years(con))
+    return _panel(py, cells.move_input(ev), max_year, drop_partial_years)
 
 
 def _panel(py: ibis.Table, mv: ibis.Table, max_year: int | None, drop_partial: bool) -> Panel:

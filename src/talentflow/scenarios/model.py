@@ -350,17 +350,18 @@ def fit_model(
     extra = tuple(dict.fromkeys([*include_countries, *(t.country for t in terms)]))
     groups = choose_groups(panel, opts.n_countries, extra)
     C = len(groups)
-    rows = panel.rows
-    # Person-years per covariate cell, counted in the engine (countries coded to groups).
-    cells = engine_cells.person_year_cells(rows, groups)
+    # The derived person-years are cached in the engine while the fit counts its cells, and
+    # released at the end (a temporary table must not outlive its connection).
+    with panel.rows.cache() as rows:
+        # Person-years per covariate cell, counted in the engine (countries coded to groups).
+        cells = engine_cells.person_year_cells(rows, groups)
+        moves, pairs = engine_cells.choice_cells(rows, groups, fit_end_of(panel))
+        ties_at_T = engine_cells.tie_cells(rows, groups, T)
     n = cells["n"].to_numpy()
     year = cells["year"].to_numpy()
     p_idx = _period(year + 1, T, opts)
     risk = cells["has_next"].to_numpy() & (year < T)
-    # Moves dated in the very last year of the data are undercounted (no later papers to tell
-    # a move from a visit or a stale address): leave that outcome year out of the move fits
-    # unless the data go on after T (a backtest cut, a partly covered final year).
-    fit_end = T - 1 if panel.data_end is None or panel.data_end <= T else T
+    fit_end = fit_end_of(panel)
     fit_risk = risk & (year < fit_end)
 
     # --- 1. hazard on grouped person-years -------------------------------------------------
@@ -382,7 +383,6 @@ def fit_model(
     hazard = _fit_hazard(hazard_cells, hazard_axes, tnames, opts)
 
     # --- 2. destination choice, on moves counted per cell in the engine --------------------
-    moves, pairs = engine_cells.choice_cells(rows, groups, fit_end)
     choice, choice_data = fit_choice(
         moves, pairs, groups, _period(moves["year"].to_numpy() + 1, T, opts), terms, opts
     )
@@ -443,7 +443,7 @@ def fit_model(
     )
     entrants /= opts.window
 
-    ties = tie_share(engine_cells.tie_cells(rows, groups, T), C)
+    ties = tie_share(ties_at_T, C)
 
     return MoveModel(
         groups=groups,
@@ -465,6 +465,16 @@ def fit_model(
         _choice_data=choice_data,
         notes=_data_notes(panel, fit_end),
     )
+
+
+def fit_end_of(panel: Panel) -> int:
+    """The first outcome year left out of the move fits.
+
+    Moves dated in the very last year of the data are undercounted (no later papers to tell a
+    move from a visit or a stale address): that outcome year is left out unless the data go on
+    after ``T`` (a backtest cut, a partly covered final year)."""
+    T = panel.last_year
+    return T - 1 if panel.data_end is None or panel.data_end <= T else T
 
 
 def _hazard_frame(
