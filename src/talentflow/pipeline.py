@@ -5,9 +5,9 @@ Each stage is a module with ``run(ctx: StageContext) -> None`` that reads tables
 files, which is their job); parameters are recorded in ``build_params``.
 
 With ``engine="spark"`` the stages of ``SPARK_STAGES`` run on a PySpark session through the
-same Ibis code; the sources stage (DuckDB's JSON reader) and the scenario fit (NumPy and
-statsmodels on small tables) stay on DuckDB, and every table the Spark stages write is copied
-back into the DuckDB store, which the surfaces read. :func:`run_stage` is the one place a stage
+same Ibis code (the scenario stage counts its covariate cells there and fits the small count
+tables on the driver); the sources stage (DuckDB's JSON reader) stays on DuckDB, and every table
+the Spark stages write is copied back into the DuckDB store, which the surfaces read. :func:`run_stage` is the one place a stage
 runs; :func:`build` and :func:`run_stages` (stages on any connection, for the parity check and
 the benchmarks) both go through it.
 """
@@ -42,7 +42,7 @@ STAGES: list[tuple[str, str]] = [
     ("scenarios", "talentflow.scenarios.stage"),  # after indicators: fits the move model
 ]
 #: Stages that run on Spark when the build's engine is ``spark``.
-SPARK_STAGES = ("resolve", "identity", "careers", "indicators")
+SPARK_STAGES = ("resolve", "identity", "careers", "indicators", "scenarios")
 #: Store tables a Spark stage never reads (kept on DuckDB only).
 _DUCKDB_ONLY = ("raw_papers", "raw_authorships", "ingest_log", "quarantine")
 
