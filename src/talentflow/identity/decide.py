@@ -180,6 +180,12 @@ def fragments(
         place=place,
         common=pairs.holders_l >= common_name,
     )
+    if scored is not None and min_bridges > 0:
+        counts = _bridges(pairs.select("frag", "prof"), scored, bridge_p)
+        pairs = pairs.left_join(counts, ["frag", "prof"]).drop("frag_right", "prof_right")
+        pairs = pairs.mutate(bridges=pairs.n_bridges.fill_null(0)).drop("n_bridges")
+    else:
+        pairs = pairs.mutate(bridges=ibis.literal(0))
     evidence = (
         ibis.literal("id fragment: same name, ")
         + pairs.co.cast("string")
@@ -188,20 +194,7 @@ def fragments(
         + " shared places"
     )
     if scored is not None and min_bridges > 0:
-        counts = _bridges(pairs.select("frag", "prof"), scored, bridge_p)
-        pairs = pairs.left_join(counts, ["frag", "prof"]).drop("frag_right", "prof_right")
-        pairs = pairs.mutate(bridges=pairs.n_bridges.fill_null(0)).drop("n_bridges")
-        evidence = (
-            ibis.literal("id fragment: same name, ")
-            + pairs.co.cast("string")
-            + " shared co-authors, "
-            + pairs.place.cast("string")
-            + " shared places, "
-            + pairs.bridges.cast("string")
-            + " records matching both"
-        )
-    else:
-        pairs = pairs.mutate(bridges=ibis.literal(0))
+        evidence = evidence + ", " + pairs.bridges.cast("string") + " records matching both"
     rare_ok = (
         (pairs.co >= min_coauthors)
         | ((pairs.co >= 1) & (pairs.place >= 1))
