@@ -98,9 +98,7 @@ def test_the_graph_sees_imports_inside_functions() -> None:
 
 def test_no_import_cycles() -> None:
     graph = import_graph()
-    cycles = [
-        sorted(c) for c in strongly_connected(graph) if len(c) > 1
-    ]
+    cycles = [sorted(c) for c in strongly_connected(graph) if len(c) > 1]
     assert not cycles, cycles
 
 

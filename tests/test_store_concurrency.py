@@ -157,7 +157,9 @@ def test_exit_codes_of_the_command(tmp_path, store, monkeypatch, capsys):
     assert code("stats", "--db", str(db)) == 0
     assert code("stats", "--no-such-option") == 2
     assert code("stats", "--db", str(tmp_path / "missing.duckdb")) == 3
-    assert code("build", "--data", str(tmp_path / "nowhere"), "--db", str(db)) == 2  # a --data without sources is a bad argument
+    assert (
+        code("build", "--data", str(tmp_path / "nowhere"), "--db", str(db)) == 2
+    )  # a --data without sources is a bad argument
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from talentflow.read import StoreReader
 from talentflow.scenarios import Lever, MoveModel, Scenario, fit_from_store, project
 from talentflow.scenarios.model import OTHER
 from talentflow.scenarios.project import base_assumptions
-from talentflow.store import open_store
 from talentflow.web.charts.figures import PALETTE, Chart, _layout, _rgba, _vals, bar_figure
 from talentflow.web.names import country_name
 
@@ -141,7 +141,7 @@ class Explorer:
     Parameters
     ----------
     db_path
-        The store; read through its own read-only connection while fitting.
+        The store; read through its own :class:`~talentflow.read.StoreReader` while fitting.
     draws
         Parameter draws per projection.
     """
@@ -161,15 +161,12 @@ class Explorer:
         with self._lock:
             if self._model is None and self._error is None:
                 try:
-                    con = open_store(self.db_path)
-                    try:
-                        with warnings.catch_warnings():
-                            # Ibis/DuckDB/pandas deprecation chatter while reading the tables.
-                            warnings.simplefilter("ignore", DeprecationWarning)
-                            warnings.simplefilter("ignore", FutureWarning)
-                            self._model = fit_from_store(con)
-                    finally:
-                        con.disconnect()
+                    # its own reader: the fit runs in a background thread beside the app's
+                    with StoreReader(self.db_path) as reader, warnings.catch_warnings():
+                        # Ibis/DuckDB/pandas deprecation chatter while reading the tables.
+                        warnings.simplefilter("ignore", DeprecationWarning)
+                        warnings.simplefilter("ignore", FutureWarning)
+                        self._model = fit_from_store(reader.con)
                 except Exception as exc:  # any failure: the explorer says why, the app lives
                     self._error = f"{type(exc).__name__}: {exc}"
             if self._model is None:
