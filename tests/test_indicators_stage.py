@@ -269,7 +269,7 @@ def run(ctx: StageContext) -> None:
 def test_cli_build_passes_bootstrap_on_to_the_stage(tmp_path, monkeypatch):
     """`talentflow build --bootstrap-on engine` reaches the stage (the replicate sums run as
     engine queries, recorded in build_params) and gives the intervals of the default."""
-    import talentflow.indicators.bootstrap as bootstrap
+    from talentflow.indicators import bootstrap
 
     monkeypatch.setattr(
         "talentflow.pipeline.STAGES",
