@@ -258,3 +258,56 @@ def test_export_indicator_table(store, tmp_path):
     flows = pd.read_csv(out)
     assert {"from_country", "to_country", "n", "ci_low", "ci_high", "suppressed"} <= set(flows)
     assert flows["suppressed"].all() and flows["n"].isna().all()  # marked, not dropped
+
+
+def run(ctx: StageContext) -> None:
+    """A stand-in ``sources`` stage for the CLI build test: the worked example's careers."""
+    for name, frame in fixture_tables().items():
+        ctx.con.create_table(name, frame)
+
+
+def test_cli_build_passes_bootstrap_on_to_the_stage(tmp_path, monkeypatch):
+    """`talentflow build --bootstrap-on engine` reaches the stage (the replicate sums run as
+    engine queries, recorded in build_params) and gives the intervals of the default."""
+    from talentflow.indicators import bootstrap
+
+    monkeypatch.setattr(
+        "talentflow.pipeline.STAGES",
+        [("sources", __name__), ("indicators", "talentflow.indicators.stage")],
+    )
+    calls: list[int] = []
+    engine_sums = bootstrap.replicate_sums
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return engine_sums(*args, **kwargs)
+
+    monkeypatch.setattr(bootstrap, "replicate_sums", counted)
+    runner = CliRunner()
+    common = ["--data", str(tmp_path), "--bootstrap", "20", "--min-cell", "2"]
+    built = {}
+    for mode, options in (("driver", []), ("engine", ["--bootstrap-on", "engine"])):
+        db = tmp_path / f"{mode}.duckdb"
+        calls.clear()
+        result = runner.invoke(app, ["build", "--db", str(db), *common, *options])
+        assert result.exit_code == 0, result.output
+        assert bool(calls) == (mode == "engine")
+        con = connect(db, read_only=True)
+        try:
+            params = con.table("build_params").to_pandas()
+            ind = params[params.stage == "indicators"].set_index("name")["value"]
+            assert json.loads(ind["bootstrap_on"]) == mode
+            tables = _stage_tables(con)
+            built[mode] = {k: v for k, v in tables.items() if k != "build_info"}  # timestamps
+        finally:
+            con.disconnect()
+    assert set(built["driver"]) == set(built["engine"]) and "country_year" in built["engine"]
+    for name, frame in built["driver"].items():
+        pd.testing.assert_frame_equal(
+            frame, built["engine"][name], check_dtype=False, check_exact=False, rtol=1e-6, obj=name
+        )
+    bad = runner.invoke(app, ["build", "--db", str(tmp_path / "bad.duckdb"), *common,
+                              "--bootstrap-on", "cluster"])  # fmt: skip
+    assert bad.exit_code == 2
+    assert "--bootstrap-on takes driver or engine" in " ".join(bad.output.split())
+    assert not (tmp_path / "bad.duckdb").exists()

@@ -127,6 +127,12 @@ def build(
         help="Indicators: papers of the venue-year populations: accepted (all but rejected "
         "and withdrawn) or all (submissions too). Careers use every paper either way.",
     ),
+    bootstrap_on: str = typer.Option(
+        "driver",
+        "--bootstrap-on",
+        help="Indicators: where the bootstrap's replicate sums are computed: driver (sparse "
+        "products in NumPy) or engine (a map-reduce on --engine). Same weights, same intervals.",
+    ),
     engine: str = typer.Option(
         "duckdb", "--engine", help="duckdb (default) or spark: where the table stages run."
     ),
@@ -156,6 +162,7 @@ def build(
     (``build_params``).
     """
     from talentflow.careers.histories import EVIDENCE_CHOICES
+    from talentflow.indicators.compute import BOOTSTRAP_ON
 
     if careers_evidence not in EVIDENCE_CHOICES:
         console.print(
@@ -174,10 +181,16 @@ def build(
         "replicates": bootstrap,
         "groupings": groupings,
         "population_papers": population_papers,
+        "bootstrap_on": bootstrap_on,
     }
     if population_papers not in ("accepted", "all"):
         console.print(
             f"[red]error:[/] --population-papers takes accepted or all, got {population_papers!r}"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    if bootstrap_on not in BOOTSTRAP_ON:
+        console.print(
+            f"[red]error:[/] --bootstrap-on takes {' or '.join(BOOTSTRAP_ON)}, got {bootstrap_on!r}"
         )
         raise typer.Exit(EXIT_USAGE)
     params = {"careers": careers, "indicators": indicators}
