@@ -169,3 +169,24 @@ def test_exit_codes_of_the_command(tmp_path, store, monkeypatch, capsys):
     assert code("stats", "--db", str(db)) == 5  # never 1, which means "quarantined"
     err = capsys.readouterr().err
     assert "RuntimeError: a bug" in err and "unexpected error" in err
+
+
+def test_a_stage_without_the_stages_it_reads_leaves_the_store_alone(tmp_path, store):
+    """`--stage indicators` alone would start a new store holding nothing to compute from and
+    swap it over a full one: it is refused as a bad argument, naming what to add."""
+    from talentflow.pipeline import StageSelectionError, check_stages
+
+    db, data = store
+    before = db.read_bytes()
+    result = CliRunner().invoke(
+        app, ["build", "--data", str(data), "--db", str(db), "--stage", "indicators"]
+    )
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert "--stage sources --stage resolve --stage identity --stage careers" in message
+    assert "not touched" in message
+    assert db.read_bytes() == before and _papers(db) == 3
+    with pytest.raises(StageSelectionError, match="unknown stage"):
+        check_stages(["sources", "indicator"])
+    check_stages(["sources", "resolve"])  # a prefix of the build order is a valid selection
+    check_stages(None)

@@ -46,7 +46,16 @@ SPARK_STAGES = ("resolve", "identity", "careers", "indicators", "scenarios")
 #: Store tables a Spark stage never reads (kept on DuckDB only).
 _DUCKDB_ONLY = ("raw_papers", "raw_authorships", "ingest_log", "quarantine")
 
-__all__ = ["SPARK_STAGES", "STAGES", "BuildReport", "OutOfMemory", "StageContext", "build"]
+__all__ = [
+    "SPARK_STAGES",
+    "STAGES",
+    "BuildReport",
+    "OutOfMemory",
+    "StageContext",
+    "StageSelectionError",
+    "build",
+    "check_stages",
+]
 
 
 @dataclass
@@ -114,6 +123,36 @@ def _context(
     )
 
 
+class StageSelectionError(ValueError):
+    """``--stage`` names an unknown stage, or a stage without the stages it reads from."""
+
+
+def check_stages(stages: Iterable[str] | None) -> None:
+    """Raise :class:`StageSelectionError` unless ``stages`` is empty or every stage comes with
+    the stages before it.
+
+    A build writes a new store from the source folders, so a stage named alone would find
+    none of its inputs and replace a full store with a nearly empty one.
+    """
+    if stages is None:
+        return
+    order = [name for name, _ in STAGES]
+    wanted = set(stages)
+    unknown = sorted(wanted - set(order))
+    if unknown:
+        raise StageSelectionError(
+            f"unknown stage(s) {', '.join(unknown)}; the stages are {', '.join(order)}"
+        )
+    for i, name in enumerate(order):
+        missing = [s for s in order[:i] if s not in wanted]
+        if name in wanted and missing:
+            raise StageSelectionError(
+                f"stage {name} reads what {', '.join(missing)} write, and a build starts a new "
+                f"store from the sources: name those stages too (--stage {' --stage '.join(order[: i + 1])}), "
+                "or leave --stage out; the store was not touched"
+            )
+
+
 def build(
     data_dir: str | Path | None,
     db_path: str | Path,
@@ -139,7 +178,8 @@ def build(
     params
         Per-stage parameter overrides, e.g. ``{"careers": {"backfill": 2}}``.
     stages
-        Run only these stages (in build order); default all.
+        Run only these stages (in build order); default all. Each must come with the stages
+        before it (:func:`check_stages`): a build starts a new store from the sources.
     engine
         ``"duckdb"`` (default) or ``"spark"``: where ``SPARK_STAGES`` run.
     spark_master, spark_conf
@@ -153,6 +193,7 @@ def build(
         :class:`talentflow.store.StoreBusy`.
     """
     check_engine(engine)
+    check_stages(stages)
     params = params or {}
     report = BuildReport(Path(db_path))
     started = datetime.now(UTC).isoformat()

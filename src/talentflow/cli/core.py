@@ -40,7 +40,7 @@ def run_build(
     ``engine`` holds :func:`talentflow.pipeline.build`'s engine, spark_master and spark_conf.
     """
     from talentflow.engines import EngineUnavailable
-    from talentflow.pipeline import build
+    from talentflow.pipeline import StageSelectionError, build
     from talentflow.reporting import build_notices, ingest_summary
     from talentflow.sources.stage import SourceError
     from talentflow.store import StoreBusy
@@ -71,7 +71,7 @@ def run_build(
         except StoreBusy as exc:
             console.print(f"[red]not built:[/] {escape(str(exc))}")
             return EXIT_FAILED
-        except SourceError as exc:  # --data names no source folder: a bad argument
+        except (SourceError, StageSelectionError) as exc:  # bad --data or --stage
             console.print(f"[red]error:[/] {escape(str(exc))}")
             return EXIT_USAGE
         except EngineUnavailable as exc:
@@ -95,7 +95,9 @@ def build(
     data: Path | None = DataOption,
     db: Path = DbOption,
     stage: list[str] | None = typer.Option(  # noqa: B008
-        None, "--stage", help="Run only these stages (repeatable)."
+        None,
+        "--stage",
+        help="Run only these stages (repeatable), each with the stages before it.",
     ),
     backfill: int = typer.Option(
         2, "--backfill", "-b", min=0, help="Careers: fill gaps of at most b years (tenures)."
