@@ -70,8 +70,8 @@ def position_stage(position: str | None) -> str | None:
     --------
     >>> position_stage("PhD student"), position_stage("Assistant Professor")
     ('student', 'faculty')
-    >>> position_stage("Researcher+PhD student")
-    'staff'
+    >>> position_stage("Researcher+PhD student")  # the most senior part counts; student > staff
+    'student'
     >>> position_stage(None) is None
     True
     """
