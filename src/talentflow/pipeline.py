@@ -94,9 +94,7 @@ def run_stages(
     check runs the same stage on both engines.
     """
     wanted = list(stages)
-    unknown = set(wanted) - {name for name, _ in STAGES}
-    if unknown:
-        raise ValueError(f"unknown stage(s): {', '.join(sorted(unknown))}")
+    _check_known(wanted)
     engine = engine_of(con)
     timings: dict[str, float] = {}
     for name, _ in STAGES:
@@ -127,6 +125,16 @@ class StageSelectionError(ValueError):
     """``--stage`` names an unknown stage, or a stage without the stages it reads from."""
 
 
+def _check_known(stages: Iterable[str]) -> None:
+    """Raise :class:`StageSelectionError` naming the stages when one of ``stages`` is unknown."""
+    order = [name for name, _ in STAGES]
+    unknown = sorted(set(stages) - set(order))
+    if unknown:
+        raise StageSelectionError(
+            f"unknown stage(s) {', '.join(unknown)}; the stages are {', '.join(order)}"
+        )
+
+
 def check_stages(stages: Iterable[str] | None) -> None:
     """Raise :class:`StageSelectionError` unless ``stages`` is empty or every stage comes with
     the stages before it.
@@ -138,11 +146,7 @@ def check_stages(stages: Iterable[str] | None) -> None:
         return
     order = [name for name, _ in STAGES]
     wanted = set(stages)
-    unknown = sorted(wanted - set(order))
-    if unknown:
-        raise StageSelectionError(
-            f"unknown stage(s) {', '.join(unknown)}; the stages are {', '.join(order)}"
-        )
+    _check_known(wanted)
     for i, name in enumerate(order):
         missing = [s for s in order[:i] if s not in wanted]
         if name in wanted and missing:
