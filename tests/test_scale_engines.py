@@ -67,6 +67,17 @@ def test_unknown_stage_is_refused(con: Any) -> None:
         run_stages(con, ["nope"], data_dir=None)
 
 
+def test_a_stage_run_again_records_its_parameters_once(con: Any) -> None:
+    # without persons the scenarios stage records its parameters and "skipped"; a second run
+    # with other parameters must replace those rows, not sit beside them
+    run_stages(con, ["scenarios"], data_dir=None, params={"scenarios": {"draws": 10}})
+    run_stages(con, ["scenarios"], data_dir=None, params={"scenarios": {"draws": 20}})
+    rows = con.table("build_params").to_pandas()
+    draws = rows.loc[(rows["stage"] == "scenarios") & (rows["name"] == "draws"), "value"]
+    assert draws.tolist() == ["20"]
+    assert not rows.duplicated(["stage", "name"]).any()
+
+
 # --- parity on a real slice -------------------------------------------------------------------
 
 

@@ -39,6 +39,15 @@ class StageContext:
         if self.engine is None:
             self.engine = engine_of(self.con)
 
+    def forget_params(self, stage: str) -> None:
+        """Drop the ``build_params`` rows of ``stage``: a stage run again on the same store
+        (``run_stages``, the parity check) records its parameters afresh, not beside the old."""
+        if "build_params" not in self.con.list_tables():
+            return
+        kept = self.con.table("build_params")
+        kept = kept.filter(kept.stage != stage).to_pyarrow()  # a few dozen rows
+        self.con.create_table("build_params", kept, overwrite=True)
+
     def record_params(self, stage: str, params: dict[str, Any]) -> None:
         """Append ``params`` of ``stage`` to the ``build_params`` table."""
         rows = {

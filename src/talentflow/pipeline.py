@@ -73,6 +73,7 @@ def run_stage(name: str, ctx: StageContext) -> float:
     if name not in modules:
         raise ValueError(f"unknown stage {name!r}; choose from {', '.join(modules)}")
     t0 = time.perf_counter()
+    ctx.forget_params(name)
     try:
         importlib.import_module(modules[name]).run(ctx)
     except (MemoryError, duckdb.OutOfMemoryException) as exc:
