@@ -17,6 +17,7 @@ import ibis
 from talentflow.identity import decide, model
 from talentflow.identity.link import link
 
+
 def person_id(key: ibis.Value) -> ibis.Value:
     """``P`` + 16 hex digits of the MD5 of a person key (stable across engines and runs)."""
     return ibis.literal("P") + key.hexdigest("md5").substr(0, 16)
