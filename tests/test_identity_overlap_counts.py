@@ -51,15 +51,14 @@ def _entities(n: int, seed: int) -> ibis.Table:
             }
         )
     schema = {
-        **{k: "string" for k in ("entity_id", "name_fl", "name_fl_swapped", "first", "last")},
+        **dict.fromkeys(("entity_id", "name_fl", "name_fl_swapped", "first", "last"), "string"),
         "bk_init": "string",
         "is_cluster": "boolean",
         "initial_only": "boolean",
         "year_min": "int64",
         "year_max": "int64",
-        **{
-            k: "array<string>"
-            for k in (
+        **dict.fromkeys(
+            (
                 "name_variants",
                 "coauthors",
                 "institutions",
@@ -67,8 +66,9 @@ def _entities(n: int, seed: int) -> ibis.Table:
                 "countries",
                 "venues",
                 "topics",
-            )
-        },
+            ),
+            "array<string>",
+        ),
     }
     return ibis.memtable(rows, schema=schema)
 
