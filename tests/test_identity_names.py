@@ -84,3 +84,53 @@ def test_component_numbers_are_as_distinct_as_component_keys(
     assert [r["component"] for r in rows] == [r["component"] for r in components(table).to_pylist()]
     pairs = {(r["component"], r["component_number"]) for r in rows}
     assert len({k for k, _ in pairs}) == len(pairs) == len({n for _, n in pairs})
+
+
+#: Names of every kind the engine path must read as :func:`keys_for` does, and names it must
+#: leave to Python (non-ASCII, brackets, control characters).
+_TRICKY = [
+    "Wei Wang",
+    "J.-Y. Zhu",
+    "Jun - Yan  Zhu",
+    "Joshua B. Tenenbaum",
+    "O'Neil, Cathy",
+    "A. B. C.",
+    "  Leading and trailing  ",
+    "x",
+    "...",
+    "",
+    "-",
+    "Anne-Marie- -Smith",
+    "Mc3Donald R2D2",
+    "HAN Song_Two~",
+    "Yann LeCun (NYU)",
+    "Bernhard Schölkopf",
+    "江常皓",
+    "tab\tname",
+    "[Bot] Agent",
+    None,
+]
+
+
+def test_engine_name_keys_equal_python_keys(con) -> None:
+    import ibis
+
+    from talentflow.identity.features import name_table
+    from talentflow.identity.names import is_plain, plain_keys
+
+    t = con.create_table(
+        "authors", ibis.memtable({"author_name": _TRICKY}, schema={"author_name": "string"})
+    )
+    plain = t.filter(is_plain(t.author_name).fill_null(False))
+    got = {r["author_name"]: r for r in plain_keys(plain).to_pyarrow().to_pylist()}
+    # the plain ones are computed in the engine; the rest are not plain
+    assert "Bernhard Schölkopf" not in got and "Yann LeCun (NYU)" not in got
+    assert "tab\tname" not in got and "[Bot] Agent" not in got
+    assert len(got) == 14
+    for name, row in got.items():
+        assert row == keys_for(name), name
+    # the whole table: every distinct name once, each with its Python keys
+    rows = name_table(con, t).to_pyarrow().to_pylist()
+    assert sorted(rows, key=lambda r: str(r["author_name"])) == sorted(
+        (keys_for(n) for n in _TRICKY), key=lambda r: str(r["author_name"])
+    )

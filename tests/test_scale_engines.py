@@ -323,3 +323,25 @@ def test_replace_table_renames_into_place():
     con.create_table("u__new", pd.DataFrame({"x": [4]}))
     replace_table("u__new", "u")
     assert con.table("u").x.execute().tolist() == [4]
+
+
+def test_set_column_adds_or_replaces_a_column_from_another_table(engine):
+    con = engine.con
+    con.create_table("t", pd.DataFrame({"k": ["a", "b", "c"], "x": [1, 2, 3]}))
+    con.create_table("s", pd.DataFrame({"k": ["c", "a", "z"], "v": ["C", "A", "Z"]}))
+    engine.set_column("t", "v", "s", "k")
+    t = con.table("t")
+    assert t.columns == ("k", "x", "v")
+    got = sorted(t.execute().itertuples(index=False, name=None))
+    # matched on the key; no row of s: NULL (None on DuckDB, NaN from Spark's pandas); z: none
+    assert [r[:2] for r in got] == [("a", 1), ("b", 2), ("c", 3)]
+    assert [r[2] for r in got if r[0] != "b"] == ["A", "C"]
+    assert pd.isna(got[1][2])
+    # a second time replaces the column (still the last one), never stacks a copy
+    con.create_table("s2", pd.DataFrame({"k": ["b"], "v": ["B"]}))
+    engine.set_column("t", "v", "s2", "k")
+    t = con.table("t")
+    assert t.columns == ("k", "x", "v")
+    assert sorted(t.k.execute()) == ["a", "b", "c"]
+    assert t.filter(t.v.notnull()).execute().values.tolist() == [["b", 2, "B"]]
+    assert not [n for n in con.list_tables() if n.startswith("_t__")]

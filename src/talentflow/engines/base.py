@@ -50,6 +50,22 @@ class Engine(ABC):
         """Drop table ``target`` and give ``source`` its name (no copy where the engine can
         rename)."""
 
+    def set_column(self, table: str, column: str, source: str, key: str) -> None:
+        """Give ``table`` the column ``column`` of table ``source``, matched on ``key`` (NULL
+        where ``source`` has no row; ``source`` holds each key at most once), as its last
+        column, replacing a column of that name.
+
+        Here: a new table with the column joined on, which then takes the old one's place.
+        """
+        t = self.con.table(table)
+        if column in t.columns:
+            t = t.drop(column)
+        s = self.con.table(source).select(key, column)
+        new = t.left_join(s, key).drop(f"{key}_right")
+        scratch = f"_{table}__{column}"
+        self.con.create_table(scratch, new, overwrite=True)
+        self.replace_table(scratch, table)
+
     @contextmanager
     def unordered_inserts(self) -> Iterator[None]:
         """Inside the block inserts may ignore row order (an engine without the setting:

@@ -14,7 +14,7 @@ from typing import Any
 import ibis
 import ibis.expr.datatypes as dt
 
-from talentflow.identity.names import NAME_KEYS_SCHEMA, name_keys
+from talentflow.identity.names import NAME_KEYS_SCHEMA, is_plain, name_keys, plain_keys
 
 #: The linkage keys of a name (every column of :func:`names.name_keys` but the name itself).
 NAME_KEY_COLUMNS = tuple(NAME_KEYS_SCHEMA.names[1:])
@@ -144,9 +144,13 @@ def _nonempty(arr: ibis.Value) -> ibis.Value:
 
 
 def name_table(con: Any, authorships: ibis.Table) -> ibis.Table:
-    """Keys of every distinct author name (normalised in Python, once per distinct name)."""
-    distinct = authorships.select("author_name").distinct().to_pyarrow()
-    return ibis.memtable(name_keys(distinct.column("author_name").to_pylist()))
+    """Keys of every distinct author name: in the engine for plain ASCII names (most of
+    them), in Python (transliteration) for the others, once per distinct name."""
+    a = authorships.select("author_name")
+    plain = is_plain(a.author_name).fill_null(False)
+    other = a.filter(~plain).distinct().to_pyarrow()
+    in_python = ibis.memtable(name_keys(other.column("author_name").to_pylist()))
+    return plain_keys(a.filter(plain).distinct()).union(in_python, distinct=False)
 
 
 def paper_topics(papers: ibis.Table | None) -> ibis.Table | None:

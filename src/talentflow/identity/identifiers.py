@@ -124,9 +124,13 @@ def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> 
             )
         )
     )
+    # The representative name itself (most uses): implied by the edit distance below, and
+    # cheap to test first.
+    same = (u.name_fl == u.rep_fl) if max_edit >= 0 else ibis.literal(False)
     compatible = (
         u.name_fl.isnull()
         | u.rep_fl.isnull()
+        | same
         | ((u.last == u.rep_last) & given)
         | ((u.first == u.rep_last) & (u.last == u.rep_first))
         | (u.name_fl.levenshtein(u.rep_fl) <= max_edit)

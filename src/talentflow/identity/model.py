@@ -30,6 +30,7 @@ from splink.internals.exceptions import EMTrainingException
 import talentflow.engines.pyspark_compiler  # noqa: F401
 from talentflow.engines import engine_of
 from talentflow.identity import sampling
+from talentflow.identity.overlap_counts import array_u_counts
 
 #: Default model parameters (recorded with each build).
 DEFAULTS: dict[str, Any] = {
@@ -168,6 +169,18 @@ def year_comparison() -> Any:
     )
 
 
+#: The array comparisons: column, overlap sizes of its levels, their starting m values (in the
+#: model's order, between the name and the year comparisons, topics after the years).
+ARRAY_COMPARISONS: tuple[tuple[str, list[int], list[float]], ...] = (
+    ("coauthors", [2, 1], [0.25, 0.25]),
+    ("institutions", [1], [0.5]),
+    ("domains", [1], [0.5]),
+    ("countries", [1], [0.7]),
+    ("venues", [1], [0.5]),
+    ("topics", [3, 1], [0.1, 0.4]),
+)
+
+
 def settings(prior: float) -> SettingsCreator:
     """The splink settings: dedupe over entities, with our comparisons and blocking rules."""
     return SettingsCreator(
@@ -176,13 +189,9 @@ def settings(prior: float) -> SettingsCreator:
         probability_two_random_records_match=prior,
         comparisons=[
             name_comparison(),
-            array_comparison("coauthors", [2, 1], [0.25, 0.25]),
-            array_comparison("institutions", [1], [0.5]),
-            array_comparison("domains", [1], [0.5]),
-            array_comparison("countries", [1], [0.7]),
-            array_comparison("venues", [1], [0.5]),
+            *[array_comparison(*spec) for spec in ARRAY_COMPARISONS[:-1]],
             year_comparison(),
-            array_comparison("topics", [3, 1], [0.1, 0.4]),
+            array_comparison(*ARRAY_COMPARISONS[-1]),
         ],
         blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
         retain_matching_columns=False,
@@ -365,8 +374,11 @@ def _with_u(
     trainer = Linker(api.register(name), settings(prior), log_level=None)
     # One chunk: the sample is small (about 1,400 rows), and splink's default of 10 chunks
     # (plus a probe chunk) per comparison ran 88 queries, mostly overhead. The counts are
-    # integers summed over chunks, so the u values are the same.
-    trainer.training.estimate_u_using_random_sampling(
-        max_pairs=float(max(n * n, 1)), min_count_per_level=None, num_chunks=1
-    )
+    # integers summed over chunks, so the u values are the same. The array comparisons are
+    # counted from shared elements (the same counts, a fraction of the time).
+    arrays = {column: (column, sizes) for column, sizes, _ in ARRAY_COMPARISONS}
+    with array_u_counts(con, arrays):
+        trainer.training.estimate_u_using_random_sampling(
+            max_pairs=float(max(n * n, 1)), min_count_per_level=None, num_chunks=1
+        )
     return trainer.misc.save_model_to_json()

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+import ibis
 import pyarrow as pa
 from anyascii import anyascii
 
@@ -24,6 +25,9 @@ _SPACES = re.compile(r"\s+")
 _HYPHEN = re.compile(r"\s*-\s*")
 # OpenReview ids carry the name and a disambiguating number: ``~Bruce_W_McIntosh1``.
 _OPENREVIEW_ID = re.compile(r"^(?:openreview:)?~(.+?)\d*$")
+# Printable ASCII but brackets: a name :func:`tokens` reads without transliteration, NFKC or
+# bracket removal (each is the identity on it), so the engine can compute its keys.
+_PLAIN = r"^[ -'*-Z\\^-~]*$"
 
 #: Arrow schema of :func:`name_keys`.
 NAME_KEYS_SCHEMA = pa.schema(
@@ -130,4 +134,35 @@ def name_keys(names: Iterable[str | None]) -> pa.Table:
     return pa.Table.from_arrays(
         [pa.array(list(c), type=f.type) for c, f in zip(columns, NAME_KEYS_SCHEMA, strict=True)],
         schema=NAME_KEYS_SCHEMA,
+    )
+
+
+def is_plain(name: ibis.Value) -> ibis.Value:
+    """Boolean: can :func:`plain_keys` compute this name's keys in the engine (printable ASCII
+    without brackets)? NULL for a NULL name."""
+    return name.re_search(_PLAIN)
+
+
+def plain_keys(names: ibis.Table) -> ibis.Table:
+    """:func:`name_keys` in the engine (an Ibis table with the columns of
+    :data:`NAME_KEYS_SCHEMA`) for the names of ``names.author_name`` that :func:`is_plain`
+    accepts; the same values as :func:`keys_for` (tested on every name of the corpus).
+
+    On printable ASCII, :func:`tokens` is: lower case, every character but a letter, a space
+    or a hyphen to a space, hyphens joined with their neighbours, split at spaces.
+    """
+    text = names.author_name.lower().re_replace(r"[^a-z -]", " ").re_replace(r" *- *", "")
+    full = text.re_replace(r" +", " ").strip().nullif("")
+    first = full.re_extract(r"^([^ ]+)", 1)
+    last = full.re_extract(r"([^ ]+)$", 1)
+    return names.select(
+        author_name=names.author_name,
+        name_full=full,
+        name_fl=first + " " + last,
+        name_fl_swapped=last + " " + first,
+        first=first,
+        last=last,
+        initial_only=first.length() == 1,
+        bk_init=last + " " + first.substr(0, 1),
+        bk_init_swapped=first + " " + last.substr(0, 1),
     )

@@ -17,8 +17,6 @@ import ibis
 from talentflow.identity import decide, model
 from talentflow.identity.link import link
 
-_NEW_AUTHORSHIPS = "_identity_authorships_new"
-
 
 def person_id(key: ibis.Value) -> ibis.Value:
     """``P`` + 16 hex digits of the MD5 of a person key (stable across engines and runs)."""
@@ -86,18 +84,12 @@ def _run(ctx: Any) -> None:
         cluster_evidence=asg.cluster_evidence.cast("string"),
     )
     con.create_table("person_links", links, overwrite=True)
-    links = con.table("person_links")
-    linked = authorships.left_join(
-        links.select("authorship_id", "person_id"), "authorship_id"
-    ).drop("authorship_id_right")
-    # Materialise first: the new table is computed from the old one. Then the new table
-    # takes the old one's name (a rename, not a second copy of every row).
-    con.create_table(_NEW_AUTHORSHIPS, linked, overwrite=True)
-    ctx.engine.replace_table(_NEW_AUTHORSHIPS, "authorships")
+    # Only the new column is written (an UPDATE on DuckDB), not every column of authorships.
+    ctx.engine.set_column("authorships", "person_id", "person_links", "authorship_id")
     ids = con.table("_identity_ids")
     con.create_table("persons", persons_table(con.table("authorships"), ids), overwrite=True)
     result.drop(con)
-    # the writes after linkage: person_links, the new authorships, persons
+    # the writes after linkage: person_links, authorships.person_id, persons
     result.stats.setdefault("seconds", {})["write"] = round(time.perf_counter() - t0, 2)
     result.stats.setdefault("cpu_seconds", {})["write"] = round(time.process_time() - c0, 2)
     recorded = {
