@@ -162,3 +162,23 @@ def test_engine_subsets_equal_the_driver_subsets(engine):
 
 
 TOP_NAME = "top"
+
+
+def test_indicators_on_the_engine_give_the_driver_tables(engine):
+    """Parity: with ``indicators_on=engine`` (panel, contributions, point estimates and
+    replicates of country_year, flows, the grouped and the fixed-panel tables on the engine)
+    every table equals the driver path's: same seed, same intervals (to float32)."""
+    from talentflow.engines import connect
+    from tests.test_indicators_stage import _run_on, _stage_tables
+
+    driver = connect()
+    _run_on(driver)
+    _run_on(engine.con, indicators_on="engine")
+    a, b = _stage_tables(driver), _stage_tables(engine.con)
+    assert set(a) == set(b) and {"country_year_groups", "flows_groups"} <= set(a)
+    assert len(a["country_year"]) and len(a["flows"]) and a["country_year"]["stock_ci_high"].notna().any()
+    assert not [t for t in engine.con.list_tables() if t.startswith("_ind_")]
+    for name in a:
+        pd.testing.assert_frame_equal(
+            a[name], b[name], check_dtype=False, check_exact=False, rtol=1e-6, obj=name
+        )

@@ -186,6 +186,8 @@ class _DriverSums:
         for s in specs.values():
             for k, m in s.matrices.items():
                 if k not in s.point_only and id(m) not in self.matrices:
+                    if not isinstance(m, PersonSums):
+                        raise ValueError("sums kept on an engine need the engine's replicates")
                     self.matrices[id(m)] = m.matrix(np.float32)
 
     def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:
@@ -208,11 +210,16 @@ class _EngineSums:
     def __init__(self, specs: dict[str, Spec], weights: Weights, engine: Any) -> None:
         self.weights, self.engine = weights, engine
         self.offsets: dict[int, int] = {}
-        parts, n_cells = [], 0
+        parts, exprs, n_cells = [], [], 0
         for s in specs.values():
             for k, m in s.matrices.items():
                 if k not in s.point_only and id(m) not in self.offsets:
                     self.offsets[id(m)] = n_cells
+                    if not isinstance(m, PersonSums):
+                        # contributions already on the engine (indicators.engine_sums)
+                        exprs.append(m.contributions(n_cells))
+                        n_cells += m.shape[0]
+                        continue
                     value = np.ones(len(m.cell)) if m.value is None else m.value
                     parts.append(
                         pa.table(
@@ -225,7 +232,10 @@ class _EngineSums:
                     )
                     n_cells += m.shape[0]
         self.n_cells = n_cells
-        self.table = engine.temp_table(self.TABLE, pa.concat_tables(parts)) if parts else None
+        if parts:
+            exprs.append(engine.temp_table(f"{self.TABLE}_driver", pa.concat_tables(parts)))
+        union = exprs[0].union(*exprs[1:]) if len(exprs) > 1 else exprs[0] if exprs else None
+        self.table = engine.temp_table(self.TABLE, union) if union is not None else None
         self.block: tuple[int, int, np.ndarray] | None = None
 
     def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:

@@ -136,7 +136,7 @@ def _carried(t: Any, col: str) -> Any:
     return t.drop(n, run)
 
 
-def panel_years(rows: Any, engine: Any) -> Any:
+def panel_years(rows: Any, engine: Any, prefix: str = PREFIX) -> Any:
     """``_ind_panel_years``'s expression from :func:`observed_rows` (one row per person-year
     between each known-country person's first and last row)."""
     spans = rows.group_by("person_key").aggregate(
@@ -147,7 +147,7 @@ def panel_years(rows: Any, engine: Any) -> Any:
     lo, hi = bounds.column("lo")[0].as_py(), bounds.column("hi")[0].as_py()
     span = [] if lo is None else list(range(int(lo), int(hi) + 1))
     calendar = engine.temp_table(
-        f"{PREFIX}_calendar", pa.table({"year": pa.array(span, pa.int64())})
+        f"{prefix}_calendar", pa.table({"year": pa.array(span, pa.int64())})
     )
     full = spans.inner_join(
         calendar, [calendar.year >= spans.first_year, calendar.year <= spans.last_year]
@@ -238,7 +238,7 @@ def materialise(engine: Any, person_years: Any, keys: Any, prefix: str = PREFIX)
     """Build the panel of ``person_years`` (an Ibis table) on ``engine`` as the tables of the
     contract (``prefix`` + ``_years``, ...), with ``keys`` from :func:`person_keys`."""
     rows = engine.temp_table(f"{prefix}_rows", observed_rows(person_years, keys))
-    years = engine.temp_table(f"{prefix}_years", panel_years(rows, engine))
+    years = engine.temp_table(f"{prefix}_years", panel_years(rows, engine, prefix))
     return EnginePanel(
         years,
         engine.temp_table(f"{prefix}_frac", panel_frac(years, rows)),
@@ -270,6 +270,25 @@ def regrouped(engine: Any, panel: EnginePanel, mapping: dict[str, str], name: st
     )
 
 
+def with_flags(authorships: Any, papers: Any, population_papers: str) -> Any:
+    """``authorships`` plus ``_in`` (the population rule admits the paper) and ``_top`` (an
+    admitted top-tier paper), as :func:`talentflow.indicators.compute.paper_flags` says; a
+    paper ``papers`` (may be None) does not list is admitted and not top-tier."""
+    a = authorships
+    if papers is None:
+        return a.mutate(_in=ibis.literal(True), _top=ibis.literal(False))
+    decision = _column(papers, "decision", "string")
+    admitted = (
+        ibis.literal(True)
+        if "decision" not in papers.columns or population_papers != "accepted"
+        else ~decision.isin(NOT_ACCEPTED).fill_null(False)
+    )
+    top = (papers.tier == TOP).fill_null(False) if "tier" in papers.columns else ibis.literal(False)
+    flags = papers.select("paper_id", _in=admitted, _top=top & admitted)
+    a = a.left_join(flags, "paper_id").drop("paper_id_right")
+    return a.mutate(_in=a._in.fill_null(True), _top=a._top.fill_null(False))
+
+
 def person_subsets(
     panel: EnginePanel,
     authorships: Any,
@@ -295,19 +314,7 @@ def person_subsets(
     a = authorships.filter(authorships.person_id.notnull()).select("paper_id", "person_id")
     a = a.inner_join(keys, "person_id").select("paper_id", "person_key")
     a = a.inner_join(persons, "person_key")
-    if papers is not None:
-        decision = _column(papers, "decision", "string")
-        admitted = (
-            ibis.literal(True)
-            if "decision" not in papers.columns or population_papers != "accepted"
-            else ~decision.isin(NOT_ACCEPTED).fill_null(False)
-        )
-        top = (_column(papers, "tier", "string") == TOP).fill_null(False)
-        flags = papers.select("paper_id", _in=admitted, _top=top & admitted)
-        a = a.left_join(flags, "paper_id").drop("paper_id_right")
-        a = a.mutate(_in=a._in.fill_null(True), _top=a._top.fill_null(False))
-    else:
-        a = a.mutate(_in=ibis.literal(True), _top=ibis.literal(False))
+    a = with_flags(a, papers, population_papers)
     a = a.left_join(tags, "paper_id").drop("paper_id_right")
     a = a.filter(a._in)
     names = [(a.subfield == "llm", a.is_llm_era.ifelse("llm", ibis.null("string")))]

@@ -1,0 +1,349 @@
+"""``country_year`` and ``flows`` (with their groupings and the fixed venue panel) computed on
+the engine from the panel tables of :mod:`talentflow.indicators.panel_engine`.
+
+The definitions are those of :mod:`talentflow.indicators.country_year` and
+:mod:`talentflow.indicators.flows`; only the place differs. Each table's per-person
+contributions are Ibis expressions (:class:`~talentflow.indicators.engine_sums.
+EngineContributions`); the engine sums them per cell and the driver receives those sums, lays
+the cells out and finishes each table per cell (sector ``all`` and pooled years as sums of
+cells, shares, rates, nets, suppression) with the same combine functions as the driver path.
+The bootstrap replicates are the map-reduce of :mod:`talentflow.indicators.replicates` over
+the same contributions, so the same seed gives the same intervals as the driver path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from talentflow.indicators import bootstrap as bs
+from talentflow.indicators import panel_engine as pe
+from talentflow.indicators.cells import POOLED, STAGE_PREFIX, TOP, _Builder
+from talentflow.indicators.engine_sums import EngineContributions
+from talentflow.indicators.groupings import grouping
+from talentflow.indicators.panel_engine import EnginePanel
+
+CY_LABELS = ["country", "year", "subset", "sector"]
+FLOW_LABELS = ["from_country", "to_country", "year", "subset"]
+_STATS = ["stock", "stock_frac", "inflow", "outflow", "returns", "entries", "exits"]
+_CI = [
+    "stock",
+    "stock_frac",
+    "stock_share",
+    "inflow",
+    "outflow",
+    "net_flow",
+    "inflow_rate",
+    "outflow_rate",
+    "net_rate",
+    "returns",
+]
+
+
+def _in_subsets(frame: Any, subsets: Any, stage: str | None) -> Any:
+    """``frame``'s rows once per subset of their person (``subsets``: ``person_key, subset``),
+    plus once under ``stage:<stage column>`` when ``stage`` names a column."""
+    j = frame.inner_join(subsets, "person_key")
+    cols = [c for c in frame.columns if c != "person_key"]
+    out = j.select(*cols, subset=j.subset, key=j.person_key.cast("int64"))
+    if stage is not None:
+        staged = frame.select(
+            *cols,
+            subset=ibis.literal(STAGE_PREFIX) + frame[stage],
+            key=frame.person_key.cast("int64"),
+        )
+        out = out.union(staged)
+    return out
+
+
+def _country_year_stats(
+    panel: EnginePanel, subsets: Any, stages: bool, keep: set[str] | None
+) -> dict[str, Any]:
+    """``stat -> expression`` (country, year, subset, sector, key, value) of country_year."""
+    y, mv = panel.years, panel.moves
+    one = ibis.literal(1.0)
+    here = {"country": "country", "sector": "sector", "stage": "stage"}
+    arrival = {"country": "to_country", "sector": "to_sector", "stage": "to_stage"}
+    departure = {"country": "from_country", "sector": "from_sector", "stage": "from_stage"}
+    sources = {
+        "stock": (y, here, one),
+        "stock_frac": (panel.frac, here, None),
+        "inflow": (mv, arrival, one),
+        "outflow": (mv, departure, one),
+        "returns": (mv.filter(mv.is_return), arrival, one),
+        "entries": (y.filter(y.year == y.first_year), here, one),
+        "exits": (y.filter(y.year == y.last_year), here, one),
+    }
+    out = {}
+    for name, (source, cols, value) in sources.items():
+        rows = source.select(
+            "person_key",
+            year=source.year.cast("int64"),
+            country=source[cols["country"]],
+            sector=source[cols["sector"]],
+            _stage=source[cols["stage"]],
+            value=(source.weight if value is None else value).cast("float64"),
+        )
+        if keep is not None:
+            rows = rows.filter(rows.country.isin(sorted(keep)))
+        rows = _in_subsets(rows, subsets, "_stage" if stages else None)
+        out[name] = rows.select(*CY_LABELS, "key", "value")
+    return out
+
+
+@dataclass
+class WorldTotals:
+    """Every country's stock per (year, subset, sector): the denominator of ``stock_share``,
+    from the ungrouped table's ``stock`` sums (the same for every regrouping)."""
+
+    keys: pd.DataFrame  # year, subset, sector: the leaf rows, then the sector-all rows
+    stock: Any  # the ungrouped table's stock sums (leaf cells)
+    to_leaf: Any  # totals' leaf rows x the ungrouped leaf cells
+    agg: Any  # totals' sector-all rows x totals' leaf rows
+
+    @classmethod
+    def of(cls, leaf: pd.DataFrame, stock: Any) -> WorldTotals:
+        groups, of = _distinct_rows(leaf[["year", "subset", "sector"]])
+        to_leaf = bs.incidence(of, np.arange(len(leaf)), len(groups), len(leaf))
+        alls, of_all = _distinct_rows(groups[["year", "subset"]])
+        agg = bs.incidence(of_all, np.arange(len(groups)), len(alls), len(groups))
+        keys = pd.concat([groups, alls.assign(sector="all")], ignore_index=True)
+        return cls(keys, stock, to_leaf, agg)
+
+    def full(self, stock_sums: np.ndarray) -> np.ndarray:
+        """Totals in ``keys`` order plus a row of zeros (cells without any stock)."""
+        leaf = np.asarray(self.to_leaf @ stock_sums)
+        pad = np.zeros((1, stock_sums.shape[1]), dtype=stock_sums.dtype)
+        return np.vstack([leaf, np.asarray(self.agg @ leaf), pad])
+
+
+def _distinct_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The sorted distinct rows of ``frame`` and each row's position among them."""
+    if not len(frame):
+        return frame.iloc[:0].reset_index(drop=True), np.zeros(0, dtype=np.int64)
+    cols = list(frame.columns)
+    distinct = frame.drop_duplicates().sort_values(cols, kind="stable").reset_index(drop=True)
+    at = pd.MultiIndex.from_frame(distinct).get_indexer(pd.MultiIndex.from_frame(frame))
+    return distinct, at.astype(np.int64)
+
+
+def country_year(
+    engine: Any,
+    panel: EnginePanel,
+    subsets: Any,
+    n_persons: int,
+    *,
+    stages: bool = False,
+    keep: set[str] | None = None,
+    totals: WorldTotals | None = None,
+) -> tuple[_Builder, WorldTotals]:
+    """The ``country_year`` builder of ``panel`` (and the world totals it used).
+
+    ``keep`` restricts the cells to these countries (a grouping's groups); ``stock_share``
+    then divides by ``totals`` (of the ungrouped panel), which are made from this panel's own
+    stock when not given.
+    """
+    contrib = EngineContributions(engine, _country_year_stats(panel, subsets, stages, keep), CY_LABELS)
+    points = contrib.points()
+    leaf, _ = _distinct_rows(points[CY_LABELS])
+    sums = contrib.sums(points, leaf, n_persons)
+    if totals is None:
+        totals = WorldTotals.of(leaf, sums["stock"])
+    alls, of_all = _distinct_rows(leaf[["country", "year", "subset"]])
+    agg = bs.incidence(of_all, np.arange(len(leaf)), len(alls), len(leaf))
+    cells = pd.concat([leaf, alls.assign(sector="all")], ignore_index=True)
+    perm = np.lexsort([cells[c].to_numpy() for c in reversed(CY_LABELS)])
+    universe = cells.iloc[perm].reset_index(drop=True)
+    key_cols = ["year", "subset", "sector"]
+    at_total = pd.MultiIndex.from_frame(totals.keys).get_indexer(
+        pd.MultiIndex.from_frame(universe[key_cols])
+    )
+    at_total = np.where(at_total < 0, len(totals.keys), at_total)
+    matrices: dict[str, Any] = dict(sums)
+    matrices["total"] = totals.stock
+
+    def full(leaf_sums: np.ndarray) -> np.ndarray:
+        return np.vstack([leaf_sums, np.asarray(agg @ leaf_sums)])[perm]
+
+    def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        f = {k: full(v) for k, v in s.items() if k != "total"}
+        stock = f["stock"]
+        net = f["inflow"] - f["outflow"]
+        return {
+            "stock": stock,
+            "stock_frac": f["stock_frac"],
+            "stock_share": bs.safe_div(stock, totals.full(s["total"])[at_total]),
+            "inflow": f["inflow"],
+            "outflow": f["outflow"],
+            "net_flow": net,
+            "inflow_rate": bs.safe_div(f["inflow"], stock, 1000.0),
+            "outflow_rate": bs.safe_div(f["outflow"], stock, 1000.0),
+            "net_rate": bs.safe_div(net, stock, 1000.0),
+            "returns": f["returns"],
+            "entries": f["entries"],
+            "exits": f["exits"],
+        }
+
+    order = [*_CI, "entries", "exits"]  # entries/exits are reported without intervals
+    spec = bs.Spec(matrices, combine, _CI, point_only=("entries", "exits"))
+    builder = _Builder(universe, spec, "stock", order, {c: f"{c}_" for c in _CI})
+    builder.contributions = contrib  # type: ignore[attr-defined]
+    return builder, totals
+
+
+def flows(
+    engine: Any, panel: EnginePanel, subsets: Any, n_persons: int, *, touch: set[str] | None = None
+) -> _Builder:
+    """The ``flows`` builder of ``panel``: moves per (from, to, arrival year, subset), pooled
+    rows (year :data:`POOLED`) summed from the years'. ``touch`` keeps only the pairs with one
+    of these countries at either end (a grouping's groups)."""
+    mv = panel.moves
+    if touch is not None:
+        mine = sorted(touch)
+        mv = mv.filter(mv.from_country.isin(mine) | mv.to_country.isin(mine))
+    rows = mv.select(
+        "person_key",
+        "from_country",
+        "to_country",
+        year=mv.year.cast("int64"),
+        value=ibis.literal(1.0).cast("float64"),
+    )
+    rows = _in_subsets(rows, subsets, None).select(*FLOW_LABELS, "key", "value")
+    contrib = EngineContributions(engine, {"n": rows}, FLOW_LABELS)
+    points = contrib.points()
+    leaf, _ = _distinct_rows(points[FLOW_LABELS])
+    sums = contrib.sums(points, leaf, n_persons)
+    pooled, of_pool = _distinct_rows(leaf[["from_country", "to_country", "subset"]])
+    agg = bs.incidence(of_pool, np.arange(len(leaf)), len(pooled), len(leaf))
+    cells = pd.concat([leaf, pooled.assign(year=POOLED)[FLOW_LABELS]], ignore_index=True)
+    cells["year"] = cells["year"].astype(np.int64)
+    perm = np.lexsort([cells[c].to_numpy() for c in reversed(FLOW_LABELS)])
+    universe = cells.iloc[perm].reset_index(drop=True)
+    index = pd.MultiIndex.from_frame(universe[FLOW_LABELS])
+    reverse = universe[["to_country", "from_country", "year", "subset"]]
+    rev = index.get_indexer(pd.MultiIndex.from_frame(reverse.set_axis(FLOW_LABELS, axis=1)))
+    has_rev = rev >= 0
+
+    def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        n = np.vstack([s["n"], np.asarray(agg @ s["n"])])[perm]
+        back = np.where(has_rev[:, None], n[np.maximum(rev, 0)], 0.0)
+        return {"n": n, "net": n - back, "reverse_n": back}
+
+    def hide_disclosing_nets(df: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+        # a net beside a suppressed reverse cell would reveal it
+        reveal = (df["reverse_n"] > 0) & (df["reverse_n"] < min_cell)
+        df.loc[reveal, ["net", "net_ci_low", "net_ci_high"]] = np.nan
+        return df.drop(columns="reverse_n")
+
+    spec = bs.Spec({"n": sums["n"]}, combine, ("n", "net"))
+    builder = _Builder(
+        universe, spec, "n", ["n", "net", "reverse_n"], {"n": "", "net": "net_"}, None,
+        hide_disclosing_nets,
+    )
+    builder.contributions = contrib  # type: ignore[attr-defined]
+    return builder
+
+
+def _fixed_panel(
+    engine: Any, keys: Any, papers: Any, fixed: Any, population_papers: str
+) -> EnginePanel | None:
+    """The panel of the person-years in which the person authored an admitted paper at a
+    venue of the fixed panel, inside its window (None: no such person-year)."""
+    con = engine.con
+    if "authorships" not in con.list_tables():
+        return None
+    window = [int(y) for y in fixed.years]
+    a = con.table("authorships")
+    a = a.filter(
+        a.person_id.notnull() & a.venue.isin(list(fixed.venues)) & a.year.isin(window)
+    ).select("paper_id", "person_id", year=a.year.cast("int64"))
+    a = pe.with_flags(a, papers, population_papers)
+    seen = a.filter(a._in).select("person_id", "year").distinct()
+    py = con.table("person_years")
+    py = py.filter(py.year.isin(window))
+    py = py.semi_join(seen, [py.person_id == seen.person_id, py.year.cast("int64") == seen.year])
+    fp = pe.materialise(engine, py, keys, prefix="_ind_fpanel")
+    if not fp.years.count().to_pyarrow().as_py():
+        return None
+    return fp
+
+
+def engine_tables(
+    engine: Any,
+    params: Any,
+    subfields: pd.DataFrame,
+    weights: bs.Weights,
+    fixed: Any = None,
+) -> dict[str, pd.DataFrame]:
+    """``country_year``, ``flows``, ``country_year@<grouping>``, ``flows@<grouping>`` and
+    (with a fixed venue panel) ``country_year_panel``, ``flows_panel``, computed on
+    ``engine`` from its ``person_years``, ``authorships`` and ``papers`` tables.
+
+    ``params`` are the :class:`~talentflow.indicators.compute.IndicatorParams`;
+    ``subfields`` the papers' classification (``paper_id, subfield, is_llm_era``), uploaded
+    as a small table; ``weights`` the persons' bootstrap weights (keyed by ``person_key``).
+    The intermediate tables (prefix ``_ind_``) are dropped before returning.
+    """
+    con = engine.con
+    present = set(con.list_tables())
+    n = len(weights.keys)
+    try:
+        keys = engine.temp_table(f"{pe.PREFIX}_keys", pe.person_keys(con.table("person_years")))
+        ep = pe.materialise(engine, con.table("person_years"), keys)
+        papers = con.table("papers") if "papers" in present else None
+        tags = engine.temp_table(
+            f"{pe.PREFIX}_tags",
+            pa.Table.from_pandas(
+                subfields[["paper_id", "subfield", "is_llm_era"]].astype(
+                    {"paper_id": str, "subfield": str, "is_llm_era": bool}
+                ),
+                preserve_index=False,
+            ),
+        )
+        authorships = con.table("authorships") if "authorships" in present else None
+        if authorships is not None and "person_id" not in authorships.columns:
+            authorships = None
+        subsets = engine.temp_table(
+            pe.SUBSETS_TABLE,
+            pe.person_subsets(
+                ep, authorships, keys, papers, tags, params.subfields, params.population_papers
+            ),
+        )
+        cy, totals = country_year(engine, ep, subsets, n, stages=params.stages)
+        builders: dict[str, _Builder] = {"country_year": cy, "flows": flows(engine, ep, subsets, n)}
+        for name in params.groupings:
+            mapping = grouping(name)
+            labels = set(mapping.values())
+            gp = pe.regrouped(engine, ep, mapping, name)
+            builders[f"country_year@{name}"], _ = country_year(
+                engine, gp, subsets, n, stages=params.stages, keep=labels, totals=totals
+            )
+            builders[f"flows@{name}"] = flows(engine, gp, subsets, n, touch=labels)
+        fp = None
+        if fixed is not None and fixed.venues:
+            fp = _fixed_panel(engine, keys, papers, fixed, params.population_papers)
+        if fp is not None:
+            fsubsets = subsets.filter(subsets.subset.isin(["all", "llm", TOP]))
+            builders["country_year_panel"], _ = country_year(engine, fp, fsubsets, n)
+            builders["flows_panel"] = flows(engine, fp, fsubsets, n)
+        specs = {name: b.spec for name, b in builders.items()}
+        results = bs.run(
+            specs, n, replicates=params.replicates, seed=params.seed, weights=weights, engine=engine
+        )
+        out = {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
+    finally:
+        engine.drop_tables("_ind_cells")
+        engine.drop_tables("_ind_fpanel")
+        pe.drop(engine)
+    for name in ("country_year_panel", "flows_panel"):
+        if name in out:
+            out[name]["basis"] = "fixed_panel"
+    if "country_year_panel" in out:
+        cyp = out["country_year_panel"]
+        out["country_year_panel"] = cyp[cyp["sector"] == "all"].reset_index(drop=True)
+    return out
