@@ -182,3 +182,54 @@ def test_indicators_on_the_engine_give_the_driver_tables(engine):
         pd.testing.assert_frame_equal(
             a[name], b[name], check_dtype=False, check_exact=False, rtol=1e-6, obj=name
         )
+
+
+def _simulated_world(con) -> None:
+    """300 simulated careers (movers, students, secondary countries) with decisions, top
+    tiers and titles of several subfields: every table, the fixed panel included, has rows."""
+    from talentflow.careers.simulate import simulate_careers
+    from talentflow.indicators.synthetic import (
+        person_years_from_authorships,
+        profile_from_person_years,
+    )
+
+    a = simulate_careers(300, seed=3).authorships
+    py = person_years_from_authorships(a)
+    papers = a.drop_duplicates("paper_id")[["paper_id", "venue", "year"]].reset_index(drop=True)
+    titles = ["Large language models", "Robot grasping", "Image segmentation", "Bandits", "X"]
+    papers["title"] = [titles[i % len(titles)] for i in range(len(papers))]
+    papers["keywords"] = ""
+    papers["abstract"] = ""
+    papers["decision"] = ["rejected" if i % 7 == 0 else "accept" for i in range(len(papers))]
+    papers["tier"] = ["top" if i % 5 == 0 else None for i in range(len(papers))]
+    con.create_table("person_years", py)
+    con.create_table("person_profile", profile_from_person_years(py))
+    con.create_table("authorships", a[["paper_id", "person_id", "venue", "year"]])
+    con.create_table("papers", papers)
+
+
+def test_indicators_on_the_engine_on_simulated_careers(engine):
+    """The parity of every table on a world where the fixed panel, the stages, the subsets
+    and the groupings all have cells."""
+    from talentflow.context import StageContext
+    from talentflow.engines import connect
+    from talentflow.indicators import stage
+    from tests.test_indicators_stage import _stage_tables
+
+    params = {"bootstrap": 30, "min_cell": 3, "llm_era_start": 2012}
+    driver = connect()
+    for con, mode in ((driver, "driver"), (engine.con, "engine")):
+        _simulated_world(con)
+        ctx = StageContext(con=con, previous=None, data_dir=None, params=params | {"indicators_on": mode})
+        stage.run(ctx)
+    a, b = _stage_tables(driver), _stage_tables(engine.con)
+    assert set(a) == set(b)
+    for name in ("country_year_panel", "flows_panel", "flows_groups"):
+        assert len(a[name]) > 10, name
+    cy = a["country_year"]
+    assert {"llm", "top", "stage:student", "rl"} <= set(cy["subset"])
+    assert cy["stock_frac"].ne(cy["stock"]).any()
+    for name in a:
+        pd.testing.assert_frame_equal(
+            a[name], b[name], check_dtype=False, check_exact=False, rtol=1e-6, obj=name
+        )
