@@ -61,18 +61,33 @@ def _in_subsets(frame: Any, subsets: Any, stage: str | None) -> Any:
     return out
 
 
+#: Statistics of persons' countries (additive over the members of a group); the others are
+#: moves, which a regrouping changes.
+_ADDITIVE = ("stock", "frac_delta", "entries", "exits")
+
+
 def _country_year_stats(
-    panel: EnginePanel, subsets: Any, stages: bool, keep: set[str] | None
+    panel: EnginePanel, subsets: Any, stages: bool, keep: set[str] | None, moves_only: bool
 ) -> dict[str, Any]:
-    """``stat -> expression`` (country, year, subset, sector, key, value) of country_year."""
+    """``stat -> expression`` (country, year, subset, sector, key, value) of country_year.
+
+    ``stock_frac`` is given as ``frac_delta``, its difference from ``stock`` (rows only for
+    the person-years with secondary countries: a few of the panel's). ``moves_only`` leaves
+    out the statistics of :data:`_ADDITIVE`.
+    """
     y, mv = panel.years, panel.moves
     one = ibis.literal(1.0)
     here = {"country": "country", "sector": "sector", "stage": "stage"}
     arrival = {"country": "to_country", "sector": "to_sector", "stage": "to_stage"}
     departure = {"country": "from_country", "sector": "from_sector", "stage": "from_stage"}
+    split = panel.frac.filter(panel.frac.weight < 1)
+    main = y.select("person_key", "year", _main=y.country)
+    split = split.inner_join(main, ["person_key", "year"])
+    # the main country's row loses 1 - weight, the others gain their weight
+    delta = split.weight - (split.country == split._main).cast("float64")
     sources = {
         "stock": (y, here, one),
-        "stock_frac": (panel.frac, here, None),
+        "frac_delta": (split.mutate(weight=delta), here, None),
         "inflow": (mv, arrival, one),
         "outflow": (mv, departure, one),
         "returns": (mv.filter(mv.is_return), arrival, one),
@@ -81,6 +96,8 @@ def _country_year_stats(
     }
     out = {}
     for name, (source, cols, value) in sources.items():
+        if moves_only and name in _ADDITIVE:
+            continue
         rows = source.select(
             "person_key",
             year=source.year.cast("int64"),
@@ -132,6 +149,29 @@ def _distinct_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return distinct, at.astype(np.int64)
 
 
+@dataclass
+class _Leaf:
+    """A country_year's leaf cells (sector by sector) and the sums of each statistic over
+    them: ``stat -> (sums object, matrix from the object's cells to the leaf cells or
+    None)``."""
+
+    cells: pd.DataFrame
+    sums: dict[str, tuple[Any, Any]]
+    #: cells where a statistic of :data:`_ADDITIVE` has contributions (a group's cells are
+    #: its members' such cells, plus the cells of its moves)
+    additive: np.ndarray
+
+
+def _members(ungrouped: _Leaf, mapping: dict[str, str], keep: set[str]) -> tuple[pd.DataFrame, Any]:
+    """The ungrouped leaf cells of countries mapped to a group of ``keep``: the grouped cells
+    and the matrix summing members into them."""
+    group = ungrouped.cells["country"].map(lambda c: mapping.get(c, c))
+    mine = np.flatnonzero(group.isin(keep).to_numpy() & ungrouped.additive)
+    mapped = ungrouped.cells.iloc[mine].assign(country=group.iloc[mine].to_numpy())
+    cells, of = _distinct_rows(mapped[CY_LABELS])
+    return cells, bs.incidence(of, mine, len(cells), len(ungrouped.cells))
+
+
 def country_year(
     engine: Any,
     panel: EnginePanel,
@@ -139,21 +179,36 @@ def country_year(
     n_persons: int,
     *,
     stages: bool = False,
-    keep: set[str] | None = None,
     totals: WorldTotals | None = None,
-) -> tuple[_Builder, WorldTotals]:
-    """The ``country_year`` builder of ``panel`` (and the world totals it used).
+    grouped: tuple[_Leaf, dict[str, str]] | None = None,
+) -> tuple[_Builder, WorldTotals, _Leaf]:
+    """The ``country_year`` builder of ``panel`` (with the world totals and leaf cells it
+    used).
 
-    ``keep`` restricts the cells to these countries (a grouping's groups); ``stock_share``
-    then divides by ``totals`` (of the ungrouped panel), which are made from this panel's own
-    stock when not given.
+    ``grouped`` = (the ungrouped table's leaf, a grouping's mapping) makes the table of the
+    groups on the regrouped ``panel``: stocks and entries/exits of a group are the sums of
+    its members' (a person has one country a year), moves are the regrouped panel's (a move
+    inside a group is none); ``stock_share`` divides by ``totals`` of the ungrouped panel.
     """
-    contrib = EngineContributions(engine, _country_year_stats(panel, subsets, stages, keep), CY_LABELS)
+    keep = set(grouped[1].values()) if grouped is not None else None
+    stats = _country_year_stats(panel, subsets, stages, keep, moves_only=grouped is not None)
+    contrib = EngineContributions(engine, stats, CY_LABELS)
     points = contrib.points()
-    leaf, _ = _distinct_rows(points[CY_LABELS])
-    sums = contrib.sums(points, leaf, n_persons)
+    own, _ = _distinct_rows(points[CY_LABELS])
+    if grouped is None:
+        leaf = own
+        sums = {k: (v, None) for k, v in contrib.sums(points, leaf, n_persons).items()}
+    else:
+        members, to_group = _members(grouped[0], grouped[1], keep or set())
+        leaf, _ = _distinct_rows(pd.concat([members, own], ignore_index=True))
+        at = pd.MultiIndex.from_frame(leaf).get_indexer(pd.MultiIndex.from_frame(members))
+        place = bs.incidence(at, np.arange(len(members)), len(leaf), len(members))
+        sums = {k: (v, None) for k, v in contrib.sums(points, leaf, n_persons).items()}
+        for stat in _ADDITIVE:
+            obj, inner = grouped[0].sums[stat]
+            sums[stat] = (obj, place @ to_group @ inner if inner is not None else place @ to_group)
     if totals is None:
-        totals = WorldTotals.of(leaf, sums["stock"])
+        totals = WorldTotals.of(leaf, sums["stock"][0])
     alls, of_all = _distinct_rows(leaf[["country", "year", "subset"]])
     agg = bs.incidence(of_all, np.arange(len(leaf)), len(alls), len(leaf))
     cells = pd.concat([leaf, alls.assign(sector="all")], ignore_index=True)
@@ -164,19 +219,22 @@ def country_year(
         pd.MultiIndex.from_frame(universe[key_cols])
     )
     at_total = np.where(at_total < 0, len(totals.keys), at_total)
-    matrices: dict[str, Any] = dict(sums)
+    matrices: dict[str, Any] = {k: obj for k, (obj, _) in sums.items()}
     matrices["total"] = totals.stock
 
-    def full(leaf_sums: np.ndarray) -> np.ndarray:
+    def full(stat: str, s: dict[str, np.ndarray]) -> np.ndarray:
+        inner = sums[stat][1] if stat in sums else None
+        leaf_sums = s[stat] if inner is None else np.asarray(inner @ s[stat])
         return np.vstack([leaf_sums, np.asarray(agg @ leaf_sums)])[perm]
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        f = {k: full(v) for k, v in s.items() if k != "total"}
+        f = {k: full(k, s) for k in ("stock", "inflow", "outflow", "returns", "entries", "exits")}
         stock = f["stock"]
+        frac = full("frac_delta", s) + stock
         net = f["inflow"] - f["outflow"]
         return {
             "stock": stock,
-            "stock_frac": f["stock_frac"],
+            "stock_frac": frac,
             "stock_share": bs.safe_div(stock, totals.full(s["total"])[at_total]),
             "inflow": f["inflow"],
             "outflow": f["outflow"],
@@ -192,8 +250,9 @@ def country_year(
     order = [*_CI, "entries", "exits"]  # entries/exits are reported without intervals
     spec = bs.Spec(matrices, combine, _CI, point_only=("entries", "exits"))
     builder = _Builder(universe, spec, "stock", order, {c: f"{c}_" for c in _CI})
-    builder.contributions = contrib  # type: ignore[attr-defined]
-    return builder, totals
+    additive = points[points["stat"].isin(_ADDITIVE)][CY_LABELS]
+    found = pd.MultiIndex.from_frame(leaf).isin(pd.MultiIndex.from_frame(additive))
+    return builder, totals, _Leaf(leaf, sums, np.asarray(found, dtype=bool))
 
 
 def flows(
@@ -245,7 +304,6 @@ def flows(
         universe, spec, "n", ["n", "net", "reverse_n"], {"n": "", "net": "net_"}, None,
         hide_disclosing_nets,
     )
-    builder.contributions = contrib  # type: ignore[attr-defined]
     return builder
 
 
@@ -314,22 +372,21 @@ def engine_tables(
                 ep, authorships, keys, papers, tags, params.subfields, params.population_papers
             ),
         )
-        cy, totals = country_year(engine, ep, subsets, n, stages=params.stages)
+        cy, totals, leaf = country_year(engine, ep, subsets, n, stages=params.stages)
         builders: dict[str, _Builder] = {"country_year": cy, "flows": flows(engine, ep, subsets, n)}
         for name in params.groupings:
             mapping = grouping(name)
-            labels = set(mapping.values())
             gp = pe.regrouped(engine, ep, mapping, name)
-            builders[f"country_year@{name}"], _ = country_year(
-                engine, gp, subsets, n, stages=params.stages, keep=labels, totals=totals
+            builders[f"country_year@{name}"], _, _ = country_year(
+                engine, gp, subsets, n, stages=params.stages, totals=totals, grouped=(leaf, mapping)
             )
-            builders[f"flows@{name}"] = flows(engine, gp, subsets, n, touch=labels)
+            builders[f"flows@{name}"] = flows(engine, gp, subsets, n, touch=set(mapping.values()))
         fp = None
         if fixed is not None and fixed.venues:
             fp = _fixed_panel(engine, keys, papers, fixed, params.population_papers)
         if fp is not None:
             fsubsets = subsets.filter(subsets.subset.isin(["all", "llm", TOP]))
-            builders["country_year_panel"], _ = country_year(engine, fp, fsubsets, n)
+            builders["country_year_panel"], _, _ = country_year(engine, fp, fsubsets, n)
             builders["flows_panel"] = flows(engine, fp, fsubsets, n)
         specs = {name: b.spec for name, b in builders.items()}
         results = bs.run(
