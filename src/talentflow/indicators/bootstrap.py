@@ -32,7 +32,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from talentflow.indicators import weights as pw
-from talentflow.indicators.replicates import replicate_sums, weights_table
+from talentflow.indicators.replicates import replicate_sums
 
 Combine = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
@@ -113,6 +113,7 @@ class Weights:
     """
 
     TABLE = "_ind_weights"
+    BLOCK = 25  # replicates drawn at once (the block of :func:`run`)
 
     def __init__(self, keys: np.ndarray, replicates: int, seed: int) -> None:
         self.keys = np.asarray(keys, np.int64)
@@ -124,11 +125,14 @@ class Weights:
 
     def block(self, start: int, stop: int) -> np.ndarray:
         """float32 weights of replicates ``start + 1 .. stop`` (persons x replicates)."""
+        return self._drawn(start, stop).astype(np.float32)
+
+    def _drawn(self, start: int, stop: int) -> np.ndarray:
         if (start, stop) not in self._blocks:
             reps = np.arange(start + 1, stop + 1, dtype=np.int64)
             drawn = pw.weights(self.keys[:, None], reps[None, :], self.seed)
             self._blocks[start, stop] = drawn.astype(np.int8)
-        return self._blocks[start, stop].astype(np.float32)
+        return self._blocks[start, stop]
 
     def of(self, at: np.ndarray) -> Weights:
         """The weights of the persons at positions ``at`` (a panel of a subset of persons)."""
@@ -142,8 +146,15 @@ class Weights:
         if self._parent is not None:
             return self._parent.on(engine)
         if id(engine) not in self._tables:
-            keys = engine.temp_table(f"{self.TABLE}keys", pa.table({"key": self.keys}))
-            table = engine.temp_table(self.TABLE, weights_table(keys, self.replicates, self.seed))
+            # Drawn here by the NumPy mirror of the engines' hash and uploaded (int8): SQL
+            # with hundreds of hash columns took far longer to compile and to evaluate.
+            columns = {"key": pa.array(self.keys, pa.int64())}
+            for start in range(0, self.replicates, self.BLOCK):
+                stop = min(start + self.BLOCK, self.replicates)
+                drawn = self._drawn(start, stop)
+                for i in range(stop - start):
+                    columns[f"w{start + i + 1}"] = pa.array(drawn[:, i])
+            table = engine.temp_table(self.TABLE, pa.table(columns))
             self._tables[id(engine)] = (engine, table)
         return self._tables[id(engine)][1]
 
