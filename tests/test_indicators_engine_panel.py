@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from talentflow.indicators import panel_engine as pe
-from talentflow.indicators.compute import _person_subsets, paper_flags
 from talentflow.indicators.cells import _authorships
+from talentflow.indicators.compute import _person_subsets, paper_flags
 from talentflow.indicators.panel import build_panel, regroup
 from talentflow.indicators.subfields import classify
 from talentflow.indicators.synthetic import worked_example
@@ -88,8 +88,8 @@ def _keyed(py: pd.DataFrame) -> pd.DataFrame:
 
 
 def _compare(left: dict, right: dict) -> None:
-    for name in left:
-        a, b = left[name], right[name]
+    for name, a in left.items():
+        b = right[name]
         assert sorted(a.columns) == sorted(b.columns), name
         b = _canonical(b[list(a.columns)])
         pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=name)
@@ -141,27 +141,30 @@ def test_engine_subsets_equal_the_driver_subsets(engine):
     keys = pe.person_keys(table)
     ep = pe.materialise(engine, table, keys)
     try:
-        subsets = pe.person_subsets(
-            ep,
-            con.create_table("authorships", auth),
-            keys,
-            con.create_table("papers", papers),
-            con.create_table("tags", tags[["paper_id", "subfield", "is_llm_era"]]),
-            ("rl", "vision", "other_ml"),
-        ).to_pyarrow().to_pandas()
+        subsets = (
+            pe.person_subsets(
+                ep,
+                con.create_table("authorships", auth),
+                keys,
+                con.create_table("papers", papers),
+                con.create_table("tags", tags[["paper_id", "subfield", "is_llm_era"]]),
+                ("rl", "vision", "other_ml"),
+            )
+            .to_pyarrow()
+            .to_pandas()
+        )
     finally:
         pe.drop(engine)
     panel = build_panel(_keyed(py))
     a = _authorships(_keyed(auth), panel, tags, paper_flags(papers))
     want = _person_subsets(a, panel.n_persons, ("rl", "vision", "other_ml"))
-    expected = sorted((int(panel.keys[i]), name) for name, m in want.items() for i in np.flatnonzero(m))
+    expected = sorted(
+        (int(panel.keys[i]), name) for name, m in want.items() for i in np.flatnonzero(m)
+    )
     got = sorted(zip(subsets["person_key"].astype(int), subsets["subset"], strict=True))
     assert got == expected
     # the top paper's authors and the llm era paper's (a, c), p3's author b (unclassified title)
-    assert {s for _, s in got} >= {"all", "llm", TOP_NAME}
-
-
-TOP_NAME = "top"
+    assert {s for _, s in got} >= {"all", "llm", "top"}
 
 
 def test_indicators_on_the_engine_give_the_driver_tables(engine):
@@ -176,7 +179,11 @@ def test_indicators_on_the_engine_give_the_driver_tables(engine):
     _run_on(engine.con, indicators_on="engine")
     a, b = _stage_tables(driver), _stage_tables(engine.con)
     assert set(a) == set(b) and {"country_year_groups", "flows_groups"} <= set(a)
-    assert len(a["country_year"]) and len(a["flows"]) and a["country_year"]["stock_ci_high"].notna().any()
+    assert (
+        len(a["country_year"])
+        and len(a["flows"])
+        and a["country_year"]["stock_ci_high"].notna().any()
+    )
     assert not [t for t in engine.con.list_tables() if t.startswith("_ind_")]
     for name in a:
         pd.testing.assert_frame_equal(
@@ -220,7 +227,9 @@ def test_indicators_on_the_engine_on_simulated_careers(engine):
     driver = connect()
     for con, mode in ((driver, "driver"), (engine.con, "engine")):
         _simulated_world(con)
-        ctx = StageContext(con=con, previous=None, data_dir=None, params=params | {"indicators_on": mode})
+        ctx = StageContext(
+            con=con, previous=None, data_dir=None, params=params | {"indicators_on": mode}
+        )
         stage.run(ctx)
     a, b = _stage_tables(driver), _stage_tables(engine.con)
     assert set(a) == set(b)

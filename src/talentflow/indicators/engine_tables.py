@@ -301,7 +301,12 @@ def flows(
 
     spec = bs.Spec({"n": sums["n"]}, combine, ("n", "net"))
     builder = _Builder(
-        universe, spec, "n", ["n", "net", "reverse_n"], {"n": "", "net": "net_"}, None,
+        universe,
+        spec,
+        "n",
+        ["n", "net", "reverse_n"],
+        {"n": "", "net": "net_"},
+        None,
         hide_disclosing_nets,
     )
     return builder
