@@ -12,6 +12,7 @@ from talentflow.indicators import panel_engine as pe
 from talentflow.indicators.cells import _authorships
 from talentflow.indicators.compute import _person_subsets, paper_flags
 from talentflow.indicators.panel import build_panel, regroup
+from talentflow.indicators.stage import _READ
 from talentflow.indicators.subfields import classify
 from talentflow.indicators.synthetic import worked_example
 
@@ -39,15 +40,7 @@ WORLD = pd.DataFrame(
         ("p5", 2017, "JP", "company", "industry", None, True),
         ("p6", 2018, "BR", None, None, None, None),
     ],
-    columns=[
-        "person_id",
-        "year",
-        "country",
-        "sector",
-        "career_stage",
-        "secondary_countries",
-        "observed",
-    ],
+    columns=_READ["person_years"],
 )
 MAPPING = {"CN": "Greater China", "HK": "Greater China", "GB": "Europe", "FR": "Europe"}
 

@@ -22,27 +22,17 @@ import pandas as pd
 import pyarrow as pa
 
 from talentflow.indicators import bootstrap as bs
+from talentflow.indicators import country_year as cy
 from talentflow.indicators import panel_engine as pe
 from talentflow.indicators.cells import POOLED, STAGE_PREFIX, TOP, _Builder
 from talentflow.indicators.engine_sums import EngineContributions
+from talentflow.indicators.flows import hide_disclosing_nets
 from talentflow.indicators.groupings import grouping
 from talentflow.indicators.panel_engine import EnginePanel
 
 CY_LABELS = ["country", "year", "subset", "sector"]
 FLOW_LABELS = ["from_country", "to_country", "year", "subset"]
 _STATS = ["stock", "stock_frac", "inflow", "outflow", "returns", "entries", "exits"]
-_CI = [
-    "stock",
-    "stock_frac",
-    "stock_share",
-    "inflow",
-    "outflow",
-    "net_flow",
-    "inflow_rate",
-    "outflow_rate",
-    "net_rate",
-    "returns",
-]
 
 
 def _in_subsets(frame: Any, subsets: Any, stage: str | None) -> Any:
@@ -229,27 +219,10 @@ def country_year(
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         f = {k: full(k, s) for k in ("stock", "inflow", "outflow", "returns", "entries", "exits")}
-        stock = f["stock"]
-        frac = full("frac_delta", s) + stock
-        net = f["inflow"] - f["outflow"]
-        return {
-            "stock": stock,
-            "stock_frac": frac,
-            "stock_share": bs.safe_div(stock, totals.full(s["total"])[at_total]),
-            "inflow": f["inflow"],
-            "outflow": f["outflow"],
-            "net_flow": net,
-            "inflow_rate": bs.safe_div(f["inflow"], stock, 1000.0),
-            "outflow_rate": bs.safe_div(f["outflow"], stock, 1000.0),
-            "net_rate": bs.safe_div(net, stock, 1000.0),
-            "returns": f["returns"],
-            "entries": f["entries"],
-            "exits": f["exits"],
-        }
+        f["stock_frac"] = full("frac_delta", s) + f["stock"]
+        return cy.statistics(f, totals.full(s["total"])[at_total])
 
-    order = [*_CI, "entries", "exits"]  # entries/exits are reported without intervals
-    spec = bs.Spec(matrices, combine, _CI, point_only=("entries", "exits"))
-    builder = _Builder(universe, spec, "stock", order, {c: f"{c}_" for c in _CI})
+    builder = cy.builder(universe, matrices, combine)
     additive = points[points["stat"].isin(_ADDITIVE)][CY_LABELS]
     found = pd.MultiIndex.from_frame(leaf).isin(pd.MultiIndex.from_frame(additive))
     return builder, totals, _Leaf(leaf, sums, np.asarray(found, dtype=bool))
@@ -292,12 +265,6 @@ def flows(
         n = np.vstack([s["n"], np.asarray(agg @ s["n"])])[perm]
         back = np.where(has_rev[:, None], n[np.maximum(rev, 0)], 0.0)
         return {"n": n, "net": n - back, "reverse_n": back}
-
-    def hide_disclosing_nets(df: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-        # a net beside a suppressed reverse cell would reveal it
-        reveal = (df["reverse_n"] > 0) & (df["reverse_n"] < min_cell)
-        df.loc[reveal, ["net", "net_ci_low", "net_ci_high"]] = np.nan
-        return df.drop(columns="reverse_n")
 
     spec = bs.Spec({"n": sums["n"]}, combine, ("n", "net"))
     builder = _Builder(
@@ -377,8 +344,11 @@ def engine_tables(
                 ep, authorships, keys, papers, tags, params.subfields, params.population_papers
             ),
         )
-        cy, totals, leaf = country_year(engine, ep, subsets, n, stages=params.stages)
-        builders: dict[str, _Builder] = {"country_year": cy, "flows": flows(engine, ep, subsets, n)}
+        main, totals, leaf = country_year(engine, ep, subsets, n, stages=params.stages)
+        builders: dict[str, _Builder] = {
+            "country_year": main,
+            "flows": flows(engine, ep, subsets, n),
+        }
         for name in params.groupings:
             mapping = grouping(name)
             gp = pe.regrouped(engine, ep, mapping, name)
