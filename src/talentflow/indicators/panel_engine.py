@@ -44,6 +44,12 @@ the bootstrap weights are drawn from), so it is the same key on both paths.
     :func:`talentflow.indicators.compute._person_subsets`; papers count only when the
     population rule admits them).
 
+Further intermediates of the same prefix: ``_ind_panel_keys`` (``person_id, person_key``),
+``_ind_panel_rows`` (the observed rows, one per person-year), ``_ind_panel_calendar`` (the
+years), ``_ind_panel_tags`` (the papers' subfields), and per grouping ``_ind_panel_map_<g>``,
+``_ind_panel_years_<g>``, ``_ind_panel_moves_<g>`` (:func:`regrouped`); the fixed venue
+panel's tables have the prefix ``_ind_fpanel``.
+
 Contributions (what a table adds per person) are Ibis expressions over these tables with
 label columns, ``key`` (the ``person_key``) and ``value``; :mod:`talentflow.indicators.
 engine_sums` sums them per cell on the engine (point estimates) and numbers the cells for
