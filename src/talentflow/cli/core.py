@@ -135,6 +135,12 @@ def build(
         help="Indicators: where the bootstrap's replicate sums are computed: driver (sparse "
         "products in NumPy) or engine (a map-reduce on --engine). Same weights, same intervals.",
     ),
+    indicators_on: str = typer.Option(
+        "driver",
+        "--indicators-on",
+        help="Indicators: where country_year, flows and their grouped and fixed-panel tables "
+        "are computed: driver (pandas) or engine (Ibis on --engine). Same tables.",
+    ),
     engine: str = typer.Option(
         "duckdb", "--engine", help="duckdb (default) or spark: where the table stages run."
     ),
@@ -164,7 +170,7 @@ def build(
     (``build_params``).
     """
     from talentflow.careers.histories import EVIDENCE_CHOICES
-    from talentflow.indicators.compute import BOOTSTRAP_ON
+    from talentflow.indicators.compute import BOOTSTRAP_ON, INDICATORS_ON
 
     if careers_evidence not in EVIDENCE_CHOICES:
         console.print(
@@ -184,17 +190,20 @@ def build(
         "groupings": groupings,
         "population_papers": population_papers,
         "bootstrap_on": bootstrap_on,
+        "indicators_on": indicators_on,
     }
     if population_papers not in ("accepted", "all"):
         console.print(
             f"[red]error:[/] --population-papers takes accepted or all, got {population_papers!r}"
         )
         raise typer.Exit(EXIT_USAGE)
-    if bootstrap_on not in BOOTSTRAP_ON:
-        console.print(
-            f"[red]error:[/] --bootstrap-on takes {' or '.join(BOOTSTRAP_ON)}, got {bootstrap_on!r}"
-        )
-        raise typer.Exit(EXIT_USAGE)
+    for flag, value, choices in (
+        ("--bootstrap-on", bootstrap_on, BOOTSTRAP_ON),
+        ("--indicators-on", indicators_on, INDICATORS_ON),
+    ):
+        if value not in choices:
+            console.print(f"[red]error:[/] {flag} takes {' or '.join(choices)}, got {value!r}")
+            raise typer.Exit(EXIT_USAGE)
     params = {"careers": careers, "indicators": indicators}
     if engine not in ("duckdb", "spark"):
         console.print(f"[red]error:[/] --engine takes duckdb or spark, got {engine!r}")

@@ -32,7 +32,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from talentflow.indicators import weights as pw
-from talentflow.indicators.replicates import replicate_sums, weights_table
+from talentflow.indicators.replicates import replicate_sums
 
 Combine = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
@@ -113,6 +113,7 @@ class Weights:
     """
 
     TABLE = "_ind_weights"
+    BLOCK = 25  # replicates drawn at once (the block of :func:`run`)
 
     def __init__(self, keys: np.ndarray, replicates: int, seed: int) -> None:
         self.keys = np.asarray(keys, np.int64)
@@ -124,11 +125,14 @@ class Weights:
 
     def block(self, start: int, stop: int) -> np.ndarray:
         """float32 weights of replicates ``start + 1 .. stop`` (persons x replicates)."""
+        return self._drawn(start, stop).astype(np.float32)
+
+    def _drawn(self, start: int, stop: int) -> np.ndarray:
         if (start, stop) not in self._blocks:
             reps = np.arange(start + 1, stop + 1, dtype=np.int64)
             drawn = pw.weights(self.keys[:, None], reps[None, :], self.seed)
             self._blocks[start, stop] = drawn.astype(np.int8)
-        return self._blocks[start, stop].astype(np.float32)
+        return self._blocks[start, stop]
 
     def of(self, at: np.ndarray) -> Weights:
         """The weights of the persons at positions ``at`` (a panel of a subset of persons)."""
@@ -142,8 +146,15 @@ class Weights:
         if self._parent is not None:
             return self._parent.on(engine)
         if id(engine) not in self._tables:
-            keys = engine.temp_table(f"{self.TABLE}keys", pa.table({"key": self.keys}))
-            table = engine.temp_table(self.TABLE, weights_table(keys, self.replicates, self.seed))
+            # Drawn here by the NumPy mirror of the engines' hash and uploaded (int8): SQL
+            # with hundreds of hash columns took far longer to compile and to evaluate.
+            columns = {"key": pa.array(self.keys, pa.int64())}
+            for start in range(0, self.replicates, self.BLOCK):
+                stop = min(start + self.BLOCK, self.replicates)
+                drawn = self._drawn(start, stop)
+                for i in range(stop - start):
+                    columns[f"w{start + i + 1}"] = pa.array(drawn[:, i])
+            table = engine.temp_table(self.TABLE, pa.table(columns))
             self._tables[id(engine)] = (engine, table)
         return self._tables[id(engine)][1]
 
@@ -186,6 +197,8 @@ class _DriverSums:
         for s in specs.values():
             for k, m in s.matrices.items():
                 if k not in s.point_only and id(m) not in self.matrices:
+                    if not isinstance(m, PersonSums):
+                        raise ValueError("sums kept on an engine need the engine's replicates")
                     self.matrices[id(m)] = m.matrix(np.float32)
 
     def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:
@@ -208,11 +221,16 @@ class _EngineSums:
     def __init__(self, specs: dict[str, Spec], weights: Weights, engine: Any) -> None:
         self.weights, self.engine = weights, engine
         self.offsets: dict[int, int] = {}
-        parts, n_cells = [], 0
+        parts, exprs, n_cells = [], [], 0
         for s in specs.values():
             for k, m in s.matrices.items():
                 if k not in s.point_only and id(m) not in self.offsets:
                     self.offsets[id(m)] = n_cells
+                    if not isinstance(m, PersonSums):
+                        # contributions already on the engine (indicators.engine_sums)
+                        exprs.append(m.contributions(n_cells))
+                        n_cells += m.shape[0]
+                        continue
                     value = np.ones(len(m.cell)) if m.value is None else m.value
                     parts.append(
                         pa.table(
@@ -225,7 +243,10 @@ class _EngineSums:
                     )
                     n_cells += m.shape[0]
         self.n_cells = n_cells
-        self.table = engine.temp_table(self.TABLE, pa.concat_tables(parts)) if parts else None
+        if parts:
+            exprs.append(engine.temp_table(f"{self.TABLE}_driver", pa.concat_tables(parts)))
+        union = exprs[0].union(*exprs[1:]) if len(exprs) > 1 else exprs[0] if exprs else None
+        self.table = engine.temp_table(self.TABLE, union) if union is not None else None
         self.block: tuple[int, int, np.ndarray] | None = None
 
     def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:

@@ -46,6 +46,7 @@ from talentflow.indicators import bootstrap as bs
 from talentflow.indicators.cells import TOP, _authorships, _Builder, _origins
 from talentflow.indicators.country_year import _country_year, _Totals
 from talentflow.indicators.coverage import FixedPanel, year_flags
+from talentflow.indicators.engine_tables import engine_tables
 from talentflow.indicators.flows import _flows, _origin_work, _retention, _returns, _sector_flows
 from talentflow.indicators.groupings import GROUPINGS, grouping, groupings_table
 from talentflow.indicators.panel import Panel, build_panel, regroup
@@ -55,6 +56,8 @@ from talentflow.indicators.subfields import LLM_ERA_START, SUBFIELDS, classify
 POPULATION_RULES = ("accepted", "all")
 #: Where the bootstrap's replicate sums are computed (``bootstrap_on``).
 BOOTSTRAP_ON = ("driver", "engine")
+#: Where the tables of :data:`ENGINE_TABLES` are computed (``indicators_on``).
+INDICATORS_ON = ("driver", "engine")
 #: Decisions that keep a paper out of the populations under the ``accepted`` rule.
 NOT_ACCEPTED = ("rejected", "withdrawn")
 #: Subfields that get a person subset besides ``llm`` (which keeps its LLM-era condition).
@@ -105,6 +108,11 @@ class IndicatorParams:
         or ``engine`` (a map-reduce on the stage's engine,
         :mod:`talentflow.indicators.replicates`). The weights are the same, so are the
         intervals (to float32 rounding).
+    indicators_on
+        Where the panel, contributions and point estimates of :data:`ENGINE_TABLES` are
+        computed: ``driver`` (default; pandas) or ``engine`` (Ibis on the stage's engine,
+        :mod:`talentflow.indicators.engine_tables`; their replicate sums then run there
+        too). The other tables come from the driver either way.
     """
 
     replicates: int = 200
@@ -122,8 +130,13 @@ class IndicatorParams:
     complete_threshold: float = 0.5
     panel_years: int = 4
     bootstrap_on: str = "driver"
+    indicators_on: str = "driver"
 
     def __post_init__(self) -> None:
+        if self.indicators_on not in INDICATORS_ON:
+            raise ValueError(
+                f"indicators_on must be one of {INDICATORS_ON}, got {self.indicators_on!r}"
+            )
         if self.bootstrap_on not in BOOTSTRAP_ON:
             raise ValueError(
                 f"bootstrap_on must be one of {BOOTSTRAP_ON}, got {self.bootstrap_on!r}"
@@ -160,6 +173,7 @@ class IndicatorParams:
             "k": "k_max",
             "population-papers": "population_papers",
             "bootstrap-on": "bootstrap_on",
+            "indicators-on": "indicators_on",
         }
         known = {aliases.get(k, k): v for k, v in params.items()}
         unknown = set(known) - set(asdict(cls()))
@@ -172,7 +186,7 @@ class IndicatorParams:
                 values[k] = _names(v, choices[k])
             elif k in ("stages", "pools"):
                 values[k] = v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes")
-            elif k in ("population_papers", "bootstrap_on"):
+            elif k in ("population_papers", "bootstrap_on", "indicators_on"):
                 values[k] = str(v)
             elif k == "pool_end":
                 values[k] = None if v is None else int(v)
@@ -197,6 +211,8 @@ def _names(value: Any, every: tuple[str, ...]) -> tuple[str, ...]:
 TABLES = ("country_year", "flows", "retention", "returns", "origin_work", "sector_flows")
 PANEL_TABLES = ("country_year_panel", "flows_panel")
 GROUP_TABLES = ("country_year_groups", "flows_groups", "country_groups")
+#: Tables computed on the engine with ``indicators_on=engine`` (the others on the driver).
+ENGINE_TABLES = ("country_year", "flows", *PANEL_TABLES, *GROUP_TABLES)
 
 
 def compute(
@@ -207,6 +223,7 @@ def compute(
     complete_years: set[int] | None = None,
     fixed: FixedPanel | None = None,
     engine: Any = None,
+    on_engine: Any = None,
 ) -> dict[str, pd.DataFrame]:
     """Compute every indicator table.
 
@@ -232,6 +249,11 @@ def compute(
         A :class:`talentflow.engines.Engine` to sum the bootstrap replicates on (see
         :func:`talentflow.indicators.bootstrap.run`); default: on the driver. The weights
         are the same either way, so are the intervals.
+    on_engine
+        A :class:`talentflow.engines.Engine` holding the store's ``person_years``,
+        ``authorships`` and ``papers``: the tables of :data:`ENGINE_TABLES` are computed
+        there (:func:`talentflow.indicators.engine_tables.engine_tables`), with the same
+        weights, so the same intervals.
 
     Returns
     -------
@@ -259,7 +281,13 @@ def compute(
     # drawn once, shared by every table (and by the fixed panel's persons, by key)
     weights = bs.Weights(_keys(panel), params.replicates, params.seed)
     extra: dict[str, pd.DataFrame] = {}
-    if fixed is not None and fixed.venues:
+    if on_engine is not None:
+        try:
+            extra = engine_tables(on_engine, params, subfields, weights, fixed)
+        except BaseException:
+            weights.close()
+            raise
+    elif fixed is not None and fixed.venues:
         extra = _fixed_panel_tables(
             person_years, panel, auth, subsets, fixed, params, weights, engine
         )
@@ -267,11 +295,7 @@ def compute(
     if params.pools:
         auth = _with_pools(auth, params.pool_years, params.pool_end)
     origins = _origins(panel, take("person_profile", None))
-    totals = _Totals.of(panel, subsets, params.stages)
-
     builders = {
-        "country_year": _country_year(panel, subsets, stages=params.stages, totals=totals),
-        "flows": _flows(panel, subsets),
         "retention": _retention(panel, subsets, origins, params.k_max),
         "returns": _returns(panel, subsets, params.k_max),
         "origin_work": _origin_work(panel, auth, origins, params.subfields),
@@ -296,7 +320,14 @@ def compute(
     try:
         out = estimate(builders)
         del builders
-        out |= _grouped(panel, subsets, params, totals, estimate)
+        if on_engine is None:
+            totals = _Totals.of(panel, subsets, params.stages)
+            cy = _country_year(panel, subsets, stages=params.stages, totals=totals)
+            out |= estimate({"country_year": cy, "flows": _flows(panel, subsets)})
+            del cy
+            out |= _grouped(panel, subsets, params, totals, estimate)
+        elif params.groupings:
+            out |= _grouped_tables(extra, {g: grouping(g) for g in params.groupings})
     finally:
         weights.close()  # the weights table on the engine, if one was made
     out["paper_subfields"] = subfields.reset_index(drop=True)

@@ -261,35 +261,50 @@ def _country_year(
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         f = {k: full(v) for k, v in s.items() if k != "total"}
-        stock = f["stock"]
-        net = f["inflow"] - f["outflow"]
-        return {
-            "stock": stock,
-            "stock_frac": f["stock_frac"],
-            "stock_share": bs.safe_div(stock, totals.full(s["total"], pad=True)[at_total]),
-            "inflow": f["inflow"],
-            "outflow": f["outflow"],
-            "net_flow": net,
-            "inflow_rate": bs.safe_div(f["inflow"], stock, 1000.0),
-            "outflow_rate": bs.safe_div(f["outflow"], stock, 1000.0),
-            "net_rate": bs.safe_div(net, stock, 1000.0),
-            "returns": f["returns"],
-            "entries": f["entries"],
-            "exits": f["exits"],
-        }
+        return statistics(f, totals.full(s["total"], pad=True)[at_total])
 
-    ci = [
-        "stock",
-        "stock_frac",
-        "stock_share",
-        "inflow",
-        "outflow",
-        "net_flow",
-        "inflow_rate",
-        "outflow_rate",
-        "net_rate",
-        "returns",
-    ]
-    order = [*ci, "entries", "exits"]  # entries/exits are reported without intervals
-    spec = bs.Spec(matrices, combine, ci, point_only=("entries", "exits"))
-    return _Builder(universe, spec, "stock", order, {c: f"{c}_" for c in ci})
+    return builder(universe, matrices, combine)
+
+
+#: ``country_year``'s statistics with intervals (entries and exits are reported without).
+CI = (
+    "stock",
+    "stock_frac",
+    "stock_share",
+    "inflow",
+    "outflow",
+    "net_flow",
+    "inflow_rate",
+    "outflow_rate",
+    "net_rate",
+    "returns",
+)
+
+
+def statistics(f: dict[str, np.ndarray], world: np.ndarray) -> dict[str, np.ndarray]:
+    """Every ``country_year`` statistic from the cells' sums ``f`` (``stock``, ``stock_frac``,
+    ``inflow``, ``outflow``, ``returns``, ``entries``, ``exits``) and each cell's ``world``
+    stock (the denominator of ``stock_share``)."""
+    stock = f["stock"]
+    net = f["inflow"] - f["outflow"]
+    return {
+        "stock": stock,
+        "stock_frac": f["stock_frac"],
+        "stock_share": bs.safe_div(stock, world),
+        "inflow": f["inflow"],
+        "outflow": f["outflow"],
+        "net_flow": net,
+        "inflow_rate": bs.safe_div(f["inflow"], stock, 1000.0),
+        "outflow_rate": bs.safe_div(f["outflow"], stock, 1000.0),
+        "net_rate": bs.safe_div(net, stock, 1000.0),
+        "returns": f["returns"],
+        "entries": f["entries"],
+        "exits": f["exits"],
+    }
+
+
+def builder(universe: pd.DataFrame, matrices: dict[str, Any], combine: Any) -> _Builder:
+    """The ``country_year`` builder of cells ``universe`` (sorted key rows)."""
+    order = [*CI, "entries", "exits"]  # entries/exits are reported without intervals
+    spec = bs.Spec(matrices, combine, CI, point_only=("entries", "exits"))
+    return _Builder(universe, spec, "stock", order, {c: f"{c}_" for c in CI})

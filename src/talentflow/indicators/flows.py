@@ -44,17 +44,18 @@ def _flows(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:
         back = np.where(has_rev[:, None], n[np.maximum(rev, 0)], 0.0)
         return {"n": n, "net": n - back, "reverse_n": back}
 
-    def hide_disclosing_nets(df: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-        # a net beside a suppressed reverse cell would reveal it
-        reveal = (df["reverse_n"] > 0) & (df["reverse_n"] < min_cell)
-        df.loc[reveal, ["net", "net_ci_low", "net_ci_high"]] = np.nan
-        return df.drop(columns="reverse_n")
-
     b.spec = bs.Spec(b.spec.matrices, combine, ("n", "net"))
     b.order = ["n", "net", "reverse_n"]
     b.ci_names = {"n": "", "net": "net_"}
     b.post = hide_disclosing_nets
     return b
+
+
+def hide_disclosing_nets(df: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Hide the net of a pair whose reverse cell is suppressed (the net would reveal it)."""
+    reveal = (df["reverse_n"] > 0) & (df["reverse_n"] < min_cell)
+    df.loc[reveal, ["net", "net_ci_low", "net_ci_high"]] = np.nan
+    return df.drop(columns="reverse_n")
 
 
 def _sector_flows(panel: Panel, subsets: dict[str, np.ndarray]) -> _Builder:

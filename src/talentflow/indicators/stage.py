@@ -140,7 +140,16 @@ def run(ctx: Any) -> None:
         params = dataclasses.replace(params, pool_end=max(done))
     ctx.progress(f"indicators: computing with {params.replicates} bootstrap replicates")
     engine = ctx.engine if params.bootstrap_on == "engine" else None
-    tables = compute(inputs, params, consume=True, complete_years=done, fixed=fixed, engine=engine)
+    on_engine = ctx.engine if params.indicators_on == "engine" else None
+    tables = compute(
+        inputs,
+        params,
+        consume=True,
+        complete_years=done,
+        fixed=fixed,
+        engine=engine,
+        on_engine=on_engine,
+    )
     for name, frame in tables.items():
         ctx.con.create_table(name, to_arrow(frame), overwrite=True)
     for name in set(GROUP_TABLES + PANEL_TABLES) - set(tables):
