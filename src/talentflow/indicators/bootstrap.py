@@ -32,7 +32,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from talentflow.indicators import weights as pw
-from talentflow.indicators.replicates import replicate_sums, weights_table
+from talentflow.indicators.replicates import EngineSums, replicate_sums, weights_table
 
 Combine = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
@@ -97,7 +97,7 @@ class PersonSums:
 class Spec:
     """One table's bootstrap: named person sums and how to turn sums into statistics."""
 
-    matrices: dict[str, PersonSums]
+    matrices: dict[str, PersonSums | EngineSums]
     combine: Combine
     ci: Sequence[str] = field(default_factory=tuple)  # statistics that get intervals
     # sums only statistics without intervals need: not multiplied in replicates
@@ -110,12 +110,21 @@ class Weights:
     Drawn block by block on first use and kept (int8, ``len(keys) * replicates`` bytes), so
     the tables estimated in separate :func:`run` calls (groupings, the fixed panel) reuse them.
     On an engine (:meth:`on`) they are one table, made once; :meth:`close` drops it.
+
+    ``keys`` may be ``None`` when ``persons`` (an Ibis table with a ``key`` column, on the
+    engine) is given: the weights are then drawn on the engine only, and no key reaches the
+    driver (every sums object must then be an :class:`EngineSums`).
     """
 
     TABLE = "_ind_weights"
 
-    def __init__(self, keys: np.ndarray, replicates: int, seed: int) -> None:
-        self.keys = np.asarray(keys, np.int64)
+    def __init__(
+        self, keys: np.ndarray | None, replicates: int, seed: int, *, persons: Any = None
+    ) -> None:
+        if keys is None and persons is None:
+            raise ValueError("Weights need the persons' keys or an engine table of them")
+        self.keys = None if keys is None else np.asarray(keys, np.int64)
+        self.persons = persons
         self.replicates = replicates
         self.seed = seed
         self._blocks: dict[tuple[int, int], np.ndarray] = {}
@@ -124,6 +133,8 @@ class Weights:
 
     def block(self, start: int, stop: int) -> np.ndarray:
         """float32 weights of replicates ``start + 1 .. stop`` (persons x replicates)."""
+        if self.keys is None:
+            raise ValueError("weights drawn on the engine only have no driver-side blocks")
         if (start, stop) not in self._blocks:
             reps = np.arange(start + 1, stop + 1, dtype=np.int64)
             drawn = pw.weights(self.keys[:, None], reps[None, :], self.seed)
@@ -132,6 +143,8 @@ class Weights:
 
     def of(self, at: np.ndarray) -> Weights:
         """The weights of the persons at positions ``at`` (a panel of a subset of persons)."""
+        if self.keys is None:
+            raise ValueError("weights drawn on the engine only have no driver-side keys")
         sub = Weights(self.keys[at], self.replicates, self.seed)
         sub._blocks = {k: v[at] for k, v in self._blocks.items()}
         sub._parent = self  # the engine's table of every person serves both
@@ -142,7 +155,10 @@ class Weights:
         if self._parent is not None:
             return self._parent.on(engine)
         if id(engine) not in self._tables:
-            keys = engine.temp_table(f"{self.TABLE}keys", pa.table({"key": self.keys}))
+            if self.keys is None:
+                keys = self.persons.select(key=self.persons.key.cast("int64")).distinct()
+            else:
+                keys = engine.temp_table(f"{self.TABLE}keys", pa.table({"key": self.keys}))
             table = engine.temp_table(self.TABLE, weights_table(keys, self.replicates, self.seed))
             self._tables[id(engine)] = (engine, table)
         return self._tables[id(engine)][1]
@@ -185,6 +201,10 @@ class _DriverSums:
         self.matrices: dict[int, sp.csr_matrix] = {}
         for s in specs.values():
             for k, m in s.matrices.items():
+                if isinstance(m, EngineSums):
+                    raise ValueError(
+                        f"sums {k!r} live on an engine: their replicates need run(engine=...)"
+                    )
                 if k not in s.point_only and id(m) not in self.matrices:
                     self.matrices[id(m)] = m.matrix(np.float32)
 
@@ -200,7 +220,9 @@ class _EngineSums:
 
     Every sums object's contributions go into one table ``cell, key, value`` (each object's
     cells numbered after the previous object's), so one query per block of replicates sums
-    them all; only cells x replicates sums come back.
+    them all; only cells x replicates sums come back. Sums built on the driver
+    (:class:`PersonSums`) are uploaded; sums already on the engine (:class:`EngineSums`)
+    join the table there, and nothing of theirs passes through the driver.
     """
 
     TABLE = "_ind_contrib"
@@ -208,11 +230,24 @@ class _EngineSums:
     def __init__(self, specs: dict[str, Spec], weights: Weights, engine: Any) -> None:
         self.weights, self.engine = weights, engine
         self.offsets: dict[int, int] = {}
-        parts, n_cells = [], 0
+        parts, on_engine, n_cells = [], [], 0
         for s in specs.values():
             for k, m in s.matrices.items():
-                if k not in s.point_only and id(m) not in self.offsets:
-                    self.offsets[id(m)] = n_cells
+                if k in s.point_only or id(m) in self.offsets:
+                    continue
+                self.offsets[id(m)] = n_cells
+                if isinstance(m, EngineSums):
+                    c = m.contributions
+                    on_engine.append(
+                        c.select(
+                            cell=c.cell.cast("int64") + n_cells,
+                            key=c.key.cast("int64"),
+                            value=c.value.cast("float64"),
+                        )
+                    )
+                else:
+                    if weights.keys is None:
+                        raise ValueError("driver-side sums need the weights' driver-side keys")
                     value = np.ones(len(m.cell)) if m.value is None else m.value
                     parts.append(
                         pa.table(
@@ -223,9 +258,17 @@ class _EngineSums:
                             }
                         )
                     )
-                    n_cells += m.shape[0]
+                n_cells += m.shape[0]
         self.n_cells = n_cells
-        self.table = engine.temp_table(self.TABLE, pa.concat_tables(parts)) if parts else None
+        if parts:
+            on_engine.append(engine.temp_table(f"{self.TABLE}_driver", pa.concat_tables(parts)))
+        self.table = None
+        if on_engine:
+            union = on_engine[0]
+            for more in on_engine[1:]:
+                union = union.union(more)
+            # one table, read by every block of replicates
+            self.table = engine.temp_table(self.TABLE, union)
         self.block: tuple[int, int, np.ndarray] | None = None
 
     def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:
@@ -307,7 +350,9 @@ def run(
     }
     if weights is None:
         weights = Weights(np.arange(n_persons), replicates, seed)
-    elif len(weights.keys) != n_persons or weights.replicates != replicates:
+    elif weights.replicates != replicates or (
+        weights.keys is not None and len(weights.keys) != n_persons
+    ):
         raise ValueError("weights do not match the persons or the replicates asked for")
     if replicates:
         summer: _DriverSums | _EngineSums = (

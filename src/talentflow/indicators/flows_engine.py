@@ -1,0 +1,515 @@
+"""``retention``, ``returns``, ``origin_work`` and ``sector_flows`` as Ibis expressions on the
+stage's engine: per-person rows stay there, only cell sums come back.
+
+Definitions are those of :mod:`talentflow.indicators.flows` (docs/indicators.md). Each table
+is one query that aggregates its per-person rows per cell on the engine; the driver receives
+the cells and their sums (a few thousand rows), numbers the cells in the driver's order,
+uploads that numbering, and the per-person contributions ``cell, key, value`` stay an Ibis
+expression (an :class:`~talentflow.indicators.replicates.EngineSums`) that the bootstrap
+sums with the replicate weights on the engine (:mod:`talentflow.indicators.replicates`).
+Kaplan-Meier products, shares and intervals are finished on the driver by the same builders
+as the driver path (:func:`flows._km_builder`, :func:`flows._origin_work_builder`,
+:func:`flows._count_builder`), so both paths give the same tables.
+
+Engine tables read (:class:`EngineTables`; ``person_key`` is the person's rank among the
+sorted distinct ``person_years.person_id``, as :func:`person_keys` computes it):
+
+- ``_ind_panel_years`` ``person_key, year, country, sector, stage, student, first_year,
+  last_year``; ``_ind_panel_moves`` ``person_key, year, from_country, to_country, ...``;
+  ``_ind_panel_sector_moves`` ``person_key, year, country, from_country, from_sector,
+  to_sector, domestic`` (the frames of :class:`~talentflow.indicators.panel.Panel`, keyed);
+- ``_ind_subsets`` ``person_key, subset`` (the persons of each subset: all, llm, top, ...);
+- ``person_profile`` (optional), ``authorships``, ``papers``, ``paper_subfields``
+  (``paper_id, subfield, is_llm_era``) and ``person_years`` (for the keys, unless
+  ``EngineTables.keys`` names a ``person_id, person_key`` table).
+
+What the stage calls::
+
+    builders = flow_tables(engine, params, tables)  # {"retention": _Builder, ...}
+    frames = estimate(engine, builders, params, tables)  # finished tables; drops intermediates
+
+    retention(engine, params, tables=EngineTables(), origins=None) -> _Builder
+    returns(engine, params, tables=EngineTables()) -> _Builder
+    origin_work(engine, params, tables=EngineTables(), origins=None) -> _Builder
+    sector_flows(engine, params, tables=EngineTables()) -> _Builder
+    person_origins(engine, tables=EngineTables()) -> ibis.Table  # per person, materialised
+
+``engine`` is a :class:`talentflow.engines.Engine`, ``params`` an
+:class:`~talentflow.indicators.compute.IndicatorParams`. A builder's sums are
+:class:`EngineSums`: estimate it with ``bootstrap.run(..., engine=engine)`` and weights that
+can be drawn on the engine (``bootstrap.Weights(keys_or_None, R, seed, persons=...)``), then
+``builder.finish(result, min_cell)``. Intermediate tables are named ``_ind_fe_*``
+(:func:`drop_intermediates`; they must outlive the bootstrap run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from talentflow.indicators import bootstrap as bs
+from talentflow.indicators.cells import POOLED, TOP, UNKNOWN, _Builder
+from talentflow.indicators.compute import NOT_ACCEPTED, IndicatorParams, pool_windows
+from talentflow.indicators.flows import (
+    OW_KEYS,
+    _count_builder,
+    _empty_origin_work,
+    _km_builder,
+    _origin_work_builder,
+)
+from talentflow.indicators.replicates import EngineSums
+
+#: Prefix of this module's intermediate tables.
+PREFIX = "_ind_fe_"
+#: Keys of the survival tables' cells (besides ``subset``).
+RETENTION_KEYS = ["country", "cohort_year", "basis"]
+SECTOR_KEYS = ["country", "year", "from_sector", "to_sector", "domestic"]
+
+
+@dataclass(frozen=True)
+class EngineTables:
+    """Names of the engine tables the flow tables read (defaults: the stage's contract)."""
+
+    years: str = "_ind_panel_years"
+    moves: str = "_ind_panel_moves"
+    sector_moves: str = "_ind_panel_sector_moves"
+    subsets: str = "_ind_subsets"
+    person_years: str = "person_years"
+    person_profile: str = "person_profile"
+    authorships: str = "authorships"
+    papers: str = "papers"
+    paper_subfields: str = "paper_subfields"
+    #: a ``person_id, person_key`` table (default: computed by :func:`person_keys`)
+    keys: str | None = None
+
+
+def person_keys(person_years: Any) -> Any:
+    """``person_id, person_key``: each person's rank (from 0) among the sorted distinct
+    non-NULL ids of ``person_years``, the key the bootstrap weights are drawn from."""
+    ids = person_years.filter(person_years.person_id.notnull()).select("person_id").distinct()
+    return ids.mutate(person_key=ibis.row_number().over(order_by=ids.person_id))
+
+
+def drop_intermediates(engine: Any) -> None:
+    """Drop this module's intermediate tables (after the bootstrap has run)."""
+    engine.drop_tables(PREFIX)
+
+
+def flow_tables(
+    engine: Any, params: IndicatorParams, tables: EngineTables | None = None
+) -> dict[str, _Builder]:
+    """The builders of ``retention``, ``returns``, ``origin_work`` and ``sector_flows``."""
+    tables = tables or EngineTables()
+    origins = person_origins(engine, tables)
+    return {
+        "retention": retention(engine, params, tables, origins),
+        "returns": returns(engine, params, tables),
+        "origin_work": origin_work(engine, params, tables, origins),
+        "sector_flows": sector_flows(engine, params, tables),
+    }
+
+
+def estimate(
+    engine: Any,
+    builders: dict[str, _Builder],
+    params: IndicatorParams,
+    tables: EngineTables | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Point estimates and intervals of ``builders`` (sums on ``engine``), finished tables.
+
+    The replicate weights are drawn on the engine for the panel's persons (the same
+    function of person key, replicate and seed as on the driver, so the same intervals).
+    Drops the intermediate tables afterwards.
+    """
+    tables = tables or EngineTables()
+    years = engine.con.table(tables.years)
+    persons = years.select(key=years.person_key.cast("int64")).distinct()
+    weights = bs.Weights(None, params.replicates, params.seed, persons=persons)
+    try:
+        results = bs.run(
+            {name: b.spec for name, b in builders.items()},
+            0,
+            replicates=params.replicates,
+            seed=params.seed,
+            weights=weights,
+            engine=engine,
+        )
+    finally:
+        weights.close()
+        drop_intermediates(engine)
+    return {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _keys(con: Any, tables: EngineTables) -> Any:
+    if tables.keys is not None:
+        return con.table(tables.keys).select("person_id", "person_key")
+    return person_keys(con.table(tables.person_years))
+
+
+def _column(table: Any, name: str, dtype: str) -> Any:
+    """``table[name]``, or a NULL of ``dtype`` when the table lacks that column."""
+    return table[name] if name in table.columns else ibis.null(dtype)
+
+
+def person_origins(engine: Any, tables: EngineTables | None = None) -> Any:
+    """Per panel person: ``person_key, first_year, last_year, first_country,
+    training_country, training_end`` (materialised as ``_ind_fe_origins``).
+
+    As :func:`talentflow.indicators.cells._origins`: the first panel country and the
+    country of the first student year, unless ``person_profile`` gives them; training ends
+    at the last student year in the training country (NULL: no training spell). A person
+    with several profile rows takes the smallest value of each column.
+    """
+    tables = tables or EngineTables()
+    con = engine.con
+    y = con.table(tables.years)
+    first = y.filter(y.year == y.first_year).select(
+        "person_key", "first_year", "last_year", panel_first=y.country
+    )
+    stud = y.filter(y.student).select("person_key", "year", "country")
+    first_stud = stud.group_by("person_key").aggregate(year=stud.year.min())
+    stud_country = stud.inner_join(first_stud, ["person_key", "year"]).select(
+        "person_key", stud_country=stud.country
+    )
+    o = first.left_join(stud_country, "person_key").select(
+        first.person_key,
+        first.first_year,
+        first.last_year,
+        first.panel_first,
+        stud_country.stud_country,
+    )
+    first_country, training_country = o.panel_first, o.stud_country
+    if tables.person_profile in con.list_tables():
+        p = con.table(tables.person_profile)
+        p = p.select(
+            "person_id",
+            p_first=_column(p, "first_country", "string"),
+            p_training=_column(p, "training_country", "string"),
+        )
+        p = p.inner_join(_keys(con, tables), "person_id")
+        p = p.group_by("person_key").aggregate(
+            p_first=p.p_first.min(), p_training=p.p_training.min()
+        )
+        o = o.left_join(p, "person_key").drop("person_key_right")
+        first_country = o.p_first.coalesce(o.panel_first)
+        training_country = o.p_training.coalesce(o.stud_country)
+    o = o.select(
+        "person_key",
+        "first_year",
+        "last_year",
+        first_country=first_country,
+        training_country=training_country,
+    )
+    # training ends at the last student year spent in the training country
+    te = stud.inner_join(o.select("person_key", "training_country"), "person_key")
+    te = te.filter(te.country == te.training_country)
+    te = te.group_by("person_key").aggregate(training_end=te.year.max())
+    o = o.left_join(te, "person_key").drop("person_key_right")
+    return _materialise(engine, "origins", o)
+
+
+def _materialise(engine: Any, name: str, expr: Any) -> Any:
+    engine.con.drop_table(PREFIX + name, force=True)
+    return engine.temp_table(PREFIX + name, expr)
+
+
+def _with_subsets(con: Any, rows: Any, tables: EngineTables) -> Any:
+    s = con.table(tables.subsets)
+    return rows.inner_join(s.select("person_key", s.subset.cast("string")), "person_key")
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _cells(
+    engine: Any, rows: Any, keys: list[str], name: str, by: list[str], **aggs: Any
+) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """Aggregate ``rows`` per ``keys + by`` on the engine; number the distinct ``keys`` on the
+    driver in :func:`bootstrap.cells` order and upload that numbering.
+
+    Returns the cells (``keys``, in cell order), the aggregates (``keys + by``, the
+    aggregates and ``cell``) and ``rows`` joined with their ``cell`` number.
+    """
+    got = rows.group_by([*keys, *by]).aggregate(**aggs).to_pyarrow()
+    agg = got.to_pandas()
+    if not len(agg):
+        return agg[keys], agg.assign(cell=np.zeros(0, np.int64)), rows.mutate(cell=ibis.literal(0))
+    universe, codes = bs.cells(agg, keys)
+    agg["cell"] = codes
+    numbering = pa.Table.from_pandas(
+        universe.assign(cell=np.arange(len(universe), dtype=np.int64)), preserve_index=False
+    )
+    numbering = numbering.cast(
+        pa.schema([*(got.schema.field(k) for k in keys), pa.field("cell", pa.int64())])
+    )
+    table = _materialise(engine, f"{name}_cells", numbering)
+    return universe, agg, rows.inner_join(table, keys)
+
+
+def _contributions(rows: Any, cell: Any) -> Any:
+    return rows.select(cell=cell.cast("int64"), key=rows.person_key.cast("int64"), value=1.0)
+
+
+def _count_table(engine: Any, rows: Any, keys: list[str], name: str) -> _Builder:
+    """A table of counts of ``rows`` (``person_key`` and ``keys``) per cell."""
+    universe, agg, numbered = _cells(engine, rows, keys, name, [], n=ibis._.count())
+    totals = np.zeros(len(universe))
+    totals[agg["cell"].to_numpy(np.int64)] = agg["n"].to_numpy(np.float64)
+    return _count_builder(universe, EngineSums(_contributions(numbered, numbered.cell), totals))
+
+
+def _km(
+    engine: Any, spells: Any, keys: list[str], k_max: int, name: str, stat: str, complement: bool
+) -> _Builder:
+    """Kaplan-Meier over ``spells`` (``person_key``, ``keys``, ``time``, ``event``): one row
+    per spell ending (after min(time, k_max) years) and per event, summed per cell."""
+    rows = spells.filter(spells.time >= 1).mutate(
+        t=ibis.least(spells.time, k_max).cast("int64"),
+        ev=spells.event & (spells.time <= k_max),
+    )
+    universe, agg, numbered = _cells(
+        engine,
+        rows,
+        keys,
+        name,
+        ["t"],
+        exits=ibis._.count(),
+        events=ibis._.ev.cast("int64").sum(),
+    )
+    n = len(universe) * k_max
+    at = agg["cell"].to_numpy(np.int64) * k_max + agg["t"].to_numpy(np.int64) - 1
+    exits, events = np.zeros(n), np.zeros(n)
+    exits[at] = agg["exits"].to_numpy(np.float64)
+    events[at] = agg["events"].to_numpy(np.float64)
+    numbered = numbered.mutate(at=numbered.cell * k_max + numbered.t - 1)
+    ended = numbered.filter(numbered.ev)
+    return _km_builder(
+        universe,
+        EngineSums(_contributions(numbered, numbered.at), exits),
+        EngineSums(_contributions(ended, ended.at), events),
+        k_max,
+        stat,
+        complement=complement,
+    )
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def retention(
+    engine: Any,
+    params: IndicatorParams,
+    tables: EngineTables | None = None,
+    origins: Any = None,
+) -> _Builder:
+    """``retention``: Kaplan-Meier of staying in the cohort's country (as
+    :func:`talentflow.indicators.flows._retention`), per cohort year and pooled."""
+    tables = tables or EngineTables()
+    con = engine.con
+    o = origins if origins is not None else person_origins(engine, tables)
+    first = o.filter(o.first_country.notnull()).select(
+        "person_key",
+        "last_year",
+        country=o.first_country,
+        start=o.first_year.cast("int64"),
+        basis=ibis.literal("first_observed"),
+    )
+    training = o.filter(o.training_end.notnull()).select(
+        "person_key",
+        "last_year",
+        country=o.training_country,
+        start=o.training_end.cast("int64"),
+        basis=ibis.literal("training"),
+    )
+    spells = first.union(training)
+    # the event: the first later year in another country
+    y = con.table(tables.years)
+    y = y.select("person_key", "year", now=y.country)
+    later = spells.inner_join(y, "person_key")
+    later = later.filter((later.year > later.start) & (later.now != later.country))
+    leave = later.group_by("person_key", "basis").aggregate(leave=later.year.min())
+    sp = spells.left_join(leave, ["person_key", "basis"])
+    sp = sp.select(
+        spells.person_key,
+        spells.country,
+        spells.basis,
+        cohort_year=spells.start,
+        event=leave.leave.notnull(),
+        time=(leave.leave.coalesce(spells.last_year) - spells.start).cast("int64"),
+    )
+    sp = _with_subsets(con, sp, tables)
+    sp = sp.union(sp.mutate(cohort_year=ibis.literal(POOLED, "int64")))
+    keys = [*RETENTION_KEYS, "subset"]
+    return _km(engine, sp, keys, params.k_max, "retention", "retained_share", False)
+
+
+def returns(engine: Any, params: IndicatorParams, tables: EngineTables | None = None) -> _Builder:
+    """``returns``: cumulative incidence of being back in a country after the first
+    departure from it (as :func:`talentflow.indicators.flows._returns`)."""
+    tables = tables or EngineTables()
+    con = engine.con
+    mv = con.table(tables.moves)
+    dep = mv.group_by("person_key", country=mv.from_country).aggregate(left=mv.year.min())
+    arrivals = mv.select("person_key", "year", country=mv.to_country)
+    back = arrivals.inner_join(dep, ["person_key", "country"])
+    back = back.filter(back.year > back.left)
+    back = back.group_by("person_key", "country").aggregate(back=back.year.min())
+    y = con.table(tables.years)
+    last = y.filter(y.year == y.first_year).select("person_key", "last_year")
+    d = dep.left_join(back, ["person_key", "country"]).select(
+        dep.person_key, dep.country, dep.left, back.back
+    )
+    d = d.inner_join(last, "person_key")
+    d = d.select(
+        "person_key",
+        "country",
+        event=d.back.notnull(),
+        time=(d.back.coalesce(d.last_year) - d.left).cast("int64"),
+    )
+    d = _with_subsets(con, d, tables)
+    return _km(engine, d, ["country", "subset"], params.k_max, "returns", "return_share", True)
+
+
+def sector_flows(
+    engine: Any, params: IndicatorParams, tables: EngineTables | None = None
+) -> _Builder:
+    """``sector_flows``: sector moves per cell, per arrival year and pooled."""
+    tables = tables or EngineTables()
+    con = engine.con
+    sm = con.table(tables.sector_moves)
+    rows = sm.select(
+        "person_key",
+        "country",
+        "from_sector",
+        "to_sector",
+        year=sm.year.cast("int64"),
+        domestic=sm.domestic.cast("boolean"),
+    )
+    rows = _with_subsets(con, rows, tables)
+    rows = rows.union(rows.mutate(year=ibis.literal(POOLED, "int64")))
+    return _count_table(engine, rows, [*SECTOR_KEYS, "subset"], "sector_flows")
+
+
+def _paper_flags(con: Any, tables: EngineTables, rule: str) -> Any:
+    """``paper_id, in_population, is_top`` (as :func:`compute.paper_flags`)."""
+    papers = con.table(tables.papers)
+    keep = ibis.literal(True)
+    if "decision" in papers.columns and rule == "accepted":
+        keep = ~papers.decision.isin(NOT_ACCEPTED).coalesce(False)
+    top = (papers.tier == TOP).coalesce(False) if "tier" in papers.columns else False
+    return papers.select("paper_id", in_population=keep, is_top=keep & top)
+
+
+def _authorships(con: Any, tables: EngineTables, params: IndicatorParams, origins: Any) -> Any:
+    """Authorships of panel persons admitted by the population rule: ``person_key, venue,
+    year, is_llm, is_top, subfield`` (as :func:`cells._authorships` then the rule)."""
+    a = con.table(tables.authorships)
+    a = a.filter(a.person_id.notnull()).select("paper_id", "person_id", "venue", "year")
+    a = a.inner_join(_keys(con, tables), "person_id")
+    a = a.semi_join(origins.select("person_key"), "person_key")
+    present = set(con.list_tables())
+    in_population, is_top = ibis.literal(True), ibis.literal(False)
+    if tables.papers in present:
+        flags = _paper_flags(con, tables, params.population_papers)
+        a = a.left_join(flags, "paper_id").drop("paper_id_right")
+        in_population = a.in_population.coalesce(True)
+        is_top = a.is_top.coalesce(False)
+    a = a.mutate(admitted=in_population, top=is_top)
+    subfield, is_llm = ibis.null("string"), ibis.literal(False)
+    if tables.paper_subfields in present:
+        sf = con.table(tables.paper_subfields).select("paper_id", "subfield", "is_llm_era")
+        a = a.left_join(sf, "paper_id").drop("paper_id_right")
+        subfield = a.subfield
+        is_llm = ((a.subfield == "llm") & a.is_llm_era).coalesce(False)
+    a = a.filter(a.admitted)
+    return a.select(
+        "person_key",
+        "venue",
+        year=a.year.cast("int64"),
+        is_llm=is_llm,
+        is_top=a.top,
+        subfield=subfield,
+    )
+
+
+def origin_work(
+    engine: Any,
+    params: IndicatorParams,
+    tables: EngineTables | None = None,
+    origins: Any = None,
+) -> _Builder:
+    """``origin_work``: the persons of each population (venue-years, pooled venues,
+    ``all<year>``) by origin and work country (as
+    :func:`talentflow.indicators.flows._origin_work` on ``compute._with_pools``)."""
+    tables = tables or EngineTables()
+    con = engine.con
+    if tables.authorships not in con.list_tables():
+        return _empty_origin_work(0)
+    o = origins if origins is not None else person_origins(engine, tables)
+    a = _authorships(con, tables, params, o)
+    rows = a.mutate(population=a.venue.concat(a.year.cast("string")))
+    if params.pools:
+        pairs = a.select("venue", "year").distinct().to_pyarrow().to_pandas()
+        members = [
+            pairs[pairs["year"].between(lo, hi) & (True if v is None else pairs["venue"] == v)]
+            .assign(population=name)
+            .astype({"year": np.int64})
+            for name, (v, lo, hi) in pool_windows(pairs, params.pool_years, params.pool_end).items()
+        ]
+        if members:
+            pools = _materialise(
+                engine,
+                "pools",
+                pa.Table.from_pandas(pd.concat(members, ignore_index=True), preserve_index=False),
+            )
+            pooled = a.inner_join(pools, ["venue", "year"])
+            # a pooled population counts a person once, in the last year they authored one
+            # of its papers
+            last = pooled.year.max().over(group_by=["person_key", "population"])
+            rows = rows.union(pooled.mutate(year=last).select(*rows.columns))
+    cols = ["person_key", "year", "population"]
+    parts = [
+        rows.select(*cols, subset=ibis.literal("all")),
+        rows.filter(rows.is_llm).select(*cols, subset=ibis.literal("llm")),
+        rows.filter(rows.is_top).select(*cols, subset=ibis.literal(TOP)),
+    ]
+    if params.subfields:
+        mine = rows.filter(rows.subfield.isin(list(params.subfields)))
+        parts.append(mine.select(*cols, subset=mine.subfield))
+    pop = parts[0]
+    for part in parts[1:]:
+        pop = pop.union(part)
+    pop = pop.distinct()
+    y = con.table(tables.years)
+    pop = pop.inner_join(
+        y.select("person_key", year=y.year.cast("int64"), work_country=y.country),
+        ["person_key", "year"],
+    )
+    pop = pop.inner_join(o.select("person_key", "first_country", "training_country"), "person_key")
+    bases = {"first_observed": pop.first_country, "training": pop.training_country}
+    by_basis = [
+        pop.select(
+            "person_key",
+            "population",
+            "subset",
+            "work_country",
+            origin_basis=ibis.literal(basis),
+            origin_country=origin.coalesce(UNKNOWN),
+        )
+        for basis, origin in bases.items()
+    ]
+    leaf_rows = by_basis[0].union(by_basis[1])
+    leaf, agg, numbered = _cells(engine, leaf_rows, OW_KEYS, "origin_work", [], n=ibis._.count())
+    if not len(leaf):
+        return _empty_origin_work(0)
+    totals = np.zeros(len(leaf))
+    totals[agg["cell"].to_numpy(np.int64)] = agg["n"].to_numpy(np.float64)
+    return _origin_work_builder(leaf, EngineSums(_contributions(numbered, numbered.cell), totals))
