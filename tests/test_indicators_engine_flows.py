@@ -70,7 +70,9 @@ def _worked_world() -> dict[str, pd.DataFrame]:
     w["authorships"] = pd.concat(
         [
             w["authorships"],
-            pd.DataFrame({"paper_id": ["p3"], "person_id": ["d"], "venue": ["nips"], "year": [2012]}),
+            pd.DataFrame(
+                {"paper_id": ["p3"], "person_id": ["d"], "venue": ["nips"], "year": [2012]}
+            ),
         ],
         ignore_index=True,
     )
@@ -109,7 +111,9 @@ def _random_world(seed: int, n: int = 80) -> dict[str, pd.DataFrame]:
     profile = pd.DataFrame(
         {
             "person_id": prof,
-            "first_country": [str(rng.choice(COUNTRIES)) if rng.random() < 0.3 else None for _ in prof],
+            "first_country": [
+                str(rng.choice(COUNTRIES)) if rng.random() < 0.3 else None for _ in prof
+            ],
             "training_country": [
                 str(rng.choice(COUNTRIES)) if rng.random() < 0.6 else None for _ in prof
             ],
@@ -122,7 +126,7 @@ def _random_world(seed: int, n: int = 80) -> dict[str, pd.DataFrame]:
         decision = rng.choice(["accepted", "rejected", "withdrawn", None], p=[0.5, 0.2, 0.1, 0.2])
         tier = "top" if rng.random() < 0.2 else None
         papers.append((f"w{j}", str(rng.choice(TITLES)), venue, year, decision, tier))
-        for pid in rng.choice(ids + ["ghost"], size=int(rng.integers(1, 5)), replace=False):
+        for pid in rng.choice([*ids, "ghost"], size=int(rng.integers(1, 5)), replace=False):
             authorships.append((f"w{j}", pid, venue, year))
     return {
         "person_years": person_years,
@@ -243,6 +247,7 @@ def test_population_rule_all_counts_rejected_papers(engine):
     _check_same(driver, out)
     rule = IndicatorParams(**{**params.__dict__, "population_papers": "accepted"})
     accepted = compute({k: v.copy() for k, v in world.items()}, rule)["origin_work"]
+
     # submissions widen some populations
     def size(frame):
         m = frame[(frame.subset == "all") & (frame.origin_country == "ALL")]

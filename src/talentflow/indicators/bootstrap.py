@@ -22,7 +22,7 @@ statistics without intervals (``Spec.point_only``) are not multiplied in replica
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +97,7 @@ class PersonSums:
 class Spec:
     """One table's bootstrap: named person sums and how to turn sums into statistics."""
 
-    matrices: dict[str, PersonSums | EngineSums]
+    matrices: Mapping[str, PersonSums | EngineSums]
     combine: Combine
     ci: Sequence[str] = field(default_factory=tuple)  # statistics that get intervals
     # sums only statistics without intervals need: not multiplied in replicates
@@ -208,7 +208,7 @@ class _DriverSums:
                 if k not in s.point_only and id(m) not in self.matrices:
                     self.matrices[id(m)] = m.matrix(np.float32)
 
-    def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:
+    def sums(self, m: PersonSums | EngineSums, start: int, stop: int) -> np.ndarray:
         return np.asarray(self.matrices[id(m)] @ self.weights.block(start, stop))
 
     def close(self) -> None:
@@ -271,7 +271,7 @@ class _EngineSums:
             self.table = engine.temp_table(self.TABLE, union)
         self.block: tuple[int, int, np.ndarray] | None = None
 
-    def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:
+    def sums(self, m: PersonSums | EngineSums, start: int, stop: int) -> np.ndarray:
         if self.block is None or self.block[:2] != (start, stop):
             reps = range(start + 1, stop + 1)
             got = replicate_sums(
