@@ -32,7 +32,8 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from talentflow.indicators import weights as pw
-from talentflow.indicators.replicates import EngineSums, replicate_sums, weights_table
+from talentflow.indicators.engine_sums import EngineSums
+from talentflow.indicators.replicates import replicate_sums, weights_table
 
 Combine = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
@@ -131,21 +132,24 @@ class Weights:
         self._tables: dict[int, tuple[Any, Any]] = {}
         self._parent: Weights | None = None
 
+    @property
+    def driver_keys(self) -> np.ndarray:
+        """The persons' keys on the driver (an error for weights drawn on the engine only)."""
+        if self.keys is None:
+            raise ValueError("these weights are drawn on the engine only: no keys on the driver")
+        return self.keys
+
     def block(self, start: int, stop: int) -> np.ndarray:
         """float32 weights of replicates ``start + 1 .. stop`` (persons x replicates)."""
-        if self.keys is None:
-            raise ValueError("weights drawn on the engine only have no driver-side blocks")
         if (start, stop) not in self._blocks:
             reps = np.arange(start + 1, stop + 1, dtype=np.int64)
-            drawn = pw.weights(self.keys[:, None], reps[None, :], self.seed)
+            drawn = pw.weights(self.driver_keys[:, None], reps[None, :], self.seed)
             self._blocks[start, stop] = drawn.astype(np.int8)
         return self._blocks[start, stop].astype(np.float32)
 
     def of(self, at: np.ndarray) -> Weights:
         """The weights of the persons at positions ``at`` (a panel of a subset of persons)."""
-        if self.keys is None:
-            raise ValueError("weights drawn on the engine only have no driver-side keys")
-        sub = Weights(self.keys[at], self.replicates, self.seed)
+        sub = Weights(self.driver_keys[at], self.replicates, self.seed)
         sub._blocks = {k: v[at] for k, v in self._blocks.items()}
         sub._parent = self  # the engine's table of every person serves both
         return sub
@@ -201,11 +205,9 @@ class _DriverSums:
         self.matrices: dict[int, sp.csr_matrix] = {}
         for s in specs.values():
             for k, m in s.matrices.items():
-                if isinstance(m, EngineSums):
-                    raise ValueError(
-                        f"sums {k!r} live on an engine: their replicates need run(engine=...)"
-                    )
                 if k not in s.point_only and id(m) not in self.matrices:
+                    if not isinstance(m, PersonSums):
+                        raise ValueError("sums kept on an engine need the engine's replicates")
                     self.matrices[id(m)] = m.matrix(np.float32)
 
     def sums(self, m: PersonSums | EngineSums, start: int, stop: int) -> np.ndarray:
@@ -220,9 +222,7 @@ class _EngineSums:
 
     Every sums object's contributions go into one table ``cell, key, value`` (each object's
     cells numbered after the previous object's), so one query per block of replicates sums
-    them all; only cells x replicates sums come back. Sums built on the driver
-    (:class:`PersonSums`) are uploaded; sums already on the engine (:class:`EngineSums`)
-    join the table there, and nothing of theirs passes through the driver.
+    them all; only cells x replicates sums come back.
     """
 
     TABLE = "_ind_contrib"
@@ -230,45 +230,32 @@ class _EngineSums:
     def __init__(self, specs: dict[str, Spec], weights: Weights, engine: Any) -> None:
         self.weights, self.engine = weights, engine
         self.offsets: dict[int, int] = {}
-        parts, on_engine, n_cells = [], [], 0
+        parts, exprs, n_cells = [], [], 0
         for s in specs.values():
             for k, m in s.matrices.items():
-                if k in s.point_only or id(m) in self.offsets:
-                    continue
-                self.offsets[id(m)] = n_cells
-                if isinstance(m, EngineSums):
-                    c = m.contributions
-                    on_engine.append(
-                        c.select(
-                            cell=c.cell.cast("int64") + n_cells,
-                            key=c.key.cast("int64"),
-                            value=c.value.cast("float64"),
-                        )
-                    )
-                else:
-                    if weights.keys is None:
-                        raise ValueError("driver-side sums need the weights' driver-side keys")
+                if k not in s.point_only and id(m) not in self.offsets:
+                    self.offsets[id(m)] = n_cells
+                    if not isinstance(m, PersonSums):
+                        # contributions already on the engine (indicators.engine_sums)
+                        exprs.append(m.contributions(n_cells))
+                        n_cells += m.shape[0]
+                        continue
                     value = np.ones(len(m.cell)) if m.value is None else m.value
                     parts.append(
                         pa.table(
                             {
                                 "cell": pa.array(m.cell.astype(np.int64) + n_cells),
-                                "key": pa.array(weights.keys[m.pidx], pa.int64()),
+                                "key": pa.array(weights.driver_keys[m.pidx], pa.int64()),
                                 "value": pa.array(value, pa.float64()),
                             }
                         )
                     )
-                n_cells += m.shape[0]
+                    n_cells += m.shape[0]
         self.n_cells = n_cells
         if parts:
-            on_engine.append(engine.temp_table(f"{self.TABLE}_driver", pa.concat_tables(parts)))
-        self.table = None
-        if on_engine:
-            union = on_engine[0]
-            for more in on_engine[1:]:
-                union = union.union(more)
-            # one table, read by every block of replicates
-            self.table = engine.temp_table(self.TABLE, union)
+            exprs.append(engine.temp_table(f"{self.TABLE}_driver", pa.concat_tables(parts)))
+        union = exprs[0].union(*exprs[1:]) if len(exprs) > 1 else exprs[0] if exprs else None
+        self.table = engine.temp_table(self.TABLE, union) if union is not None else None
         self.block: tuple[int, int, np.ndarray] | None = None
 
     def sums(self, m: PersonSums | EngineSums, start: int, stop: int) -> np.ndarray:

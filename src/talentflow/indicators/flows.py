@@ -17,8 +17,8 @@ from talentflow.indicators.cells import (
     _pooled,
     _with_subsets,
 )
+from talentflow.indicators.engine_sums import EngineSums
 from talentflow.indicators.panel import Panel
-from talentflow.indicators.replicates import EngineSums
 
 #: A sums object: built on the driver, or aggregated on the engine (flows_engine.py).
 Sums = bs.PersonSums | EngineSums

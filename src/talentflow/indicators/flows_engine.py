@@ -1,15 +1,18 @@
 """``retention``, ``returns``, ``origin_work`` and ``sector_flows`` as Ibis expressions on the
 stage's engine: per-person rows stay there, only cell sums come back.
 
-Definitions are those of :mod:`talentflow.indicators.flows` (docs/indicators.md). Each table
-is one query that aggregates its per-person rows per cell on the engine; the driver receives
-the cells and their sums (a few thousand rows), numbers the cells in the driver's order,
-uploads that numbering, and the per-person contributions ``cell, key, value`` stay an Ibis
-expression (an :class:`~talentflow.indicators.replicates.EngineSums`) that the bootstrap
-sums with the replicate weights on the engine (:mod:`talentflow.indicators.replicates`).
-Kaplan-Meier products, shares and intervals are finished on the driver by the same builders
-as the driver path (:func:`flows._km_builder`, :func:`flows._origin_work_builder`,
-:func:`flows._count_builder`), so both paths give the same tables.
+Definitions are those of :mod:`talentflow.indicators.flows` (docs/indicators.md). Each table's
+per-person rows are Ibis expressions over the engine tables below; they are summed per cell on
+the engine (:class:`~talentflow.indicators.engine_sums.EngineContributions`, one query per
+table), and the driver receives the cells and their sums only (a few thousand rows), lays the
+cells out in the driver path's order and gets one
+:class:`~talentflow.indicators.engine_sums.EngineSums` per sum, whose contributions ``cell,
+key, value`` stay on the engine for the bootstrap's replicate map-reduce
+(:mod:`talentflow.indicators.replicates`). Kaplan-Meier products, shares and intervals are
+finished on the driver by the driver path's own builders (:func:`flows._km_builder`,
+:func:`flows._origin_work_builder`, :func:`flows._count_builder`), so both paths give the same
+tables. Survival tables sum one row per spell (where it stops, and whether with the event);
+the number at risk at k is a sum of those (see :func:`flows._km_builder`).
 
 Engine tables read (:class:`EngineTables`; ``person_key`` is the person's rank among the
 sorted distinct ``person_years.person_id``, as :func:`person_keys` computes it):
@@ -35,10 +38,11 @@ What the stage calls::
     person_origins(engine, tables=EngineTables()) -> ibis.Table  # per person, materialised
 
 ``engine`` is a :class:`talentflow.engines.Engine`, ``params`` an
-:class:`~talentflow.indicators.compute.IndicatorParams`. A builder's sums are
-:class:`EngineSums`: estimate it with ``bootstrap.run(..., engine=engine)`` and weights that
-can be drawn on the engine (``bootstrap.Weights(keys_or_None, R, seed, persons=...)``), then
-``builder.finish(result, min_cell)``. Intermediate tables are named ``_ind_fe_*``
+:class:`~talentflow.indicators.compute.IndicatorParams`. A builder's sums are ``EngineSums``:
+estimate it with ``bootstrap.run(..., engine=engine)`` and weights the engine can draw
+(``bootstrap.Weights(keys, R, seed)``, or ``Weights(None, R, seed, persons=<table with key>)``
+so that no key reaches the driver), then ``builder.finish(result, min_cell)``; it mixes with
+the other tables' builders in one ``run``. Intermediate tables are named ``_ind_fe_*``
 (:func:`drop_intermediates`; they must outlive the bootstrap run).
 """
 
@@ -55,6 +59,7 @@ import pyarrow as pa
 from talentflow.indicators import bootstrap as bs
 from talentflow.indicators.cells import POOLED, TOP, UNKNOWN, _Builder
 from talentflow.indicators.compute import NOT_ACCEPTED, IndicatorParams, pool_windows
+from talentflow.indicators.engine_sums import EngineContributions
 from talentflow.indicators.flows import (
     OW_KEYS,
     _count_builder,
@@ -62,7 +67,6 @@ from talentflow.indicators.flows import (
     _km_builder,
     _origin_work_builder,
 )
-from talentflow.indicators.replicates import EngineSums
 
 #: Prefix of this module's intermediate tables.
 PREFIX = "_ind_fe_"
@@ -229,76 +233,51 @@ def _with_subsets(con: Any, rows: Any, tables: EngineTables) -> Any:
 # --------------------------------------------------------------------------- cells
 
 
-def _cells(
-    engine: Any, rows: Any, keys: list[str], name: str, by: list[str], **aggs: Any
-) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    """Aggregate ``rows`` per ``keys + by`` on the engine; number the distinct ``keys`` on the
-    driver in :func:`bootstrap.cells` order and upload that numbering.
-
-    Returns the cells (``keys``, in cell order), the aggregates (``keys + by``, the
-    aggregates and ``cell``) and ``rows`` joined with their ``cell`` number.
-    """
-    got = rows.group_by([*keys, *by]).aggregate(**aggs).to_pyarrow()
-    agg = got.to_pandas()
-    if not len(agg):
-        return agg[keys], agg.assign(cell=np.zeros(0, np.int64)), rows.mutate(cell=ibis.literal(0))
-    universe, codes = bs.cells(agg, keys)
-    agg["cell"] = codes
-    numbering = pa.Table.from_pandas(
-        universe.assign(cell=np.arange(len(universe), dtype=np.int64)), preserve_index=False
-    )
-    numbering = numbering.cast(
-        pa.schema([*(got.schema.field(k) for k in keys), pa.field("cell", pa.int64())])
-    )
-    table = _materialise(engine, f"{name}_cells", numbering)
-    return universe, agg, rows.inner_join(table, keys)
+def _summed(
+    engine: Any, stats: dict[str, Any], labels: list[str]
+) -> tuple[EngineContributions, pd.DataFrame]:
+    """``stats`` (``stat -> rows`` with ``labels``, ``person_key``) as contributions of 1 per
+    row, and their sums per label combination (one query; see :mod:`engine_sums`)."""
+    exprs = {
+        name: rows.select(*labels, key=rows.person_key.cast("int64"), value=ibis.literal(1.0))
+        for name, rows in stats.items()
+    }
+    contributions = EngineContributions(engine, exprs, labels)
+    contributions.TABLE = f"{PREFIX}cells"  # dropped with this module's intermediates
+    return contributions, contributions.points()
 
 
-def _contributions(rows: Any, cell: Any) -> Any:
-    return rows.select(cell=cell.cast("int64"), key=rows.person_key.cast("int64"), value=1.0)
-
-
-def _count_table(engine: Any, rows: Any, keys: list[str], name: str) -> _Builder:
+def _count_table(engine: Any, rows: Any, keys: list[str]) -> _Builder:
     """A table of counts of ``rows`` (``person_key`` and ``keys``) per cell."""
-    universe, agg, numbered = _cells(engine, rows, keys, name, [], n=ibis._.count())
-    totals = np.zeros(len(universe))
-    totals[agg["cell"].to_numpy(np.int64)] = agg["n"].to_numpy(np.float64)
-    return _count_builder(universe, EngineSums(_contributions(numbered, numbered.cell), totals))
+    contributions, points = _summed(engine, {"n": rows}, keys)
+    universe = _universe(points, keys)
+    return _count_builder(universe, contributions.sums(points, universe, 0)["n"])
+
+
+def _universe(points: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The distinct ``keys`` of ``points``, in :func:`bootstrap.cells` order."""
+    if not len(points):
+        return points[keys].reset_index(drop=True)
+    return bs.cells(points, keys)[0]
 
 
 def _km(
-    engine: Any, spells: Any, keys: list[str], k_max: int, name: str, stat: str, complement: bool
+    engine: Any, spells: Any, keys: list[str], k_max: int, stat: str, complement: bool
 ) -> _Builder:
     """Kaplan-Meier over ``spells`` (``person_key``, ``keys``, ``time``, ``event``): one row
-    per spell ending (after min(time, k_max) years) and per event, summed per cell."""
+    per spell ending (after min(time, k_max) years) and per event, summed per cell and k."""
     rows = spells.filter(spells.time >= 1).mutate(
         t=ibis.least(spells.time, k_max).cast("int64"),
         ev=spells.event & (spells.time <= k_max),
     )
-    universe, agg, numbered = _cells(
-        engine,
-        rows,
-        keys,
-        name,
-        ["t"],
-        exits=ibis._.count(),
-        events=ibis._.ev.cast("int64").sum(),
-    )
-    n = len(universe) * k_max
-    at = agg["cell"].to_numpy(np.int64) * k_max + agg["t"].to_numpy(np.int64) - 1
-    exits, events = np.zeros(n), np.zeros(n)
-    exits[at] = agg["exits"].to_numpy(np.float64)
-    events[at] = agg["events"].to_numpy(np.float64)
-    numbered = numbered.mutate(at=numbered.cell * k_max + numbered.t - 1)
-    ended = numbered.filter(numbered.ev)
-    return _km_builder(
-        universe,
-        EngineSums(_contributions(numbered, numbered.at), exits),
-        EngineSums(_contributions(ended, ended.at), events),
-        k_max,
-        stat,
-        complement=complement,
-    )
+    labels = [*keys, "t"]
+    contributions, points = _summed(engine, {"exits": rows, "events": rows.filter(rows.ev)}, labels)
+    universe = _universe(points, keys)
+    # cell g * k_max + t - 1: every k of a cell, as flows._km_builder lays them out
+    layout = universe.loc[universe.index.repeat(k_max)].reset_index(drop=True)
+    layout["t"] = np.tile(np.arange(1, k_max + 1, dtype=np.int64), len(universe))
+    sums = contributions.sums(points, layout, 0)
+    return _km_builder(universe, sums["exits"], sums["events"], k_max, stat, complement=complement)
 
 
 # --------------------------------------------------------------------------- tables
@@ -348,7 +327,7 @@ def retention(
     sp = _with_subsets(con, sp, tables)
     sp = sp.union(sp.mutate(cohort_year=ibis.literal(POOLED, "int64")))
     keys = [*RETENTION_KEYS, "subset"]
-    return _km(engine, sp, keys, params.k_max, "retention", "retained_share", False)
+    return _km(engine, sp, keys, params.k_max, "retained_share", False)
 
 
 def returns(engine: Any, params: IndicatorParams, tables: EngineTables | None = None) -> _Builder:
@@ -375,7 +354,7 @@ def returns(engine: Any, params: IndicatorParams, tables: EngineTables | None = 
         time=(d.back.coalesce(d.last_year) - d.left).cast("int64"),
     )
     d = _with_subsets(con, d, tables)
-    return _km(engine, d, ["country", "subset"], params.k_max, "returns", "return_share", True)
+    return _km(engine, d, ["country", "subset"], params.k_max, "return_share", True)
 
 
 def sector_flows(
@@ -395,7 +374,7 @@ def sector_flows(
     )
     rows = _with_subsets(con, rows, tables)
     rows = rows.union(rows.mutate(year=ibis.literal(POOLED, "int64")))
-    return _count_table(engine, rows, [*SECTOR_KEYS, "subset"], "sector_flows")
+    return _count_table(engine, rows, [*SECTOR_KEYS, "subset"])
 
 
 def _paper_flags(con: Any, tables: EngineTables, rule: str) -> Any:
@@ -506,10 +485,8 @@ def origin_work(
         )
         for basis, origin in bases.items()
     ]
-    leaf_rows = by_basis[0].union(by_basis[1])
-    leaf, agg, numbered = _cells(engine, leaf_rows, OW_KEYS, "origin_work", [], n=ibis._.count())
-    if not len(leaf):
+    contributions, points = _summed(engine, {"n": by_basis[0].union(by_basis[1])}, OW_KEYS)
+    if not len(points):
         return _empty_origin_work(0)
-    totals = np.zeros(len(leaf))
-    totals[agg["cell"].to_numpy(np.int64)] = agg["n"].to_numpy(np.float64)
-    return _origin_work_builder(leaf, EngineSums(_contributions(numbered, numbered.cell), totals))
+    leaf = _universe(points, OW_KEYS)
+    return _origin_work_builder(leaf, contributions.sums(points, leaf, 0)["n"])

@@ -20,29 +20,6 @@ import numpy as np
 from talentflow.indicators.weights import with_weights
 
 
-class EngineSums:
-    """Cell sums whose per-person contributions stay on the engine.
-
-    Stands in for :class:`talentflow.indicators.bootstrap.PersonSums` in a ``Spec``: the
-    point estimate of each cell (:meth:`totals`) was aggregated on the engine and is all
-    the driver holds; the replicate sums are computed from :attr:`contributions` (an Ibis
-    table ``cell, key, value`` with ``cell`` in ``0..n_cells-1``) by
-    :func:`replicate_sums`, so they need ``bootstrap.run(..., engine=...)``.
-    """
-
-    def __init__(self, contributions: Any, totals: np.ndarray) -> None:
-        missing = {"cell", "key", "value"} - set(contributions.columns)
-        if missing:
-            raise ValueError(f"contributions lack column(s) {sorted(missing)}")
-        self.contributions = contributions
-        self._totals = np.asarray(totals, np.float64)
-        self.shape = (len(self._totals), 0)
-
-    def totals(self) -> np.ndarray:
-        """The sum of each cell (float64, in cell order), as the engine computed it."""
-        return self._totals
-
-
 def weights_table(persons: Any, replicates: int, seed: int) -> Any:
     """``key, w1 .. w<replicates>``: the weights of each person of ``persons`` (an Ibis table
     with a ``key`` column), to be materialised once and joined by every sum."""
