@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -286,10 +288,14 @@ def _empty_origin_work(n_persons: int) -> _Builder:
     return b
 
 
-def _origin_work_builder(leaf: pd.DataFrame, m: Sums) -> _Builder:
+def _origin_work_builder(leaf: pd.DataFrame, m: Sums, fold: Any = None) -> _Builder:
     """``origin_work`` from the persons counted per leaf cell (``leaf``: the distinct
     :data:`OW_KEYS`, in cell order; ``m``: their sums): the ALL margins, shares and origin
-    shares are functions of those sums."""
+    shares are functions of those sums.
+
+    ``fold`` (sparse, leaf cells x cells of ``m``): ``m`` counts finer cells, and a leaf
+    cell's count is the sum of the counts of its finer cells (``fold @ m``).
+    """
     keys = OW_KEYS
     # the ALL margin is the sum over origins (unknown included), added after the products
     margins, margin_of = bs.cells(leaf.assign(origin_country=ALL), keys)
@@ -307,7 +313,8 @@ def _origin_work_builder(leaf: pd.DataFrame, m: Sums) -> _Builder:
     unknown = (universe["origin_country"] == UNKNOWN).to_numpy()
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        n = np.vstack([s["n"], np.asarray(agg @ s["n"])])[perm]
+        n = s["n"] if fold is None else np.asarray(fold @ s["n"])
+        n = np.vstack([n, np.asarray(agg @ n)])[perm]
         den = pop_total(n * margin[:, None])
         return {
             "n": n,

@@ -473,20 +473,35 @@ def origin_work(
         ["person_key", "year"],
     )
     pop = pop.inner_join(o.select("person_key", "first_country", "training_country"), "person_key")
-    bases = {"first_observed": pop.first_country, "training": pop.training_country}
-    by_basis = [
-        pop.select(
-            "person_key",
-            "population",
-            "subset",
-            "work_country",
-            origin_basis=ibis.literal(basis),
-            origin_country=origin.coalesce(UNKNOWN),
-        )
-        for basis, origin in bases.items()
-    ]
-    contributions, points = _summed(engine, {"n": by_basis[0].union(by_basis[1])}, OW_KEYS)
+    # one row per person, population and subset, with both origins: each row counts in one
+    # cell of each basis, so the leaf cells are sums of these (folded on the driver) and the
+    # engine sums half the rows
+    pairs_rows = pop.select(
+        "person_key",
+        "population",
+        "subset",
+        "work_country",
+        first_origin=pop.first_country.coalesce(UNKNOWN),
+        training_origin=pop.training_country.coalesce(UNKNOWN),
+    )
+    labels = ["population", "subset", "work_country", "first_origin", "training_origin"]
+    contributions, points = _summed(engine, {"n": pairs_rows}, labels)
     if not len(points):
         return _empty_origin_work(0)
-    leaf = _universe(points, OW_KEYS)
-    return _origin_work_builder(leaf, contributions.sums(points, leaf, 0)["n"])
+    fine = points[labels].reset_index(drop=True)
+    by_basis = pd.concat(
+        [
+            fine[["population", "subset", "work_country"]].assign(
+                origin_basis=basis, origin_country=fine[column].to_numpy()
+            )
+            for basis, column in (
+                ("first_observed", "first_origin"),
+                ("training", "training_origin"),
+            )
+        ],
+        ignore_index=True,
+    )
+    leaf, leaf_of = bs.cells(by_basis, OW_KEYS)
+    fold = bs.incidence(leaf_of, np.tile(np.arange(len(fine)), 2), len(leaf), len(fine))
+    sums = contributions.sums(points, fine, 0)["n"]
+    return _origin_work_builder(leaf, sums, fold)
