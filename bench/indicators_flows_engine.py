@@ -42,15 +42,6 @@ from talentflow.indicators.stage import read_inputs, to_arrow
 from talentflow.indicators.subfields import classify
 
 
-def _keyed(frame: pd.DataFrame, keys: np.ndarray) -> pd.DataFrame:
-    out = frame.copy()
-    out.insert(0, "person_key", keys[out.pop("pidx").to_numpy()].astype(np.int64))
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype(object)
-    return out
-
-
 def _timed(label: str, fn, results: dict) -> object:
     c0, w0 = time.process_time(), time.perf_counter()
     out = fn()
@@ -96,17 +87,7 @@ def main() -> None:
     auth = _authorships(inputs["authorships"], panel, subfields, flags)
     subsets = _person_subsets(auth, panel.n_persons, params.subfields)
     con.create_table("paper_subfields", to_arrow(subfields), overwrite=True)
-    for name, frame in (
-        ("years", panel.years),
-        ("moves", panel.moves),
-        ("sector_moves", panel.sector_moves),
-    ):
-        con.create_table(f"_ind_panel_{name}", _keyed(frame, panel.keys), overwrite=True)
-    members = [
-        pd.DataFrame({"person_key": panel.keys[np.flatnonzero(m)], "subset": s})
-        for s, m in subsets.items()
-    ]
-    con.create_table("_ind_subsets", pd.concat(members, ignore_index=True), overwrite=True)
+    fe.load_driver_panel(con, panel, subsets)
     print(f"panel: {len(panel.years):,} person-years, {panel.n_persons:,} persons", flush=True)
     results: dict[str, tuple[float, float]] = {}
 

@@ -141,16 +141,6 @@ def _random_world(seed: int, n: int = 80) -> dict[str, pd.DataFrame]:
     }
 
 
-def _keyed(frame: pd.DataFrame, keys: np.ndarray) -> pd.DataFrame:
-    """A panel frame with ``person_key`` for ``pidx`` and plain columns for categoricals."""
-    out = frame.copy()
-    out.insert(0, "person_key", keys[out.pop("pidx").to_numpy()].astype(np.int64))
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype(object)
-    return out
-
-
 def _load(con, world: dict[str, pd.DataFrame], params: IndicatorParams) -> None:
     """The inputs and the contract tables (from the driver's panel) on ``con``."""
     py = world["person_years"]
@@ -163,14 +153,7 @@ def _load(con, world: dict[str, pd.DataFrame], params: IndicatorParams) -> None:
     flags = paper_flags(world["papers"], params.population_papers)
     auth = _authorships(world["authorships"], panel, subfields, flags)
     subsets = _person_subsets(auth, panel.n_persons, params.subfields)
-    con.create_table("_ind_panel_years", _keyed(panel.years, panel.keys))
-    con.create_table("_ind_panel_moves", _keyed(panel.moves, panel.keys))
-    con.create_table("_ind_panel_sector_moves", _keyed(panel.sector_moves, panel.keys))
-    members = [
-        pd.DataFrame({"person_key": panel.keys[np.flatnonzero(mask)], "subset": name})
-        for name, mask in subsets.items()
-    ]
-    con.create_table("_ind_subsets", pd.concat(members, ignore_index=True))
+    fe.load_driver_panel(con, panel, subsets)
 
 
 def _canonical(frame: pd.DataFrame) -> pd.DataFrame:

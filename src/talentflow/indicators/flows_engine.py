@@ -67,6 +67,7 @@ from talentflow.indicators.flows import (
     _km_builder,
     _origin_work_builder,
 )
+from talentflow.indicators.panel import Panel
 
 #: Prefix of this module's intermediate tables.
 PREFIX = "_ind_fe_"
@@ -97,6 +98,35 @@ def person_keys(person_years: Any) -> Any:
     non-NULL ids of ``person_years``, the key the bootstrap weights are drawn from."""
     ids = person_years.filter(person_years.person_id.notnull()).select("person_id").distinct()
     return ids.mutate(person_key=ibis.row_number().over(order_by=ids.person_id))
+
+
+def load_driver_panel(con: Any, panel: Panel, subsets: dict[str, np.ndarray]) -> None:
+    """Write a panel built on the driver (:func:`panel.build_panel`) and its person subsets
+    (``compute._person_subsets``) as the engine tables this module reads (``pidx`` ->
+    ``person_key``): for a stage that still builds the panel on the driver, tests and
+    benchmarks."""
+    keys = panel.keys if panel.keys is not None else np.arange(panel.n_persons)
+
+    def keyed(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        out.insert(0, "person_key", keys[out.pop("pidx").to_numpy()].astype(np.int64))
+        for col in out.columns:
+            if isinstance(out[col].dtype, pd.CategoricalDtype):
+                out[col] = out[col].astype(object)
+        return out
+
+    t = EngineTables()
+    for name, frame in (
+        (t.years, panel.years),
+        (t.moves, panel.moves),
+        (t.sector_moves, panel.sector_moves),
+    ):
+        con.create_table(name, keyed(frame), overwrite=True)
+    members = [
+        pd.DataFrame({"person_key": keys[np.flatnonzero(mask)].astype(np.int64), "subset": name})
+        for name, mask in subsets.items()
+    ]
+    con.create_table(t.subsets, pd.concat(members, ignore_index=True), overwrite=True)
 
 
 def drop_intermediates(engine: Any) -> None:
