@@ -255,3 +255,23 @@ def test_another_seed_gives_other_intervals():
         point = [c for c in x.columns if c in ("n", "at_risk", "retained_share", "return_share")]
         pd.testing.assert_frame_equal(x[point], y[point])
         assert not np.allclose(x["ci_high"], y["ci_high"], equal_nan=True), name
+
+
+def test_a_store_without_profile_or_papers():
+    """Without ``person_profile``, ``papers`` and ``paper_subfields`` every origin comes from
+    the panel and every authorship counts (DuckDB), as on the driver."""
+    engine = engine_of(connect())
+    world = _worked_world()
+    del world["person_profile"], world["papers"]
+    driver = compute({k: v.copy() for k, v in world.items()}, PARAMS)
+    con = engine.con
+    con.create_table("person_years", world["person_years"][["person_id", "year", "country"]])
+    con.create_table("authorships", world["authorships"])
+    panel = build_panel(world["person_years"])
+    no_tags = pd.DataFrame({"paper_id": [], "subfield": [], "is_llm_era": []})
+    auth = _authorships(world["authorships"], panel, no_tags.astype({"is_llm_era": bool}), None)
+    fe.load_driver_panel(con, panel, _person_subsets(auth, panel.n_persons, PARAMS.subfields))
+    out = fe.estimate(engine, fe.flow_tables(engine, PARAMS), PARAMS)
+    _check_same(driver, out)
+    # the rejected submission counts when no decision is known
+    assert "nips2012" in set(out["origin_work"].population)

@@ -97,7 +97,9 @@ def person_keys(person_years: Any) -> Any:
     """``person_id, person_key``: each person's rank (from 0) among the sorted distinct
     non-NULL ids of ``person_years``, the key the bootstrap weights are drawn from."""
     ids = person_years.filter(person_years.person_id.notnull()).select("person_id").distinct()
-    return ids.mutate(person_key=ibis.row_number().over(order_by=ids.person_id))
+    rank = ibis.row_number().over(order_by=ids.person_id)
+    # Ibis types row_number int64 and drops a cast to int64, but Spark's is 32-bit: cast twice
+    return ids.mutate(person_key=rank.cast("int32").cast("int64"))
 
 
 def load_driver_panel(con: Any, panel: Panel, subsets: dict[str, np.ndarray]) -> None:
