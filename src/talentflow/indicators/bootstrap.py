@@ -22,7 +22,7 @@ statistics without intervals (``Spec.point_only``) are not multiplied in replica
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,6 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from talentflow.indicators import weights as pw
-from talentflow.indicators.engine_sums import EngineSums
 from talentflow.indicators.replicates import replicate_sums, weights_table
 
 Combine = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
@@ -98,7 +97,7 @@ class PersonSums:
 class Spec:
     """One table's bootstrap: named person sums and how to turn sums into statistics."""
 
-    matrices: Mapping[str, PersonSums | EngineSums]
+    matrices: dict[str, PersonSums]
     combine: Combine
     ci: Sequence[str] = field(default_factory=tuple)  # statistics that get intervals
     # sums only statistics without intervals need: not multiplied in replicates
@@ -111,45 +110,29 @@ class Weights:
     Drawn block by block on first use and kept (int8, ``len(keys) * replicates`` bytes), so
     the tables estimated in separate :func:`run` calls (groupings, the fixed panel) reuse them.
     On an engine (:meth:`on`) they are one table, made once; :meth:`close` drops it.
-
-    ``keys`` may be ``None`` when ``persons`` (an Ibis table with a ``key`` column, on the
-    engine) is given: the weights are then drawn on the engine only, and no key reaches the
-    driver (every sums object must then be an :class:`EngineSums`).
     """
 
     TABLE = "_ind_weights"
 
-    def __init__(
-        self, keys: np.ndarray | None, replicates: int, seed: int, *, persons: Any = None
-    ) -> None:
-        if keys is None and persons is None:
-            raise ValueError("Weights need the persons' keys or an engine table of them")
-        self.keys = None if keys is None else np.asarray(keys, np.int64)
-        self.persons = persons
+    def __init__(self, keys: np.ndarray, replicates: int, seed: int) -> None:
+        self.keys = np.asarray(keys, np.int64)
         self.replicates = replicates
         self.seed = seed
         self._blocks: dict[tuple[int, int], np.ndarray] = {}
         self._tables: dict[int, tuple[Any, Any]] = {}
         self._parent: Weights | None = None
 
-    @property
-    def driver_keys(self) -> np.ndarray:
-        """The persons' keys on the driver (an error for weights drawn on the engine only)."""
-        if self.keys is None:
-            raise ValueError("these weights are drawn on the engine only: no keys on the driver")
-        return self.keys
-
     def block(self, start: int, stop: int) -> np.ndarray:
         """float32 weights of replicates ``start + 1 .. stop`` (persons x replicates)."""
         if (start, stop) not in self._blocks:
             reps = np.arange(start + 1, stop + 1, dtype=np.int64)
-            drawn = pw.weights(self.driver_keys[:, None], reps[None, :], self.seed)
+            drawn = pw.weights(self.keys[:, None], reps[None, :], self.seed)
             self._blocks[start, stop] = drawn.astype(np.int8)
         return self._blocks[start, stop].astype(np.float32)
 
     def of(self, at: np.ndarray) -> Weights:
         """The weights of the persons at positions ``at`` (a panel of a subset of persons)."""
-        sub = Weights(self.driver_keys[at], self.replicates, self.seed)
+        sub = Weights(self.keys[at], self.replicates, self.seed)
         sub._blocks = {k: v[at] for k, v in self._blocks.items()}
         sub._parent = self  # the engine's table of every person serves both
         return sub
@@ -159,10 +142,7 @@ class Weights:
         if self._parent is not None:
             return self._parent.on(engine)
         if id(engine) not in self._tables:
-            if self.keys is None:
-                keys = self.persons.select(key=self.persons.key.cast("int64")).distinct()
-            else:
-                keys = engine.temp_table(f"{self.TABLE}keys", pa.table({"key": self.keys}))
+            keys = engine.temp_table(f"{self.TABLE}keys", pa.table({"key": self.keys}))
             table = engine.temp_table(self.TABLE, weights_table(keys, self.replicates, self.seed))
             self._tables[id(engine)] = (engine, table)
         return self._tables[id(engine)][1]
@@ -210,7 +190,7 @@ class _DriverSums:
                         raise ValueError("sums kept on an engine need the engine's replicates")
                     self.matrices[id(m)] = m.matrix(np.float32)
 
-    def sums(self, m: PersonSums | EngineSums, start: int, stop: int) -> np.ndarray:
+    def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:
         return np.asarray(self.matrices[id(m)] @ self.weights.block(start, stop))
 
     def close(self) -> None:
@@ -245,7 +225,7 @@ class _EngineSums:
                         pa.table(
                             {
                                 "cell": pa.array(m.cell.astype(np.int64) + n_cells),
-                                "key": pa.array(weights.driver_keys[m.pidx], pa.int64()),
+                                "key": pa.array(weights.keys[m.pidx], pa.int64()),
                                 "value": pa.array(value, pa.float64()),
                             }
                         )
@@ -258,7 +238,7 @@ class _EngineSums:
         self.table = engine.temp_table(self.TABLE, union) if union is not None else None
         self.block: tuple[int, int, np.ndarray] | None = None
 
-    def sums(self, m: PersonSums | EngineSums, start: int, stop: int) -> np.ndarray:
+    def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:
         if self.block is None or self.block[:2] != (start, stop):
             reps = range(start + 1, stop + 1)
             got = replicate_sums(
@@ -337,9 +317,7 @@ def run(
     }
     if weights is None:
         weights = Weights(np.arange(n_persons), replicates, seed)
-    elif weights.replicates != replicates or (
-        weights.keys is not None and len(weights.keys) != n_persons
-    ):
+    elif len(weights.keys) != n_persons or weights.replicates != replicates:
         raise ValueError("weights do not match the persons or the replicates asked for")
     if replicates:
         summer: _DriverSums | _EngineSums = (

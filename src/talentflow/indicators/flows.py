@@ -19,11 +19,12 @@ from talentflow.indicators.cells import (
     _pooled,
     _with_subsets,
 )
-from talentflow.indicators.engine_sums import EngineSums
 from talentflow.indicators.panel import Panel
 
-#: A sums object: built on the driver, or aggregated on the engine (flows_engine.py).
-Sums = bs.PersonSums | EngineSums
+#: A sums object: :class:`bootstrap.PersonSums` (built on the driver) or
+#: :class:`~talentflow.indicators.engine_sums.EngineSums` (aggregated on the engine,
+#: flows_engine.py); ``bootstrap.run`` takes either.
+Sums = Any
 
 # --------------------------------------------------------------------------- flows
 

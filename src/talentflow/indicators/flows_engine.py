@@ -39,10 +39,10 @@ What the stage calls::
 
 ``engine`` is a :class:`talentflow.engines.Engine`, ``params`` an
 :class:`~talentflow.indicators.compute.IndicatorParams`. A builder's sums are ``EngineSums``:
-estimate it with ``bootstrap.run(..., engine=engine)`` and weights the engine can draw
-(``bootstrap.Weights(keys, R, seed)``, or ``Weights(None, R, seed, persons=<table with key>)``
-so that no key reaches the driver), then ``builder.finish(result, min_cell)``; it mixes with
-the other tables' builders in one ``run``. Intermediate tables are named ``_ind_fe_*``
+estimate it with ``bootstrap.run(..., engine=engine)`` and the build's weights
+(``bootstrap.Weights(keys, R, seed)``, or :class:`EngineWeights` so that no key passes
+through the driver), then ``builder.finish(result, min_cell)``; it mixes with the other
+tables' builders in one ``run``. Intermediate tables are named ``_ind_fe_*``
 (:func:`drop_intermediates`; they must outlive the bootstrap run).
 """
 
@@ -68,6 +68,7 @@ from talentflow.indicators.flows import (
     _origin_work_builder,
 )
 from talentflow.indicators.panel import Panel
+from talentflow.indicators.replicates import weights_table
 
 #: Prefix of this module's intermediate tables.
 PREFIX = "_ind_fe_"
@@ -150,6 +151,28 @@ def flow_tables(
     }
 
 
+class EngineWeights(bs.Weights):
+    """Bootstrap weights drawn on the engine for the persons of ``persons`` (an Ibis table
+    with a ``key`` column): the same function of (key, replicate, seed) as on the driver
+    (:mod:`talentflow.indicators.weights`), and no key passes through the driver. Only for
+    sums kept on the engine (``bootstrap.run(..., 0, engine=...)``): there are no driver-side
+    keys or blocks."""
+
+    def __init__(self, persons: Any, replicates: int, seed: int) -> None:
+        super().__init__(np.zeros(0, np.int64), replicates, seed)
+        self.persons = persons
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        raise ValueError("weights drawn on the engine have no driver-side blocks")
+
+    def on(self, engine: Any) -> Any:
+        if id(engine) not in self._tables:
+            keys = self.persons.select(key=self.persons.key.cast("int64")).distinct()
+            table = engine.temp_table(self.TABLE, weights_table(keys, self.replicates, self.seed))
+            self._tables[id(engine)] = (engine, table)
+        return self._tables[id(engine)][1]
+
+
 def estimate(
     engine: Any,
     builders: dict[str, _Builder],
@@ -164,8 +187,7 @@ def estimate(
     """
     tables = tables or EngineTables()
     years = engine.con.table(tables.years)
-    persons = years.select(key=years.person_key.cast("int64")).distinct()
-    weights = bs.Weights(None, params.replicates, params.seed, persons=persons)
+    weights = EngineWeights(years.select(key=years.person_key), params.replicates, params.seed)
     try:
         results = bs.run(
             {name: b.spec for name, b in builders.items()},

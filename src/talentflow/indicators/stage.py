@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 
@@ -28,7 +29,6 @@ from talentflow.indicators.coverage import (
     fixed_panel,
     venue_year_counts,
 )
-from talentflow.indicators.flows_engine import person_keys
 
 _READ = {
     "person_years": [
@@ -55,7 +55,9 @@ def read_inputs(con: Any) -> dict[str, pd.DataFrame]:
         # Each person's rank among the sorted distinct ids (``person_key``), computed by the
         # engine: the panel then works on integers and never hashes or sorts millions of id
         # strings in Python (memory-latency bound, and slow at 10M author slots).
-        keys = person_keys(con.table("person_years"))
+        py = con.table("person_years")
+        keys = py.filter(py.person_id.notnull()).select("person_id").distinct()
+        keys = keys.mutate(person_key=ibis.row_number().over(order_by=keys.person_id))
     for name, cols in _READ.items():
         if name not in present:
             continue
