@@ -515,16 +515,10 @@ def _with_pools(auth: pd.DataFrame, pool_years: int, pool_end: int | None) -> pd
     for c, v in label_venue.items():
         venue_code[c] = venue_names.index(v)
     row_venue = venue_code[code]
-    end = int(pool_end) if pool_end is not None else int(pairs["year"].max())
-    window = pairs[(pairs["year"] <= end) & (pairs["year"] > end - pool_years)]
     pools: dict[str, np.ndarray] = {}
-    for y in sorted(pairs["year"].unique()):
-        pools[f"all{int(y)}"] = year == y
-    for v, g in window.groupby("venue"):
-        if len(g) >= 2:
-            lo, hi = int(g["year"].min()), int(g["year"].max())
-            at = venue_names.index(str(v))
-            pools[f"{v}{lo}-{hi}"] = (row_venue == at) & (year >= lo) & (year <= hi)
+    for name, (v, lo, hi) in pool_windows(pairs, pool_years, pool_end).items():
+        inside = (year >= lo) & (year <= hi)
+        pools[name] = inside if v is None else inside & (row_venue == venue_names.index(v))
     parts = [auth]
     for name, mask in pools.items():
         rows = base[mask].copy()
@@ -539,6 +533,29 @@ def _with_pools(auth: pd.DataFrame, pool_years: int, pool_end: int | None) -> pd
     out = pd.concat([p.drop(columns="population") for p in parts], ignore_index=True)
     out["population"] = population
     return out
+
+
+def pool_windows(
+    pairs: pd.DataFrame, pool_years: int, pool_end: int | None
+) -> dict[str, tuple[str | None, int, int]]:
+    """The pooled populations of the venue-years ``pairs`` (``venue, year``, distinct):
+    name -> (venue, first year, last year); venue ``None`` pools every venue.
+
+    ``all<year>`` for every year; ``<venue><first>-<last>`` for every venue with at least two
+    years among the last ``pool_years`` years up to ``pool_end`` (default: the last year).
+    """
+    if not len(pairs):
+        return {}
+    end = int(pool_end) if pool_end is not None else int(pairs["year"].max())
+    window = pairs[(pairs["year"] <= end) & (pairs["year"] > end - pool_years)]
+    pools: dict[str, tuple[str | None, int, int]] = {}
+    for y in sorted(pairs["year"].unique()):
+        pools[f"all{int(y)}"] = (None, int(y), int(y))
+    for v, g in window.groupby("venue"):
+        if len(g) >= 2:
+            lo, hi = int(g["year"].min()), int(g["year"].max())
+            pools[f"{v}{lo}-{hi}"] = (str(v), lo, hi)
+    return pools
 
 
 def _grouped_tables(

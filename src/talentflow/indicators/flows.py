@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -19,12 +21,22 @@ from talentflow.indicators.cells import (
 )
 from talentflow.indicators.panel import Panel
 
+#: A sums object: :class:`bootstrap.PersonSums` (built on the driver) or
+#: :class:`~talentflow.indicators.engine_sums.EngineSums` (aggregated on the engine,
+#: flows_engine.py); ``bootstrap.run`` takes either.
+Sums = Any
+
 # --------------------------------------------------------------------------- flows
 
 
 def _count_table(frame: pd.DataFrame, keys: list[str], n_persons: int, stat: str = "n") -> _Builder:
     universe, codes = bs.cells(frame, keys)
     m = bs.PersonSums(codes, frame["pidx"].to_numpy(), len(universe), n_persons)
+    return _count_builder(universe, m, stat)
+
+
+def _count_builder(universe: pd.DataFrame, m: Sums, stat: str = "n") -> _Builder:
+    """A table of counts: one sums object, one statistic, suppressed below ``min_cell``."""
     spec = bs.Spec({stat: m}, lambda s: {stat: s[stat]}, (stat,))
     return _Builder(universe, spec, stat, [stat], {stat: ""})
 
@@ -86,26 +98,48 @@ def _km(
     time = spells["time"].to_numpy(np.int64)
     event = spells["event"].to_numpy(bool)
     pidx = spells["pidx"].to_numpy(np.int64)
-    reps = np.clip(time, 0, k_max)
-    row_cell = np.repeat(codes, reps)
-    row_k = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps) + 1
-    at_risk = bs.PersonSums(
-        row_cell * k_max + row_k - 1, np.repeat(pidx, reps), n_cells * k_max, n_persons
+    span = np.clip(time, 0, k_max)
+    ends = span >= 1  # a spell of 0 years is at risk at no k
+    exits = bs.PersonSums(
+        codes[ends] * k_max + span[ends] - 1, pidx[ends], n_cells * k_max, n_persons
     )
     ev = event & (time >= 1) & (time <= k_max)
     events = bs.PersonSums(codes[ev] * k_max + time[ev] - 1, pidx[ev], n_cells * k_max, n_persons)
+    return _km_builder(cell_keys, exits, events, k_max, stat, complement=complement)
+
+
+def _km_builder(
+    cell_keys: pd.DataFrame,
+    exits: Sums,
+    events: Sums,
+    k_max: int,
+    stat: str,
+    *,
+    complement: bool,
+) -> _Builder:
+    """Kaplan-Meier from cell sums: per cell (``cell_keys``, in cell order) and k = 1..k_max,
+    ``exits`` at cell * k_max + k - 1 counts the spells whose observation stops after
+    min(time, k_max) = k years, ``events`` the spells ending with the event at k.
+
+    The number at risk at k is the number of spells lasting k years or more, the sum of the
+    exits at k..k_max: a linear function of the sums, so one row per spell (not one per year
+    at risk) is summed, on the driver or on the engine, and replicates alike.
+    """
+    n_cells = len(cell_keys)
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        r = s["at_risk"].shape[1]
-        n = s["at_risk"].reshape(n_cells, k_max, r)
+        r = s["exits"].shape[1]
+        left = s["exits"].reshape(n_cells, k_max, r)
+        n = np.cumsum(left[:, ::-1], axis=1)[:, ::-1]
         d = s["events"].reshape(n_cells, k_max, r)
         h = bs.safe_div(d, n)
         surv = np.cumprod(1.0 - h, axis=1).reshape(n_cells * k_max, r)
-        return {"at_risk": s["at_risk"], stat: 1.0 - surv if complement else surv}
+        at_risk = n.reshape(n_cells * k_max, r)
+        return {"at_risk": at_risk, stat: 1.0 - surv if complement else surv}
 
     rows = cell_keys.loc[cell_keys.index.repeat(k_max)].reset_index(drop=True)
     rows["k"] = np.tile(np.arange(1, k_max + 1), n_cells)
-    spec = bs.Spec({"at_risk": at_risk, "events": events}, combine, (stat,))
+    spec = bs.Spec({"exits": exits, "events": events}, combine, (stat,))
     return _Builder(rows, spec, "at_risk", ["at_risk", stat], {stat: ""}, keep="at_risk")
 
 
@@ -175,23 +209,12 @@ def _returns(panel: Panel, subsets: dict[str, np.ndarray], k_max: int) -> _Build
 def _origin_work(
     panel: Panel, auth: pd.DataFrame, origins: pd.DataFrame, subfields: tuple[str, ...] = ()
 ) -> _Builder:
-    keys = ["population", "subset", "origin_basis", "origin_country", "work_country"]
     if len(auth):
         # only the papers the population rule admits (rejected/withdrawn submissions are
         # careers evidence, not members of a venue-year's population)
         auth = auth[auth["in_population"].to_numpy(bool)]
     if len(auth) == 0:
-        empty = pd.DataFrame({k: pd.Series([], dtype=object) for k in keys}).assign(pidx=[])
-        b = _count_table(empty, keys, panel.n_persons)
-        b.order = ["n", "share", "origin_share", "unknown_origin_share"]
-        b.ci_names = {"n": "n_", "share": "", "origin_share": "origin_share_"}
-        stats = dict.fromkeys(b.order, "n")
-        b.spec = bs.Spec(
-            b.spec.matrices,
-            lambda s: {k: s[v] for k, v in stats.items()},
-            ("n", "share", "origin_share"),
-        )
-        return b
+        return _empty_origin_work(panel.n_persons)
     # the row keys are categoricals (codes over a few labels): rows are twice the authorships
     # times the subsets, and string columns of that length cost gigabytes at 10M slots
     subsets = sorted({"all", "llm", TOP, *subfields})
@@ -243,8 +266,39 @@ def _origin_work(
         )
     rows = pd.concat(parts, ignore_index=True)
     del pop, parts
-    leaf, codes = bs.cells(rows, keys)
+    leaf, codes = bs.cells(rows, OW_KEYS)
     m = bs.PersonSums(codes, rows["pidx"].to_numpy(), len(leaf), panel.n_persons)
+    return _origin_work_builder(leaf, m)
+
+
+#: The cells of ``origin_work``.
+OW_KEYS = ["population", "subset", "origin_basis", "origin_country", "work_country"]
+
+
+def _empty_origin_work(n_persons: int) -> _Builder:
+    """``origin_work`` without populations: no rows, the table's columns."""
+    empty = pd.DataFrame({k: pd.Series([], dtype=object) for k in OW_KEYS}).assign(pidx=[])
+    b = _count_table(empty, OW_KEYS, n_persons)
+    b.order = ["n", "share", "origin_share", "unknown_origin_share"]
+    b.ci_names = {"n": "n_", "share": "", "origin_share": "origin_share_"}
+    stats = dict.fromkeys(b.order, "n")
+    b.spec = bs.Spec(
+        b.spec.matrices,
+        lambda s: {k: s[v] for k, v in stats.items()},
+        ("n", "share", "origin_share"),
+    )
+    return b
+
+
+def _origin_work_builder(leaf: pd.DataFrame, m: Sums, fold: Any = None) -> _Builder:
+    """``origin_work`` from the persons counted per leaf cell (``leaf``: the distinct
+    :data:`OW_KEYS`, in cell order; ``m``: their sums): the ALL margins, shares and origin
+    shares are functions of those sums.
+
+    ``fold`` (sparse, leaf cells x cells of ``m``): ``m`` counts finer cells, and a leaf
+    cell's count is the sum of the counts of its finer cells (``fold @ m``).
+    """
+    keys = OW_KEYS
     # the ALL margin is the sum over origins (unknown included), added after the products
     margins, margin_of = bs.cells(leaf.assign(origin_country=ALL), keys)
     agg = bs.incidence(margin_of, np.arange(len(leaf)), len(margins), len(leaf))
@@ -261,7 +315,8 @@ def _origin_work(
     unknown = (universe["origin_country"] == UNKNOWN).to_numpy()
 
     def combine(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        n = np.vstack([s["n"], np.asarray(agg @ s["n"])])[perm]
+        n = s["n"] if fold is None else np.asarray(fold @ s["n"])
+        n = np.vstack([n, np.asarray(agg @ n)])[perm]
         den = pop_total(n * margin[:, None])
         return {
             "n": n,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import ibis
 import numpy as np
 
 #: The modulus (a Mersenne prime): every state is below 2^31, so a product of two is below
@@ -83,14 +84,12 @@ def with_weights(table: Any, key: str, replicates: dict[str, Any], seed: int) ->
         t = t.mutate(**{x: (t[x] * t[x] + c) % M for x in tmp.values()})
     out = {}
     for name, x in tmp.items():
-        total = (t[x] >= THRESHOLDS[0]).cast("int8")
-        for th in THRESHOLDS[1:]:
-            total = total + (t[x] >= th).cast("int8")
-        out[name] = total.cast("int8")
+        # the number of thresholds at or below x: the first k with x below threshold k (a
+        # CASE stops at the first match, two comparisons on average instead of twelve)
+        branches = [(t[x] < th, ibis.literal(k, "int8")) for k, th in enumerate(THRESHOLDS)]
+        out[name] = ibis.cases(*branches, else_=ibis.literal(MAX_WEIGHT, "int8"))
     return t.mutate(**out).drop(*tmp.values())
 
 
 def _int64(value: Any) -> Any:
-    import ibis
-
     return (value if hasattr(value, "cast") else ibis.literal(int(value))).cast("int64")
