@@ -235,3 +235,32 @@ def test_indicators_on_the_engine_on_simulated_careers(engine):
         pd.testing.assert_frame_equal(
             a[name], b[name], check_dtype=False, check_exact=False, rtol=1e-6, obj=name
         )
+
+
+def test_indicators_on_the_engine_read_nothing_per_person_to_the_driver(monkeypatch):
+    """With ``indicators_on=engine`` the stage reads only the papers' text to the driver and
+    never builds the driver's panel."""
+    from talentflow.context import StageContext
+    from talentflow.engines import connect
+    from talentflow.indicators import compute as compute_module
+    from talentflow.indicators import stage
+
+    read: list[object] = []
+    real_read = stage.read_inputs
+
+    def recording_read(con, names=None):
+        read.append(names)
+        return real_read(con, names)
+
+    def no_panel(*args, **kwargs):
+        raise AssertionError("the driver's panel was built")
+
+    monkeypatch.setattr(stage, "read_inputs", recording_read)
+    monkeypatch.setattr(compute_module, "build_panel", no_panel)
+    con = connect()
+    _simulated_world(con)
+    params = {"bootstrap": 5, "min_cell": 3, "indicators_on": "engine"}
+    stage.run(StageContext(con=con, previous=None, data_dir=None, params=params))
+    assert read == [("papers",)]
+    assert con.table("retention").count().execute() > 0
+    assert con.table("country_year").count().execute() > 0

@@ -46,7 +46,6 @@ from talentflow.indicators import bootstrap as bs
 from talentflow.indicators.cells import TOP, _authorships, _Builder, _origins
 from talentflow.indicators.country_year import _country_year, _Totals
 from talentflow.indicators.coverage import FixedPanel, year_flags
-from talentflow.indicators.engine_tables import engine_tables
 from talentflow.indicators.flows import _flows, _origin_work, _retention, _returns, _sector_flows
 from talentflow.indicators.groupings import GROUPINGS, grouping, groupings_table
 from talentflow.indicators.panel import Panel, build_panel, regroup
@@ -109,10 +108,11 @@ class IndicatorParams:
         :mod:`talentflow.indicators.replicates`). The weights are the same, so are the
         intervals (to float32 rounding).
     indicators_on
-        Where the panel, contributions and point estimates of :data:`ENGINE_TABLES` are
-        computed: ``driver`` (default; pandas) or ``engine`` (Ibis on the stage's engine,
-        :mod:`talentflow.indicators.engine_tables`; their replicate sums then run there
-        too). The other tables come from the driver either way.
+        Where the panel, the contributions and the point estimates of every table are
+        computed: ``driver`` (default; pandas, :func:`compute`) or ``engine`` (Ibis on the
+        stage's engine, :func:`talentflow.indicators.on_engine.compute_on_engine`: only cell
+        sums come back, the replicate sums run there too, and the weights are drawn there).
+        Same weights, so the same tables (to float32 rounding of fractional sums).
     """
 
     replicates: int = 200
@@ -211,8 +211,6 @@ def _names(value: Any, every: tuple[str, ...]) -> tuple[str, ...]:
 TABLES = ("country_year", "flows", "retention", "returns", "origin_work", "sector_flows")
 PANEL_TABLES = ("country_year_panel", "flows_panel")
 GROUP_TABLES = ("country_year_groups", "flows_groups", "country_groups")
-#: Tables computed on the engine with ``indicators_on=engine`` (the others on the driver).
-ENGINE_TABLES = ("country_year", "flows", *PANEL_TABLES, *GROUP_TABLES)
 
 
 def compute(
@@ -223,7 +221,6 @@ def compute(
     complete_years: set[int] | None = None,
     fixed: FixedPanel | None = None,
     engine: Any = None,
-    on_engine: Any = None,
 ) -> dict[str, pd.DataFrame]:
     """Compute every indicator table.
 
@@ -249,11 +246,6 @@ def compute(
         A :class:`talentflow.engines.Engine` to sum the bootstrap replicates on (see
         :func:`talentflow.indicators.bootstrap.run`); default: on the driver. The weights
         are the same either way, so are the intervals.
-    on_engine
-        A :class:`talentflow.engines.Engine` holding the store's ``person_years``,
-        ``authorships`` and ``papers``: the tables of :data:`ENGINE_TABLES` are computed
-        there (:func:`talentflow.indicators.engine_tables.engine_tables`), with the same
-        weights, so the same intervals.
 
     Returns
     -------
@@ -264,12 +256,7 @@ def compute(
     params = params or IndicatorParams()
     take = tables.pop if consume else tables.get
     papers = take("papers", None)
-    if papers is not None and len(papers):
-        subfields = classify(papers, llm_era_start=params.llm_era_start)
-    else:
-        subfields = pd.DataFrame(
-            {"paper_id": [], "subfield": [], "is_llm_era": [], "rule": []}
-        ).astype({"paper_id": str, "subfield": str, "is_llm_era": bool, "rule": str})
+    subfields = paper_subfields(papers, params)
     flags = paper_flags(papers, params.population_papers)
     del papers
     if "person_years" not in tables:
@@ -281,13 +268,7 @@ def compute(
     # drawn once, shared by every table (and by the fixed panel's persons, by key)
     weights = bs.Weights(_keys(panel), params.replicates, params.seed)
     extra: dict[str, pd.DataFrame] = {}
-    if on_engine is not None:
-        try:
-            extra = engine_tables(on_engine, params, subfields, weights, fixed)
-        except BaseException:
-            weights.close()
-            raise
-    elif fixed is not None and fixed.venues:
+    if fixed is not None and fixed.venues:
         extra = _fixed_panel_tables(
             person_years, panel, auth, subsets, fixed, params, weights, engine
         )
@@ -320,14 +301,11 @@ def compute(
     try:
         out = estimate(builders)
         del builders
-        if on_engine is None:
-            totals = _Totals.of(panel, subsets, params.stages)
-            cy = _country_year(panel, subsets, stages=params.stages, totals=totals)
-            out |= estimate({"country_year": cy, "flows": _flows(panel, subsets)})
-            del cy
-            out |= _grouped(panel, subsets, params, totals, estimate)
-        elif params.groupings:
-            out |= _grouped_tables(extra, {g: grouping(g) for g in params.groupings})
+        totals = _Totals.of(panel, subsets, params.stages)
+        cy = _country_year(panel, subsets, stages=params.stages, totals=totals)
+        out |= estimate({"country_year": cy, "flows": _flows(panel, subsets)})
+        del cy
+        out |= _grouped(panel, subsets, params, totals, estimate)
     finally:
         weights.close()  # the weights table on the engine, if one was made
     out["paper_subfields"] = subfields.reset_index(drop=True)
@@ -335,6 +313,15 @@ def compute(
     if complete_years is not None:
         _flag_complete_years(out, complete_years)
     return out
+
+
+def paper_subfields(papers: pd.DataFrame | None, params: IndicatorParams) -> pd.DataFrame:
+    """The ``paper_subfields`` table: each paper's subfield (one row per distinct paper)."""
+    if papers is not None and len(papers):
+        return classify(papers, llm_era_start=params.llm_era_start)
+    return pd.DataFrame({"paper_id": [], "subfield": [], "is_llm_era": [], "rule": []}).astype(
+        {"paper_id": str, "subfield": str, "is_llm_era": bool, "rule": str}
+    )
 
 
 def _grouped(

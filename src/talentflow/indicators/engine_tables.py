@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from talentflow.indicators import bootstrap as bs
 from talentflow.indicators import country_year as cy
+from talentflow.indicators import flows_engine as fe
 from talentflow.indicators import panel_engine as pe
 from talentflow.indicators.cells import POOLED, STAGE_PREFIX, TOP, _Builder
 from talentflow.indicators.engine_sums import EngineContributions
@@ -307,23 +308,27 @@ def engine_tables(
     engine: Any,
     params: Any,
     subfields: pd.DataFrame,
-    weights: bs.Weights,
     fixed: Any = None,
 ) -> dict[str, pd.DataFrame]:
-    """``country_year``, ``flows``, ``country_year@<grouping>``, ``flows@<grouping>`` and
-    (with a fixed venue panel) ``country_year_panel``, ``flows_panel``, computed on
-    ``engine`` from its ``person_years``, ``authorships`` and ``papers`` tables.
+    """Every indicator table but ``paper_subfields``, computed on ``engine`` from its
+    ``person_years``, ``person_profile``, ``authorships`` and ``papers`` tables:
+    ``country_year``, ``flows``, ``retention``, ``returns``, ``origin_work``,
+    ``sector_flows``, ``country_year@<grouping>``, ``flows@<grouping>`` and (with a fixed
+    venue panel) ``country_year_panel``, ``flows_panel``.
 
     ``params`` are the :class:`~talentflow.indicators.compute.IndicatorParams`;
     ``subfields`` the papers' classification (``paper_id, subfield, is_llm_era``), uploaded
-    as a small table; ``weights`` the persons' bootstrap weights (keyed by ``person_key``).
-    The intermediate tables (prefix ``_ind_``) are dropped before returning.
+    as a small table. The bootstrap weights are drawn on the engine from the persons' keys
+    (:class:`~talentflow.indicators.flows_engine.EngineWeights`: the driver's function, so
+    the driver's intervals), and only cell sums come back. The intermediate tables (prefix
+    ``_ind_``) are dropped before returning.
     """
     con = engine.con
     present = set(con.list_tables())
-    n = len(weights.keys)
+    weights = None
     try:
         keys = engine.temp_table(f"{pe.PREFIX}_keys", pe.person_keys(con.table("person_years")))
+        n = int(keys.count().execute())
         ep = pe.materialise(engine, con.table("person_years"), keys)
         papers = con.table("papers") if "papers" in present else None
         tags = engine.temp_table(
@@ -349,6 +354,11 @@ def engine_tables(
             "country_year": main,
             "flows": flows(engine, ep, subsets, n),
         }
+        builders |= fe.flow_tables(
+            engine,
+            params,
+            fe.EngineTables(keys=f"{pe.PREFIX}_keys", paper_subfields=f"{pe.PREFIX}_tags"),
+        )
         for name in params.groupings:
             mapping = grouping(name)
             gp = pe.regrouped(engine, ep, mapping, name)
@@ -364,13 +374,18 @@ def engine_tables(
             builders["country_year_panel"], _, _ = country_year(engine, fp, fsubsets, n)
             builders["flows_panel"] = flows(engine, fp, fsubsets, n)
         specs = {name: b.spec for name, b in builders.items()}
+        weights = fe.EngineWeights(keys.select(key=keys.person_key), params.replicates, params.seed)
+        # 0 persons on the driver: the weights live on the engine only
         results = bs.run(
-            specs, n, replicates=params.replicates, seed=params.seed, weights=weights, engine=engine
+            specs, 0, replicates=params.replicates, seed=params.seed, weights=weights, engine=engine
         )
         out = {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
     finally:
+        if weights is not None:
+            weights.close()
         engine.drop_tables("_ind_cells")
         engine.drop_tables("_ind_fpanel")
+        fe.drop_intermediates(engine)
         pe.drop(engine)
     for name in ("country_year_panel", "flows_panel"):
         if name in out:

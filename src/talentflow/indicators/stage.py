@@ -29,6 +29,7 @@ from talentflow.indicators.coverage import (
     fixed_panel,
     venue_year_counts,
 )
+from talentflow.indicators.on_engine import compute_on_engine
 
 _READ = {
     "person_years": [
@@ -46,9 +47,10 @@ _READ = {
 }
 
 
-def read_inputs(con: Any) -> dict[str, pd.DataFrame]:
-    """The columns of the careers and source tables the indicators need, as pandas frames."""
-    present = set(con.list_tables())
+def read_inputs(con: Any, names: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
+    """The columns of the careers and source tables the indicators need (``names``: only
+    these tables), as pandas frames."""
+    present = set(con.list_tables()) & set(names or _READ)
     out: dict[str, pd.DataFrame] = {}
     keys = None
     if "person_years" in present:
@@ -125,8 +127,10 @@ def run(ctx: Any) -> None:
     """Compute every indicator table on ``ctx.con`` (replacing earlier ones)."""
     params = IndicatorParams.from_mapping(ctx.params)
     ctx.progress("indicators: reading careers tables")
-    inputs = read_inputs(ctx.con)
-    if "person_years" not in inputs:
+    on_engine = params.indicators_on == "engine"
+    # on the engine only the papers' text comes to the driver (classified once per paper)
+    inputs = read_inputs(ctx.con, ("papers",) if on_engine else None)
+    if "person_years" not in ctx.con.list_tables():
         # a build without the careers stage (e.g. `--stage sources`): nothing to compute
         ctx.record_params("indicators", {"skipped": "no person_years table"})
         return
@@ -139,17 +143,14 @@ def run(ctx: Any) -> None:
         # pooled venue populations end at the last complete year
         params = dataclasses.replace(params, pool_end=max(done))
     ctx.progress(f"indicators: computing with {params.replicates} bootstrap replicates")
-    engine = ctx.engine if params.bootstrap_on == "engine" else None
-    on_engine = ctx.engine if params.indicators_on == "engine" else None
-    tables = compute(
-        inputs,
-        params,
-        consume=True,
-        complete_years=done,
-        fixed=fixed,
-        engine=engine,
-        on_engine=on_engine,
-    )
+    if on_engine:
+        papers = inputs.pop("papers", None)
+        tables = compute_on_engine(ctx.engine, papers, params, complete_years=done, fixed=fixed)
+    else:
+        engine = ctx.engine if params.bootstrap_on == "engine" else None
+        tables = compute(
+            inputs, params, consume=True, complete_years=done, fixed=fixed, engine=engine
+        )
     for name, frame in tables.items():
         ctx.con.create_table(name, to_arrow(frame), overwrite=True)
     for name in set(GROUP_TABLES + PANEL_TABLES) - set(tables):
