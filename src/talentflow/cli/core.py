@@ -136,10 +136,11 @@ def build(
         "products in NumPy) or engine (a map-reduce on --engine). Same weights, same intervals.",
     ),
     indicators_on: str = typer.Option(
-        "driver",
+        "auto",
         "--indicators-on",
-        help="Indicators: where country_year, flows and their grouped and fixed-panel tables "
-        "are computed: driver (pandas) or engine (Ibis on --engine). Same tables.",
+        help="Indicators: where the panel and every table are computed: driver (pandas), "
+        "engine (Ibis on --engine; only cell sums reach the driver) or auto (engine on "
+        "Spark, driver on DuckDB). Same tables.",
     ),
     engine: str = typer.Option(
         "duckdb", "--engine", help="duckdb (default) or spark: where the table stages run."

@@ -56,7 +56,7 @@ POPULATION_RULES = ("accepted", "all")
 #: Where the bootstrap's replicate sums are computed (``bootstrap_on``).
 BOOTSTRAP_ON = ("driver", "engine")
 #: Where the tables of :data:`ENGINE_TABLES` are computed (``indicators_on``).
-INDICATORS_ON = ("driver", "engine")
+INDICATORS_ON = ("auto", "driver", "engine")
 #: Decisions that keep a paper out of the populations under the ``accepted`` rule.
 NOT_ACCEPTED = ("rejected", "withdrawn")
 #: Subfields that get a person subset besides ``llm`` (which keeps its LLM-era condition).
@@ -109,7 +109,9 @@ class IndicatorParams:
         intervals (to float32 rounding).
     indicators_on
         Where the panel, the contributions and the point estimates of every table are
-        computed: ``driver`` (default; pandas, :func:`compute`) or ``engine`` (Ibis on the
+        computed: ``auto`` (default: ``engine`` on Spark, ``driver`` on DuckDB, where one
+        machine's pandas and sparse products cost less CPU), ``driver`` (pandas,
+        :func:`compute`) or ``engine`` (Ibis on the
         stage's engine, :func:`talentflow.indicators.on_engine.compute_on_engine`: only cell
         sums come back, the replicate sums run there too, and the weights are drawn there).
         Same weights, so the same tables (to float32 rounding of fractional sums).
@@ -130,7 +132,13 @@ class IndicatorParams:
     complete_threshold: float = 0.5
     panel_years: int = 4
     bootstrap_on: str = "driver"
-    indicators_on: str = "driver"
+    indicators_on: str = "auto"
+
+    def where(self, engine_name: str) -> str:
+        """``driver`` or ``engine``: where the tables are computed on an engine of this name."""
+        if self.indicators_on != "auto":
+            return self.indicators_on
+        return "engine" if engine_name == "spark" else "driver"
 
     def __post_init__(self) -> None:
         if self.indicators_on not in INDICATORS_ON:

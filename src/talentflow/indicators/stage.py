@@ -127,6 +127,8 @@ def run(ctx: Any) -> None:
     """Compute every indicator table on ``ctx.con`` (replacing earlier ones)."""
     params = IndicatorParams.from_mapping(ctx.params)
     ctx.progress("indicators: reading careers tables")
+    # resolved here, so build_params records where the tables were computed
+    params = dataclasses.replace(params, indicators_on=params.where(ctx.engine.name))
     on_engine = params.indicators_on == "engine"
     # on the engine only the papers' text comes to the driver (classified once per paper)
     inputs = read_inputs(ctx.con, ("papers",) if on_engine else None)
