@@ -323,6 +323,9 @@ def decide(
     rc = _not_sharing_a_paper(rc, "free", "cluster", ent_papers)
     win = ibis.window(group_by="free", order_by=[ibis.desc("w"), "cluster"])
     ranked = rc.mutate(rk=ibis.row_number().over(win), w2=rc.w.lead().over(win))
+    if p["group_threshold"] < 1:
+        # Read again by the group rule (step 3): ranked once.
+        ranked = ranked.cache()
     best = ranked.filter(ranked.rk == 0)
     support: Any = ibis.literal(True)
     if p["unique_name_support"] > 0:
