@@ -46,7 +46,15 @@ def _paper(
 ) -> list[dict[str, object]]:
     aff, domain = place if place else (None, None)
     return [
-        row(f"{pid}#{j}", name, year=year, venue=pid.split(":")[0][:-4], spid=spid, aff=aff, domain=domain)
+        row(
+            f"{pid}#{j}",
+            name,
+            year=year,
+            venue=pid.split(":", maxsplit=1)[0][:-4],
+            spid=spid,
+            aff=aff,
+            domain=domain,
+        )
         for j, (name, spid) in enumerate(authors)
     ]
 
@@ -67,7 +75,10 @@ def _rows() -> list[dict[str, object]]:
         rows += _paper(pid, year, authors, OLD)
     # Other holders of the name (three in all), elsewhere, with other co-authors.
     rows += _paper(
-        "iclr2021:h2", 2021, [(NAME, "openreview:~Lei_Zhang1"), ("Ana Ruiz", _ids("Ana Ruiz"))], None
+        "iclr2021:h2",
+        2021,
+        [(NAME, "openreview:~Lei_Zhang1"), ("Ana Ruiz", _ids("Ana Ruiz"))],
+        None,
     )
     rows += _paper(
         "iclr2022:h3", 2022, [(NAME, "openreview:~Lei_Zhang2"), ("Bo Chen", _ids("Bo Chen"))], None

@@ -18,12 +18,16 @@ so such a cluster is often a fragment of a person). Rules, in order:
    exactly the entity's name, held by at most ``unique_name_holders`` identified people
    (the runner-up margin applying), is enough from
    ``unique_name_threshold`` on when that person was seen on two papers or at the same
-   venue (``unique_name_support``).
+   venue (``unique_name_support``). A best candidate holding exactly the entity's name and
+   sharing a co-author with it is enough from ``coauthor_name_threshold`` on (a new year's
+   new institution weighs against a person whose old co-author stays).
 2. A cluster never receives an entity that shares a paper with it (one slot per paper).
 3. Free entities left over are grouped by connected components over pairs with probability
    >= ``pair_threshold`` (never two on one paper); a group that links (same threshold) to
-   attached entities of exactly one strong cluster joins that cluster, otherwise it is a new
-   person.
+   attached entities of exactly one strong cluster joins that cluster; a group no cluster
+   adopted joins the one cluster all its members with a candidate have as their best (exact
+   name, margin), when one of them shares a co-author with it or reaches
+   ``group_threshold`` (:func:`_group_candidates`); otherwise it is a new person.
 
 Common names are held apart by the term-frequency-adjusted name weight (the frequency is the
 share of identified people with that name, so agreeing on "Wei Wang" is weak evidence and
@@ -298,9 +302,9 @@ def decide(
         # Term frequencies are the share of identified people with the name (see
         # ``model.name_frequencies``): an exact name held by at most ``unique_name_holders`` of them.
         n_people = int(members.filter(members.strong).entity_id.nunique().execute())
-        exact = ((pairs.tf_name_fl_l == pairs.tf_name_fl_r) & (pairs.mw_tf_adj_name != 0)).fill_null(
-            False
-        )
+        exact = (
+            (pairs.tf_name_fl_l == pairs.tf_name_fl_r) & (pairs.mw_tf_adj_name != 0)
+        ).fill_null(False)
         most = p["unique_name_holders"]
         unique_l = exact & (pairs.tf_name_fl_r * n_people).round().between(1, most)
         unique_r = exact & (pairs.tf_name_fl_l * n_people).round().between(1, most)
@@ -395,9 +399,7 @@ def decide(
         "grp", "cluster", "p", how=ibis.literal("edge")
     )
     if p["group_threshold"] < 1:
-        adopt = adopt.union(
-            _group_candidates(ranked, groups, adopt, ent_papers, p), distinct=False
-        )
+        adopt = adopt.union(_group_candidates(ranked, groups, adopt, ent_papers, p), distinct=False)
     adopt = adopt.cache()
 
     grouped = groups.select(entity_id=groups.node, grp=groups.component)
