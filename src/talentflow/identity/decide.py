@@ -87,7 +87,9 @@ DEFAULTS: dict[str, float] = {
     # co-author with it joins from this probability on, the runner-up margin still applying
     # (a person's new year often has a new institution, domain and country, about -5.5 bits,
     # while an old co-author stays; on the development time split ``nips2023,icml2023`` such
-    # best candidates were the person for 79 of 91 hidden profiles left alone). 1 turns it off.
+    # best candidates were the person for 79 of 91 hidden profiles left alone). Names held
+    # by ``fragment_common_name`` people or more are left out (as for fragments). 1 turns it
+    # off.
     "coauthor_name_threshold": 0.01,
     # A group of free entities (step 3) that no cluster adopted joins the one cluster every
     # member with a candidate has as its best, on the exact name and with the margin, when
@@ -292,7 +294,8 @@ def decide(
 
     # 1. free -> strong candidates, excluding clusters that share a paper with the entity.
     sel = {"p": pairs.match_probability, "w": pairs.match_weight, **{c: pairs[c] for c in mw}}
-    unique_l = unique_r = exact = ibis.literal(False)
+    unique_l = unique_r = ibis.literal(False)
+    rare_exact: Any = ibis.literal(False)
     shared_co: Any = (
         (pairs.mw_coauthors > 0).fill_null(False)
         if "mw_coauthors" in pairs.columns
@@ -308,7 +311,11 @@ def decide(
         most = p["unique_name_holders"]
         unique_l = exact & (pairs.tf_name_fl_r * n_people).round().between(1, most)
         unique_r = exact & (pairs.tf_name_fl_l * n_people).round().between(1, most)
-    both = {"exact": exact, "co": shared_co}
+        # The co-author and group rules: the exact name, held by fewer than
+        # ``fragment_common_name`` people (the co-authors of a "Yang Liu" often have common
+        # names too; on the development over-split such links were mostly another human).
+        rare_exact = exact & ((pairs.tf_name_fl_l * n_people).round() < p["fragment_common_name"])
+    both = {"rare_exact": rare_exact, "co": shared_co}
     lf = pairs.filter(~pairs.is_cluster_l & pairs.is_cluster_r).select(
         free=pairs.entity_id_l, cluster=pairs.entity_id_r, uniq_name=unique_l, **both, **sel
     )
@@ -349,7 +356,7 @@ def decide(
     )
     # The exact name and an old co-author, whatever the new year's places say.
     by_coauthor = (
-        best.exact
+        best.rare_exact
         & best.co
         & (best.p >= p["coauthor_name_threshold"])
         & (best.p < p["attach_threshold"])
@@ -436,7 +443,8 @@ def _group_candidates(
 ) -> ibis.Table:
     """``(grp, cluster, p, how)`` of the groups of free entities no cluster adopted whose
     members all point to one cluster: every member with a candidate has it as its best, on
-    the exact first-last name and ``margin`` ahead of its runner-up, and one of them shares
+    the exact first-last name (held by fewer than ``fragment_common_name`` people) and
+    ``margin`` ahead of its runner-up, and one of them shares
     a co-author with it or reaches ``group_threshold``; no member shares a paper with it.
 
     A person's new year is often several records (two venues, several papers), each too
@@ -450,7 +458,7 @@ def _group_candidates(
         n_clusters=m.cluster.nunique(),
         cluster=m.cluster.min(),
         p=m.p.max(),
-        ok=(m.exact & lead).min(),
+        ok=(m.rare_exact & lead).min(),
         strong=(m.co | (m.p >= p["group_threshold"])).max(),
     )
     cand = votes.filter((votes.n_clusters == 1) & votes.ok & votes.strong)
