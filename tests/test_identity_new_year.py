@@ -23,10 +23,9 @@ import ibis
 import pyarrow as pa
 import pytest
 
-from talentflow.identity import model
 from talentflow.identity.link import link
 from tests.test_identity_link import row, table
-from tests.test_identity_rescore import REAL_BITS, _bystanders
+from tests.test_identity_rescore import _bystanders, real_settings
 
 NAME = "Lei Zhang"
 PERSON = "openreview:~Lei_Zhang3"
@@ -124,14 +123,7 @@ def world():
 @pytest.fixture(scope="module")
 def real_model() -> dict:
     """The stage's settings with the real corpus's weights and a prior of :data:`PRIOR_BITS`."""
-    settings = model.settings(2.0**PRIOR_BITS).create_settings_dict("duckdb")
-    for comparison in settings["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            if level.get("is_null_level"):
-                continue
-            bits = REAL_BITS.get((comparison["output_column_name"], level["label_for_charts"]), 0.0)
-            level["u_probability"] = level["m_probability"] / 2**bits
-    return settings
+    return real_settings(2.0**PRIOR_BITS)
 
 
 def _persons(con, trained: dict, **params: float) -> dict[str, dict]:
