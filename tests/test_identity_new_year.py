@@ -137,10 +137,11 @@ def _persons(con, trained: dict, **params: float) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def runs(world, real_model) -> dict[str, dict[str, dict]]:
-    """The linkage with the defaults, without the group rule, and without both rules."""
+    """The linkage with the group rule on (off by default), with the defaults, and without
+    both rules."""
     return {
-        "on": _persons(world, real_model),
-        "no group": _persons(world, real_model, group_threshold=1.0),
+        "on": _persons(world, real_model, group_threshold=0.1),
+        "no group": _persons(world, real_model),
         "off": _persons(world, real_model, coauthor_name_threshold=1.0, group_threshold=1.0),
     }
 
