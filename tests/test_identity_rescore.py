@@ -148,7 +148,12 @@ def movers_model(mover_world) -> dict:
     a = mover_world.table("a")
     n_free = int(a.filter(a.source_person_id.isnull()).count().execute())
     n_entities = n_free + int(a.source_person_id.nunique().execute())
-    prior = 0.5 * n_free / (n_entities * (n_entities - 1) / 2)
+    return real_settings(0.5 * n_free / (n_entities * (n_entities - 1) / 2))
+
+
+def real_settings(prior: float) -> dict:
+    """The stage's settings with :data:`REAL_BITS` (levels not listed weigh nothing) and
+    ``prior`` as the probability that two random entities match."""
     settings = model.settings(prior).create_settings_dict("duckdb")
     for comparison in settings["comparisons"]:
         for level in comparison["comparison_levels"]:
