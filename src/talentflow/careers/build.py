@@ -127,7 +127,9 @@ def build_careers(
     stages = stage_table([p.as_py() for p in positions.column(0)])
     person_years = temp_table(
         con,
-        label_person_years(build_person_years(inputs.obs, stages, params.backfill)),
+        label_person_years(
+            build_person_years(inputs.obs, stages, params.backfill, ranked=inputs.ranked)
+        ),
         "person_years",
     )
     tenures, events = tenures_and_events(inputs, params)

@@ -169,9 +169,14 @@ def career_stages(obs: Any, stages: Any) -> Any:
     )
 
 
-def build_person_years(obs: Any, stages: Any, backfill: int) -> Any:
-    """The ``person_years`` table (see docs/tables.md) as an Ibis expression."""
-    ranked = main_affiliation(obs)
+def build_person_years(obs: Any, stages: Any, backfill: int, ranked: Any | None = None) -> Any:
+    """The ``person_years`` table (see docs/tables.md) as an Ibis expression.
+
+    ``ranked`` is :func:`main_affiliation` of ``obs`` when the caller has it materialised
+    already (the ranking is the costliest step; it is computed from ``obs`` otherwise).
+    """
+    if ranked is None:
+        ranked = main_affiliation(obs)
     papers = obs.group_by(["person_id", "year"]).agg(n_papers=_.paper_id.nunique())
     main = ranked.filter(_.rank == 1).select(
         "person_id", "year", "institution", "country", "sector"
