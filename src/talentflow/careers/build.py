@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
@@ -85,19 +86,25 @@ def prepare(con: Any, authorships: Any, evidence: str = "papers") -> CareerInput
 
 
 def tenures_and_events(
-    inputs: CareerInputs, params: CareerParams, levels: tuple[str, ...] = LEVELS
+    inputs: CareerInputs,
+    params: CareerParams,
+    levels: tuple[str, ...] = LEVELS,
+    *,
+    written: Any | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Tenures and events per level, as Ibis expressions."""
+    """Tenures and events per level, as Ibis expressions.
+
+    ``written``: a ``tenures`` table already written (all levels, :data:`TENURE_COLUMNS`):
+    each level's tenures are read from it instead of being built as a temporary table.
+    """
     tenures: dict[str, Any] = {}
     events: dict[str, Any] = {}
     for level in levels:
-        ten = temp_table(
-            inputs.con,
-            build_tenures(
-                inputs.obs, level, params.backfill, fill_seen_elsewhere=params.backfill_seen
-            ),
-            f"tenures_{level}",
-        )
+        if written is not None:
+            # a tenure's unit is its own column at its level (see build_tenures)
+            ten = written.filter(written.level == level).mutate(unit=written[level])
+        else:
+            ten = temp_table(inputs.con, _level_tenures(inputs, params, level), f"tenures_{level}")
         tenures[level] = ten
         events[level] = detect_events(
             ten,
@@ -111,8 +118,27 @@ def tenures_and_events(
     return tenures, events
 
 
+def _level_tenures(inputs: CareerInputs, params: CareerParams, level: str) -> Any:
+    return build_tenures(
+        inputs.obs,
+        level,
+        params.backfill,
+        fill_seen_elsewhere=params.backfill_seen,
+        span=inputs.span,
+    )
+
+
+#: Writes a store table: ``write(name, expression)`` -> the written table.
+Writer = Callable[[str, Any], Any]
+
+
 def build_careers(
-    con: Any, authorships: Any, params: CareerParams, *, evidence: str = "papers"
+    con: Any,
+    authorships: Any,
+    params: CareerParams,
+    *,
+    evidence: str = "papers",
+    write: Writer | None = None,
 ) -> dict[str, Any]:
     """All four careers tables as expressions over temporary tables on ``con``.
 
@@ -120,22 +146,32 @@ def build_careers(
     :mod:`talentflow.careers.histories`); ``person_years.evidence`` labels each year.
 
     Returns a mapping ``{"person_years", "tenures", "events", "person_profile"}`` to Ibis
-    expressions; the caller writes them (the stage) or inspects them (tests, sweep).
+    expressions; the caller writes them (the stage) or inspects them (tests, sweep). With
+    ``write`` (the stage's), ``person_years`` and ``tenures`` are written with it as soon as
+    they are known and the later steps read the written tables: they are neither kept as
+    temporary tables nor copied (the mapping then holds the written tables).
     """
     inputs = prepare(con, authorships, evidence)
     positions = inputs.obs.select("career_position").distinct().to_pyarrow()
     stages = stage_table([p.as_py() for p in positions.column(0)])
-    person_years = temp_table(
-        con,
-        label_person_years(build_person_years(inputs.obs, stages, params.backfill)),
-        "person_years",
+    years = label_person_years(
+        build_person_years(inputs.obs, stages, params.backfill, ranked=inputs.ranked)
     )
-    tenures, events = tenures_and_events(inputs, params)
-    tenure_table = (
-        tenures["country"]
-        .select(TENURE_COLUMNS)
-        .union(tenures["institution"].select(TENURE_COLUMNS))
-    )
+    if write is None:
+        person_years = temp_table(con, years, "person_years")
+        tenures, events = tenures_and_events(inputs, params)
+        tenure_table = (
+            tenures["country"]
+            .select(TENURE_COLUMNS)
+            .union(tenures["institution"].select(TENURE_COLUMNS))
+        )
+    else:
+        person_years = write("person_years", years)
+        all_levels = [
+            _level_tenures(inputs, params, level).select(TENURE_COLUMNS) for level in LEVELS
+        ]
+        tenure_table = write("tenures", all_levels[0].union(*all_levels[1:]))
+        _, events = tenures_and_events(inputs, params, written=tenure_table)
     country_events = temp_table(con, events["country"], "events_country")
     event_table = label_events(country_events.union(events["institution"]), person_years)
     profile = build_profile(person_years, country_events)

@@ -106,7 +106,12 @@ def listed_affiliations(obs: Any) -> Any:
     """Every affiliation each slot lists: the first (``first = true``) and the others."""
     keep = ["person_id", "year", "paper_id"]
     first = obs.select(*keep, "institution", "country", "sector", first=ibis.literal(True))
-    others = obs.filter(_.other_parts.notnull()).select(*keep, "other_parts").unnest("other_parts")
+    # an empty list unnests to nothing: leaving it out spares the unnest most slots
+    others = (
+        obs.filter(_.other_parts.notnull() & (_.other_parts.length() > 0))
+        .select(*keep, "other_parts")
+        .unnest("other_parts")
+    )
     others = others.select(
         *keep,
         institution=_.other_parts.institution,
@@ -124,14 +129,19 @@ def main_affiliation(obs: Any) -> Any:
     places listed on as many papers, the one listed first more often is the main one.
     """
     named = listed_affiliations(obs).filter(_.institution.notnull() | _.country.notnull())
-    per_aff = named.group_by(["person_id", "year", "institution", "country", "sector"]).agg(
-        n=_.paper_id.nunique(),
-        n_first=_.paper_id.nunique(where=_.first),
+    place = ["person_id", "year", "institution", "country", "sector"]
+    # distinct papers counted as rows of a de-duplicated table: cheaper than COUNT(DISTINCT)
+    papers = named.group_by([*place, "paper_id"]).agg(first=_.first.any())
+    per_aff = papers.group_by(place).agg(
+        n=_.paper_id.count(),
+        n_first=_.paper_id.count(where=_.first),
     )
     inst_years = (
-        named.filter(_.institution.notnull())
+        per_aff.filter(_.institution.notnull())
+        .select("person_id", "institution", "year")
+        .distinct()
         .group_by(["person_id", "institution"])
-        .agg(inst_years=_.year.nunique())
+        .agg(inst_years=_.count())
     )
     ranked = per_aff.left_join(inst_years, ["person_id", "institution"]).select(
         per_aff, inst_years=_.inst_years.fill_null(0)
@@ -169,9 +179,14 @@ def career_stages(obs: Any, stages: Any) -> Any:
     )
 
 
-def build_person_years(obs: Any, stages: Any, backfill: int) -> Any:
-    """The ``person_years`` table (see docs/tables.md) as an Ibis expression."""
-    ranked = main_affiliation(obs)
+def build_person_years(obs: Any, stages: Any, backfill: int, ranked: Any | None = None) -> Any:
+    """The ``person_years`` table (see docs/tables.md) as an Ibis expression.
+
+    ``ranked`` is :func:`main_affiliation` of ``obs`` when the caller has it materialised
+    already (the ranking is the costliest step; it is computed from ``obs`` otherwise).
+    """
+    if ranked is None:
+        ranked = main_affiliation(obs)
     papers = obs.group_by(["person_id", "year"]).agg(n_papers=_.paper_id.nunique())
     main = ranked.filter(_.rank == 1).select(
         "person_id", "year", "institution", "country", "sector"

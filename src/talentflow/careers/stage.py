@@ -44,7 +44,14 @@ def run(ctx: StageContext) -> None:
     if missing:
         ctx.progress(f"careers: authorships lacks {', '.join(missing)} (treated as unknown)")
     ctx.progress("careers: person-years, tenures and events")
-    tables = build_careers(ctx.con, authorships, params, evidence=evidence)
+    written: set[str] = set()
+
+    def write(name: str, expr: Any) -> Any:
+        written.add(name)
+        return ctx.con.create_table(name, expr, overwrite=True)
+
+    tables = build_careers(ctx.con, authorships, params, evidence=evidence, write=write)
     for name in OUTPUTS:
-        ctx.con.create_table(name, tables[name], overwrite=True)
+        if name not in written:
+            write(name, tables[name])
     ctx.engine.drop_tables(TEMP_PREFIX)

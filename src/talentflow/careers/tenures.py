@@ -34,7 +34,14 @@ def person_span(obs: Any) -> Any:
     return obs.group_by("person_id").agg(first_year=_.year.min(), last_year=_.year.max())
 
 
-def build_tenures(obs: Any, level: str, backfill: int, *, fill_seen_elsewhere: bool = True) -> Any:
+def build_tenures(
+    obs: Any,
+    level: str,
+    backfill: int,
+    *,
+    fill_seen_elsewhere: bool = True,
+    span: Any | None = None,
+) -> Any:
     """The ``tenures`` rows of one level as an Ibis expression.
 
     Parameters
@@ -46,6 +53,8 @@ def build_tenures(obs: Any, level: str, backfill: int, *, fill_seen_elsewhere: b
         ``"country"`` or ``"institution"``.
     backfill
         ``b``: the largest gap (in years) filled inside one tenure.
+    span
+        :func:`person_span` of ``obs`` when the caller has it materialised (else computed).
     """
     if level not in LEVELS:
         raise ValueError(f"unknown tenure level {level!r}")
@@ -85,7 +94,8 @@ def build_tenures(obs: Any, level: str, backfill: int, *, fill_seen_elsewhere: b
         tenures = tenures.left_join(most_common(joined, keys, col), keys).drop(
             *[f"{k}_right" for k in keys]
         )
-    span = person_span(obs)
+    if span is None:
+        span = person_span(obs)
     tenures = tenures.inner_join(span, "person_id")
     return tenures.select(
         "person_id",

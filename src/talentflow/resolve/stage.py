@@ -78,14 +78,16 @@ def resolve_pairs(
     pairs: list[tuple[str | None, str | None]],
     resolver: Resolver,
     cached: dict[str, tuple] | None = None,
+    keys: list[str] | None = None,
 ) -> tuple[pa.Table, int]:
     """Resolve distinct pairs (reusing ``cached`` by norm_key); the affiliations table and
-    the number of keys resolved anew."""
+    the number of keys resolved anew. ``keys``: the pairs' norm_keys, when already known."""
     cached = dict(cached or {})
     fresh = 0
     out: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
-    for raw, dom in pairs:
-        key = norm_key(raw, dom)
+    if keys is None:
+        keys = [norm_key(raw, dom) for raw, dom in pairs]
+    for (raw, dom), key in zip(pairs, keys, strict=True):
         vals = cached.get(key)
         if vals is None:
             r = resolver.resolve(raw, dom)
@@ -139,9 +141,9 @@ def run(ctx: Any) -> None:
         )
     )
     ctx.progress(f"resolve: {len(pairs)} distinct (affiliation, domain) pairs")
-    wanted = {norm_key(a, d) for a, d in pairs}
-    cached = _previous_rows(ctx, gazetteer_id, wanted)
-    table, fresh = resolve_pairs(pairs, resolver, cached)
+    keys = [norm_key(a, d) for a, d in pairs]
+    cached = _previous_rows(ctx, gazetteer_id, set(keys))
+    table, fresh = resolve_pairs(pairs, resolver, cached, keys)
     ctx.progress(f"resolve: {fresh} keys resolved, {len(cached)} reused from the previous store")
     con.create_table("affiliations", table, overwrite=True)
 

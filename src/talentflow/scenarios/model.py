@@ -29,8 +29,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy.special import expit
+
+# the GLM alone: statsmodels.api would import every model (a second of start-up per process)
+from statsmodels.genmod.families import Binomial
+from statsmodels.genmod.generalized_linear_model import GLM
 
 from talentflow.scenarios import cells as engine_cells
 from talentflow.scenarios.choice import nearest_psd
@@ -156,7 +159,7 @@ def _fit_binomial(
             for axis, lv in pending.items()
         }
     endog = np.column_stack([ev, tr - ev])
-    res = sm.GLM(endog, X, family=sm.families.Binomial()).fit()
+    res = GLM(endog, X, family=Binomial()).fit()
     k = len(names)
     lookups = {}
     for axis, (n_levels, _ref) in axes.items():

@@ -144,9 +144,11 @@ def ingest_works(db: Any, works: str) -> None:
     db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa_stored AS
         SELECT record_id FROM raw_papers WHERE source = 'openalex' AND record_id IN (
           SELECT {work_id("w.id")} FROM {works})""")
-    db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa_works AS
+    # The keys of the works only: the inserts below read the typed works from ``works``
+    # itself, joined on (rel_file, record_index), so the nested authorships are not copied.
+    db.execute(f"""CREATE OR REPLACE TEMP TABLE _oa_keys AS
     WITH r AS (
-      SELECT rel_file, record_index, w, {work_id("w.id")} AS work_id
+      SELECT rel_file, record_index, {work_id("w.id")} AS work_id
       FROM {works}
     )
     SELECT rel_file, record_index, work_id,
@@ -156,7 +158,10 @@ def ingest_works(db: Any, works: str) -> None:
       work_id || CASE WHEN row_number() OVER (
                           PARTITION BY work_id ORDER BY rel_file, record_index) > 1
                         OR work_id IN (SELECT record_id FROM _oa_stored)
-                      THEN '~' || rel_file || ':' || record_index ELSE '' END AS wid,
+                      THEN '~' || rel_file || ':' || record_index ELSE '' END AS wid
+    FROM r""")
+    db.execute(f"""CREATE OR REPLACE TEMP VIEW _oa_works AS
+    SELECT k.rel_file, k.record_index, k.work_id, k.wid,
       coalesce(w.title, w.display_name) AS title,
       TRY_CAST(w.publication_year AS INTEGER) AS year,
       coalesce(w.primary_location.source.display_name, w.host_venue.display_name) AS venue_name,
@@ -167,7 +172,7 @@ def ingest_works(db: Any, works: str) -> None:
         coalesce(list_transform(w.concepts, x -> x.display_name), [])
       ) AS kw,
       coalesce(w.authorships, []) AS auths
-    FROM r""")
+    FROM {works} JOIN _oa_keys k USING (rel_file, record_index)""")
     db.execute("""
     INSERT INTO raw_papers BY NAME
     SELECT 'openalex:' || wid AS rec_key, 'openalex' AS source, 'openalex' AS venue, year,
@@ -206,5 +211,6 @@ def ingest_works(db: Any, works: str) -> None:
       {_joined("list_transform(a.institutions, x -> x.ror)")} AS source_ror,
       'openalex' AS source, rel_file AS source_file
     FROM v""")
-    for temp in ("_oa_stored", "_oa_works"):
+    db.execute("DROP VIEW _oa_works")
+    for temp in ("_oa_stored", "_oa_keys"):
         db.execute(f"DROP TABLE {temp}")
