@@ -278,3 +278,18 @@ def test_unreadable_file_is_logged_not_read(tmp_path, corpus, monkeypatch):
         (None, "cannot read: permission denied")
     ]
     assert rows(db, "SELECT count(*) FROM papers")[0][0] == 5
+
+
+def test_out_of_memory_while_reading_a_file_is_not_taken_for_a_bad_file(tmp_path: Path) -> None:
+    # the tolerant record-by-record rescan is for malformed files; running out of memory
+    # must surface (the build then names the stage and keeps the previous store)
+    from talentflow.sources.records import load_records
+
+    class OutOfMemoryDb:
+        def execute(self, *args: object, **kwargs: object) -> None:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
+
+    path = tmp_path / "works.json"
+    path.write_text('[{"id": "W1"}]')
+    with pytest.raises(duckdb.OutOfMemoryException):
+        load_records(OutOfMemoryDb(), path, "t", "works.json")

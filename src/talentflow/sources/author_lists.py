@@ -159,10 +159,14 @@ def load_clean_files(
         try:
             if files:
                 db.execute(insert, [meta["path"].to_pylist()])
+        except duckdb.OutOfMemoryException:
+            raise  # not a bad file
         except duckdb.Error:  # some file is not a clean array: find which, file by file
             for path, rel, *_ in files:
                 try:
                     db.execute(insert, [[path]])
+                except duckdb.OutOfMemoryException:
+                    raise
                 except duckdb.Error:
                     careful.add(rel)
         finally:

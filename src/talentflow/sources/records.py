@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 #: Longest raw text kept per quarantined record (the file itself is never modified).
 MAX_RAW = 20_000
 
@@ -100,6 +102,8 @@ def load_records(
             FROM read_json_objects(?, format='{fmt}', maximum_object_size=1073741824)""",
             [rel, str(path)],
         ).fetchone()[0]
+    except (duckdb.OutOfMemoryException, MemoryError):
+        raise  # not a bad file: the tolerant rescan would need more memory still
     except Exception:  # DuckDB names the problem only vaguely: rescan tolerantly in Python
         return _load_tolerant(db, path, table, rel, allow_wrapper)
     if allow_wrapper and inserted == 1:

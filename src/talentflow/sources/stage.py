@@ -386,6 +386,8 @@ def _ingest_openalex(
         try:
             cursor.execute(typed, [f.rel, str(f.path)])
             return f, True
+        except duckdb.OutOfMemoryException:
+            raise  # not a bad file: the careful path would need more memory still
         except duckdb.Error:  # not plain typed JSON: the careful path says where and why
             return f, False
         finally:
