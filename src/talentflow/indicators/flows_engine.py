@@ -68,6 +68,7 @@ from talentflow.indicators.flows import (
     _origin_work_builder,
 )
 from talentflow.indicators.panel import Panel
+from talentflow.indicators.panel_engine import person_keys
 from talentflow.indicators.replicates import weights_table
 
 #: Prefix of this module's intermediate tables.
@@ -92,15 +93,6 @@ class EngineTables:
     paper_subfields: str = "paper_subfields"
     #: a ``person_id, person_key`` table (default: computed by :func:`person_keys`)
     keys: str | None = None
-
-
-def person_keys(person_years: Any) -> Any:
-    """``person_id, person_key``: each person's rank (from 0) among the sorted distinct
-    non-NULL ids of ``person_years``, the key the bootstrap weights are drawn from."""
-    ids = person_years.filter(person_years.person_id.notnull()).select("person_id").distinct()
-    rank = ibis.row_number().over(order_by=ids.person_id)
-    # Ibis types row_number int64 and drops a cast to int64, but Spark's is 32-bit: cast twice
-    return ids.mutate(person_key=rank.cast("int32").cast("int64"))
 
 
 def load_driver_panel(con: Any, panel: Panel, subsets: dict[str, np.ndarray]) -> None:
