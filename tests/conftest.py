@@ -80,11 +80,21 @@ def engine(request: pytest.FixtureRequest):
     con = connect_spark(session=session)
     database = f"test_{uuid.uuid4().hex[:12]}"
     previous = session.catalog.currentDatabase()
+    views = _temporary_views(session)
     session.sql(f"CREATE DATABASE {database}")
     session.catalog.setCurrentDatabase(database)
     yield engine_of(con)
     session.catalog.setCurrentDatabase(previous)
+    # Temporary views belong to the session, not the database (splink registers its inputs
+    # as views): one left over points at files dropped with the database below, and every
+    # later test would list it among its own tables.
+    for name in _temporary_views(session) - views:
+        session.catalog.dropTempView(name)
     session.sql(f"DROP DATABASE IF EXISTS {database} CASCADE")
+
+
+def _temporary_views(session) -> set[str]:
+    return {t.name for t in session.catalog.listTables() if t.isTemporary}
 
 
 @pytest.fixture()
