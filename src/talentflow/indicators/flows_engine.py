@@ -58,7 +58,7 @@ import pyarrow as pa
 
 from talentflow.indicators import bootstrap as bs
 from talentflow.indicators.cells import POOLED, TOP, UNKNOWN, _Builder
-from talentflow.indicators.compute import NOT_ACCEPTED, IndicatorParams, pool_windows
+from talentflow.indicators.compute import IndicatorParams, pool_windows
 from talentflow.indicators.engine_sums import EngineContributions
 from talentflow.indicators.flows import (
     OW_KEYS,
@@ -68,7 +68,7 @@ from talentflow.indicators.flows import (
     _origin_work_builder,
 )
 from talentflow.indicators.panel import Panel
-from talentflow.indicators.panel_engine import person_keys
+from talentflow.indicators.panel_engine import person_keys, with_flags
 from talentflow.indicators.replicates import weights_table
 
 #: Prefix of this module's intermediate tables.
@@ -423,16 +423,6 @@ def sector_flows(
     return _count_table(engine, rows, [*SECTOR_KEYS, "subset"])
 
 
-def _paper_flags(con: Any, tables: EngineTables, rule: str) -> Any:
-    """``paper_id, in_population, is_top`` (as :func:`compute.paper_flags`)."""
-    papers = con.table(tables.papers)
-    keep = ibis.literal(True)
-    if "decision" in papers.columns and rule == "accepted":
-        keep = ~papers.decision.isin(NOT_ACCEPTED).coalesce(False)
-    top = (papers.tier == TOP).coalesce(False) if "tier" in papers.columns else False
-    return papers.select("paper_id", in_population=keep, is_top=keep & top)
-
-
 def _authorships(con: Any, tables: EngineTables, params: IndicatorParams, origins: Any) -> Any:
     """Authorships of panel persons admitted by the population rule: ``person_key, venue,
     year, is_llm, is_top, subfield`` (as :func:`cells._authorships` then the rule)."""
@@ -441,13 +431,9 @@ def _authorships(con: Any, tables: EngineTables, params: IndicatorParams, origin
     a = a.inner_join(_keys(con, tables), "person_id")
     a = a.semi_join(origins.select("person_key"), "person_key")
     present = set(con.list_tables())
-    in_population, is_top = ibis.literal(True), ibis.literal(False)
-    if tables.papers in present:
-        flags = _paper_flags(con, tables, params.population_papers)
-        a = a.left_join(flags, "paper_id").drop("paper_id_right")
-        in_population = a.in_population.coalesce(True)
-        is_top = a.is_top.coalesce(False)
-    a = a.mutate(admitted=in_population, top=is_top)
+    papers = con.table(tables.papers) if tables.papers in present else None
+    a = with_flags(a, papers, params.population_papers)
+    a = a.mutate(admitted=a._in, top=a._top)
     subfield, is_llm = ibis.null("string"), ibis.literal(False)
     if tables.paper_subfields in present:
         sf = con.table(tables.paper_subfields).select("paper_id", "subfield", "is_llm_era")
