@@ -22,11 +22,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
-
-import httpx
+from typing import TYPE_CHECKING, Literal
 
 from talentflow.sources.corpus import CorpusFile, default_corpus, select
+
+if TYPE_CHECKING:  # imported where a download starts: a build only asks for the cache dir
+    import httpx
 
 __all__ = [
     "FetchError",
@@ -217,6 +218,8 @@ class _Fetcher:
         self.backoff = backoff
         self.client: httpx.Client | None = None
         if mirror is None or is_url(mirror):
+            import httpx
+
             self.client = httpx.Client(
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
                 follow_redirects=True,
@@ -302,6 +305,8 @@ class _Fetcher:
                 self.progress(FetchProgress(item.path, "bytes", received, total))
 
     def _download(self, path: str, url: str, part: Path) -> None:
+        import httpx
+
         assert self.client is not None
         host = httpx.URL(url).host
         last_error = ""
@@ -331,6 +336,8 @@ class _Fetcher:
         raise _Permanent(f"gave up after {self.retries + 1} attempts: {last_error}", keep_part=True)
 
     def _download_once(self, path: str, url: str, part: Path) -> None:
+        import httpx
+
         assert self.client is not None
         offset = part.stat().st_size if part.is_file() else 0
         headers = {"Range": f"bytes={offset}-"} if offset else {}

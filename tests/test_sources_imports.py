@@ -1,0 +1,38 @@
+"""A build imports only what it runs: the HTTP client loads when a download starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def _loaded_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+def test_resolve_and_sources_stages_do_not_import_httpx() -> None:
+    # the resolve stage asks the fetch module for its cache folder only
+    loaded = _loaded_after(
+        "import talentflow.sources.stage, talentflow.resolve.stage\n"
+        "from talentflow.resolve.reference import fetch_cache\n"
+        "fetch_cache()"
+    )
+    assert "talentflow.sources.fetch" in loaded
+    assert "httpx" not in loaded
+
+
+def test_a_download_still_loads_httpx(tmp_path) -> None:
+    from talentflow.sources.fetch import _Fetcher
+
+    fetcher = _Fetcher(dest=tmp_path, mirror=None, progress=None, retries=0, backoff=0, timeout=1)
+    try:
+        assert fetcher.client is not None
+        assert type(fetcher.client).__module__.startswith("httpx")
+    finally:
+        fetcher.close()
