@@ -1,4 +1,5 @@
-"""A build imports only what it runs: the HTTP client loads when a download starts."""
+"""A build imports only what it runs: the HTTP client loads when a download starts, the
+Public Suffix List parser when a first email domain is parsed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def _loaded_after(code: str) -> set[str]:
     return set(out.stdout.split())
 
 
-def test_resolve_and_sources_stages_do_not_import_httpx() -> None:
+def test_resolve_and_sources_stages_do_not_import_httpx_or_tldextract() -> None:
     # the resolve stage asks the fetch module for its cache folder only
     loaded = _loaded_after(
         "import talentflow.sources.stage, talentflow.resolve.stage\n"
@@ -25,6 +26,18 @@ def test_resolve_and_sources_stages_do_not_import_httpx() -> None:
     )
     assert "talentflow.sources.fetch" in loaded
     assert "httpx" not in loaded
+    assert "talentflow.resolve.domains" in loaded
+    assert "tldextract" not in loaded
+    assert "requests" not in loaded
+
+
+def test_the_first_domain_parsed_loads_tldextract() -> None:
+    loaded = _loaded_after(
+        "from talentflow.resolve.domains import parse_domain\n"
+        "info = parse_domain('cs.stanford.edu')\n"
+        "assert info is not None and info.registered == 'stanford.edu', info"
+    )
+    assert "tldextract" in loaded
 
 
 def test_a_download_still_loads_httpx(tmp_path) -> None:

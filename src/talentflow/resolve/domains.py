@@ -1,15 +1,19 @@
 """Email domains: registered domain (Public Suffix List), country-code TLD, webmail.
 
 tldextract is used with its bundled Public Suffix List snapshot only: no network, no cache
-files (``suffix_list_urls=()``, ``cache_dir=None``).
+files (``suffix_list_urls=()``, ``cache_dir=None``). It is imported on the first domain
+parsed: a corpus without email domains (OpenAlex) never pays for it (and for ``requests``,
+which it loads).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import tldextract
+if TYPE_CHECKING:
+    import tldextract
 
 #: Webmail and personal-mail providers: their domain says nothing about where someone works.
 WEBMAIL = frozenset(
@@ -134,6 +138,8 @@ GENERIC_TLDS = frozenset(
 
 @lru_cache(maxsize=1)
 def _extractor() -> tldextract.TLDExtract:
+    import tldextract
+
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
