@@ -71,7 +71,7 @@ def _previous_rows(ctx: Any, gazetteer_id: str, wanted: set[str]) -> dict[str, t
     except Exception:  # an old or foreign store is simply not reused
         return {}
     cols = [old.column(c).to_pylist() for c in ["norm_key", *_RESULT_COLS]]
-    return {k: vals for k, *vals in zip(*cols, strict=True) if k in wanted}
+    return {k: tuple(vals) for k, *vals in zip(*cols, strict=True) if k in wanted}
 
 
 def resolve_pairs(
