@@ -554,3 +554,38 @@ def test_person_keys_give_the_same_tables():
     for name in plain:
         pd.testing.assert_frame_equal(plain[name], with_keys[name], obj=name)
     assert with_keys["origin_work"]["n"].sum() > 0 and with_keys["retention"]["at_risk"].sum() > 0
+
+
+def test_origin_work_cells_from_codes_equal_key_index_cells():
+    from talentflow.indicators.flows import _coded_cells
+
+    rng = np.random.default_rng(2)
+    n = 500
+    # categories in an order that is not sorted (a union of populations) and sorted ones
+    pops = pd.Categorical.from_codes(
+        rng.integers(0, 4, n), categories=["nips2023", "all2022", "icml2021", "zz"]
+    )
+    origin = pd.Categorical(rng.choice(["US", "??", "FR", "CN"], n))
+    work = pd.Categorical.from_codes(rng.integers(0, 3, n), categories=["GB", "DE", "US"])
+    subset = rng.integers(0, 2, n).astype(np.int8)
+    frame = pd.DataFrame(
+        {
+            "population": pops,
+            "subset": pd.Categorical.from_codes(subset, categories=["all", "llm"]),
+            "origin_country": origin,
+            "work_country": work,
+        }
+    )
+    keys = list(frame.columns)
+    expected, expected_codes = bs.cells(frame, keys)
+    got, codes = _coded_cells(
+        [
+            (pops.codes, pops.categories),
+            (subset, pd.Index(["all", "llm"])),
+            (origin.codes, origin.categories),
+            (work.codes, work.categories),
+        ],
+        keys,
+    )
+    pd.testing.assert_frame_equal(got, expected)
+    assert (codes == expected_codes).all()
