@@ -557,6 +557,7 @@ def test_person_keys_give_the_same_tables():
 
 
 def test_origin_work_cells_from_codes_equal_key_index_cells():
+    from talentflow.indicators import bootstrap as bs
     from talentflow.indicators.flows import _coded_cells
 
     rng = np.random.default_rng(2)
