@@ -530,6 +530,7 @@ def test_person_keys_give_the_same_tables():
     # works on integers; the tables must equal those computed from the id strings alone
     from talentflow.careers.simulate import simulate_careers
     from talentflow.indicators.compute import IndicatorParams, compute
+    from talentflow.indicators.coverage import FixedPanel
     from talentflow.indicators.synthetic import (
         person_years_from_authorships,
         profile_from_person_years,
@@ -548,11 +549,19 @@ def test_person_keys_give_the_same_tables():
         name: frame.assign(person_key=frame["person_id"].map(rank))
         for name, frame in inputs.items()
     }
+    # the stage reads the keys instead of the ids (read_inputs(..., person_ids=False))
+    keys_only = {name: frame.drop(columns="person_id") for name, frame in keyed.items()}
     params = IndicatorParams(replicates=5, groupings=("eu27",))
-    plain, with_keys = compute(inputs, params), compute(keyed, params)
-    assert plain.keys() == with_keys.keys()
+    venue = a["venue"].mode().iloc[0]
+    fixed = FixedPanel(tuple(sorted(a.loc[a["venue"] == venue, "year"].unique())[-3:]), (venue,))
+    plain, with_keys, only_keys = (
+        compute(frames, params, fixed=fixed) for frames in (inputs, keyed, keys_only)
+    )
+    assert plain.keys() == with_keys.keys() == only_keys.keys()
+    assert "country_year_panel" in plain
     for name in plain:
         pd.testing.assert_frame_equal(plain[name], with_keys[name], obj=name)
+        pd.testing.assert_frame_equal(plain[name], only_keys[name], obj=name)
     assert with_keys["origin_work"]["n"].sum() > 0 and with_keys["retention"]["at_risk"].sum() > 0
 
 

@@ -479,19 +479,20 @@ def _fixed_panel_tables(
     window = set(fixed.years)
     labels = [f"{v}{y}" for v in fixed.venues for y in fixed.years]
     at = auth["population"].isin(labels).to_numpy() & auth["in_population"].to_numpy(bool)
-    seen = pd.DataFrame(
-        {
-            "person_id": panel.persons[auth.loc[at, "pidx"].to_numpy(np.int64)],
-            "year": auth.loc[at, "year"].to_numpy(np.int64),
-        }
-    ).drop_duplicates()
+    pidx = auth.loc[at, "pidx"].to_numpy(np.int64)
+    if "person_id" in person_years.columns:
+        by, py = "person_id", person_years.drop(columns=["person_key"], errors="ignore")
+        who = panel.persons[pidx]
+    else:  # the keys stand for the ids (``stage.read_inputs``)
+        by, py, who = "person_key", person_years, _keys(panel)[pidx]
+    seen = pd.DataFrame({by: who, "year": auth.loc[at, "year"].to_numpy(np.int64)})
+    seen = seen.drop_duplicates()
     seen = seen[seen["year"].isin(window)]
-    py = person_years.drop(columns=["person_key"], errors="ignore")
-    py = py[py["year"].isin(window)].merge(seen, on=["person_id", "year"])
+    py = py[py["year"].isin(window)].merge(seen, on=[by, "year"])
     if not len(py):
         return None
     fpanel = build_panel(py)
-    # the panel's persons are a subset of the full panel's (sorted ids in both)
+    # the panel's persons are a subset of the full panel's (sorted ids, or keys, in both)
     at_full = np.searchsorted(panel.persons, fpanel.persons)
     keep = ("all", "llm", TOP)
     fsubsets = {k: subsets[k][at_full] for k in keep if k in subsets}
