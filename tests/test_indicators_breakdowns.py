@@ -530,6 +530,7 @@ def test_person_keys_give_the_same_tables():
     # works on integers; the tables must equal those computed from the id strings alone
     from talentflow.careers.simulate import simulate_careers
     from talentflow.indicators.compute import IndicatorParams, compute
+    from talentflow.indicators.coverage import FixedPanel
     from talentflow.indicators.synthetic import (
         person_years_from_authorships,
         profile_from_person_years,
@@ -548,9 +549,87 @@ def test_person_keys_give_the_same_tables():
         name: frame.assign(person_key=frame["person_id"].map(rank))
         for name, frame in inputs.items()
     }
+    # the stage reads the keys instead of the ids (read_inputs(..., person_ids=False))
+    keys_only = {name: frame.drop(columns="person_id") for name, frame in keyed.items()}
     params = IndicatorParams(replicates=5, groupings=("eu27",))
-    plain, with_keys = compute(inputs, params), compute(keyed, params)
-    assert plain.keys() == with_keys.keys()
+    venue = a["venue"].mode().iloc[0]
+    fixed = FixedPanel(tuple(sorted(a.loc[a["venue"] == venue, "year"].unique())[-3:]), (venue,))
+    plain, with_keys, only_keys = (
+        compute(frames, params, fixed=fixed) for frames in (inputs, keyed, keys_only)
+    )
+    assert plain.keys() == with_keys.keys() == only_keys.keys()
+    assert "country_year_panel" in plain
     for name in plain:
         pd.testing.assert_frame_equal(plain[name], with_keys[name], obj=name)
+        pd.testing.assert_frame_equal(plain[name], only_keys[name], obj=name)
     assert with_keys["origin_work"]["n"].sum() > 0 and with_keys["retention"]["at_risk"].sum() > 0
+
+
+def test_origin_work_cells_from_codes_equal_key_index_cells():
+    from talentflow.indicators import bootstrap as bs
+    from talentflow.indicators.flows import _coded_cells
+
+    rng = np.random.default_rng(2)
+    n = 500
+    # categories in an order that is not sorted (a union of populations) and sorted ones
+    pops = pd.Categorical.from_codes(
+        rng.integers(0, 4, n), categories=["nips2023", "all2022", "icml2021", "zz"]
+    )
+    origin = pd.Categorical(rng.choice(["US", "??", "FR", "CN"], n))
+    work = pd.Categorical.from_codes(rng.integers(0, 3, n), categories=["GB", "DE", "US"])
+    subset = rng.integers(0, 2, n).astype(np.int8)
+    frame = pd.DataFrame(
+        {
+            "population": pops,
+            "subset": pd.Categorical.from_codes(subset, categories=["all", "llm"]),
+            "origin_country": origin,
+            "work_country": work,
+        }
+    )
+    keys = list(frame.columns)
+    expected, expected_codes = bs.cells(frame, keys)
+    got, codes = _coded_cells(
+        [
+            (pops.codes, pops.categories),
+            (subset, pd.Index(["all", "llm"])),
+            (origin.codes, origin.categories),
+            (work.codes, work.categories),
+        ],
+        keys,
+    )
+    pd.testing.assert_frame_equal(got, expected)
+    assert (codes == expected_codes).all()
+
+
+def test_overlapped_estimates_give_the_tables_of_sequential_ones():
+    """Bootstrap sums in a worker thread (while the next tables' cells are made) and in
+    several threads per set give the same tables, in the same order, as one thread."""
+    from talentflow.careers.simulate import simulate_careers
+    from talentflow.indicators.coverage import FixedPanel
+    from talentflow.indicators.synthetic import (
+        person_years_from_authorships,
+        profile_from_person_years,
+    )
+
+    a = simulate_careers(400, seed=3).authorships
+    py = person_years_from_authorships(a)
+    papers = a.drop_duplicates("paper_id")[["paper_id", "venue", "year"]].assign(
+        title="A study of large language models"
+    )
+    venue = a["venue"].mode().iloc[0]
+    years = tuple(sorted(a.loc[a["venue"] == venue, "year"].unique())[-3:])
+    tables = {
+        "person_years": py,
+        "person_profile": profile_from_person_years(py),
+        "authorships": a[["paper_id", "person_id", "venue", "year"]],
+        "papers": papers,
+    }
+    params = IndicatorParams(replicates=30, min_cell=0, groupings=("eu27", "m49_region"))
+    fixed = FixedPanel(years, (venue,))
+    seq = compute(dict(tables), params, fixed=fixed, overlap=False)
+    both = compute(dict(tables), params, fixed=fixed, overlap=True)
+    assert list(seq) == list(both)
+    assert {"country_year_panel", "flows_groups", "origin_work"} <= set(seq)
+    for name in seq:
+        pd.testing.assert_frame_equal(seq[name], both[name])
+    assert seq["country_year"]["stock_ci_high"].notna().any()

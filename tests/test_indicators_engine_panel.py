@@ -248,9 +248,9 @@ def test_indicators_on_the_engine_read_nothing_per_person_to_the_driver(monkeypa
     read: list[object] = []
     real_read = stage.read_inputs
 
-    def recording_read(con, names=None):
+    def recording_read(con, names=None, **kwargs):
         read.append(names)
-        return real_read(con, names)
+        return real_read(con, names, **kwargs)
 
     def no_panel(*args, **kwargs):
         raise AssertionError("the driver's panel was built")

@@ -98,3 +98,76 @@ def test_bootstrap_on_the_engine_gives_the_driver_intervals(con):
         np.testing.assert_allclose(driver["t"].high[k], there["t"].high[k], rtol=1e-6)
     assert np.isfinite(there["t"].low["ratio"]).all()
     assert not [t for t in con.list_tables() if t.startswith("_ind_contrib_")]  # dropped
+
+
+def test_fast_draw_equals_the_reference_hash():
+    from talentflow.indicators.weights import M, draw
+
+    # keys near and beyond the modulus, and more keys than one chunk
+    keys = np.r_[np.arange(70), [M - 1, M, M + 1, 2 * M, 2**40 + 3, 2**62], np.arange(5000) * 977]
+    reps = np.arange(1, 34)
+    for seed in (0, 1, 20261129, 2**40):
+        got = draw(keys, reps, seed, chunk=1000)
+        assert got.dtype == np.int8
+        assert (got == weights(keys[:, None], reps[None, :], seed)).all()
+
+
+def _random_specs(rng: np.random.Generator, n_persons: int) -> dict[str, bs.Spec]:
+    cell = rng.integers(0, 40, 3000)
+    pidx = rng.integers(0, n_persons, 3000)
+    counts = bs.PersonSums(cell, pidx, 40, n_persons)
+    fractions = bs.PersonSums(cell, pidx, 40, n_persons, rng.random(3000))
+
+    def ratio(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"n": s["n"], "mean": bs.safe_div(s["f"], s["n"])}
+
+    shared = bs.Spec({"n": counts, "f": fractions}, ratio, ("n", "mean"))
+    alone = bs.Spec({"n": counts}, lambda s: {"n": s["n"]}, ("n",))
+    return {"shared": shared, "alone": alone}
+
+
+def test_threaded_blocks_give_the_bits_of_one_thread():
+    rng = np.random.default_rng(11)
+    specs = _random_specs(rng, 500)
+    keys = rng.permutation(10_000)[:500]
+    runs = [
+        bs.run(
+            specs,
+            500,
+            replicates=53,
+            seed=4,
+            block=block,
+            threads=threads,
+            weights=bs.Weights(keys, 53, 4),
+        )
+        for block, threads in ((53, 1), (10, 1), (10, 2), (7, 3))
+    ]
+    for name in specs:
+        for got in runs[1:]:
+            for k in runs[0][name].point:
+                assert np.array_equal(got[name].point[k], runs[0][name].point[k], equal_nan=True)
+                assert np.array_equal(got[name].low[k], runs[0][name].low[k], equal_nan=True)
+                assert np.array_equal(got[name].high[k], runs[0][name].high[k], equal_nan=True)
+    assert np.isfinite(runs[0]["shared"].low["mean"]).any()
+
+
+def test_percentiles_by_row_chunks_equal_one_sort():
+    rng = np.random.default_rng(5)
+    mat = rng.random((1000, 40)).astype(np.float32)
+    mat[rng.random(mat.shape) < 0.1] = np.nan
+    mat[3] = np.nan  # a cell with no defined replicate
+    whole = bs._row_percentiles(mat)
+    chunked = bs._percentiles(mat, rows=64)
+    for a, b in zip(whole, chunked, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+    assert np.isnan(whole[0][3]) and np.isfinite(whole[0][4])
+
+
+def test_sub_weights_slice_the_full_panels_draws():
+    keys = np.arange(40) * 3 + 1
+    full = bs.Weights(keys, 12, 8)
+    at = np.array([0, 5, 7, 39])
+    sub = full.of(at)
+    assert (sub.block(0, 12) == full.block(0, 12)[at]).all()
+    alone = bs.Weights(keys[at], 12, 8)
+    assert (sub.block(3, 9) == alone.block(3, 9)).all()

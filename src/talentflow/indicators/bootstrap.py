@@ -22,7 +22,9 @@ statistics without intervals (``Spec.point_only``) are not multiplied in replica
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +37,10 @@ from talentflow.indicators import weights as pw
 from talentflow.indicators.replicates import replicate_sums
 
 Combine = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+
+#: Blocks of replicates summed at once on the driver (:func:`run`): one per core, at most 4
+#: (each holds its block of float32 weights and sums).
+THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def incidence(
@@ -122,23 +128,26 @@ class Weights:
         self._blocks: dict[tuple[int, int], np.ndarray] = {}
         self._tables: dict[int, tuple[Any, Any]] = {}
         self._parent: Weights | None = None
+        self._at = np.zeros(0, np.int64)
 
     def block(self, start: int, stop: int) -> np.ndarray:
         """float32 weights of replicates ``start + 1 .. stop`` (persons x replicates)."""
         return self._drawn(start, stop).astype(np.float32)
 
     def _drawn(self, start: int, stop: int) -> np.ndarray:
+        if self._parent is not None:
+            # drawn (and kept) once, for every person, by the full panel's weights
+            return self._parent._drawn(start, stop)[self._at]
         if (start, stop) not in self._blocks:
             reps = np.arange(start + 1, stop + 1, dtype=np.int64)
-            drawn = pw.weights(self.keys[:, None], reps[None, :], self.seed)
-            self._blocks[start, stop] = drawn.astype(np.int8)
+            self._blocks[start, stop] = pw.draw(self.keys, reps, self.seed)
         return self._blocks[start, stop]
 
     def of(self, at: np.ndarray) -> Weights:
         """The weights of the persons at positions ``at`` (a panel of a subset of persons)."""
         sub = Weights(self.keys[at], self.replicates, self.seed)
-        sub._blocks = {k: v[at] for k, v in self._blocks.items()}
-        sub._parent = self  # the engine's table of every person serves both
+        sub._parent = self  # its blocks and the engine's table of every person serve both
+        sub._at = np.asarray(at, np.int64)
         return sub
 
     def on(self, engine: Any) -> Any:
@@ -189,10 +198,15 @@ def _points(specs: dict[str, Spec]) -> dict[str, dict[str, np.ndarray]]:
 
 
 class _DriverSums:
-    """Replicate sums on the driver: float32 sparse matrices times blocks of weights."""
+    """Replicate sums on the driver: float32 sparse matrices times blocks of weights.
+
+    Blocks may be summed in several threads at once (the sparse products release the GIL);
+    each block's float32 weights are made once (:meth:`begin`) and freed by :meth:`end`.
+    """
 
     def __init__(self, specs: dict[str, Spec], weights: Weights) -> None:
         self.weights = weights
+        self._block: dict[tuple[int, int], np.ndarray] = {}
         self.matrices: dict[int, sp.csr_matrix] = {}
         for s in specs.values():
             for k, m in s.matrices.items():
@@ -201,11 +215,18 @@ class _DriverSums:
                         raise ValueError("sums kept on an engine need the engine's replicates")
                     self.matrices[id(m)] = m.matrix(np.float32)
 
+    def begin(self, start: int, stop: int) -> None:
+        self._block[start, stop] = self.weights.block(start, stop)
+
+    def end(self, start: int, stop: int) -> None:
+        self._block.pop((start, stop), None)
+
     def sums(self, m: PersonSums, start: int, stop: int) -> np.ndarray:
-        return np.asarray(self.matrices[id(m)] @ self.weights.block(start, stop))
+        return np.asarray(self.matrices[id(m)] @ self._block[start, stop])
 
     def close(self) -> None:
         self.matrices.clear()
+        self._block.clear()
 
 
 class _EngineSums:
@@ -264,6 +285,12 @@ class _EngineSums:
         at = self.offsets[id(m)]
         return self.block[2][at : at + m.shape[0]]
 
+    def begin(self, start: int, stop: int) -> None:
+        pass
+
+    def end(self, start: int, stop: int) -> None:
+        pass
+
     def close(self) -> None:
         self.engine.drop_tables(self.TABLE)
         self.block = None
@@ -297,6 +324,7 @@ def run(
     block: int = 25,
     weights: Weights | None = None,
     engine: Any = None,
+    threads: int | None = None,
 ) -> dict[str, Result]:
     """Estimate every spec and its 95% percentile interval.
 
@@ -310,7 +338,8 @@ def run(
     seed
         Seed of the weights.
     block
-        Replicates multiplied at once (memory: ``n_persons * block`` float32 weights).
+        Replicates multiplied at once (memory: ``n_persons * block`` float32 weights per
+        thread).
     weights
         The persons' :class:`Weights` (drawn from their keys; ``replicates`` and ``seed``
         are then taken from it). Default: weights keyed by the person index.
@@ -318,30 +347,53 @@ def run(
         A :class:`talentflow.engines.Engine`: the replicate sums are computed there (a
         map-reduce over the contributions, :mod:`talentflow.indicators.replicates`) instead
         of by sparse products on the driver; the same weights, so the same intervals.
+    threads
+        Blocks of replicates summed at once on the driver (default :data:`THREADS`; the
+        sparse products and most NumPy work release the GIL). Each block is computed alone,
+        in the same order of operations, so every thread count gives the same bits.
 
     Point estimates are direct sums in float64; replicates are products in float32 (they
     are stored as float32 anyway, and the products run faster).
     """
     points = _points(specs)
-    reps: dict[str, dict[str, list[np.ndarray]]] = {
-        name: {k: [] for k in points[name]} for name in specs
-    }
     if weights is None:
         weights = Weights(np.arange(n_persons), replicates, seed)
     elif len(weights.keys) != n_persons or weights.replicates != replicates:
         raise ValueError("weights do not match the persons or the replicates asked for")
+    # each statistic with an interval: cells x replicates, filled block by block
+    reps: dict[str, dict[str, np.ndarray]] = {
+        name: {
+            k: np.empty((len(est), replicates), np.float32)
+            for k, est in points[name].items()
+            if k in s.ci and replicates and len(est)
+        }
+        for name, s in specs.items()
+    }
     if replicates:
         summer: _DriverSums | _EngineSums = (
             _DriverSums(specs, weights) if engine is None else _EngineSums(specs, weights, engine)
         )
+
+        def one_block(start: int) -> None:
+            stop = min(start + block, replicates)
+            summer.begin(start, stop)
+            cache: dict[int, np.ndarray] = {}
+            for name, s in specs.items():
+                for k, v in _replicate(s, summer, start, stop, cache).items():
+                    if k in reps[name]:
+                        reps[name][k][:, start:stop] = v
+            summer.end(start, stop)
+
+        starts = range(0, replicates, block)
+        workers = 1 if engine is not None else max(1, min(threads or THREADS, len(starts)))
         try:
-            for start in range(0, replicates, block):
-                stop = min(start + block, replicates)
-                cache: dict[int, np.ndarray] = {}
-                for name, s in specs.items():
-                    for k, v in _replicate(s, summer, start, stop, cache).items():
-                        if k in s.ci:
-                            reps[name][k].append(v.astype(np.float32))
+            if workers == 1:
+                for start in starts:
+                    one_block(start)
+            else:
+                with ThreadPoolExecutor(workers) as pool:
+                    for _ in pool.map(one_block, starts):
+                        pass  # re-raises a block's error
         finally:
             summer.close()
     out: dict[str, Result] = {}
@@ -349,18 +401,26 @@ def run(
         low: dict[str, np.ndarray] = {}
         high: dict[str, np.ndarray] = {}
         for k, est in points[name].items():
-            if replicates == 0 or len(est) == 0 or not reps[name][k]:
+            if k not in reps[name]:
                 low[k] = np.full(len(est), np.nan)
                 high[k] = np.full(len(est), np.nan)
                 continue
-            mat = np.concatenate(reps[name][k], axis=1)
-            low[k], high[k] = _percentiles(mat)
+            low[k], high[k] = _percentiles(reps[name].pop(k))
         out[name] = Result(points[name], low, high)
     return out
 
 
-def _percentiles(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise 2.5% and 97.5% quantiles (linear interpolation), ignoring NaN replicates."""
+def _percentiles(mat: np.ndarray, rows: int = 1 << 16) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise 2.5% and 97.5% quantiles (linear interpolation), ignoring NaN replicates.
+
+    Computed ``rows`` rows at a time, so the sorted copy stays small."""
+    if len(mat) <= rows:
+        return _row_percentiles(mat)
+    parts = [_row_percentiles(mat[a : a + rows]) for a in range(0, len(mat), rows)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _row_percentiles(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     srt = np.sort(mat, axis=1)  # NaN sort last
     count = np.isfinite(mat).sum(axis=1)
     bounds = []

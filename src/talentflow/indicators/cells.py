@@ -123,9 +123,14 @@ def _authorships(
     millions of rows.
     """
     cols = ["pidx", "population", "year", "is_llm", "subfield", "in_population", "is_top"]
-    if authorships is None or len(authorships) == 0 or "person_id" not in authorships.columns:
+    if (
+        authorships is None
+        or len(authorships) == 0
+        or not {"person_id", "person_key"} & set(authorships.columns)
+    ):
         return pd.DataFrame({c: [] for c in cols})
-    a = authorships[authorships["person_id"].notna()]
+    by = "person_id" if "person_id" in authorships.columns else "person_key"
+    a = authorships[authorships[by].notna()]
     pos = _panel_pidx(a, panel)
     ok = pos >= 0
     a, pidx = a[ok], pos[ok]

@@ -35,6 +35,8 @@ groups (and flows touching a group) are kept, since every other row equals the u
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -229,6 +231,7 @@ def compute(
     complete_years: set[int] | None = None,
     fixed: FixedPanel | None = None,
     engine: Any = None,
+    overlap: bool = True,
 ) -> dict[str, pd.DataFrame]:
     """Compute every indicator table.
 
@@ -254,6 +257,9 @@ def compute(
         A :class:`talentflow.engines.Engine` to sum the bootstrap replicates on (see
         :func:`talentflow.indicators.bootstrap.run`); default: on the driver. The weights
         are the same either way, so are the intervals.
+    overlap
+        Sum each set of tables' bootstrap replicates in a worker thread while the next
+        set's cells are made (on the driver only; the same tables either way).
 
     Returns
     -------
@@ -275,49 +281,51 @@ def compute(
     subsets = _person_subsets(auth, panel.n_persons, params.subfields)
     # drawn once, shared by every table (and by the fixed panel's persons, by key)
     weights = bs.Weights(_keys(panel), params.replicates, params.seed)
-    extra: dict[str, pd.DataFrame] = {}
-    if fixed is not None and fixed.venues:
-        extra = _fixed_panel_tables(
-            person_years, panel, auth, subsets, fixed, params, weights, engine
-        )
-    del person_years
-    if params.pools:
-        auth = _with_pools(auth, params.pool_years, params.pool_end)
-    origins = _origins(panel, take("person_profile", None))
-    builders = {
-        "retention": _retention(panel, subsets, origins, params.k_max),
-        "returns": _returns(panel, subsets, params.k_max),
-        "origin_work": _origin_work(panel, auth, origins, params.subfields),
-        "sector_flows": _sector_flows(panel, subsets),
-    }
-
-    def estimate(builders: dict[str, _Builder]) -> dict[str, pd.DataFrame]:
-        # Every call uses the same bootstrap weights, so tables estimated in separate calls
-        # agree as if estimated together; separate calls let each grouping's matrices be
-        # freed before the next is built.
-        specs = {name: b.spec for name, b in builders.items()}
-        results = bs.run(
-            specs,
-            panel.n_persons,
-            replicates=params.replicates,
-            seed=params.seed,
-            weights=weights,
-            engine=engine,
-        )
-        return {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
-
+    # Every estimate uses the same bootstrap weights, so tables estimated in separate calls
+    # agree as if estimated together; separate calls let each set's matrices be freed
+    # before the next is built.
+    estimates = _Estimates(
+        params, weights, engine, overlap=overlap and engine is None and params.replicates > 0
+    )
     try:
-        out = estimate(builders)
+        fixed_job = None
+        if fixed is not None and fixed.venues:
+            fixed_job = _fixed_panel_tables(
+                person_years, panel, auth, subsets, fixed, weights, estimates
+            )
+        del person_years
+        if params.pools:
+            auth = _with_pools(auth, params.pool_years, params.pool_end)
+        origins = _origins(panel, take("person_profile", None))
+        builders = {
+            "retention": _retention(panel, subsets, origins, params.k_max),
+            "returns": _returns(panel, subsets, params.k_max),
+            "origin_work": _origin_work(panel, auth, origins, params.subfields),
+            "sector_flows": _sector_flows(panel, subsets),
+        }
+        del auth, origins
+        jobs = [estimates.add(builders, panel.n_persons)]
         del builders
         totals = _Totals.of(panel, subsets, params.stages)
         cy = _country_year(panel, subsets, stages=params.stages, totals=totals)
-        out |= estimate({"country_year": cy, "flows": _flows(panel, subsets)})
+        jobs.append(
+            estimates.add({"country_year": cy, "flows": _flows(panel, subsets)}, panel.n_persons)
+        )
         del cy
-        out |= _grouped(panel, subsets, params, totals, estimate)
+        groups = {name: grouping(name) for name in params.groupings}
+        jobs += _grouped(panel, subsets, params, totals, groups, estimates)
+        done = estimates.results()
     finally:
+        estimates.close()
         weights.close()  # the weights table on the engine, if one was made
+    out: dict[str, pd.DataFrame] = {}
+    for job in jobs:
+        out |= done[job]
+    if groups:
+        out |= _grouped_tables(out, groups)
     out["paper_subfields"] = subfields.reset_index(drop=True)
-    out |= extra
+    if fixed_job is not None:
+        out |= done[fixed_job]
     if complete_years is not None:
         _flag_complete_years(out, complete_years)
     return out
@@ -337,22 +345,93 @@ def _grouped(
     subsets: dict[str, np.ndarray],
     params: IndicatorParams,
     totals: _Totals,
-    estimate: Any,
-) -> dict[str, pd.DataFrame]:
-    """``country_year_groups``, ``flows_groups`` and ``country_groups`` (empty: no
-    groupings asked for)."""
-    out: dict[str, pd.DataFrame] = {}
-    groups = {name: grouping(name) for name in params.groupings}
+    groups: dict[str, dict[str, str]],
+    estimates: _Estimates,
+) -> list[int]:
+    """The estimates of each grouping's ``country_year@<grouping>`` and
+    ``flows@<grouping>`` (:func:`_grouped_tables` makes the tables of them)."""
+    jobs = []
     for name, mapping in groups.items():
         gpanel = regroup(panel, mapping)
         cy = _country_year(
             gpanel, subsets, stages=params.stages, keep=set(mapping.values()), totals=totals
         )
-        out |= estimate({f"country_year@{name}": cy, f"flows@{name}": _flows(gpanel, subsets)})
-        del gpanel, cy
-    if groups:
-        out |= _grouped_tables(out, groups)
-    return out
+        builders = {f"country_year@{name}": cy, f"flows@{name}": _flows(gpanel, subsets)}
+        jobs.append(estimates.add(builders, panel.n_persons))
+        del gpanel, cy, builders
+    return jobs
+
+
+class _Estimates:
+    """Bootstrap estimates of sets of tables, finished into frames (:meth:`add`).
+
+    With ``overlap``, each set is estimated in a worker thread while the caller makes the
+    next set's cells; a set is handed over only once the one before it is done, so at most
+    one set is summed while one more is built.
+    """
+
+    def __init__(
+        self, params: IndicatorParams, weights: bs.Weights, engine: Any, *, overlap: bool
+    ) -> None:
+        self.params, self.weights, self.engine = params, weights, engine
+        self._pool = ThreadPoolExecutor(1) if overlap else None
+        self._jobs: list[Any] = []
+
+    def add(
+        self,
+        builders: dict[str, _Builder],
+        n_persons: int,
+        weights: bs.Weights | None = None,
+        post: Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]] | None = None,
+    ) -> int:
+        """Estimate ``builders`` (persons ``0..n_persons-1``, their ``weights``; default the
+        panel's) and apply ``post`` to the tables; the job's number in :meth:`results`."""
+        args = (builders, n_persons, weights or self.weights, post)
+        if self._pool is None:
+            self._jobs.append(_Done(self._estimate(*args)))
+        else:
+            if self._jobs:
+                self._jobs[-1].result()  # the previous set is done (and its matrices freed)
+            self._jobs.append(self._pool.submit(self._estimate, *args))
+        return len(self._jobs) - 1
+
+    def _estimate(
+        self,
+        builders: dict[str, _Builder],
+        n_persons: int,
+        weights: bs.Weights,
+        post: Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]] | None,
+    ) -> dict[str, pd.DataFrame]:
+        specs = {name: b.spec for name, b in builders.items()}
+        p = self.params
+        results = bs.run(
+            specs,
+            n_persons,
+            replicates=p.replicates,
+            seed=p.seed,
+            weights=weights,
+            engine=self.engine,
+        )
+        out = {name: b.finish(results[name], p.min_cell) for name, b in builders.items()}
+        return post(out) if post is not None else out
+
+    def results(self) -> list[dict[str, pd.DataFrame]]:
+        """The finished tables of every job, in the order they were added."""
+        return [job.result() for job in self._jobs]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class _Done:
+    """A job run at once (the interface of a future)."""
+
+    value: dict[str, pd.DataFrame]
+
+    def result(self) -> dict[str, pd.DataFrame]:
+        return self.value
 
 
 def _keys(panel: Panel) -> np.ndarray:
@@ -387,11 +466,11 @@ def _fixed_panel_tables(
     auth: pd.DataFrame,
     subsets: dict[str, np.ndarray],
     fixed: FixedPanel,
-    params: IndicatorParams,
     weights: bs.Weights,
-    engine: Any = None,
-) -> dict[str, pd.DataFrame]:
-    """``country_year`` and ``flows`` on the careers seen at the fixed panel's venues.
+    estimates: _Estimates,
+) -> int | None:
+    """``country_year`` and ``flows`` on the careers seen at the fixed panel's venues (the
+    job in ``estimates``; None: no such careers).
 
     A person-year enters when the person authored a population paper at a panel venue that
     year (within the window); the padded panel is built from those person-years only, so a
@@ -400,19 +479,20 @@ def _fixed_panel_tables(
     window = set(fixed.years)
     labels = [f"{v}{y}" for v in fixed.venues for y in fixed.years]
     at = auth["population"].isin(labels).to_numpy() & auth["in_population"].to_numpy(bool)
-    seen = pd.DataFrame(
-        {
-            "person_id": panel.persons[auth.loc[at, "pidx"].to_numpy(np.int64)],
-            "year": auth.loc[at, "year"].to_numpy(np.int64),
-        }
-    ).drop_duplicates()
+    pidx = auth.loc[at, "pidx"].to_numpy(np.int64)
+    if "person_id" in person_years.columns:
+        by, py = "person_id", person_years.drop(columns=["person_key"], errors="ignore")
+        who = panel.persons[pidx]
+    else:  # the keys stand for the ids (``stage.read_inputs``)
+        by, py, who = "person_key", person_years, _keys(panel)[pidx]
+    seen = pd.DataFrame({by: who, "year": auth.loc[at, "year"].to_numpy(np.int64)})
+    seen = seen.drop_duplicates()
     seen = seen[seen["year"].isin(window)]
-    py = person_years.drop(columns=["person_key"], errors="ignore")
-    py = py[py["year"].isin(window)].merge(seen, on=["person_id", "year"])
+    py = py[py["year"].isin(window)].merge(seen, on=[by, "year"])
     if not len(py):
-        return {}
+        return None
     fpanel = build_panel(py)
-    # the panel's persons are a subset of the full panel's (sorted ids in both)
+    # the panel's persons are a subset of the full panel's (sorted ids, or keys, in both)
     at_full = np.searchsorted(panel.persons, fpanel.persons)
     keep = ("all", "llm", TOP)
     fsubsets = {k: subsets[k][at_full] for k in keep if k in subsets}
@@ -420,16 +500,11 @@ def _fixed_panel_tables(
         "country_year_panel": _country_year(fpanel, fsubsets),
         "flows_panel": _flows(fpanel, fsubsets),
     }
-    specs = {name: b.spec for name, b in builders.items()}
-    results = bs.run(
-        specs,
-        fpanel.n_persons,
-        replicates=params.replicates,
-        seed=params.seed,
-        weights=weights.of(at_full),
-        engine=engine,
-    )
-    out = {name: b.finish(results[name], params.min_cell) for name, b in builders.items()}
+    return estimates.add(builders, fpanel.n_persons, weights.of(at_full), _fixed_panel_basis)
+
+
+def _fixed_panel_basis(out: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The fixed panel's tables marked as such (``country_year_panel``: sector ``all``)."""
     for frame in out.values():
         frame["basis"] = "fixed_panel"
     cy = out["country_year_panel"]

@@ -240,35 +240,65 @@ def _origin_work(
     # year of a person's span); rows outside the span are dropped
     row = _panel_row(panel, pidx, year)
     inside = row >= 0
-    pop = pd.DataFrame(
-        {
-            "population": pd.Categorical.from_codes(
-                pop_code[inside], categories=population.categories
-            ),
-            "pidx": pidx[inside],
-            "year": year[inside],
-            "subset": pd.Categorical.from_codes(
-                np.concatenate([s for s, _ in parts])[inside], categories=subsets
-            ),
-            "work_country": panel.years["country"].array.take(row[inside]),
-        }
-    )
+    pidx, row = pidx[inside], row[inside]
+    subset_code = np.concatenate([s for s, _ in parts])[inside]
+    work = panel.years["country"].array.take(row)
     bases = {"first_observed": "first_country", "training": "training_country"}
-    parts = []
-    for basis, col in bases.items():
+    names = sorted(bases)
+    # one (codes, categories) pair per key of OW_KEYS; the two bases' rows one after the other
+    origin_codes, origin_cats = [], []
+    for col in bases.values():
         origin = origins[col].to_numpy(dtype=object)  # origins are in pidx order
         origin = pd.Categorical(np.where(pd.isna(origin), UNKNOWN, origin))
-        parts.append(
-            pop.assign(
-                origin_basis=_constant(basis, sorted(bases)),
-                origin_country=origin.take(pop["pidx"].to_numpy(np.int64)),
-            )
-        )
-    rows = pd.concat(parts, ignore_index=True)
-    del pop, parts
-    leaf, codes = bs.cells(rows, OW_KEYS)
-    m = bs.PersonSums(codes, rows["pidx"].to_numpy(), len(leaf), panel.n_persons)
+        origin_codes.append(origin.codes)
+        origin_cats.append(origin.categories)
+    # the origins of both bases over one set of categories (sorted, as each basis's are)
+    cats = origin_cats[0].union(origin_cats[1]).sort_values()
+    origin = np.concatenate(
+        [cats.get_indexer(c)[o][pidx] for o, c in zip(origin_codes, origin_cats, strict=True)]
+    )
+    doubled = [np.concatenate([a, a]) for a in (pop_code[inside], subset_code, work.codes)]
+    basis = np.repeat(np.array([names.index(b) for b in bases], np.int8), len(pidx))
+    keys = [
+        (doubled[0], population.categories),
+        (doubled[1], pd.Index(subsets)),
+        (basis, pd.Index(names)),
+        (origin, cats),
+        (doubled[2], work.categories),
+    ]
+    del doubled, origin, basis
+    leaf, codes = _coded_cells(keys, OW_KEYS)
+    m = bs.PersonSums(codes, np.concatenate([pidx, pidx]), len(leaf), panel.n_persons)
     return _origin_work_builder(leaf, m)
+
+
+def _coded_cells(
+    keys: list[tuple[np.ndarray, pd.Index]], names: list[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """What ``bootstrap.cells`` gives for categorical key columns, from their codes.
+
+    ``keys``: per column, the codes of the rows and their categories. The cells are the
+    distinct combinations in the order of the columns' codes (``bootstrap.KeyIndex`` orders a
+    categorical column's levels by their codes too); no frame of the rows is made and one
+    integer per row is hashed, not one per column.
+    """
+    code = np.zeros(len(keys[0][0]), dtype=np.int64)
+    for c, cats in keys:
+        if len(c) and c.min() < 0:
+            raise ValueError("a key of origin_work is NULL")
+        code *= max(len(cats), 1)
+        code += c
+    found, uniques = pd.factorize(code)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    cells = uniques[order]
+    columns = {}
+    for name, (_, cats) in reversed(list(zip(names, keys, strict=True))):
+        radix = max(len(cats), 1)
+        columns[name] = np.asarray(cats, dtype=object).take(cells % radix)
+        cells = cells // radix
+    return pd.DataFrame({n: columns[n] for n in names}), rank[found]
 
 
 #: The cells of ``origin_work``.

@@ -83,11 +83,14 @@ def build_panel(person_years: pd.DataFrame) -> Panel:
     Parameters
     ----------
     person_years
-        At least ``person_id, year, country``; optional ``sector``, ``career_stage``,
+        At least ``person_id`` (or ``person_key``), ``year``, ``country``; optional
+        ``sector``, ``career_stage``,
         ``secondary_countries``. Several rows for one person-year are reduced to the first in
         (person_id, year, observed desc, country) order.
     """
     py = person_years.copy(deep=False)  # columns are added or replaced, never written into
+    if "person_id" not in py.columns and "person_key" in py.columns:
+        py["person_id"] = py["person_key"]  # the keys stand for the ids (same order)
     for col in ("sector", "career_stage"):
         if col not in py.columns:
             py[col] = None

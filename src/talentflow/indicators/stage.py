@@ -47,9 +47,16 @@ _READ = {
 }
 
 
-def read_inputs(con: Any, names: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
+def read_inputs(
+    con: Any, names: tuple[str, ...] | None = None, *, person_ids: bool = True
+) -> dict[str, pd.DataFrame]:
     """The columns of the careers and source tables the indicators need (``names``: only
-    these tables), as pandas frames."""
+    these tables), as pandas frames.
+
+    Each person's rank among the sorted ids comes as ``person_key``; without ``person_ids``
+    it stands for ``person_id`` (the stage: the indicators need no id, and millions of id
+    strings are not read; the panel's ``persons`` are then the keys).
+    """
     present = set(con.list_tables()) & set(names or _READ)
     out: dict[str, pd.DataFrame] = {}
     keys = None
@@ -65,11 +72,14 @@ def read_inputs(con: Any, names: tuple[str, ...] | None = None) -> dict[str, pd.
             continue
         table = con.table(name)
         have = [c for c in cols if c in table.columns]
+        if name in ("authorships", "person_years") and "person_id" in have:
+            table = table.filter(table.person_id.notnull())
         if keys is not None and name != "papers" and "person_id" in have:
             table = table.left_join(keys, "person_id").drop("person_id_right")
-            have.append("person_key")
-        if name == "authorships" and "person_id" in have:
-            table = table.filter(table.person_id.notnull())
+            if person_ids:
+                have.append("person_key")
+            else:
+                have[have.index("person_id")] = "person_key"
         if name == "person_years" and "secondary_countries" in have:
             # an empty list is read as NULL: millions of empty array objects cost memory, and
             # the panel explodes only the rows that name secondary countries
@@ -131,7 +141,7 @@ def run(ctx: Any) -> None:
     params = dataclasses.replace(params, indicators_on=params.where(ctx.engine.name))
     on_engine = params.indicators_on == "engine"
     # on the engine only the papers' text comes to the driver (classified once per paper)
-    inputs = read_inputs(ctx.con, ("papers",) if on_engine else None)
+    inputs = read_inputs(ctx.con, ("papers",) if on_engine else None, person_ids=False)
     if "person_years" not in ctx.con.list_tables():
         # a build without the careers stage (e.g. `--stage sources`): nothing to compute
         ctx.record_params("indicators", {"skipped": "no person_years table"})
