@@ -35,6 +35,13 @@ def tenures_of(out: dict[str, pd.DataFrame], person: str, level: str) -> list[tu
     ]
 
 
+def one_row(frame: pd.DataFrame, person: str, level: str) -> Any:
+    """The single row of ``person`` at ``level`` (failing when there is not exactly one)."""
+    rows = frame[(frame.person_id == person) & (frame.level == level)]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
 def second_slot(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The same papers again under new slot ids (a person linked twice on one paper)."""
     return [r | {"authorship_id": r["authorship_id"] + "b"} for r in rows]
@@ -73,9 +80,7 @@ ALL = PAD + TWICE + SEEN_ELSEWHERE + TIE + MOVE
 def test_tenure_counts_distinct_papers_years_and_most_frequent_place(con):
     out = build(con, ALL)
     t = out["tenures"]
-    us = t[(t.person_id == "d") & (t.level == "country")]
-    assert len(us) == 1
-    row = us.iloc[0]
+    row = one_row(t, "d", "country")
     assert (row.start_year, row.end_year, row.n_years_observed) == (2010, 2012, 3)
     assert row.n_papers == 3 + 2 + 1  # each 2010 paper once despite two slots
     assert (row.institution, row.sector) == ("MIT", "education")
@@ -86,8 +91,7 @@ def test_tenure_counts_distinct_papers_years_and_most_frequent_place(con):
     assert mit.sector.tolist() == ["education", "facility"]
     py = out["person_years"].set_index(["person_id", "year"])
     assert py.loc[("d", 2010), "n_papers"] == 3
-    tie = t[(t.person_id == "t") & (t.level == "country")]
-    assert tie.institution.tolist() == ["Aachen U"]
+    assert one_row(t, "t", "country").institution == "Aachen U"
 
 
 def test_gap_filled_only_when_not_seen_elsewhere(con):
@@ -103,10 +107,7 @@ def test_gap_filled_only_when_not_seen_elsewhere(con):
 
 def test_country_event_carries_the_main_institution_of_each_side(con):
     out = build(con, ALL)
-    ev = out["events"]
-    row = ev[(ev.person_id == "m") & (ev.level == "country")]
-    assert len(row) == 1
-    r = row.iloc[0]
+    r = one_row(out["events"], "m", "country")
     assert (r.kind, r.year, r.from_country, r.to_country) == ("migration", 2013, "GB", "US")
     assert (r.from_institution, r.to_institution) == ("Oxford", "OpenAI")
     assert (r.from_sector, r.to_sector) == ("education", "company")
