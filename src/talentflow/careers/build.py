@@ -64,11 +64,11 @@ class CareerInputs:
         )
 
     def place_names(self) -> Any:
-        """Top institution and sector of each (person, year, country)."""
-        r = self.ranked.filter(_.country.notnull())
-        best = r.group_by(["person_id", "year", "country"]).agg(rank=_.rank.min())
-        return r.inner_join(best, ["person_id", "year", "country", "rank"]).select(
-            "person_id", "year", "country", "institution", "sector"
+        """Affiliations with a country of each (person, year), with their rank (see
+        :func:`talentflow.careers.events.detect_events`, which keeps the top one of each
+        (person, year, country) an event needs)."""
+        return self.ranked.filter(_.country.notnull()).select(
+            "person_id", "year", "country", "institution", "sector", "rank"
         )
 
 

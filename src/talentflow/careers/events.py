@@ -70,8 +70,9 @@ def detect_events(
     dataset_first_year
         First year of the data (for ``censored_left``).
     place_names
-        Country level only: person_id, year, country, institution, sector (the top institution
-        of each person-year-country), used to fill from/to institution and sector.
+        Country level only: person_id, year, country, institution, sector, rank (the ranked
+        affiliations of each person-year with a country, 1 = main); the top-ranked one of
+        each person-year-country fills from/to institution and sector.
     """
     b, o, d = params.backfill, params.overlap, params.temporary
     cols = ["tenure_id", "unit", "start_year", "end_year", "n_years_observed", "country"]
@@ -167,14 +168,15 @@ def detect_events(
     # A short return of the old place within the overlap window of a migration out of it is a
     # stale affiliation (papers still citing the old address), not a visit.
     echo = mig.select(e_person=_.person_id, e_year=_.n_start_year, e_place=_.o_unit)
-    stale = ev.semi_join(
+    # (conditions between the two sides only, so the engine can hash-join on person and place)
+    temporary = ev.filter(ev.kind == "temporary")
+    stale = temporary.semi_join(
         echo,
         [
-            ev.person_id == echo.e_person,
-            ev.kind == "temporary",
-            echo.e_place == ev.n_unit,
-            echo.e_year < ev.n_start_year,
-            ev.n_end_year - echo.e_year + 1 <= o,
+            temporary.person_id == echo.e_person,
+            echo.e_place == temporary.n_unit,
+            echo.e_year < temporary.n_start_year,
+            echo.e_year >= temporary.n_end_year + 1 - o,
         ],
     ).select(stale_id="n_tenure_id")
     ev = ev.filter(~ev.n_tenure_id.isin(stale.stale_id))
@@ -237,14 +239,15 @@ def detect_events(
         n_senders=_.n_senders.cast("int64"),
     )
     if level == "country" and place_names is not None:
-        src = place_names.select(
+        top = _top_places(out, place_names)
+        src = top.select(
             person_id=_.person_id,
             from_end_year=_.year,
             from_country=_.country,
             src_institution=_.institution,
             src_sector=_.sector,
         )
-        dst = place_names.select(
+        dst = top.select(
             person_id=_.person_id,
             year=_.year,
             to_country=_.country,
@@ -265,3 +268,18 @@ def detect_events(
             .drop("src_institution", "src_sector", "dst_institution", "dst_sector")
         )
     return out
+
+
+def _top_places(events: Any, candidates: Any) -> Any:
+    """person_id, year, country, institution, sector: the top-ranked affiliation of each
+    (person, year, country) an event leaves or enters (only those: most person-years have
+    no event, and ranking all of them would cost more than the events)."""
+    keys = ["person_id", "year", "country"]
+    wanted = (
+        events.select("person_id", year=_.from_end_year, country=_.from_country)
+        .union(events.select("person_id", "year", country=_.to_country))
+        .distinct()
+    )
+    r = candidates.semi_join(wanted, keys)
+    best = r.group_by(keys).agg(rank=_.rank.min())
+    return r.inner_join(best, [*keys, "rank"]).select(*keys, "institution", "sector")

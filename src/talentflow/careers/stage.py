@@ -50,8 +50,10 @@ def run(ctx: StageContext) -> None:
         written.add(name)
         return ctx.con.create_table(name, expr, overwrite=True)
 
-    tables = build_careers(ctx.con, authorships, params, evidence=evidence, write=write)
-    for name in OUTPUTS:
-        if name not in written:
-            write(name, tables[name])
+    # nothing the stage computes depends on row order (every choice is ordered by values)
+    with ctx.engine.unordered_inserts():
+        tables = build_careers(ctx.con, authorships, params, evidence=evidence, write=write)
+        for name in OUTPUTS:
+            if name not in written:
+                write(name, tables[name])
     ctx.engine.drop_tables(TEMP_PREFIX)

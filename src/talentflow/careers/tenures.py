@@ -17,13 +17,17 @@ from ibis import _
 LEVELS = ("country", "institution")
 
 
-def most_common(t: ibis.Table, keys: list[str], col: str) -> ibis.Table:
+def most_common(
+    t: ibis.Table, keys: list[str], col: str, *, weight: str | None = None
+) -> ibis.Table:
     """``keys + [col]``: the most frequent non-null ``col`` per group, ties to the smallest.
 
-    Deterministic on every engine (SQL ``mode`` breaks ties arbitrarily and Ibis's PySpark
-    backend does not compile it).
+    ``weight``: a column of row counts when ``t`` is already counted (rows of ``t`` then
+    stand for that many rows each). Deterministic on every engine (SQL ``mode`` breaks ties
+    arbitrarily and Ibis's PySpark backend does not compile it).
     """
-    counts = t.filter(t[col].notnull()).group_by([*keys, col]).agg(_n=ibis._.count())
+    n = ibis._.count() if weight is None else t[weight].sum()
+    counts = t.filter(t[col].notnull()).group_by([*keys, col]).agg(_n=n)
     w = ibis.window(group_by=keys, order_by=[ibis.desc("_n"), col])
     top = counts.mutate(_rk=ibis.row_number().over(w))
     return top.filter(top._rk == 0).select(*keys, col)
@@ -59,39 +63,46 @@ def build_tenures(
     if level not in LEVELS:
         raise ValueError(f"unknown tenure level {level!r}")
     rows = obs.filter(obs[level].notnull()).mutate(unit=obs[level])
-    years = rows.select("person_id", "unit", "year").distinct()
-    # Rank of each year among the person's observed years at this level: the difference of
-    # ranks tells how many years in a gap the person was seen elsewhere.
-    seen = years.select("person_id", "year").distinct()
-    seen = seen.mutate(
-        seen_rank=ibis.row_number().over(ibis.window(group_by="person_id", order_by="year"))
-    )
-    years = years.inner_join(seen, ["person_id", "year"])
+    others = ("institution", "sector") if level == "country" else ("country", "sector")
+    # One row per (person, unit, year) with its papers: a paper has one year, so a tenure's
+    # distinct papers are the sum over its years (no COUNT(DISTINCT) over whole tenures).
+    per_year = rows.select("person_id", "unit", "year", "paper_id").distinct()
+    years = per_year.group_by(["person_id", "unit", "year"]).agg(n_papers=_.paper_id.count())
     w = ibis.window(group_by=["person_id", "unit"], order_by="year")
-    islands = years.mutate(prev=_.year.lag().over(w), prev_rank=_.seen_rank.lag().over(w))
     split = _.year - _.prev - 1 > backfill
+    lags: dict[str, Any] = {"prev": _.year.lag().over(w)}
     if not fill_seen_elsewhere:
+        # Rank of each year among the person's observed years at this level: the difference
+        # of ranks tells how many years in a gap the person was seen elsewhere.
+        years = years.mutate(
+            seen_rank=ibis.dense_rank().over(ibis.window(group_by="person_id", order_by="year"))
+        )
+        lags["prev_rank"] = _.seen_rank.lag().over(w)
         split = split | (_.seen_rank - _.prev_rank - 1 > 0)
+    islands = years.mutate(**lags)
     islands = islands.mutate(new=ibis.ifelse(_.prev.isnull() | split, 1, 0))
     islands = islands.mutate(
         island=_.new.sum().over(
             ibis.cumulative_window(group_by=["person_id", "unit"], order_by="year")
         )
-    ).select("person_id", "unit", "year", "island")
-    joined = rows.inner_join(islands, ["person_id", "unit", "year"])
+    ).select("person_id", "unit", "year", "n_papers", "island")
     keys = ["person_id", "unit", "island"]
-    tenures = joined.group_by(keys).agg(
+    tenures = islands.group_by(keys).agg(
         start_year=_.year.min(),
         end_year=_.year.max(),
-        n_years_observed=_.year.nunique(),
-        n_papers=_.paper_id.nunique(),
+        n_years_observed=_.count(),
+        n_papers=_.n_papers.sum(),
     )
     # The unit is the tenure's country (or institution); the other attributes are the most
-    # frequent value within the tenure.
+    # frequent value within the tenure (counted over its observations).
+    counts = rows.group_by(["person_id", "unit", "year", *others]).agg(_w=_.count())
+    counts = counts.inner_join(
+        islands.select("person_id", "unit", "year", "island"), ["person_id", "unit", "year"]
+    )
     own = "country" if level == "country" else "institution"
     tenures = tenures.mutate(**{own: _.unit})
-    for col in ("institution", "sector") if level == "country" else ("country", "sector"):
-        tenures = tenures.left_join(most_common(joined, keys, col), keys).drop(
+    for col in others:
+        tenures = tenures.left_join(most_common(counts, keys, col, weight="_w"), keys).drop(
             *[f"{k}_right" for k in keys]
         )
     if span is None:
