@@ -86,6 +86,8 @@ def load_code(stages: list[str]) -> None:
     import importlib
 
     import ibis
+    import pandas  # noqa: F401  # Ibis imports it on a stage's first fetch; a build pays it once
+    import pyarrow  # noqa: F401
 
     from talentflow.pipeline import STAGES
 
