@@ -98,6 +98,11 @@ DEFAULTS: dict[str, float] = {
     # Spark build's parity test ran out of Java heap with it on (not diagnosed), for a gain
     # of 6 of 24,242 held-out known people (0.1 when on).
     "group_threshold": 1.0,
+    # Evidence against (``_year_conflicts``): a candidate person whose records of a year the
+    # entity also has all name other countries (and other institutions) than the entity's
+    # records of that year is no candidate, when the pair's probability is below this (the
+    # weak rules above work below ``attach_threshold``). 0 turns it off.
+    "conflict_below": 0.0,
 }
 
 _MW_PREFIX = "mw_"
@@ -274,6 +279,7 @@ def decide(
     *,
     params: dict[str, Any] | None = None,
     frags: ibis.Table | None = None,
+    places: ibis.Table | None = None,
 ) -> ibis.Table:
     """Map every free entity that links to someone onto a person key.
 
@@ -334,6 +340,9 @@ def decide(
         rc = rc.mutate(rc_=ibis.row_number().over(wc))
         rc = rc.filter(rc.rc_ == 0).drop("rc_")
     rc = _not_sharing_a_paper(rc, "free", "cluster", ent_papers)
+    if places is not None and p["conflict_below"] > 0:
+        ent_places = _entity_places(places, members, frags)
+        rc = _without_year_conflicts(rc, ent_places, p["conflict_below"])
     win = ibis.window(group_by="free", order_by=[ibis.desc("w"), "cluster"])
     ranked = rc.mutate(rk=ibis.row_number().over(win), w2=rc.w.lead().over(win))
     if p["group_threshold"] < 1:
@@ -438,6 +447,47 @@ def decide(
     return attached.union(via).union(lone)
 
 
+def _entity_places(places: ibis.Table, members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
+    """``(entity_id, year, country, institution)``, distinct, of the authorships with a
+    country; merged fragments under their person's key."""
+    m = members.select("entity_id", "authorship_id")
+    if frags is not None:
+        m = m.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
+        m = m.select(entity_id=m.canon.fill_null(m.entity_id), authorship_id=m.authorship_id)
+    pl = places.filter(places.country.notnull() & places.year.notnull())
+    out = m.join(pl, "authorship_id")
+    return out.select("entity_id", "year", "country", "institution").distinct().cache()
+
+
+def _without_year_conflicts(rc: ibis.Table, ent_places: ibis.Table, below: float) -> ibis.Table:
+    """``rc`` (free, cluster candidates with ``p``) without the pairs below ``below`` whose two
+    sides have records of one year in different countries, with no country and no
+    institution of that year in common: one human does not publish from two countries in
+    one year without a joint affiliation (a namesake does). Looked up for the weak pairs only,
+    per (pair, year)."""
+    weak = rc.filter(rc.p < below).select("free", "cluster").distinct()
+    fp = ent_places.select(
+        free=ent_places.entity_id,
+        year=ent_places.year,
+        cf=ent_places.country,
+        if_=ent_places.institution,
+    )
+    cp = ent_places.select(
+        cluster=ent_places.entity_id,
+        year=ent_places.year,
+        cc=ent_places.country,
+        ic=ent_places.institution,
+    )
+    a = weak.join(fp, "free")
+    b = a.join(cp, ["cluster", "year"])
+    same = (b.cf == b.cc) | (b.if_ == b.ic).fill_null(False)
+    per_year = b.group_by(["free", "cluster", "year"]).aggregate(agree=same.max())
+    clash = per_year.filter(~per_year.agree).select("free", "cluster").distinct()
+    flagged = clash.mutate(conflict=ibis.literal(True))
+    out = rc.left_join(flagged, ["free", "cluster"]).drop("free_right", "cluster_right")
+    return out.filter(out.conflict.isnull() | (out.p >= below)).drop("conflict")
+
+
 def _group_candidates(
     ranked: ibis.Table,
     groups: ibis.Table,
@@ -518,7 +568,10 @@ def assign(
     if pairs is None:
         linked = ibis.memtable({k: [] for k in schema.names}, schema=schema)
     else:
-        linked = decide(pairs, members, params=params, frags=frags).cast(schema)
+        places = None
+        if {"year", "country", "institution"} <= set(features.columns):
+            places = features.select("authorship_id", "year", "country", "institution")
+        linked = decide(pairs, members, params=params, frags=frags, places=places).cast(schema)
     if frags is not None:
         merged = frags.select(
             "entity_id",
