@@ -280,3 +280,64 @@ def test_unique_name_holders_bounds_how_many_people_may_hold_the_name() -> None:
     assert strict["f1#0"]["rule"] == "singleton"
     three = _unique_name_case(3, 0.05)
     assert three["f1#0"]["rule"] == "singleton"
+
+
+def _same_year_case(free_year: int, free_country: str, p: float, conflict_below: float):
+    """A free "Kartik Ahuja" of ``free_year`` in ``free_country`` scored against the one
+    "Kartik Ahuja" with ids, who published from Canada in 2021 and 2022 (hand-made pair)."""
+    rows = [
+        row(
+            "k1#0",
+            "Kartik Ahuja",
+            spid="openreview:~Kartik_Ahuja1",
+            year=2021,
+            aff="Mila",
+            country="Canada",
+        ),
+        row(
+            "k2#0",
+            "Kartik Ahuja",
+            spid="openreview:~Kartik_Ahuja1",
+            year=2022,
+            aff="Mila",
+            country="Canada",
+        ),
+        row("z1#0", "Zoe Brand", spid="openreview:~Zoe_Brand1", year=2022),
+        row(
+            "f1#0", "Kartik Ahuja", year=free_year, aff="Tsinghua University", country=free_country
+        ),
+    ]
+    pairs = {
+        "entity_id_l": ["f1#0"],
+        "entity_id_r": ["openreview:~Kartik_Ahuja1"],
+        "is_cluster_l": [False],
+        "is_cluster_r": [True],
+        "match_probability": [p],
+        "match_weight": [math.log2(p / (1 - p))],
+        "mw_name": [13.9],
+        "mw_tf_adj_name": [1.3],
+        "tf_name_fl_l": [0.5],
+        "tf_name_fl_r": [0.5],
+    }
+    return _assign(rows, pairs, {"conflict_below": conflict_below})["f1#0"]
+
+
+def test_a_namesake_publishing_from_another_country_that_year_is_refused() -> None:
+    # 2022 from China while the person published from Canada in 2022, nothing shared:
+    # two people. The same weak pair a year later (no record of that year to contradict
+    # it), or from Canada, joins by the unique-name rule.
+    assert _same_year_case(2022, "China", 0.05, 0.5)["rule"] == "singleton"
+    later = _same_year_case(2023, "China", 0.05, 0.5)
+    assert later["person_key"] == "openreview:~Kartik_Ahuja1"
+    same_country = _same_year_case(2022, "Canada", 0.05, 0.5)
+    assert same_country["person_key"] == "openreview:~Kartik_Ahuja1"
+    # Off, the conflict is not looked at.
+    assert _same_year_case(2022, "China", 0.05, 0)["person_key"] == "openreview:~Kartik_Ahuja1"
+
+
+def test_a_strong_pair_outweighs_a_country_conflict() -> None:
+    # A pair at p 0.9 (co-authors, topics) is above conflict_below 0.5: a move or a second
+    # affiliation the records do not name; it joins.
+    strong = _same_year_case(2022, "China", 0.9, 0.5)
+    assert strong["person_key"] == "openreview:~Kartik_Ahuja1"
+    assert _same_year_case(2022, "China", 0.9, 0.95)["rule"] == "singleton"

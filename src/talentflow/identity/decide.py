@@ -103,6 +103,11 @@ DEFAULTS: dict[str, float] = {
     # records of that year is no candidate, when the pair's probability is below this (the
     # weak rules above work below ``attach_threshold``). 0 turns it off.
     "conflict_below": 0.0,
+    # The unique-name rule only for a record of a year outside the years the person's ids
+    # cover (before the first or after the last): within them the person's papers carry
+    # the ids, and a record of those years with the name alone was mostly a namesake on the
+    # development over-split. 0 turns the condition off.
+    "unique_name_outside_years": 0.0,
 }
 
 _MW_PREFIX = "mw_"
@@ -359,6 +364,14 @@ def decide(
         support = best.n_papers.fill_null(0) >= 2
         if "mw_venues" in best.columns:
             support = support | (best.mw_venues > 0)
+    if places is not None and p["unique_name_outside_years"] > 0:
+        spans = _entity_years(places, members, frags)
+        fs = spans.select(free=spans.entity_id, f_min=spans.y_min, f_max=spans.y_max)
+        cs = spans.select(cluster=spans.entity_id, c_min=spans.y_min, c_max=spans.y_max)
+        best = best.left_join(fs, "free").drop("free_right")
+        best = best.left_join(cs, "cluster").drop("cluster_right")
+        outside = ((best.f_min > best.c_max) | (best.f_max < best.c_min)).fill_null(True)
+        support = support & outside
     by_name = (
         best.uniq_name
         & (best.p >= p["unique_name_threshold"])
@@ -457,6 +470,17 @@ def _entity_places(places: ibis.Table, members: ibis.Table, frags: ibis.Table | 
     pl = places.filter(places.country.notnull() & places.year.notnull())
     out = m.join(pl, "authorship_id")
     return out.select("entity_id", "year", "country", "institution").distinct().cache()
+
+
+def _entity_years(places: ibis.Table, members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
+    """``(entity_id, y_min, y_max)``: the years of each entity's authorships (merged
+    fragments under their person's key)."""
+    m = members.select("entity_id", "authorship_id")
+    if frags is not None:
+        m = m.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
+        m = m.select(entity_id=m.canon.fill_null(m.entity_id), authorship_id=m.authorship_id)
+    out = m.join(places.select("authorship_id", "year"), "authorship_id")
+    return out.group_by("entity_id").aggregate(y_min=out.year.min(), y_max=out.year.max())
 
 
 def _without_year_conflicts(rc: ibis.Table, ent_places: ibis.Table, below: float) -> ibis.Table:
