@@ -108,6 +108,10 @@ DEFAULTS: dict[str, float] = {
     # the ids, and a record of those years with the name alone was mostly a namesake on the
     # development over-split. 0 turns the condition off.
     "unique_name_outside_years": 0.0,
+    # The same for a group of free entities adopted through an edge to an entity attached to
+    # a person (step 3): only when every member's year lies outside that person's years.
+    # 0 turns the condition off.
+    "adopt_outside_years": 0.0,
 }
 
 _MW_PREFIX = "mw_"
@@ -426,11 +430,12 @@ def decide(
     votes = cross.group_by("grp").aggregate(
         n_clusters=cross.cluster.nunique(), cluster=cross.cluster.min(), p=cross.p.max()
     )
-    adopt = (
-        votes.filter(votes.n_clusters == 1)
-        .select("grp", "cluster", "p", how=ibis.literal("edge"))
-        .cache()
+    adopt = votes.filter(votes.n_clusters == 1).select(
+        "grp", "cluster", "p", how=ibis.literal("edge")
     )
+    if places is not None and p["adopt_outside_years"] > 0:
+        adopt = _outside_years(adopt, groups, _entity_years(places, members, frags))
+    adopt = adopt.cache()
     if p["group_threshold"] < 1:
         adopt = adopt.union(_group_candidates(ranked, groups, adopt, ent_papers, p), distinct=False)
     adopt = adopt.cache()
@@ -481,6 +486,22 @@ def _entity_years(places: ibis.Table, members: ibis.Table, frags: ibis.Table | N
         m = m.select(entity_id=m.canon.fill_null(m.entity_id), authorship_id=m.authorship_id)
     out = m.join(places.select("authorship_id", "year"), "authorship_id")
     return out.group_by("entity_id").aggregate(y_min=out.year.min(), y_max=out.year.max())
+
+
+def _outside_years(adopt: ibis.Table, groups: ibis.Table, spans: ibis.Table) -> ibis.Table:
+    """``adopt`` (``grp``, ``cluster``, ...) without the groups that have a member of a year
+    within the adopting person's years (a group is keyed by a member: a lone entity by
+    itself)."""
+    grouped = groups.join(spans, groups.node == spans.entity_id).select(
+        grp=groups.component, y_min=spans.y_min, y_max=spans.y_max
+    )
+    alone = spans.select(grp=spans.entity_id, y_min=spans.y_min, y_max=spans.y_max)
+    gy = grouped.union(alone, distinct=False)
+    g = gy.group_by("grp").aggregate(g_min=gy.y_min.min(), g_max=gy.y_max.max())
+    cs = spans.select(cluster=spans.entity_id, c_min=spans.y_min, c_max=spans.y_max)
+    out = adopt.left_join(g, "grp").drop("grp_right").left_join(cs, "cluster")
+    outside = ((out.g_min > out.c_max) | (out.g_max < out.c_min)).fill_null(True)
+    return out.filter(outside).select(*adopt.columns)
 
 
 def _without_year_conflicts(rc: ibis.Table, ent_places: ibis.Table, below: float) -> ibis.Table:
