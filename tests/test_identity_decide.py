@@ -282,7 +282,9 @@ def test_unique_name_holders_bounds_how_many_people_may_hold_the_name() -> None:
     assert three["f1#0"]["rule"] == "singleton"
 
 
-def _same_year_case(free_year: int, free_country: str, p: float, conflict_below: float):
+def _same_year_case(
+    free_year: int, free_country: str, p: float, conflict_below: float, params=None
+):
     """A free "Kartik Ahuja" of ``free_year`` in ``free_country`` scored against the one
     "Kartik Ahuja" with ids, who published from Canada in 2021 and 2022 (hand-made pair)."""
     rows = [
@@ -319,7 +321,7 @@ def _same_year_case(free_year: int, free_country: str, p: float, conflict_below:
         "tf_name_fl_l": [0.5],
         "tf_name_fl_r": [0.5],
     }
-    return _assign(rows, pairs, {"conflict_below": conflict_below})["f1#0"]
+    return _assign(rows, pairs, {"conflict_below": conflict_below, **(params or {})})["f1#0"]
 
 
 def test_a_namesake_publishing_from_another_country_that_year_is_refused() -> None:
@@ -341,3 +343,48 @@ def test_a_strong_pair_outweighs_a_country_conflict() -> None:
     strong = _same_year_case(2022, "China", 0.9, 0.5)
     assert strong["person_key"] == "openreview:~Kartik_Ahuja1"
     assert _same_year_case(2022, "China", 0.9, 0.95)["rule"] == "singleton"
+
+
+def test_a_unique_name_within_the_persons_years_is_not_enough() -> None:
+    # The person's ids cover 2021-2022: a record of 2022 without ids, with the name alone,
+    # stays apart; one of 2023 (after) or 2020 (before) joins.
+    on = {"unique_name_outside_years": 1}
+    assert _same_year_case(2022, "Canada", 0.05, 0, on)["rule"] == "singleton"
+    for year in (2020, 2023):
+        joined = _same_year_case(year, "Canada", 0.05, 0, on)
+        assert joined["person_key"] == "openreview:~Kartik_Ahuja1"
+        assert joined["cluster_evidence"].startswith("unique name")
+    off = _same_year_case(2022, "Canada", 0.05, 0, {"unique_name_outside_years": 0})
+    assert off["person_key"] == "openreview:~Kartik_Ahuja1"
+
+
+def _adopted_group(other_year: int, outside: float) -> dict[str, dict[str, object]]:
+    """Free "Omar Haddad" records: f1 (2023) scores 0.9 against the person with ids
+    (2021-2022), f2 (``other_year``) only against f1 (0.97): does f2 follow f1?"""
+    rows = [
+        row("o1#0", "Omar Haddad", spid="openreview:~Omar_Haddad1", year=2021),
+        row("o2#0", "Omar Haddad", spid="openreview:~Omar_Haddad1", year=2022),
+        row("f1#0", "Omar Haddad", year=2023),
+        row("f2#0", "Omar Haddad", year=other_year),
+    ]
+    pairs = {
+        "entity_id_l": ["f1#0", "f1#0"],
+        "entity_id_r": ["openreview:~Omar_Haddad1", "f2#0"],
+        "is_cluster_l": [False, False],
+        "is_cluster_r": [True, False],
+        "match_probability": [0.9, 0.97],
+        "match_weight": [math.log2(0.9 / 0.1), math.log2(0.97 / 0.03)],
+        "mw_name": [13.9, 13.9],
+    }
+    return _assign(rows, pairs, {"adopt_outside_years": outside})
+
+
+def test_a_group_joins_through_a_linked_record_only_outside_the_persons_years() -> None:
+    later = _adopted_group(2024, 1)
+    assert later["f1#0"]["person_key"] == "openreview:~Omar_Haddad1"
+    assert later["f2#0"]["person_key"] == "openreview:~Omar_Haddad1"
+    assert later["f2#0"]["cluster_evidence"] == "via linked authorships"
+    within = _adopted_group(2022, 1)
+    assert within["f1#0"]["person_key"] == "openreview:~Omar_Haddad1"
+    assert within["f2#0"]["person_key"] != "openreview:~Omar_Haddad1"
+    assert _adopted_group(2022, 0)["f2#0"]["person_key"] == "openreview:~Omar_Haddad1"

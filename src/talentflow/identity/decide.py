@@ -112,6 +112,8 @@ DEFAULTS: dict[str, float] = {
     # a person (step 3): only when every member's year lies outside that person's years.
     # 0 turns the condition off.
     "adopt_outside_years": 0.0,
+    # The same for the second round's new pairs (``rescore.second_round``). 0: off.
+    "round2_outside_years": 0.0,
 }
 
 _MW_PREFIX = "mw_"
@@ -369,7 +371,7 @@ def decide(
         if "mw_venues" in best.columns:
             support = support | (best.mw_venues > 0)
     if places is not None and p["unique_name_outside_years"] > 0:
-        spans = _entity_years(places, members, frags)
+        spans = entity_years(places, members, frags)
         fs = spans.select(free=spans.entity_id, f_min=spans.y_min, f_max=spans.y_max)
         cs = spans.select(cluster=spans.entity_id, c_min=spans.y_min, c_max=spans.y_max)
         best = best.left_join(fs, "free").drop("free_right")
@@ -434,7 +436,7 @@ def decide(
         "grp", "cluster", "p", how=ibis.literal("edge")
     )
     if places is not None and p["adopt_outside_years"] > 0:
-        adopt = _outside_years(adopt, groups, _entity_years(places, members, frags))
+        adopt = _outside_years(adopt, groups, entity_years(places, members, frags))
     adopt = adopt.cache()
     if p["group_threshold"] < 1:
         adopt = adopt.union(_group_candidates(ranked, groups, adopt, ent_papers, p), distinct=False)
@@ -477,7 +479,7 @@ def _entity_places(places: ibis.Table, members: ibis.Table, frags: ibis.Table | 
     return out.select("entity_id", "year", "country", "institution").distinct().cache()
 
 
-def _entity_years(places: ibis.Table, members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
+def entity_years(places: ibis.Table, members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
     """``(entity_id, y_min, y_max)``: the years of each entity's authorships (merged
     fragments under their person's key)."""
     m = members.select("entity_id", "authorship_id")
