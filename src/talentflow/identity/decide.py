@@ -114,6 +114,11 @@ DEFAULTS: dict[str, float] = {
     "adopt_outside_years": 0.0,
     # The same for the second round's new pairs (``rescore.second_round``). 0: off.
     "round2_outside_years": 0.0,
+    # A person's papers at a venue-year where their ids appear carry them: the unique-name
+    # rule, a group's adoption through a linked record and the second round's new pairs
+    # never give a person a record of a venue-year at which the person has an identified
+    # record (a namesake there). 0 turns it off.
+    "venue_year_guard": 0.0,
 }
 
 _MW_PREFIX = "mw_"
@@ -378,6 +383,12 @@ def decide(
         best = best.left_join(cs, "cluster").drop("cluster_right")
         outside = ((best.f_min > best.c_max) | (best.f_max < best.c_min)).fill_null(True)
         support = support & outside
+    if places is not None and "venue" in places.columns and p["venue_year_guard"] > 0:
+        vy = entity_venue_years(places, members, frags)
+        clash = venue_year_clashes(best.select("free", "cluster"), "free", "cluster", vy)
+        best = best.left_join(clash.mutate(vy_clash=True), ["free", "cluster"])
+        best = best.drop("free_right", "cluster_right")
+        support = support & best.vy_clash.isnull()
     by_name = (
         best.uniq_name
         & (best.p >= p["unique_name_threshold"])
@@ -437,6 +448,14 @@ def decide(
     )
     if places is not None and p["adopt_outside_years"] > 0:
         adopt = _outside_years(adopt, groups, entity_years(places, members, frags))
+    if places is not None and "venue" in places.columns and p["venue_year_guard"] > 0:
+        vy = entity_venue_years(places, members, frags)
+        in_group = groups.select(grp=groups.component, free=groups.node)
+        alone = adopt.select("grp", free=adopt.grp)
+        keys = in_group.union(alone).join(adopt.select("grp", "cluster"), "grp")
+        clash = venue_year_clashes(keys.select("free", "cluster"), "free", "cluster", vy)
+        bad = keys.join(clash, ["free", "cluster"]).select("grp").distinct()
+        adopt = adopt.anti_join(bad, "grp")
     adopt = adopt.cache()
     if p["group_threshold"] < 1:
         adopt = adopt.union(_group_candidates(ranked, groups, adopt, ent_papers, p), distinct=False)
@@ -477,6 +496,29 @@ def _entity_places(places: ibis.Table, members: ibis.Table, frags: ibis.Table | 
     pl = places.filter(places.country.notnull() & places.year.notnull())
     out = m.join(pl, "authorship_id")
     return out.select("entity_id", "year", "country", "institution").distinct().cache()
+
+
+def entity_venue_years(
+    places: ibis.Table, members: ibis.Table, frags: ibis.Table | None
+) -> ibis.Table:
+    """``(entity_id, venue, year)``, distinct, of every entity (merged fragments under their
+    person's key)."""
+    m = members.select("entity_id", "authorship_id")
+    if frags is not None:
+        m = m.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
+        m = m.select(entity_id=m.canon.fill_null(m.entity_id), authorship_id=m.authorship_id)
+    out = m.join(places.select("authorship_id", "venue", "year"), "authorship_id")
+    return out.select("entity_id", "venue", "year").distinct()
+
+
+def venue_year_clashes(keys: ibis.Table, free: str, person: str, vy: ibis.Table) -> ibis.Table:
+    """The ``(free, person)`` rows of ``keys`` whose two sides have a record at one
+    venue-year: the person's records there carry ids, the free entity's do not."""
+    k = keys.select(free, person).distinct()
+    fv = vy.select(**{free: vy.entity_id, "venue": vy.venue, "year": vy.year})
+    pv = vy.select(**{person: vy.entity_id, "venue": vy.venue, "year": vy.year})
+    hit = k.join(fv, free).join(pv, [person, "venue", "year"])
+    return hit.select(free, person).distinct()
 
 
 def entity_years(places: ibis.Table, members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
@@ -617,7 +659,8 @@ def assign(
     else:
         places = None
         if {"year", "country", "institution"} <= set(features.columns):
-            places = features.select("authorship_id", "year", "country", "institution")
+            extra = ["venue"] if "venue" in features.columns else []
+            places = features.select("authorship_id", "year", "country", "institution", *extra)
         linked = decide(pairs, members, params=params, frags=frags, places=places).cast(schema)
     if frags is not None:
         merged = frags.select(

@@ -198,6 +198,16 @@ def second_round(
     fresh = fresh.filter(speaks.fill_null(False))
     if params.get("round2_outside_years", 0) > 0:
         fresh = _outside_person_years(fresh, members, listed)
+    if params.get("venue_year_guard", 0) > 0:
+        vy = decide.entity_venue_years(
+            listed.select("authorship_id", "venue", "year"), members, None
+        )
+        f = fresh.mutate(
+            _free=ibis.ifelse(fresh.is_cluster_l, fresh.entity_id_r, fresh.entity_id_l),
+            _person=ibis.ifelse(fresh.is_cluster_l, fresh.entity_id_l, fresh.entity_id_r),
+        )
+        clash = decide.venue_year_clashes(f, "_free", "_person", vy)
+        fresh = f.anti_join(clash, ["_free", "_person"]).select(*fresh.columns)
     old = pairs
     kept = old.anti_join(fresh.select("entity_id_l", "entity_id_r"), ["entity_id_l", "entity_id_r"])
     schema = old.schema()
