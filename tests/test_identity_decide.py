@@ -283,7 +283,12 @@ def test_unique_name_holders_bounds_how_many_people_may_hold_the_name() -> None:
 
 
 def _same_year_case(
-    free_year: int, free_country: str, p: float, conflict_below: float, params=None
+    free_year: int,
+    free_country: str,
+    p: float,
+    conflict_below: float,
+    params=None,
+    venue: str = "nips",
 ):
     """A free "Kartik Ahuja" of ``free_year`` in ``free_country`` scored against the one
     "Kartik Ahuja" with ids, who published from Canada in 2021 and 2022 (hand-made pair)."""
@@ -306,7 +311,12 @@ def _same_year_case(
         ),
         row("z1#0", "Zoe Brand", spid="openreview:~Zoe_Brand1", year=2022),
         row(
-            "f1#0", "Kartik Ahuja", year=free_year, aff="Tsinghua University", country=free_country
+            "f1#0",
+            "Kartik Ahuja",
+            year=free_year,
+            venue=venue,
+            aff="Tsinghua University",
+            country=free_country,
         ),
     ]
     pairs = {
@@ -358,14 +368,16 @@ def test_a_unique_name_within_the_persons_years_is_not_enough() -> None:
     assert off["person_key"] == "openreview:~Kartik_Ahuja1"
 
 
-def _adopted_group(other_year: int, outside: float) -> dict[str, dict[str, object]]:
+def _adopted_group(
+    other_year: int, outside: float, venue: str = "nips", params=None
+) -> dict[str, dict[str, object]]:
     """Free "Omar Haddad" records: f1 (2023) scores 0.9 against the person with ids
     (2021-2022), f2 (``other_year``) only against f1 (0.97): does f2 follow f1?"""
     rows = [
         row("o1#0", "Omar Haddad", spid="openreview:~Omar_Haddad1", year=2021),
         row("o2#0", "Omar Haddad", spid="openreview:~Omar_Haddad1", year=2022),
         row("f1#0", "Omar Haddad", year=2023),
-        row("f2#0", "Omar Haddad", year=other_year),
+        row("f2#0", "Omar Haddad", year=other_year, venue=venue),
     ]
     pairs = {
         "entity_id_l": ["f1#0", "f1#0"],
@@ -376,7 +388,7 @@ def _adopted_group(other_year: int, outside: float) -> dict[str, dict[str, objec
         "match_weight": [math.log2(0.9 / 0.1), math.log2(0.97 / 0.03)],
         "mw_name": [13.9, 13.9],
     }
-    return _assign(rows, pairs, {"adopt_outside_years": outside})
+    return _assign(rows, pairs, {"adopt_outside_years": outside, **(params or {})})
 
 
 def test_a_group_joins_through_a_linked_record_only_outside_the_persons_years() -> None:
@@ -388,3 +400,19 @@ def test_a_group_joins_through_a_linked_record_only_outside_the_persons_years() 
     assert within["f1#0"]["person_key"] == "openreview:~Omar_Haddad1"
     assert within["f2#0"]["person_key"] != "openreview:~Omar_Haddad1"
     assert _adopted_group(2022, 0)["f2#0"]["person_key"] == "openreview:~Omar_Haddad1"
+
+
+def test_the_venue_year_guard_keeps_weak_links_off_a_persons_identified_venue_years() -> None:
+    # The person has ids at ICLR 2021 and 2022: a record of ICLR 2022 without ids is not
+    # theirs by the name alone (their ICLR 2022 papers carry the id); one of NeurIPS 2022
+    # is.
+    guard = {"venue_year_guard": 1}
+    assert _same_year_case(2022, "Canada", 0.05, 0, guard, venue="iclr")["rule"] == "singleton"
+    nips = _same_year_case(2022, "Canada", 0.05, 0, guard, venue="nips")
+    assert nips["person_key"] == "openreview:~Kartik_Ahuja1"
+    # A group follows a linked record only when none of its members is at such a venue-year.
+    at_iclr = _adopted_group(2022, 0, venue="iclr", params=guard)
+    assert at_iclr["f1#0"]["person_key"] == "openreview:~Omar_Haddad1"
+    assert at_iclr["f2#0"]["person_key"] != "openreview:~Omar_Haddad1"
+    at_nips = _adopted_group(2022, 0, venue="nips", params=guard)
+    assert at_nips["f2#0"]["person_key"] == "openreview:~Omar_Haddad1"
