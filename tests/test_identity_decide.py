@@ -163,7 +163,13 @@ def _unique_name_case(
         rows = rows[1:]
     n_people = 3  # identified people in these rows
     tf = n_people_with_name / n_people
-    pairs = {
+    return _assign(rows, _kartik_pair(p, tf), params)
+
+
+def _kartik_pair(p: float, tf: float) -> dict[str, list]:
+    """The hand-made scored pair of the free "Kartik Ahuja" ``f1#0`` and the person with ids:
+    the exact name (term frequency ``tf``) at probability ``p``."""
+    return {
         "entity_id_l": ["f1#0"],
         "entity_id_r": ["openreview:~Kartik_Ahuja1"],
         "is_cluster_l": [False],
@@ -175,7 +181,6 @@ def _unique_name_case(
         "tf_name_fl_l": [tf],
         "tf_name_fl_r": [tf],
     }
-    return _assign(rows, pairs, params)
 
 
 def test_a_unique_name_joins_its_only_holder() -> None:
@@ -319,18 +324,7 @@ def _same_year_case(
             country=free_country,
         ),
     ]
-    pairs = {
-        "entity_id_l": ["f1#0"],
-        "entity_id_r": ["openreview:~Kartik_Ahuja1"],
-        "is_cluster_l": [False],
-        "is_cluster_r": [True],
-        "match_probability": [p],
-        "match_weight": [math.log2(p / (1 - p))],
-        "mw_name": [13.9],
-        "mw_tf_adj_name": [1.3],
-        "tf_name_fl_l": [0.5],
-        "tf_name_fl_r": [0.5],
-    }
+    pairs = _kartik_pair(p, 0.5)
     return _assign(rows, pairs, {"conflict_below": conflict_below, **(params or {})})["f1#0"]
 
 

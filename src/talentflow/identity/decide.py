@@ -490,13 +490,19 @@ def decide(
 def _entity_places(places: ibis.Table, members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
     """``(entity_id, year, country, institution)``, distinct, of the authorships with a
     country; merged fragments under their person's key."""
+    m = _canonical_members(members, frags)
+    pl = places.filter(places.country.notnull() & places.year.notnull())
+    out = m.join(pl, "authorship_id")
+    return out.select("entity_id", "year", "country", "institution").distinct().cache()
+
+
+def _canonical_members(members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
+    """``(entity_id, authorship_id)`` with merged fragments under their person's key."""
     m = members.select("entity_id", "authorship_id")
     if frags is not None:
         m = m.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
         m = m.select(entity_id=m.canon.fill_null(m.entity_id), authorship_id=m.authorship_id)
-    pl = places.filter(places.country.notnull() & places.year.notnull())
-    out = m.join(pl, "authorship_id")
-    return out.select("entity_id", "year", "country", "institution").distinct().cache()
+    return m
 
 
 def entity_venue_years(
@@ -504,10 +510,7 @@ def entity_venue_years(
 ) -> ibis.Table:
     """``(entity_id, venue, year)``, distinct, of every entity (merged fragments under their
     person's key)."""
-    m = members.select("entity_id", "authorship_id")
-    if frags is not None:
-        m = m.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
-        m = m.select(entity_id=m.canon.fill_null(m.entity_id), authorship_id=m.authorship_id)
+    m = _canonical_members(members, frags)
     out = m.join(places.select("authorship_id", "venue", "year"), "authorship_id")
     return out.select("entity_id", "venue", "year").distinct()
 
@@ -525,10 +528,7 @@ def venue_year_clashes(keys: ibis.Table, free: str, person: str, vy: ibis.Table)
 def entity_years(places: ibis.Table, members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
     """``(entity_id, y_min, y_max)``: the years of each entity's authorships (merged
     fragments under their person's key)."""
-    m = members.select("entity_id", "authorship_id")
-    if frags is not None:
-        m = m.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
-        m = m.select(entity_id=m.canon.fill_null(m.entity_id), authorship_id=m.authorship_id)
+    m = _canonical_members(members, frags)
     out = m.join(places.select("authorship_id", "year"), "authorship_id")
     return out.group_by("entity_id").aggregate(y_min=out.year.min(), y_max=out.year.max())
 
