@@ -102,8 +102,9 @@ DEFAULTS: dict[str, float] = {
     # entity also has all name other countries (and other institutions) than the entity's
     # records of that year is no candidate, when the pair's probability is below this (the
     # weak rules above work below ``attach_threshold``; 0.999 spares only the near-certain
-    # pairs). 0 turns it off.
-    "conflict_below": 0.999,
+    # pairs, as measured). 0 turns it off: off by default, as it and the venue-year guard
+    # made the stage's decisions about 20 times slower (not yet optimised).
+    "conflict_below": 0.0,
     # The unique-name rule only for a record of a year outside the years the person's ids
     # cover (before the first or after the last): within them the person's papers carry
     # the ids, and a record of those years with the name alone was mostly a namesake on the
@@ -118,8 +119,9 @@ DEFAULTS: dict[str, float] = {
     # A person's papers at a venue-year where their ids appear carry them: the unique-name
     # rule, a group's adoption through a linked record and the second round's new pairs
     # never give a person a record of a venue-year at which the person has an identified
-    # record (a namesake there). 0 turns it off.
-    "venue_year_guard": 1.0,
+    # record (a namesake there). 0 turns it off (off by default: see ``conflict_below``;
+    # measured at 1).
+    "venue_year_guard": 0.0,
 }
 
 _MW_PREFIX = "mw_"
