@@ -163,7 +163,13 @@ def _unique_name_case(
         rows = rows[1:]
     n_people = 3  # identified people in these rows
     tf = n_people_with_name / n_people
-    pairs = {
+    return _assign(rows, _kartik_pair(p, tf), params)
+
+
+def _kartik_pair(p: float, tf: float) -> dict[str, list]:
+    """The hand-made scored pair of the free "Kartik Ahuja" ``f1#0`` and the person with ids:
+    the exact name (term frequency ``tf``) at probability ``p``."""
+    return {
         "entity_id_l": ["f1#0"],
         "entity_id_r": ["openreview:~Kartik_Ahuja1"],
         "is_cluster_l": [False],
@@ -175,7 +181,6 @@ def _unique_name_case(
         "tf_name_fl_l": [tf],
         "tf_name_fl_r": [tf],
     }
-    return _assign(rows, pairs, params)
 
 
 def test_a_unique_name_joins_its_only_holder() -> None:
@@ -280,3 +285,128 @@ def test_unique_name_holders_bounds_how_many_people_may_hold_the_name() -> None:
     assert strict["f1#0"]["rule"] == "singleton"
     three = _unique_name_case(3, 0.05)
     assert three["f1#0"]["rule"] == "singleton"
+
+
+def _same_year_case(
+    free_year: int,
+    free_country: str,
+    p: float,
+    conflict_below: float,
+    params=None,
+    venue: str = "nips",
+):
+    """A free "Kartik Ahuja" of ``free_year`` in ``free_country`` scored against the one
+    "Kartik Ahuja" with ids, who published from Canada in 2021 and 2022 (hand-made pair)."""
+    rows = [
+        row(
+            "k1#0",
+            "Kartik Ahuja",
+            spid="openreview:~Kartik_Ahuja1",
+            year=2021,
+            aff="Mila",
+            country="Canada",
+        ),
+        row(
+            "k2#0",
+            "Kartik Ahuja",
+            spid="openreview:~Kartik_Ahuja1",
+            year=2022,
+            aff="Mila",
+            country="Canada",
+        ),
+        row("z1#0", "Zoe Brand", spid="openreview:~Zoe_Brand1", year=2022),
+        row(
+            "f1#0",
+            "Kartik Ahuja",
+            year=free_year,
+            venue=venue,
+            aff="Tsinghua University",
+            country=free_country,
+        ),
+    ]
+    pairs = _kartik_pair(p, 0.5)
+    return _assign(rows, pairs, {"conflict_below": conflict_below, **(params or {})})["f1#0"]
+
+
+def test_a_namesake_publishing_from_another_country_that_year_is_refused() -> None:
+    # 2022 from China while the person published from Canada in 2022, nothing shared:
+    # two people. The same weak pair a year later (no record of that year to contradict
+    # it), or from Canada, joins by the unique-name rule.
+    assert _same_year_case(2022, "China", 0.05, 0.5)["rule"] == "singleton"
+    later = _same_year_case(2023, "China", 0.05, 0.5)
+    assert later["person_key"] == "openreview:~Kartik_Ahuja1"
+    same_country = _same_year_case(2022, "Canada", 0.05, 0.5)
+    assert same_country["person_key"] == "openreview:~Kartik_Ahuja1"
+    # Off, the conflict is not looked at.
+    assert _same_year_case(2022, "China", 0.05, 0)["person_key"] == "openreview:~Kartik_Ahuja1"
+
+
+def test_a_strong_pair_outweighs_a_country_conflict() -> None:
+    # A pair at p 0.9 (co-authors, topics) is above conflict_below 0.5: a move or a second
+    # affiliation the records do not name; it joins.
+    strong = _same_year_case(2022, "China", 0.9, 0.5)
+    assert strong["person_key"] == "openreview:~Kartik_Ahuja1"
+    assert _same_year_case(2022, "China", 0.9, 0.95)["rule"] == "singleton"
+
+
+def test_a_unique_name_within_the_persons_years_is_not_enough() -> None:
+    # The person's ids cover 2021-2022: a record of 2022 without ids, with the name alone,
+    # stays apart; one of 2023 (after) or 2020 (before) joins.
+    on = {"unique_name_outside_years": 1}
+    assert _same_year_case(2022, "Canada", 0.05, 0, on)["rule"] == "singleton"
+    for year in (2020, 2023):
+        joined = _same_year_case(year, "Canada", 0.05, 0, on)
+        assert joined["person_key"] == "openreview:~Kartik_Ahuja1"
+        assert joined["cluster_evidence"].startswith("unique name")
+    off = _same_year_case(2022, "Canada", 0.05, 0, {"unique_name_outside_years": 0})
+    assert off["person_key"] == "openreview:~Kartik_Ahuja1"
+
+
+def _adopted_group(
+    other_year: int, outside: float, venue: str = "nips", params=None
+) -> dict[str, dict[str, object]]:
+    """Free "Omar Haddad" records: f1 (2023) scores 0.9 against the person with ids
+    (2021-2022), f2 (``other_year``) only against f1 (0.97): does f2 follow f1?"""
+    rows = [
+        row("o1#0", "Omar Haddad", spid="openreview:~Omar_Haddad1", year=2021),
+        row("o2#0", "Omar Haddad", spid="openreview:~Omar_Haddad1", year=2022),
+        row("f1#0", "Omar Haddad", year=2023),
+        row("f2#0", "Omar Haddad", year=other_year, venue=venue),
+    ]
+    pairs = {
+        "entity_id_l": ["f1#0", "f1#0"],
+        "entity_id_r": ["openreview:~Omar_Haddad1", "f2#0"],
+        "is_cluster_l": [False, False],
+        "is_cluster_r": [True, False],
+        "match_probability": [0.9, 0.97],
+        "match_weight": [math.log2(0.9 / 0.1), math.log2(0.97 / 0.03)],
+        "mw_name": [13.9, 13.9],
+    }
+    return _assign(rows, pairs, {"adopt_outside_years": outside, **(params or {})})
+
+
+def test_a_group_joins_through_a_linked_record_only_outside_the_persons_years() -> None:
+    later = _adopted_group(2024, 1)
+    assert later["f1#0"]["person_key"] == "openreview:~Omar_Haddad1"
+    assert later["f2#0"]["person_key"] == "openreview:~Omar_Haddad1"
+    assert later["f2#0"]["cluster_evidence"] == "via linked authorships"
+    within = _adopted_group(2022, 1)
+    assert within["f1#0"]["person_key"] == "openreview:~Omar_Haddad1"
+    assert within["f2#0"]["person_key"] != "openreview:~Omar_Haddad1"
+    assert _adopted_group(2022, 0)["f2#0"]["person_key"] == "openreview:~Omar_Haddad1"
+
+
+def test_the_venue_year_guard_keeps_weak_links_off_a_persons_identified_venue_years() -> None:
+    # The person has ids at ICLR 2021 and 2022: a record of ICLR 2022 without ids is not
+    # theirs by the name alone (their ICLR 2022 papers carry the id); one of NeurIPS 2022
+    # is.
+    guard = {"venue_year_guard": 1}
+    assert _same_year_case(2022, "Canada", 0.05, 0, guard, venue="iclr")["rule"] == "singleton"
+    nips = _same_year_case(2022, "Canada", 0.05, 0, guard, venue="nips")
+    assert nips["person_key"] == "openreview:~Kartik_Ahuja1"
+    # A group follows a linked record only when none of its members is at such a venue-year.
+    at_iclr = _adopted_group(2022, 0, venue="iclr", params=guard)
+    assert at_iclr["f1#0"]["person_key"] == "openreview:~Omar_Haddad1"
+    assert at_iclr["f2#0"]["person_key"] != "openreview:~Omar_Haddad1"
+    at_nips = _adopted_group(2022, 0, venue="nips", params=guard)
+    assert at_nips["f2#0"]["person_key"] == "openreview:~Omar_Haddad1"

@@ -129,6 +129,7 @@ def row(
     aff: str | None = None,
     domain: str | None = None,
     truth: str = "",
+    country: str | None = None,
 ) -> dict[str, object]:
     """One authorship row with the contract's columns (for hand-made cases)."""
     paper = authorship_id.split("#", maxsplit=1)[0]
@@ -145,7 +146,7 @@ def row(
         "dblp": dblp,
         "raw_affiliation": aff,
         "email_domain": domain,
-        "label_country": None,
+        "label_country": country,
         "truth": truth,
     }
 

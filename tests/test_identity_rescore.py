@@ -25,7 +25,7 @@ TOPIC = {"nips2023:n3": "grasping manipulation", "nips2023:z1": "speech recognit
 OLD = ("University of Oxford", "ox.ac.uk")
 
 
-def _mover_rows() -> list[dict[str, object]]:
+def _mover_rows(n3_year: int = 2023) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     old_papers = [
         (2021, ["Oliver Grant", "Ines Duarte"]),
@@ -58,9 +58,10 @@ def _mover_rows() -> list[dict[str, object]]:
     }
     for key, (coauthors, aff, domain) in new_papers.items():
         pid = f"nips2023:{key}"
-        rows.append(row(f"{pid}#0", MOVER, year=2023, venue="nips", aff=aff, domain=domain))
+        year = n3_year if key == "n3" else 2023
+        rows.append(row(f"{pid}#0", MOVER, year=year, venue="nips", aff=aff, domain=domain))
         for j, name in enumerate(coauthors, start=1):
-            rows.append(row(f"{pid}#{j}", name, year=2023, venue="nips", aff=aff, domain=domain))
+            rows.append(row(f"{pid}#{j}", name, year=year, venue="nips", aff=aff, domain=domain))
     # A namesake elsewhere, with nothing shared.
     for j, name in enumerate([MOVER, "Qiang Zhao"]):
         rows.append(
@@ -93,10 +94,9 @@ def _bystanders(n: int = 300, seed: int = 3) -> list[dict[str, object]]:
     ]
 
 
-@pytest.fixture(scope="module")
-def mover_world():
+def _mover_world(n3_year: int = 2023):
     w = build_world(labs="DF")
-    extra = table(_mover_rows() + _bystanders())
+    extra = table(_mover_rows(n3_year) + _bystanders())
     authorships = pa.concat_tables([w.authorships, extra])
     titles = [
         # the KAIST paper on another topic (no shared title word with the others)
@@ -108,6 +108,11 @@ def mover_world():
     con.create_table("a", authorships.drop_columns(["truth"]))
     con.create_table("p", pa.concat_tables([w.papers, pa.Table.from_pylist(titles)]))
     return con
+
+
+@pytest.fixture(scope="module")
+def mover_world():
+    return _mover_world()
 
 
 #: Match weights (bits) of the comparison levels as the stage trained them on the real
@@ -164,12 +169,12 @@ def real_settings(prior: float) -> dict:
     return settings
 
 
-def _persons(con, model: dict, second_round: float) -> dict[str, dict]:
+def _persons(con, model: dict, second_round: float, **params: float) -> dict[str, dict]:
     result = link(
         con,
         con.table("a"),
         con.table("p"),
-        params={"second_round": second_round},
+        params={"second_round": second_round, **params},
         trained_model=model,
     )
     rows = result.assignments.to_pyarrow().to_pylist()
@@ -220,3 +225,18 @@ def test_cross_only_limits_every_blocking_rule() -> None:
     assert rules[1] == "(l.bk_init = r.bk_init) AND l.is_cluster <> r.is_cluster"
     # the trained model itself is left as it was
     assert model["blocking_rules_to_generate_predictions"][1] == "l.bk_init = r.bk_init"
+
+
+def test_second_round_only_outside_the_persons_years(mover_world, movers_model) -> None:
+    # round2_outside_years: the KAIST paper of 2023, after the person's 2021-2022, still
+    # joins in the second round; the same paper dated 2022, within the years the person's
+    # ids cover, does not (without the condition it does).
+    person = "openreview:~Lei_Zhang3"
+    after = _persons(mover_world, movers_model, 1, round2_outside_years=1)
+    assert after["nips2023:n3#0"]["person_key"] == person
+    within_world = _mover_world(n3_year=2022)
+    within = _persons(within_world, movers_model, 1, round2_outside_years=1)
+    assert within["nips2023:n1#0"]["person_key"] == person
+    assert within["nips2023:n3#0"]["person_key"] != person
+    lenient = _persons(within_world, movers_model, 1, round2_outside_years=0)
+    assert lenient["nips2023:n3#0"]["person_key"] == person

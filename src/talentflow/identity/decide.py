@@ -98,6 +98,30 @@ DEFAULTS: dict[str, float] = {
     # Spark build's parity test ran out of Java heap with it on (not diagnosed), for a gain
     # of 6 of 24,242 held-out known people (0.1 when on).
     "group_threshold": 1.0,
+    # Evidence against (``_year_conflicts``): a candidate person whose records of a year the
+    # entity also has all name other countries (and other institutions) than the entity's
+    # records of that year is no candidate, when the pair's probability is below this (the
+    # weak rules above work below ``attach_threshold``; 0.999 spares only the near-certain
+    # pairs, as measured). 0 turns it off: off by default, as it and the venue-year guard
+    # made the stage's decisions about 20 times slower (not yet optimised).
+    "conflict_below": 0.0,
+    # The unique-name rule only for a record of a year outside the years the person's ids
+    # cover (before the first or after the last): within them the person's papers carry
+    # the ids, and a record of those years with the name alone was mostly a namesake on the
+    # development over-split. 0 turns the condition off.
+    "unique_name_outside_years": 0.0,
+    # The same for a group of free entities adopted through an edge to an entity attached to
+    # a person (step 3): only when every member's year lies outside that person's years.
+    # 0 turns the condition off.
+    "adopt_outside_years": 0.0,
+    # The same for the second round's new pairs (``rescore.second_round``). 0: off.
+    "round2_outside_years": 0.0,
+    # A person's papers at a venue-year where their ids appear carry them: the unique-name
+    # rule, a group's adoption through a linked record and the second round's new pairs
+    # never give a person a record of a venue-year at which the person has an identified
+    # record (a namesake there). 0 turns it off (off by default: see ``conflict_below``;
+    # measured at 1).
+    "venue_year_guard": 0.0,
 }
 
 _MW_PREFIX = "mw_"
@@ -274,6 +298,7 @@ def decide(
     *,
     params: dict[str, Any] | None = None,
     frags: ibis.Table | None = None,
+    places: ibis.Table | None = None,
 ) -> ibis.Table:
     """Map every free entity that links to someone onto a person key.
 
@@ -334,6 +359,9 @@ def decide(
         rc = rc.mutate(rc_=ibis.row_number().over(wc))
         rc = rc.filter(rc.rc_ == 0).drop("rc_")
     rc = _not_sharing_a_paper(rc, "free", "cluster", ent_papers)
+    if places is not None and p["conflict_below"] > 0:
+        ent_places = _entity_places(places, members, frags)
+        rc = _without_year_conflicts(rc, ent_places, p["conflict_below"])
     win = ibis.window(group_by="free", order_by=[ibis.desc("w"), "cluster"])
     ranked = rc.mutate(rk=ibis.row_number().over(win), w2=rc.w.lead().over(win))
     if p["group_threshold"] < 1:
@@ -350,6 +378,20 @@ def decide(
         support = best.n_papers.fill_null(0) >= 2
         if "mw_venues" in best.columns:
             support = support | (best.mw_venues > 0)
+    if places is not None and p["unique_name_outside_years"] > 0:
+        spans = entity_years(places, members, frags)
+        fs = spans.select(free=spans.entity_id, f_min=spans.y_min, f_max=spans.y_max)
+        cs = spans.select(cluster=spans.entity_id, c_min=spans.y_min, c_max=spans.y_max)
+        best = best.left_join(fs, "free").drop("free_right")
+        best = best.left_join(cs, "cluster").drop("cluster_right")
+        outside = ((best.f_min > best.c_max) | (best.f_max < best.c_min)).fill_null(True)
+        support = support & outside
+    if places is not None and "venue" in places.columns and p["venue_year_guard"] > 0:
+        vy = entity_venue_years(places, members, frags)
+        clash = venue_year_clashes(best.select("free", "cluster"), "free", "cluster", vy)
+        best = best.left_join(clash.mutate(vy_clash=True), ["free", "cluster"])
+        best = best.drop("free_right", "cluster_right")
+        support = support & best.vy_clash.isnull()
     by_name = (
         best.uniq_name
         & (best.p >= p["unique_name_threshold"])
@@ -404,11 +446,20 @@ def decide(
     votes = cross.group_by("grp").aggregate(
         n_clusters=cross.cluster.nunique(), cluster=cross.cluster.min(), p=cross.p.max()
     )
-    adopt = (
-        votes.filter(votes.n_clusters == 1)
-        .select("grp", "cluster", "p", how=ibis.literal("edge"))
-        .cache()
+    adopt = votes.filter(votes.n_clusters == 1).select(
+        "grp", "cluster", "p", how=ibis.literal("edge")
     )
+    if places is not None and p["adopt_outside_years"] > 0:
+        adopt = _outside_years(adopt, groups, entity_years(places, members, frags))
+    if places is not None and "venue" in places.columns and p["venue_year_guard"] > 0:
+        vy = entity_venue_years(places, members, frags)
+        in_group = groups.select(grp=groups.component, free=groups.node)
+        alone = adopt.select("grp", free=adopt.grp)
+        keys = in_group.union(alone).join(adopt.select("grp", "cluster"), "grp")
+        clash = venue_year_clashes(keys.select("free", "cluster"), "free", "cluster", vy)
+        bad = keys.join(clash, ["free", "cluster"]).select("grp").distinct()
+        adopt = adopt.anti_join(bad, "grp")
+    adopt = adopt.cache()
     if p["group_threshold"] < 1:
         adopt = adopt.union(_group_candidates(ranked, groups, adopt, ent_papers, p), distinct=False)
     adopt = adopt.cache()
@@ -436,6 +487,97 @@ def decide(
         cluster_evidence=ibis.literal("via linked authorships"),
     )
     return attached.union(via).union(lone)
+
+
+def _entity_places(places: ibis.Table, members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
+    """``(entity_id, year, country, institution)``, distinct, of the authorships with a
+    country; merged fragments under their person's key."""
+    m = _canonical_members(members, frags)
+    pl = places.filter(places.country.notnull() & places.year.notnull())
+    out = m.join(pl, "authorship_id")
+    return out.select("entity_id", "year", "country", "institution").distinct().cache()
+
+
+def _canonical_members(members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
+    """``(entity_id, authorship_id)`` with merged fragments under their person's key."""
+    m = members.select("entity_id", "authorship_id")
+    if frags is not None:
+        m = m.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
+        m = m.select(entity_id=m.canon.fill_null(m.entity_id), authorship_id=m.authorship_id)
+    return m
+
+
+def entity_venue_years(
+    places: ibis.Table, members: ibis.Table, frags: ibis.Table | None
+) -> ibis.Table:
+    """``(entity_id, venue, year)``, distinct, of every entity (merged fragments under their
+    person's key)."""
+    m = _canonical_members(members, frags)
+    out = m.join(places.select("authorship_id", "venue", "year"), "authorship_id")
+    return out.select("entity_id", "venue", "year").distinct()
+
+
+def venue_year_clashes(keys: ibis.Table, free: str, person: str, vy: ibis.Table) -> ibis.Table:
+    """The ``(free, person)`` rows of ``keys`` whose two sides have a record at one
+    venue-year: the person's records there carry ids, the free entity's do not."""
+    k = keys.select(free, person).distinct()
+    fv = vy.select(**{free: vy.entity_id, "venue": vy.venue, "year": vy.year})
+    pv = vy.select(**{person: vy.entity_id, "venue": vy.venue, "year": vy.year})
+    hit = k.join(fv, free).join(pv, [person, "venue", "year"])
+    return hit.select(free, person).distinct()
+
+
+def entity_years(places: ibis.Table, members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
+    """``(entity_id, y_min, y_max)``: the years of each entity's authorships (merged
+    fragments under their person's key)."""
+    m = _canonical_members(members, frags)
+    out = m.join(places.select("authorship_id", "year"), "authorship_id")
+    return out.group_by("entity_id").aggregate(y_min=out.year.min(), y_max=out.year.max())
+
+
+def _outside_years(adopt: ibis.Table, groups: ibis.Table, spans: ibis.Table) -> ibis.Table:
+    """``adopt`` (``grp``, ``cluster``, ...) without the groups that have a member of a year
+    within the adopting person's years (a group is keyed by a member: a lone entity by
+    itself)."""
+    grouped = groups.join(spans, groups.node == spans.entity_id).select(
+        grp=groups.component, y_min=spans.y_min, y_max=spans.y_max
+    )
+    alone = spans.select(grp=spans.entity_id, y_min=spans.y_min, y_max=spans.y_max)
+    gy = grouped.union(alone, distinct=False)
+    g = gy.group_by("grp").aggregate(g_min=gy.y_min.min(), g_max=gy.y_max.max())
+    cs = spans.select(cluster=spans.entity_id, c_min=spans.y_min, c_max=spans.y_max)
+    out = adopt.left_join(g, "grp").drop("grp_right").left_join(cs, "cluster")
+    outside = ((out.g_min > out.c_max) | (out.g_max < out.c_min)).fill_null(True)
+    return out.filter(outside).select(*adopt.columns)
+
+
+def _without_year_conflicts(rc: ibis.Table, ent_places: ibis.Table, below: float) -> ibis.Table:
+    """``rc`` (free, cluster candidates with ``p``) without the pairs below ``below`` whose two
+    sides have records of one year in different countries, with no country and no
+    institution of that year in common: one human does not publish from two countries in
+    one year without a joint affiliation (a namesake does). Looked up for the weak pairs only,
+    per (pair, year)."""
+    weak = rc.filter(rc.p < below).select("free", "cluster").distinct()
+    fp = ent_places.select(
+        free=ent_places.entity_id,
+        year=ent_places.year,
+        cf=ent_places.country,
+        if_=ent_places.institution,
+    )
+    cp = ent_places.select(
+        cluster=ent_places.entity_id,
+        year=ent_places.year,
+        cc=ent_places.country,
+        ic=ent_places.institution,
+    )
+    a = weak.join(fp, "free")
+    b = a.join(cp, ["cluster", "year"])
+    same = (b.cf == b.cc) | (b.if_ == b.ic).fill_null(False)
+    per_year = b.group_by(["free", "cluster", "year"]).aggregate(agree=same.max())
+    clash = per_year.filter(~per_year.agree).select("free", "cluster").distinct()
+    flagged = clash.mutate(conflict=ibis.literal(True))
+    out = rc.left_join(flagged, ["free", "cluster"]).drop("free_right", "cluster_right")
+    return out.filter(out.conflict.isnull() | (out.p >= below)).drop("conflict")
 
 
 def _group_candidates(
@@ -518,7 +660,11 @@ def assign(
     if pairs is None:
         linked = ibis.memtable({k: [] for k in schema.names}, schema=schema)
     else:
-        linked = decide(pairs, members, params=params, frags=frags).cast(schema)
+        places = None
+        if {"year", "country", "institution"} <= set(features.columns):
+            extra = ["venue"] if "venue" in features.columns else []
+            places = features.select("authorship_id", "year", "country", "institution", *extra)
+        linked = decide(pairs, members, params=params, frags=frags, places=places).cast(schema)
     if frags is not None:
         merged = frags.select(
             "entity_id",

@@ -22,7 +22,7 @@ from typing import Any
 
 import ibis
 
-from talentflow.identity import features, model
+from talentflow.identity import decide, features, model
 
 #: The entity table of the second round (on the stage's connection, dropped with the rest).
 ENTITIES_TABLE = "_identity_entities_round2"
@@ -57,6 +57,21 @@ def grown_members(
     outside = m.own.isnull() | (m.own != m.cluster_key)
     grown = m.group_by("cluster_key").aggregate(grown=outside.max())
     return m.join(grown, "cluster_key").select("authorship_id", "cluster_key", "grown")
+
+
+def _outside_person_years(fresh: ibis.Table, members: ibis.Table, listed: ibis.Table) -> ibis.Table:
+    """The new pairs whose free entity's years all lie outside the years of the person's own
+    identified records (before the first or after the last): within those years a person's
+    papers carry the ids (see ``decide.DEFAULTS["unique_name_outside_years"]``)."""
+    spans = decide.entity_years(listed.select("authorship_id", "year"), members, None)
+    free = ibis.ifelse(fresh.is_cluster_l, fresh.entity_id_r, fresh.entity_id_l)
+    person = ibis.ifelse(fresh.is_cluster_l, fresh.entity_id_l, fresh.entity_id_r)
+    f = fresh.mutate(_free=free, _person=person)
+    fs = spans.select(_free=spans.entity_id, f_min=spans.y_min, f_max=spans.y_max)
+    cs = spans.select(_person=spans.entity_id, c_min=spans.y_min, c_max=spans.y_max)
+    f = f.left_join(fs, "_free").drop("_free_right").left_join(cs, "_person")
+    outside = ((f.f_min > f.c_max) | (f.f_max < f.c_min)).fill_null(True)
+    return f.filter(outside).select(*fresh.columns)
 
 
 def second_round(
@@ -181,6 +196,18 @@ def second_round(
     if {"tf_name_fl_l", "tf_name_fl_r", "mw_tf_adj_name"} <= set(fresh.columns):
         speaks = speaks & (fresh.tf_name_fl_l == fresh.tf_name_fl_r) & (fresh.mw_tf_adj_name != 0)
     fresh = fresh.filter(speaks.fill_null(False))
+    if params.get("round2_outside_years", 0) > 0:
+        fresh = _outside_person_years(fresh, members, listed)
+    if params.get("venue_year_guard", 0) > 0:
+        vy = decide.entity_venue_years(
+            listed.select("authorship_id", "venue", "year"), members, None
+        )
+        f = fresh.mutate(
+            _free=ibis.ifelse(fresh.is_cluster_l, fresh.entity_id_r, fresh.entity_id_l),
+            _person=ibis.ifelse(fresh.is_cluster_l, fresh.entity_id_l, fresh.entity_id_r),
+        )
+        clash = decide.venue_year_clashes(f, "_free", "_person", vy)
+        fresh = f.anti_join(clash, ["_free", "_person"]).select(*fresh.columns)
     old = pairs
     kept = old.anti_join(fresh.select("entity_id_l", "entity_id_r"), ["entity_id_l", "entity_id_r"])
     schema = old.schema()
