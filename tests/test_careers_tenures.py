@@ -111,3 +111,35 @@ def test_country_event_carries_the_main_institution_of_each_side(con):
     assert (r.kind, r.year, r.from_country, r.to_country) == ("migration", 2013, "GB", "US")
     assert (r.from_institution, r.to_institution) == ("Oxford", "OpenAI")
     assert (r.from_sector, r.to_sector) == ("education", "company")
+
+
+def test_main_affiliation_tie_between_sectors_is_decided_by_value(con):
+    """One institution listed under two sectors on as many papers: the same main row
+    whatever the input order (the sector breaks the tie)."""
+    from talentflow.careers.person_years import main_affiliation
+
+    rows = [
+        ("p", 2020, "w1", "Inst X", "US", "education"),
+        ("p", 2020, "w2", "Inst X", "US", "company"),
+    ]
+    picked = set()
+    for order in (rows, rows[::-1]):
+        frame = pd.DataFrame(
+            order, columns=["person_id", "year", "paper_id", "institution", "country", "sector"]
+        )
+        frame["other_parts"] = [[] for _ in order]
+        name = f"_tie_obs_{len(picked)}"
+        obs = con.create_table(
+            name,
+            ibis.memtable(frame).cast(
+                {
+                    "other_parts": "array<struct<institution: string, country: string, sector: string>>"
+                }
+            ),
+            overwrite=True,
+        )
+        ranked = main_affiliation(obs).to_pandas()
+        main = ranked[ranked["rank"] == 1]
+        assert len(main) == 1
+        picked.add(main.sector.item())
+    assert picked == {"company"}

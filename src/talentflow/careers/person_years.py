@@ -156,6 +156,8 @@ def main_affiliation(obs: Any) -> Any:
             _.country.isnull(),
             _.institution,
             _.country,
+            # one institution can be listed under two sectors; without this the pick is arbitrary
+            _.sector,
         ],
     )
     return ranked.mutate(rank=ibis.row_number().over(w) + 1).drop("n_first")
