@@ -31,7 +31,7 @@ def headline_counts(events: Any, pairs: tuple[tuple[str, str], ...] = HEADLINE_P
             (moves & (_.from_country == a) & (_.to_country == b)).cast("int64").sum()
         )
     row = events.aggregate(**aggs).to_pandas().iloc[0].to_dict()
-    out = {k: int(v) if pd.notna(v) else 0 for k, v in row.items()}
+    out: dict[str, float] = {k: int(v) if pd.notna(v) else 0 for k, v in row.items()}
     n_moves = out["migrations"] + out["returns"]
     out["flagged_share"] = out.pop("flagged_moves") / n_moves if n_moves else 0.0
     return out

@@ -75,7 +75,13 @@ def sweep(
             err.print(f"[red]error:[/] {db} has no authorships table")
             raise typer.Exit(EXIT_NO_STORE)
         authorships, _missing = careers_input(con.table("authorships", database=("store", "main")))
-        result = run_sweep(con, authorships, **grid)
+        result = run_sweep(
+            con,
+            authorships,
+            backfill=grid["backfill"],
+            overlap=grid["overlap"],
+            temporary=grid["temporary"],
+        )
     finally:
         con.disconnect()
     base = result[(result["backfill"] == 2) & (result["overlap"] == 3) & (result["temporary"] == 4)]

@@ -216,7 +216,7 @@ def build(
             console.print(f"[red]error:[/] --spark-conf takes KEY=VALUE, got {item!r}")
             raise typer.Exit(EXIT_USAGE)
         conf[key.strip()] = value.strip()
-    options = {
+    options: dict[str, object] = {
         "engine": engine,
         "spark_master": spark_master,
         "spark_conf": conf,

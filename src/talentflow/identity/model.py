@@ -139,7 +139,7 @@ def name_comparison() -> Any:
 
 def array_comparison(column: str, sizes: list[int], m_values: list[float]) -> Any:
     """Overlap of two arrays at decreasing sizes, with starting m values per level."""
-    levels = [cll.NullLevel(column)]
+    levels: list[Any] = [cll.NullLevel(column)]
     for size, m in zip(sizes, m_values, strict=True):
         levels.append(cll.ArrayIntersectLevel(column, size).configure(m_probability=m))
     levels.append(cll.ElseLevel().configure(m_probability=max(1.0 - sum(m_values), 0.01)))
@@ -193,7 +193,7 @@ def settings(prior: float) -> SettingsCreator:
             year_comparison(),
             array_comparison(*ARRAY_COMPARISONS[-1]),
         ],
-        blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
+        blocking_rules_to_generate_predictions=list[Any](BLOCKING_RULES),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["is_cluster"],
