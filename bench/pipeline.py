@@ -56,7 +56,8 @@ def _limits(db: Any, memory_limit: str | None, temp_dir: str | None, threads: in
         db.execute(f"SET temp_directory = '{temp_dir}'")
     if threads:
         db.execute(f"SET threads = {int(threads)}")
-    db.execute("SET preserve_insertion_order = false")  # lets big inserts stream and spill
+    # No SET preserve_insertion_order here: the stages set it around their own inserts, as in
+    # `talentflow build`; setting it for the whole connection measured a build nobody runs.
 
 
 def oom_hint(exc: BaseException, memory_limit: str | None) -> str | None:
