@@ -461,8 +461,9 @@ def decide(
         adopt = adopt.anti_join(bad, "grp")
     adopt = adopt.cache()
     if p["group_threshold"] < 1:
-        adopt = adopt.union(_group_candidates(ranked, groups, adopt, ent_papers, p), distinct=False)
-    adopt = adopt.cache()
+        # cached again only when the union made a new table (a cached table's cache is a copy)
+        group = _group_candidates(ranked, groups, adopt, ent_papers, p)
+        adopt = adopt.union(group, distinct=False).cache()
 
     grouped = groups.select(entity_id=groups.node, grp=groups.component)
     grouped = grouped.left_join(adopt, "grp").drop("grp_right")
