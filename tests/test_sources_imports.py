@@ -31,6 +31,19 @@ def test_resolve_and_sources_stages_do_not_import_httpx_or_tldextract() -> None:
     assert "requests" not in loaded
 
 
+def test_the_command_line_does_not_import_httpx_until_a_download() -> None:
+    # `talentflow build` imports every command module; only the fetch commands download
+    loaded = _loaded_after("import talentflow.cli")
+    assert "talentflow.sources.openalex_api" in loaded
+    assert "httpx" not in loaded
+    made = _loaded_after(
+        "from talentflow.sources.openalex_api import Client\n"
+        "with Client() as client:\n"
+        "    assert type(client._http).__module__.startswith('httpx')"
+    )
+    assert "httpx" in made
+
+
 def test_the_first_domain_parsed_loads_tldextract() -> None:
     loaded = _loaded_after(
         "from talentflow.resolve.domains import parse_domain\n"

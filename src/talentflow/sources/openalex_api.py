@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # imported when a client is made: `talentflow build` never is
+    import httpx
 
 DEFAULT_API_URL = "https://api.openalex.org"
 PER_PAGE = 200
@@ -117,6 +118,8 @@ class Client:
     _http: httpx.Client | None = None
 
     def __post_init__(self) -> None:
+        import httpx
+
         agent = "talentflow"
         if self.politeness.mailto:
             agent += f" (mailto:{self.politeness.mailto})"
@@ -149,6 +152,8 @@ class Client:
         A page must be a JSON object with a ``results`` array and a ``meta`` object;
         anything else (a truncated body) is retried like a server error.
         """
+        import httpx
+
         assert self._http is not None
         url = self.base_url.rstrip("/") + "/" + path.lstrip("/")
         p = self.politeness
