@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import pandas as pd
 
+from talentflow.careers.build import build_careers
+from talentflow.careers.params import CareerParams
 from tests.test_careers_sites import SCHEMA, build
 
 ZETA = ("Zeta University", "US", "education")
@@ -71,3 +74,56 @@ def test_equal_first_listed_counts_fall_back_to_the_stable_home():
         slot("q", 2020, "q4", ALPHA),
     ]
     assert person_years(rows).loc[("q", 2019), "country"] == "CN"
+
+
+def test_other_parts_are_read_from_affiliations_by_their_pair(con):
+    """A built store keeps ``other_parts`` in ``affiliations`` (one row per raw affiliation
+    and email domain): the careers match each slot to its pair, a NULL domain included, and
+    find what a column on ``authorships`` gave."""
+    rows = [
+        slot("joint", 2020, "j1", ZETA, ALPHA),
+        slot("reverse", 2020, "r1", ALPHA, ZETA),
+        slot("home", 2018, "h1", ALPHA),
+        slot("home", 2019, "h2", ALPHA),
+        slot("home", 2020, "h3", ZETA, ALPHA),
+    ]
+    want = person_years(rows)
+    pairs = {  # paper -> its slot's pair; "h1" and "h2" share a pair without other parts
+        "j1": ("Zeta University + Alpha University", None),
+        "r1": ("Alpha University + Zeta University", "alpha.edu.cn"),
+        "h1": ("Alpha University", None),
+        "h2": ("Alpha University", None),
+        "h3": ("Zeta University + Alpha University", "zeta.edu"),
+    }
+    frame = pd.DataFrame(rows).drop(columns="other_parts")
+    frame["raw_affiliation"] = [pairs[p][0] for p in frame.paper_id]
+    frame["email_domain"] = [pairs[p][1] for p in frame.paper_id]
+    parts = {pairs[r["paper_id"]]: r["other_parts"] for r in rows}
+    aff = pd.DataFrame(
+        [{"raw_affiliation": a, "email_domain": d, "other_parts": p} for (a, d), p in parts.items()]
+    )
+    con.create_table(
+        "authorships",
+        ibis.memtable(
+            frame, schema=SCHEMA | {"raw_affiliation": "string", "email_domain": "string"}
+        ),
+    )
+    con.create_table(
+        "affiliations",
+        ibis.memtable(
+            aff,
+            schema={
+                "raw_affiliation": "string",
+                "email_domain": "string",
+                "other_parts": f"array<{PART}>",
+            },
+        ),
+    )
+    got = build_careers(con, con.table("authorships"), CareerParams())["person_years"]
+    got = got.to_pandas().set_index(["person_id", "year"]).sort_index()
+    cols = ["institution", "country"]
+    assert got[cols].equals(want.sort_index()[cols])
+    assert [sorted(x) for x in got.secondary_countries] == [
+        sorted(x) for x in want.sort_index().secondary_countries
+    ]
+    assert list(got.loc[("joint", 2020), "secondary_countries"]) == ["CN"]

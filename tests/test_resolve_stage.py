@@ -123,6 +123,24 @@ def test_authorships_keep_rows_and_columns_and_gain_resolution(built):
     assert rows["p2#0"]["country"] == "US" and rows["p2#1"]["country"] is None
     assert rows["p2#2"]["country"] is None
     assert rows["p3#0"]["institution"] == "Tsinghua University"
+    # the resolved columns come last, in order; the parts after the first stay in affiliations
+    assert t.columns[-len(stage.JOINED) :] == stage.JOINED
+    assert t.columns[: -len(stage.JOINED)] == tuple(_authorships().schema.names)
+    assert "other_parts" not in t.columns
+
+
+def test_authorships_match_affiliations_on_the_pair_null_included(built):
+    """Every slot carries the resolution of its (raw_affiliation, email_domain) row, the
+    rows with a NULL in either matched too (a NULL pair is one pair, not "no match")."""
+    aff = {
+        (r["raw_affiliation"], r["email_domain"]): r
+        for r in built.table("affiliations").to_pyarrow().to_pylist()
+    }
+    for row in built.table("authorships").to_pyarrow().to_pylist():
+        want = aff[(row["raw_affiliation"], row["email_domain"])]
+        assert {c: row[c] for c in stage.JOINED} == {c: want[c] for c in stage.JOINED}
+    # the NULL domain of "Microsoft Research Asia" still found its row
+    assert aff[("Microsoft Research Asia", None)]["country"] == "CN"
 
 
 def test_build_params_recorded(built):
@@ -184,4 +202,15 @@ def test_stage_runs_twice_on_same_connection(built):
     stage.run(_ctx(built))
     cols = built.table("authorships").columns
     assert cols.count("country") == 1
+    assert cols[-len(stage.JOINED) :] == stage.JOINED
     assert ibis.to_sql(built.table("authorships").count()) is not None
+
+
+def test_rerun_drops_other_parts_an_older_stage_put_on_authorships(con):
+    """A store resolved before ``other_parts`` moved out keeps no stale copy of it."""
+    old = _authorships()
+    parts = pa.array([[] for _ in ROWS], pa.list_(stage.PART))
+    con.create_table("authorships", old.append_column("other_parts", parts))
+    stage.run(_ctx(con))
+    assert "other_parts" not in con.table("authorships").columns
+    assert con.table("authorships").count().execute() == len(ROWS)

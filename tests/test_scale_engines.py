@@ -356,3 +356,34 @@ def test_set_column_adds_or_replaces_a_column_from_another_table(engine):
     assert sorted(t.k.execute()) == ["a", "b", "c"]
     assert t.filter(t.v.notnull()).execute().values.tolist() == [["b", 2, "B"]]
     assert not [n for n in con.list_tables() if n.startswith("_t__")]
+
+
+def test_set_columns_matches_on_several_keys_null_equal_to_null(engine):
+    con = engine.con
+    con.create_table(
+        "t",
+        pd.DataFrame(
+            {"a": ["x", "x", None, None, "y"], "b": ["1", None, "2", None, "9"], "n": range(5)}
+        ),
+    )
+    con.create_table(
+        "s",
+        pd.DataFrame(
+            {
+                "a": ["x", "x", None, None],
+                "b": ["1", None, "2", None],
+                "u": ["x1", "x-", "-2", "--"],
+                "w": [1.0, 2.0, 3.0, 4.0],
+            }
+        ),
+    )
+    con.create_table("t2", con.table("t").mutate(u=ibis.literal("old"), gone=ibis.literal(1)))
+    engine.set_columns("t2", "s", ["w", "u"], ["a", "b"], drop=["gone"])
+    t = con.table("t2")
+    # replaced and added columns last, in the order asked; dropped ones gone
+    assert t.columns == ("a", "b", "n", "w", "u")
+    got = {r[2]: r[3:] for r in t.execute().itertuples(index=False, name=None)}
+    assert [got[i][1] for i in range(4)] == ["x1", "x-", "-2", "--"]
+    assert [got[i][0] for i in range(4)] == [1.0, 2.0, 3.0, 4.0]
+    assert pd.isna(got[4][0]) and pd.isna(got[4][1])  # (y, 9): no row in s
+    assert not [n for n in con.list_tables() if n.startswith("_t2__")]

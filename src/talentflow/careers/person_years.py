@@ -41,9 +41,7 @@ def observations(authorships: Any) -> Any:
         if "hq_fallback" in authorships.columns
         else ibis.literal(False)
     )
-    parts = (
-        authorships.other_parts if "other_parts" in authorships.columns else ibis.null(_PARTS_TYPE)
-    )
+    authorships, parts = _with_other_parts(authorships)
     obs = authorships.filter(_.person_id.notnull(), _.year.notnull()).select(
         "person_id",
         year=_.year.cast("int64"),
@@ -56,6 +54,34 @@ def observations(authorships: Any) -> Any:
         other_parts=parts,
     )
     return carry_site_country(obs)
+
+
+def _with_other_parts(authorships: Any) -> tuple[Any, Any]:
+    """``authorships`` and its slots' ``other_parts`` (the resolved parts after the first).
+
+    The resolve stage keeps them in ``affiliations``, one row per (raw_affiliation,
+    email_domain) pair: only the pairs with other parts are joined on. A table that carries
+    the column itself (stores resolved before 2026-12-06, tables built in code) is read as
+    it is; without either, every slot has none.
+    """
+    if "other_parts" in authorships.columns:
+        return authorships, authorships.other_parts
+    keys = ("raw_affiliation", "email_domain")
+    backend = authorships.get_backend()
+    if not set(keys) <= set(authorships.columns) or "affiliations" not in backend.list_tables():
+        return authorships, ibis.null(_PARTS_TYPE)
+    aff = backend.table("affiliations")
+    aff = aff.filter(aff.other_parts.length() > 0).select(
+        _parts_raw=aff.raw_affiliation, _parts_domain=aff.email_domain, other_parts=aff.other_parts
+    )
+    joined = authorships.left_join(
+        aff,
+        [
+            authorships.raw_affiliation.identical_to(aff._parts_raw),
+            authorships.email_domain.identical_to(aff._parts_domain),
+        ],
+    ).select(*authorships.columns, "other_parts")
+    return joined, joined.other_parts
 
 
 def carry_site_country(obs: Any) -> Any:

@@ -9,7 +9,7 @@ its name.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -63,6 +63,34 @@ class Engine(ABC):
         s = self.con.table(source).select(key, column)
         new = t.left_join(s, key).drop(f"{key}_right")
         scratch = f"_{table}__{column}"
+        self.con.create_table(scratch, new, overwrite=True)
+        self.replace_table(scratch, table)
+
+    def set_columns(
+        self,
+        table: str,
+        source: str,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        *,
+        drop: Iterable[str] = (),
+    ) -> None:
+        """Give ``table`` the ``columns`` of table ``source``, matched on the columns ``keys``
+        of both (NULL equal to NULL; NULL where ``source`` has no row; ``source`` holds each
+        key at most once), as its last columns in that order, replacing columns of those
+        names; columns named in ``drop`` are removed.
+
+        Here: one new table with the columns joined on, which then takes the old one's place.
+        """
+        t = self.con.table(table)
+        gone = [c for c in (*columns, *drop) if c in t.columns]
+        if gone:
+            t = t.drop(*gone)
+        s = self.con.table(source)
+        s = s.select(*[s[k].name(f"_key{i}") for i, k in enumerate(keys)], *columns)
+        on = [t[k].identical_to(s[f"_key{i}"]) for i, k in enumerate(keys)]
+        new = t.left_join(s, on).select(*t.columns, *columns)
+        scratch = f"_{table}__columns"
         self.con.create_table(scratch, new, overwrite=True)
         self.replace_table(scratch, table)
 

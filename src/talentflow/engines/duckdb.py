@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,32 @@ class DuckDBEngine(Engine):
         self.con.raw_sql(f"ALTER TABLE {t} DROP COLUMN IF EXISTS {c}")
         self.con.raw_sql(f"ALTER TABLE {t} ADD COLUMN {c} {dtype}")
         self.con.raw_sql(f"UPDATE {t} SET {c} = _s.{c} FROM {s} AS _s WHERE {t}.{k} = _s.{k}")
+
+    def set_columns(
+        self,
+        table: str,
+        source: str,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        *,
+        drop: Iterable[str] = (),
+    ) -> None:
+        # One UPDATE writes the new columns only, where a rewrite would copy the whole table
+        # (the resolve stage's five columns on authorships). DuckDB updates a LIST column as
+        # a delete and re-insert of the row, so a list column gains little here.
+        from ibis.backends.sql.datatypes import DuckDBType
+
+        schema = self.con.table(source).schema()
+        t, s = _ident(table), _ident(source)
+        for c in (*columns, *drop):
+            self.con.raw_sql(f"ALTER TABLE {t} DROP COLUMN IF EXISTS {_ident(c)}")
+        for c in columns:
+            self.con.raw_sql(
+                f"ALTER TABLE {t} ADD COLUMN {_ident(c)} {DuckDBType.to_string(schema[c])}"
+            )
+        sets = ", ".join(f"{_ident(c)} = _s.{_ident(c)}" for c in columns)
+        on = " AND ".join(f"{t}.{_ident(k)} IS NOT DISTINCT FROM _s.{_ident(k)}" for k in keys)
+        self.con.raw_sql(f"UPDATE {t} SET {sets} FROM {s} AS _s WHERE {on}")
 
     @contextmanager
     def unordered_inserts(self) -> Iterator[None]:

@@ -2,14 +2,14 @@
 
 Python work happens only on distinct (raw_affiliation, email_domain) pairs, and only on those
 whose ``norm_key`` is not already in the previous store's ``affiliations`` table (built with
-the same gazetteer). The join back onto ``authorships`` is one Ibis expression.
+the same gazetteer). The resolved columns go onto ``authorships`` through the engine's
+``set_columns`` (in place on DuckDB).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import ibis
 import pyarrow as pa
 
 from talentflow.resolve.compile import load_gazetteer
@@ -18,8 +18,10 @@ from talentflow.resolve.reference import find_reference
 from talentflow.resolve.resolver import Resolver
 
 STAGE = "resolve"
-#: Columns the stage adds to ``authorships``.
-JOINED = ("institution", "institution_id", "country", "sector", "hq_fallback", "other_parts")
+#: Columns the stage adds to ``authorships`` (from ``affiliations``, matched on the pair).
+JOINED = ("institution", "institution_id", "country", "sector", "hq_fallback")
+#: Columns older versions of the stage added to ``authorships``: removed when it runs again.
+DROPPED = ("other_parts",)
 #: One resolved affiliation part after the first.
 PART = pa.struct([("institution", pa.string()), ("country", pa.string()), ("sector", pa.string())])
 
@@ -147,22 +149,12 @@ def run(ctx: Any) -> None:
     ctx.progress(f"resolve: {fresh} keys resolved, {len(cached)} reused from the previous store")
     con.create_table("affiliations", table, overwrite=True)
 
-    aff = con.table("affiliations").select(
-        ra=ibis._.raw_affiliation, ed=ibis._.email_domain, **{c: ibis._[c] for c in JOINED}
+    # The columns go on in place where the engine can (an UPDATE on DuckDB); ``other_parts``
+    # stays in ``affiliations`` only (careers joins it on the pair), since DuckDB cannot
+    # update a list column in place and would rewrite every row.
+    ctx.engine.set_columns(
+        "authorships", "affiliations", JOINED, ("raw_affiliation", "email_domain"), drop=DROPPED
     )
-    keep = [c for c in authorships.columns if c not in JOINED]
-    base = authorships.select(*keep)
-    joined = base.left_join(
-        aff,
-        [
-            base.raw_affiliation.identical_to(aff.ra),
-            base.email_domain.identical_to(aff.ed),
-        ],
-    ).select(*keep, *JOINED)
-    # Materialise first (the new authorships is computed from the old one), then rename it
-    # into place rather than copy it
-    con.create_table("authorships__resolved", joined, overwrite=True)
-    ctx.engine.replace_table("authorships__resolved", "authorships")
     ctx.record_params(
         STAGE,
         {
