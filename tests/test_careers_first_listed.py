@@ -37,18 +37,19 @@ def person_years(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return out["person_years"].set_index(["person_id", "year"])
 
 
+#: One joint paper listing both places once (the first-listed is the main one), the reverse
+#: order (the reverse answer), and a stable home (Alpha, 2018-2020) listed second in 2020.
+TIES = [
+    slot("joint", 2020, "j1", ZETA, ALPHA),
+    slot("reverse", 2020, "r1", ALPHA, ZETA),
+    slot("home", 2018, "h1", ALPHA),
+    slot("home", 2019, "h2", ALPHA),
+    slot("home", 2020, "h3", ZETA, ALPHA),
+]
+
+
 def test_first_listed_breaks_a_tie_before_alphabetical_order_and_stable_home():
-    rows = [
-        # one joint paper: both places listed once; the first-listed is the main one
-        slot("joint", 2020, "j1", ZETA, ALPHA),
-        # the reverse order gives the reverse answer
-        slot("reverse", 2020, "r1", ALPHA, ZETA),
-        # Alpha is the stable home (2018-2020) but in 2020 Zeta is listed first on the only paper
-        slot("home", 2018, "h1", ALPHA),
-        slot("home", 2019, "h2", ALPHA),
-        slot("home", 2020, "h3", ZETA, ALPHA),
-    ]
-    py = person_years(rows)
+    py = person_years(TIES)
     assert py.loc[("joint", 2020), ["institution", "country"]].tolist() == ["Zeta University", "US"]
     assert list(py.loc[("joint", 2020), "secondary_countries"]) == ["CN"]
     assert py.loc[("reverse", 2020), "country"] == "CN"
@@ -80,13 +81,7 @@ def test_other_parts_are_read_from_affiliations_by_their_pair(con):
     """A built store keeps ``other_parts`` in ``affiliations`` (one row per raw affiliation
     and email domain): the careers match each slot to its pair, a NULL domain included, and
     find what a column on ``authorships`` gave."""
-    rows = [
-        slot("joint", 2020, "j1", ZETA, ALPHA),
-        slot("reverse", 2020, "r1", ALPHA, ZETA),
-        slot("home", 2018, "h1", ALPHA),
-        slot("home", 2019, "h2", ALPHA),
-        slot("home", 2020, "h3", ZETA, ALPHA),
-    ]
+    rows = TIES
     want = person_years(rows)
     pairs = {  # paper -> its slot's pair; "h1" and "h2" share a pair without other parts
         "j1": ("Zeta University + Alpha University", None),
