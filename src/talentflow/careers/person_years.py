@@ -66,9 +66,10 @@ def _with_other_parts(authorships: Any) -> tuple[Any, Any]:
     """
     if "other_parts" in authorships.columns:
         return authorships, authorships.other_parts
-    keys = ("raw_affiliation", "email_domain")
+    if not {"raw_affiliation", "email_domain"} <= set(authorships.columns):
+        return authorships, ibis.null(_PARTS_TYPE)
     backend = authorships.get_backend()
-    if not set(keys) <= set(authorships.columns) or "affiliations" not in backend.list_tables():
+    if "affiliations" not in backend.list_tables():
         return authorships, ibis.null(_PARTS_TYPE)
     aff = backend.table("affiliations")
     aff = aff.filter(aff.other_parts.length() > 0).select(
