@@ -28,19 +28,55 @@ def _identified(rows):
     return con, feats, ids, identifiers.identifier_clusters(con, a, ids=ids)
 
 
-def _assign(rows, pairs=None, params=None) -> dict[str, dict[str, object]]:
-    """Run identifiers, features and ``decide.assign`` as the stage does; rows by authorship."""
-    con, feats, ids, cl = _identified(rows)
-    strength = (
+def _strength(cl, ids):
+    """Cluster strength told by joining the ids to every authorship (the reference)."""
+    return (
         cl.join(ids, "authorship_id")
         .group_by("cluster_key")
         .aggregate(strong=(~ids.pid.startswith("email:")).max())
     )
-    clusters = con.create_table("clusters", cl.join(strength, "cluster_key"))
+
+
+def _assign(rows, pairs=None, params=None, *, profiles=False) -> dict[str, dict[str, object]]:
+    """Run identifiers, features and ``decide.assign`` as the stage does; rows by authorship.
+
+    ``profiles``: the fragments read the profile flag from the cluster names, as the linkage
+    passes them."""
+    con, feats, ids, cl = _identified(rows)
+    clusters = con.create_table("clusters", cl.join(_strength(cl, ids), "cluster_key"))
     if pairs is not None:
         pairs = con.create_table("pairs", ibis.memtable(pairs))
-    out = decide.assign(feats, clusters, pairs, params=params).to_pyarrow().to_pylist()
+    extra = {}
+    if profiles:
+        extra["profiles"] = features.cluster_names(feats, clusters).select("cluster_key", "profile")
+    out = decide.assign(feats, clusters, pairs, params=params, **extra).to_pyarrow().to_pylist()
     return {r["authorship_id"]: r for r in out}
+
+
+def test_cluster_strength_per_distinct_id_matches_the_join() -> None:
+    """``identifier_clusters(strength=True)`` tells strength from the components: the same
+    as joining the ids to every authorship, for an e-mail-only cluster, a profile cluster and
+    a cluster whose profile and e-mail meet on one authorship."""
+    rows = [
+        row("e1#0", "Ada Byron", spid="email:aaa"),
+        row("e2#0", "Ada Byron", spid="email:aaa"),
+        row("p1#0", "Alan Turing", spid="openreview:~Alan_Turing1"),
+        row("m1#0", "Grace Hopper", spid="email:ggg", orcid="0000-0001-0000-0001"),
+        row("m2#0", "Grace Hopper", spid="email:ggg"),
+        row("m3#0", "Grace Hopper", spid="email:hhh", orcid="0000-0001-0000-0001"),
+    ]
+    con, _, ids, _ = _identified(rows)
+    a = con.table("a")
+    fast = identifiers.identifier_clusters(con, a, ids=ids, strength=True)
+    plain = identifiers.identifier_clusters(con, a, ids=ids)
+    slow = plain.join(_strength(plain, ids), "cluster_key")
+    got = {r["authorship_id"]: r for r in fast.to_pyarrow().to_pylist()}
+    want = {r["authorship_id"]: r for r in slow.to_pyarrow().to_pylist()}
+    assert got == want
+    assert got["e1#0"]["strong"] is False
+    assert got["p1#0"]["strong"] is True
+    assert {got[k]["strong"] for k in ("m1#0", "m2#0", "m3#0")} == {True}
+    assert len({got[k]["cluster_key"] for k in ("m1#0", "m2#0", "m3#0")}) == 1
 
 
 def _paper(pid: str, year: int, people: list[tuple[str, str | None]], aff: str | None = None):
@@ -88,6 +124,23 @@ def test_id_fragments_of_one_human_are_one_person(fragments) -> None:
     assert fragments["q1#0"]["rule"] == "identifier"
     assert "id fragment" in fragments["q1#0"]["cluster_evidence"]
     assert {fragments["u1#0"]["person_key"]} == {fragments["u2#0"]["person_key"]}
+
+
+def test_fragments_with_profiles_from_cluster_names_decide_the_same() -> None:
+    rows = [
+        *_paper("q1", 2020, [("Kevin Gimpel", ACL_GIMPEL), ("Mohit Bansal", None)]),
+        *_paper("r1", 2022, [("Kevin Gimpel", OR_GIMPEL), ("Mohit Bansal", None)]),
+        *_paper("r2", 2023, [("Kevin Gimpel", OR_GIMPEL), ("Karen Livescu", None)]),
+        *_paper("q2", 2021, [("Kevin Gimpel", ACL_GIMPEL), ("Karen Livescu", None)]),
+        *_paper("u1", 2020, [("Ana Costa", "acl:/a/ana-costa/"), ("Rui Lopes", None)], aff="IST"),
+        *_paper("u2", 2022, [("Ana Costa", "openreview:~Ana_Costa1"), ("Rui Lopes", None)], "IST"),
+        *_paper("s1", 2022, [("Yang Liu", "openreview:~Yang_Liu1"), ("Li Zhang", None)]),
+        *_paper("s5", 2021, [("Yang Liu", "acl:/y/yang-liu/"), ("Li Zhang", None)]),
+    ]
+    by_names = _assign(rows, profiles=True)
+    assert by_names == _assign(rows)
+    assert by_names["q1#0"]["person_key"] == by_names["r1#0"]["person_key"]
+    assert "id fragment" in by_names["u1#0"]["cluster_evidence"]
 
 
 def test_profiles_are_never_merged_and_ambiguous_fragments_stay_apart(fragments) -> None:

@@ -171,6 +171,7 @@ def fragments(
     scored: ibis.Table | None = None,
     min_bridges: int = 0,
     bridge_p: float = 0.9,
+    profiles: ibis.Table | None = None,
 ) -> ibis.Table:
     """``(entity_id, person_key, cluster_evidence)``: id fragments of one human, merged.
 
@@ -190,11 +191,18 @@ def fragments(
     that many unidentified records (twice as many for a common name) match both clusters
     with probability ``bridge_p`` or more; the one-partner rule and the paper guard still
     apply.
+
+    ``profiles`` (``cluster_key, profile`` of every named cluster, as
+    :func:`features.cluster_names` gives them), when given, saves aggregating the profile
+    flag over every identified authorship again.
     """
-    f = features.select("authorship_id", "profile").join(
-        clusters.filter(clusters.strong), "authorship_id"
-    )
-    prof = f.group_by("cluster_key").aggregate(profile=f.profile.max())
+    if profiles is None:
+        f = features.select("authorship_id", "profile").join(
+            clusters.filter(clusters.strong), "authorship_id"
+        )
+        prof = f.group_by("cluster_key").aggregate(profile=f.profile.max())
+    else:
+        prof = profiles.select("cluster_key", "profile")
     if entities is None:
         ent = cluster_entities(features, clusters.filter(clusters.strong))
     else:
@@ -626,14 +634,19 @@ def assign(
     *,
     params: dict[str, Any] | None = None,
     entities: ibis.Table | None = None,
+    members: ibis.Table | None = None,
+    profiles: ibis.Table | None = None,
 ) -> ibis.Table:
     """Every authorship's person key and the rule that put it there (see module docstring).
 
     ``clusters`` is ``(authorship_id, cluster_key, strong)``; ``entities``, when given, is
-    the entity table built from the same features and clusters (reused by :func:`fragments`).
+    the entity table built from the same features and clusters (reused by :func:`fragments`);
+    ``members``, when given, is :func:`members_table` of them, materialised (the linkage
+    decides twice on the same members); ``profiles`` is passed on to :func:`fragments`.
     """
-    # Cached: read four times below (papers per entity twice, people, the final join).
-    members = members_table(features, clusters).cache()
+    if members is None:
+        # Cached: read four times below (papers per entity twice, people, the final join).
+        members = members_table(features, clusters).cache()
     schema = ibis.schema(
         {
             "entity_id": "string",
@@ -657,6 +670,7 @@ def assign(
             scored=pairs,
             min_bridges=int(p["fragment_bridges"]),
             bridge_p=float(p["fragment_bridge_probability"]),
+            profiles=profiles,
         ).cache()
     if pairs is None:
         linked = ibis.memtable({k: [] for k in schema.names}, schema=schema)

@@ -146,11 +146,12 @@ def _nonempty(arr: ibis.Value) -> ibis.Value:
 def name_table(con: Any, authorships: ibis.Table) -> ibis.Table:
     """Keys of every distinct author name: in the engine for plain ASCII names (most of
     them), in Python (transliteration) for the others, once per distinct name."""
-    a = authorships.select("author_name")
+    # Distinct names first: the plain-ASCII test then runs once per name, not per row.
+    a = authorships.select("author_name").distinct()
     plain = is_plain(a.author_name).fill_null(False)
-    other = a.filter(~plain).distinct().to_pyarrow()
+    other = a.filter(~plain).to_pyarrow()
     in_python = ibis.memtable(name_keys(other.column("author_name").to_pylist()))
-    return plain_keys(a.filter(plain).distinct()).union(in_python, distinct=False)
+    return plain_keys(a.filter(plain)).union(in_python, distinct=False)
 
 
 def paper_topics(papers: ibis.Table | None) -> ibis.Table | None:

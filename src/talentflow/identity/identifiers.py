@@ -144,6 +144,7 @@ def identifier_clusters(
     features: ibis.Table | None = None,
     *,
     ids: ibis.Table | None = None,
+    strength: bool = False,
 ) -> ibis.Table:
     """``(authorship_id, cluster_key, cluster_number)`` for every authorship with a trusted id.
 
@@ -152,6 +153,9 @@ def identifier_clusters(
     this build; not stable across builds), a narrow key for the cluster aggregates. With
     ``features`` (name keys per authorship), untrustworthy id uses are dropped first
     (:func:`trusted_ids`). ``ids`` (already trusted ``(authorship_id, pid)``) skips that step.
+    With ``strength``, also ``strong``: the cluster holds an id that is not a hashed e-mail
+    (``email:``), told per distinct id from the components (every id of the cluster is one of
+    its nodes), not by joining the ids to every authorship again.
     """
     if ids is None:
         ids = authorship_ids(authorships)
@@ -162,9 +166,27 @@ def identifier_clusters(
     anchor = ids.group_by("authorship_id").aggregate(anchor=ids.pid.min()).cache()
     edges = ids.join(anchor, "authorship_id").select(a=ids.pid, b=anchor.anchor).distinct()
     comp = components(edges.to_pyarrow(), number=True)
+    if strength:
+        comp = comp.append_column("strong", _strong(comp))
     comp_t = ibis.memtable(comp)
+    extra = {"strong": comp_t.strong} if strength else {}
     return anchor.join(comp_t, anchor.anchor == comp_t.node).select(
         authorship_id=anchor.authorship_id,
         cluster_key=comp_t.component,
         cluster_number=comp_t.component_number,
+        **extra,
     )
+
+
+def _strong(comp: pa.Table) -> pa.Array:
+    """Per node of :func:`components` (with numbers): does its component hold an id that is
+    not a hashed e-mail?"""
+    number = comp.column("component_number").to_numpy()
+    profile = pc.invert(pc.starts_with(comp.column("node"), "email:")).to_numpy(
+        zero_copy_only=False
+    )
+    if len(number) == 0:
+        return pa.array([], pa.bool_())
+    # component numbers are node ranks (below the node count): one slot per possible number
+    per_component = np.bincount(number, weights=profile, minlength=len(number)) > 0
+    return pa.array(per_component[number], pa.bool_())

@@ -13,6 +13,7 @@ from typing import Any
 import ibis
 
 from talentflow.identity import decide, features, identifiers, model, rescore
+from talentflow.identity.scratch import scratch_table
 
 _PREFIX = "_identity_"
 
@@ -60,9 +61,9 @@ class _Clock:
 
 def _materialise(con: Any, name: str, expr: ibis.Table, temps: list[str]) -> ibis.Table:
     full = _PREFIX + name
-    con.create_table(full, expr, overwrite=True)
+    table = scratch_table(con, full, expr)
     temps.append(full)
-    return con.table(full)
+    return table
 
 
 def _entity_keys(
@@ -143,14 +144,13 @@ def link(
     ids = _materialise(
         con, "ids", identifiers.trusted_ids(identifiers.authorship_ids(authorships), feats), temps
     )
-    clusters = identifiers.identifier_clusters(con, authorships, ids=ids)
     # A cluster is strong when it carries a profile id, weak when only hashed e-mails.
-    strength = (
-        clusters.join(ids, "authorship_id")
-        .group_by("cluster_key")
-        .aggregate(strong=(~ids.pid.startswith("email:")).max())
+    clusters = _materialise(
+        con,
+        "clusters",
+        identifiers.identifier_clusters(con, authorships, ids=ids, strength=True),
+        temps,
     )
-    clusters = _materialise(con, "clusters", clusters.join(strength, "cluster_key"), temps)
     clock.lap("identifiers")
     # Every entity's name keys (cheap); the costly lists only for the strong clusters that can
     # meet another entity in a block, be drawn for u, or be an id fragment (model.comparable).
@@ -221,10 +221,13 @@ def link(
         stats["scored_pairs"] = scored.n_pairs
         # splink's own phases (u sampling, EM, scoring), and the rest as "splink_other"
         clock.lap("splink_other", scored.seconds, scored.cpu_seconds)
+    # Every authorship's entity: read by both rounds' decisions and by the second round.
+    members = _materialise(con, "members", decide.members_table(feats, clusters), temps)
+    shared = {"members": members, "profiles": cluster_names.select("cluster_key", "profile")}
     assignments = _materialise(
         con,
         "assignments",
-        decide.assign(feats, clusters, pairs, params=p, entities=entities),
+        decide.assign(feats, clusters, pairs, params=p, entities=entities, **shared),
         temps,
     )
     clock.lap("decide")
@@ -237,7 +240,7 @@ def link(
             listed=listed,
             clusters=clusters,
             cluster_names=cluster_names,
-            members=decide.members_table(feats, clusters),
+            members=members,
             trained=trained,
             names_table=_PREFIX + "entity_keys",
             params=p,
@@ -246,11 +249,14 @@ def link(
         if again is not None:
             pairs2, round2 = again
             stats.update(round2)
-            first = assignments
-            second = decide.assign(feats, clusters, pairs2, params=p, entities=entities)
-            assignments = _materialise(
-                con, "assignments_round2", rescore.mark_second_round(second, first), temps
-            )
+            if pairs2 is not None:
+                first = assignments
+                second = decide.assign(
+                    feats, clusters, pairs2, params=p, entities=entities, **shared
+                )
+                assignments = _materialise(
+                    con, "assignments_round2", rescore.mark_second_round(second, first), temps
+                )
         clock.lap("second_round")
     if decide.GROUPS_TABLE in con.list_tables():
         temps.append(decide.GROUPS_TABLE)

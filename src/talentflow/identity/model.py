@@ -31,6 +31,7 @@ import talentflow.engines.pyspark_compiler  # noqa: F401
 from talentflow.engines import engine_of
 from talentflow.identity import sampling
 from talentflow.identity.overlap_counts import array_u_counts
+from talentflow.identity.scratch import scratch_table
 
 #: Default model parameters (recorded with each build).
 DEFAULTS: dict[str, Any] = {
@@ -232,7 +233,7 @@ def name_frequencies(
     holders = ibis.greatest(by_name.k, by_name.numbered.fill_null(0)).cast("float64")
     tf = by_name.select("name_fl", tf_name_fl=ibis.greatest(holders, floor) / total)
     name = entities_table + "_tf_name_fl"
-    con.create_table(name, tf, overwrite=True)
+    scratch_table(con, name, tf)
     return name
 
 
@@ -321,7 +322,7 @@ def score(
     pred = linker.inference.predict(threshold_match_probability=float(p["predict_threshold"]))
     trained = linker.misc.save_model_to_json()
     scores = entities_table + "_scores"
-    con.create_table(scores, sampling.round_scores(con.table(pred.physical_name)), overwrite=True)
+    scratch_table(con, scores, sampling.round_scores(con.table(pred.physical_name)))
 
     def cleanup(keep_scores: bool = False) -> None:
         for each in apis:
@@ -366,7 +367,7 @@ def _with_u(
         con.table(entities_table), "entity_id", n_rows, int(p["seed"]), n_total=n_total
     )
     name = entities_table + _U_SAMPLE
-    con.create_table(name, sample, overwrite=True)
+    scratch_table(con, name, sample)
     n = int(con.table(name).count().execute())
     # Its own API: splink caches intermediate tables per API, keyed by template names.
     api = db_api(con)

@@ -23,6 +23,7 @@ from typing import Any
 import ibis
 
 from talentflow.identity import decide, features, model
+from talentflow.identity.scratch import scratch_table
 
 #: The entity table of the second round (on the stage's connection, dropped with the rest).
 ENTITIES_TABLE = "_identity_entities_round2"
@@ -88,11 +89,12 @@ def second_round(
     names_table: str,
     params: dict[str, Any],
     temps: list[str],
-) -> tuple[ibis.Table, dict[str, Any]] | None:
+) -> tuple[ibis.Table | None, dict[str, Any]] | None:
     """The first round's scored pairs with those of unplaced free entities against grown
     persons scored again (a new score replaces the old one where the two share the exact
-    first-last name and a co-author); ``None`` when nothing can change (no grown person, or
-    no free entity left unplaced).
+    first-last name and a co-author), and the round's counts; ``None`` when nothing can
+    change (no grown person, or no free entity left unplaced), and ``None`` pairs when no
+    new score replaced an old one (the first round's pairs and decisions stand).
 
     ``assignments`` are the first round's (per authorship); ``members`` is
     ``(entity_id, authorship_id, paper_id)`` of every entity; ``listed`` the features with
@@ -103,9 +105,8 @@ def second_round(
     gm = grown_members(assignments, clusters, strong_ids)
     gm = gm.filter(gm.grown).drop("grown")
     name = "_identity_round2_members"
-    con.create_table(name, gm, overwrite=True)
+    gm = scratch_table(con, name, gm)
     temps.append(name)
-    gm = con.table(name)
     # Free entities none of whose authorships went to an identified person.
     placed = assignments.filter(assignments.person_key.isin(strong_ids.entity_id))
     free_members = members.filter(~members.strong)
@@ -119,9 +120,8 @@ def second_round(
         "entity_id",
     )
     name = "_identity_round2_unplaced"
-    con.create_table(name, unplaced, overwrite=True)
+    unplaced = scratch_table(con, name, unplaced)
     temps.append(name)
-    unplaced = con.table(name)
     # Only persons and records that can meet in a block (every blocking rule asks for the
     # same ``bk_init``, or a first-last name equal to the other's reversed one): the rest
     # would be summarised and registered for nothing.
@@ -140,13 +140,11 @@ def second_round(
         | uk.name_fl_swapped.isin(gk.name_fl)
     )
     name = "_identity_round2_unplaced_meeting"
-    con.create_table(name, uk.filter(meets_g.fill_null(False)).select("entity_id"), overwrite=True)
+    unplaced = scratch_table(con, name, uk.filter(meets_g.fill_null(False)).select("entity_id"))
     temps.append(name)
-    unplaced = con.table(name)
     name = "_identity_round2_members_meeting"
-    con.create_table(name, gm.filter(gm.cluster_key.isin(gk.entity_id)), overwrite=True)
+    gm = scratch_table(con, name, gm.filter(gm.cluster_key.isin(gk.entity_id)))
     temps.append(name)
-    gm = con.table(name)
     n_grown = int(gm.cluster_key.nunique().execute())
     n_unplaced = int(unplaced.count().execute())
     stats = {"round2_grown_persons": n_grown, "round2_unplaced": n_unplaced}
@@ -156,7 +154,7 @@ def second_round(
     mapping = rows.select("authorship_id", "cluster_key", strong=ibis.literal(True))
     grown = features.cluster_entities(rows.drop("cluster_key"), mapping, names=cluster_names)
     free = entities.filter(~entities.is_cluster & entities.entity_id.isin(unplaced.entity_id))
-    con.create_table(ENTITIES_TABLE, free.union(grown.select(*free.columns)), overwrite=True)
+    scratch_table(con, ENTITIES_TABLE, free.union(grown.select(*free.columns)))
     temps.append(ENTITIES_TABLE)
     scored = model.score(
         con,
@@ -209,10 +207,22 @@ def second_round(
         clash = decide.venue_year_clashes(f, "_free", "_person", vy)
         fresh = f.anti_join(clash, ["_free", "_person"]).select(*fresh.columns)
     old = pairs
-    kept = old.anti_join(fresh.select("entity_id_l", "entity_id_r"), ["entity_id_l", "entity_id_r"])
     schema = old.schema()
     fresh = fresh.select(*[fresh[c].cast(schema[c]) for c in old.columns])
-    return kept.union(fresh, distinct=False), stats
+    # Materialised: counted, then read by the anti-join and the union (each a pass over
+    # the first round's pairs otherwise recomputing the whole chain above).
+    name = "_identity_round2_fresh"
+    fresh = scratch_table(con, name, fresh)
+    temps.append(name)
+    if int(fresh.count().execute()) == 0:
+        # No new score: the pairs, and so the decisions, are the first round's.
+        return None, stats
+    kept = old.anti_join(fresh.select("entity_id_l", "entity_id_r"), ["entity_id_l", "entity_id_r"])
+    # Materialised once: the decisions read the pairs many times.
+    name = "_identity_pairs_round2"
+    again = scratch_table(con, name, kept.union(fresh, distinct=False))
+    temps.append(name)
+    return again, stats
 
 
 def mark_second_round(second: ibis.Table, first: ibis.Table) -> ibis.Table:
