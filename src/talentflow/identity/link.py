@@ -12,7 +12,7 @@ from typing import Any
 
 import ibis
 
-from talentflow.identity import decide, features, identifiers, model, rescore
+from talentflow.identity import career, decide, features, identifiers, model, rescore
 
 _PREFIX = "_identity_"
 
@@ -221,10 +221,14 @@ def link(
         stats["scored_pairs"] = scored.n_pairs
         # splink's own phases (u sampling, EM, scoring), and the rest as "splink_other"
         clock.lap("splink_other", scored.seconds, scored.cpu_seconds)
+    stages = None
+    if p["early_career_guard"] > 0 or p["established_support"] > 0:
+        found = career.record_stages(authorships)
+        stages = None if found is None else _materialise(con, "stages", found, temps)
     assignments = _materialise(
         con,
         "assignments",
-        decide.assign(feats, clusters, pairs, params=p, entities=entities),
+        decide.assign(feats, clusters, pairs, params=p, entities=entities, stages=stages),
         temps,
     )
     clock.lap("decide")
@@ -247,7 +251,9 @@ def link(
             pairs2, round2 = again
             stats.update(round2)
             first = assignments
-            second = decide.assign(feats, clusters, pairs2, params=p, entities=entities)
+            second = decide.assign(
+                feats, clusters, pairs2, params=p, entities=entities, stages=stages
+            )
             assignments = _materialise(
                 con, "assignments_round2", rescore.mark_second_round(second, first), temps
             )
