@@ -105,9 +105,10 @@ def con(request: pytest.FixtureRequest):
     yield ibis.pyspark.connect(request.getfixturevalue("spark_session_shared"))
 
 
-GUARD = {"early_career_guard": 1.0}
-LEVEL2 = {"early_career_guard": 2.0}
-ESTABLISHED = {"established_support": 1.0}
+OFF = {"early_career_guard": 0.0, "established_support": 0.0}
+GUARD = {**OFF, "early_career_guard": 1.0}
+LEVEL2 = {**OFF, "early_career_guard": 2.0}
+ESTABLISHED = {**OFF, "established_support": 1.0}
 
 
 def test_stages_read_from_the_stated_position() -> None:
@@ -135,7 +136,7 @@ def test_stages_read_from_the_stated_position() -> None:
 def test_a_masters_student_is_refused_the_unique_name_rule(con) -> None:
     rows = _rows("MS student")
     # Without the guard the name alone links the student to the professor ...
-    assert _assign(con, rows, {})["person_key"] == PERSON
+    assert _assign(con, rows, OFF)["person_key"] == PERSON
     # ... with it, the student stays a new person.
     assert _assign(con, rows, GUARD)["rule"] == "singleton"
 
@@ -157,7 +158,7 @@ def test_a_first_author_phd_student_is_refused_at_level_two(con) -> None:
 def test_an_established_post_supports_a_person_seen_once(con) -> None:
     # The person was seen on one paper, at no shared venue: the rule's support fails ...
     senior = _rows("Associate Professor", seen_once=True)
-    assert _assign(con, senior, {})["rule"] == "singleton"
+    assert _assign(con, senior, OFF)["rule"] == "singleton"
     # ... the record's stated post stands in for it,
     assert _assign(con, senior, ESTABLISHED)["person_key"] == PERSON
     # a student's does not, nor does a record without a position.
@@ -171,3 +172,8 @@ def test_an_established_post_does_not_support_a_record_grouped_with_others(con) 
     # would be grouped): its post is no support, the person seen once stays apart.
     paired = _rows("Associate Professor", seen_once=True, second=True)
     assert _assign(con, paired, ESTABLISHED)["person_key"] != PERSON
+
+
+def test_both_are_on_by_default(con) -> None:
+    assert _assign(con, _rows("PhD student", first=True), {})["rule"] == "singleton"
+    assert _assign(con, _rows("Full Professor", seen_once=True), {})["person_key"] == PERSON
