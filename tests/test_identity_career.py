@@ -14,9 +14,9 @@ import ibis
 import pyarrow as pa
 import pytest
 
-from talentflow.identity import career, decide, features, identifiers
+from talentflow.identity import career, decide
 from tests.test_identity_decide import _kartik_pair
-from tests.test_identity_link import COLUMNS, row
+from tests.test_identity_link import COLUMNS, identified_on, row
 
 PERSON = "openreview:~Kartik_Ahuja1"
 
@@ -52,17 +52,8 @@ def _rows(
 def _assign(con, rows: pa.Table, params: dict[str, float]) -> dict[str, dict[str, object]]:
     """Identifiers, features, the records' stages and ``decide.assign`` as the linkage runs
     them, on ``con``; the free Kartik Ahuja's entity is scored against the person by hand."""
+    a, feats, ids, cl = identified_on(con, rows, "car_")
     tag = "car_" + uuid.uuid4().hex[:8]
-    con.create_table(f"{tag}_a", ibis.memtable(rows), overwrite=True)
-    a = con.table(f"{tag}_a")
-    con.create_table(f"{tag}_names", features.name_table(con, a), overwrite=True)
-    feats = features.authorship_features(a, con.table(f"{tag}_names"), None)
-    con.create_table(f"{tag}_feats", feats, overwrite=True)
-    feats = con.table(f"{tag}_feats")
-    ids = identifiers.trusted_ids(identifiers.authorship_ids(a), feats)
-    con.create_table(f"{tag}_ids", ids, overwrite=True)
-    ids = con.table(f"{tag}_ids")
-    cl = identifiers.identifier_clusters(con, a, ids=ids)
     strength = (
         cl.join(ids, "authorship_id")
         .group_by("cluster_key")
