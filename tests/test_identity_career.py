@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from talentflow.identity import career, decide
+from talentflow.identity.truth import mask
 from tests.test_identity_decide import _kartik_pair
 from tests.test_identity_link import COLUMNS, identified_on, row
 
@@ -165,6 +166,20 @@ def test_an_established_post_does_not_support_a_record_grouped_with_others(con) 
     assert _assign(con, paired, ESTABLISHED)["person_key"] != PERSON
 
 
-def test_both_are_on_by_default(con) -> None:
-    assert _assign(con, _rows("PhD student", first=True), {})["rule"] == "singleton"
-    assert _assign(con, _rows("Full Professor", seen_once=True), {})["person_key"] == PERSON
+def test_both_are_off_by_default(con) -> None:
+    # No unidentified record states a position in the corpus: the rules stay off.
+    assert _assign(con, _rows("PhD student", first=True), {})["person_key"] == PERSON
+    assert _assign(con, _rows("Full Professor", seen_once=True), {})["rule"] == "singleton"
+
+
+def test_the_evaluations_mask_empties_the_position_with_the_ids() -> None:
+    con = ibis.duckdb.connect()
+    rows = _rows("MS student")
+    a = con.create_table("a", rows)
+    hidden = a.year == 2023
+    out = {r["authorship_id"]: r for r in mask(con, a, hidden).to_pyarrow().to_pylist()}
+    # the hidden record loses its position with its ids (its source never gives one alone)
+    assert out["f1#1"]["career_position"] is None
+    # an identified record keeps both
+    assert out["k2#0"]["career_position"] == "Full Professor"
+    assert out["k2#0"]["source_person_id"] == PERSON
