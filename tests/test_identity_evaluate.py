@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ibis
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from talentflow.identity import evaluate
@@ -283,3 +284,18 @@ def test_review_labels_give_the_fragmentation_aware_reading() -> None:
     point, high = info["new wrongly attached, fragmentation-aware (review rates; upper 95%)"]
     assert point == 0.0 and high == 0.0
     assert scores[0].false_attach_new == 0.0
+
+
+def test_dump_links_writes_every_assignment_and_the_cross_pairs(tmp_path) -> None:
+    con = world_con()
+    a = con.table("authorships")
+    evaluate.evaluate(con, a, con.table("papers"), hide=("iclr2022",), dump_links=tmp_path)
+    assignments = pq.read_table(tmp_path / "assignments.parquet").to_pylist()
+    # every authorship, each with a person key and the rule that put it there
+    assert len(assignments) == a.count().execute()
+    assert all(r["person_key"] and r["rule"] for r in assignments)
+    pairs = pq.read_table(tmp_path / "pairs.parquet")
+    assert pairs.num_rows > 0
+    # only pairs of a free entity and a cluster, as the decisions rank them
+    left, right = pairs.column("is_cluster_l").to_pylist(), pairs.column("is_cluster_r").to_pylist()
+    assert all(x != y for x, y in zip(left, right, strict=True))

@@ -385,18 +385,26 @@ def spark_con(spark_session_shared):
     return ibis.pyspark.connect(spark_session_shared)
 
 
-def _clusters(con, authorships) -> dict[str, str]:
-    """Identifier clusters (after the trust guards) computed on ``con``."""
-    # Unique names: a session shared with other modules may already hold a warehouse.
-    tag = "idp_" + uuid.uuid4().hex[:8]
+def identified_on(con, authorships, prefix: str = "idp_"):
+    """``(authorships, features, trusted ids, identifier clusters)`` of a pyarrow table, as
+    the stage computes them, written to ``con`` under fresh names (a Spark session shared
+    with other modules may already hold a warehouse)."""
+    tag = prefix + uuid.uuid4().hex[:8]
     con.create_table(f"{tag}_authorships", ibis.memtable(authorships), overwrite=True)
     a = con.table(f"{tag}_authorships")
     con.create_table(f"{tag}_names", features.name_table(con, a), overwrite=True)
     feats = features.authorship_features(a, con.table(f"{tag}_names"), None)
     con.create_table(f"{tag}_features", feats, overwrite=True)
-    ids = identifiers.trusted_ids(identifiers.authorship_ids(a), con.table(f"{tag}_features"))
+    feats = con.table(f"{tag}_features")
+    ids = identifiers.trusted_ids(identifiers.authorship_ids(a), feats)
     con.create_table(f"{tag}_ids", ids, overwrite=True)
-    cl = identifiers.identifier_clusters(con, a, ids=con.table(f"{tag}_ids"))
+    ids = con.table(f"{tag}_ids")
+    return a, feats, ids, identifiers.identifier_clusters(con, a, ids=ids)
+
+
+def _clusters(con, authorships) -> dict[str, str]:
+    """Identifier clusters (after the trust guards) computed on ``con``."""
+    cl = identified_on(con, authorships)[3]
     rows = cl.to_pyarrow().to_pylist()
     return {r["authorship_id"]: r["cluster_key"] for r in rows}
 

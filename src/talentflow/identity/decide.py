@@ -40,6 +40,7 @@ from typing import Any
 
 import ibis
 
+from talentflow.identity import career
 from talentflow.identity.features import cluster_entities
 from talentflow.identity.identifiers import components
 
@@ -122,6 +123,16 @@ DEFAULTS: dict[str, float] = {
     # record (a namesake there). 0 turns it off (off by default: see ``conflict_below``;
     # measured at 1).
     "venue_year_guard": 0.0,
+    # The record's self-declared career stage (``career``): the unique-name rule is refused
+    # to an undergraduate or master's student (1), and also to a PhD student listed first
+    # (2): they had published before far less often than the average author. 0: off, the
+    # default: only records with an id state a position in this corpus, and those are
+    # never free entities (measured with ids hidden, the gains were the mask's artefact).
+    "early_career_guard": 0.0,
+    # ... and a record naming an established post (not a student or an intern) counts as the
+    # rule's support, as the person seen on two papers or at the same venue does. 0: off
+    # (see above).
+    "established_support": 0.0,
 }
 
 _MW_PREFIX = "mw_"
@@ -307,12 +318,15 @@ def decide(
     params: dict[str, Any] | None = None,
     frags: ibis.Table | None = None,
     places: ibis.Table | None = None,
+    stages: ibis.Table | None = None,
 ) -> ibis.Table:
     """Map every free entity that links to someone onto a person key.
 
     Returns ``(entity_id, person_key, rule, match_probability, cluster_evidence)`` for free
     entities that were attached to a strong cluster or grouped with other free entities.
     Intermediate results are cached on the backend (each is used several times).
+    ``stages`` (:func:`career.record_stages`) lets the records' career stages speak to the
+    unique-name rule (``early_career_guard``, ``established_support``).
     """
     p = {**DEFAULTS, **(params or {})}
     mw = [c for c in pairs.columns if c.startswith(_MW_PREFIX)]
@@ -386,6 +400,11 @@ def decide(
         support = best.n_papers.fill_null(0) >= 2
         if "mw_venues" in best.columns:
             support = support | (best.mw_venues > 0)
+    if stages is not None and (p["early_career_guard"] > 0 or p["established_support"] > 0):
+        # The record's self-declared career stage (``career``): evidence for or against.
+        per_entity = career.entity_stages(stages, members, p["early_career_guard"])
+        paired = career.paired_records(pairs, p["pair_threshold"])
+        best, support = career.unique_name_support(best, support, per_entity, p, paired)
     if places is not None and p["unique_name_outside_years"] > 0:
         spans = entity_years(places, members, frags)
         fs = spans.select(free=spans.entity_id, f_min=spans.y_min, f_max=spans.y_max)
@@ -636,13 +655,15 @@ def assign(
     entities: ibis.Table | None = None,
     members: ibis.Table | None = None,
     profiles: ibis.Table | None = None,
+    stages: ibis.Table | None = None,
 ) -> ibis.Table:
     """Every authorship's person key and the rule that put it there (see module docstring).
 
     ``clusters`` is ``(authorship_id, cluster_key, strong)``; ``entities``, when given, is
     the entity table built from the same features and clusters (reused by :func:`fragments`);
     ``members``, when given, is :func:`members_table` of them, materialised (the linkage
-    decides twice on the same members); ``profiles`` is passed on to :func:`fragments`.
+    decides twice on the same members); ``profiles`` is passed on to :func:`fragments`;
+    ``stages``, when given, the records' career stages (:func:`career.record_stages`).
     """
     if members is None:
         # Cached: read four times below (papers per entity twice, people, the final join).
@@ -679,7 +700,9 @@ def assign(
         if {"year", "country", "institution"} <= set(features.columns):
             extra = ["venue"] if "venue" in features.columns else []
             places = features.select("authorship_id", "year", "country", "institution", *extra)
-        linked = decide(pairs, members, params=params, frags=frags, places=places).cast(schema)
+        linked = decide(
+            pairs, members, params=params, frags=frags, places=places, stages=stages
+        ).cast(schema)
     if frags is not None:
         merged = frags.select(
             "entity_id",

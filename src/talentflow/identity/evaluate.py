@@ -319,6 +319,7 @@ def evaluate(
     review_seed: int = 20261130,
     future: bool = False,
     labels: Any = None,
+    dump_links: str | Path | None = None,
 ) -> tuple[list[Scores], dict[str, Any]]:
     """Hide ids of ``hide`` venue-years, relink, and score linkage and the exact-name baseline.
 
@@ -337,6 +338,11 @@ def evaluate(
     ``labels`` (a clerical review's labels, pandas: ``attached_to``, ``verdict``) adds the
     fragmentation-aware reading of new people wrongly attached: this run's shares per
     stratum times the review's rates (:func:`review.transferred`).
+
+    ``dump_links`` (a directory) receives what the decisions saw, for measuring evidence
+    on the development splits: ``assignments.parquet`` (every linked authorship's person
+    key, rule, probability and evidence) and ``pairs.parquet`` (the first round's scored
+    pairs of a free entity and a cluster).
     """
     if identified_only:
         authorships = identified(authorships)
@@ -364,6 +370,8 @@ def evaluate(
     rows = hidden_rows(con, authorships, result.assignments, hide=hide, unscored=unscored)
     if dump is not None:
         rows.to_parquet(str(dump))
+    if dump_links is not None:
+        write_links(con, result, dump_links)
     df = rows.to_pandas()
     if review_sheet is not None:
         picked = review.sample(df, review_per_stratum, review_seed)
@@ -404,6 +412,19 @@ def evaluate(
     for name in ("_eval_names", "_eval_feats", "_eval_truth", "_eval_masked", "_eval_lab"):
         con.drop_table(name, force=True)
     return scores, info
+
+
+def write_links(con: Any, result: Any, directory: str | Path) -> None:
+    """Write a linkage's assignments and its first round's free-to-cluster pairs (see
+    :func:`evaluate`'s ``dump_links``) as Parquet files under ``directory``."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    result.assignments.to_parquet(str(out / "assignments.parquet"))
+    scores = [t for t in result.temp_tables if t.endswith("entities_scores")]
+    if scores:
+        pairs = con.table(scores[0])
+        pairs = pairs.filter(pairs.is_cluster_l != pairs.is_cluster_r)
+        pairs.to_parquet(str(out / "pairs.parquet"))
 
 
 def identified(authorships: ibis.Table) -> ibis.Table:
@@ -484,6 +505,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--dump", help="write the per-authorship rows to this Parquet file")
     parser.add_argument(
+        "--dump-links",
+        help="write every assignment and the first round's scored pairs to this directory",
+    )
+    parser.add_argument(
         "--unscored",
         default="",
         help="venue-years whose ids are hidden too, unscored: they stand for unidentified records",
@@ -527,6 +552,7 @@ def main(argv: list[str] | None = None) -> None:
         labels=labels,
         params=params,
         dump=args.dump,
+        dump_links=args.dump_links,
         identified_only=args.identified_only,
         unscored=tuple(v for v in args.unscored.split(",") if v),
         review_sheet=args.review_sheet,

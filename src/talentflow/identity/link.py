@@ -12,7 +12,7 @@ from typing import Any
 
 import ibis
 
-from talentflow.identity import decide, features, identifiers, model, rescore
+from talentflow.identity import career, decide, features, identifiers, model, rescore
 from talentflow.identity.scratch import scratch_table
 
 _PREFIX = "_identity_"
@@ -221,9 +221,17 @@ def link(
         stats["scored_pairs"] = scored.n_pairs
         # splink's own phases (u sampling, EM, scoring), and the rest as "splink_other"
         clock.lap("splink_other", scored.seconds, scored.cpu_seconds)
+    stages = None
+    if p["early_career_guard"] > 0 or p["established_support"] > 0:
+        found = career.record_stages(authorships)
+        stages = None if found is None else _materialise(con, "stages", found, temps)
     # Every authorship's entity: read by both rounds' decisions and by the second round.
     members = _materialise(con, "members", decide.members_table(feats, clusters), temps)
-    shared = {"members": members, "profiles": cluster_names.select("cluster_key", "profile")}
+    shared = {
+        "members": members,
+        "profiles": cluster_names.select("cluster_key", "profile"),
+        "stages": stages,
+    }
     assignments = _materialise(
         con,
         "assignments",
