@@ -16,8 +16,9 @@ undefined (e.g. a zero denominator) is ignored for that cell.
 Cost: point estimates are direct sums per cell (``np.bincount``), with no matrix; the float32
 matrices are built only when replicates are asked for, and each is multiplied once per block
 of replicates. A sums object used by several specs (the world totals shared by
-``country_year`` and its groupings) is summed and multiplied once; sums that only feed
-statistics without intervals (``Spec.point_only``) are not multiplied in replicates.
+``country_year`` and its groupings) is summed and multiplied once, also across :func:`run`
+calls when they share a :class:`KeptSums`; sums that only feed statistics without intervals
+(``Spec.point_only``) are not multiplied in replicates.
 """
 
 from __future__ import annotations
@@ -82,11 +83,15 @@ class PersonSums:
         n_cells: int,
         n_persons: int,
         value: np.ndarray | None = None,
+        *,
+        keep: bool = False,
     ) -> None:
         self.cell = _index(cell, n_cells)
         self.pidx = _index(pidx, n_persons)
         self.value = None if value is None else np.asarray(value, np.float64)
         self.shape = (n_cells, n_persons)
+        #: used by several :func:`run` calls: its replicate sums are kept (:class:`KeptSums`)
+        self.keep = keep
 
     def totals(self) -> np.ndarray:
         """The sum of each cell (float64, in cell order)."""
@@ -174,6 +179,31 @@ class Weights:
         self._tables.clear()
 
 
+class KeptSums:
+    """Replicate sums of the sums objects marked ``keep``, shared by :func:`run` calls.
+
+    Tables estimated in separate calls (``country_year`` and each grouping's) divide by the
+    same world totals: with one ``KeptSums`` the totals' matrix is built and multiplied by
+    the weights once, and the later calls read the same float32 sums (the same bits as
+    multiplying again: the product and its blocks are the same).
+    """
+
+    def __init__(self) -> None:
+        self._sums: dict[tuple[int, int], tuple[PersonSums, Weights, np.ndarray]] = {}
+
+    def get(self, m: Any, weights: Weights) -> np.ndarray | None:
+        """The cells x replicates sums of ``m`` under ``weights`` (None: not kept yet)."""
+        got = self._sums.get((id(m), id(weights)))
+        return got[2] if got is not None and got[0] is m and got[1] is weights else None
+
+    def put(self, m: PersonSums, weights: Weights, sums: np.ndarray) -> None:
+        # the objects are held, so their ids are not reused while kept
+        self._sums[id(m), id(weights)] = (m, weights, sums)
+
+    def clear(self) -> None:
+        self._sums.clear()
+
+
 @dataclass
 class Result:
     """Point estimates and interval bounds, one array per output statistic."""
@@ -204,13 +234,13 @@ class _DriverSums:
     each block's float32 weights are made once (:meth:`begin`) and freed by :meth:`end`.
     """
 
-    def __init__(self, specs: dict[str, Spec], weights: Weights) -> None:
+    def __init__(self, specs: dict[str, Spec], weights: Weights, skip: set[int]) -> None:
         self.weights = weights
         self._block: dict[tuple[int, int], np.ndarray] = {}
         self.matrices: dict[int, sp.csr_matrix] = {}
         for s in specs.values():
             for k, m in s.matrices.items():
-                if k not in s.point_only and id(m) not in self.matrices:
+                if k not in s.point_only and id(m) not in self.matrices and id(m) not in skip:
                     if not isinstance(m, PersonSums):
                         raise ValueError("sums kept on an engine need the engine's replicates")
                     self.matrices[id(m)] = m.matrix(np.float32)
@@ -239,13 +269,15 @@ class _EngineSums:
 
     TABLE = "_ind_contrib"
 
-    def __init__(self, specs: dict[str, Spec], weights: Weights, engine: Any) -> None:
+    def __init__(
+        self, specs: dict[str, Spec], weights: Weights, engine: Any, skip: set[int]
+    ) -> None:
         self.weights, self.engine = weights, engine
         self.offsets: dict[int, int] = {}
         parts, exprs, n_cells = [], [], 0
         for s in specs.values():
             for k, m in s.matrices.items():
-                if k not in s.point_only and id(m) not in self.offsets:
+                if k not in s.point_only and id(m) not in self.offsets and id(m) not in skip:
                     self.offsets[id(m)] = n_cells
                     if not isinstance(m, PersonSums):
                         # contributions already on the engine (indicators.engine_sums)
@@ -302,15 +334,19 @@ def _replicate(
     start: int,
     stop: int,
     cache: dict[int, np.ndarray],
+    kept: dict[int, np.ndarray],
 ) -> dict[str, np.ndarray]:
-    # a sums object used by several specs (e.g. world totals) is multiplied once per block
+    # a sums object used by several specs (e.g. world totals) is multiplied once per block;
+    # one kept from an earlier call is read from there
     sums = {}
     for k, m in spec.matrices.items():
         if k in spec.point_only:
             sums[k] = np.zeros((m.shape[0], stop - start))
             continue
         if id(m) not in cache:
-            cache[id(m)] = summer.sums(m, start, stop)
+            cache[id(m)] = (
+                kept[id(m)][:, start:stop] if id(m) in kept else summer.sums(m, start, stop)
+            )
         sums[k] = cache[id(m)]
     return spec.combine(sums)
 
@@ -325,6 +361,7 @@ def run(
     weights: Weights | None = None,
     engine: Any = None,
     threads: int | None = None,
+    kept: KeptSums | None = None,
 ) -> dict[str, Result]:
     """Estimate every spec and its 95% percentile interval.
 
@@ -351,6 +388,9 @@ def run(
         Blocks of replicates summed at once on the driver (default :data:`THREADS`; the
         sparse products and most NumPy work release the GIL). Each block is computed alone,
         in the same order of operations, so every thread count gives the same bits.
+    kept
+        Replicate sums shared with other calls: the sums objects marked ``keep`` are read
+        from it when an earlier call computed them, else computed and put there.
 
     Point estimates are direct sums in float64; replicates are products in float32 (they
     are stored as float32 anyway, and the products run faster).
@@ -370,8 +410,22 @@ def run(
         for name, s in specs.items()
     }
     if replicates:
+        # sums kept by an earlier call (read), and those this call keeps (filled block by block)
+        known: dict[int, np.ndarray] = {}
+        filling: dict[int, tuple[PersonSums, np.ndarray]] = {}
+        for s in specs.values():
+            for k, m in s.matrices.items():
+                if kept is None or k in s.point_only or not getattr(m, "keep", False):
+                    continue
+                got = kept.get(m, weights)
+                if got is not None and got.shape[1] == replicates:
+                    known[id(m)] = got
+                elif id(m) not in filling:
+                    filling[id(m)] = (m, np.empty((m.shape[0], replicates), np.float32))
         summer: _DriverSums | _EngineSums = (
-            _DriverSums(specs, weights) if engine is None else _EngineSums(specs, weights, engine)
+            _DriverSums(specs, weights, set(known))
+            if engine is None
+            else _EngineSums(specs, weights, engine, set(known))
         )
 
         def one_block(start: int) -> None:
@@ -379,9 +433,11 @@ def run(
             summer.begin(start, stop)
             cache: dict[int, np.ndarray] = {}
             for name, s in specs.items():
-                for k, v in _replicate(s, summer, start, stop, cache).items():
+                for k, v in _replicate(s, summer, start, stop, cache, known).items():
                     if k in reps[name]:
                         reps[name][k][:, start:stop] = v
+            for i, (_, whole) in filling.items():
+                whole[:, start:stop] = cache[i]
             summer.end(start, stop)
 
         starts = range(0, replicates, block)
@@ -396,6 +452,9 @@ def run(
                         pass  # re-raises a block's error
         finally:
             summer.close()
+        for m, whole in filling.values():
+            assert kept is not None  # filling is empty without it
+            kept.put(m, weights, whole)
     out: dict[str, Result] = {}
     for name in specs:
         low: dict[str, np.ndarray] = {}

@@ -374,6 +374,8 @@ class _Estimates:
         self, params: IndicatorParams, weights: bs.Weights, engine: Any, *, overlap: bool
     ) -> None:
         self.params, self.weights, self.engine = params, weights, engine
+        # the world totals' replicate sums, shared by country_year and its groupings
+        self._kept = bs.KeptSums()
         self._pool = ThreadPoolExecutor(1) if overlap else None
         self._jobs: list[Any] = []
 
@@ -411,6 +413,7 @@ class _Estimates:
             seed=p.seed,
             weights=weights,
             engine=self.engine,
+            kept=self._kept,
         )
         out = {name: b.finish(results[name], p.min_cell) for name, b in builders.items()}
         return post(out) if post is not None else out
@@ -422,6 +425,7 @@ class _Estimates:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        self._kept.clear()
 
 
 @dataclass

@@ -184,7 +184,8 @@ class _Totals:
         of = at_leaf[cell]
         alls, agg = _sector_sum(leaf, coder)
         keys = coder.frame(np.concatenate([leaf, alls]))[["year", "subset", "sector"]]
-        matrix = bs.PersonSums(of, pidx, len(leaf), panel.n_persons)
+        # shared by every builder of the panel and its regroupings, in separate bootstrap runs
+        matrix = bs.PersonSums(of, pidx, len(leaf), panel.n_persons, keep=True)
         return cls(keys.reset_index(drop=True), matrix, agg)
 
     def full(self, leaf_sums: np.ndarray, *, pad: bool = False) -> np.ndarray:
