@@ -269,14 +269,15 @@ def compute(
     """
     params = params or IndicatorParams()
     take = tables.pop if consume else tables.get
-    papers = take("papers", None)
-    subfields = paper_subfields(papers, params)
-    flags = paper_flags(papers, params.population_papers)
-    del papers
     if "person_years" not in tables:
         raise KeyError("person_years")
-    person_years = take("person_years", None)
-    panel = build_panel(person_years)
+    # The papers are classified in a thread while the panel is built: the rules run in
+    # Arrow's regex kernels, which release the GIL, so the two share the cores.
+    with ThreadPoolExecutor(1) as pool:
+        classified = pool.submit(_classified, take("papers", None), params)
+        person_years = take("person_years", None)
+        panel = build_panel(person_years)
+        subfields, flags = classified.result()
     auth = _authorships(take("authorships", None), panel, subfields, flags)
     subsets = _person_subsets(auth, panel.n_persons, params.subfields)
     # drawn once, shared by every table (and by the fixed panel's persons, by key)
@@ -329,6 +330,13 @@ def compute(
     if complete_years is not None:
         _flag_complete_years(out, complete_years)
     return out
+
+
+def _classified(
+    papers: pd.DataFrame | None, params: IndicatorParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`paper_subfields` and :func:`paper_flags` of ``papers``."""
+    return paper_subfields(papers, params), paper_flags(papers, params.population_papers)
 
 
 def paper_subfields(papers: pd.DataFrame | None, params: IndicatorParams) -> pd.DataFrame:
