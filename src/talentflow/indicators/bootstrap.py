@@ -85,6 +85,7 @@ class PersonSums:
         value: np.ndarray | None = None,
         *,
         keep: bool = False,
+        via: tuple[PersonSums, sp.csr_matrix] | None = None,
     ) -> None:
         self.cell = _index(cell, n_cells)
         self.pidx = _index(pidx, n_persons)
@@ -92,6 +93,23 @@ class PersonSums:
         self.shape = (n_cells, n_persons)
         #: used by several :func:`run` calls: its replicate sums are kept (:class:`KeptSums`)
         self.keep = keep
+        #: ``(source, agg)``: these sums equal ``agg @`` the kept sums of ``source`` exactly
+        #: (integer counts, see :meth:`summed_via`); used when ``source``'s are kept
+        self.via = via
+
+    def summed_via(self, source: PersonSums, agg: sp.csr_matrix) -> PersonSums:
+        """These sums, marked as ``agg @ source``'s (cells x cells of ``source``) when that
+        is exact: both count persons (every value 1) and every replicate sum stays below
+        2**24, so float32 adds integers without rounding and any order gives the same bits.
+        Otherwise (or if the totals do not agree) they stay as they are."""
+        if self.value is not None or source.value is not None or agg.shape[0] != self.shape[0]:
+            return self
+        totals, from_source = self.totals(), np.asarray(agg @ source.totals())
+        bound = float(max(totals.max(initial=0), source.totals().max(initial=0)))
+        if bound * pw.MAX_WEIGHT >= 2**24 or not np.array_equal(totals, from_source):
+            return self
+        self.via = (source, agg.astype(np.float32))
+        return self
 
     def totals(self) -> np.ndarray:
         """The sum of each cell (float64, in cell order)."""
@@ -412,26 +430,36 @@ def run(
     if replicates:
         # sums kept by an earlier call (read), and those this call keeps (filled block by block)
         known: dict[int, np.ndarray] = {}
+        derived: dict[int, tuple[sp.csr_matrix, np.ndarray]] = {}
         filling: dict[int, tuple[PersonSums, np.ndarray]] = {}
         for s in specs.values():
             for k, m in s.matrices.items():
-                if kept is None or k in s.point_only or not getattr(m, "keep", False):
+                if kept is None or k in s.point_only:
+                    continue
+                via = getattr(m, "via", None)
+                source = None if via is None else kept.get(via[0], weights)
+                if source is not None and source.shape[1] == replicates:
+                    derived[id(m)] = (via[1], source)  # type: ignore[index]
+                if not getattr(m, "keep", False):
                     continue
                 got = kept.get(m, weights)
                 if got is not None and got.shape[1] == replicates:
                     known[id(m)] = got
                 elif id(m) not in filling:
                     filling[id(m)] = (m, np.empty((m.shape[0], replicates), np.float32))
+        skip = set(known) | set(derived)
         summer: _DriverSums | _EngineSums = (
-            _DriverSums(specs, weights, set(known))
+            _DriverSums(specs, weights, skip)
             if engine is None
-            else _EngineSums(specs, weights, engine, set(known))
+            else _EngineSums(specs, weights, engine, skip)
         )
 
         def one_block(start: int) -> None:
             stop = min(start + block, replicates)
             summer.begin(start, stop)
             cache: dict[int, np.ndarray] = {}
+            for i, (agg, source) in derived.items():
+                cache[i] = np.asarray(agg @ source[:, start:stop])
             for name, s in specs.items():
                 for k, v in _replicate(s, summer, start, stop, cache, known).items():
                     if k in reps[name]:

@@ -362,7 +362,12 @@ def _grouped(
     for name, mapping in groups.items():
         gpanel = regroup(panel, mapping)
         cy = _country_year(
-            gpanel, subsets, stages=params.stages, keep=set(mapping.values()), totals=totals
+            gpanel,
+            subsets,
+            stages=params.stages,
+            keep=set(mapping.values()),
+            totals=totals,
+            mapping=mapping,
         )
         builders = {f"country_year@{name}": cy, f"flows@{name}": _flows(gpanel, subsets)}
         jobs.append(estimates.add(builders, panel.n_persons))
