@@ -325,8 +325,8 @@ def test_group_intervals_come_from_the_grouped_panel(group_out):
 
 
 def test_group_stock_is_summed_from_the_member_cells(monkeypatch):
-    # each grouping's stock replicates are the members' cells added up (integer counts, so
-    # the same bits as multiplying the persons' weights again)
+    # each grouping's stock replicates are the members' cells added up, and the world totals
+    # every country's (integer counts, so the same bits as multiplying the persons' weights)
     from talentflow.indicators import bootstrap as bs
 
     used: list[bool] = []
@@ -339,7 +339,7 @@ def test_group_stock_is_summed_from_the_member_cells(monkeypatch):
 
     monkeypatch.setattr(bs.PersonSums, "summed_via", spy)
     fast = compute({"person_years": _group_py()}, GROUP_PARAMS)
-    assert len(used) == len(GROUPINGS) and all(used)
+    assert len(used) == 1 + len(GROUPINGS) and all(used)
     monkeypatch.setattr(bs.PersonSums, "summed_via", lambda self, source, agg: self)
     slow = compute({"person_years": _group_py()}, GROUP_PARAMS)
     for name in ("country_year_groups", "flows_groups", "country_year"):

@@ -348,25 +348,90 @@ class _EngineSums:
 
 def _replicate(
     spec: Spec,
-    summer: _DriverSums | _EngineSums,
+    sums_of: Callable[[Any], np.ndarray],
     start: int,
     stop: int,
-    cache: dict[int, np.ndarray],
-    kept: dict[int, np.ndarray],
 ) -> dict[str, np.ndarray]:
-    # a sums object used by several specs (e.g. world totals) is multiplied once per block;
-    # one kept from an earlier call is read from there
     sums = {}
     for k, m in spec.matrices.items():
         if k in spec.point_only:
             sums[k] = np.zeros((m.shape[0], stop - start))
             continue
-        if id(m) not in cache:
-            cache[id(m)] = (
-                kept[id(m)][:, start:stop] if id(m) in kept else summer.sums(m, start, stop)
-            )
-        sums[k] = cache[id(m)]
+        sums[k] = sums_of(m)
     return spec.combine(sums)
+
+
+@dataclass
+class _Plan:
+    """Where each sums object's replicate sums come from in one :func:`run` call.
+
+    ``known``: kept by an earlier call; ``derived``: ``agg @`` the sums of a source (kept, as
+    an array, or summed in this call); ``filling``: to be kept (filled block by block).
+    The others are summed by the driver or the engine.
+    """
+
+    known: dict[int, np.ndarray] = field(default_factory=dict)
+    derived: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    filling: dict[int, tuple[PersonSums, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, specs: dict[str, Spec], weights: Weights, replicates: int, kept: KeptSums | None
+    ) -> _Plan:
+        plan = cls()
+        summed = {id(m) for s in specs.values() for k, m in s.matrices.items()}
+        summed -= {
+            id(m) for s in specs.values() for k, m in s.matrices.items() if k in s.point_only
+        }
+
+        def kept_sums(m: Any) -> np.ndarray | None:
+            got = kept.get(m, weights) if kept is not None else None
+            return got if got is not None and got.shape[1] == replicates else None
+
+        for s in specs.values():
+            for k, m in s.matrices.items():
+                if k in s.point_only or id(m) in plan.known or id(m) in plan.derived:
+                    continue
+                keep = kept is not None and getattr(m, "keep", False)
+                got = kept_sums(m) if keep else None
+                if got is not None:
+                    plan.known[id(m)] = got
+                    continue
+                via = getattr(m, "via", None)
+                if via is not None:
+                    source = kept_sums(via[0])
+                    if source is not None:
+                        plan.derived[id(m)] = (via[1], source)
+                    elif id(via[0]) in summed:
+                        plan.derived[id(m)] = (via[1], via[0])
+                if keep and id(m) not in plan.filling:
+                    plan.filling[id(m)] = (m, np.empty((m.shape[0], replicates), np.float32))
+        return plan
+
+    def sums_of(
+        self,
+        m: Any,
+        summer: _DriverSums | _EngineSums,
+        start: int,
+        stop: int,
+        cache: dict[int, np.ndarray],
+    ) -> np.ndarray:
+        """The replicate sums of ``m`` in block ``start..stop`` (each computed once per block:
+        a sums object used by several specs, e.g. world totals, is multiplied once)."""
+        if id(m) not in cache:
+            if id(m) in self.known:
+                got = self.known[id(m)][:, start:stop]
+            elif id(m) in self.derived:
+                agg, source = self.derived[id(m)]
+                if isinstance(source, np.ndarray):
+                    source = source[:, start:stop]
+                else:
+                    source = self.sums_of(source, summer, start, stop, cache)
+                got = np.asarray(agg @ source)
+            else:
+                got = summer.sums(m, start, stop)
+            cache[id(m)] = got
+        return cache[id(m)]
 
 
 def run(
@@ -428,26 +493,8 @@ def run(
         for name, s in specs.items()
     }
     if replicates:
-        # sums kept by an earlier call (read), and those this call keeps (filled block by block)
-        known: dict[int, np.ndarray] = {}
-        derived: dict[int, tuple[sp.csr_matrix, np.ndarray]] = {}
-        filling: dict[int, tuple[PersonSums, np.ndarray]] = {}
-        for s in specs.values():
-            for k, m in s.matrices.items():
-                if kept is None or k in s.point_only:
-                    continue
-                via = getattr(m, "via", None)
-                source = None if via is None else kept.get(via[0], weights)
-                if source is not None and source.shape[1] == replicates:
-                    derived[id(m)] = (via[1], source)  # type: ignore[index]
-                if not getattr(m, "keep", False):
-                    continue
-                got = kept.get(m, weights)
-                if got is not None and got.shape[1] == replicates:
-                    known[id(m)] = got
-                elif id(m) not in filling:
-                    filling[id(m)] = (m, np.empty((m.shape[0], replicates), np.float32))
-        skip = set(known) | set(derived)
+        plan = _Plan.of(specs, weights, replicates, kept)
+        skip = set(plan.known) | set(plan.derived)
         summer: _DriverSums | _EngineSums = (
             _DriverSums(specs, weights, skip)
             if engine is None
@@ -458,14 +505,16 @@ def run(
             stop = min(start + block, replicates)
             summer.begin(start, stop)
             cache: dict[int, np.ndarray] = {}
-            for i, (agg, source) in derived.items():
-                cache[i] = np.asarray(agg @ source[:, start:stop])
+
+            def sums_of(m: Any) -> np.ndarray:
+                return plan.sums_of(m, summer, start, stop, cache)
+
             for name, s in specs.items():
-                for k, v in _replicate(s, summer, start, stop, cache, known).items():
+                for k, v in _replicate(s, sums_of, start, stop).items():
                     if k in reps[name]:
                         reps[name][k][:, start:stop] = v
-            for i, (_, whole) in filling.items():
-                whole[:, start:stop] = cache[i]
+            for m, whole in plan.filling.values():
+                whole[:, start:stop] = sums_of(m)
             summer.end(start, stop)
 
         starts = range(0, replicates, block)
@@ -480,7 +529,7 @@ def run(
                         pass  # re-raises a block's error
         finally:
             summer.close()
-        for m, whole in filling.values():
+        for m, whole in plan.filling.values():
             assert kept is not None  # filling is empty without it
             kept.put(m, weights, whole)
     out: dict[str, Result] = {}

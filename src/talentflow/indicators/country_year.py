@@ -174,6 +174,8 @@ class _Totals:
     keys: pd.DataFrame  # year, subset, sector: the leaf rows, then the sector-all rows
     matrix: bs.PersonSums  # leaf rows x persons
     agg: Any  # sector-all rows x leaf rows
+    leaf: np.ndarray  # the leaf rows' codes (a country cell's code modulo ``per_country``)
+    per_country: int
     #: the ungrouped panel's stock (its cell coder, leaf cells and sums), set by its
     #: ``country_year`` builder: a regrouping's stock is the sum of its members' cells
     stock: tuple[_CellCoder, np.ndarray, bs.PersonSums] | None = None
@@ -189,7 +191,18 @@ class _Totals:
         keys = coder.frame(np.concatenate([leaf, alls]))[["year", "subset", "sector"]]
         # shared by every builder of the panel and its regroupings, in separate bootstrap runs
         matrix = bs.PersonSums(of, pidx, len(leaf), panel.n_persons, keep=True)
-        return cls(keys.reset_index(drop=True), matrix, agg)
+        return cls(keys.reset_index(drop=True), matrix, agg, leaf, coder.per_country)
+
+    def summed_from(self, coder: _CellCoder, leaf: np.ndarray, stock: bs.PersonSums) -> None:
+        """Mark the totals as the sum of every country's ``stock`` cells (``leaf``: their
+        codes by ``coder``, which must code this panel; see :meth:`bs.PersonSums.summed_via`)."""
+        if coder.per_country != self.per_country:
+            return
+        at = np.searchsorted(self.leaf, leaf % coder.per_country)
+        at = np.minimum(at, max(len(self.leaf) - 1, 0))
+        ok = np.flatnonzero(self.leaf[at] == leaf % coder.per_country) if len(self.leaf) else at
+        agg = bs.incidence(at[ok], ok, len(self.leaf), len(leaf))
+        self.matrix.summed_via(stock, agg)
 
     def full(self, leaf_sums: np.ndarray, *, pad: bool = False) -> np.ndarray:
         """Totals in ``keys`` order (``pad``: plus a row of zeros at the end)."""
@@ -217,6 +230,7 @@ def _country_year(
     there, and a regrouping's (``mapping``: country -> group) sums its members' stock cells
     instead of multiplying the persons again (:meth:`bs.PersonSums.summed_via`).
     """
+    own = totals is None
     totals = totals or _Totals.of(panel, subsets, stages)
     coder = _CellCoder(panel, [*subsets, *_stage_names(panel, stages)])
     y, mv = panel.years, panel.moves
@@ -255,10 +269,13 @@ def _country_year(
         name: bs.PersonSums(at_leaf[c], p, n_leaf, n_p, v) for name, (c, p, v) in rows.items()
     }
     del rows
-    if totals is not None and keep is None:
+    if keep is None:
+        # every person-year is in some country's stock: the totals are their sum
+        totals.summed_from(coder, leaf, matrices["stock"])
+    if keep is None and not own:
         matrices["stock"].keep = True  # read by the regroupings' builders
         totals.stock = (coder, leaf, matrices["stock"])
-    elif totals is not None and totals.stock is not None and mapping is not None:
+    elif totals.stock is not None and mapping is not None:
         base_coder, base_leaf, base = totals.stock
         members = _member_cells(base_coder, base_leaf, coder, at_leaf, mapping, keep or set())
         matrices["stock"] = matrices["stock"].summed_via(base, members)
