@@ -196,11 +196,10 @@ class _Totals:
     def summed_from(self, coder: _CellCoder, leaf: np.ndarray, stock: bs.PersonSums) -> None:
         """Mark the totals as the sum of every country's ``stock`` cells (``leaf``: their
         codes by ``coder``, which must code this panel; see :meth:`bs.PersonSums.summed_via`)."""
-        if coder.per_country != self.per_country:
+        if coder.per_country != self.per_country or not len(self.leaf):
             return
-        at = np.searchsorted(self.leaf, leaf % coder.per_country)
-        at = np.minimum(at, max(len(self.leaf) - 1, 0))
-        ok = np.flatnonzero(self.leaf[at] == leaf % coder.per_country) if len(self.leaf) else at
+        at = np.minimum(np.searchsorted(self.leaf, leaf % coder.per_country), len(self.leaf) - 1)
+        ok = np.flatnonzero(self.leaf[at] == leaf % coder.per_country)
         agg = bs.incidence(at[ok], ok, len(self.leaf), len(leaf))
         self.matrix.summed_via(stock, agg)
 
