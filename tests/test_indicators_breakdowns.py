@@ -324,6 +324,42 @@ def test_group_intervals_come_from_the_grouped_panel(group_out):
     assert g.stock_ci_high < members.stock_ci_high.sum()
 
 
+def test_group_stock_is_summed_from_the_member_cells(monkeypatch):
+    # each grouping's stock replicates are the members' cells added up, and the world totals
+    # every country's (integer counts, so the same bits as multiplying the persons' weights)
+    from talentflow.indicators import bootstrap as bs
+
+    used: list[bool] = []
+    summed_via = bs.PersonSums.summed_via
+
+    def spy(self, source, agg):
+        out = summed_via(self, source, agg)
+        used.append(out.via is not None)
+        return out
+
+    monkeypatch.setattr(bs.PersonSums, "summed_via", spy)
+    fast = compute({"person_years": _group_py()}, GROUP_PARAMS)
+    assert len(used) == 1 + len(GROUPINGS) and all(used)
+    monkeypatch.setattr(bs.PersonSums, "summed_via", lambda self, source, agg: self)
+    slow = compute({"person_years": _group_py()}, GROUP_PARAMS)
+    for name in ("country_year_groups", "flows_groups", "country_year"):
+        pd.testing.assert_frame_equal(fast[name], slow[name])
+
+
+def test_summed_via_only_when_exact():
+    from talentflow.indicators import bootstrap as bs
+
+    source = bs.PersonSums(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 3]), 3, 4)
+    agg = bs.incidence(np.array([0, 0, 1]), np.array([0, 1, 2]), 2, 3)
+    grouped = bs.PersonSums(np.array([0, 0, 0, 1]), np.array([0, 1, 2, 3]), 2, 4)
+    assert grouped.summed_via(source, agg).via is not None
+    # fractional values are not added exactly in float32; other totals mean another mapping
+    weighted = bs.PersonSums(np.array([0, 0, 0, 1]), np.arange(4), 2, 4, np.full(4, 0.3))
+    assert weighted.summed_via(source, agg).via is None
+    other = bs.PersonSums(np.array([0, 0, 1, 1]), np.arange(4), 2, 4)
+    assert other.summed_via(source, agg).via is None
+
+
 def test_group_suppression():
     params = IndicatorParams(replicates=0, min_cell=4, stages=False, subfields=())
     out = compute({"person_years": _group_py()}, params)

@@ -151,6 +151,44 @@ def test_threaded_blocks_give_the_bits_of_one_thread():
     assert np.isfinite(runs[0]["shared"].low["mean"]).any()
 
 
+def test_kept_sums_are_multiplied_once_and_give_the_same_bits(monkeypatch):
+    rng = np.random.default_rng(12)
+    cell, pidx = rng.integers(0, 30, 2000), rng.integers(0, 300, 2000)
+    shared = bs.PersonSums(cell, pidx, 30, 300, keep=True)
+    other = bs.PersonSums(cell[::2], pidx[::2], 30, 300)
+
+    def specs() -> dict[str, bs.Spec]:
+        def share(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {"share": bs.safe_div(s["part"], s["world"])}
+
+        return {"t": bs.Spec({"part": other, "world": shared}, share, ("share",))}
+
+    weights = bs.Weights(np.arange(300) * 7, 31, 3)
+    plain = bs.run(specs(), 300, replicates=31, seed=3, block=8, weights=weights)
+    built: list[tuple[int, int]] = []
+    matrix = bs.PersonSums.matrix
+
+    def counted(self: bs.PersonSums, dtype: type = np.float64) -> object:
+        built.append(self.shape)
+        return matrix(self, dtype)
+
+    monkeypatch.setattr(bs.PersonSums, "matrix", counted)
+    kept = bs.KeptSums()
+    runs = [
+        bs.run(specs(), 300, replicates=31, seed=3, block=8, weights=weights, kept=kept)
+        for _ in range(3)
+    ]
+    # the kept matrix is built (and multiplied) by the first run only
+    assert len(built) == 4 and kept.get(shared, weights) is not None
+    # other weights do not read sums kept under these
+    assert kept.get(shared, bs.Weights(np.arange(300), 31, 3)) is None
+    for got in runs:
+        for k in plain["t"].point:
+            assert np.array_equal(got["t"].low[k], plain["t"].low[k], equal_nan=True)
+            assert np.array_equal(got["t"].high[k], plain["t"].high[k], equal_nan=True)
+    assert np.isfinite(plain["t"].low["share"]).any()
+
+
 def test_percentiles_by_row_chunks_equal_one_sort():
     rng = np.random.default_rng(5)
     mat = rng.random((1000, 40)).astype(np.float32)

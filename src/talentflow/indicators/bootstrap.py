@@ -16,8 +16,9 @@ undefined (e.g. a zero denominator) is ignored for that cell.
 Cost: point estimates are direct sums per cell (``np.bincount``), with no matrix; the float32
 matrices are built only when replicates are asked for, and each is multiplied once per block
 of replicates. A sums object used by several specs (the world totals shared by
-``country_year`` and its groupings) is summed and multiplied once; sums that only feed
-statistics without intervals (``Spec.point_only``) are not multiplied in replicates.
+``country_year`` and its groupings) is summed and multiplied once, also across :func:`run`
+calls when they share a :class:`KeptSums`; sums that only feed statistics without intervals
+(``Spec.point_only``) are not multiplied in replicates.
 """
 
 from __future__ import annotations
@@ -82,11 +83,33 @@ class PersonSums:
         n_cells: int,
         n_persons: int,
         value: np.ndarray | None = None,
+        *,
+        keep: bool = False,
+        via: tuple[PersonSums, sp.csr_matrix] | None = None,
     ) -> None:
         self.cell = _index(cell, n_cells)
         self.pidx = _index(pidx, n_persons)
         self.value = None if value is None else np.asarray(value, np.float64)
         self.shape = (n_cells, n_persons)
+        #: used by several :func:`run` calls: its replicate sums are kept (:class:`KeptSums`)
+        self.keep = keep
+        #: ``(source, agg)``: these sums equal ``agg @`` the kept sums of ``source`` exactly
+        #: (integer counts, see :meth:`summed_via`); used when ``source``'s are kept
+        self.via = via
+
+    def summed_via(self, source: PersonSums, agg: sp.csr_matrix) -> PersonSums:
+        """These sums, marked as ``agg @ source``'s (cells x cells of ``source``) when that
+        is exact: both count persons (every value 1) and every replicate sum stays below
+        2**24, so float32 adds integers without rounding and any order gives the same bits.
+        Otherwise (or if the totals do not agree) they stay as they are."""
+        if self.value is not None or source.value is not None or agg.shape[0] != self.shape[0]:
+            return self
+        totals, from_source = self.totals(), np.asarray(agg @ source.totals())
+        bound = float(max(totals.max(initial=0), source.totals().max(initial=0)))
+        if bound * pw.MAX_WEIGHT >= 2**24 or not np.array_equal(totals, from_source):
+            return self
+        self.via = (source, agg.astype(np.float32))
+        return self
 
     def totals(self) -> np.ndarray:
         """The sum of each cell (float64, in cell order)."""
@@ -174,6 +197,31 @@ class Weights:
         self._tables.clear()
 
 
+class KeptSums:
+    """Replicate sums of the sums objects marked ``keep``, shared by :func:`run` calls.
+
+    Tables estimated in separate calls (``country_year`` and each grouping's) divide by the
+    same world totals: with one ``KeptSums`` the totals' matrix is built and multiplied by
+    the weights once, and the later calls read the same float32 sums (the same bits as
+    multiplying again: the product and its blocks are the same).
+    """
+
+    def __init__(self) -> None:
+        self._sums: dict[tuple[int, int], tuple[PersonSums, Weights, np.ndarray]] = {}
+
+    def get(self, m: Any, weights: Weights) -> np.ndarray | None:
+        """The cells x replicates sums of ``m`` under ``weights`` (None: not kept yet)."""
+        got = self._sums.get((id(m), id(weights)))
+        return got[2] if got is not None and got[0] is m and got[1] is weights else None
+
+    def put(self, m: PersonSums, weights: Weights, sums: np.ndarray) -> None:
+        # the objects are held, so their ids are not reused while kept
+        self._sums[id(m), id(weights)] = (m, weights, sums)
+
+    def clear(self) -> None:
+        self._sums.clear()
+
+
 @dataclass
 class Result:
     """Point estimates and interval bounds, one array per output statistic."""
@@ -204,13 +252,13 @@ class _DriverSums:
     each block's float32 weights are made once (:meth:`begin`) and freed by :meth:`end`.
     """
 
-    def __init__(self, specs: dict[str, Spec], weights: Weights) -> None:
+    def __init__(self, specs: dict[str, Spec], weights: Weights, skip: set[int]) -> None:
         self.weights = weights
         self._block: dict[tuple[int, int], np.ndarray] = {}
         self.matrices: dict[int, sp.csr_matrix] = {}
         for s in specs.values():
             for k, m in s.matrices.items():
-                if k not in s.point_only and id(m) not in self.matrices:
+                if k not in s.point_only and id(m) not in self.matrices and id(m) not in skip:
                     if not isinstance(m, PersonSums):
                         raise ValueError("sums kept on an engine need the engine's replicates")
                     self.matrices[id(m)] = m.matrix(np.float32)
@@ -239,13 +287,15 @@ class _EngineSums:
 
     TABLE = "_ind_contrib"
 
-    def __init__(self, specs: dict[str, Spec], weights: Weights, engine: Any) -> None:
+    def __init__(
+        self, specs: dict[str, Spec], weights: Weights, engine: Any, skip: set[int]
+    ) -> None:
         self.weights, self.engine = weights, engine
         self.offsets: dict[int, int] = {}
         parts, exprs, n_cells = [], [], 0
         for s in specs.values():
             for k, m in s.matrices.items():
-                if k not in s.point_only and id(m) not in self.offsets:
+                if k not in s.point_only and id(m) not in self.offsets and id(m) not in skip:
                     self.offsets[id(m)] = n_cells
                     if not isinstance(m, PersonSums):
                         # contributions already on the engine (indicators.engine_sums)
@@ -298,21 +348,90 @@ class _EngineSums:
 
 def _replicate(
     spec: Spec,
-    summer: _DriverSums | _EngineSums,
+    sums_of: Callable[[Any], np.ndarray],
     start: int,
     stop: int,
-    cache: dict[int, np.ndarray],
 ) -> dict[str, np.ndarray]:
-    # a sums object used by several specs (e.g. world totals) is multiplied once per block
     sums = {}
     for k, m in spec.matrices.items():
         if k in spec.point_only:
             sums[k] = np.zeros((m.shape[0], stop - start))
             continue
-        if id(m) not in cache:
-            cache[id(m)] = summer.sums(m, start, stop)
-        sums[k] = cache[id(m)]
+        sums[k] = sums_of(m)
     return spec.combine(sums)
+
+
+@dataclass
+class _Plan:
+    """Where each sums object's replicate sums come from in one :func:`run` call.
+
+    ``known``: kept by an earlier call; ``derived``: ``agg @`` the sums of a source (kept, as
+    an array, or summed in this call); ``filling``: to be kept (filled block by block).
+    The others are summed by the driver or the engine.
+    """
+
+    known: dict[int, np.ndarray] = field(default_factory=dict)
+    derived: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    filling: dict[int, tuple[PersonSums, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, specs: dict[str, Spec], weights: Weights, replicates: int, kept: KeptSums | None
+    ) -> _Plan:
+        plan = cls()
+        summed = {id(m) for s in specs.values() for k, m in s.matrices.items()}
+        summed -= {
+            id(m) for s in specs.values() for k, m in s.matrices.items() if k in s.point_only
+        }
+
+        def kept_sums(m: Any) -> np.ndarray | None:
+            got = kept.get(m, weights) if kept is not None else None
+            return got if got is not None and got.shape[1] == replicates else None
+
+        for s in specs.values():
+            for k, m in s.matrices.items():
+                if k in s.point_only or id(m) in plan.known or id(m) in plan.derived:
+                    continue
+                keep = kept is not None and getattr(m, "keep", False)
+                got = kept_sums(m) if keep else None
+                if got is not None:
+                    plan.known[id(m)] = got
+                    continue
+                via = getattr(m, "via", None)
+                if via is not None:
+                    source = kept_sums(via[0])
+                    if source is not None:
+                        plan.derived[id(m)] = (via[1], source)
+                    elif id(via[0]) in summed:
+                        plan.derived[id(m)] = (via[1], via[0])
+                if keep and id(m) not in plan.filling:
+                    plan.filling[id(m)] = (m, np.empty((m.shape[0], replicates), np.float32))
+        return plan
+
+    def sums_of(
+        self,
+        m: Any,
+        summer: _DriverSums | _EngineSums,
+        start: int,
+        stop: int,
+        cache: dict[int, np.ndarray],
+    ) -> np.ndarray:
+        """The replicate sums of ``m`` in block ``start..stop`` (each computed once per block:
+        a sums object used by several specs, e.g. world totals, is multiplied once)."""
+        if id(m) not in cache:
+            if id(m) in self.known:
+                got = self.known[id(m)][:, start:stop]
+            elif id(m) in self.derived:
+                agg, source = self.derived[id(m)]
+                if isinstance(source, np.ndarray):
+                    source = source[:, start:stop]
+                else:
+                    source = self.sums_of(source, summer, start, stop, cache)
+                got = np.asarray(agg @ source)
+            else:
+                got = summer.sums(m, start, stop)
+            cache[id(m)] = got
+        return cache[id(m)]
 
 
 def run(
@@ -325,6 +444,7 @@ def run(
     weights: Weights | None = None,
     engine: Any = None,
     threads: int | None = None,
+    kept: KeptSums | None = None,
 ) -> dict[str, Result]:
     """Estimate every spec and its 95% percentile interval.
 
@@ -351,6 +471,9 @@ def run(
         Blocks of replicates summed at once on the driver (default :data:`THREADS`; the
         sparse products and most NumPy work release the GIL). Each block is computed alone,
         in the same order of operations, so every thread count gives the same bits.
+    kept
+        Replicate sums shared with other calls: the sums objects marked ``keep`` are read
+        from it when an earlier call computed them, else computed and put there.
 
     Point estimates are direct sums in float64; replicates are products in float32 (they
     are stored as float32 anyway, and the products run faster).
@@ -370,18 +493,28 @@ def run(
         for name, s in specs.items()
     }
     if replicates:
+        plan = _Plan.of(specs, weights, replicates, kept)
+        skip = set(plan.known) | set(plan.derived)
         summer: _DriverSums | _EngineSums = (
-            _DriverSums(specs, weights) if engine is None else _EngineSums(specs, weights, engine)
+            _DriverSums(specs, weights, skip)
+            if engine is None
+            else _EngineSums(specs, weights, engine, skip)
         )
 
         def one_block(start: int) -> None:
             stop = min(start + block, replicates)
             summer.begin(start, stop)
             cache: dict[int, np.ndarray] = {}
+
+            def sums_of(m: Any) -> np.ndarray:
+                return plan.sums_of(m, summer, start, stop, cache)
+
             for name, s in specs.items():
-                for k, v in _replicate(s, summer, start, stop, cache).items():
+                for k, v in _replicate(s, sums_of, start, stop).items():
                     if k in reps[name]:
                         reps[name][k][:, start:stop] = v
+            for m, whole in plan.filling.values():
+                whole[:, start:stop] = sums_of(m)
             summer.end(start, stop)
 
         starts = range(0, replicates, block)
@@ -396,6 +529,9 @@ def run(
                         pass  # re-raises a block's error
         finally:
             summer.close()
+        for m, whole in plan.filling.values():
+            assert kept is not None  # filling is empty without it
+            kept.put(m, weights, whole)
     out: dict[str, Result] = {}
     for name in specs:
         low: dict[str, np.ndarray] = {}

@@ -269,14 +269,15 @@ def compute(
     """
     params = params or IndicatorParams()
     take = tables.pop if consume else tables.get
-    papers = take("papers", None)
-    subfields = paper_subfields(papers, params)
-    flags = paper_flags(papers, params.population_papers)
-    del papers
     if "person_years" not in tables:
         raise KeyError("person_years")
-    person_years = take("person_years", None)
-    panel = build_panel(person_years)
+    # The papers are classified in a thread while the panel is built: the rules run in
+    # Arrow's regex kernels, which release the GIL, so the two share the cores.
+    with ThreadPoolExecutor(1) as pool:
+        classified = pool.submit(_classified, take("papers", None), params)
+        person_years = take("person_years", None)
+        panel = build_panel(person_years)
+        subfields, flags = classified.result()
     auth = _authorships(take("authorships", None), panel, subfields, flags)
     subsets = _person_subsets(auth, panel.n_persons, params.subfields)
     # drawn once, shared by every table (and by the fixed panel's persons, by key)
@@ -331,6 +332,13 @@ def compute(
     return out
 
 
+def _classified(
+    papers: pd.DataFrame | None, params: IndicatorParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`paper_subfields` and :func:`paper_flags` of ``papers``."""
+    return paper_subfields(papers, params), paper_flags(papers, params.population_papers)
+
+
 def paper_subfields(papers: pd.DataFrame | None, params: IndicatorParams) -> pd.DataFrame:
     """The ``paper_subfields`` table: each paper's subfield (one row per distinct paper)."""
     if papers is not None and len(papers):
@@ -354,7 +362,12 @@ def _grouped(
     for name, mapping in groups.items():
         gpanel = regroup(panel, mapping)
         cy = _country_year(
-            gpanel, subsets, stages=params.stages, keep=set(mapping.values()), totals=totals
+            gpanel,
+            subsets,
+            stages=params.stages,
+            keep=set(mapping.values()),
+            totals=totals,
+            mapping=mapping,
         )
         builders = {f"country_year@{name}": cy, f"flows@{name}": _flows(gpanel, subsets)}
         jobs.append(estimates.add(builders, panel.n_persons))
@@ -374,6 +387,8 @@ class _Estimates:
         self, params: IndicatorParams, weights: bs.Weights, engine: Any, *, overlap: bool
     ) -> None:
         self.params, self.weights, self.engine = params, weights, engine
+        # the world totals' replicate sums, shared by country_year and its groupings
+        self._kept = bs.KeptSums()
         self._pool = ThreadPoolExecutor(1) if overlap else None
         self._jobs: list[Any] = []
 
@@ -411,6 +426,7 @@ class _Estimates:
             seed=p.seed,
             weights=weights,
             engine=self.engine,
+            kept=self._kept,
         )
         out = {name: b.finish(results[name], p.min_cell) for name, b in builders.items()}
         return post(out) if post is not None else out
@@ -422,6 +438,7 @@ class _Estimates:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        self._kept.clear()
 
 
 @dataclass

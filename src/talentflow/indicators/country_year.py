@@ -174,6 +174,11 @@ class _Totals:
     keys: pd.DataFrame  # year, subset, sector: the leaf rows, then the sector-all rows
     matrix: bs.PersonSums  # leaf rows x persons
     agg: Any  # sector-all rows x leaf rows
+    leaf: np.ndarray  # the leaf rows' codes (a country cell's code modulo ``per_country``)
+    per_country: int
+    #: the ungrouped panel's stock (its cell coder, leaf cells and sums), set by its
+    #: ``country_year`` builder: a regrouping's stock is the sum of its members' cells
+    stock: tuple[_CellCoder, np.ndarray, bs.PersonSums] | None = None
 
     @classmethod
     def of(cls, panel: Panel, subsets: dict[str, np.ndarray], stages: bool) -> _Totals:
@@ -184,8 +189,19 @@ class _Totals:
         of = at_leaf[cell]
         alls, agg = _sector_sum(leaf, coder)
         keys = coder.frame(np.concatenate([leaf, alls]))[["year", "subset", "sector"]]
-        matrix = bs.PersonSums(of, pidx, len(leaf), panel.n_persons)
-        return cls(keys.reset_index(drop=True), matrix, agg)
+        # shared by every builder of the panel and its regroupings, in separate bootstrap runs
+        matrix = bs.PersonSums(of, pidx, len(leaf), panel.n_persons, keep=True)
+        return cls(keys.reset_index(drop=True), matrix, agg, leaf, coder.per_country)
+
+    def summed_from(self, coder: _CellCoder, leaf: np.ndarray, stock: bs.PersonSums) -> None:
+        """Mark the totals as the sum of every country's ``stock`` cells (``leaf``: their
+        codes by ``coder``, which must code this panel; see :meth:`bs.PersonSums.summed_via`)."""
+        if coder.per_country != self.per_country or not len(self.leaf):
+            return
+        at = np.minimum(np.searchsorted(self.leaf, leaf % coder.per_country), len(self.leaf) - 1)
+        ok = np.flatnonzero(self.leaf[at] == leaf % coder.per_country)
+        agg = bs.incidence(at[ok], ok, len(self.leaf), len(leaf))
+        self.matrix.summed_via(stock, agg)
 
     def full(self, leaf_sums: np.ndarray, *, pad: bool = False) -> np.ndarray:
         """Totals in ``keys`` order (``pad``: plus a row of zeros at the end)."""
@@ -202,14 +218,18 @@ def _country_year(
     stages: bool = False,
     keep: set[str] | None = None,
     totals: _Totals | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> _Builder:
     """Stocks, flows and rates per (country, year, subset, sector).
 
     ``stages`` adds the ``stage:<career stage>`` subsets (by the person-year's stage);
     ``keep`` restricts the cells to these countries (``stock_share`` still divides by every
     country's stock), which is how groups are computed; ``totals`` of the ungrouped panel may
-    be passed to share them.
+    be passed to share them. With ``totals``, the ungrouped panel's builder records its stock
+    there, and a regrouping's (``mapping``: country -> group) sums its members' stock cells
+    instead of multiplying the persons again (:meth:`bs.PersonSums.summed_via`).
     """
+    own = totals is None
     totals = totals or _Totals.of(panel, subsets, stages)
     coder = _CellCoder(panel, [*subsets, *_stage_names(panel, stages)])
     y, mv = panel.years, panel.moves
@@ -247,7 +267,18 @@ def _country_year(
     matrices = {
         name: bs.PersonSums(at_leaf[c], p, n_leaf, n_p, v) for name, (c, p, v) in rows.items()
     }
-    del rows, at_leaf
+    del rows
+    if keep is None:
+        # every person-year is in some country's stock: the totals are their sum
+        totals.summed_from(coder, leaf, matrices["stock"])
+    if keep is None and not own:
+        matrices["stock"].keep = True  # read by the regroupings' builders
+        totals.stock = (coder, leaf, matrices["stock"])
+    elif totals.stock is not None and mapping is not None:
+        base_coder, base_leaf, base = totals.stock
+        members = _member_cells(base_coder, base_leaf, coder, at_leaf, mapping, keep or set())
+        matrices["stock"] = matrices["stock"].summed_via(base, members)
+    del at_leaf
     matrices["total"] = totals.matrix
     key_cols = ["year", "subset", "sector"]
     at_total = pd.MultiIndex.from_frame(totals.keys).get_indexer(
@@ -264,6 +295,36 @@ def _country_year(
         return statistics(f, totals.full(s["total"], pad=True)[at_total])
 
     return builder(universe, matrices, combine)
+
+
+def _member_cells(
+    base: _CellCoder,
+    base_leaf: np.ndarray,
+    coder: _CellCoder,
+    at_leaf: np.ndarray,
+    mapping: dict[str, str],
+    keep: set[str],
+) -> Any:
+    """The (cells x ungrouped cells) 0/1 matrix adding each member country's cell into its
+    group's cell of the same (year, subset, sector); cells of other countries add nowhere."""
+    rest = base_leaf.copy()
+    sector = rest % len(base.sectors)
+    rest //= len(base.sectors)
+    subset = rest % len(base.subsets)
+    rest //= len(base.subsets)
+    year = rest % base.n_years + base.y0
+    group = pd.Index([mapping.get(c, c) for c in base.countries])
+    country = coder.countries.get_indexer(group.where(group.isin(list(keep)), None))
+    country = country[rest // base.n_years]
+    subset = coder.subsets.get_indexer(base.subsets)[subset]
+    sector = coder.sectors.get_indexer(base.sectors)[sector]
+    ok = (country >= 0) & (subset >= 0) & (sector >= 0)
+    ok &= (year >= coder.y0) & (year < coder.y0 + coder.n_years)
+    code = coder.code(country, year, subset, sector)
+    target = np.where(ok, at_leaf[np.where(ok, code, 0)], -1)
+    hit = np.flatnonzero(target >= 0)
+    n_cells = int(at_leaf.max()) + 1 if len(at_leaf) else 0
+    return bs.incidence(target[hit], hit, n_cells, len(base_leaf))
 
 
 #: ``country_year``'s statistics with intervals (entries and exits are reported without).
