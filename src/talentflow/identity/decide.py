@@ -43,10 +43,26 @@ import ibis
 from talentflow.identity import career
 from talentflow.identity.features import cluster_entities
 from talentflow.identity.identifiers import components
+from talentflow.identity.scratch import scratch_table
 
 #: Default decision thresholds (recorded with each build).
 #: Where the free-entity groups are written (dropped with the stage's other intermediates).
 GROUPS_TABLE = "_identity_groups"
+#: Intermediate tables of the decisions (dropped with the stage's others). Real tables, not
+#: ``cache()``: a Spark cached view keeps its whole lineage, and the guards' plans over
+#: plans exhausted a 1 GB driver while Spark analysed them.
+SCRATCH_TABLES = (
+    GROUPS_TABLE,
+    "_identity_best",
+    "_identity_attached",
+    "_identity_adopt",
+    "_identity_adopt_guarded",
+    "_identity_adopt_keys",
+    "_identity_venue_years",
+    "_identity_places",
+    "_identity_vy_best",
+    "_identity_vy_adopt",
+)
 
 DEFAULTS: dict[str, float] = {
     "attach_threshold": 0.5,
@@ -103,9 +119,8 @@ DEFAULTS: dict[str, float] = {
     # entity also has all name other countries (and other institutions) than the entity's
     # records of that year is no candidate, when the pair's probability is below this (the
     # weak rules above work below ``attach_threshold``; 0.999 spares only the near-certain
-    # pairs, as measured). 0 turns it off: off by default, as it and the venue-year guard
-    # made the stage's decisions about 20 times slower (not yet optimised).
-    "conflict_below": 0.0,
+    # pairs, as measured on the development over-split). 0 turns it off.
+    "conflict_below": 0.999,
     # The unique-name rule only for a record of a year outside the years the person's ids
     # cover (before the first or after the last): within them the person's papers carry
     # the ids, and a record of those years with the name alone was mostly a namesake on the
@@ -120,9 +135,8 @@ DEFAULTS: dict[str, float] = {
     # A person's papers at a venue-year where their ids appear carry them: the unique-name
     # rule, a group's adoption through a linked record and the second round's new pairs
     # never give a person a record of a venue-year at which the person has an identified
-    # record (a namesake there). 0 turns it off (off by default: see ``conflict_below``;
-    # measured at 1).
-    "venue_year_guard": 0.0,
+    # record (a namesake there). 0 turns it off.
+    "venue_year_guard": 1.0,
     # The record's self-declared career stage (``career``): the unique-name rule is refused
     # to an undergraduate or master's student (1), and also to a PhD student listed first
     # (2): they had published before far less often than the average author. 0: off, the
@@ -390,6 +404,9 @@ def decide(
         # Read again by the group rule (step 3): ranked once.
         ranked = ranked.cache()
     best = ranked.filter(ranked.rk == 0)
+    if places is not None and "venue" in places.columns and p["venue_year_guard"] > 0:
+        # Read twice by the venue-year guard (the clashes' keys, and joined to them).
+        best = scratch_table(pairs.get_backend(), "_identity_best", best)
     support: Any = ibis.literal(True)
     if p["unique_name_support"] > 0:
         # Name alone, but not only the name: the person was seen on at least two papers, or
@@ -413,9 +430,14 @@ def decide(
         best = best.left_join(cs, "cluster").drop("cluster_right")
         outside = ((best.f_min > best.c_max) | (best.f_max < best.c_min)).fill_null(True)
         support = support & outside
+    vy = None
     if places is not None and "venue" in places.columns and p["venue_year_guard"] > 0:
+        # Read by both guards below: materialised once.
         vy = entity_venue_years(places, members, frags)
-        clash = venue_year_clashes(best.select("free", "cluster"), "free", "cluster", vy)
+        vy = scratch_table(pairs.get_backend(), "_identity_venue_years", vy)
+        clash = venue_year_clashes(
+            best.select("free", "cluster"), "free", "cluster", vy, scratch="_identity_vy_best"
+        )
         best = best.left_join(clash.mutate(vy_clash=True), ["free", "cluster"])
         best = best.drop("free_right", "cluster_right")
         support = support & best.vy_clash.isnull()
@@ -434,20 +456,19 @@ def decide(
         & ~by_name
     )
     leads = best.w2.isnull() | (best.w - best.w2 >= p["margin"]) | (best.p >= p["sure_threshold"])
-    attached = (
-        best.filter(((best.p >= p["attach_threshold"]) | by_name | by_coauthor) & leads)
-        .select(
-            entity_id=best.free,
-            person_key=best.cluster,
-            rule=ibis.literal("splink"),
-            match_probability=best.p,
-            cluster_evidence=ibis.cases(
-                (by_name, "unique name;"), (by_coauthor, "shared co-author;"), else_=""
-            )
-            + evidence_expr(best),
+    attached = best.filter(
+        ((best.p >= p["attach_threshold"]) | by_name | by_coauthor) & leads
+    ).select(
+        entity_id=best.free,
+        person_key=best.cluster,
+        rule=ibis.literal("splink"),
+        match_probability=best.p,
+        cluster_evidence=ibis.cases(
+            (by_name, "unique name;"), (by_coauthor, "shared co-author;"), else_=""
         )
-        .cache()
+        + evidence_expr(best),
     )
+    attached = scratch_table(pairs.get_backend(), "_identity_attached", attached)
 
     # 3. free <-> free edges at the pair threshold, never two entities on one paper.
     rr = pairs.filter(
@@ -478,15 +499,19 @@ def decide(
     )
     if places is not None and p["adopt_outside_years"] > 0:
         adopt = _outside_years(adopt, groups, entity_years(places, members, frags))
-    if places is not None and "venue" in places.columns and p["venue_year_guard"] > 0:
-        vy = entity_venue_years(places, members, frags)
+    adopt = scratch_table(pairs.get_backend(), "_identity_adopt", adopt)
+    if vy is not None:
         in_group = groups.select(grp=groups.component, free=groups.node)
         alone = adopt.select("grp", free=adopt.grp)
         keys = in_group.union(alone).join(adopt.select("grp", "cluster"), "grp")
-        clash = venue_year_clashes(keys.select("free", "cluster"), "free", "cluster", vy)
+        keys = scratch_table(pairs.get_backend(), "_identity_adopt_keys", keys)
+        clash = venue_year_clashes(
+            keys.select("free", "cluster"), "free", "cluster", vy, scratch="_identity_vy_adopt"
+        )
         bad = keys.join(clash, ["free", "cluster"]).select("grp").distinct()
-        adopt = adopt.anti_join(bad, "grp")
-    adopt = adopt.cache()
+        adopt = scratch_table(
+            pairs.get_backend(), "_identity_adopt_guarded", adopt.anti_join(bad, "grp")
+        )
     if p["group_threshold"] < 1:
         # cached again only when the union made a new table (a cached table's cache is a copy)
         group = _group_candidates(ranked, groups, adopt, ent_papers, p)
@@ -523,7 +548,8 @@ def _entity_places(places: ibis.Table, members: ibis.Table, frags: ibis.Table | 
     m = _canonical_members(members, frags)
     pl = places.filter(places.country.notnull() & places.year.notnull())
     out = m.join(pl, "authorship_id")
-    return out.select("entity_id", "year", "country", "institution").distinct().cache()
+    out = out.select("entity_id", "year", "country", "institution").distinct()
+    return scratch_table(places.get_backend(), "_identity_places", out)
 
 
 def _canonical_members(members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
@@ -545,13 +571,21 @@ def entity_venue_years(
     return out.select("entity_id", "venue", "year").distinct()
 
 
-def venue_year_clashes(keys: ibis.Table, free: str, person: str, vy: ibis.Table) -> ibis.Table:
+def venue_year_clashes(
+    keys: ibis.Table, free: str, person: str, vy: ibis.Table, *, scratch: str
+) -> ibis.Table:
     """The ``(free, person)`` rows of ``keys`` whose two sides have a record at one
-    venue-year: the person's records there carry ids, the free entity's do not."""
+    venue-year: the person's records there carry ids, the free entity's do not.
+    ``scratch`` names the intermediate table of the keys with their free side's venue-years."""
     k = keys.select(free, person).distinct()
     fv = vy.select(**{free: vy.entity_id, "venue": vy.venue, "year": vy.year})
     pv = vy.select(**{person: vy.entity_id, "venue": vy.venue, "year": vy.year})
-    hit = k.join(fv, free).join(pv, [person, "venue", "year"])
+    # Each key with its free side's venue-years first, materialised: left to itself the
+    # planner may join the two venue-year lists on (venue, year) first, pairing every entity
+    # of a venue-year with every other (thousands squared), which made the guard 20x slower
+    # than the decisions it guards.
+    kf = scratch_table(keys.get_backend(), scratch, k.join(fv, free))
+    hit = kf.join(pv, [person, "venue", "year"])
     return hit.select(free, person).distinct()
 
 

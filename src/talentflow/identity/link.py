@@ -266,8 +266,8 @@ def link(
                     con, "assignments_round2", rescore.mark_second_round(second, first), temps
                 )
         clock.lap("second_round")
-    if decide.GROUPS_TABLE in con.list_tables():
-        temps.append(decide.GROUPS_TABLE)
+    present = set(con.list_tables())
+    temps.extend(t for t in decide.SCRATCH_TABLES if t in present)
     stats["seconds"] = clock.laps
     stats["cpu_seconds"] = clock.cpu
     return LinkResult(assignments, p, trained, stats, temps)

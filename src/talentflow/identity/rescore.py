@@ -204,7 +204,10 @@ def second_round(
             _free=ibis.ifelse(fresh.is_cluster_l, fresh.entity_id_r, fresh.entity_id_l),
             _person=ibis.ifelse(fresh.is_cluster_l, fresh.entity_id_l, fresh.entity_id_r),
         )
-        clash = decide.venue_year_clashes(f, "_free", "_person", vy)
+        clash = decide.venue_year_clashes(
+            f, "_free", "_person", vy, scratch="_identity_round2_vy_keys"
+        )
+        temps.append("_identity_round2_vy_keys")
         fresh = f.anti_join(clash, ["_free", "_person"]).select(*fresh.columns)
     old = pairs
     schema = old.schema()
