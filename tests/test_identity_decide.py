@@ -463,3 +463,36 @@ def test_the_venue_year_guard_keeps_weak_links_off_a_persons_identified_venue_ye
     assert at_iclr["f2#0"]["person_key"] != "openreview:~Omar_Haddad1"
     at_nips = _adopted_group(2022, 0, venue="nips", params=guard)
     assert at_nips["f2#0"]["person_key"] == "openreview:~Omar_Haddad1"
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("evidence_on_acl", [True, False])
+def test_equal_pairs_with_two_fragments_keep_the_smaller_fragments_pair(
+    reverse: bool, evidence_on_acl: bool
+) -> None:
+    """A record scored alike against two merged fragments of one person keeps the pair of
+    the fragment with the smaller id (its evidence is the one reported), whatever the order
+    the pairs arrive in."""
+    rows = [
+        *_paper("a1", 2019, [("Yoon Kim", "acl:/y/yoon-kim/"), ("Alexander Rush", None)]),
+        *_paper("o1", 2022, [("Yoon Kim", "openreview:~Yoon_Kim1"), ("Jacob Andreas", None)]),
+        *[row(f"f{k}#0", "Yoon Kim", year=2023) for k in range(2)],
+    ]
+    clusters = ["acl:/y/yoon-kim/", "openreview:~Yoon_Kim1"]
+    weights = [1.5, 0.0] if evidence_on_acl else [0.0, 1.5]
+    if reverse:
+        clusters, weights = clusters[::-1], weights[::-1]
+    p = 0.95
+    pairs = {
+        "entity_id_l": [f for f in ("f0#0", "f1#0") for _ in clusters],
+        "entity_id_r": clusters * 2,
+        "is_cluster_l": [False] * 4,
+        "is_cluster_r": [True] * 4,
+        "match_probability": [p] * 4,
+        "match_weight": [math.log2(p / (1 - p))] * 4,
+        "mw_coauthors": weights * 2,
+    }
+    out = _assign(rows, pairs)["f0#0"]
+    assert out["person_key"] == "openreview:~Yoon_Kim1"  # the merged person
+    acl_weight = 1.5 if evidence_on_acl else 0.0
+    assert f"coauthors:{acl_weight}" in out["cluster_evidence"]

@@ -475,6 +475,26 @@ def test_clusters_no_block_can_reach_are_not_summarised(world: World, monkeypatc
     assert {**trained, "linker_uid": None} == {**full_model, "linker_uid": None}
 
 
+def test_a_long_author_list_keeps_the_same_co_authors_whatever_the_row_order() -> None:
+    """A paper with more authors than ``max_coauthors`` keeps the first of its co-authors'
+    keys in sorted order: not whichever the engine collected first."""
+    names = [f"Author{chr(97 + i // 26)}{chr(97 + i % 26)} Person" for i in range(12)]
+    rows = [row(f"p1#{i}", n) for i, n in enumerate(names)]
+    kept = []
+    for order in (rows, rows[::-1]):
+        con = ibis.duckdb.connect()
+        con.create_table("a", table(order).drop_columns(["truth"]))
+        a = con.table("a")
+        nt = con.create_table("names", features.name_table(con, a))
+        base = features.authorship_features(a, nt, None, lists=False)
+        out = features.with_lists(base, base, None, max_coauthors=5)
+        got = {r["authorship_id"]: r["coauthors"] for r in out.to_pyarrow().to_pylist()}
+        kept.append(got)
+        keys = sorted(f"{n.split()[0].lower()} person" for n in names[1:])
+        assert got["p1#0"] == keys[:5]
+    assert kept[0] == kept[1]
+
+
 def test_lists_of_some_authorships_are_those_of_the_full_features(world: World) -> None:
     """Co-author and topic lists added to a subset of authorships (as the linkage does for
     the entities it compares) equal the full feature table's lists for those rows."""

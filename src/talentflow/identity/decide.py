@@ -390,10 +390,12 @@ def decide(
         # Candidates are persons: fragments of one human are one candidate (its best pair),
         # not each other's runner-up.
         rc = rc.left_join(frags.select(cluster=frags.entity_id, canon=frags.person_key), "cluster")
-        rc = rc.mutate(cluster=rc.canon.fill_null(rc.cluster)).drop("canon", "cluster_right")
-        wc = ibis.window(group_by=["free", "cluster"], order_by=[ibis.desc("w")])
+        rc = rc.mutate(cluster=rc.canon.fill_null(rc.cluster), frag=rc.cluster)
+        rc = rc.drop("canon", "cluster_right")
+        # Ties between two fragments' pairs break on the fragment's id, not on row order.
+        wc = ibis.window(group_by=["free", "cluster"], order_by=[ibis.desc("w"), "frag"])
         rc = rc.mutate(rc_=ibis.row_number().over(wc))
-        rc = rc.filter(rc.rc_ == 0).drop("rc_")
+        rc = rc.filter(rc.rc_ == 0).drop("rc_", "frag")
     rc = _not_sharing_a_paper(rc, "free", "cluster", ent_papers)
     if places is not None and p["conflict_below"] > 0:
         ent_places = _entity_places(places, members, frags)

@@ -241,7 +241,9 @@ def with_lists(
     )
     r = rows.left_join(per_paper, "paper_id").drop("paper_id_right")
     coauthors = r.paper_names.filter(lambda x: x != r.name_fl.fill_null(""))
-    coauthors = ibis.ifelse(r.n_names > max_coauthors, coauthors[:max_coauthors], coauthors)
+    # A longer list is cut after sorting: which names a collected list holds first depends on
+    # the rows' physical order, and the kept co-authors must not.
+    coauthors = ibis.ifelse(r.n_names > max_coauthors, coauthors.sort()[:max_coauthors], coauthors)
     out = r.select(*rows.columns, coauthors=_nonempty(coauthors))
     if papers is not None and rows is not every:
         papers = papers.filter(papers.paper_id.isin(rows.paper_id))
