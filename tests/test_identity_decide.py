@@ -37,11 +37,14 @@ def _strength(cl, ids):
     )
 
 
-def _assign(rows, pairs=None, params=None, *, profiles=False) -> dict[str, dict[str, object]]:
+def _assign(
+    rows, pairs=None, params=None, *, profiles=False, venue_years=False
+) -> dict[str, dict[str, object]]:
     """Run identifiers, features and ``decide.assign`` as the stage does; rows by authorship.
 
     ``profiles``: the fragments read the profile flag from the cluster names, as the linkage
-    passes them."""
+    passes them; ``venue_years``: the entities' venue-years made once beforehand, as the
+    linkage passes them."""
     con, feats, ids, cl = _identified(rows)
     clusters = con.create_table("clusters", cl.join(_strength(cl, ids), "cluster_key"))
     if pairs is not None:
@@ -49,6 +52,12 @@ def _assign(rows, pairs=None, params=None, *, profiles=False) -> dict[str, dict[
     extra = {}
     if profiles:
         extra["profiles"] = features.cluster_names(feats, clusters).select("cluster_key", "profile")
+    if venue_years:
+        members = con.create_table("members", decide.members_table(feats, clusters))
+        places = feats.select("authorship_id", "venue", "year")
+        vy = decide.entity_venue_years(places, members, None)
+        extra["venue_years"] = con.create_table("vy", vy)
+        extra["members"] = members
     out = decide.assign(feats, clusters, pairs, params=params, **extra).to_pyarrow().to_pylist()
     return {r["authorship_id"]: r for r in out}
 
@@ -416,7 +425,7 @@ def test_a_unique_name_within_the_persons_years_is_not_enough() -> None:
 
 
 def _adopted_group(
-    other_year: int, outside: float, venue: str = "nips", params=None
+    other_year: int, outside: float, venue: str = "nips", params=None, **kw
 ) -> dict[str, dict[str, object]]:
     """Free "Omar Haddad" records: f1 (2023) scores 0.9 against the person with ids
     (2021-2022), f2 (``other_year``) only against f1 (0.97): does f2 follow f1?"""
@@ -435,7 +444,7 @@ def _adopted_group(
         "match_weight": [math.log2(0.9 / 0.1), math.log2(0.97 / 0.03)],
         "mw_name": [13.9, 13.9],
     }
-    return _assign(rows, pairs, {"adopt_outside_years": outside, **(params or {})})
+    return _assign(rows, pairs, {"adopt_outside_years": outside, **(params or {})}, **kw)
 
 
 def test_a_group_joins_through_a_linked_record_only_outside_the_persons_years() -> None:
@@ -463,6 +472,18 @@ def test_the_venue_year_guard_keeps_weak_links_off_a_persons_identified_venue_ye
     assert at_iclr["f2#0"]["person_key"] != "openreview:~Omar_Haddad1"
     at_nips = _adopted_group(2022, 0, venue="nips", params=guard)
     assert at_nips["f2#0"]["person_key"] == "openreview:~Omar_Haddad1"
+
+
+@pytest.mark.parametrize("venue", ["iclr", "nips"])
+def test_venue_years_made_once_decide_as_those_made_per_pass(venue: str) -> None:
+    """The linkage makes the guard's venue-years once for both passes: the same decisions as
+    the venue-years made by the pass itself."""
+    guard = {"venue_year_guard": 1}
+    once = _adopted_group(2022, 0, venue=venue, params=guard, venue_years=True)
+    per_pass = _adopted_group(2022, 0, venue=venue, params=guard)
+    assert once == per_pass
+    followed = once["f2#0"]["person_key"] == "openreview:~Omar_Haddad1"
+    assert followed == (venue == "nips")
 
 
 @pytest.mark.parametrize("reverse", [False, True])

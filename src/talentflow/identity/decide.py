@@ -336,6 +336,7 @@ def decide(
     frags: ibis.Table | None = None,
     places: ibis.Table | None = None,
     stages: ibis.Table | None = None,
+    venue_years: ibis.Table | None = None,
 ) -> ibis.Table:
     """Map every free entity that links to someone onto a person key.
 
@@ -438,7 +439,10 @@ def decide(
     vy = None
     if places is not None and "venue" in places.columns and p["venue_year_guard"] > 0:
         # Read by both guards below: materialised once.
-        vy = entity_venue_years(places, members, frags)
+        if venue_years is None:
+            vy = entity_venue_years(places, members, frags)
+        else:
+            vy = _canonical_venue_years(venue_years, frags)
         vy = scratch_table(pairs.get_backend(), "_identity_venue_years", vy)
         clash = venue_year_clashes(
             best.select("free", "cluster"), "free", "cluster", vy, scratch="_identity_vy_best"
@@ -576,6 +580,15 @@ def entity_venue_years(
     return out.select("entity_id", "venue", "year").distinct()
 
 
+def _canonical_venue_years(venue_years: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
+    """:func:`entity_venue_years` from the same without fragments (``venue_years``, made once
+    for both decision passes): merged fragments under their person's key."""
+    if frags is None:
+        return venue_years
+    v = venue_years.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
+    return v.select(entity_id=v.canon.fill_null(v.entity_id), venue=v.venue, year=v.year).distinct()
+
+
 def venue_year_clashes(
     keys: ibis.Table, free: str, person: str, vy: ibis.Table, *, scratch: str
 ) -> ibis.Table:
@@ -695,6 +708,7 @@ def assign(
     members: ibis.Table | None = None,
     profiles: ibis.Table | None = None,
     stages: ibis.Table | None = None,
+    venue_years: ibis.Table | None = None,
 ) -> ibis.Table:
     """Every authorship's person key and the rule that put it there (see module docstring).
 
@@ -702,7 +716,9 @@ def assign(
     the entity table built from the same features and clusters (reused by :func:`fragments`);
     ``members``, when given, is :func:`members_table` of them, materialised (the linkage
     decides twice on the same members); ``profiles`` is passed on to :func:`fragments`;
-    ``stages``, when given, the records' career stages (:func:`career.record_stages`).
+    ``stages``, when given, the records' career stages (:func:`career.record_stages`);
+    ``venue_years``, when given, :func:`entity_venue_years` of these features and members
+    without fragments, materialised (read by the venue-year guard of both passes).
     """
     if members is None:
         # Cached: read four times below (papers per entity twice, people, the final join).
@@ -740,7 +756,13 @@ def assign(
             extra = ["venue"] if "venue" in features.columns else []
             places = features.select("authorship_id", "year", "country", "institution", *extra)
         linked = decide(
-            pairs, members, params=params, frags=frags, places=places, stages=stages
+            pairs,
+            members,
+            params=params,
+            frags=frags,
+            places=places,
+            stages=stages,
+            venue_years=venue_years,
         ).cast(schema)
     if frags is not None:
         merged = frags.select(

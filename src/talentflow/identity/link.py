@@ -66,6 +66,16 @@ def _materialise(con: Any, name: str, expr: ibis.Table, temps: list[str]) -> ibi
     return table
 
 
+def _drop_decision_tables(con: Any) -> None:
+    """Drop the decisions' intermediates once their assignments are materialised: the next
+    pass makes them again, and until the stage ends they would hold memory (DuckDB keeps
+    temporary tables in memory up to its limit)."""
+    present = set(con.list_tables())
+    for name in decide.SCRATCH_TABLES:
+        if name in present:
+            con.drop_table(name, force=True)
+
+
 def _entity_keys(
     unclustered: ibis.Table, clusters: ibis.Table, cluster_names: ibis.Table
 ) -> ibis.Table:
@@ -227,7 +237,15 @@ def link(
         stages = None if found is None else _materialise(con, "stages", found, temps)
     # Every authorship's entity: read by both rounds' decisions and by the second round.
     members = _materialise(con, "members", decide.members_table(feats, clusters), temps)
+    venue_years = None
+    if p["venue_year_guard"] > 0 and "venue" in feats.columns:
+        # The guard's venue-years per entity: one pass over the authorships for both rounds.
+        places = feats.select("authorship_id", "venue", "year")
+        venue_years = _materialise(
+            con, "venue_years", decide.entity_venue_years(places, members, None), temps
+        )
     shared = {
+        "venue_years": venue_years,
         "members": members,
         "profiles": cluster_names.select("cluster_key", "profile"),
         "stages": stages,
@@ -238,6 +256,7 @@ def link(
         decide.assign(feats, clusters, pairs, params=p, entities=entities, **shared),
         temps,
     )
+    _drop_decision_tables(con)
     clock.lap("decide")
     if pairs is not None and trained is not None and p["second_round"] > 0:
         again = rescore.second_round(
@@ -265,9 +284,8 @@ def link(
                 assignments = _materialise(
                     con, "assignments_round2", rescore.mark_second_round(second, first), temps
                 )
+                _drop_decision_tables(con)
         clock.lap("second_round")
-    present = set(con.list_tables())
-    temps.extend(t for t in decide.SCRATCH_TABLES if t in present)
     stats["seconds"] = clock.laps
     stats["cpu_seconds"] = clock.cpu
     return LinkResult(assignments, p, trained, stats, temps)
