@@ -517,3 +517,15 @@ def test_equal_pairs_with_two_fragments_keep_the_smaller_fragments_pair(
     assert out["person_key"] == "openreview:~Yoon_Kim1"  # the merged person
     acl_weight = 1.5 if evidence_on_acl else 0.0
     assert f"coauthors:{acl_weight}" in out["cluster_evidence"]
+
+
+def test_linkage_tables_cannot_take_a_decision_scratch_tables_name() -> None:
+    """A linkage intermediate named like a decisions' scratch table would be dropped and
+    rebuilt under the reader's feet (it changed the decisions silently): refused."""
+    from talentflow.identity import link
+
+    con = ibis.duckdb.connect()
+    with pytest.raises(ValueError, match="scratch"):
+        link._materialise(con, "venue_years", ibis.memtable({"a": [1]}), [])
+    kept = link._materialise(con, "entity_venue_years", ibis.memtable({"a": [1]}), [])
+    assert kept.count().execute() == 1

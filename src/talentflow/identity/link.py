@@ -61,6 +61,10 @@ class _Clock:
 
 def _materialise(con: Any, name: str, expr: ibis.Table, temps: list[str]) -> ibis.Table:
     full = _PREFIX + name
+    # The decisions replace their own scratch tables on each pass: a linkage table of the
+    # same name would be replaced while still read.
+    if full in decide.SCRATCH_TABLES:
+        raise ValueError(f"{full} is one of the decisions' scratch tables")
     table = scratch_table(con, full, expr)
     temps.append(full)
     return table
@@ -242,7 +246,7 @@ def link(
         # The guard's venue-years per entity: one pass over the authorships for both rounds.
         places = feats.select("authorship_id", "venue", "year")
         venue_years = _materialise(
-            con, "venue_years", decide.entity_venue_years(places, members, None), temps
+            con, "entity_venue_years", decide.entity_venue_years(places, members, None), temps
         )
     shared = {
         "venue_years": venue_years,
