@@ -410,7 +410,8 @@ def decide(
         # Read again by the group rule (step 3): ranked once.
         ranked = ranked.cache()
     best = ranked.filter(ranked.rk == 0)
-    if places is not None and "venue" in places.columns and p["venue_year_guard"] > 0:
+    vy_guard = places is not None and "venue" in places.columns and p["venue_year_guard"] > 0
+    if vy_guard:
         # Read twice by the venue-year guard (the clashes' keys, and joined to them).
         best = scratch_table(pairs.get_backend(), "_identity_best", best)
     support: Any = ibis.literal(True)
@@ -437,12 +438,11 @@ def decide(
         outside = ((best.f_min > best.c_max) | (best.f_max < best.c_min)).fill_null(True)
         support = support & outside
     vy = None
-    if places is not None and "venue" in places.columns and p["venue_year_guard"] > 0:
+    if vy_guard:
         # Read by both guards below: materialised once.
         if venue_years is None:
-            vy = entity_venue_years(places, members, frags)
-        else:
-            vy = _canonical_venue_years(venue_years, frags)
+            venue_years = entity_venue_years(places, members, None)
+        vy = _canonical_venue_years(venue_years, frags)
         vy = scratch_table(pairs.get_backend(), "_identity_venue_years", vy)
         clash = venue_year_clashes(
             best.select("free", "cluster"), "free", "cluster", vy, scratch="_identity_vy_best"
@@ -561,13 +561,19 @@ def _entity_places(places: ibis.Table, members: ibis.Table, frags: ibis.Table | 
     return scratch_table(places.get_backend(), "_identity_places", out)
 
 
+def _under_person_keys(t: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
+    """``t`` with merged fragments' ``entity_id`` replaced by their person's key."""
+    if frags is None:
+        return t
+    j = t.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
+    return j.select(
+        *[j.canon.fill_null(j.entity_id).name(c) if c == "entity_id" else j[c] for c in t.columns]
+    )
+
+
 def _canonical_members(members: ibis.Table, frags: ibis.Table | None) -> ibis.Table:
     """``(entity_id, authorship_id)`` with merged fragments under their person's key."""
-    m = members.select("entity_id", "authorship_id")
-    if frags is not None:
-        m = m.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
-        m = m.select(entity_id=m.canon.fill_null(m.entity_id), authorship_id=m.authorship_id)
-    return m
+    return _under_person_keys(members.select("entity_id", "authorship_id"), frags)
 
 
 def entity_venue_years(
@@ -585,8 +591,7 @@ def _canonical_venue_years(venue_years: ibis.Table, frags: ibis.Table | None) ->
     for both decision passes): merged fragments under their person's key."""
     if frags is None:
         return venue_years
-    v = venue_years.left_join(frags.select("entity_id", canon=frags.person_key), "entity_id")
-    return v.select(entity_id=v.canon.fill_null(v.entity_id), venue=v.venue, year=v.year).distinct()
+    return _under_person_keys(venue_years, frags).distinct()
 
 
 def venue_year_clashes(
