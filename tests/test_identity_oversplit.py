@@ -112,3 +112,50 @@ def test_cli_prints_the_oversplit_figures(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "records per human (mean)" in out
     assert "'seed': 3" in out
+
+
+def test_review_sheet_shows_whom_a_hidden_human_was_merged_with(tmp_path) -> None:
+    # Thresholds at zero merge hidden humans with namesakes: wrong merges to review.
+    con = world_con()
+    a = con.table("authorships")
+    sheet = tmp_path / "sheet.txt"
+    dump = tmp_path / "rows.parquet"
+    found = oversplit.evaluate(
+        con,
+        a,
+        con.table("papers"),
+        fraction=0.5,
+        seed=1,
+        params={
+            "attach_threshold": 0.0,
+            "margin": 0.0,
+            "predict_threshold": 0.0,
+            "pair_threshold": 0.0,
+        },
+        dump=dump,
+        review_sheet=sheet,
+        review_per_stratum=3,
+    )
+    assert found["wrong merges (truth)"] > 0
+    rows = pd.read_parquet(dump)
+    template = pd.read_csv(sheet.with_suffix(".csv"))
+    assert 0 < len(template) <= 3 * len(review.STRATA)
+    assert set(template.authorship_id) <= set(rows[rows.merged_with.notna()].authorship_id)
+    assert set(template.attached_to) <= {"openreview", "other ids"}
+    text = sheet.read_text()
+    human = dict(zip(rows.authorship_id, rows.cluster_key, strict=True))
+    ids = dict(zip(a.authorship_id.to_pandas(), a.source_person_id.to_pandas(), strict=True))
+    for block in text.strip().split("\n\n"):
+        head, *lines = block.splitlines()
+        picked = head.split()[2]
+        attached = [x for x in lines if x.startswith("  attached: ")]
+        # Shown as attached: records of other humans only, never the hidden human's own.
+        assert attached
+        own = {i for i, h in human.items() if h == human[picked]}
+        own_ids = {ids[i] for i in own if ids[i]}
+        assert not any(f"| {pid} " in x for x in attached for pid in own_ids)
+    # Labelled, the review reads this run's wrong merges by its own rates.
+    labels = template.assign(verdict="different")
+    again = oversplit.scores_of(rows, labels)
+    point, _ = again["wrong merges, fragmentation-aware (review rates; upper 95%)"]
+    assert point == pytest.approx(found["wrong merges (truth)"], abs=1e-4)

@@ -376,13 +376,7 @@ def evaluate(
     if review_sheet is not None:
         picked = review.sample(df, review_per_stratum, review_seed)
         text = review.sheet(con, authorships, papers, result.assignments, picked, hide=hide)
-        Path(review_sheet).write_text(text, encoding="utf-8")
-        template = picked[
-            ["review_id", "authorship_id", "author_name", "attached_to", "person_key"]
-        ]
-        template.assign(verdict="", reason="").to_csv(
-            Path(review_sheet).with_suffix(".csv"), index=False
-        )
+        review.write_sheet(review_sheet, text, picked)
     scores, breakdown = scores_of(df)
     every, _ = scores_of(df, profiles_only=False)
     if labels is not None:
@@ -539,6 +533,9 @@ def main(argv: list[str] | None = None) -> None:
             params=params,
             dump=args.dump,
             labels=labels,
+            review_sheet=args.review_sheet,
+            review_per_stratum=args.review_per_stratum,
+            review_seed=args.review_seed,
         )
         console.print(found)
         return

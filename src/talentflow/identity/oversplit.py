@@ -159,6 +159,18 @@ def scores_of(df: pd.DataFrame, labels: pd.DataFrame | None = None) -> dict[str,
     return out
 
 
+def review_sample(df: pd.DataFrame, per_stratum: int = 25, seed: int = 20261130) -> pd.DataFrame:
+    """Up to ``per_stratum`` wrongly merged authorships per stratum (``merged_with``: another
+    profile's holder, other ids only), drawn with ``seed``, in the columns of
+    :func:`review.sample` (``attached_to`` is the stratum): the picks of a clerical review whose
+    labels, given back as ``labels``, read this run's wrong merges by its own rates."""
+    w = df[df.merged_with.notna()].assign(attached_to=lambda x: x.merged_with)
+    strata = [w[w.attached_to == s] for s in review.STRATA]
+    picked = [s.sample(min(per_stratum, len(s)), random_state=seed) for s in strata]
+    out = pd.concat(picked, ignore_index=True)
+    return out.assign(review_id=range(len(out)))
+
+
 def evaluate(
     con: Any,
     authorships: ibis.Table,
@@ -169,12 +181,17 @@ def evaluate(
     params: dict[str, Any] | None = None,
     dump: str | Path | None = None,
     labels: pd.DataFrame | None = None,
+    review_sheet: str | Path | None = None,
+    review_per_stratum: int = 25,
+    review_seed: int = 20261130,
 ) -> dict[str, Any]:
     """Hide every id of a ``fraction`` of OpenReview humans (hash sample with ``seed``), link
     again and measure over-splitting and wrong merges (see the module's text).
 
     ``dump`` writes the rows (:func:`human_rows`) to a Parquet file; ``labels``, a clerical
     review's labels, adds the fragmentation-aware reading of the wrong merges.
+    ``review_sheet`` writes a sample of the wrong merges (:func:`review_sample`) with the
+    other humans' records they were merged with, and a CSV beside it to fill in.
     """
     truth = write_truth(con, authorships)
     humans = sampled_humans(authorships, truth, fraction, seed)
@@ -188,6 +205,14 @@ def evaluate(
     if dump is not None:
         rows.to_parquet(str(dump))
     df = rows.to_pandas()
+    if review_sheet is not None:
+        picked = review_sample(df, review_per_stratum, review_seed)
+        own = df.groupby("cluster_key").authorship_id.agg(set).to_dict()
+        mine = {a: own[c] for a, c in zip(picked.authorship_id, picked.cluster_key, strict=True)}
+        text = review.sheet(
+            con, authorships, papers, result.assignments, picked, hide=(), own=mine
+        )
+        review.write_sheet(review_sheet, text, picked)
     info = {"fraction": fraction, "seed": seed, **scores_of(df, labels)}
     result.drop(con)
     for name in ("_eval_names", "_eval_feats", "_eval_truth", "_eval_masked", _HIDDEN):

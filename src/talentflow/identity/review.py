@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -163,10 +164,16 @@ def sheet(
     *,
     hide: tuple[str, ...],
     shown: int = 5,
+    own: dict[str, set[str]] | None = None,
 ) -> str:
     """A text sheet for reviewers: each picked hidden authorship and up to ``shown`` of the
     attached person's authorships outside the hidden venue-years, with ids, affiliation,
-    career stage, title and co-authors."""
+    career stage, title and co-authors.
+
+    ``own`` (picked authorship id -> authorship ids) leaves those authorships out of what is
+    shown as attached: on an over-split, the hidden human's own records, so that the sheet
+    shows who they were merged with.
+    """
     if picked.empty:
         return ""
     cols = [
@@ -220,6 +227,8 @@ def sheet(
     hidden = hidden.set_index("authorship_id", drop=False)
     for p in picked.itertuples():
         mine = outside[outside.person_key == p.person_key].sort_values(["year", "authorship_id"])
+        if own is not None:
+            mine = mine[~mine.authorship_id.isin(own.get(p.authorship_id, set()))]
         lines = [
             f"#{p.review_id} [{p.attached_to}] {p.authorship_id} -> {p.person_key}"
             f" | evidence: {p.cluster_evidence}",
@@ -230,6 +239,13 @@ def sheet(
             lines.append(f"  ... {len(mine)} authorships outside in all")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def write_sheet(path: str | Path, text: str, picked: pd.DataFrame) -> None:
+    """Write a review sheet and, beside it (same name, ``.csv``), the labels' template."""
+    Path(path).write_text(text, encoding="utf-8")
+    template = picked[["review_id", "authorship_id", "author_name", "attached_to", "person_key"]]
+    template.assign(verdict="", reason="").to_csv(Path(path).with_suffix(".csv"), index=False)
 
 
 def main(argv: list[str] | None = None) -> None:
