@@ -209,9 +209,7 @@ def evaluate(
         picked = review_sample(df, review_per_stratum, review_seed)
         own = df.groupby("cluster_key").authorship_id.agg(set).to_dict()
         mine = {a: own[c] for a, c in zip(picked.authorship_id, picked.cluster_key, strict=True)}
-        text = review.sheet(
-            con, authorships, papers, result.assignments, picked, hide=(), own=mine
-        )
+        text = review.sheet(con, authorships, papers, result.assignments, picked, hide=(), own=mine)
         review.write_sheet(review_sheet, text, picked)
     info = {"fraction": fraction, "seed": seed, **scores_of(df, labels)}
     result.drop(con)
