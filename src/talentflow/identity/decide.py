@@ -62,6 +62,12 @@ SCRATCH_TABLES = (
     "_identity_places",
     "_identity_vy_best",
     "_identity_vy_adopt",
+    "_identity_ent_papers",
+    "_identity_ranked",
+    "_identity_free_edges",
+    "_identity_adopt_grouped",
+    "_identity_decide_members",
+    "_identity_decide_fragments",
 )
 
 DEFAULTS: dict[str, float] = {
@@ -342,22 +348,23 @@ def decide(
 
     Returns ``(entity_id, person_key, rule, match_probability, cluster_evidence)`` for free
     entities that were attached to a strong cluster or grouped with other free entities.
-    Intermediate results are cached on the backend (each is used several times).
+    Intermediate results are scratch tables (:data:`SCRATCH_TABLES`; each is read several
+    times): read the result before deciding again, which replaces them.
     ``stages`` (:func:`career.record_stages`) lets the records' career stages speak to the
     unique-name rule (``early_career_guard``, ``established_support``).
     """
     p = {**DEFAULTS, **(params or {})}
     mw = [c for c in pairs.columns if c.startswith(_MW_PREFIX)]
+    con = pairs.get_backend()
     if frags is None:
-        ent_papers = members.select("entity_id", "paper_id").distinct().cache()
+        ent_papers = members.select("entity_id", "paper_id").distinct()
     else:
         # Merged fragments are one person: their papers are the person's papers.
         m = members.left_join(frags.select("entity_id", "person_key"), "entity_id")
-        ent_papers = (
-            m.select(entity_id=m.person_key.fill_null(m.entity_id), paper_id=m.paper_id)
-            .distinct()
-            .cache()
-        )
+        ent_papers = m.select(
+            entity_id=m.person_key.fill_null(m.entity_id), paper_id=m.paper_id
+        ).distinct()
+    ent_papers = scratch_table(con, "_identity_ent_papers", ent_papers)
 
     # 1. free -> strong candidates, excluding clusters that share a paper with the entity.
     sel = {"p": pairs.match_probability, "w": pairs.match_weight, **{c: pairs[c] for c in mw}}
@@ -408,12 +415,12 @@ def decide(
     ranked = rc.mutate(rk=ibis.row_number().over(win), w2=rc.w.lead().over(win))
     if p["group_threshold"] < 1:
         # Read again by the group rule (step 3): ranked once.
-        ranked = ranked.cache()
+        ranked = scratch_table(con, "_identity_ranked", ranked)
     best = ranked.filter(ranked.rk == 0)
     vy_guard = places is not None and "venue" in places.columns and p["venue_year_guard"] > 0
     if vy_guard:
         # Read twice by the venue-year guard (the clashes' keys, and joined to them).
-        best = scratch_table(pairs.get_backend(), "_identity_best", best)
+        best = scratch_table(con, "_identity_best", best)
     support: Any = ibis.literal(True)
     if p["unique_name_support"] > 0:
         # Name alone, but not only the name: the person was seen on at least two papers, or
@@ -443,7 +450,7 @@ def decide(
         if venue_years is None:
             venue_years = entity_venue_years(places, members, None)
         vy = _canonical_venue_years(venue_years, frags)
-        vy = scratch_table(pairs.get_backend(), "_identity_venue_years", vy)
+        vy = scratch_table(con, "_identity_venue_years", vy)
         clash = venue_year_clashes(
             best.select("free", "cluster"), "free", "cluster", vy, scratch="_identity_vy_best"
         )
@@ -477,19 +484,19 @@ def decide(
         )
         + evidence_expr(best),
     )
-    attached = scratch_table(pairs.get_backend(), "_identity_attached", attached)
+    attached = scratch_table(con, "_identity_attached", attached)
 
     # 3. free <-> free edges at the pair threshold, never two entities on one paper.
     rr = pairs.filter(
         ~pairs.is_cluster_l & ~pairs.is_cluster_r & (pairs.match_probability >= p["pair_threshold"])
     ).select(a=pairs.entity_id_l, b=pairs.entity_id_r, p=pairs.match_probability)
-    rr = _not_sharing_a_paper(rr, "a", "b", ent_papers).cache()
+    rr = scratch_table(con, "_identity_free_edges", _not_sharing_a_paper(rr, "a", "b", ent_papers))
     free_edges = rr.anti_join(attached.select(a=attached.entity_id), "a").anti_join(
         attached.select(b=attached.entity_id), "b"
     )
     # A backend table, not a memtable: Ibis's PySpark backend cannot cache expressions that
     # read a memtable (the memtable is never registered in the Spark session).
-    groups = pairs.get_backend().create_table(
+    groups = con.create_table(
         GROUPS_TABLE, components(free_edges.select("a", "b").to_pyarrow()), overwrite=True
     )
     fwd = rr.select(free=rr.a, other=rr.b, p=rr.p)
@@ -508,23 +515,20 @@ def decide(
     )
     if places is not None and p["adopt_outside_years"] > 0:
         adopt = _outside_years(adopt, groups, entity_years(places, members, frags))
-    adopt = scratch_table(pairs.get_backend(), "_identity_adopt", adopt)
+    adopt = scratch_table(con, "_identity_adopt", adopt)
     if vy is not None:
         in_group = groups.select(grp=groups.component, free=groups.node)
         alone = adopt.select("grp", free=adopt.grp)
         keys = in_group.union(alone).join(adopt.select("grp", "cluster"), "grp")
-        keys = scratch_table(pairs.get_backend(), "_identity_adopt_keys", keys)
+        keys = scratch_table(con, "_identity_adopt_keys", keys)
         clash = venue_year_clashes(
             keys.select("free", "cluster"), "free", "cluster", vy, scratch="_identity_vy_adopt"
         )
         bad = keys.join(clash, ["free", "cluster"]).select("grp").distinct()
-        adopt = scratch_table(
-            pairs.get_backend(), "_identity_adopt_guarded", adopt.anti_join(bad, "grp")
-        )
+        adopt = scratch_table(con, "_identity_adopt_guarded", adopt.anti_join(bad, "grp"))
     if p["group_threshold"] < 1:
-        # cached again only when the union made a new table (a cached table's cache is a copy)
         group = _group_candidates(ranked, groups, adopt, ent_papers, p)
-        adopt = adopt.union(group, distinct=False).cache()
+        adopt = scratch_table(con, "_identity_adopt_grouped", adopt.union(group, distinct=False))
 
     grouped = groups.select(entity_id=groups.node, grp=groups.component)
     grouped = grouped.left_join(adopt, "grp").drop("grp_right")
@@ -726,8 +730,10 @@ def assign(
     without fragments, materialised (read by the venue-year guard of both passes).
     """
     if members is None:
-        # Cached: read four times below (papers per entity twice, people, the final join).
-        members = members_table(features, clusters).cache()
+        # Materialised: read four times below (papers per entity twice, people, the final join).
+        members = scratch_table(
+            features.get_backend(), "_identity_decide_members", members_table(features, clusters)
+        )
     schema = ibis.schema(
         {
             "entity_id": "string",
@@ -752,7 +758,8 @@ def assign(
             min_bridges=int(p["fragment_bridges"]),
             bridge_p=float(p["fragment_bridge_probability"]),
             profiles=profiles,
-        ).cache()
+        )
+        frags = scratch_table(features.get_backend(), "_identity_decide_fragments", frags)
     if pairs is None:
         linked = ibis.memtable({k: [] for k in schema.names}, schema=schema)
     else:

@@ -54,8 +54,9 @@ class _Clock:
         now, c = time.perf_counter(), time.process_time()
         self.laps.update(wall or {})
         self.cpu.update(cpu or {})
-        self.laps[name] = round(now - self.t - sum((wall or {}).values()), 2)
-        self.cpu[name] = round(c - self.c - sum((cpu or {}).values()), 2)
+        # Sub-phases are timed apart: the rest can come out a hair below zero (printed -0.0).
+        self.laps[name] = max(0.0, round(now - self.t - sum((wall or {}).values()), 2))
+        self.cpu[name] = max(0.0, round(c - self.c - sum((cpu or {}).values()), 2))
         self.t, self.c = now, c
 
 
