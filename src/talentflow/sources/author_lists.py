@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from talentflow.engines.duckdb import unordered_inserts
+from talentflow.sources import profile_order
 
 #: Fields that must be strings (or absent) in both formats.
 STRING_FIELDS = (
@@ -215,26 +216,55 @@ SPLIT_PLUS = (
 )
 
 
-def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
+def _field(f: str, orders: str | None) -> str:
+    """SQL for the list text of per-author field ``f``, in author order (see
+    :mod:`talentflow.sources.profile_order`: profile fields follow ``or_profile``)."""
+    if orders is None or f not in profile_order.PROFILE_FIELDS:
+        return _v(f)
+    return (
+        f"CASE WHEN o.perm IS NOT NULL AND {_present(f)} "
+        f"AND len(string_split({_v(f)}, ';')) = len(o.perm) THEN array_to_string("
+        f"list_transform(o.perm, k -> coalesce(string_split({_v(f)}, ';')[k], '')), ';') "
+        f"ELSE {_v(f)} END"
+    )
+
+
+def insert_sql(valid: str, fmt: AuthorListFormat, orders: str | None = None) -> tuple[str, str]:
     """SQL inserting ``raw_papers`` and ``raw_authorships`` rows from validated records.
 
     ``valid`` is a relation with the columns of :func:`valid_records_sql`. Per-author lists are split with ``unnest(string_split(...))`` side by side, which zips
     them by position (a shorter list is padded with NULL); a list is used only when its length
-    equals the author count.
+    equals the author count. ``orders``, a table of :func:`profile_order.orders`, puts the
+    profile fields of records whose ``or_profile`` differs from ``authorids`` back in author
+    order; an author it does not place gets no profile fields and ``or_profile`` in
+    ``misaligned_fields``.
     """
     source = fmt.source
     lengths = ",\n".join(
         f"CASE WHEN {_present(f)} THEN len(string_split({_v(f)}, ';')) END AS n_{f}"
         for f in PER_AUTHOR
     )
+    fields = ", ".join(
+        f"{_field(f, orders)} AS f_{f}"
+        for f in ("author", *PER_AUTHOR, "aff_unique_norm", "aff_country_unique")
+    )
+    joined = (
+        f"{valid} AS rec LEFT JOIN {orders} o ON o.author IS NOT DISTINCT FROM {_v('author')} "
+        f"AND o.authorids IS NOT DISTINCT FROM {_v('authorids')} "
+        f"AND o.or_profile = {_v('or_profile')}"
+        if orders
+        else f"{valid} AS rec"
+    )
+    perm = "o.perm" if orders else "NULL::INTEGER[]"
     base = f"""
     WITH r AS (
-      SELECT *,
+      SELECT rec.*,
         CASE WHEN {_present("author")} THEN len(string_split({_v("author")}, ';')) ELSE 0 END
           AS n_authors,
         {lengths},
-        {", ".join(f"{_v(f)} AS f_{f}" for f in ("author", *PER_AUTHOR, "aff_unique_norm", "aff_country_unique"))}
-      FROM {valid}
+        {fields},
+        {perm} AS f_perm
+      FROM {joined}
     )"""
     papers = f"""{base}
     INSERT INTO raw_papers BY NAME
@@ -274,7 +304,7 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
         -- the label lists are split once per paper, not once per author slot
         string_split(f_aff_unique_norm, ';') AS f_aff_unique_norm,
         string_split(f_aff_country_unique, ';') AS f_aff_country_unique,
-        {", ".join(f"n_{f}" for f in PER_AUTHOR)},
+        {", ".join(f"n_{f}" for f in PER_AUTHOR)}, f_perm,
         unnest(generate_series(0, n_authors - 1)) AS pos,
         unnest(string_split(f_author, ';')) AS u_author,
         {unnests}
@@ -282,6 +312,8 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
     ),
     v AS (
       SELECT rel_file, venue, year, record_id, pos, trim(u_author) AS author_name,
+        -- an author whose or_profile entry was not found: their profile fields stay empty
+        coalesce(f_perm IS NOT NULL AND f_perm[pos + 1] IS NULL, false) AS unplaced,
         {slot["aff"]} AS aff, lower({slot["aff_domain"]}) AS email_domain,
         {slot["authorids"]} AS aid, {slot["position"]} AS career_position,
         {slot["dblp"]} AS dblp_raw, {slot["orcid"]} AS orcid_raw,
@@ -291,6 +323,13 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
         CASE WHEN {" AND ".join(aligned.values())} THEN []::VARCHAR[] ELSE {misaligned} END
           AS misaligned_fields
       FROM s WHERE pos IS NOT NULL AND u_author IS NOT NULL
+    ),
+    w AS (
+      SELECT * REPLACE (
+        aligned AND NOT unplaced AS aligned,
+        CASE WHEN unplaced THEN list_append(misaligned_fields, 'or_profile')
+          ELSE misaligned_fields END AS misaligned_fields)
+      FROM v
     )
     INSERT INTO raw_authorships BY NAME
     SELECT '{source}:' || venue || year || ':' || record_id AS rec_key,
@@ -313,7 +352,7 @@ def insert_sql(valid: str, fmt: AuthorListFormat) -> tuple[str, str]:
       {label.format(idx="cidx", names="cnames")} AS label_country,
       NULL AS source_institution, NULL AS source_country, NULL AS source_ror,
       '{source}' AS source, rel_file AS source_file
-    FROM v"""
+    FROM w"""
     return papers, authorships
 
 
@@ -324,6 +363,16 @@ def ingest(db: Any, valid: str, fmt: AuthorListFormat) -> None:
     ``preserve_insertion_order = false`` on ``db`` first, which makes these inserts 2-3x
     cheaper.
     """
-    papers, authorships = insert_sql(valid, fmt)
+    orders = f"_profile_order_{fmt.source}"
+    pending = db.execute(
+        f"SELECT DISTINCT {_v('author')}, {_v('authorids')}, {_v('or_profile')} FROM {valid} "
+        f"WHERE {_present('or_profile')} AND {_v('or_profile')} IS DISTINCT FROM {_v('authorids')}"
+    ).fetchall()
+    # Per distinct author list, in Python: a few thousand records of the corpus.
+    db.register(orders + "_arrow", profile_order.orders(pending))
+    db.execute(f"CREATE OR REPLACE TEMP TABLE {orders} AS SELECT * FROM {orders}_arrow")
+    db.unregister(orders + "_arrow")
+    papers, authorships = insert_sql(valid, fmt, orders)
     db.execute(papers)
     db.execute(authorships)
+    db.execute(f"DROP TABLE IF EXISTS {orders}")

@@ -1,0 +1,111 @@
+"""OpenReview profile fields follow ``or_profile``, not the author order: put back per author."""
+
+from __future__ import annotations
+
+import json
+
+from talentflow.pipeline import build
+from talentflow.sources.profile_order import order, orders
+from tests.conftest import rows
+
+
+def test_same_ids_keep_their_place_and_renamed_ids_are_found_by_name() -> None:
+    # OpenReview lists current ids first, in author order, then renamed ones appended.
+    authors = ["Yue Wu", "Maoguo Gong", "Hao Li", "Qiguang Miao", "Wenping Ma"]
+    ids = ["~Yue_Wu14", "~Maoguo_Gong2", "~Hao_Li12", "~Qiguang_Miao1", "~Wenping_Ma3"]
+    profiles = ["~Yue_Wu14", "~Qiguang_Miao1", "~Li_Hao3", "~Gong_Maoguo1", "~wenping_ma1"]
+    assert order(authors, ids, profiles) == [0, 3, 2, 1, 4]
+
+
+def test_looser_names_place_middle_names_spellings_and_a_last_one() -> None:
+    authors = ["Ramin Hasani", "Brendan O'Donoghue", "Hao-Tian Li", "Jiale Li", "Noel Loo"]
+    ids = ["~Ramin_Hasani1", "~Brendan_O'Donoghue1", "~Hao-Tian_Li1", "~Jiale_Li5", "~Noel_Loo1"]
+    profiles = [
+        "~Noel_Loo1",
+        "~JialeLi2",
+        "~Haotian_Li1",
+        "~Brendan_ODonoghue1",
+        "~Ramin_M._Hasani1",
+    ]
+    assert order(authors, ids, profiles) == [4, 3, 2, 1, 0]
+    # a different name altogether: placed only as the one entry left
+    assert order(["A B", "Satinder Singh"], ["~A_B1", "~Satinder_Singh2"], ["~A_B1", "~X_Y2"]) == [
+        0,
+        1,
+    ]
+
+
+def test_namesakes_are_never_guessed_and_authors_without_profiles_get_empty_entries() -> None:
+    # Two renamed "Wei Li"s and two entries: which is which is unknown.
+    got = order(
+        ["Wei Li", "Wei Li", "C D"],
+        ["~Wei_Li3", "~Wei_Li8", "~C_D1"],
+        ["~C_D1", "~Wei_Li9", "~Wei_Li4"],
+    )
+    assert got == [None, None, 0]
+    # E-mails without profiles: their entries are empty, and so are their fields.
+    assert order(["A B", "C D", "E F"], ["a@x.org", "c@y.org", "~E_F1"], ["", "~E_F1", ""]) == [
+        0,
+        2,
+        1,
+    ]
+    assert order(["A B"], ["~A_B1"], ["~A_B1", "~C_D1"]) is None
+
+
+def test_orders_table_is_one_based_for_sql() -> None:
+    t = orders(
+        [("A B;C D", "~A_B2;~C_D1", "~C_D1;~A_B1"), ("A B;A B", "~A_B1;~A_B2", "~A_B3;~A_B4")]
+    )
+    assert t.column("perm").to_pylist() == [[2, 1], [None, None]]
+
+
+def test_reader_gives_each_author_their_own_profile_fields(tmp_path) -> None:
+    data = tmp_path / "data"
+    (data / "openreview/nips").mkdir(parents=True)
+    paper = {
+        "id": "p1",
+        "title": "A paper",
+        "author": "Mehrdad Ghadiri;David Arbour;Tung Mai",
+        "authorids": "~Mehrdad_Ghadiri2;~David_Arbour1;~Tung_Mai1",
+        # profile fields in or_profile order: the renamed first author comes last
+        "or_profile": "~David_Arbour1;~Tung_Mai1;~Mehrdad_Ghadiri1",
+        "aff": "Adobe Research;Adobe;Georgia Institute of Technology",
+        "aff_domain": "adobe.com;adobe.com;gatech.edu",
+        "position": "Research Scientist;Researcher;PhD student",
+        "dblp": "87/7578;177/8902;172/1358",
+    }
+    twins = {
+        "id": "p2",
+        "title": "Another paper",
+        "author": "Wei Li;Wei Li;Ann Lee",
+        "authorids": "~Wei_Li3;~Wei_Li8;~Ann_Lee1",
+        "or_profile": "~Ann_Lee1;~Wei_Li9;~Wei_Li4",
+        "aff": "Stanford University;Peking University;Tsinghua University",
+        "aff_domain": "stanford.edu;pku.edu.cn;tsinghua.edu.cn",
+        "position": "Professor;PhD student;Postdoc",
+        "dblp": "1/1;2/2;3/3",
+    }
+    (data / "openreview/nips/nips2023.json").write_text(json.dumps([paper, twins]))
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    got = rows(
+        db,
+        """SELECT author_name, raw_affiliation, email_domain, career_position, dblp, aligned,
+                  misaligned_fields
+           FROM authorships WHERE paper_id LIKE '%p1' ORDER BY author_position""",
+    )
+    assert got == [
+        ("Mehrdad Ghadiri", "Georgia Institute of Technology", "gatech.edu", "PhD student",
+         "dblp:172/1358", True, []),
+        ("David Arbour", "Adobe Research", "adobe.com", "Research Scientist", "dblp:87/7578",
+         True, []),
+        ("Tung Mai", "Adobe", "adobe.com", "Researcher", "dblp:177/8902", True, []),
+    ]  # fmt: skip
+    twins_got = rows(
+        db,
+        """SELECT author_name, raw_affiliation, career_position, aligned, misaligned_fields
+           FROM authorships WHERE paper_id LIKE '%p2' ORDER BY author_position""",
+    )
+    # The two renamed Wei Lis cannot be told apart: no fields rather than a guess, and said so.
+    assert twins_got[:2] == [("Wei Li", None, None, False, ["or_profile"])] * 2
+    assert twins_got[2] == ("Ann Lee", "Stanford University", "Professor", True, [])
