@@ -109,3 +109,34 @@ def test_reader_gives_each_author_their_own_profile_fields(tmp_path) -> None:
     # The two renamed Wei Lis cannot be told apart: no fields rather than a guess, and said so.
     assert twins_got[:2] == [("Wei Li", None, None, False, ["or_profile"])] * 2
     assert twins_got[2] == ("Ann Lee", "Stanford University", "Professor", True, [])
+
+
+def test_paper_list_labels_follow_their_affiliations(tmp_path) -> None:
+    # Paper Copilot lists built from OpenReview: affiliations and their label indexes are
+    # both in or_profile order.
+    data = tmp_path / "data"
+    (data / "paperlists/corl").mkdir(parents=True)
+    paper = {
+        "id": "p1",
+        "title": "A paper",
+        "author": "Sandeep Chinchali;Mariano Phielipp",
+        "authorids": "~Sandeep_Chinchali2;~Mariano_Phielipp2",
+        "or_profile": "~Mariano_Phielipp2;~Sandeep_P._Chinchali1",
+        "aff": "Intel Labs;University of Texas at Austin",
+        "aff_unique_norm": "Intel;University of Texas at Austin",
+        "aff_unique_index": "0;1",
+        "aff_country_unique": "United States",
+        "aff_country_unique_index": "0;0",
+    }
+    (data / "paperlists/corl/corl2024.json").write_text(json.dumps([paper]))
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    got = rows(
+        db,
+        """SELECT author_name, raw_affiliation, label_institution FROM authorships
+           ORDER BY author_position""",
+    )
+    assert got == [
+        ("Sandeep Chinchali", "University of Texas at Austin", "University of Texas at Austin"),
+        ("Mariano Phielipp", "Intel Labs", "Intel"),
+    ]

@@ -28,8 +28,17 @@ from collections.abc import Callable, Iterable
 
 import pyarrow as pa
 
-#: Fields that follow ``or_profile`` order (those of them the reader reads).
-PROFILE_FIELDS = ("aff", "aff_domain", "position", "dblp", "orcid")
+#: Fields that follow ``or_profile`` order (those of them the reader reads). Paper lists
+#: built from OpenReview carry ``or_profile`` too, and their label indexes follow ``aff``.
+PROFILE_FIELDS = (
+    "aff",
+    "aff_domain",
+    "position",
+    "dblp",
+    "orcid",
+    "aff_unique_index",
+    "aff_country_unique_index",
+)
 #: Arrow schema of :func:`orders`.
 ORDER_SCHEMA = pa.schema(
     [
