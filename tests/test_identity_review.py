@@ -115,3 +115,11 @@ def test_evaluation_writes_a_sheet_of_the_links_it_calls_wrong(tmp_path) -> None
     labels = template.assign(verdict="different")
     point, _, _ = review.estimate(pd.read_parquet(dump), labels)
     assert point == pytest.approx(0.5)
+
+
+def test_sample_does_not_depend_on_row_order() -> None:
+    rows = _rows(200, {"openreview": 30, "other ids": 5, "no ids": 40})
+    shuffled = rows.sample(frac=1.0, random_state=7)
+    a = review.sample(rows, per_stratum=10, seed=1)
+    b = review.sample(shuffled, per_stratum=10, seed=1)
+    assert list(a.authorship_id) == list(b.authorship_id)

@@ -56,6 +56,8 @@ def sample(
     (authorships in ``exclude`` are left out: a second sample of the same run)."""
     w = wrong_new(rows)
     w = w[~w.authorship_id.isin(set(exclude))]
+    # Sorted first: the engine returns rows in any order, and the draw must not depend on it.
+    w = w.sort_values("authorship_id")
     strata = [w[w.attached_to == s] for s in STRATA]
     picked = [s.sample(min(per_stratum, len(s)), random_state=seed) for s in strata]
     out = pd.concat(picked, ignore_index=True)
