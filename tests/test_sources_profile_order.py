@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from talentflow.pipeline import build
-from talentflow.sources.profile_order import order, orders
+from talentflow.sources.profile_order import kept_slots, order, orders
 from tests.conftest import rows
 
 
@@ -139,4 +139,52 @@ def test_paper_list_labels_follow_their_affiliations(tmp_path) -> None:
     assert got == [
         ("Sandeep Chinchali", "University of Texas at Austin", "University of Texas at Austin"),
         ("Mariano Phielipp", "Intel Labs", "Intel"),
+    ]
+
+
+def test_kept_slots_from_homepages_when_or_profile_is_missing() -> None:
+    authors = ["Ann Lee", "Bo Chen", "Cy Park", "Di Wu"]
+    # Bo Chen renamed: profile order Ann, Cy, Di, Bo; the homepages follow it.
+    homepages = ["https://annlee.io", "https://cypark.org", "", "https://bochen.net"]
+    assert kept_slots(authors, homepages) == 1
+    # Nothing spells another author: nothing is shown out of order.
+    assert kept_slots(authors, ["https://annlee.io", "", "", ""]) is None
+    # A LinkedIn handle shows it from the first slot on: nothing is kept.
+    assert kept_slots(authors, ["", "", "", ""], ["bo-chen-12/", "", "", ""]) == 0
+
+
+def test_reader_drops_fields_it_cannot_order_without_or_profile(tmp_path) -> None:
+    data = tmp_path / "data"
+    (data / "openreview/iclr").mkdir(parents=True)
+    shifted = {
+        "id": "p1",
+        "title": "A paper",
+        "author": "Ann Lee;Bo Chen;Cy Park",
+        "authorids": "~Ann_Lee1;~Bo_Chen3;~Cy_Park1",
+        "aff": "MIT;Stanford University;Tsinghua University",
+        "position": "Professor;PhD student;Postdoc",
+        "homepage": "https://annlee.io;https://cypark.org;https://bochen.net",
+    }
+    plain = {
+        "id": "p2",
+        "title": "Another paper",
+        "author": "Ann Lee;Eve Ng",
+        "authorids": "~Ann_Lee1;~Eve_Ng1",
+        "aff": "MIT;ETH Zurich",
+        "homepage": "https://annlee.io;https://eveng.ch",
+    }
+    (data / "openreview/iclr/iclr2023.json").write_text(json.dumps([shifted, plain]))
+    db = tmp_path / "s.duckdb"
+    build(data, db, stages=["sources"])
+    got = rows(
+        db,
+        """SELECT author_name, raw_affiliation, career_position, misaligned_fields
+           FROM authorships ORDER BY paper_id, author_position""",
+    )
+    assert got == [
+        ("Ann Lee", "MIT", "Professor", []),
+        ("Bo Chen", None, None, ["or_profile"]),
+        ("Cy Park", None, None, ["or_profile"]),
+        ("Ann Lee", "MIT", None, []),
+        ("Eve Ng", "ETH Zurich", None, []),
     ]

@@ -22,7 +22,7 @@ from talentflow.sources import profile_order
 #: Fields that must be strings (or absent) in both formats.
 STRING_FIELDS = (
     "author", "aff", "aff_domain", "authorids", "position", "title", "abstract", "keywords",
-    "track", "status", "openreview", "dblp", "orcid", "or_profile",
+    "track", "status", "openreview", "dblp", "orcid", "or_profile", "homepage", "linkedin",
     "aff_unique_norm", "aff_unique_index", "aff_country_unique", "aff_country_unique_index",
     "primary_area",
 )  # fmt: skip
@@ -251,7 +251,7 @@ def insert_sql(valid: str, fmt: AuthorListFormat, orders: str | None = None) -> 
     joined = (
         f"{valid} AS rec LEFT JOIN {orders} o ON o.author IS NOT DISTINCT FROM {_v('author')} "
         f"AND o.authorids IS NOT DISTINCT FROM {_v('authorids')} "
-        f"AND o.or_profile = {_v('or_profile')}"
+        f"AND nullif(trim(o.or_profile), '') IS NOT DISTINCT FROM nullif(trim({_v('or_profile')}), '')"
         if orders
         else f"{valid} AS rec"
     )
@@ -368,8 +368,17 @@ def ingest(db: Any, valid: str, fmt: AuthorListFormat) -> None:
         f"SELECT DISTINCT {_v('author')}, {_v('authorids')}, {_v('or_profile')} FROM {valid} "
         f"WHERE {_present('or_profile')} AND {_v('or_profile')} IS DISTINCT FROM {_v('authorids')}"
     ).fetchall()
+    found = profile_order.orders(pending)
+    # Without or_profile: only what homepages and LinkedIn handles show (ICLR 2023).
+    unordered = db.execute(
+        f"SELECT DISTINCT {_v('author')}, {_v('authorids')}, {_v('homepage')}, {_v('linkedin')} "
+        f"FROM {valid} WHERE NOT {_present('or_profile')} "
+        f"AND ({_present('homepage')} OR {_present('linkedin')})"
+    ).fetchall()
+    shown = profile_order.prefix_orders(unordered)
+    table = pa.concat_tables([found, shown])
     # Per distinct author list, in Python: a few thousand records of the corpus.
-    db.register(orders + "_arrow", profile_order.orders(pending))
+    db.register(orders + "_arrow", table)
     db.execute(f"CREATE OR REPLACE TEMP TABLE {orders} AS SELECT * FROM {orders}_arrow")
     db.unregister(orders + "_arrow")
     papers, authorships = insert_sql(valid, fmt, orders)
