@@ -9,6 +9,16 @@ from talentflow.sources.profile_order import kept_slots, order, orders
 from tests.conftest import rows
 
 
+def _built(tmp_path, rel: str, records: list[dict]):
+    """A store holding the sources stage's rows of ``records`` written at ``rel``."""
+    path = tmp_path / "data" / rel
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(records))
+    db = tmp_path / "s.duckdb"
+    build(tmp_path / "data", db, stages=["sources"])
+    return db
+
+
 def test_same_ids_keep_their_place_and_renamed_ids_are_found_by_name() -> None:
     # OpenReview lists current ids first, in author order, then renamed ones appended.
     authors = ["Yue Wu", "Maoguo Gong", "Hao Li", "Qiguang Miao", "Wenping Ma"]
@@ -60,8 +70,6 @@ def test_orders_table_is_one_based_for_sql() -> None:
 
 
 def test_reader_gives_each_author_their_own_profile_fields(tmp_path) -> None:
-    data = tmp_path / "data"
-    (data / "openreview/nips").mkdir(parents=True)
     paper = {
         "id": "p1",
         "title": "A paper",
@@ -85,9 +93,7 @@ def test_reader_gives_each_author_their_own_profile_fields(tmp_path) -> None:
         "position": "Professor;PhD student;Postdoc",
         "dblp": "1/1;2/2;3/3",
     }
-    (data / "openreview/nips/nips2023.json").write_text(json.dumps([paper, twins]))
-    db = tmp_path / "s.duckdb"
-    build(data, db, stages=["sources"])
+    db = _built(tmp_path, "openreview/nips/nips2023.json", [paper, twins])
     got = rows(
         db,
         """SELECT author_name, raw_affiliation, email_domain, career_position, dblp, aligned,
@@ -114,8 +120,6 @@ def test_reader_gives_each_author_their_own_profile_fields(tmp_path) -> None:
 def test_paper_list_labels_follow_their_affiliations(tmp_path) -> None:
     # Paper Copilot lists built from OpenReview: affiliations and their label indexes are
     # both in or_profile order.
-    data = tmp_path / "data"
-    (data / "paperlists/corl").mkdir(parents=True)
     paper = {
         "id": "p1",
         "title": "A paper",
@@ -128,9 +132,7 @@ def test_paper_list_labels_follow_their_affiliations(tmp_path) -> None:
         "aff_country_unique": "United States",
         "aff_country_unique_index": "0;0",
     }
-    (data / "paperlists/corl/corl2024.json").write_text(json.dumps([paper]))
-    db = tmp_path / "s.duckdb"
-    build(data, db, stages=["sources"])
+    db = _built(tmp_path, "paperlists/corl/corl2024.json", [paper])
     got = rows(
         db,
         """SELECT author_name, raw_affiliation, label_institution FROM authorships
@@ -154,8 +156,6 @@ def test_kept_slots_from_homepages_when_or_profile_is_missing() -> None:
 
 
 def test_reader_drops_fields_it_cannot_order_without_or_profile(tmp_path) -> None:
-    data = tmp_path / "data"
-    (data / "openreview/iclr").mkdir(parents=True)
     shifted = {
         "id": "p1",
         "title": "A paper",
@@ -173,9 +173,7 @@ def test_reader_drops_fields_it_cannot_order_without_or_profile(tmp_path) -> Non
         "aff": "MIT;ETH Zurich",
         "homepage": "https://annlee.io;https://eveng.ch",
     }
-    (data / "openreview/iclr/iclr2023.json").write_text(json.dumps([shifted, plain]))
-    db = tmp_path / "s.duckdb"
-    build(data, db, stages=["sources"])
+    db = _built(tmp_path, "openreview/iclr/iclr2023.json", [shifted, plain])
     got = rows(
         db,
         """SELECT author_name, raw_affiliation, career_position, misaligned_fields
