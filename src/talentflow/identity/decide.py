@@ -53,22 +53,11 @@ GROUPS_TABLE = "_identity_groups"
 #: plans exhausted a 1 GB driver while Spark analysed them.
 SCRATCH_TABLES = (
     GROUPS_TABLE,
-    "_identity_best",
-    "_identity_attached",
-    "_identity_adopt",
-    "_identity_adopt_guarded",
-    "_identity_adopt_keys",
-    "_identity_venue_years",
-    "_identity_places",
-    "_identity_vy_best",
-    "_identity_vy_adopt",
-    "_identity_ent_papers",
-    "_identity_ranked",
-    "_identity_free_edges",
-    "_identity_adopt_grouped",
-    "_identity_decide_members",
-    "_identity_decide_fragments",
-)
+    "_identity_best", "_identity_attached", "_identity_adopt", "_identity_adopt_guarded",
+    "_identity_adopt_keys", "_identity_venue_years", "_identity_places", "_identity_vy_best",
+    "_identity_vy_adopt", "_identity_ent_papers", "_identity_ranked", "_identity_free_edges",
+    "_identity_adopt_grouped", "_identity_decide_members", "_identity_decide_fragments",
+)  # fmt: skip
 
 DEFAULTS: dict[str, float] = {
     "attach_threshold": 0.5,
