@@ -164,12 +164,8 @@ def review_sample(df: pd.DataFrame, per_stratum: int = 25, seed: int = 20261130)
     profile's holder, other ids only), drawn with ``seed``, in the columns of
     :func:`review.sample` (``attached_to`` is the stratum): the picks of a clerical review whose
     labels, given back as ``labels``, read this run's wrong merges by its own rates."""
-    w = df[df.merged_with.notna()].assign(attached_to=lambda x: x.merged_with)
-    w = w.sort_values("authorship_id")  # the draw must not depend on the engine's row order
-    strata = [w[w.attached_to == s] for s in review.STRATA]
-    picked = [s.sample(min(per_stratum, len(s)), random_state=seed) for s in strata]
-    out = pd.concat(picked, ignore_index=True)
-    return out.assign(review_id=range(len(out)))
+    merged = df[df.merged_with.notna()].assign(attached_to=lambda x: x.merged_with)
+    return review.draw(merged, per_stratum, seed)
 
 
 def evaluate(

@@ -55,10 +55,15 @@ def sample(
     """Up to ``per_stratum`` wrongly attached new people per stratum, drawn with ``seed``
     (authorships in ``exclude`` are left out: a second sample of the same run)."""
     w = wrong_new(rows)
-    w = w[~w.authorship_id.isin(set(exclude))]
+    return draw(w[~w.authorship_id.isin(set(exclude))], per_stratum, seed)
+
+
+def draw(links: pd.DataFrame, per_stratum: int, seed: int) -> pd.DataFrame:
+    """Up to ``per_stratum`` of ``links`` per stratum (``attached_to``), drawn with ``seed``,
+    numbered ``review_id``."""
     # Sorted first: the engine returns rows in any order, and the draw must not depend on it.
-    w = w.sort_values("authorship_id")
-    strata = [w[w.attached_to == s] for s in STRATA]
+    links = links.sort_values("authorship_id")
+    strata = [links[links.attached_to == s] for s in STRATA]
     picked = [s.sample(min(per_stratum, len(s)), random_state=seed) for s in strata]
     out = pd.concat(picked, ignore_index=True)
     return out.assign(review_id=range(len(out)))
