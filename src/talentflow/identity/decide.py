@@ -135,6 +135,9 @@ DEFAULTS: dict[str, float] = {
     # never give a person a record of a venue-year at which the person has an identified
     # record (a namesake there). 0 turns it off.
     "venue_year_guard": 1.0,
+    # A weak link whose record names another institution than the person's anchored records
+    # of the same venue-year is taken back (``place_clash``). 0 turns it off.
+    "place_clash_guard": 1.0,
     # The record's self-declared career stage (``career``): the unique-name rule is refused
     # to an undergraduate or master's student (1), and also to a PhD student listed first
     # (2): they had published before far less often than the average author. 0: off, the

@@ -12,7 +12,15 @@ from typing import Any
 
 import ibis
 
-from talentflow.identity import career, decide, features, identifiers, model, rescore
+from talentflow.identity import (
+    career,
+    decide,
+    features,
+    identifiers,
+    model,
+    place_clash,
+    rescore,
+)
 from talentflow.identity.scratch import scratch_table
 
 _PREFIX = "_identity_"
@@ -291,6 +299,22 @@ def link(
                 )
                 _drop_decision_tables(con)
         clock.lap("second_round")
+    places = place_clash.places_of(authorships, feats)
+    if pairs is not None and places is not None and p["place_clash_guard"] > 0:
+        assignments = _materialise(
+            con,
+            "assignments_checked",
+            place_clash.refuse_place_clashes(
+                assignments, places, members, attach_threshold=float(p["attach_threshold"])
+            ),
+            temps,
+        )
+        stats["place_clashes"] = int(
+            assignments.filter(assignments.cluster_evidence.startswith(place_clash.REFUSED))
+            .count()
+            .execute()
+        )
+        clock.lap("place_clash")
     stats["seconds"] = clock.laps
     stats["cpu_seconds"] = clock.cpu
     return LinkResult(assignments, p, trained, stats, temps)

@@ -1,0 +1,239 @@
+"""Evidence against a weak link from the person's venue-year (``identity/place_clash.py``).
+
+"Yu Liu" (person ``P``) has identified papers at NeurIPS 2023 from SenseTime. Records without
+ids were attached to P by the weak rules; the rule takes back the ones that name another
+institution at the same venue-year, unless the e-mail domain agrees or P's institution is on
+the record's own paper.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+
+from talentflow.identity.place_clash import REFUSED, refuse_place_clashes
+
+P = "openreview:~Yu_Liu3"
+UNIQUE = "unique name;name:13.5"
+
+
+def _run(records: list[tuple], extra_members: dict[str, str] | None = None) -> pd.DataFrame:
+    """``records``: (authorship_id, person_key, rule, p, evidence, paper, venue, year,
+    institution, domain). Every record is its own entity unless ``extra_members`` maps it to
+    another entity id."""
+    con = ibis.duckdb.connect()
+    cols = ["authorship_id", "person_key", "rule", "match_probability", "cluster_evidence"]
+    asg = pd.DataFrame([r[:5] for r in records], columns=cols)
+    places = pd.DataFrame(
+        [(r[0], r[5], r[6], r[7], r[8], r[9]) for r in records],
+        columns=["authorship_id", "paper_id", "venue", "year", "institution", "domain"],
+    )
+    entity = {r[0]: (extra_members or {}).get(r[0], r[0]) for r in records}
+    for aid, key, rule, *_ in records:
+        if rule == "identifier":
+            entity[aid] = key
+    members = pd.DataFrame({"authorship_id": list(entity), "entity_id": list(entity.values())})
+    out = refuse_place_clashes(
+        con.create_table(
+            "asg", asg.astype({"match_probability": "float64", "cluster_evidence": "string"})
+        ),
+        con.create_table(
+            "places", places.astype({"year": "int64", "institution": "string", "domain": "string"})
+        ),
+        con.create_table("members", members),
+        attach_threshold=0.5,
+    ).execute()
+    return out.set_index("authorship_id")
+
+
+def _anchor(aid: str, paper: str, venue: str = "neurips", inst: str = "SenseTime") -> tuple:
+    return (aid, P, "identifier", None, None, paper, venue, 2023, inst, "sensetime.com")
+
+
+def test_a_weak_link_to_another_institution_of_the_venue_year_is_taken_back() -> None:
+    out = _run(
+        [
+            _anchor("a1", "p1"),
+            (
+                "w1",
+                P,
+                "splink",
+                0.02,
+                UNIQUE,
+                "p2",
+                "neurips",
+                2023,
+                "Donghua University",
+                "dhu.edu.cn",
+            ),
+            (
+                "p2b",
+                "other",
+                "singleton",
+                None,
+                None,
+                "p2",
+                "neurips",
+                2023,
+                "Donghua University",
+                None,
+            ),
+        ]
+    )
+    assert out.loc["w1", "person_key"] == "w1"
+    assert out.loc["w1", "rule"] == "singleton"
+    assert pd.isna(out.loc["w1", "match_probability"])
+    assert out.loc["w1", "cluster_evidence"] == REFUSED + P
+    assert out.loc["a1", "person_key"] == P
+
+
+def test_the_same_domain_or_the_persons_institution_on_the_paper_keeps_the_link() -> None:
+    out = _run(
+        [
+            _anchor("a1", "p1"),
+            # The same e-mail domain: the institution was resolved differently.
+            (
+                "w1",
+                P,
+                "splink",
+                0.02,
+                UNIQUE,
+                "p2",
+                "neurips",
+                2023,
+                "SenseTime Research",
+                "sensetime.com",
+            ),
+            # SenseTime is on the record's own paper (a co-author's slot).
+            (
+                "w2",
+                P,
+                "splink",
+                0.02,
+                "second round;name:13.5",
+                "p3",
+                "neurips",
+                2023,
+                "Zhejiang University",
+                "zju.edu.cn",
+            ),
+            ("p3b", "other", "singleton", None, None, "p3", "neurips", 2023, "SenseTime", None),
+        ]
+    )
+    assert out.loc["w1", "person_key"] == P
+    assert out.loc["w2", "person_key"] == P
+
+
+def test_only_weak_links_at_the_same_venue_year_are_checked() -> None:
+    out = _run(
+        [
+            _anchor("a1", "p1"),
+            # At another venue of the year: people move between submission rounds.
+            (
+                "w1",
+                P,
+                "splink",
+                0.02,
+                UNIQUE,
+                "p2",
+                "icml",
+                2023,
+                "Alibaba Group",
+                "alibaba-inc.com",
+            ),
+            # At another year.
+            (
+                "w2",
+                P,
+                "splink",
+                0.02,
+                UNIQUE,
+                "p3",
+                "neurips",
+                2022,
+                "Alibaba Group",
+                "alibaba-inc.com",
+            ),
+            # A plain link at attach_threshold is evidence of its own, not checked.
+            (
+                "s1",
+                P,
+                "splink",
+                0.9,
+                "name:13.5;coauthors:8.0",
+                "p4",
+                "neurips",
+                2023,
+                "ByteDance",
+                "bytedance.com",
+            ),
+            # Adopted with its group through a linked record: weak, checked.
+            (
+                "g1",
+                P,
+                "splink",
+                0.3,
+                "via linked authorships",
+                "p5",
+                "neurips",
+                2023,
+                "ByteDance",
+                "bytedance.com",
+            ),
+            # No institution resolved: nothing to compare.
+            ("w3", P, "splink", 0.02, UNIQUE, "p6", "neurips", 2023, None, None),
+        ]
+    )
+    for aid in ("w1", "w2", "s1", "w3"):
+        assert out.loc[aid, "person_key"] == P, aid
+    # s1 (ByteDance, p >= 0.5) anchors ByteDance for g1.
+    assert out.loc["g1", "person_key"] == P
+
+
+def test_a_weak_link_needs_an_anchored_place_to_clash_with() -> None:
+    out = _run(
+        [
+            # The person's only records of the venue-year are weak themselves.
+            ("w1", P, "splink", 0.02, UNIQUE, "p1", "neurips", 2023, "SenseTime", None),
+            ("w2", P, "splink", 0.02, UNIQUE, "p2", "neurips", 2023, "Fudan University", None),
+            ("x1", P, "identifier", None, None, "p0", "neurips", 2023, None, None),
+        ]
+    )
+    assert (out.person_key == P).all()
+
+
+def test_a_refused_cluster_of_hashed_emails_leaves_whole() -> None:
+    mail = "email:abc"
+    out = _run(
+        [
+            _anchor("a1", "p1"),
+            (
+                "e1",
+                P,
+                "splink",
+                0.02,
+                UNIQUE,
+                "p2",
+                "neurips",
+                2023,
+                "Fudan University",
+                "fudan.edu.cn",
+            ),
+            (
+                "e2",
+                P,
+                "splink",
+                0.02,
+                UNIQUE,
+                "p3",
+                "iclr",
+                2021,
+                "Fudan University",
+                "fudan.edu.cn",
+            ),
+        ],
+        extra_members={"e1": mail, "e2": mail},
+    )
+    assert out.loc["e1", "person_key"] == mail
+    assert out.loc["e2", "person_key"] == mail
+    assert set(out.loc[["e1", "e2"], "rule"]) == {"identifier"}
