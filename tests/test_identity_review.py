@@ -77,6 +77,28 @@ def test_labels_from_another_run_or_unknown_verdicts_are_refused() -> None:
         review.estimate(rows, pd.DataFrame({"authorship_id": ["n0"], "verdict": ["maybe"]}))
 
 
+def test_labels_of_links_taken_back_can_be_left_out_on_request(tmp_path, capsys) -> None:
+    # The labelled run attached n0..n3 to another profile; this run took n3 back.
+    rows = _rows(50, {"openreview": 3})
+    labels = pd.DataFrame(
+        {"authorship_id": ["n0", "n1", "n3"], "verdict": ["different", "same", "different"]}
+    )
+    with pytest.raises(ValueError, match="different runs"):
+        review.estimate(rows, labels)
+    point, _, strata = review.estimate(rows, labels, drop_unmade=True)
+    assert {s.name: (s.reviewed, s.wrong) for s in strata}["openreview"] == (2, 1)
+    assert point == pytest.approx(3 / 50 * 0.5)
+    rows.to_parquet(tmp_path / "rows.parquet")
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    argv = ["--rows", str(tmp_path / "rows.parquet"), "--labels", str(tmp_path / "labels.csv")]
+    # Without the option: a clear error naming the labels file, no traceback.
+    with pytest.raises(SystemExit, match=r"labels\.csv: 1 labelled authorships"):
+        review.main(argv)
+    review.main([*argv, "--drop-unmade"])
+    out = capsys.readouterr().out
+    assert "left out 1 labels" in out and "reviewed 2, not the same human 1" in out
+
+
 def test_sample_is_stratified_seeded_and_can_leave_out_a_first_sample() -> None:
     rows = _rows(200, {"openreview": 30, "other ids": 5, "no ids": 40})
     first = review.sample(rows, per_stratum=10, seed=1)

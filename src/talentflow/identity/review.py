@@ -82,21 +82,30 @@ class Stratum:
 
 
 def estimate(
-    rows: pd.DataFrame, labels: pd.DataFrame, confidence: float = 0.95
+    rows: pd.DataFrame,
+    labels: pd.DataFrame,
+    confidence: float = 0.95,
+    *,
+    drop_unmade: bool = False,
 ) -> tuple[float, float, list[Stratum]]:
     """The estimated share of new people truly wrongly attached, its upper bound at
     ``confidence``, and the strata behind them.
 
     ``rows`` are the evaluation's rows (:func:`evaluate.hidden_rows`), ``labels`` has
     ``authorship_id`` and ``verdict``; labels of authorships not among the wrongly attached
-    new people of ``rows`` are an error (a sheet from another run).
+    new people of ``rows`` are an error (a sheet from another run), unless ``drop_unmade``:
+    then they are left out. That is right only when the rows' run made a subset of the
+    labelled run's links (a rule that only takes links back): the labels left are then
+    still a uniform sample of each stratum.
     """
     _check(labels, ("authorship_id", "verdict"))
     scored = rows[rows.profile.astype(bool)]
     n_new = int((~scored.known.astype(bool)).sum())
     w = wrong_new(rows)
     stray = set(labels.authorship_id) - set(w.authorship_id)
-    if stray:
+    if stray and drop_unmade:
+        labels = labels[~labels.authorship_id.isin(stray)]
+    elif stray:
         raise ValueError(
             f"{len(stray)} labelled authorships are not wrongly attached new people of these "
             f"rows (e.g. {sorted(stray)[0]}): labels and rows come from different runs"
@@ -261,10 +270,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", required=True, help="the evaluation's --dump Parquet file")
     parser.add_argument("--labels", required=True, help="CSV with authorship_id and verdict")
     parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument(
+        "--drop-unmade",
+        action="store_true",
+        help="leave out labels of links these rows no longer make (only when the rows' run "
+        "took links back from the labelled run and made no new ones)",
+    )
     args = parser.parse_args(argv)
     rows = pd.read_parquet(args.rows)
     labels = pd.read_csv(args.labels)
-    point, high, strata = estimate(rows, labels, args.confidence)
+    try:
+        point, high, strata = estimate(rows, labels, args.confidence, drop_unmade=args.drop_unmade)
+    except ValueError as e:
+        raise SystemExit(f"evaluate review: {args.labels}: {e}") from None
+    kept = set(labels.authorship_id) & set(wrong_new(rows).authorship_id)
+    if len(kept) < len(labels):
+        print(f"left out {len(labels) - len(kept)} labels of links these rows do not make")
     for s in strata:
         print(
             f"{s.name:>10}: {s.share_of_new:.4f} of new people; reviewed {s.reviewed}, "
