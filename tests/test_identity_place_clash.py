@@ -50,36 +50,28 @@ def _anchor(aid: str, paper: str, venue: str = "neurips", inst: str = "SenseTime
     return (aid, P, "identifier", None, None, paper, venue, 2023, inst, "sensetime.com")
 
 
+def _weak(
+    aid: str,
+    paper: str,
+    place: tuple[str | None, str | None],
+    *,
+    venue: str = "neurips",
+    year: int = 2023,
+    evidence: str = UNIQUE,
+    p: float = 0.02,
+) -> tuple:
+    """A record attached to P (by the unique-name rule unless ``evidence`` says otherwise)."""
+    return (aid, P, "splink", p, evidence, paper, venue, year, *place)
+
+
+def _bystander(aid: str, paper: str, inst: str) -> tuple:
+    """A co-author's slot on ``paper``, not attached to P."""
+    return (aid, "other", "singleton", None, None, paper, "neurips", 2023, inst, None)
+
+
 def test_a_weak_link_to_another_institution_of_the_venue_year_is_taken_back() -> None:
-    out = _run(
-        [
-            _anchor("a1", "p1"),
-            (
-                "w1",
-                P,
-                "splink",
-                0.02,
-                UNIQUE,
-                "p2",
-                "neurips",
-                2023,
-                "Donghua University",
-                "dhu.edu.cn",
-            ),
-            (
-                "p2b",
-                "other",
-                "singleton",
-                None,
-                None,
-                "p2",
-                "neurips",
-                2023,
-                "Donghua University",
-                None,
-            ),
-        ]
-    )
+    donghua = ("Donghua University", "dhu.edu.cn")
+    out = _run([_anchor("a1", "p1"), _weak("w1", "p2", donghua), _bystander("b", "p2", donghua[0])])
     assert out.loc["w1", "person_key"] == "w1"
     assert out.loc["w1", "rule"] == "singleton"
     assert pd.isna(out.loc["w1", "match_probability"])
@@ -92,32 +84,10 @@ def test_the_same_domain_or_the_persons_institution_on_the_paper_keeps_the_link(
         [
             _anchor("a1", "p1"),
             # The same e-mail domain: the institution was resolved differently.
-            (
-                "w1",
-                P,
-                "splink",
-                0.02,
-                UNIQUE,
-                "p2",
-                "neurips",
-                2023,
-                "SenseTime Research",
-                "sensetime.com",
-            ),
+            _weak("w1", "p2", ("SenseTime Research", "sensetime.com")),
             # SenseTime is on the record's own paper (a co-author's slot).
-            (
-                "w2",
-                P,
-                "splink",
-                0.02,
-                "second round;name:13.5",
-                "p3",
-                "neurips",
-                2023,
-                "Zhejiang University",
-                "zju.edu.cn",
-            ),
-            ("p3b", "other", "singleton", None, None, "p3", "neurips", 2023, "SenseTime", None),
+            _weak("w2", "p3", ("Zhejiang University", "zju.edu.cn"), evidence="second round;x"),
+            _bystander("b", "p3", "SenseTime"),
         ]
     )
     assert out.loc["w1", "person_key"] == P
@@ -125,77 +95,37 @@ def test_the_same_domain_or_the_persons_institution_on_the_paper_keeps_the_link(
 
 
 def test_only_weak_links_at_the_same_venue_year_are_checked() -> None:
+    alibaba = ("Alibaba Group", "alibaba-inc.com")
+    bytedance = ("ByteDance", "bytedance.com")
     out = _run(
         [
             _anchor("a1", "p1"),
             # At another venue of the year: people move between submission rounds.
-            (
-                "w1",
-                P,
-                "splink",
-                0.02,
-                UNIQUE,
-                "p2",
-                "icml",
-                2023,
-                "Alibaba Group",
-                "alibaba-inc.com",
-            ),
+            _weak("w1", "p2", alibaba, venue="icml"),
             # At another year.
-            (
-                "w2",
-                P,
-                "splink",
-                0.02,
-                UNIQUE,
-                "p3",
-                "neurips",
-                2022,
-                "Alibaba Group",
-                "alibaba-inc.com",
-            ),
+            _weak("w2", "p3", alibaba, year=2022),
             # A plain link at attach_threshold is evidence of its own, not checked.
-            (
-                "s1",
-                P,
-                "splink",
-                0.9,
-                "name:13.5;coauthors:8.0",
-                "p4",
-                "neurips",
-                2023,
-                "ByteDance",
-                "bytedance.com",
-            ),
-            # Adopted with its group through a linked record: weak, checked.
-            (
-                "g1",
-                P,
-                "splink",
-                0.3,
-                "via linked authorships",
-                "p5",
-                "neurips",
-                2023,
-                "ByteDance",
-                "bytedance.com",
-            ),
+            _weak("s1", "p4", bytedance, evidence="name:13.5;coauthors:8.0", p=0.9),
+            # Adopted with its group through a linked record: weak, checked (against s1).
+            _weak("g1", "p5", bytedance, evidence="via linked authorships", p=0.3),
             # No institution resolved: nothing to compare.
-            ("w3", P, "splink", 0.02, UNIQUE, "p6", "neurips", 2023, None, None),
+            _weak("w3", "p6", (None, None)),
+            # Adopted, at another place than a1 and s1: taken back.
+            _weak("g2", "p7", alibaba, evidence="via linked authorships", p=0.3),
         ]
     )
-    for aid in ("w1", "w2", "s1", "w3"):
+    for aid in ("w1", "w2", "s1", "w3", "g1"):
         assert out.loc[aid, "person_key"] == P, aid
-    # s1 (ByteDance, p >= 0.5) anchors ByteDance for g1.
-    assert out.loc["g1", "person_key"] == P
+    assert out.loc["g2", "person_key"] == "g2"
 
 
 def test_a_weak_link_needs_an_anchored_place_to_clash_with() -> None:
     out = _run(
         [
-            # The person's only records of the venue-year are weak themselves.
-            ("w1", P, "splink", 0.02, UNIQUE, "p1", "neurips", 2023, "SenseTime", None),
-            ("w2", P, "splink", 0.02, UNIQUE, "p2", "neurips", 2023, "Fudan University", None),
+            # The person's only records of the venue-year are weak themselves, or have no
+            # institution.
+            _weak("w1", "p1", ("SenseTime", None)),
+            _weak("w2", "p2", ("Fudan University", None)),
             ("x1", P, "identifier", None, None, "p0", "neurips", 2023, None, None),
         ]
     )
@@ -204,34 +134,9 @@ def test_a_weak_link_needs_an_anchored_place_to_clash_with() -> None:
 
 def test_a_refused_cluster_of_hashed_emails_leaves_whole() -> None:
     mail = "email:abc"
+    fudan = ("Fudan University", "fudan.edu.cn")
     out = _run(
-        [
-            _anchor("a1", "p1"),
-            (
-                "e1",
-                P,
-                "splink",
-                0.02,
-                UNIQUE,
-                "p2",
-                "neurips",
-                2023,
-                "Fudan University",
-                "fudan.edu.cn",
-            ),
-            (
-                "e2",
-                P,
-                "splink",
-                0.02,
-                UNIQUE,
-                "p3",
-                "iclr",
-                2021,
-                "Fudan University",
-                "fudan.edu.cn",
-            ),
-        ],
+        [_anchor("a1", "p1"), _weak("e1", "p2", fudan), _weak("e2", "p3", fudan, venue="iclr")],
         extra_members={"e1": mail, "e2": mail},
     )
     assert out.loc["e1", "person_key"] == mail
