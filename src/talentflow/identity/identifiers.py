@@ -1,9 +1,10 @@
 """Explicit identifiers: authorships sharing any id (transitively) are one person.
 
 The union is computed on *distinct* ids, not on rows: every authorship contributes the edges
-between the ids it carries (at most three), the distinct edges are pulled out of the engine,
+between the ids it carries (at most five), the distinct edges are pulled out of the engine,
 and ``scipy.sparse.csgraph.connected_components`` labels them. Each component is keyed by its
-smallest id, which makes the result independent of row order.
+smallest id (a profile link only when the component holds nothing else), which makes the
+result independent of row order.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 #: Columns on ``authorships`` that carry person identifiers, and how each is namespaced.
-ID_COLUMNS = ("source_person_id", "orcid", "dblp")
+ID_COLUMNS = ("source_person_id", "orcid", "dblp", "scholar", "linkedin")
+#: Links to a profile elsewhere (Google Scholar, LinkedIn): they join two ids of one human
+#: (a second OpenReview profile), but never key a cluster that holds another id, so a person
+#: keeps the id (and ``person_id``) it had before they were read.
+LINK_PREFIXES = ("scholar:", "linkedin:")
 
 
 def authorship_ids(authorships: ibis.Table) -> ibis.Table:
@@ -62,6 +67,9 @@ def components(pairs: pa.Table, *, number: bool = False) -> pa.Table:
     b = pairs.column("b").combine_chunks()
     uniq = pc.unique(pa.concat_arrays([a.cast(pa.string()), b.cast(pa.string())]))
     nodes = pc.take(uniq, pc.array_sort_indices(uniq))
+    # Profile links after every other id: "smallest" below means smallest among the others.
+    is_link = _is_link(nodes)
+    nodes = pa.concat_arrays([nodes.filter(pc.invert(is_link)), nodes.filter(is_link)])
     n = len(nodes)
     if n == 0:
         empty = {"node": pa.array([], pa.string()), "component": pa.array([], pa.string())}
@@ -72,7 +80,7 @@ def components(pairs: pa.Table, *, number: bool = False) -> pa.Table:
     ib = pc.index_in(b, value_set=nodes).to_numpy(zero_copy_only=False)
     graph = coo_matrix((np.ones(len(ia), dtype=np.int8), (ia, ib)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
-    # Nodes are sorted, so the first node seen for each label is the smallest one.
+    # Nodes are sorted (links last), so the first node seen for each label is the smallest.
     first = np.full(labels.max() + 1, -1, dtype=np.int64)
     order = np.arange(n)
     first[labels[::-1]] = order[::-1]
@@ -81,6 +89,13 @@ def components(pairs: pa.Table, *, number: bool = False) -> pa.Table:
     if number:
         out["component_number"] = pa.array(smallest, pa.int64())
     return pa.table(out)
+
+
+def _is_link(nodes: pa.Array) -> pa.Array:
+    out = pc.starts_with(nodes, LINK_PREFIXES[0])
+    for prefix in LINK_PREFIXES[1:]:
+        out = pc.or_(out, pc.starts_with(nodes, prefix))
+    return out
 
 
 def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> ibis.Table:
@@ -148,7 +163,8 @@ def identifier_clusters(
 ) -> ibis.Table:
     """``(authorship_id, cluster_key, cluster_number)`` for every authorship with a trusted id.
 
-    ``cluster_key`` is the smallest id of the transitive closure of shared ids;
+    ``cluster_key`` is the smallest id of the transitive closure of shared ids (profile links
+    last, :data:`LINK_PREFIXES`);
     ``cluster_number`` is an integer as distinct as it (the rank of that id among all ids of
     this build; not stable across builds), a narrow key for the cluster aggregates. With
     ``features`` (name keys per authorship), untrustworthy id uses are dropped first

@@ -24,10 +24,11 @@ STRING_FIELDS = (
     "author", "aff", "aff_domain", "authorids", "position", "title", "abstract", "keywords",
     "track", "status", "openreview", "dblp", "orcid", "or_profile", "homepage", "linkedin",
     "aff_unique_norm", "aff_unique_index", "aff_country_unique", "aff_country_unique_index",
-    "primary_area",
+    "primary_area", "google_scholar",
 )  # fmt: skip
 #: Per-author fields whose lists must align with ``author``.
 PER_AUTHOR = ("aff", "aff_domain", "authorids", "position", "dblp", "orcid",
+              "google_scholar", "linkedin",
               "aff_unique_index", "aff_country_unique_index")  # fmt: skip
 
 
@@ -58,6 +59,21 @@ TYPED_COLUMNS = "{" + ", ".join(f"'{f}': 'JSON'" for f in FIELDS) + "}"
 DBLP_ID = r"""'dblp:' || nullif(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
         trim({x}), '^(https?://)?(www\.)?dblp\.(uni-trier\.de|org|dagstuhl\.de)/(pid/)?', ''),
         '^pers/h[a-z]/', 'pers/'), '\.html$', ''), '/$', ''), '')"""
+
+
+#: SQL for a Google Scholar profile id (``x``: the field's text): the ``user=`` parameter of a
+#: profile URL, or a bare 12-character id. A URL without it (``citations?hl=en``, hundreds of
+#: profiles' placeholder) names nobody.
+SCHOLAR_ID = r"""'scholar:' || CASE
+        WHEN regexp_full_match(trim({x}), '[A-Za-z0-9_-]{{12}}') THEN trim({x})
+        ELSE nullif(regexp_extract({x}, '[?&]user=([A-Za-z0-9_-]{{12}})', 1), '') END"""
+#: SQL for a LinkedIn member handle (``x``): the part after ``linkedin.com/in/``, or a bare
+#: handle (``jonny-scott-71b245103/``), lower-cased. Other pages (``linkedin.com/feed``) name nobody.
+LINKEDIN_ID = r"""'linkedin:' || lower(CASE
+        WHEN regexp_matches({x}, 'linkedin\.com/in/', 'i')
+          THEN nullif(regexp_extract({x}, 'linkedin\.com/in/([^/?#]+)', 1, 'i'), '')
+        WHEN regexp_full_match(rtrim(trim({x}), '/'), '[^/?#:.\s]+')
+          THEN rtrim(trim({x}), '/') END)"""
 
 
 def _v(name: str) -> str:
@@ -317,6 +333,7 @@ def insert_sql(valid: str, fmt: AuthorListFormat, orders: str | None = None) -> 
         {slot["aff"]} AS aff, lower({slot["aff_domain"]}) AS email_domain,
         {slot["authorids"]} AS aid, {slot["position"]} AS career_position,
         {slot["dblp"]} AS dblp_raw, {slot["orcid"]} AS orcid_raw,
+        {slot["google_scholar"]} AS scholar_raw, {slot["linkedin"]} AS linkedin_raw,
         {slot["aff_unique_index"]} AS uidx, {slot["aff_country_unique_index"]} AS cidx,
         f_aff_unique_norm AS names, f_aff_country_unique AS cnames,
         {aligned["aff"]} AND {aligned["aff_domain"]} AS aligned,
@@ -346,6 +363,8 @@ def insert_sql(valid: str, fmt: AuthorListFormat, orders: str | None = None) -> 
       upper(nullif(regexp_extract(orcid_raw, '([0-9]{{4}}-[0-9]{{4}}-[0-9]{{4}}-[0-9]{{3}}[0-9Xx])', 1), ''))
         AS orcid,
       {DBLP_ID.format(x="dblp_raw")} AS dblp,
+      {SCHOLAR_ID.format(x="scholar_raw")} AS scholar,
+      {LINKEDIN_ID.format(x="linkedin_raw")} AS linkedin,
       aff AS raw_affiliation, {SPLIT_PLUS.format(x="aff")} AS affiliations,
       email_domain, career_position, aligned, misaligned_fields,
       {label.format(idx="uidx", names="names")} AS label_institution,

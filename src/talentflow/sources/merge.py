@@ -24,7 +24,16 @@ STATUS_RANK = (
     "CASE source WHEN 'openreview_venues' THEN 0 WHEN 'paperlists' THEN 1 "
     "WHEN 'openreview' THEN 2 ELSE 3 END"
 )
-FILLED = ("raw_affiliation", "email_domain", "career_position", "source_person_id", "orcid", "dblp")
+FILLED = (
+    "raw_affiliation",
+    "email_domain",
+    "career_position",
+    "source_person_id",
+    "orcid",
+    "dblp",
+    "scholar",
+    "linkedin",
+)
 
 
 def cluster(db: Any) -> int:

@@ -42,6 +42,8 @@ PROFILE_FIELDS = (
     "position",
     "dblp",
     "orcid",
+    "google_scholar",
+    "linkedin",
     "aff_unique_index",
     "aff_country_unique_index",
 )

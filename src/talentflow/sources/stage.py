@@ -8,6 +8,7 @@ copied from the previous store.
 
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -42,6 +43,10 @@ from talentflow.sources.records import (
 )
 
 #: Folders under the data dir that hold sources; anything else (e.g. registries/) is not ingested.
+#: The readers' version: bump it whenever a reader's rows for the same file change (a new
+#: column, a field read differently). A rebuild reuses the previous store's rows of an
+#: unchanged file only when that store was written by this version.
+READER_VERSION = "2026-12-07: scholar and linkedin ids"
 SOURCE_FOLDERS = (paperlists.FOLDER, openreview.FOLDER, openreview_venues.FOLDER, openalex.FOLDER)
 #: Folders of ``<venue>/<venue><year>.json`` files in the author-list formats.
 VENUE_FOLDERS = (paperlists.FOLDER, openreview.FOLDER, openreview_venues.FOLDER)
@@ -435,14 +440,28 @@ def _ingest_openalex(
 
 
 def _previous_hashes(previous: Any) -> dict[str, str]:
+    """Checksums of the files whose rows the previous store holds, when it was written by
+    this reader version (a store of another version is read again in full)."""
     if previous is None or "ingest_log" not in previous.list_tables():
         return {}
     if not {"raw_papers", "raw_authorships"} <= set(previous.list_tables()):
+        return {}
+    if _previous_reader(previous) != READER_VERSION:
         return {}
     rows = previous.con.execute(
         "SELECT file, sha256 FROM ingest_log WHERE status IN ('ok', 'partial', 'unchanged')"
     ).fetchall()
     return dict(rows)
+
+
+def _previous_reader(previous: Any) -> str | None:
+    """The reader version that wrote the previous store (None before versions were kept)."""
+    if "build_params" not in previous.list_tables():
+        return None
+    row = previous.con.execute(
+        "SELECT value FROM build_params WHERE stage = 'sources' AND name = 'reader_version'"
+    ).fetchone()
+    return None if row is None else json.loads(row[0])
 
 
 def _copy_previous(db: Any, previous: Any, files: list[str]) -> None:
@@ -552,6 +571,7 @@ def run(ctx: StageContext) -> None:
             "data_dir": str(ctx.data_dir),
             "files": len(files),
             "files_reused": len(reuse),
+            "reader_version": READER_VERSION,
             "title_dedup_min_chars": MIN_TITLE,
             "unmapped_statuses": unmapped,
         },
