@@ -21,6 +21,7 @@ def explain_cmd(
 ) -> None:
     """Show a person's authorships, the rule that linked each and its evidence."""
     from talentflow.identity.explain import UnknownPerson, explain
+    from talentflow.identity.identifiers import ID_COLUMNS
 
     err = Console(stderr=True)
     reader = open_reader_or_exit(db, err)
@@ -46,7 +47,7 @@ def explain_cmd(
     for col in ("year", "venue", "name", "ids", "affiliation / domain", "rule", "p", "evidence"):
         table.add_column(col)
     for r in ex.links:
-        ids = ", ".join(str(r[c]) for c in ("source_person_id", "orcid", "dblp") if r.get(c))
+        ids = ", ".join(str(r[c]) for c in ID_COLUMNS if r.get(c))
         aff = " / ".join(str(r[c]) for c in ("raw_affiliation", "email_domain") if r.get(c))
         prob = "" if r["match_probability"] is None else f"{r['match_probability']:.3f}"
         table.add_row(

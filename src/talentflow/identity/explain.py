@@ -44,6 +44,8 @@ def explain(con: Any, person_id: str) -> Explanation:
             "source_person_id",
             "orcid",
             "dblp",
+            "scholar",
+            "linkedin",
             "raw_affiliation",
             "email_domain",
         )
