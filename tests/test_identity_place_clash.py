@@ -11,7 +11,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
-from talentflow.identity.place_clash import REFUSED, refuse_place_clashes
+from talentflow.identity.evidence import REFUSED
+from talentflow.identity.place_clash import refuse_place_clashes
 
 P = "openreview:~Yu_Liu3"
 UNIQUE = "unique name;name:13.5"

@@ -40,7 +40,7 @@ from typing import Any
 
 import ibis
 
-from talentflow.identity import career
+from talentflow.identity import career, evidence
 from talentflow.identity.features import cluster_entities
 from talentflow.identity.identifiers import components
 from talentflow.identity.scratch import scratch_table
@@ -472,7 +472,7 @@ def decide(
         rule=ibis.literal("splink"),
         match_probability=best.p,
         cluster_evidence=ibis.cases(
-            (by_name, "unique name;"), (by_coauthor, "shared co-author;"), else_=""
+            (by_name, evidence.UNIQUE_NAME), (by_coauthor, evidence.SHARED_COAUTHOR), else_=""
         )
         + evidence_expr(best),
     )
@@ -530,8 +530,8 @@ def decide(
         rule=ibis.literal("splink"),
         match_probability=grouped.p,
         cluster_evidence=ibis.cases(
-            (grouped.how == "group", "group of unidentified authorships, one best candidate"),
-            (grouped.cluster.notnull(), "via linked authorships"),
+            (grouped.how == "group", evidence.GROUP),
+            (grouped.cluster.notnull(), evidence.ADOPTED),
             else_="grouped with unidentified authorships",
         ),
     )
@@ -542,7 +542,7 @@ def decide(
         person_key=lone.cluster,
         rule=ibis.literal("splink"),
         match_probability=lone.p,
-        cluster_evidence=ibis.literal("via linked authorships"),
+        cluster_evidence=ibis.literal(evidence.ADOPTED),
     )
     return attached.union(via).union(lone)
 

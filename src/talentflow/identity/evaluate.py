@@ -45,7 +45,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from talentflow.identity import identifiers, oversplit, review
+from talentflow.identity import evidence, identifiers, oversplit, review
 from talentflow.identity.link import link
 from talentflow.identity.truth import mask, write_truth
 
@@ -277,7 +277,7 @@ def scores_of(df: Any, *, profiles_only: bool = True) -> tuple[list[Scores], dic
         ev = df.cluster_evidence.fillna("")
         to_profile = df.attached_to == "openreview"
         co = ev.str.extract(r"coauthors:(-?[0-9.]+)", expand=False).astype(float) > 0
-        by_name = ev.str.startswith("unique name")
+        by_name = ev.str.startswith(evidence.UNIQUE_NAME)
         breakdown["new to another profile: shared co-authors"] = round(
             float((to_profile & co).sum()) / n_new, 4
         )

@@ -15,6 +15,7 @@ import ibis
 from talentflow.identity import (
     career,
     decide,
+    evidence,
     features,
     identifiers,
     model,
@@ -310,7 +311,7 @@ def link(
             temps,
         )
         stats["place_clashes"] = int(
-            assignments.filter(assignments.cluster_evidence.startswith(place_clash.REFUSED))
+            assignments.filter(assignments.cluster_evidence.startswith(evidence.REFUSED))
             .count()
             .execute()
         )

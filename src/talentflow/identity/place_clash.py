@@ -28,12 +28,17 @@ from __future__ import annotations
 
 import ibis
 
+from talentflow.identity.evidence import (
+    ADOPTED,
+    GROUP,
+    REFUSED,
+    SECOND_ROUND,
+    SHARED_COAUTHOR,
+    UNIQUE_NAME,
+)
+
 #: Evidence prefixes of the decisions' weak rules (``decide``, ``rescore``).
-WEAK_PREFIXES = ("unique name;", "shared co-author;", "second round;", "group of unidentified")
-#: The evidence of a record adopted with its group through a linked record.
-ADOPTED = "via linked authorships"
-#: The evidence of a refused record (the person it was taken from follows).
-REFUSED = "left apart: another institution than the person's records of the venue-year, from "
+WEAK_PREFIXES = (UNIQUE_NAME, SHARED_COAUTHOR, SECOND_ROUND, GROUP)
 
 
 def weak_link(assignments: ibis.Table) -> ibis.Value:

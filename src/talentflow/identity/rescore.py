@@ -22,7 +22,7 @@ from typing import Any
 
 import ibis
 
-from talentflow.identity import decide, features, model
+from talentflow.identity import decide, evidence, features, model
 from talentflow.identity.scratch import scratch_table
 
 #: The entity table of the second round (on the stage's connection, dropped with the rest).
@@ -238,7 +238,7 @@ def mark_second_round(second: ibis.Table, first: ibis.Table) -> ibis.Table:
         *[c for c in second.columns if c != "cluster_evidence"],
         cluster_evidence=ibis.ifelse(
             moved,
-            ibis.literal("second round;") + s.cluster_evidence.fill_null(""),
+            ibis.literal(evidence.SECOND_ROUND) + s.cluster_evidence.fill_null(""),
             s.cluster_evidence,
         ),
     ).select(*second.columns)
