@@ -121,9 +121,29 @@ def _first_part(value: ibis.Value) -> ibis.Value:
     return ibis.ifelse(cut >= 0, value.substr(0, cut), value)
 
 
+def other_domains(email_domain: ibis.Value) -> ibis.Value:
+    """The registrable domains of the second and third ``+``-joined parts of an e-mail domain
+    field (``mbzuai.ac.ae+petuum.com`` -> ``[petuum.com]``), NULL when there is one part.
+
+    OpenReview's newer records list every current position's domain; the first is the
+    record's own (:func:`registrable_domain` of it is the ``domain``), the others still say
+    where the person works. Parts that are no domain (``+yingzhenl``) are dropped.
+    """
+    # Flat regular expressions, not nested cuts: an expression repeated inside itself grows
+    # the compiled query exponentially.
+    patterns = (r"^[^+]*\+([^+]*)", r"^[^+]*\+[^+]*\+([^+]*)")
+    parts = [registrable_domain(email_domain.re_extract(p, 1)) for p in patterns]
+    kept = [ibis.ifelse(d.isnull(), ibis.null(STRING_ARRAY), ibis.array([d])) for d in parts]
+    return ibis.ifelse(
+        kept[0].isnull(),
+        kept[1],
+        ibis.ifelse(kept[1].isnull(), kept[0], kept[0].concat(kept[1])),
+    )
+
+
 def registrable_domain(domain: ibis.Value) -> ibis.Value:
     """``cs.toronto.edu`` -> ``toronto.edu``, ``eng.ox.ac.uk`` -> ``ox.ac.uk``; webmail -> NULL."""
-    d = domain.lower().strip()
+    d = domain.lower().strip().nullif("")
     labels = d.split(".")
     n = labels.length()
     two = labels[n - 2] + "." + labels[n - 1]
@@ -137,6 +157,12 @@ def registrable_domain(domain: ibis.Value) -> ibis.Value:
 def _as_array(value: ibis.Value) -> ibis.Value:
     """A one-element array, or NULL when the value is NULL."""
     return ibis.ifelse(value.isnull(), ibis.null(STRING_ARRAY), ibis.array([value]))
+
+
+def _with_more(arr: ibis.Value, more: ibis.Value) -> ibis.Value:
+    """``arr`` with the distinct elements of ``more`` added (either may be NULL)."""
+    both = ibis.ifelse(arr.isnull(), more, arr.concat(more).unique())
+    return ibis.ifelse(more.isnull(), arr, both)
 
 
 def _nonempty(arr: ibis.Value) -> ibis.Value:
@@ -179,6 +205,15 @@ def authorship_features(
     a = authorships
     cols = a.columns
     a = a.left_join(names, a.author_name == names.author_name).drop("author_name_right")
+    if "email_domain" in cols:
+        # Once per distinct field, not per row (few distinct values, a costly expression).
+        # Several positions' domains are joined by "+": the whole field is no domain.
+        d = a.select("email_domain").distinct()
+        d = d.filter(d.email_domain.notnull()).mutate(
+            domain=registrable_domain(_first_part(d.email_domain)),
+            more_domains=other_domains(d.email_domain),
+        )
+        a = a.left_join(d, a.email_domain == d.email_domain).drop("email_domain_right")
     institution = ibis.null("string")
     if "institution" in cols:
         institution = a.institution.cast("string")
@@ -191,7 +226,8 @@ def authorship_features(
         country = a.country.cast("string")
     if "label_country" in cols:
         country = country.fill_null(_first_part(a.label_country).lower())
-    domain = registrable_domain(a.email_domain) if "email_domain" in cols else ibis.null("string")
+    domain = a.domain if "email_domain" in cols else ibis.null("string")
+    more_domains = a.more_domains if "email_domain" in cols else ibis.null(STRING_ARRAY)
     # An OpenReview profile (not a hashed e-mail): one human has at most one, as a rule.
     profile = ibis.literal(False)
     # OpenReview numbers the profiles of one name in the order they were made
@@ -214,6 +250,7 @@ def authorship_features(
         institution=_clean(institution),
         country=_clean(country),
         domain=domain,
+        more_domains=more_domains,
         profile=profile,
         profile_number=profile_number,
     )
@@ -259,7 +296,8 @@ def with_lists(
 
 
 def record_entities(features: ibis.Table) -> ibis.Table:
-    """Entities for authorships without an identifier: one each, arrays of one."""
+    """Entities for authorships without an identifier: one each, arrays of one (the e-mail
+    domains: one per position the record lists)."""
     f = features
     return f.select(
         entity_id=f.authorship_id,
@@ -275,7 +313,7 @@ def record_entities(features: ibis.Table) -> ibis.Table:
         name_variants=_as_array(f.name_full),
         coauthors=f.coauthors,
         institutions=_as_array(f.institution),
-        domains=_as_array(f.domain),
+        domains=_with_more(_as_array(f.domain), f.more_domains),
         countries=_as_array(f.country),
         venues=_as_array(f.venue),
         year_min=f.year.cast("int64"),
@@ -306,6 +344,7 @@ _CLUSTER_COLUMNS = (
     "institution",
     "country",
     "domain",
+    "more_domains",
     "topics",
 )
 
@@ -422,6 +461,10 @@ def cluster_entities(
     )
     agg = keep("cluster_values", agg)
     co = keep("cluster_coauthors", _collect_distinct_unnested(f, "coauthors", key))
+    # (few rows have more than one e-mail domain: this aggregate is small)
+    more = (
+        _collect_distinct_unnested(f, "more_domains", key) if "more_domains" in f.columns else None
+    )
     tp = keep("cluster_topics", _collect_distinct_unnested(f, "topics", key))
     e = (
         agg.left_join(rep_keys, key)
@@ -431,6 +474,10 @@ def cluster_entities(
         .left_join(tp, key)
         .drop(f"{key}_right")
     )
+    domains = e.domains
+    if more is not None:
+        e = e.left_join(more, key).drop(f"{key}_right")
+        domains = _with_more(e.domains, e.more_domains)
     return e.select(
         entity_id=e.cluster_key,
         is_cluster=e.strong,
@@ -445,7 +492,7 @@ def cluster_entities(
         name_variants=_nonempty(e.name_variants),
         coauthors=_nonempty(e.coauthors),
         institutions=_nonempty(e.institutions),
-        domains=_nonempty(e.domains),
+        domains=_nonempty(domains),
         countries=_nonempty(e.countries),
         venues=_nonempty(e.venues),
         year_min=e.year_min,
