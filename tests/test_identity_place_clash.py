@@ -18,15 +18,25 @@ P = "openreview:~Yu_Liu3"
 UNIQUE = "unique name;name:13.5"
 
 
-def _run(records: list[tuple], extra_members: dict[str, str] | None = None) -> pd.DataFrame:
+def _run(
+    records: list[tuple],
+    extra_members: dict[str, str] | None = None,
+    more_domains: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """``records``: (authorship_id, person_key, rule, p, evidence, paper, venue, year,
     institution, domain). Every record is its own entity unless ``extra_members`` maps it to
-    another entity id."""
+    another entity id; ``more_domains`` gives a record a second e-mail domain (a place row
+    more, as :func:`place_clash.places_of` makes)."""
     con = ibis.duckdb.connect()
     cols = ["authorship_id", "person_key", "rule", "match_probability", "cluster_evidence"]
     asg = pd.DataFrame([r[:5] for r in records], columns=cols)
     places = pd.DataFrame(
-        [(r[0], r[5], r[6], r[7], r[8], r[9]) for r in records],
+        [(r[0], r[5], r[6], r[7], r[8], r[9]) for r in records]
+        + [
+            (r[0], r[5], r[6], r[7], r[8], (more_domains or {})[r[0]])
+            for r in records
+            if r[0] in (more_domains or {})
+        ],
         columns=["authorship_id", "paper_id", "venue", "year", "institution", "domain"],
     )
     entity = {r[0]: (extra_members or {}).get(r[0], r[0]) for r in records}
@@ -68,6 +78,38 @@ def _weak(
 def _bystander(aid: str, paper: str, inst: str) -> tuple:
     """A co-author's slot on ``paper``, not attached to P."""
     return (aid, "other", "singleton", None, None, paper, "neurips", 2023, inst, None)
+
+
+def test_a_second_domain_of_the_record_keeps_the_link() -> None:
+    """A record that lists two positions (MBZUAI+SenseTime) shares the person's domain through
+    its second one."""
+    mbzuai = ("Mohamed bin Zayed University of Artificial Intelligence", "mbzuai.ac.ae")
+    records = [_anchor("a1", "p1"), _weak("w1", "p2", mbzuai)]
+    assert _run(records).loc["w1", "person_key"] == "w1"
+    kept = _run(records, more_domains={"w1": "sensetime.com"})
+    assert kept.loc["w1", "person_key"] == P
+
+
+def test_places_hold_one_row_per_domain() -> None:
+    from talentflow.identity.place_clash import places_of
+
+    con = ibis.duckdb.connect()
+    feats = pd.DataFrame(
+        {
+            "authorship_id": ["x", "y"],
+            "paper_id": ["p", "q"],
+            "venue": ["colm", "colm"],
+            "year": [2025, 2025],
+            "domain": ["mbzuai.ac.ae", "cmu.edu"],
+            "more_domains": [["petuum.com"], None],
+        }
+    )
+    auth = pd.DataFrame(
+        {"authorship_id": ["x", "y"], "venue": ["colm"] * 2, "institution": ["MBZUAI", "CMU"]}
+    )
+    rows = places_of(con.create_table("a", auth), con.create_table("f", feats)).execute()
+    got = sorted(zip(rows.authorship_id, rows.domain, strict=True))
+    assert got == [("x", "mbzuai.ac.ae"), ("x", "petuum.com"), ("y", "cmu.edu")]
 
 
 def test_a_weak_link_to_another_institution_of_the_venue_year_is_taken_back() -> None:

@@ -53,13 +53,18 @@ def weak_link(assignments: ibis.Table) -> ibis.Value:
 def places_of(authorships: ibis.Table, features: ibis.Table) -> ibis.Table | None:
     """``(authorship_id, paper_id, venue, year, institution, domain)``: the resolved
     institution only (a raw affiliation string would clash with its own resolved name), the
-    registrable e-mail domain of the features. None when the authorships have no
-    ``institution`` or ``venue``."""
+    registrable e-mail domains of the features (one row per domain: a record that lists
+    several positions has several). None when the authorships have no ``institution`` or
+    ``venue``."""
     if not {"institution", "venue"} <= set(authorships.columns):
         return None
     inst = authorships.institution.cast("string").nullif("")
     a = authorships.select("authorship_id", institution=inst)
-    f = features.select("authorship_id", "paper_id", "venue", "year", "domain")
+    cols = ("authorship_id", "paper_id", "venue", "year")
+    f = features.select(*cols, "domain")
+    if "more_domains" in features.columns:
+        more = features.filter(features.more_domains.notnull())
+        f = f.union(more.select(*cols, domain=more.more_domains.unnest()))
     return f.join(a, "authorship_id")
 
 
