@@ -241,6 +241,23 @@ def test_strip_and_split_mean_the_same_on_every_engine(con: Any) -> None:
     assert [r["dots"] for r in rows] == [v.split(".") if v else v for v in values]
 
 
+def test_email_domain_parts_mean_the_same_on_every_engine(con: Any) -> None:
+    import talentflow.engines.pyspark_compiler  # noqa: F401
+    from talentflow.identity.features import other_domains
+
+    values = ["mbzuai.ac.ae+petuum.com", "a.edu + eng.ox.ac.uk+c.org+d.com", "x.edu+yz", "ethz.ch"]
+    con.create_table("t_domains", pa.table({"v": values}), overwrite=True)
+    t = con.table("t_domains")
+    rows = t.select("v", more=other_domains(t.v)).to_pyarrow().to_pylist()
+    got = {r["v"]: r["more"] for r in rows}
+    assert got == {
+        values[0]: ["petuum.com"],
+        values[1]: ["ox.ac.uk", "c.org"],
+        values[2]: None,
+        values[3]: None,
+    }
+
+
 def test_hash_sample_is_the_same_rows_on_every_engine(con: Any) -> None:
     from talentflow.identity.sampling import hash_sample
 
