@@ -133,7 +133,7 @@ def other_domains(email_domain: ibis.Value) -> ibis.Value:
     # the compiled query exponentially.
     patterns = (r"^[^+]*\+([^+]*)", r"^[^+]*\+[^+]*\+([^+]*)")
     parts = [registrable_domain(email_domain.re_extract(p, 1)) for p in patterns]
-    kept = [ibis.ifelse(d.isnull(), ibis.null(STRING_ARRAY), ibis.array([d])) for d in parts]
+    kept = [_as_array(d) for d in parts]
     return ibis.ifelse(
         kept[0].isnull(),
         kept[1],
@@ -151,7 +151,7 @@ def registrable_domain(domain: ibis.Value) -> ibis.Value:
     second = labels[n - 2]
     out = ibis.ifelse((n >= 3) & second.isin(_SECOND_LEVEL), three, two)
     out = ibis.ifelse(n >= 2, out, ibis.null("string"))
-    return ibis.ifelse(out.isin(WEBMAIL) | d.isnull() | (d == ""), ibis.null("string"), out)
+    return ibis.ifelse(out.isin(WEBMAIL) | d.isnull(), ibis.null("string"), out)
 
 
 def _as_array(value: ibis.Value) -> ibis.Value:
@@ -205,6 +205,8 @@ def authorship_features(
     a = authorships
     cols = a.columns
     a = a.left_join(names, a.author_name == names.author_name).drop("author_name_right")
+    domain = ibis.null("string")
+    more_domains = ibis.null(STRING_ARRAY)
     if "email_domain" in cols:
         # Once per distinct field, not per row (few distinct values, a costly expression).
         # Several positions' domains are joined by "+": the whole field is no domain.
@@ -214,6 +216,7 @@ def authorship_features(
             more_domains=other_domains(d.email_domain),
         )
         a = a.left_join(d, a.email_domain == d.email_domain).drop("email_domain_right")
+        domain, more_domains = a.domain, a.more_domains
     institution = ibis.null("string")
     if "institution" in cols:
         institution = a.institution.cast("string")
@@ -226,8 +229,6 @@ def authorship_features(
         country = a.country.cast("string")
     if "label_country" in cols:
         country = country.fill_null(_first_part(a.label_country).lower())
-    domain = a.domain if "email_domain" in cols else ibis.null("string")
-    more_domains = a.more_domains if "email_domain" in cols else ibis.null(STRING_ARRAY)
     # An OpenReview profile (not a hashed e-mail): one human has at most one, as a rule.
     profile = ibis.literal(False)
     # OpenReview numbers the profiles of one name in the order they were made
@@ -462,9 +463,7 @@ def cluster_entities(
     agg = keep("cluster_values", agg)
     co = keep("cluster_coauthors", _collect_distinct_unnested(f, "coauthors", key))
     # (few rows have more than one e-mail domain: this aggregate is small)
-    more = (
-        _collect_distinct_unnested(f, "more_domains", key) if "more_domains" in f.columns else None
-    )
+    more = _collect_distinct_unnested(f, "more_domains", key)
     tp = keep("cluster_topics", _collect_distinct_unnested(f, "topics", key))
     e = (
         agg.left_join(rep_keys, key)
@@ -474,10 +473,8 @@ def cluster_entities(
         .left_join(tp, key)
         .drop(f"{key}_right")
     )
-    domains = e.domains
-    if more is not None:
-        e = e.left_join(more, key).drop(f"{key}_right")
-        domains = _with_more(e.domains, e.more_domains)
+    e = e.left_join(more, key).drop(f"{key}_right")
+    domains = _with_more(e.domains, e.more_domains)
     return e.select(
         entity_id=e.cluster_key,
         is_cluster=e.strong,

@@ -61,10 +61,10 @@ def places_of(authorships: ibis.Table, features: ibis.Table) -> ibis.Table | Non
     inst = authorships.institution.cast("string").nullif("")
     a = authorships.select("authorship_id", institution=inst)
     cols = ("authorship_id", "paper_id", "venue", "year")
-    f = features.select(*cols, "domain")
-    if "more_domains" in features.columns:
-        more = features.filter(features.more_domains.notnull())
-        f = f.union(more.select(*cols, domain=more.more_domains.unnest()))
+    more = features.filter(features.more_domains.notnull())
+    f = features.select(*cols, "domain").union(
+        more.select(*cols, domain=more.more_domains.unnest())
+    )
     return f.join(a, "authorship_id")
 
 
