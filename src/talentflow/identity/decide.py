@@ -41,8 +41,10 @@ from typing import Any
 import ibis
 
 from talentflow.identity import career, evidence
-from talentflow.identity.features import cluster_entities
+from talentflow.identity import name_parts as name_parts_mod
+from talentflow.identity.fragments import fragments
 from talentflow.identity.identifiers import components
+from talentflow.identity.same_paper import not_sharing_a_paper
 from talentflow.identity.scratch import scratch_table
 
 #: Default decision thresholds (recorded with each build).
@@ -91,6 +93,10 @@ DEFAULTS: dict[str, float] = {
     # them, the runner-up margin still applying; 2 from the time split's development year,
     # where names of two holders were most of the known people left alone).
     "unique_name_holders": 2.0,
+    # ... and, for a record at another institution than the person's, to names whose given
+    # and family names predict at most this many identified holders (``name_parts``: one
+    # "Amy Zhang" here is not a rare name). 0 turns it off.
+    "unique_name_parts_holders": 0.5,
     # Score again the free entities placed with no identified person, against the persons
     # summarised together with the records and fragments placed with them in the first round
     # (``rescore.second_round``). 0 turns it off.
@@ -186,146 +192,6 @@ def members_table(features: ibis.Table, clusters: ibis.Table) -> ibis.Table:
     return in_cluster.union(alone)
 
 
-def fragments(
-    features: ibis.Table,
-    clusters: ibis.Table,
-    ent_papers: ibis.Table,
-    *,
-    min_coauthors: int = 2,
-    common_name: int = 5,
-    entities: ibis.Table | None = None,
-    scored: ibis.Table | None = None,
-    min_bridges: int = 0,
-    bridge_p: float = 0.9,
-    profiles: ibis.Table | None = None,
-) -> ibis.Table:
-    """``(entity_id, person_key, cluster_evidence)``: id fragments of one human, merged.
-
-    One human often holds ids that never meet on one authorship: an ACL Anthology id, a
-    DBLP id, an OpenReview profile. A strong cluster *without* an OpenReview profile joins
-    the profile cluster with the same first-last name when they share ``min_coauthors``
-    co-authors, or one co-author and an institution or e-mail domain, never a paper, and
-    that profile cluster is its only such partner (two profiles of the name: left alone).
-    A name held by ``common_name`` identified people or more needs twice the co-authors, or
-    ``min_coauthors`` and a shared place. Profile clusters are never merged with each other
-    (homonyms hold distinct profiles).
-
-    ``entities`` (the linkage's entity table, if already built) supplies the strong
-    clusters' summaries instead of computing them again.
-
-    ``scored`` (the scored pairs) with ``min_bridges`` > 0 adds a third kind of evidence:
-    that many unidentified records (twice as many for a common name) match both clusters
-    with probability ``bridge_p`` or more; the one-partner rule and the paper guard still
-    apply.
-
-    ``profiles`` (``cluster_key, profile`` of every named cluster, as
-    :func:`features.cluster_names` gives them), when given, saves aggregating the profile
-    flag over every identified authorship again.
-    """
-    if profiles is None:
-        f = features.select("authorship_id", "profile").join(
-            clusters.filter(clusters.strong), "authorship_id"
-        )
-        prof = f.group_by("cluster_key").aggregate(profile=f.profile.max())
-    else:
-        prof = profiles.select("cluster_key", "profile")
-    if entities is None:
-        ent = cluster_entities(features, clusters.filter(clusters.strong))
-    else:
-        # The same rows: a strong cluster's entity is ``is_cluster``, any other is not.
-        ent = entities.filter(entities.is_cluster)
-    ent = ent.join(prof, ent.entity_id == prof.cluster_key).select(
-        "entity_id", "name_fl", "coauthors", "institutions", "domains", "profile"
-    )
-    ent = ent.filter(ent.name_fl.notnull())
-    # How many identified people hold the name: shared co-author *names* of a "Yang Liu"
-    # are weaker evidence (the co-authors are often common names too).
-    holders = ent.group_by("name_fl").aggregate(holders=ent.entity_id.count())
-    ent = ent.join(holders, "name_fl")
-    lo = ent.filter(~ent.profile)
-    hi = ent.filter(ent.profile)
-    pairs = lo.join(hi, "name_fl", lname="{name}_l", rname="{name}_r")
-    co = pairs.coauthors_l.intersect(pairs.coauthors_r).length().fill_null(0)
-    place = pairs.institutions_l.intersect(pairs.institutions_r).length().fill_null(
-        0
-    ) + pairs.domains_l.intersect(pairs.domains_r).length().fill_null(0)
-    pairs = pairs.select(
-        frag=pairs.entity_id_l,
-        prof=pairs.entity_id_r,
-        name=pairs.name_fl,
-        co=co,
-        place=place,
-        common=pairs.holders_l >= common_name,
-    )
-    if scored is not None and min_bridges > 0:
-        counts = _bridges(pairs.select("frag", "prof"), scored, bridge_p)
-        pairs = pairs.left_join(counts, ["frag", "prof"]).drop("frag_right", "prof_right")
-        pairs = pairs.mutate(bridges=pairs.n_bridges.fill_null(0)).drop("n_bridges")
-    else:
-        pairs = pairs.mutate(bridges=ibis.literal(0))
-    evidence = (
-        ibis.literal("id fragment: same name, ")
-        + pairs.co.cast("string")
-        + " shared co-authors, "
-        + pairs.place.cast("string")
-        + " shared places"
-    )
-    if scored is not None and min_bridges > 0:
-        evidence = evidence + ", " + pairs.bridges.cast("string") + " records matching both"
-    rare_ok = (
-        (pairs.co >= min_coauthors)
-        | ((pairs.co >= 1) & (pairs.place >= 1))
-        | ((pairs.bridges >= min_bridges) & (min_bridges > 0))
-    )
-    common_ok = (
-        (pairs.co >= 2 * min_coauthors)
-        | ((pairs.co >= min_coauthors) & (pairs.place >= 1))
-        | ((pairs.bridges >= 2 * min_bridges) & (min_bridges > 0))
-    )
-    pairs = pairs.mutate(evidence=evidence)
-    pairs = pairs.filter(ibis.ifelse(pairs.common, common_ok, rare_ok))
-    pairs = _not_sharing_a_paper(pairs, "frag", "prof", ent_papers)
-    n = pairs.group_by("frag").aggregate(n=pairs.prof.count())
-    pairs = pairs.join(n.filter(n.n == 1), "frag")
-    return pairs.select(
-        entity_id=pairs.frag, person_key=pairs.prof, cluster_evidence=pairs.evidence
-    )
-
-
-def _bridges(candidates: ibis.Table, scored: ibis.Table, min_p: float) -> ibis.Table:
-    """``(frag, prof, n_bridges)``: per candidate pair of ``candidates``, how many free
-    entities match both clusters with probability ``min_p`` or more (records the two ids'
-    holder wrote, as the scores see it: the two clusters are each other's runner-up).
-    Pairs without such a record are absent."""
-    s = scored.filter(scored.match_probability >= min_p)
-    links = s.filter(~s.is_cluster_l & s.is_cluster_r).select(
-        free=s.entity_id_l, cluster=s.entity_id_r
-    )
-    links = links.union(
-        s.filter(s.is_cluster_l & ~s.is_cluster_r).select(free=s.entity_id_r, cluster=s.entity_id_l)
-    ).distinct()
-    keys = candidates.select("frag", "prof").distinct()
-    a = keys.join(links, keys.frag == links.cluster).select("frag", "prof", "free")
-    b = links.select(free2=links.free, prof2=links.cluster)
-    both = a.join(b, (a.free == b.free2) & (a.prof == b.prof2))
-    return both.group_by(["frag", "prof"]).aggregate(n_bridges=both.free.nunique())
-
-
-def _not_sharing_a_paper(
-    pairs: ibis.Table, left: str, right: str, ent_papers: ibis.Table
-) -> ibis.Table:
-    """``pairs`` without the rows whose two entities have an authorship on one paper.
-
-    Looked up per candidate pair (entity papers joined on both sides), never by pairing all
-    authors of every paper with each other.
-    """
-    lp = ent_papers.select(**{left: ent_papers.entity_id, "paper_id": ent_papers.paper_id})
-    rp = ent_papers.select(**{right: ent_papers.entity_id, "paper_id": ent_papers.paper_id})
-    keys = pairs.select(left, right).distinct()
-    clash = keys.join(lp, left).join(rp, [right, "paper_id"]).select(left, right).distinct()
-    return pairs.anti_join(clash, [left, right])
-
-
 def decide(
     pairs: ibis.Table,
     members: ibis.Table,
@@ -335,6 +201,7 @@ def decide(
     places: ibis.Table | None = None,
     stages: ibis.Table | None = None,
     venue_years: ibis.Table | None = None,
+    name_parts: ibis.Table | None = None,
 ) -> ibis.Table:
     """Map every free entity that links to someone onto a person key.
 
@@ -399,7 +266,7 @@ def decide(
         wc = ibis.window(group_by=["free", "cluster"], order_by=[ibis.desc("w"), "frag"])
         rc = rc.mutate(rc_=ibis.row_number().over(wc))
         rc = rc.filter(rc.rc_ == 0).drop("rc_", "frag")
-    rc = _not_sharing_a_paper(rc, "free", "cluster", ent_papers)
+    rc = not_sharing_a_paper(rc, "free", "cluster", ent_papers)
     if places is not None and p["conflict_below"] > 0:
         ent_places = _entity_places(places, members, frags)
         rc = _without_year_conflicts(rc, ent_places, p["conflict_below"])
@@ -428,6 +295,11 @@ def decide(
         per_entity = career.entity_stages(stages, members, p["early_career_guard"])
         paired = career.paired_records(pairs, p["pair_threshold"])
         best, support = career.unique_name_support(best, support, per_entity, p, paired)
+    if name_parts is not None and p["unique_name_parts_holders"] > 0:
+        best, common = name_parts_mod.common_by_parts(
+            best, name_parts, p["unique_name_parts_holders"]
+        )
+        support = support & ~common
     if places is not None and p["unique_name_outside_years"] > 0:
         spans = entity_years(places, members, frags)
         fs = spans.select(free=spans.entity_id, f_min=spans.y_min, f_max=spans.y_max)
@@ -482,7 +354,7 @@ def decide(
     rr = pairs.filter(
         ~pairs.is_cluster_l & ~pairs.is_cluster_r & (pairs.match_probability >= p["pair_threshold"])
     ).select(a=pairs.entity_id_l, b=pairs.entity_id_r, p=pairs.match_probability)
-    rr = scratch_table(con, "_identity_free_edges", _not_sharing_a_paper(rr, "a", "b", ent_papers))
+    rr = scratch_table(con, "_identity_free_edges", not_sharing_a_paper(rr, "a", "b", ent_papers))
     free_edges = rr.anti_join(attached.select(a=attached.entity_id), "a").anti_join(
         attached.select(b=attached.entity_id), "b"
     )
@@ -693,7 +565,7 @@ def _group_candidates(
     members = groups.join(cand, groups.component == cand.grp).select(
         free=groups.node, cluster=cand.cluster, grp=cand.grp
     )
-    fine = _not_sharing_a_paper(members, "free", "cluster", ent_papers)
+    fine = not_sharing_a_paper(members, "free", "cluster", ent_papers)
     clash = members.anti_join(fine, ["free", "cluster"]).select("grp").distinct()
     cand = cand.anti_join(clash, "grp")
     return cand.select("grp", "cluster", "p", how=ibis.literal("group"))
@@ -710,6 +582,7 @@ def assign(
     profiles: ibis.Table | None = None,
     stages: ibis.Table | None = None,
     venue_years: ibis.Table | None = None,
+    name_parts: ibis.Table | None = None,
 ) -> ibis.Table:
     """Every authorship's person key and the rule that put it there (see module docstring).
 
@@ -767,6 +640,7 @@ def assign(
             places=places,
             stages=stages,
             venue_years=venue_years,
+            name_parts=name_parts,
         ).cast(schema)
     if frags is not None:
         merged = frags.select(

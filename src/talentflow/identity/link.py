@@ -22,6 +22,7 @@ from talentflow.identity import (
     place_clash,
     rescore,
 )
+from talentflow.identity.name_parts import parts_holders
 from talentflow.identity.scratch import scratch_table
 
 _PREFIX = "_identity_"
@@ -258,7 +259,12 @@ def link(
         venue_years = _materialise(
             con, "entity_venue_years", decide.entity_venue_years(places, members, None), temps
         )
+    name_parts = None
+    if p["unique_name_parts_holders"] > 0:
+        # How common each free record's name is from its parts (the unique-name rule).
+        name_parts = _materialise(con, "name_parts", parts_holders(keys), temps)
     shared = {
+        "name_parts": name_parts,
         "venue_years": venue_years,
         "members": members,
         "profiles": cluster_names.select("cluster_key", "profile"),

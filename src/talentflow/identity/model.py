@@ -74,7 +74,7 @@ def comparable(keys: ibis.Table, params: dict[str, Any] | None = None) -> ibis.T
     lists (the costly part of the entity table) are never read. Such a cluster is still needed
     when the u sample draws it (drawn from all entities, as if none were left out), or when its
     name is held both by a cluster with an OpenReview profile and by one without (id
-    fragments, :func:`decide.fragments`). Keep this in step with the rules.
+    fragments, :func:`fragments.fragments`). Keep this in step with the rules.
     """
     p = {**DEFAULTS, **(params or {})}
     n_total = int(keys.count().execute())
