@@ -6,7 +6,7 @@ counted in this corpus (about 90,000 identified people), which is small beside t
 researchers: "Amy Zhang" or "Shen Li" may have one holder here and many elsewhere, while
 "Geoffrey Gordon" has one in both. The parts tell them apart: the number of identified people
 expected to hold the name if given names and family names were drawn independently,
-``n × share(first) × share(last)``, is 6.5 for "Amy Zhang" and under 0.01 for "Geoffrey
+``n × share(first) × share(last)``, is about 0.6 for "Amy Zhang" and 0.002 for "Geoffrey
 Gordon" in this corpus. Counted on name strings only; nothing about a person is inferred
 from their name.
 """
