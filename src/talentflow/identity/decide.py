@@ -18,7 +18,9 @@ so such a cluster is often a fragment of a person). Rules, in order:
    exactly the entity's name, held by at most ``unique_name_holders`` identified people
    (the runner-up margin applying), is enough from
    ``unique_name_threshold`` on when that person was seen on two papers or at the same
-   venue (``unique_name_support``). A best candidate holding exactly the entity's name and
+   venue (``unique_name_support``), unless the record names another institution than the
+   person's and the name is common by its parts (:mod:`talentflow.identity.name_parts`).
+   A best candidate holding exactly the entity's name and
    sharing a co-author with it is enough from ``coauthor_name_threshold`` on (a new year's
    new institution weighs against a person whose old co-author stays).
 2. A cluster never receives an entity that shares a paper with it (one slot per paper).
@@ -210,7 +212,9 @@ def decide(
     Intermediate results are scratch tables (:data:`SCRATCH_TABLES`; each is read several
     times): read the result before deciding again, which replaces them.
     ``stages`` (:func:`career.record_stages`) lets the records' career stages speak to the
-    unique-name rule (``early_career_guard``, ``established_support``).
+    unique-name rule (``early_career_guard``, ``established_support``); ``name_parts``
+    (:func:`name_parts.parts_holders`) how common each free entity's name is from its parts
+    (``unique_name_parts_holders``).
     """
     p = {**DEFAULTS, **(params or {})}
     mw = [c for c in pairs.columns if c.startswith(_MW_PREFIX)]
@@ -592,7 +596,8 @@ def assign(
     decides twice on the same members); ``profiles`` is passed on to :func:`fragments`;
     ``stages``, when given, the records' career stages (:func:`career.record_stages`);
     ``venue_years``, when given, :func:`entity_venue_years` of these features and members
-    without fragments, materialised (read by the venue-year guard of both passes).
+    without fragments, materialised (read by the venue-year guard of both passes);
+    ``name_parts``, when given, :func:`name_parts.parts_holders` of the linkage's entity keys.
     """
     if members is None:
         # Materialised: read four times below (papers per entity twice, people, the final join).
