@@ -17,16 +17,18 @@ def test_parts_holders_multiplies_the_shares_of_given_and_family_name() -> None:
     # given and family names were independent, "wei li" by 4 x 2/4 x 1/4 = 0.5, a name with
     # a part no identified person holds by none. Identified people and unnamed entities get
     # no row.
+    names = [
+        "wei zhang", "li zhang", "wei chen", "jun li",
+        "wei zhang", "wei li", "geoffrey gordon", None,
+    ]  # fmt: skip
     keys = ibis.memtable(
         {
             "entity_id": ["p1", "p2", "p3", "p4", "f1", "f2", "f3", "f4"],
             "is_cluster": [True] * 4 + [False] * 4,
-            "name_fl": [
-                "wei zhang", "li zhang", "wei chen", "jun li",
-                "wei zhang", "wei li", "geoffrey gordon", None,
-            ],
+            "first": [n and n.split()[0] for n in names],
+            "last": [n and n.split()[-1] for n in names],
         }
-    )  # fmt: skip
+    )
     out = parts_holders(keys).to_pyarrow().to_pydict()
     got = dict(zip(out["entity_id"], out["parts_holders"], strict=True))
     assert got == {"f1": pytest.approx(1.0), "f2": pytest.approx(0.5), "f3": 0.0}

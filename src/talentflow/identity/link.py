@@ -97,7 +97,7 @@ def _entity_keys(
     """Every entity's id, strength, profile (and its number) and name keys (see
     :func:`model.comparable`): one per authorship without an identifier (``unclustered``
     features), one per cluster."""
-    columns = ("name_fl", "name_fl_swapped", "bk_init")
+    columns = ("name_fl", "name_fl_swapped", "bk_init", "first", "last")
     free = unclustered.select(
         *columns,
         entity_id=unclustered.authorship_id,

@@ -17,27 +17,19 @@ from typing import Any
 
 import ibis
 
-_FIRST = r"^(\S+)"
-_LAST = r"(\S+)$"
-
 
 def parts_holders(keys: ibis.Table) -> ibis.Table:
     """``(entity_id, parts_holders)`` of the free entities of ``keys`` (the linkage's entity
-    keys: ``entity_id``, ``is_cluster``, ``name_fl``): the identified people expected to hold
-    the entity's first-last name from the shares of its given name and of its family name
-    among identified people (``is_cluster``). A part no identified person holds gives 0."""
-    named = keys.filter(keys.name_fl.notnull())
-    people = named.filter(named.is_cluster).select(
-        first=named.name_fl.re_extract(_FIRST, 1), last=named.name_fl.re_extract(_LAST, 1)
-    )
+    keys: ``entity_id``, ``is_cluster``, ``first``, ``last``): the identified people expected
+    to hold the entity's first-last name from the shares of its given name and of its family
+    name among identified people (``is_cluster``). A part no identified person holds gives
+    0; an entity without a name gets no row."""
+    named = keys.filter(keys.first.notnull() & keys.last.notnull())
+    people = named.filter(named.is_cluster)
     n = float(max(int(people.count().execute()), 1))
     firsts = people.group_by("first").aggregate(n_first=ibis._.count())
     lasts = people.group_by("last").aggregate(n_last=ibis._.count())
-    free = named.filter(~named.is_cluster).select(
-        "entity_id",
-        first=named.name_fl.re_extract(_FIRST, 1),
-        last=named.name_fl.re_extract(_LAST, 1),
-    )
+    free = named.filter(~named.is_cluster).select("entity_id", "first", "last")
     j = free.left_join(firsts, "first").drop("first_right")
     j = j.left_join(lasts, "last").drop("last_right")
     expected = j.n_first.fill_null(0).cast("float64") * j.n_last.fill_null(0).cast("float64") / n
