@@ -1,5 +1,6 @@
-"""Google Scholar and LinkedIn profile links: read per author, and one human's two profiles
-joined by them (``sources/author_lists.py``, ``identity/identifiers.py``)."""
+"""Google Scholar and LinkedIn profile links, and OpenReview's current profile of a renamed or
+merged id: read per author, and one human's two profile ids joined by them
+(``sources/author_lists.py``, ``identity/identifiers.py``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import duckdb
 import ibis
 import pyarrow as pa
 
+from talentflow.identity import features
 from talentflow.identity.identifiers import components, identifier_clusters
 from talentflow.pipeline import build
 from tests.conftest import rows
@@ -52,6 +54,80 @@ def test_reader_gives_each_author_their_own_profile_links(tmp_path) -> None:
         # a Scholar page without a user and LinkedIn's feed name nobody
         ("Bo Chen", "Stanford University", None, None),
     ]
+
+
+def test_reader_gives_a_renamed_author_their_current_profile(tmp_path) -> None:
+    # A second record without or_profile: nothing to read there, and nothing is guessed.
+    other = {**PAPER, "id": "p2", "title": "Another paper"}
+    del other["or_profile"]
+    _write(tmp_path, [PAPER, other])
+    db = tmp_path / "s.duckdb"
+    build(tmp_path / "data", db, stages=["sources"])
+    got = rows(
+        db,
+        """SELECT paper_id, author_name, source_person_id, current_profile FROM authorships
+           ORDER BY paper_id, author_position""",
+    )
+    current = [(r[0][-2:], r[1], r[3]) for r in got]
+    assert current == [
+        # OpenReview lists ~Amit_Daniely2 under the profile it became, ~Amit_Daniely1
+        ("p1", "Amit Daniely", "openreview:~Amit_Daniely1"),
+        # an id that is its profile's current id names no other
+        ("p1", "Ann Lee", None),
+        ("p1", "Bo Chen", None),
+        ("p2", "Amit Daniely", None),
+        ("p2", "Ann Lee", None),
+        ("p2", "Bo Chen", None),
+    ]
+    assert got[0][2] == "openreview:~Amit_Daniely2"
+
+
+def test_a_renamed_profile_joins_its_current_one_unless_the_name_clashes() -> None:
+    a = ibis.memtable(
+        {
+            "authorship_id": ["x#0", "y#0", "z#0"],
+            "paper_id": ["x", "y", "z"],
+            "venue": ["corl", "corl", "corl"],
+            "year": [2022, 2023, 2022],
+            "author_name": ["Shilei Chu", "Shilei Chu", "Wei Zhang"],
+            "source_person_id": [
+                "openreview:~Shilei_Chu2",
+                "openreview:~Shilei_CHU1",
+                "openreview:~Wei_Zhang7",
+            ],
+            "current_profile": ["openreview:~Shilei_CHU1", None, "openreview:~Shilei_CHU1"],
+        }
+    )
+    con = ibis.duckdb.connect()
+    feats = features.authorship_features(a, features.name_table(con, a), None)
+    got = identifier_clusters(con, a, feats).execute().set_index("authorship_id").cluster_key
+    assert got["x#0"] == got["y#0"] == "openreview:~Shilei_CHU1"
+    # a current profile that names someone else (a misplaced entry) joins nobody
+    assert got["z#0"] == "openreview:~Wei_Zhang7"
+
+
+def test_renamed_records_never_take_a_profile_its_own_records() -> None:
+    # Three records renamed "Johannes Gasteiger" name the profile that two records of
+    # "Johannes Klicpera" carry: the names clash, so nothing is joined, and the profile's own
+    # records stay one person (an alias never outvotes the id's own uses).
+    a = ibis.memtable(
+        {
+            "authorship_id": ["a#0", "b#0", "c#0", "d#0", "e#0", "f#1"],
+            "paper_id": ["a", "b", "c", "d", "e", "f"],
+            "venue": ["iclr"] * 6,
+            "year": [2021, 2022, 2023, 2023, 2023, 2023],
+            "author_name": ["Johannes Klicpera"] * 2 + ["Johannes Gasteiger"] * 3 + ["Ann Lee"],
+            "source_person_id": ["openreview:~Johannes_Klicpera1"] * 2
+            + ["openreview:~Johannes_Gasteiger1"] * 3
+            + ["openreview:~Ann_Lee1"],
+            "current_profile": [None, None] + ["openreview:~Johannes_Klicpera1"] * 3 + [None],
+        }
+    )
+    con = ibis.duckdb.connect()
+    feats = features.authorship_features(a, features.name_table(con, a), None)
+    got = identifier_clusters(con, a, feats).execute().set_index("authorship_id").cluster_key
+    assert got["a#0"] == got["b#0"] == "openreview:~Johannes_Klicpera1"
+    assert got["c#0"] == got["d#0"] == got["e#0"] == "openreview:~Johannes_Gasteiger1"
 
 
 def test_two_profiles_of_one_human_join_through_a_link_and_keep_their_key() -> None:

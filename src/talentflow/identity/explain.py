@@ -46,6 +46,7 @@ def explain(con: Any, person_id: str) -> Explanation:
             "dblp",
             "scholar",
             "linkedin",
+            "current_profile",
             "raw_affiliation",
             "email_domain",
         )

@@ -1,7 +1,7 @@
 """Explicit identifiers: authorships sharing any id (transitively) are one person.
 
 The union is computed on *distinct* ids, not on rows: every authorship contributes the edges
-between the ids it carries (at most five), the distinct edges are pulled out of the engine,
+between the ids it carries (at most six), the distinct edges are pulled out of the engine,
 and ``scipy.sparse.csgraph.connected_components`` labels them. Each component is keyed by its
 smallest id (a profile link only when the component holds nothing else), which makes the
 result independent of row order.
@@ -19,15 +19,21 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 #: Columns on ``authorships`` that carry person identifiers, and how each is namespaced.
-ID_COLUMNS = ("source_person_id", "orcid", "dblp", "scholar", "linkedin")
+ID_COLUMNS = ("source_person_id", "orcid", "dblp", "scholar", "linkedin", "current_profile")
 #: Links to a profile elsewhere (Google Scholar, LinkedIn): they join two ids of one human
 #: (a second OpenReview profile), but never key a cluster that holds another id, so a person
 #: keeps the id (and ``person_id``) it had before they were read.
 LINK_PREFIXES = ("scholar:", "linkedin:")
+#: Ids a record gives as *another* id's current one (OpenReview's renamed or merged
+#: profiles): they join the two ids, but never name the id (:func:`trusted_ids` reads an
+#: id's name from its own uses), so a profile renamed "Johannes Klicpera" -> "Johannes
+#: Gasteiger" keeps its own records whatever the renamed records say.
+ALIAS_COLUMNS = ("current_profile",)
 
 
 def authorship_ids(authorships: ibis.Table) -> ibis.Table:
-    """Long table ``(authorship_id, pid)`` of every namespaced id an authorship carries."""
+    """Long table ``(authorship_id, pid, own)`` of every namespaced id an authorship carries;
+    ``own`` is False for an id the record names as another's current id (:data:`ALIAS_COLUMNS`)."""
     parts = []
     for column in ID_COLUMNS:
         if column not in authorships.columns:
@@ -38,11 +44,17 @@ def authorship_ids(authorships: ibis.Table) -> ibis.Table:
         parts.append(
             authorships.filter(
                 authorships[column].notnull() & (authorships[column].strip() != "")
-            ).select(authorship_id=authorships.authorship_id, pid=value)
+            ).select(
+                authorship_id=authorships.authorship_id,
+                pid=value,
+                own=ibis.literal(column not in ALIAS_COLUMNS),
+            )
         )
     if not parts:
         return authorships.select(
-            authorship_id=authorships.authorship_id, pid=ibis.null("string")
+            authorship_id=authorships.authorship_id,
+            pid=ibis.null("string"),
+            own=ibis.literal(True),
         ).limit(0)
     out = parts[0]
     for part in parts[1:]:
@@ -110,18 +122,26 @@ def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> 
     (a typo, "Zhuoran Yang" is two edits from "Zhaoran Wang").
     """
     f = features.select("authorship_id", "paper_id", "name_fl", "first", "last")
+    if "own" not in ids.columns:
+        ids = ids.mutate(own=ibis.literal(True))
     # Cached: used three times below, and the engine would otherwise recompute the id union
     # and its join each time.
     u = ids.join(f, "authorship_id").cache()
-    shared = u.group_by(["pid", "paper_id"]).aggregate(n=ibis._.count()).filter(ibis._.n > 1)
+    own = u.filter(u.own)
+    shared = own.group_by(["pid", "paper_id"]).aggregate(n=ibis._.count()).filter(ibis._.n > 1)
     shared = shared.select("pid").distinct()
     u = u.anti_join(shared, "pid")
+    # An alias on a paper where another author carries the id itself is a misplaced entry.
+    on_paper = u.group_by(["pid", "paper_id"]).aggregate(n=ibis._.count()).filter(ibis._.n > 1)
+    alias = u.filter(~u.own).anti_join(on_paper, ["pid", "paper_id"])
+    u = u.filter(u.own).union(alias, distinct=False)
     counts = (
         u.filter(u.name_fl.notnull())
         .group_by(["pid", "name_fl", "first", "last"])
-        .aggregate(n=ibis._.count())
+        .aggregate(n_own=u.own.cast("int64").sum(), n=ibis._.count())
     )
-    w = ibis.window(group_by="pid", order_by=[ibis.desc("n"), "name_fl"])
+    # The id's name is read from its own uses first (an alias never outvotes them).
+    w = ibis.window(group_by="pid", order_by=[ibis.desc("n_own"), ibis.desc("n"), "name_fl"])
     rep = counts.mutate(rk=ibis.row_number().over(w)).filter(ibis._.rk == 0)
     rep = rep.select("pid", rep_fl=rep.name_fl, rep_first=rep.first, rep_last=rep.last)
     u = u.left_join(rep, "pid").drop("pid_right")

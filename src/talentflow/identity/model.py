@@ -40,7 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "em_max_iterations": 25,
     "em_convergence": 1e-4,
     "prior_matches_per_record": 0.5,
-    "predict_threshold": 0.01,
+    # Well below decide's lowest threshold (unique_name_threshold): the pairs near that
+    # threshold are always scored, whatever the EM's small moves between builds.
+    "predict_threshold": 0.008,
 }
 
 _NOT_TWO_CLUSTERS = "NOT (l.is_cluster AND r.is_cluster)"

@@ -28,7 +28,7 @@ STRING_FIELDS = (
 )  # fmt: skip
 #: Per-author fields whose lists must align with ``author``.
 PER_AUTHOR = ("aff", "aff_domain", "authorids", "position", "dblp", "orcid",
-              "google_scholar", "linkedin",
+              "google_scholar", "linkedin", "or_profile",
               "aff_unique_index", "aff_country_unique_index")  # fmt: skip
 
 
@@ -334,6 +334,8 @@ def insert_sql(valid: str, fmt: AuthorListFormat, orders: str | None = None) -> 
         {slot["authorids"]} AS aid, {slot["position"]} AS career_position,
         {slot["dblp"]} AS dblp_raw, {slot["orcid"]} AS orcid_raw,
         {slot["google_scholar"]} AS scholar_raw, {slot["linkedin"]} AS linkedin_raw,
+        -- the author's own or_profile entry only where the record was put back in order
+        CASE WHEN f_perm IS NOT NULL THEN {slot["or_profile"]} END AS current_raw,
         {slot["aff_unique_index"]} AS uidx, {slot["aff_country_unique_index"]} AS cidx,
         f_aff_unique_norm AS names, f_aff_country_unique AS cnames,
         {aligned["aff"]} AND {aligned["aff_domain"]} AS aligned,
@@ -365,6 +367,9 @@ def insert_sql(valid: str, fmt: AuthorListFormat, orders: str | None = None) -> 
       {DBLP_ID.format(x="dblp_raw")} AS dblp,
       {SCHOLAR_ID.format(x="scholar_raw")} AS scholar,
       {LINKEDIN_ID.format(x="linkedin_raw")} AS linkedin,
+      -- OpenReview's own merge: the profile this author's id was renamed or merged into
+      CASE WHEN current_raw LIKE '~%' AND aid LIKE '~%' AND current_raw <> aid
+        THEN 'openreview:' || current_raw END AS current_profile,
       aff AS raw_affiliation, {SPLIT_PLUS.format(x="aff")} AS affiliations,
       email_domain, career_position, aligned, misaligned_fields,
       {label.format(idx="uidx", names="names")} AS label_institution,

@@ -33,6 +33,7 @@ FILLED = (
     "dblp",
     "scholar",
     "linkedin",
+    "current_profile",
 )
 
 

@@ -44,6 +44,7 @@ PROFILE_FIELDS = (
     "orcid",
     "google_scholar",
     "linkedin",
+    "or_profile",
     "aff_unique_index",
     "aff_country_unique_index",
 )

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS raw_papers (
 RAW_AUTHORSHIPS = """
 CREATE TABLE IF NOT EXISTS raw_authorships (
   rec_key VARCHAR, author_position INTEGER, author_name VARCHAR, source_person_id VARCHAR,
-  orcid VARCHAR, dblp VARCHAR, scholar VARCHAR, linkedin VARCHAR, raw_affiliation VARCHAR,
+  orcid VARCHAR, dblp VARCHAR, scholar VARCHAR, linkedin VARCHAR, current_profile VARCHAR,
+  raw_affiliation VARCHAR,
   affiliations VARCHAR[],
   email_domain VARCHAR, career_position VARCHAR, aligned BOOLEAN, misaligned_fields VARCHAR[],
   label_institution VARCHAR, label_country VARCHAR, source_institution VARCHAR,

@@ -46,7 +46,7 @@ from talentflow.sources.records import (
 #: The readers' version: bump it whenever a reader's rows for the same file change (a new
 #: column, a field read differently). A rebuild reuses the previous store's rows of an
 #: unchanged file only when that store was written by this version.
-READER_VERSION = "2026-12-07: scholar and linkedin ids"
+READER_VERSION = "2026-12-07: current OpenReview profile of a renamed or merged id"
 SOURCE_FOLDERS = (paperlists.FOLDER, openreview.FOLDER, openreview_venues.FOLDER, openalex.FOLDER)
 #: Folders of ``<venue>/<venue><year>.json`` files in the author-list formats.
 VENUE_FOLDERS = (paperlists.FOLDER, openreview.FOLDER, openreview_venues.FOLDER)
