@@ -120,6 +120,9 @@ def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> 
     a compatible given name (equal, one an initial or a prefix of the other, or one edit
     apart); or the same name in the other order; or at most ``max_edit`` edits apart in all
     (a typo, "Zhuoran Yang" is two edits from "Zhaoran Wang").
+
+    ``ids`` is :func:`authorship_ids`; without its ``own`` column every use counts as the
+    id's own.
     """
     f = features.select("authorship_id", "paper_id", "name_fl", "first", "last")
     if "own" not in ids.columns:
@@ -127,12 +130,14 @@ def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> 
     # Cached: used three times below, and the engine would otherwise recompute the id union
     # and its join each time.
     u = ids.join(f, "authorship_id").cache()
-    own = u.filter(u.own)
-    shared = own.group_by(["pid", "paper_id"]).aggregate(n=ibis._.count()).filter(ibis._.n > 1)
-    shared = shared.select("pid").distinct()
+    # Uses of each id per paper, counted once for both guards below.
+    per_paper = u.group_by(["pid", "paper_id"]).aggregate(
+        n_own=u.own.cast("int64").sum(), n=ibis._.count()
+    )
+    shared = per_paper.filter(per_paper.n_own > 1).select("pid").distinct()
     u = u.anti_join(shared, "pid")
     # An alias on a paper where another author carries the id itself is a misplaced entry.
-    on_paper = u.group_by(["pid", "paper_id"]).aggregate(n=ibis._.count()).filter(ibis._.n > 1)
+    on_paper = per_paper.filter(per_paper.n > 1)
     alias = u.filter(~u.own).anti_join(on_paper, ["pid", "paper_id"])
     u = u.filter(u.own).union(alias, distinct=False)
     counts = (
