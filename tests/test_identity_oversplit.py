@@ -159,3 +159,67 @@ def test_review_sheet_shows_whom_a_hidden_human_was_merged_with(tmp_path) -> Non
     again = oversplit.scores_of(rows, labels)
     point, _ = again["wrong merges, fragmentation-aware (review rates; upper 95%)"]
     assert point == pytest.approx(found["wrong merges (truth)"], abs=1e-4)
+
+
+def test_bare_profiles_hold_an_id_and_a_name_only() -> None:
+    a = ibis.memtable(
+        {
+            "authorship_id": ["s1", "s2", "b1", "b2", "d1", "d2", "e1"],
+            "source_person_id": [
+                "openreview:~Jimeng_Sun3", "openreview:~Jimeng_Sun3",
+                "openreview:~Jimeng_Sun1", "openreview:~Jimeng_Sun1",
+                "openreview:~Ann_Lee1", None, "openreview:~Bo_Li9",
+            ],
+            "raw_affiliation": ["UIUC", None, None, " ", None, None, None],
+            "email_domain": [None, "illinois.edu", None, None, None, None, None],
+            "dblp": [None, None, None, None, None, "dblp:12/34", None],
+        }
+    )  # fmt: skip
+    truth = ibis.memtable(
+        {
+            "authorship_id": ["s1", "s2", "b1", "b2", "d1", "d2", "e1"],
+            # ~Ann_Lee1 is empty on its own record, but its human has a DBLP id elsewhere.
+            "cluster_key": ["S3", "S3", "S1", "S1", "A", "A", "B"],
+        }
+    )
+    got = set(oversplit.bare_profiles(a, truth).to_pyarrow()["cluster_key"].to_pylist())
+    assert got == {"S1", "B"}
+
+
+def test_merges_with_bare_profiles_are_counted_apart() -> None:
+    a = ibis.memtable(
+        {
+            "authorship_id": ["h1", "h2", "h3", "o1", "p1", "q1"],
+            "author_name": ["Jimeng Sun"] * 4 + ["Wei Li", "Wei Li"],
+            "year": [2022, 2023, 2024, 2021, 2022, 2022],
+            "source_person_id": [None, None, None, "openreview:~Jimeng_Sun1",
+                                 "openreview:~Wei_Li2", None],
+            "raw_affiliation": [None, None, None, None, "Tsinghua", None],
+        }
+    )  # fmt: skip
+    truth = ibis.memtable(
+        {
+            # h*: the hidden human (ids emptied); o1: a bare stub profile; p1: a profile with
+            # a place; q1 is the hidden human of the second record, Wei Li.
+            "authorship_id": ["h1", "h2", "h3", "o1", "p1", "q1"],
+            "cluster_key": ["H", "H", "H", "O", "P", "Q"],
+        }
+    )
+    assignments = ibis.memtable(
+        {
+            "authorship_id": ["h1", "h2", "h3", "o1", "p1", "q1"],
+            "person_key": ["O", "O", "H3", "O", "P", "P"],
+            "rule": ["splink", "splink", "singleton", "identifier", "identifier", "splink"],
+            "cluster_evidence": [None] * 6,
+        }
+    )
+    humans = ibis.memtable({"cluster_key": ["H", "Q"]})
+    rows = oversplit.human_rows(a, truth, assignments, humans).to_pandas()
+    by = rows.set_index("authorship_id")
+    assert by.loc[["h1", "h2", "q1"], "merged_with"].tolist() == ["openreview"] * 3
+    assert by.loc[["h1", "h2"], "bare_profile"].all()
+    assert not by.loc["q1", "bare_profile"] and not by.loc["h3", "bare_profile"]
+    got = oversplit.scores_of(rows)
+    assert got["wrong merges: with openreview"] == pytest.approx(3 / 4)
+    assert got["wrong merges: with openreview, bare profiles only"] == pytest.approx(2 / 4)
+    assert got["wrong merges: with a profile that says more than a name"] == pytest.approx(1 / 4)

@@ -12,6 +12,9 @@ again and each sampled human is read from the truth:
   other human carries: an OpenReview profile (certainly another human, unless it is the same
   human's second profile) or other ids only (ACL, DBLP, e-mail: often the same human under an
   id the truth does not connect). Unidentified records have no truth and are never counted.
+  Merges whose only other profile holders hold *bare* profiles (an id and a name, nothing
+  else on any record: :func:`bare_profiles`) are also counted apart: such a stub is most
+  often the same human's second profile, and no id says whose it is.
 
 Two seeds are fixed up front: :data:`DEVELOPMENT_SEED` for changes to the linkage,
 :data:`HELD_OUT_SEED` for the reported figures (about 10% of profiles each; the samples
@@ -54,6 +57,34 @@ def sampled_humans(
     return per.filter(sampling.hash_pick(per.profile, fraction * n, n, seed))
 
 
+#: Columns whose value on any of a human's authorships says more than a name: a place, a
+#: career stage, an id of another registry.
+CONTENT_COLUMNS = (
+    "raw_affiliation", "email_domain", "career_position", "dblp", "scholar", "linkedin", "orcid",
+)  # fmt: skip
+
+
+def bare_profiles(authorships: ibis.Table, truth: ibis.Table) -> ibis.Table:
+    """``cluster_key`` of the truth's humans known by bare OpenReview profiles only: every
+    authorship carries an ``openreview:~`` id and nothing of :data:`CONTENT_COLUMNS`.
+
+    Such a profile is a name and an id (``~Jimeng_Sun1``: one NeurIPS 2021 record, no
+    affiliation, no e-mail domain, no DBLP or Scholar link, while ``~Jimeng_Sun3`` holds
+    the professor's 21 records). Nothing tells whose it is, so a merge with it is reported
+    apart from merges with profiles that say where and who their holder is.
+    """
+    said = ibis.literal(False)
+    for c in CONTENT_COLUMNS:
+        if c in authorships.columns:
+            v = authorships[c].cast("string").strip()
+            said = said | (v.notnull() & (v != ""))
+    spid = authorships.source_person_id.cast("string")
+    said = said | ~spid.startswith("openreview:~").fill_null(False)
+    a = authorships.select("authorship_id", said=said).join(truth, "authorship_id")
+    per = a.group_by("cluster_key").aggregate(said=a.said.max())
+    return per.filter(~per.said).select("cluster_key")
+
+
 def human_rows(
     authorships: ibis.Table,
     truth: ibis.Table,
@@ -63,7 +94,9 @@ def human_rows(
     """One row per authorship of a sampled human: its human (``cluster_key``), the person
     record it got (``person_key``, ``rule``) and ``merged_with``: ``openreview`` when that
     record also holds an authorship of another human with an OpenReview profile, ``other
-    ids`` when only of other humans without one, NULL when of no other human; ``other_key``: the smallest such other human's key."""
+    ids`` when only of other humans without one, NULL when of no other human; ``other_key``:
+    the smallest such other human's key; ``bare_profile``: every other profile holder there
+    holds a bare profile only (:func:`bare_profiles`)."""
     spid = authorships.source_person_id.cast("string")
     has_profile = (
         truth.join(
@@ -78,16 +111,21 @@ def human_rows(
         "authorship_id",
     )
     members = t.select("person_key", "cluster_key").distinct()
+    bare = bare_profiles(authorships, truth)
     members = members.mutate(
-        profile=members.cluster_key.isin(has_profile.cluster_key).fill_null(False)
+        profile=members.cluster_key.isin(has_profile.cluster_key).fill_null(False),
+        bare=members.cluster_key.isin(bare.cluster_key).fill_null(False),
     )
     mine = t.filter(t.cluster_key.isin(humans.cluster_key))
     # Per (person record, human): is another human with a profile there, or any other human?
     pairs = mine.select("person_key", "cluster_key").distinct()
-    other = members.rename(other_key="cluster_key", other_profile="profile")
+    other = members.rename(other_key="cluster_key", other_profile="profile", other_bare="bare")
     mixed = pairs.join(other, "person_key").filter(lambda x: x.other_key != x.cluster_key)
     mixed = mixed.group_by(["person_key", "cluster_key"]).aggregate(
-        with_profile=mixed.other_profile.max(), other_key=mixed.other_key.min()
+        with_profile=mixed.other_profile.max(),
+        # Every other profile holder there holds a bare profile only.
+        bare_only=~(mixed.other_profile & ~mixed.other_bare).max(),
+        other_key=mixed.other_key.min(),
     )
     out = mine.left_join(mixed, ["person_key", "cluster_key"])
     out = out.drop("person_key_right", "cluster_key_right")
@@ -101,6 +139,7 @@ def human_rows(
         "rule",
         "cluster_evidence",
         "other_key",
+        bare_profile=(named.with_profile & named.bare_only).fill_null(False),
         merged_with=ibis.cases(
             (named.with_profile, "openreview"),
             (named.with_profile.notnull(), "other ids"),
@@ -144,6 +183,12 @@ def scores_of(df: pd.DataFrame, labels: pd.DataFrame | None = None) -> dict[str,
         "wrong merges (truth)": round(sum(shares.values()), 4),
         **{f"wrong merges: with {k}": round(v, 4) for k, v in sorted(shares.items())},
     }
+    if "bare_profile" in df.columns:
+        bare = int((df.merged_with.eq("openreview") & df.bare_profile).sum())
+        out["wrong merges: with openreview, bare profiles only"] = round(bare / n_rows, 4)
+        out["wrong merges: with a profile that says more than a name"] = round(
+            kinds.get("openreview", 0) / n_rows - bare / n_rows, 4
+        )
     if "other_key" in df.columns:
         # Which ids the other humans of "other ids" hold: hashed e-mails of old OpenReview
         # records are mostly the same human's own earlier records (fragments of the truth).
