@@ -9,6 +9,7 @@ import json
 import duckdb
 import ibis
 import pyarrow as pa
+import pytest
 
 from talentflow.identity import features
 from talentflow.identity.identifiers import components, identifier_clusters
@@ -191,3 +192,90 @@ def test_a_store_of_another_reader_version_is_read_again(tmp_path) -> None:
     build(tmp_path / "data", db, stages=["sources"])
     assert reused() == "0"
     assert rows(db, "SELECT count(scholar) FROM authorships")[0][0] == 2
+
+
+def _renamed_world() -> ibis.Table:
+    return ibis.memtable(
+        {
+            "authorship_id": ["a#0", "b#0", "c#0", "d#0", "e#0", "f#0", "g#0", "h#0"],
+            "paper_id": ["a", "b", "c", "d", "e", "f", "g", "h"],
+            "venue": ["iclr"] * 8,
+            "year": [2021, 2022, 2023, 2023, 2023, 2022, 2023, 2023],
+            "author_name": ["Johannes Klicpera"] * 2
+            + ["Johannes Gasteiger"] * 3
+            + ["Shilei Chu", "Wei Zhang", "Wei Zhang"],
+            "source_person_id": ["openreview:~Johannes_Klicpera1"] * 2
+            + ["openreview:~Johannes_Gasteiger1"] * 3
+            + ["openreview:~Shilei_Chu1", "openreview:~Wei_Zhang7", "openreview:~Wei_Zhang7"],
+            "current_profile": [None, None]
+            + ["openreview:~Johannes_Klicpera1"] * 3
+            + [None, "openreview:~Shilei_Chu1", "openreview:~Shilei_Chu1"],
+        }
+    )
+
+
+def test_a_renamed_profile_joins_its_current_ones_person_not_its_cluster() -> None:
+    # Renamed "Johannes Gasteiger" records name the profile "Johannes Klicpera" records
+    # carry: a new surname, the same given name. The clusters stay apart (each keeps its
+    # name for matching records), and the rename links put them under one person key. An
+    # alias sharing neither name part ("Wei Zhang" -> "Shilei Chu") links nothing.
+    from talentflow.identity import identifiers
+
+    a = _renamed_world()
+    con = ibis.duckdb.connect()
+    feats = features.authorship_features(a, features.name_table(con, a), None)
+    all_ids = identifiers.authorship_ids(a)
+    ids = identifiers.trusted_ids(all_ids, feats)
+    clusters = identifier_clusters(con, a, ids=ids)
+    got = clusters.execute().set_index("authorship_id").cluster_key
+    assert got["a#0"] == got["b#0"] == "openreview:~Johannes_Klicpera1"
+    assert got["c#0"] == got["d#0"] == got["e#0"] == "openreview:~Johannes_Gasteiger1"
+    renamed = identifiers.renamed_uses(all_ids, feats)
+    assert set(renamed.execute().authorship_id) == {"c#0", "d#0", "e#0"}
+    links = identifiers.rename_links(renamed, ids, clusters).execute()
+    assert links[["entity_id", "person_key"]].values.tolist() == [
+        ["openreview:~Johannes_Klicpera1", "openreview:~Johannes_Gasteiger1"]
+    ]
+
+
+def test_the_stage_puts_a_renamed_profile_with_its_current_one() -> None:
+    from talentflow.context import StageContext
+    from talentflow.identity import stage
+
+    con = ibis.duckdb.connect()
+    con.create_table("authorships", _renamed_world().to_pyarrow())
+    stage.run(StageContext(con=con, previous=None, data_dir=None))
+    t = con.table("authorships").select("authorship_id", "person_id").execute()
+    person = t.set_index("authorship_id").person_id
+    assert person["a#0"] == person["b#0"] == person["c#0"] == person["e#0"]
+    assert person["g#0"] == person["h#0"] != person["f#0"]
+    assert person["f#0"] != person["a#0"]
+    off = ibis.duckdb.connect()
+    off.create_table("authorships", _renamed_world().to_pyarrow())
+    stage.run(StageContext(con=off, previous=None, data_dir=None, params={"renamed_profiles": 0}))
+    t = off.table("authorships").select("authorship_id", "person_id").execute()
+    person = t.set_index("authorship_id").person_id
+    assert person["a#0"] != person["c#0"]
+
+
+def _rename_links_on(con) -> list[dict[str, str]]:
+    from talentflow.identity import identifiers
+    from tests.test_identity_link import identified_on
+
+    a, feats, ids, clusters = identified_on(con, _renamed_world().to_pyarrow(), "ren_")
+    renamed = identifiers.renamed_uses(identifiers.authorship_ids(a), feats)
+    links = identifiers.rename_links(renamed, ids, clusters)
+    return sorted(links.select("entity_id", "person_key").to_pyarrow().to_pylist(), key=str)
+
+
+@pytest.mark.spark
+def test_rename_links_agree_on_duckdb_and_spark(spark_session_shared) -> None:
+    spark_con = ibis.pyspark.connect(spark_session_shared)
+    on_duckdb = _rename_links_on(ibis.duckdb.connect())
+    assert on_duckdb == [
+        {
+            "entity_id": "openreview:~Johannes_Klicpera1",
+            "person_key": "openreview:~Johannes_Gasteiger1",
+        }
+    ]
+    assert _rename_links_on(spark_con) == on_duckdb

@@ -83,6 +83,11 @@ DEFAULTS: dict[str, float] = {
     # each other's runner-up for the same records. 0 turns it off.
     "fragment_bridges": 2.0,
     "fragment_bridge_probability": 0.9,
+    # A renamed OpenReview profile whose current profile (``current_profile``) has records of
+    # its own joins that profile's person when the two names share the given name or the
+    # surname (``identifiers.renamed_uses``; the clusters stay apart, each matched by its own
+    # name). 0 turns it off.
+    "renamed_profiles": 1.0,
     # A free entity whose first-last name is exactly that of one identified person, and of
     # no other, joins that person from this probability on (name-only evidence scores low
     # under the global prior, yet on the development split such a link was the person's in
@@ -577,6 +582,19 @@ def _group_candidates(
     return cand.select("grp", "cluster", "p", how=ibis.literal("group"))
 
 
+def with_renames(frags: ibis.Table | None, renames: ibis.Table) -> ibis.Table:
+    """Id fragments and renamed profiles (``identifiers.rename_links``) as one table: a
+    fragment that joined a renamed profile joins the person that profile is under."""
+    if frags is None:
+        return renames
+    r = renames.select(person_key=renames.entity_id, root=renames.person_key)
+    f = frags.left_join(r, "person_key")
+    f = f.select(
+        "entity_id", person_key=f.root.fill_null(f.person_key), cluster_evidence=f.cluster_evidence
+    )
+    return f.union(renames.anti_join(f, "entity_id").select(*f.columns))
+
+
 def assign(
     features: ibis.Table,
     clusters: ibis.Table,
@@ -589,6 +607,7 @@ def assign(
     stages: ibis.Table | None = None,
     venue_years: ibis.Table | None = None,
     name_parts: ibis.Table | None = None,
+    renames: ibis.Table | None = None,
 ) -> ibis.Table:
     """Every authorship's person key and the rule that put it there (see module docstring).
 
@@ -599,7 +618,10 @@ def assign(
     ``stages``, when given, the records' career stages (:func:`career.record_stages`);
     ``venue_years``, when given, :func:`entity_venue_years` of these features and members
     without fragments, materialised (read by the venue-year guard of both passes);
-    ``name_parts``, when given, :func:`name_parts.parts_holders` of the linkage's entity keys.
+    ``name_parts``, when given, :func:`name_parts.parts_holders` of the linkage's entity keys;
+    ``renames``, when given, ``identifiers.rename_links``: renamed profiles' clusters joined
+    to their current profile's person like id fragments (each cluster keeps its own name
+    for the records it is compared with).
     """
     if members is None:
         # Materialised: read four times below (papers per entity twice, people, the final join).
@@ -631,6 +653,9 @@ def assign(
             bridge_p=float(p["fragment_bridge_probability"]),
             profiles=profiles,
         )
+    if renames is not None:
+        frags = with_renames(frags, renames)
+    if frags is not None:
         frags = scratch_table(features.get_backend(), "_identity_decide_fragments", frags)
     if pairs is None:
         linked = ibis.memtable({k: [] for k in schema.names}, schema=schema)

@@ -111,7 +111,53 @@ def _is_link(nodes: pa.Array) -> pa.Array:
 
 
 def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> ibis.Table:
-    """Drop id uses that cannot be one person's.
+    """Drop id uses that cannot be one person's (see :func:`checked_uses`): ``(authorship_id,
+    pid)`` of the uses kept."""
+    u = checked_uses(ids, features, max_edit=max_edit)
+    return u.filter(u.compatible).select("authorship_id", "pid")
+
+
+def renamed_uses(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> ibis.Table:
+    """``(authorship_id, pid)``: aliases the name guard drops that still keep the given name
+    or the surname of the id's own name, in either order: OpenReview's own record of a
+    renamed profile (Klicpera -> Gasteiger, Sharon Li -> Yixuan Li, Wenjin Hou -> Hou Wen
+    Jin). They never join identifier clusters (a cluster has one name to match records by);
+    :func:`rename_links` joins the two clusters' persons instead."""
+    u = checked_uses(ids, features, max_edit=max_edit)
+    part = (
+        (u.first == u.rep_first)
+        | (u.last == u.rep_last)
+        | (u.first == u.rep_last)
+        | (u.last == u.rep_first)
+    )
+    return u.filter(~u.own & ~u.compatible & part.fill_null(False)).select("authorship_id", "pid")
+
+
+def rename_links(renamed: ibis.Table, ids: ibis.Table, clusters: ibis.Table) -> ibis.Table:
+    """``(entity_id, person_key, cluster_evidence)``: the identifier cluster of a renamed
+    id's records (``renamed``, from :func:`renamed_uses`) under the person key of the
+    cluster its current profile's own records make (``ids``, the trusted uses), chains
+    followed to the smallest key; the shape of ``fragments.fragments``."""
+    old = renamed.join(clusters.select("authorship_id", "cluster_key"), "authorship_id")
+    old = old.select("pid", old_key=old.cluster_key).distinct()
+    cur = ids.filter(ids.pid.isin(old.pid)).join(
+        clusters.select("authorship_id", "cluster_key"), "authorship_id"
+    )
+    cur = cur.select("pid", new_key=cur.cluster_key).distinct()
+    pairs = old.join(cur, "pid").filter(lambda t: t.old_key != t.new_key)
+    edges = pairs.select(a=pairs.old_key, b=pairs.new_key).distinct().to_pyarrow()
+    comp = ibis.memtable(components(edges))
+    comp = comp.filter(comp.node != comp.component)
+    return comp.select(
+        entity_id=comp.node,
+        person_key=comp.component,
+        cluster_evidence=ibis.literal("renamed profile: OpenReview lists it under ")
+        + comp.component,
+    )
+
+
+def checked_uses(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> ibis.Table:
+    """Mark the id uses that cannot be one person's.
 
     An id carried by two authors of the same paper is a shared address, not a person (old
     OpenReview records list one e-mail for several authors), and a use whose name is
@@ -122,7 +168,8 @@ def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> 
     (a typo, "Zhuoran Yang" is two edits from "Zhaoran Wang").
 
     ``ids`` is :func:`authorship_ids`; without its ``own`` column every use counts as the
-    id's own.
+    id's own. Returns the uses left after the paper guards, with the id's representative
+    name (``rep_*``) and ``compatible``.
     """
     f = features.select("authorship_id", "paper_id", "name_fl", "first", "last")
     if "own" not in ids.columns:
@@ -175,7 +222,7 @@ def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> 
         | ((u.first == u.rep_last) & (u.last == u.rep_first))
         | (u.name_fl.levenshtein(u.rep_fl) <= max_edit)
     )
-    return u.filter(compatible).select("authorship_id", "pid")
+    return u.mutate(compatible=compatible)
 
 
 def identifier_clusters(

@@ -166,9 +166,8 @@ def link(
         temps,
     )
     clock.lap("features")
-    ids = _materialise(
-        con, "ids", identifiers.trusted_ids(identifiers.authorship_ids(authorships), feats), temps
-    )
+    all_ids = _materialise(con, "all_ids", identifiers.authorship_ids(authorships), temps)
+    ids = _materialise(con, "ids", identifiers.trusted_ids(all_ids, feats), temps)
     # A cluster is strong when it carries a profile id, weak when only hashed e-mails.
     clusters = _materialise(
         con,
@@ -176,6 +175,12 @@ def link(
         identifiers.identifier_clusters(con, authorships, ids=ids, strength=True),
         temps,
     )
+    renames = None
+    if p["renamed_profiles"] > 0:
+        renamed = identifiers.renamed_uses(all_ids, feats)
+        renames = _materialise(
+            con, "renames", identifiers.rename_links(renamed, ids, clusters), temps
+        )
     clock.lap("identifiers")
     # Every entity's name keys (cheap); the costly lists only for the strong clusters that can
     # meet another entity in a block, be drawn for u, or be an id fragment (model.comparable).
@@ -264,6 +269,7 @@ def link(
         # How common each free record's name is from its parts (the unique-name rule).
         name_parts = _materialise(con, "name_parts", parts_holders(keys), temps)
     shared = {
+        "renames": renames,
         "name_parts": name_parts,
         "venue_years": venue_years,
         "members": members,

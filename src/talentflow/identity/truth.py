@@ -13,13 +13,29 @@ from talentflow.identity import features, identifiers
 
 def write_truth(con: Any, authorships: ibis.Table) -> ibis.Table:
     """Write and return ``_eval_truth``: ``(authorship_id, cluster_key)``, the identifier
-    clusters of ``authorships`` with every id visible (after the stage's trust guards)."""
+    clusters of ``authorships`` with every id visible (after the stage's trust guards), a
+    renamed profile's cluster under its current one's key (``identifiers.rename_links``)."""
     names = features.name_table(con, authorships)
     con.create_table("_eval_names", names, overwrite=True)
     feats = features.authorship_features(authorships, con.table("_eval_names"), None)
     con.create_table("_eval_feats", feats, overwrite=True)
-    truth = identifiers.identifier_clusters(con, authorships, con.table("_eval_feats"))
+    feats = con.table("_eval_feats")
+    all_ids = identifiers.authorship_ids(authorships)
+    ids = identifiers.trusted_ids(all_ids, feats)
+    con.create_table("_eval_ids", ids, overwrite=True)
+    ids = con.table("_eval_ids")
+    truth = identifiers.identifier_clusters(con, authorships, ids=ids)
     con.create_table("_eval_truth", truth, overwrite=True)
+    truth = con.table("_eval_truth")
+    # A renamed profile and its current one are one human, as the stage reads them.
+    renames = identifiers.rename_links(identifiers.renamed_uses(all_ids, feats), ids, truth)
+    r = renames.select(cluster_key=renames.entity_id, root=renames.person_key)
+    joined = truth.left_join(r, "cluster_key")
+    joined = joined.select("authorship_id", cluster_key=joined.root.fill_null(joined.cluster_key))
+    con.create_table("_eval_truth_joined", joined, overwrite=True)
+    con.create_table("_eval_truth", con.table("_eval_truth_joined"), overwrite=True)
+    con.drop_table("_eval_truth_joined", force=True)
+    con.drop_table("_eval_ids", force=True)
     return con.table("_eval_truth")
 
 
