@@ -279,3 +279,30 @@ def test_rename_links_agree_on_duckdb_and_spark(spark_session_shared) -> None:
         }
     ]
     assert _rename_links_on(spark_con) == on_duckdb
+
+
+def test_a_fragment_of_a_renamed_profile_joins_the_current_ones_person() -> None:
+    from talentflow.identity.decide import with_renames
+
+    frags = ibis.memtable(
+        {
+            # an ACL id that joined the renamed profile, and one that joined someone else
+            "entity_id": ["acl:/j/johannes-klicpera/", "acl:/a/ann-lee/"],
+            "person_key": ["openreview:~Johannes_Klicpera1", "openreview:~Ann_Lee1"],
+            "cluster_evidence": ["id fragment", "id fragment"],
+        }
+    )
+    renames = ibis.memtable(
+        {
+            "entity_id": ["openreview:~Johannes_Klicpera1"],
+            "person_key": ["openreview:~Johannes_Gasteiger1"],
+            "cluster_evidence": ["renamed profile"],
+        }
+    )
+    got = with_renames(frags, renames).execute().set_index("entity_id").person_key.to_dict()
+    assert got == {
+        "acl:/j/johannes-klicpera/": "openreview:~Johannes_Gasteiger1",
+        "acl:/a/ann-lee/": "openreview:~Ann_Lee1",
+        "openreview:~Johannes_Klicpera1": "openreview:~Johannes_Gasteiger1",
+    }
+    assert with_renames(None, renames).execute().shape[0] == 1
