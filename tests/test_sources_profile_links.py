@@ -224,13 +224,13 @@ def test_a_renamed_profile_joins_its_current_ones_person_not_its_cluster() -> No
     a = _renamed_world()
     con = ibis.duckdb.connect()
     feats = features.authorship_features(a, features.name_table(con, a), None)
-    all_ids = identifiers.authorship_ids(a)
-    ids = identifiers.trusted_ids(all_ids, feats)
+    checked = identifiers.checked_uses(identifiers.authorship_ids(a), feats)
+    ids = identifiers.kept(checked)
     clusters = identifier_clusters(con, a, ids=ids)
     got = clusters.execute().set_index("authorship_id").cluster_key
     assert got["a#0"] == got["b#0"] == "openreview:~Johannes_Klicpera1"
     assert got["c#0"] == got["d#0"] == got["e#0"] == "openreview:~Johannes_Gasteiger1"
-    renamed = identifiers.renamed_uses(all_ids, feats)
+    renamed = identifiers.renamed_uses(checked)
     assert set(renamed.execute().authorship_id) == {"c#0", "d#0", "e#0"}
     links = identifiers.rename_links(renamed, ids, clusters).execute()
     assert links[["entity_id", "person_key"]].values.tolist() == [
@@ -263,7 +263,8 @@ def _rename_links_on(con) -> list[dict[str, str]]:
     from tests.test_identity_link import identified_on
 
     a, feats, ids, clusters = identified_on(con, _renamed_world().to_pyarrow(), "ren_")
-    renamed = identifiers.renamed_uses(identifiers.authorship_ids(a), feats)
+    checked = identifiers.checked_uses(identifiers.authorship_ids(a), feats)
+    renamed = identifiers.renamed_uses(checked)
     links = identifiers.rename_links(renamed, ids, clusters)
     return sorted(links.select("entity_id", "person_key").to_pyarrow().to_pylist(), key=str)
 

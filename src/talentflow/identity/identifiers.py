@@ -113,24 +113,22 @@ def _is_link(nodes: pa.Array) -> pa.Array:
 def trusted_ids(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> ibis.Table:
     """Drop id uses that cannot be one person's (see :func:`checked_uses`): ``(authorship_id,
     pid)`` of the uses kept."""
-    u = checked_uses(ids, features, max_edit=max_edit)
-    return u.filter(u.compatible).select("authorship_id", "pid")
+    return kept(checked_uses(ids, features, max_edit=max_edit))
 
 
-def renamed_uses(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) -> ibis.Table:
-    """``(authorship_id, pid)``: aliases the name guard drops that still keep the given name
-    or the surname of the id's own name, in either order: OpenReview's own record of a
-    renamed profile (Klicpera -> Gasteiger, Sharon Li -> Yixuan Li, Wenjin Hou -> Hou Wen
-    Jin). They never join identifier clusters (a cluster has one name to match records by);
-    :func:`rename_links` joins the two clusters' persons instead."""
-    u = checked_uses(ids, features, max_edit=max_edit)
-    part = (
-        (u.first == u.rep_first)
-        | (u.last == u.rep_last)
-        | (u.first == u.rep_last)
-        | (u.last == u.rep_first)
-    )
-    return u.filter(~u.own & ~u.compatible & part.fill_null(False)).select("authorship_id", "pid")
+def kept(checked: ibis.Table) -> ibis.Table:
+    """``(authorship_id, pid)`` of the uses :func:`checked_uses` found compatible."""
+    return checked.filter(checked.compatible).select("authorship_id", "pid")
+
+
+def renamed_uses(checked: ibis.Table) -> ibis.Table:
+    """``(authorship_id, pid)`` of the uses :func:`checked_uses` marks ``renamed``: aliases
+    the name guard drops that still keep the given name or the surname of the id's own name,
+    in either order, OpenReview's own record of a renamed profile (Klicpera -> Gasteiger,
+    Sharon Li -> Yixuan Li, Wenjin Hou -> Hou Wen Jin). They never join identifier clusters
+    (a cluster has one name to match records by); :func:`rename_links` joins the two
+    clusters' persons instead."""
+    return checked.filter(checked.renamed).select("authorship_id", "pid")
 
 
 def rename_links(renamed: ibis.Table, ids: ibis.Table, clusters: ibis.Table) -> ibis.Table:
@@ -168,8 +166,10 @@ def checked_uses(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) ->
     (a typo, "Zhuoran Yang" is two edits from "Zhaoran Wang").
 
     ``ids`` is :func:`authorship_ids`; without its ``own`` column every use counts as the
-    id's own. Returns the uses left after the paper guards, with the id's representative
-    name (``rep_*``) and ``compatible``.
+    id's own. Returns ``(authorship_id, pid, compatible, renamed)`` for the uses left after
+    the paper guards: ``compatible`` passes the name guard, ``renamed`` is an alias that
+    fails it (see :func:`renamed_uses`). Computed once, read by :func:`kept` and
+    :func:`renamed_uses`.
     """
     f = features.select("authorship_id", "paper_id", "name_fl", "first", "last")
     if "own" not in ids.columns:
@@ -222,7 +222,18 @@ def checked_uses(ids: ibis.Table, features: ibis.Table, *, max_edit: int = 1) ->
         | ((u.first == u.rep_last) & (u.last == u.rep_first))
         | (u.name_fl.levenshtein(u.rep_fl) <= max_edit)
     )
-    return u.mutate(compatible=compatible)
+    part = (
+        (u.first == u.rep_first)
+        | (u.last == u.rep_last)
+        | (u.first == u.rep_last)
+        | (u.last == u.rep_first)
+    )
+    return u.select(
+        "authorship_id",
+        "pid",
+        compatible=compatible,
+        renamed=~u.own & ~compatible & part.fill_null(False),
+    )
 
 
 def identifier_clusters(

@@ -166,8 +166,15 @@ def link(
         temps,
     )
     clock.lap("features")
-    all_ids = _materialise(con, "all_ids", identifiers.authorship_ids(authorships), temps)
-    ids = _materialise(con, "ids", identifiers.trusted_ids(all_ids, feats), temps)
+    # Every id use checked once: the trusted ones make the clusters, the renamed ones the
+    # rename links below.
+    checked = _materialise(
+        con,
+        "checked_ids",
+        identifiers.checked_uses(identifiers.authorship_ids(authorships), feats),
+        temps,
+    )
+    ids = _materialise(con, "ids", identifiers.kept(checked), temps)
     # A cluster is strong when it carries a profile id, weak when only hashed e-mails.
     clusters = _materialise(
         con,
@@ -177,7 +184,7 @@ def link(
     )
     renames = None
     if p["renamed_profiles"] > 0:
-        renamed = identifiers.renamed_uses(all_ids, feats)
+        renamed = identifiers.renamed_uses(checked)
         renames = _materialise(
             con, "renames", identifiers.rename_links(renamed, ids, clusters), temps
         )
