@@ -172,6 +172,66 @@ def test_fragment_merging_can_be_turned_off() -> None:
     assert off["q1#0"]["person_key"] != off["r1#0"]["person_key"]
 
 
+def _stub_world() -> list[dict]:
+    """Jimeng Sun's placed profile, his stub profile and his ACL id sharing co-authors; a
+    stub with one co-author in common; a stub whose co-authors two placed profiles share."""
+    sun1, sun3 = "openreview:~Jimeng_Sun1", "openreview:~Jimeng_Sun3"
+    return [
+        *_paper("a1", 2021, [("Jimeng Sun", sun3), ("Cao Xiao", None), ("Fei Wang", None)], "UIUC"),
+        *_paper("a2", 2022, [("Jimeng Sun", sun3), ("Cao Xiao", None)], aff="UIUC"),
+        *_paper("b1", 2021, [("Jimeng Sun", sun1), ("Cao Xiao", None), ("Fei Wang", None)]),
+        *_paper("c1", 2019, [("Jimeng Sun", "acl:/j/jimeng-sun/"), ("Cao Xiao", None)]),
+        *_paper("c2", 2020, [("Jimeng Sun", "acl:/j/jimeng-sun/"), ("Fei Wang", None)]),
+        # One co-author in common: not enough for a stub, which has no place to add.
+        *_paper("d1", 2022, [("Mei Chen", "openreview:~Mei_Chen2"), ("Ed Li", None)], aff="MIT"),
+        *_paper("d2", 2023, [("Mei Chen", "openreview:~Mei_Chen4"), ("Ed Li", None)]),
+        # Two placed profiles share the stub's co-authors: whose? Left alone.
+        *_paper("e1", 2022, [("Bo Han", "openreview:~Bo_Han1"), ("Tongliang Liu", None),
+                             ("Gang Niu", None)], aff="HKBU"),
+        *_paper("e2", 2022, [("Bo Han", "openreview:~Bo_Han2"), ("Tongliang Liu", None),
+                             ("Gang Niu", None)], aff="RIKEN"),
+        *_paper("e3", 2023, [("Bo Han", "openreview:~Bo_Han3"), ("Tongliang Liu", None),
+                             ("Gang Niu", None)]),
+    ]  # fmt: skip
+
+
+def test_a_bare_profile_joins_the_profile_of_its_name_that_says_more() -> None:
+    """A stub profile (an id and a name, no place on any record) is a fragment of the one
+    profile of its name that says more and shares its co-authors; an ACL id that joined the
+    stub follows it; a stub with one shared co-author, two placed candidates or another stub
+    only stays apart; ``bare_profile_fragments=0`` keeps every stub apart."""
+    rows = _stub_world()
+    on = _assign(rows)
+    key = on["a1#0"]["person_key"]
+    assert on["b1#0"]["person_key"] == key
+    assert "id fragment" in on["b1#0"]["cluster_evidence"]
+    assert on["c1#0"]["person_key"] == on["c2#0"]["person_key"] == key
+    assert on["d2#0"]["person_key"] != on["d1#0"]["person_key"]
+    assert len({on[f"e{i}#0"]["person_key"] for i in (1, 2, 3)}) == 3
+    off = _assign(rows, params={"bare_profile_fragments": 0})
+    assert off["b1#0"]["person_key"] != off["a1#0"]["person_key"]
+
+
+def _stub_fragments_on(con) -> list[dict]:
+    from talentflow.identity.fragments import fragments
+    from tests.test_identity_link import identified_on
+
+    _, feats, ids, cl = identified_on(con, table(_stub_world()).drop_columns(["truth"]), "stub_")
+    clusters = cl.join(_strength(cl, ids), "cluster_key")
+    members = decide.members_table(feats, clusters)
+    ent_papers = members.select("entity_id", "paper_id").distinct()
+    got = fragments(feats, clusters, ent_papers, bare_profiles=True)
+    return sorted(got.select("entity_id", "person_key").to_pyarrow().to_pylist(), key=str)
+
+
+@pytest.mark.spark
+def test_bare_profile_fragments_agree_on_duckdb_and_spark(spark_session_shared) -> None:
+    on_duckdb = _stub_fragments_on(ibis.duckdb.connect())
+    assert {r["entity_id"] for r in on_duckdb} == {"openreview:~Jimeng_Sun1", "acl:/j/jimeng-sun/"}
+    assert {r["person_key"] for r in on_duckdb} == {"openreview:~Jimeng_Sun3"}
+    assert _stub_fragments_on(ibis.pyspark.connect(spark_session_shared)) == on_duckdb
+
+
 def _bridge_case(bridges: int, p: float = 0.95, params=None) -> dict[str, dict[str, object]]:
     """An ACL "Yoon Kim" and an OpenReview "Yoon Kim" with no co-author or place in common,
     and ``bridges`` unidentified "Yoon Kim" records each scored ``p`` against both."""

@@ -189,37 +189,44 @@ def test_bare_profiles_hold_an_id_and_a_name_only() -> None:
 def test_merges_with_bare_profiles_are_counted_apart() -> None:
     a = ibis.memtable(
         {
-            "authorship_id": ["h1", "h2", "h3", "o1", "p1", "q1"],
-            "author_name": ["Jimeng Sun"] * 4 + ["Wei Li", "Wei Li"],
-            "year": [2022, 2023, 2024, 2021, 2022, 2022],
+            "authorship_id": ["h1", "h2", "h3", "o1", "p1", "q1", "r1"],
+            "author_name": ["Jimeng Sun"] * 4 + ["Wei Li"] * 3,
+            "year": [2022, 2023, 2024, 2021, 2022, 2022, 2023],
             "source_person_id": [None, None, None, "openreview:~Jimeng_Sun1",
-                                 "openreview:~Wei_Li2", None],
-            "raw_affiliation": [None, None, None, None, "Tsinghua", None],
+                                 "openreview:~Wei_Li2", None, "openreview:~Wei_Li5"],
+            "raw_affiliation": [None, None, None, None, "Tsinghua", None, None],
         }
     )  # fmt: skip
     truth = ibis.memtable(
         {
             # h*: the hidden human (ids emptied); o1: a bare stub profile; p1: a profile with
-            # a place; q1 is the hidden human of the second record, Wei Li.
-            "authorship_id": ["h1", "h2", "h3", "o1", "p1", "q1"],
-            "cluster_key": ["H", "H", "H", "O", "P", "Q"],
+            # a place; q1 is the hidden human of the second record, Wei Li; r1 another hidden
+            # Wei Li whose own profile is bare.
+            "authorship_id": ["h1", "h2", "h3", "o1", "p1", "q1", "r1"],
+            "cluster_key": ["H", "H", "H", "O", "P", "Q", "R"],
         }
     )
     assignments = ibis.memtable(
         {
-            "authorship_id": ["h1", "h2", "h3", "o1", "p1", "q1"],
-            "person_key": ["O", "O", "H3", "O", "P", "P"],
-            "rule": ["splink", "splink", "singleton", "identifier", "identifier", "splink"],
-            "cluster_evidence": [None] * 6,
+            "authorship_id": ["h1", "h2", "h3", "o1", "p1", "q1", "r1"],
+            "person_key": ["O", "O", "H3", "O", "P", "P", "P"],
+            "rule": ["splink", "splink", "singleton", "identifier", "identifier", "splink",
+                     "splink"],
+            "cluster_evidence": [None] * 7,
         }
-    )
-    humans = ibis.memtable({"cluster_key": ["H", "Q"]})
+    )  # fmt: skip
+    humans = ibis.memtable({"cluster_key": ["H", "Q", "R"]})
     rows = oversplit.human_rows(a, truth, assignments, humans).to_pandas()
     by = rows.set_index("authorship_id")
-    assert by.loc[["h1", "h2", "q1"], "merged_with"].tolist() == ["openreview"] * 3
+    assert by.loc[["h1", "h2", "q1", "r1"], "merged_with"].tolist() == ["openreview"] * 4
     assert by.loc[["h1", "h2"], "bare_profile"].all()
-    assert not by.loc["q1", "bare_profile"] and not by.loc["h3", "bare_profile"]
+    assert not by.loc[["q1", "r1", "h3"], "bare_profile"].any()
+    assert by.own_bare.tolist() == [a == "r1" for a in by.index]
     got = oversplit.scores_of(rows)
-    assert got["wrong merges: with openreview"] == pytest.approx(3 / 4)
-    assert got["wrong merges: with openreview, bare profiles only"] == pytest.approx(2 / 4)
-    assert got["wrong merges: with a profile that says more than a name"] == pytest.approx(1 / 4)
+    assert got["wrong merges: with openreview"] == pytest.approx(4 / 5)
+    assert got["wrong merges: with openreview, bare profiles only"] == pytest.approx(2 / 5)
+    assert got["wrong merges: with a profile that says more than a name"] == pytest.approx(2 / 5)
+    # q1 only: r1's own profile is bare, h1 and h2 merged with a bare one.
+    assert got["wrong merges: between profiles that both say more than a name"] == pytest.approx(
+        1 / 5
+    )

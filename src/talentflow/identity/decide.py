@@ -7,8 +7,10 @@ so such a cluster is often a fragment of a person). Rules, in order:
 
 0. Id fragments (:func:`fragments`): a strong cluster without an OpenReview profile (an ACL
    or DBLP id only) joins the one profile cluster of the same name with which it shares
-   co-authors (and, for common names, a place). Otherwise strong clusters are never merged
-   with each other, not even through a free entity (best link only, never transitive).
+   co-authors (and, for common names, a place); so does a *bare* profile cluster (an id and
+   a name, no place on any record) with the one profile cluster of its name that says more.
+   Otherwise strong clusters are never merged with each other, not even through a free
+   entity (best link only, never transitive).
 1. A free entity joins the strong cluster it matches best when the match probability reaches
    ``attach_threshold`` *and* the runner-up strong cluster is at least ``margin`` match
    weight (log2 Bayes factor) behind, or the best reaches ``sure_threshold`` (then the
@@ -83,6 +85,11 @@ DEFAULTS: dict[str, float] = {
     # each other's runner-up for the same records. 0 turns it off.
     "fragment_bridges": 2.0,
     "fragment_bridge_probability": 0.9,
+    # A bare OpenReview profile (no institution, no e-mail domain on any record: a stub such
+    # as ``~Jimeng_Sun1`` beside the professor's ``~Jimeng_Sun3``) is an id fragment too and
+    # joins the one profile cluster of its name that says more, by the rules above. 0 turns
+    # it off.
+    "bare_profile_fragments": 1.0,
     # A renamed OpenReview profile whose current profile (``current_profile``) has records of
     # its own joins that profile's person when the two names share the given name or the
     # surname (``identifiers.renamed_uses``; the clusters stay apart, each matched by its own
@@ -652,6 +659,7 @@ def assign(
             min_bridges=int(p["fragment_bridges"]),
             bridge_p=float(p["fragment_bridge_probability"]),
             profiles=profiles,
+            bare_profiles=p["bare_profile_fragments"] > 0,
         )
     if renames is not None:
         frags = with_renames(frags, renames)

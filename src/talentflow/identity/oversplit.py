@@ -64,6 +64,24 @@ CONTENT_COLUMNS = (
 )  # fmt: skip
 
 
+def profile_kinds(authorships: ibis.Table, truth: ibis.Table) -> ibis.Table:
+    """``(cluster_key, profile, bare)`` per human of the truth: ``profile`` when any of their
+    authorships carries an ``openreview:~`` id, ``bare`` when every one carries such an id
+    and nothing of :data:`CONTENT_COLUMNS` (see :func:`bare_profiles`)."""
+    said = ibis.literal(False)
+    for c in CONTENT_COLUMNS:
+        if c in authorships.columns:
+            v = authorships[c].cast("string").strip()
+            said = said | (v.notnull() & (v != ""))
+    profile = (
+        authorships.source_person_id.cast("string").startswith("openreview:~").fill_null(False)
+    )
+    a = authorships.select("authorship_id", said=said | ~profile, profile=profile)
+    a = a.join(truth, "authorship_id")
+    per = a.group_by("cluster_key").aggregate(profile=a.profile.max(), said=a.said.max())
+    return per.select("cluster_key", "profile", bare=~per.said)
+
+
 def bare_profiles(authorships: ibis.Table, truth: ibis.Table) -> ibis.Table:
     """``cluster_key`` of the truth's humans known by bare OpenReview profiles only: every
     authorship carries an ``openreview:~`` id and nothing of :data:`CONTENT_COLUMNS`.
@@ -73,16 +91,8 @@ def bare_profiles(authorships: ibis.Table, truth: ibis.Table) -> ibis.Table:
     the professor's 21 records). Nothing tells whose it is, so a merge with it is reported
     apart from merges with profiles that say where and who their holder is.
     """
-    said = ibis.literal(False)
-    for c in CONTENT_COLUMNS:
-        if c in authorships.columns:
-            v = authorships[c].cast("string").strip()
-            said = said | (v.notnull() & (v != ""))
-    spid = authorships.source_person_id.cast("string")
-    said = said | ~spid.startswith("openreview:~").fill_null(False)
-    a = authorships.select("authorship_id", said=said).join(truth, "authorship_id")
-    per = a.group_by("cluster_key").aggregate(said=a.said.max())
-    return per.filter(~per.said).select("cluster_key")
+    kinds = profile_kinds(authorships, truth)
+    return kinds.filter(kinds.bare).select("cluster_key")
 
 
 def human_rows(
@@ -96,25 +106,17 @@ def human_rows(
     record also holds an authorship of another human with an OpenReview profile, ``other
     ids`` when only of other humans without one, NULL when of no other human; ``other_key``:
     the smallest such other human's key; ``bare_profile``: every other profile holder there
-    holds a bare profile only (:func:`bare_profiles`)."""
-    spid = authorships.source_person_id.cast("string")
-    has_profile = (
-        truth.join(
-            authorships.filter(spid.startswith("openreview:~")).select("authorship_id"),
-            "authorship_id",
-        )
-        .select("cluster_key")
-        .distinct()
-    )
+    holds a bare profile only (:func:`bare_profiles`); ``own_bare``: the sampled human holds
+    a bare profile only (the hidden records are then a name and co-authors, nothing else)."""
+    kinds = profile_kinds(authorships, truth)
     t = truth.join(
         assignments.select("authorship_id", "person_key", "rule", "cluster_evidence"),
         "authorship_id",
     )
     members = t.select("person_key", "cluster_key").distinct()
-    bare = bare_profiles(authorships, truth)
+    members = members.left_join(kinds, "cluster_key").drop("cluster_key_right")
     members = members.mutate(
-        profile=members.cluster_key.isin(has_profile.cluster_key).fill_null(False),
-        bare=members.cluster_key.isin(bare.cluster_key).fill_null(False),
+        profile=members.profile.fill_null(False), bare=members.bare.fill_null(False)
     )
     mine = t.filter(t.cluster_key.isin(humans.cluster_key))
     # Per (person record, human): is another human with a profile there, or any other human?
@@ -130,6 +132,8 @@ def human_rows(
     out = mine.left_join(mixed, ["person_key", "cluster_key"])
     out = out.drop("person_key_right", "cluster_key_right")
     named = out.join(authorships.select("authorship_id", "author_name", "year"), "authorship_id")
+    own = kinds.filter(kinds.bare).select("cluster_key")
+    named = named.mutate(own_bare=named.cluster_key.isin(own.cluster_key))
     return named.select(
         "authorship_id",
         "author_name",
@@ -140,6 +144,7 @@ def human_rows(
         "cluster_evidence",
         "other_key",
         bare_profile=(named.with_profile & named.bare_only).fill_null(False),
+        own_bare=named.own_bare.fill_null(False),
         merged_with=ibis.cases(
             (named.with_profile, "openreview"),
             (named.with_profile.notnull(), "other ids"),
@@ -188,6 +193,12 @@ def scores_of(df: pd.DataFrame, labels: pd.DataFrame | None = None) -> dict[str,
         out["wrong merges: with openreview, bare profiles only"] = round(bare / n_rows, 4)
         out["wrong merges: with a profile that says more than a name"] = round(
             kinds.get("openreview", 0) / n_rows - bare / n_rows, 4
+        )
+    if {"bare_profile", "own_bare"} <= set(df.columns):
+        # Neither side a bare stub: the merges the ids' truth can judge with confidence.
+        both = df.merged_with.eq("openreview") & ~df.bare_profile & ~df.own_bare
+        out["wrong merges: between profiles that both say more than a name"] = round(
+            int(both.sum()) / n_rows, 4
         )
     if "other_key" in df.columns:
         # Which ids the other humans of "other ids" hold: hashed e-mails of old OpenReview
