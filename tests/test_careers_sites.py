@@ -165,3 +165,109 @@ def test_only_bare_name_keeps_the_headquarters(resolver: Resolver):
     out = careers(rows(resolver, "hq", {2016: [BARE], 2017: [BARE], 2018: [BARE]}))
     assert country_events(out, "hq") == []
     assert set(out["person_years"].country) == {"US"}
+
+
+def _slots(resolver: Resolver, person: str, plan: dict[int, str]) -> list[dict[str, Any]]:
+    """One paper a year, resolved from the string alone (no e-mail domain)."""
+    out = []
+    for year, aff in plan.items():
+        r = resolver.resolve(aff)
+        out.append(
+            {
+                "paper_id": f"{person}:{year}",
+                "year": year,
+                "person_id": person,
+                "institution": r.institution,
+                "country": r.country,
+                "sector": r.sector,
+                "career_position": None,
+                "hq_fallback": r.hq_fallback,
+            }
+        )
+    return out
+
+
+def _msra_staff(resolver: Resolver, n: int) -> list[dict[str, Any]]:
+    return [s for i in range(n) for s in _slots(resolver, f"msra{i}", {2016: MSRA, 2017: MSRA})]
+
+
+TSINGHUA = "Tsinghua University, Beijing, China"
+TUM = "Technical University of Munich, Germany"
+
+
+def test_a_new_organisation_named_bare_keeps_the_persons_country_where_it_has_a_site(
+    resolver: Resolver,
+):
+    """Tsinghua, then only "Microsoft", then Tsinghua: with Microsoft seen in China by five
+    other people, the bare years stay in China (no migration and return); from Munich, where
+    nobody is seen at Microsoft, the headquarters stays and the moves show."""
+    plan = {2015: TSINGHUA, 2016: TSINGHUA, 2017: BARE, 2018: BARE, 2019: TSINGHUA}
+    staff = _msra_staff(resolver, 5)
+    out = careers(staff + _slots(resolver, "cn", plan))
+    assert country_events(out, "cn") == []
+    py = out["person_years"].set_index(["person_id", "year"])
+    assert py.loc[("cn", 2017), "country"] == "CN"
+    inst = out["events"][(out["events"].level == "institution") & (out["events"].person_id == "cn")]
+    assert len(inst) == 2  # Tsinghua -> Microsoft -> Tsinghua stays visible
+    de = {2015: TUM, 2016: TUM, 2017: BARE, 2018: BARE, 2019: BARE}
+    out = careers(staff + _slots(resolver, "de", de))
+    assert [(k, f, t) for k, _y, f, t in country_events(out, "de")] == [("migration", "DE", "US")]
+    # Too few other people seen at Microsoft in China: the headquarters stays.
+    out = careers(_msra_staff(resolver, 4) + _slots(resolver, "cn", plan))
+    assert [(k, f, t) for k, _y, f, t in country_events(out, "cn")] == [
+        ("migration", "CN", "US"),
+        ("return", "US", "CN"),
+    ]
+
+
+def test_a_universitys_bare_name_stays_its_main_campus(resolver: Resolver):
+    """From Tsinghua to "The Chinese University of Hong Kong": Hong Kong, even with CUHK
+    Shenzhen seen by five other people (a campus abroad is not where the bare name points)."""
+    shenzhen = "The Chinese University of Hong Kong, Shenzhen"
+    staff = [
+        s for i in range(5) for s in _slots(resolver, f"sz{i}", {2016: shenzhen, 2017: shenzhen})
+    ]
+    cuhk = "The Chinese University of Hong Kong"
+    assert resolver.resolve(cuhk).hq_fallback
+    plan = {2015: TSINGHUA, 2016: TSINGHUA, 2017: cuhk, 2018: cuhk, 2019: cuhk}
+    out = careers(staff + _slots(resolver, "hk", plan))
+    assert [(k, f, t) for k, _y, f, t in country_events(out, "hk")] == [("migration", "CN", "HK")]
+
+
+def test_a_stay_named_bare_takes_one_country_from_where_it_starts(resolver: Resolver):
+    """Munich, then only "Microsoft" for four years, then Beijing: the whole stay takes the
+    country it starts from (Microsoft seen in Germany), so there is one move, at Beijing, and
+    no move inside Microsoft halfway through."""
+    berlin = "Microsoft Research, Berlin, Germany"
+    staff = [s for i in range(5) for s in _slots(resolver, f"de{i}", {2016: berlin})]
+    staff += _msra_staff(resolver, 5)
+    plan = {2014: TUM, 2015: BARE, 2016: BARE, 2017: BARE, 2018: BARE, 2019: TSINGHUA}
+    out = careers(staff + _slots(resolver, "p", plan))
+    assert [(k, y, f, t) for k, y, f, t in country_events(out, "p")] == [
+        ("migration", 2019, "DE", "CN")
+    ]
+
+
+def _carried_on(con: Any, data: list[dict[str, Any]], name: str) -> list[tuple]:
+    from talentflow.careers.person_years import carry_site_country
+
+    con.create_table(name, ibis.memtable(pd.DataFrame(data), schema=SCHEMA), overwrite=True)
+    got = carry_site_country(con.table(name)).to_pandas()
+    cols = ["person_id", "year", "institution", "country"]
+    return sorted(map(tuple, got[cols].astype(str).to_numpy().tolist()))
+
+
+@pytest.mark.spark
+def test_carried_countries_agree_on_duckdb_and_spark(resolver: Resolver, spark_session_shared):
+    staff = _msra_staff(resolver, 5)
+    plan = {2015: TSINGHUA, 2016: TSINGHUA, 2017: BARE, 2018: BARE, 2019: TSINGHUA}
+    data = (
+        staff
+        + _slots(resolver, "cn", plan)
+        + rows(resolver, "stayer", {2014: [MSRA], 2015: [BARE]})
+    )
+    on_duckdb = _carried_on(ibis.duckdb.connect(), data, "carry_obs")
+    assert ("cn", "2017", "Microsoft", "CN") in on_duckdb
+    assert ("stayer", "2015", "Microsoft", "CN") in on_duckdb
+    spark = ibis.pyspark.connect(spark_session_shared)
+    assert _carried_on(spark, data, "carry_obs_parity") == on_duckdb

@@ -85,25 +85,96 @@ def _with_other_parts(authorships: Any) -> tuple[Any, Any]:
     return joined, joined.other_parts
 
 
-def carry_site_country(obs: Any) -> Any:
+#: A company's headquarters fallback with no known site of it takes the person's own
+#: country of a nearby year when at least this many *other* people are seen at the company
+#: in that country (see docs/careers.md, "A new organisation known only by its name").
+HOME_SITE_PEOPLE = 5
+
+
+def carry_site_country(obs: Any, home_site_people: int = HOME_SITE_PEOPLE) -> Any:
     """Replace a headquarters-fallback country by the person's known site country.
 
     For every (person, organisation, year) resolved only to the organisation's headquarters,
     the country comes from the person's nearest year with a *known* site of the same
     organisation (a lab or campus named, or a place given); at equal distance the earlier year
-    wins (the site carries over), then the more frequent country. Without any known site the
-    headquarters stays. So a stayer at Microsoft Research Asia who sometimes writes only
-    "Microsoft" stays in China, while a move from Beijing to Redmond (named) remains a move.
+    wins (the site carries over), then the more frequent country. So a stayer at Microsoft
+    Research Asia who sometimes writes only "Microsoft" stays in China, while a move from
+    Beijing to Redmond (named) remains a move.
+
+    Without any known site of a *company*, the country of the person's nearest year at
+    another place (same tie rules) is taken when the company is seen, not as a fallback, in
+    that country by at least ``home_site_people`` other people (0: never): a Singapore
+    researcher who writes "Salesforce Research" between two NUS years stays in Singapore.
+    Otherwise, and for universities (whose bare name is their main campus), the headquarters
+    stays.
     """
+    known_all = obs.filter(~_.hq_fallback, _.institution.notnull(), _.country.notnull())
     known = (
-        obs.filter(~_.hq_fallback, _.institution.notnull(), _.country.notnull())
-        .group_by(["person_id", "institution", "year", "country"])
+        known_all.group_by(["person_id", "institution", "year", "country"])
         .agg(k_n=_.count())
         .rename(k_year="year", k_country="country")
     )
     fallback = obs.filter(_.hq_fallback, _.institution.notnull())
     fallback = fallback.select("person_id", "institution", "year").distinct()
-    cand = fallback.inner_join(known, ["person_id", "institution"])
+    site = _nearest(fallback.inner_join(known, ["person_id", "institution"]))
+    cols = obs.columns
+    joined = obs.left_join(site, ["person_id", "institution", "year"])
+    country = ibis.ifelse(
+        joined.hq_fallback & joined.site_country.notnull(), joined.site_country, joined.country
+    )
+    if home_site_people <= 0:
+        return joined.select(*[c for c in cols if c != "country"], country=country).select(*cols)
+    # A company's fallbacks with no known site of it: the person's country elsewhere.
+    # Companies only: a university's bare name is its main campus (CUHK, not CUHK-Shenzhen).
+    companies = obs.filter(_.hq_fallback, _.institution.notnull(), _.sector == "company")
+    open_ = companies.select("person_id", "institution", "year").distinct()
+    open_ = open_.anti_join(site, ["person_id", "institution", "year"])
+    # One country for the whole stay, read where it starts: the place the person came from
+    # (latest known year up to the first bare year), else the next place after it. Per year,
+    # a stay between two countries would split in two and make a move inside one company.
+    start = open_.group_by(["person_id", "institution"]).agg(first_year=_.year.min())
+    other = known.rename(k_institution="institution")
+    cand = start.inner_join(other, "person_id").filter(_.k_institution != _.institution)
+    w = ibis.window(
+        group_by=["person_id", "institution"],
+        order_by=[
+            ibis.desc((_.k_year <= _.first_year).cast("int8")),
+            (_.k_year - _.first_year).abs(),
+            ibis.desc("k_n"),
+            _.k_country,
+        ],
+    )
+    home = (
+        cand.mutate(_r=ibis.row_number().over(w))
+        .filter(_._r == 0)
+        .select("person_id", "institution", site_country=_.k_country)
+    )
+    # other people only: a person with no known site of the company is not among them
+    seen = (
+        known_all.group_by(["institution", "country"])
+        .agg(n_people=_.person_id.nunique())
+        .filter(_.n_people >= home_site_people)
+        .select("institution", site_country="country")
+    )
+    home = home.inner_join(seen, ["institution", "site_country"]).select(
+        "person_id", "institution", home_country="site_country"
+    )
+    joined = joined.select(*[c for c in cols if c != "country"], "site_country", country=country)
+    joined = joined.left_join(home, ["person_id", "institution"])
+    return joined.select(
+        *[c for c in cols if c != "country"],
+        country=ibis.ifelse(
+            joined.hq_fallback & joined.site_country.isnull() & joined.home_country.notnull(),
+            joined.home_country,
+            joined.country,
+        ),
+    ).select(*cols)
+
+
+def _nearest(cand: Any) -> Any:
+    """``(person_id, institution, year, site_country)``: per fallback (person, institution,
+    year) of ``cand`` (joined to known ``k_year, k_country, k_n`` rows), the nearest known
+    year's country; at equal distance the earlier year, then the more frequent country."""
     cand = cand.mutate(dist=(_.year - _.k_year).abs())
     w = ibis.window(
         group_by=["person_id", "institution", "year"],
@@ -114,19 +185,11 @@ def carry_site_country(obs: Any) -> Any:
             _.k_country,
         ],
     )
-    site = (
+    return (
         cand.mutate(_r=ibis.row_number().over(w))
         .filter(_._r == 0)
         .select("person_id", "institution", "year", site_country=_.k_country)
     )
-    cols = obs.columns
-    joined = obs.left_join(site, ["person_id", "institution", "year"])
-    return joined.select(
-        *[c for c in cols if c != "country"],
-        country=ibis.ifelse(
-            joined.hq_fallback & joined.site_country.notnull(), joined.site_country, joined.country
-        ),
-    ).select(*cols)
 
 
 def listed_affiliations(obs: Any) -> Any:
