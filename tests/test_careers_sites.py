@@ -167,6 +167,10 @@ def test_only_bare_name_keeps_the_headquarters(resolver: Resolver):
     assert set(out["person_years"].country) == {"US"}
 
 
+TSINGHUA = "Tsinghua University, Beijing, China"
+TUM = "Technical University of Munich, Germany"
+
+
 def _slots(resolver: Resolver, person: str, plan: dict[int, str]) -> list[dict[str, Any]]:
     """One paper a year, resolved from the string alone (no e-mail domain)."""
     out = []
@@ -188,19 +192,20 @@ def _slots(resolver: Resolver, person: str, plan: dict[int, str]) -> list[dict[s
 
 
 def _msra_staff(resolver: Resolver, n: int) -> list[dict[str, Any]]:
-    return [s for i in range(n) for s in _slots(resolver, f"msra{i}", {2016: MSRA, 2017: MSRA})]
-
-
-TSINGHUA = "Tsinghua University, Beijing, China"
-TUM = "Technical University of Munich, Germany"
+    """People who came from Tsinghua, named Microsoft Research Asia, then wrote "Microsoft":
+    they show that Microsoft, for people coming from China, is Microsoft Research Asia."""
+    plan = {2015: TSINGHUA, 2016: MSRA, 2017: BARE}
+    return [s for i in range(n) for s in _slots(resolver, f"msra{i}", plan)]
 
 
 def test_a_new_organisation_named_bare_keeps_the_persons_country_where_it_has_a_site(
     resolver: Resolver,
 ):
-    """Tsinghua, then only "Microsoft", then Tsinghua: with Microsoft seen in China by five
-    other people, the bare years stay in China (no migration and return); from Munich, where
-    nobody is seen at Microsoft, the headquarters stays and the moves show."""
+    """Tsinghua, then only "Microsoft", then Tsinghua: with five people from China who named
+    Microsoft Research Asia (Microsoft qualifies, and is seen in China), the bare years stay
+    in China (no migration and return); from Munich, where nobody is seen at Microsoft, the
+    headquarters stays and the move shows; with four such people, Microsoft does not
+    qualify."""
     plan = {2015: TSINGHUA, 2016: TSINGHUA, 2017: BARE, 2018: BARE, 2019: TSINGHUA}
     staff = _msra_staff(resolver, 5)
     out = careers(staff + _slots(resolver, "cn", plan))
@@ -236,11 +241,14 @@ def test_a_universitys_bare_name_stays_its_main_campus(resolver: Resolver):
 
 def test_a_stay_named_bare_takes_one_country_from_where_it_starts(resolver: Resolver):
     """Munich, then only "Microsoft" for four years, then Beijing: the whole stay takes the
-    country it starts from (Microsoft seen in Germany), so there is one move, at Beijing, and
-    no move inside Microsoft halfway through."""
+    country it starts from (people from Germany named Microsoft's Berlin lab), so there is one
+    move, at Beijing, and no move inside Microsoft halfway through."""
     berlin = "Microsoft Research, Berlin, Germany"
-    staff = [s for i in range(5) for s in _slots(resolver, f"de{i}", {2016: berlin})]
-    staff += _msra_staff(resolver, 5)
+    staff = [
+        s
+        for i in range(5)
+        for s in _slots(resolver, f"de{i}", {2015: TUM, 2016: berlin, 2017: BARE})
+    ]
     plan = {2014: TUM, 2015: BARE, 2016: BARE, 2017: BARE, 2018: BARE, 2019: TSINGHUA}
     out = careers(staff + _slots(resolver, "p", plan))
     assert [(k, y, f, t) for k, y, f, t in country_events(out, "p")] == [
@@ -271,3 +279,21 @@ def test_carried_countries_agree_on_duckdb_and_spark(resolver: Resolver, spark_s
     assert ("stayer", "2015", "Microsoft", "CN") in on_duckdb
     spark = ibis.pyspark.connect(spark_session_shared)
     assert _carried_on(spark, data, "carry_obs_parity") == on_duckdb
+
+
+def test_the_fallback_evaluation_scores_a_revealed_site(resolver: Resolver):
+    """A person who names Microsoft Research Asia once and writes "Microsoft" the next year
+    is the truth: hidden, the headquarters guesses the US, the rule (from Tsinghua, Microsoft
+    seen in China by five others) China."""
+    from talentflow.careers.fallback_eval import evaluate
+
+    staff = _msra_staff(resolver, 24)  # both halves of the people hold five or more
+    person = _slots(resolver, "p", {2013: TSINGHUA, 2014: MSRA, 2015: BARE, 2016: BARE})
+    con = ibis.duckdb.connect()
+    con.create_table("a", ibis.memtable(pd.DataFrame(staff + person), schema=SCHEMA))
+    rows = {r["half"]: r for r in evaluate(con.table("a"))}
+    # every person reveals: staff's bare 2017 slots and p's 2015-16 ones (truth: China)
+    assert sum(r["slots"] for r in rows.values()) == 24 + 2
+    assert all(r["headquarters"] == 0.0 and r["rule"] == 1.0 for r in rows.values())
+    off = evaluate(con.table("a"), home_site_people=0)
+    assert all(r["rule"] == r["headquarters"] == 0.0 for r in off)

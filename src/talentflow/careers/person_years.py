@@ -19,6 +19,7 @@ from typing import Any
 import ibis
 from ibis import _
 
+from talentflow.careers.company_home import company_home
 from talentflow.careers.positions import _SENIORITY, resolve_stage
 
 _PARTS_TYPE = "array<struct<institution: string, country: string, sector: string>>"
@@ -35,6 +36,11 @@ def observations(authorships: Any) -> Any:
     in several countries) takes the person's known site country there; see
     :func:`carry_site_country`.
     """
+    return carry_site_country(raw_observations(authorships))
+
+
+def raw_observations(authorships: Any) -> Any:
+    """:func:`observations` before any fallback's country is replaced."""
     # stores resolved before the flag existed have no fallbacks
     fallback = (
         authorships.hq_fallback.fill_null(False)
@@ -53,7 +59,7 @@ def observations(authorships: Any) -> Any:
         hq_fallback=fallback,
         other_parts=parts,
     )
-    return carry_site_country(obs)
+    return obs
 
 
 def _with_other_parts(authorships: Any) -> tuple[Any, Any]:
@@ -85,13 +91,15 @@ def _with_other_parts(authorships: Any) -> tuple[Any, Any]:
     return joined, joined.other_parts
 
 
-#: A company's headquarters fallback with no known site of it takes the person's own
-#: country of a nearby year when at least this many *other* people are seen at the company
-#: in that country (see docs/careers.md, "A new organisation known only by its name").
+#: People a company needs, for a bare-name stay to take the country it starts from: that
+#: many revealing people from outside its headquarters' country, and that many seen there
+#: (:mod:`talentflow.careers.company_home`; docs/careers.md).
 HOME_SITE_PEOPLE = 5
 
 
-def carry_site_country(obs: Any, home_site_people: int = HOME_SITE_PEOPLE) -> Any:
+def carry_site_country(
+    obs: Any, home_site_people: int = HOME_SITE_PEOPLE, voters: Any | None = None
+) -> Any:
     """Replace a headquarters-fallback country by the person's known site country.
 
     For every (person, organisation, year) resolved only to the organisation's headquarters,
@@ -101,12 +109,13 @@ def carry_site_country(obs: Any, home_site_people: int = HOME_SITE_PEOPLE) -> An
     Research Asia who sometimes writes only "Microsoft" stays in China, while a move from
     Beijing to Redmond (named) remains a move.
 
-    Without any known site of a *company*, the country of the person's nearest year at
-    another place (same tie rules) is taken when the company is seen, not as a fallback, in
-    that country by at least ``home_site_people`` other people (0: never): a Singapore
-    researcher who writes "Salesforce Research" between two NUS years stays in Singapore.
-    Otherwise, and for universities (whose bare name is their main campus), the headquarters
-    stays.
+    Without any known site of a *company*, the stay takes the country it starts from where the
+    corpus's revealing people show that is right for the company
+    (:mod:`talentflow.careers.company_home`; ``home_site_people`` such people and as many
+    seen there, 0: never; ``voters``, a table of ``person_id``: only they may reveal, for
+    the evaluation). A Singapore researcher who writes "Salesforce Research" between two NUS
+    years stays in Singapore when Salesforce qualifies. Otherwise, and for universities
+    (whose bare name is their main campus), the headquarters stays.
     """
     known_all = obs.filter(~_.hq_fallback, _.institution.notnull(), _.country.notnull())
     known = (
@@ -124,41 +133,8 @@ def carry_site_country(obs: Any, home_site_people: int = HOME_SITE_PEOPLE) -> An
     )
     if home_site_people <= 0:
         return joined.select(*[c for c in cols if c != "country"], country=country).select(*cols)
-    # A company's fallbacks with no known site of it: the person's country elsewhere.
-    # Companies only: a university's bare name is its main campus (CUHK, not CUHK-Shenzhen).
-    companies = obs.filter(_.hq_fallback, _.institution.notnull(), _.sector == "company")
-    open_ = companies.select("person_id", "institution", "year").distinct()
-    open_ = open_.anti_join(site, ["person_id", "institution", "year"])
-    # One country for the whole stay, read where it starts: the place the person came from
-    # (latest known year up to the first bare year), else the next place after it. Per year,
-    # a stay between two countries would split in two and make a move inside one company.
-    start = open_.group_by(["person_id", "institution"]).agg(first_year=_.year.min())
-    other = known.rename(k_institution="institution")
-    cand = start.inner_join(other, "person_id").filter(_.k_institution != _.institution)
-    w = ibis.window(
-        group_by=["person_id", "institution"],
-        order_by=[
-            ibis.desc((_.k_year <= _.first_year).cast("int8")),
-            (_.k_year - _.first_year).abs(),
-            ibis.desc("k_n"),
-            _.k_country,
-        ],
-    )
-    home = (
-        cand.mutate(_r=ibis.row_number().over(w))
-        .filter(_._r == 0)
-        .select("person_id", "institution", site_country=_.k_country)
-    )
-    # other people only: a person with no known site of the company is not among them
-    seen = (
-        known_all.group_by(["institution", "country"])
-        .agg(n_people=_.person_id.nunique())
-        .filter(_.n_people >= home_site_people)
-        .select("institution", site_country="country")
-    )
-    home = home.inner_join(seen, ["institution", "site_country"]).select(
-        "person_id", "institution", home_country="site_country"
-    )
+    sited = site.select("person_id", "institution").distinct()
+    home = company_home(obs, known, sited, home_site_people, voters)
     joined = joined.select(*[c for c in cols if c != "country"], "site_country", country=country)
     joined = joined.left_join(home, ["person_id", "institution"])
     return joined.select(

@@ -1,6 +1,6 @@
-"""`talentflow evaluate resolve|identity|review|sites|stores`: the evaluation tools.
+"""`talentflow evaluate resolve|identity|review|sites|fallback|stores`: the evaluation tools.
 
-``resolve``, ``identity``, ``review`` and ``sites`` hand their arguments to the tool's own
+``resolve``, ``identity``, ``review``, ``sites`` and ``fallback`` hand their arguments to the tool's own
 parser (``main(argv)`` of the module named in its help), so ``talentflow evaluate resolve
 --help`` lists the tool's options and the output is the same as ``python -m`` of that module.
 ``stores`` compares two built stores table by table (:mod:`talentflow.read.compare`).
@@ -73,6 +73,15 @@ def sites(ctx: typer.Context) -> None:
     """List candidate sites of multinationals learned from the train and calibration splits
     (talentflow.resolve.sites; e.g. --data ../shared/data; --help for every option)."""
     from talentflow.resolve.sites import main
+
+    _run(main, ctx)
+
+
+@evaluate_app.command("fallback", **PASS_THROUGH)
+def fallback(ctx: typer.Context) -> None:
+    """Score a headquarters fallback's country against the site people name in other years
+    (talentflow.careers.fallback_eval; --db STORE; --help for every option)."""
+    from talentflow.careers.fallback_eval import main
 
     _run(main, ctx)
 
