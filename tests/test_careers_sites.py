@@ -33,20 +33,22 @@ def rows(resolver: Resolver, person: str, plan: dict[int, list[str]]) -> list[di
     out = []
     for year, affs in plan.items():
         for k, aff in enumerate(affs):
-            r = resolver.resolve(aff, "microsoft.com")
-            out.append(
-                {
-                    "paper_id": f"{person}:{year}:{k}",
-                    "year": year,
-                    "person_id": person,
-                    "institution": r.institution,
-                    "country": r.country,
-                    "sector": r.sector,
-                    "career_position": None,
-                    "hq_fallback": r.hq_fallback,
-                }
-            )
+            out.append(_slot(resolver.resolve(aff, "microsoft.com"), person, year, f"{year}:{k}"))
     return out
+
+
+def _slot(r: Any, person: str, year: int, paper: str) -> dict[str, Any]:
+    """The careers columns of one author slot resolved as ``r``."""
+    return {
+        "paper_id": f"{person}:{paper}",
+        "year": year,
+        "person_id": person,
+        "institution": r.institution,
+        "country": r.country,
+        "sector": r.sector,
+        "career_position": None,
+        "hq_fallback": r.hq_fallback,
+    }
 
 
 #: The authorships columns the careers stage reads (``other_parts`` is optional).
@@ -173,22 +175,7 @@ TUM = "Technical University of Munich, Germany"
 
 def _slots(resolver: Resolver, person: str, plan: dict[int, str]) -> list[dict[str, Any]]:
     """One paper a year, resolved from the string alone (no e-mail domain)."""
-    out = []
-    for year, aff in plan.items():
-        r = resolver.resolve(aff)
-        out.append(
-            {
-                "paper_id": f"{person}:{year}",
-                "year": year,
-                "person_id": person,
-                "institution": r.institution,
-                "country": r.country,
-                "sector": r.sector,
-                "career_position": None,
-                "hq_fallback": r.hq_fallback,
-            }
-        )
-    return out
+    return [_slot(resolver.resolve(aff), person, year, str(year)) for year, aff in plan.items()]
 
 
 def _msra_staff(resolver: Resolver, n: int) -> list[dict[str, Any]]:
