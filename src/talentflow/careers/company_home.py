@@ -8,10 +8,11 @@ bare year, else the first one after it) for the companies where that is what the
 own *revealing* people show: people who write the bare name in some years and name the site
 in others. A company qualifies when at least ``min_people`` such people came from another
 country than the headquarters and more of them were at the site of that country than at the
-headquarters (Microsoft: mostly Microsoft Research Asia for people coming from China; Alibaba:
-mostly Hangzhou, even for people coming from the US), and the company is seen in the
-stay's country, not as a fallback, by ``min_people`` other people. Universities never
-qualify: a bare "The Chinese University of Hong Kong" is the Hong Kong campus.
+headquarters (Microsoft: people coming from China mostly named Microsoft Research Asia),
+and the company is seen in the stay's country, not as a fallback, by ``min_people`` other
+people. Universities never qualify: a bare "The Chinese University of Hong Kong" is the Hong
+Kong campus. Which companies qualify is learned from each build's own corpus; the
+evaluation is :mod:`talentflow.careers.fallback_eval`.
 """
 
 from __future__ import annotations
