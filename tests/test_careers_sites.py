@@ -284,3 +284,18 @@ def test_the_fallback_evaluation_scores_a_revealed_site(resolver: Resolver):
     assert all(r["headquarters"] == 0.0 and r["rule"] == 1.0 for r in rows.values())
     off = evaluate(con.table("a"), home_site_people=0)
     assert all(r["rule"] == r["headquarters"] == 0.0 for r in off)
+
+
+def test_qualifying_weighs_revealing_people_by_their_bare_slots(resolver: Resolver):
+    """Five people from China who named Microsoft Research Asia once wrote one bare slot each;
+    one from China who named Redmond wrote six: by slots the headquarters wins, so a new
+    Tsinghua person's bare "Microsoft" years stay in the US."""
+    redmond = {2015: TSINGHUA, 2016: REDMOND}
+    heavy = _slots(resolver, "heavy", redmond)
+    heavy += [_slot(resolver.resolve(BARE), "heavy", 2017, f"2017:{k}") for k in range(6)]
+    plan = {2015: TSINGHUA, 2016: TSINGHUA, 2017: BARE, 2018: BARE, 2019: TSINGHUA}
+    out = careers(_msra_staff(resolver, 5) + heavy + _slots(resolver, "cn", plan))
+    assert [(k, f, t) for k, _y, f, t in country_events(out, "cn")] == [
+        ("migration", "CN", "US"),
+        ("return", "US", "CN"),
+    ]

@@ -7,8 +7,9 @@ is placed in the country it starts from (the person's latest known place up to t
 bare year, else the first one after it) for the companies where that is what the corpus's
 own *revealing* people show: people who write the bare name in some years and name the site
 in others. A company qualifies when at least ``min_people`` such people came from another
-country than the headquarters and more of them were at the site of that country than at the
-headquarters (Microsoft: people coming from China mostly named Microsoft Research Asia),
+country than the headquarters and more of their bare slots were written at the site of that
+country than at the headquarters (Microsoft: people coming from China mostly named Microsoft
+Research Asia; weighed by slots, since the guess is made for every bare slot),
 and the company is seen in the stay's country, not as a fallback, by ``min_people`` other
 people. Universities never qualify: a bare "The Chinese University of Hong Kong" is the Hong
 Kong campus. Which companies qualify is learned from each build's own corpus; the
@@ -51,17 +52,18 @@ def stay_start_country(known: Any, stays: Any) -> Any:
 def qualifying_companies(obs: Any, known: Any, min_people: int, voters: Any | None = None) -> Any:
     """``institution`` of the companies whose revealing people (``voters``: a table of
     ``person_id``, when only some may count) coming from another country than the
-    headquarters were more often at their own country's site than at the headquarters."""
+    headquarters wrote more of their bare slots at their own country's site than at the
+    headquarters."""
     bare = obs.filter(_.hq_fallback, _.institution.notnull(), _.sector == "company")
     # one headquarters per name; min(), not mode(): PySpark has no mode
     hq = bare.group_by("institution").agg(hq_country=_.country.min())
     named = known.group_by(KEYS).agg(first_named=_.k_year.min())
-    first_bare = bare.group_by(KEYS).agg(first_bare=_.year.min())
+    first_bare = bare.group_by(KEYS).agg(first_bare=_.year.min(), n_bare=_.count())
     revealed = first_bare.inner_join(named, KEYS)
     if voters is not None:
         revealed = revealed.semi_join(voters, "person_id")
     stays = revealed.select(*KEYS, first_year=ibis.least(_.first_bare, _.first_named))
-    home = stay_start_country(known, stays)
+    home = stay_start_country(known, stays).inner_join(revealed.select(*KEYS, "n_bare"), KEYS)
     # the site they name most (the truth of their bare years, as carried)
     w = ibis.window(group_by=KEYS, order_by=[ibis.desc("n"), _.k_country])
     site = (
@@ -73,10 +75,13 @@ def qualifying_companies(obs: Any, known: Any, min_people: int, voters: Any | No
     )
     votes = home.inner_join(site, KEYS).inner_join(hq, "institution")
     votes = votes.filter(_.home_country != _.hq_country)
+    # Weighed by bare slots: the guess is made for every bare slot, and people who write the
+    # bare name often are not those who name their site often (Google, Alibaba by people:
+    # qualified; by slots: not).
     tally = votes.group_by("institution").agg(
         n=_.count(),
-        home_right=(_.site_country == _.home_country).cast("int64").sum(),
-        hq_right=(_.site_country == _.hq_country).cast("int64").sum(),
+        home_right=ibis.ifelse(_.site_country == _.home_country, _.n_bare, 0).sum(),
+        hq_right=ibis.ifelse(_.site_country == _.hq_country, _.n_bare, 0).sum(),
     )
     return tally.filter((_.n >= min_people) & (_.home_right > _.hq_right)).select("institution")
 
