@@ -49,12 +49,16 @@ def stay_start_country(known: Any, stays: Any) -> Any:
     )
 
 
-def qualifying_companies(obs: Any, known: Any, min_people: int, voters: Any | None = None) -> Any:
+def bare_company_slots(obs: Any) -> Any:
+    """The observations naming a company by its bare name (headquarters fallbacks)."""
+    return obs.filter(_.hq_fallback, _.institution.notnull(), _.sector == "company")
+
+
+def qualifying_companies(bare: Any, known: Any, min_people: int, voters: Any | None = None) -> Any:
     """``institution`` of the companies whose revealing people (``voters``: a table of
     ``person_id``, when only some may count) coming from another country than the
     headquarters wrote more of their bare slots at their own country's site than at the
-    headquarters."""
-    bare = obs.filter(_.hq_fallback, _.institution.notnull(), _.sector == "company")
+    headquarters. ``bare``: :func:`bare_company_slots`."""
     # one headquarters per name; min(), not mode(): PySpark has no mode
     hq = bare.group_by("institution").agg(hq_country=_.country.min())
     named = known.group_by(KEYS).agg(first_named=_.k_year.min())
@@ -91,9 +95,9 @@ def company_home(
 ) -> Any:
     """``(person_id, institution, home_country)`` for the bare-name stays at a qualifying
     company with no known site of it (``sited``: the person-institutions that name one)."""
-    bare = obs.filter(_.hq_fallback, _.institution.notnull(), _.sector == "company")
+    bare = bare_company_slots(obs)
     stays = bare.group_by(KEYS).agg(first_year=_.year.min()).anti_join(sited, KEYS)
-    stays = stays.semi_join(qualifying_companies(obs, known, min_people, voters), "institution")
+    stays = stays.semi_join(qualifying_companies(bare, known, min_people, voters), "institution")
     home = stay_start_country(known, stays)
     # other people only: a person with no known site of the company is not among them
     seen = (

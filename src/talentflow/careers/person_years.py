@@ -126,24 +126,21 @@ def carry_site_country(
     fallback = obs.filter(_.hq_fallback, _.institution.notnull())
     fallback = fallback.select("person_id", "institution", "year").distinct()
     site = _nearest(fallback.inner_join(known, ["person_id", "institution"]))
-    cols = obs.columns
-    joined = obs.left_join(site, ["person_id", "institution", "year"])
-    country = ibis.ifelse(
-        joined.hq_fallback & joined.site_country.notnull(), joined.site_country, joined.country
+    keys = ["person_id", "institution"]
+    joined = obs.left_join(site, [*keys, "year"]).drop(
+        "person_id_right", "institution_right", "year_right"
     )
-    if home_site_people <= 0:
-        return joined.select(*[c for c in cols if c != "country"], country=country).select(*cols)
-    sited = site.select("person_id", "institution").distinct()
-    home = company_home(obs, known, sited, home_site_people, voters)
-    joined = joined.select(*[c for c in cols if c != "country"], "site_country", country=country)
-    joined = joined.left_join(home, ["person_id", "institution"])
+    fallback_to = [(joined.hq_fallback & joined.site_country.notnull(), joined.site_country)]
+    if home_site_people > 0:
+        sited = site.select(*keys).distinct()
+        home = company_home(obs, known, sited, home_site_people, voters)
+        joined = joined.left_join(home, keys).drop("person_id_right", "institution_right")
+        fallback_to.append(
+            (joined.hq_fallback & joined.home_country.notnull(), joined.home_country)
+        )
+    cols = obs.columns
     return joined.select(
-        *[c for c in cols if c != "country"],
-        country=ibis.ifelse(
-            joined.hq_fallback & joined.site_country.isnull() & joined.home_country.notnull(),
-            joined.home_country,
-            joined.country,
-        ),
+        *[c for c in cols if c != "country"], country=ibis.cases(*fallback_to, else_=joined.country)
     ).select(*cols)
 
 
